@@ -1,0 +1,28 @@
+# Two set-up commands for a fresh machine: `make run` and `make test`.
+# Everything is installed into the project virtualenv .venv from the requirements files.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test test-unit test-integration bench clean
+
+$(STAMP): requirements.txt requirements-dev.txt layers/helpdesk/pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt -e layers/helpdesk
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(PY) -m local
+
+test: install
+	$(PY) -m pytest
+
+bench: install
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) .local cdk.out layers/build

@@ -1,0 +1,298 @@
+"""A small client over boto3's `rds-data`: typed parameters, decoded rows, domain errors, retries.
+
+Every database call in the project goes through `DataApi`. Parameters are plain Python
+values; the client picks the Data API field and typeHint:
+
+    None -> isNull            bool -> booleanValue       int -> longValue
+    float -> doubleValue      str -> stringValue         bytes -> blobValue
+    UUID -> UUID              datetime (aware) -> TIMESTAMP (UTC)
+    date -> DATE              time -> TIME               Decimal -> DECIMAL
+    dict / list / Json(...) -> JSON (use `jsonb_array_elements_text` instead of arrays)
+
+Rows come back as dicts keyed by column name, with timestamps as aware UTC datetimes,
+json/jsonb parsed, numeric as Decimal and date as date.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import random
+import re
+import time
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime, time as dtime, timezone
+from decimal import Decimal
+from typing import Any, Callable
+
+from helpdesk import errors
+
+Row = dict[str, Any]
+
+_SQLSTATE = re.compile(r"SQLState:\s*([0-9A-Z]{5})")
+_RETRYABLE_CODES = {
+    "DatabaseResumingException",
+    "DatabaseUnavailableException",
+    "ServiceUnavailableError",
+    "ThrottlingException",
+    "TooManyRequestsException",
+    "InternalServerErrorException",
+}
+_SQLSTATE_ERRORS: dict[str, type[errors.DatabaseError]] = {
+    "23505": errors.UniqueViolation,
+    "23514": errors.CheckViolation,
+    "23503": errors.ForeignKeyViolation,
+    "40001": errors.SerializationFailure,
+    "40P01": errors.SerializationFailure,
+}
+
+
+@dataclass(frozen=True)
+class Json:
+    """Wrap a value to send it as JSON explicitly (e.g. a JSON string or number)."""
+
+    value: Any
+
+
+@dataclass
+class Result:
+    rows: list[Row]
+    updated: int = 0
+
+    def one(self) -> Row:
+        if len(self.rows) != 1:
+            raise errors.DatabaseError(f"expected one row, got {len(self.rows)}")
+        return self.rows[0]
+
+    def first(self) -> Row | None:
+        return self.rows[0] if self.rows else None
+
+
+@dataclass
+class CallStats:
+    """Counts Data API round trips (each is 10-100 ms on AWS, so this decides latency)."""
+
+    calls: int = 0
+    by_operation: dict[str, int] = field(default_factory=dict)
+
+    def record(self, operation: str) -> None:
+        self.calls += 1
+        self.by_operation[operation] = self.by_operation.get(operation, 0) + 1
+
+
+class DataApi:
+    def __init__(
+        self,
+        client: Any,
+        *,
+        resource_arn: str,
+        secret_arn: str,
+        database: str,
+        max_attempts: int = 6,
+        base_delay: float = 0.1,
+        max_delay: float = 5.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._client = client
+        self._target = {"resourceArn": resource_arn, "secretArn": secret_arn, "database": database}
+        self._max_attempts = max_attempts
+        self._base_delay = base_delay
+        self._max_delay = max_delay
+        self._sleep = sleep
+        self.stats = CallStats()
+
+    @classmethod
+    def from_settings(cls, client: Any | None = None, settings: Any | None = None) -> "DataApi":
+        from helpdesk.config import get_settings
+
+        settings = settings or get_settings()
+        if client is None:
+            import boto3
+            from botocore.config import Config
+
+            # Our own bounded retry below decides; botocore's would hide the call count.
+            client = boto3.client("rds-data", region_name=settings.region, config=Config(retries={"total_max_attempts": 1}))
+        return cls(client, resource_arn=settings.cluster_arn, secret_arn=settings.secret_arn, database=settings.database)
+
+    # -- statements ----------------------------------------------------------------------
+    def execute(self, sql: str, params: Mapping[str, Any] | None = None, *, transaction_id: str | None = None) -> Result:
+        request: dict[str, Any] = {**self._target, "sql": sql, "includeResultMetadata": True}
+        if params:
+            request["parameters"] = encode_parameters(params)
+        if transaction_id:
+            request["transactionId"] = transaction_id
+        # A single statement outside a transaction is atomic, so a serialization failure can be retried.
+        response = self._call("execute_statement", request, retry_serialization=transaction_id is None)
+        return Result(decode_records(response), response.get("numberOfRecordsUpdated", 0))
+
+    def query(self, sql: str, params: Mapping[str, Any] | None = None, **kw: Any) -> list[Row]:
+        return self.execute(sql, params, **kw).rows
+
+    def query_one(self, sql: str, params: Mapping[str, Any] | None = None, **kw: Any) -> Row | None:
+        return self.execute(sql, params, **kw).first()
+
+    def batch_execute(self, sql: str, param_sets: Sequence[Mapping[str, Any]], *, transaction_id: str | None = None) -> int:
+        """One statement for many parameter sets in one call; returns how many sets ran."""
+        if not param_sets:
+            return 0
+        request: dict[str, Any] = {**self._target, "sql": sql, "parameterSets": [encode_parameters(p) for p in param_sets]}
+        if transaction_id:
+            request["transactionId"] = transaction_id
+        response = self._call("batch_execute_statement", request, retry_serialization=transaction_id is None)
+        return len(response.get("updateResults", []))
+
+    @contextmanager
+    def transaction(self) -> Iterator["Transaction"]:
+        """Begin/commit around several statements. Costs two extra round trips: prefer one CTE statement."""
+        tid = self._call("begin_transaction", dict(self._target))["transactionId"]
+        tx = Transaction(self, tid)
+        try:
+            yield tx
+        except BaseException:
+            try:
+                self._call("rollback_transaction", {"resourceArn": self._target["resourceArn"], "secretArn": self._target["secretArn"], "transactionId": tid})
+            except errors.HelpdeskError:
+                pass  # the transaction may already be gone; the original error matters
+            raise
+        self._call("commit_transaction", {"resourceArn": self._target["resourceArn"], "secretArn": self._target["secretArn"], "transactionId": tid})
+
+    # -- plumbing ------------------------------------------------------------------------
+    def _call(self, operation: str, request: dict[str, Any], *, retry_serialization: bool = False) -> dict[str, Any]:
+        from botocore.exceptions import ClientError
+
+        attempt = 0
+        while True:
+            attempt += 1
+            self.stats.record(operation)
+            try:
+                return getattr(self._client, operation)(**request)
+            except ClientError as exc:
+                code = exc.response.get("Error", {}).get("Code", "")
+                message = exc.response.get("Error", {}).get("Message", "") or str(exc)
+                error = _domain_error(code, message)
+                retryable = code in _RETRYABLE_CODES or (retry_serialization and isinstance(error, errors.SerializationFailure))
+                if not retryable:
+                    raise error from exc
+                if attempt >= self._max_attempts:
+                    if isinstance(error, errors.SerializationFailure):
+                        raise error from exc
+                    raise errors.DatabaseUnavailable(f"database unavailable after {attempt} attempts: {code}") from exc
+                delay = min(self._max_delay, self._base_delay * 2 ** (attempt - 1))
+                self._sleep(delay * (0.5 + random.random() / 2))  # jitter spreads out retry storms
+
+
+@dataclass
+class Transaction:
+    api: DataApi
+    transaction_id: str
+
+    def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> Result:
+        return self.api.execute(sql, params, transaction_id=self.transaction_id)
+
+    def query(self, sql: str, params: Mapping[str, Any] | None = None) -> list[Row]:
+        return self.execute(sql, params).rows
+
+
+def _domain_error(code: str, message: str) -> errors.HelpdeskError:
+    match = _SQLSTATE.search(message)
+    sqlstate = match.group(1) if match else None
+    if sqlstate:
+        cls = _SQLSTATE_ERRORS.get(sqlstate, errors.DatabaseError)
+        constraint = re.search(r"constraint \"([^\"]+)\"", message) or re.search(r"Constraint: (\S+)", message)
+        return cls(message.split("\n", 1)[0].removeprefix("ERROR: "), sqlstate=sqlstate, constraint=constraint.group(1) if constraint else None)
+    return errors.DatabaseError(f"{code}: {message}")
+
+
+# -- encoding ------------------------------------------------------------------------------
+def encode_parameters(params: Mapping[str, Any]) -> list[dict[str, Any]]:
+    return [encode_parameter(name, value) for name, value in params.items()]
+
+
+def encode_parameter(name: str, value: Any) -> dict[str, Any]:
+    param: dict[str, Any] = {"name": name}
+    if isinstance(value, Json):
+        param["value"] = {"stringValue": json.dumps(value.value, default=str)}
+        param["typeHint"] = "JSON"
+    elif value is None:
+        param["value"] = {"isNull": True}
+    elif isinstance(value, bool):
+        param["value"] = {"booleanValue": value}
+    elif isinstance(value, int):
+        param["value"] = {"longValue": value}
+    elif isinstance(value, float):
+        param["value"] = {"doubleValue": value}
+    elif isinstance(value, str):
+        param["value"] = {"stringValue": value}
+    elif isinstance(value, (bytes, bytearray)):
+        param["value"] = {"blobValue": bytes(value)}
+    elif isinstance(value, uuid.UUID):
+        param["value"] = {"stringValue": str(value)}
+        param["typeHint"] = "UUID"
+    elif isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError(f"parameter {name}: naive datetime; pass an aware datetime")
+        utc = value.astimezone(timezone.utc).replace(tzinfo=None)
+        param["value"] = {"stringValue": utc.isoformat(sep=" ", timespec="microseconds")}
+        param["typeHint"] = "TIMESTAMP"
+    elif isinstance(value, date):
+        param["value"] = {"stringValue": value.isoformat()}
+        param["typeHint"] = "DATE"
+    elif isinstance(value, dtime):
+        param["value"] = {"stringValue": value.isoformat()}
+        param["typeHint"] = "TIME"
+    elif isinstance(value, Decimal):
+        param["value"] = {"stringValue": str(value)}
+        param["typeHint"] = "DECIMAL"
+    elif isinstance(value, (dict, list, tuple)):
+        param["value"] = {"stringValue": json.dumps(value, default=str)}
+        param["typeHint"] = "JSON"
+    else:
+        raise TypeError(f"parameter {name}: unsupported type {type(value).__name__}")
+    return param
+
+
+def decode_records(response: Mapping[str, Any]) -> list[Row]:
+    records = response.get("records")
+    if not records:
+        return []
+    columns = response.get("columnMetadata") or []
+    names = [c.get("label") or c.get("name") for c in columns]
+    types = [c.get("typeName", "") for c in columns]
+    return [{name: decode_field(f, t) for name, f, t in zip(names, record, types)} for record in records]
+
+
+def decode_field(field_value: Mapping[str, Any], type_name: str) -> Any:
+    if field_value.get("isNull"):
+        return None
+    if "arrayValue" in field_value:
+        return _decode_array(field_value["arrayValue"])
+    if "blobValue" in field_value:
+        blob = field_value["blobValue"]
+        return blob if isinstance(blob, bytes) else base64.b64decode(blob)
+    for key in ("booleanValue", "longValue", "doubleValue"):
+        if key in field_value:
+            return field_value[key]
+    value = field_value.get("stringValue")
+    if value is None:
+        return None
+    type_name = type_name.lower()
+    if type_name in ("timestamptz", "timestamp"):
+        return datetime.fromisoformat(value).replace(tzinfo=timezone.utc)
+    if type_name == "date":
+        return date.fromisoformat(value)
+    if type_name in ("json", "jsonb"):
+        return json.loads(value)
+    if type_name == "numeric":
+        return Decimal(value)
+    return value
+
+
+def _decode_array(array: Mapping[str, Any]) -> list[Any]:
+    if "arrayValues" in array:
+        return [_decode_array(a) for a in array["arrayValues"]]
+    for key in ("stringValues", "longValues", "doubleValues", "booleanValues"):
+        if key in array:
+            return list(array[key])
+    return []

@@ -263,6 +263,8 @@ def _format_timestamp(value: dt.datetime) -> str:
 def _encode_value(value: Any, type_name: str) -> dict[str, Any]:
     if value is None:
         return {"isNull": True}
+    if type_name in ("json", "jsonb"):
+        return {"stringValue": json.dumps(value, separators=(",", ":"), ensure_ascii=False)}
     if isinstance(value, bool):
         return {"booleanValue": value}
     if isinstance(value, int):
@@ -281,8 +283,6 @@ def _encode_value(value: Any, type_name: str) -> dict[str, Any]:
         return {"stringValue": str(value)}
     if isinstance(value, list):
         return {"arrayValue": _encode_array(value)}
-    if isinstance(value, (dict,)) or type_name in ("json", "jsonb"):
-        return {"stringValue": json.dumps(value, separators=(",", ":"))}
     return {"stringValue": str(value)}
 
 

@@ -1,0 +1,489 @@
+"""SQL for the ticket commands. Each command is ONE statement: its CTEs write the ticket, the
+message, the SLA rows, the audit trail and the outbox together, or nothing at all.
+
+Every statement ends in the same shape: the ticket as JSON, the outbox rows it wrote (so
+the caller can publish them without reading again) and the SLA clocks whose deadline the
+application must compute in business time (`pending_sla`).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from helpdesk.db.client import DataApi, Row
+
+# Reads the CTE `events(id, ticket_id, event_type, actor_type, actor_id, from_status, to_status, payload)`
+# and writes each event to the audit trail (hot tier) and the outbox (published after commit).
+_EVENT_WRITES = """
+audit_rows AS (
+    INSERT INTO ticket_audit (event_id, ticket_id, event_type, actor_type, actor_id, from_status, to_status, data, occurred_at)
+    SELECT id, ticket_id, event_type, actor_type, actor_id, from_status, to_status, payload, :now::timestamptz FROM events
+),
+outbox_rows AS (
+    INSERT INTO outbox (id, event_type, ticket_id, payload, occurred_at)
+    SELECT id, event_type, ticket_id, payload, :now::timestamptz FROM events
+    RETURNING id, event_type, schema_version, ticket_id, payload, occurred_at, seq
+)"""
+
+_OUTBOX_JSON = "(SELECT coalesce(jsonb_agg(to_jsonb(o) ORDER BY o.seq), '[]'::jsonb) FROM outbox_rows o)"
+_PENDING_JSON = "(SELECT coalesce(jsonb_agg(to_jsonb(p)), '[]'::jsonb) FROM {cte} p WHERE p.recompute_from IS NOT NULL)"
+
+# One UPDATE of a ticket's SLA clocks for a change described by the CTE
+# `change(ticket_id, old_status, new_status, first_response)`. A single UPDATE because
+# PostgreSQL applies only one modification per row per statement.
+_SLA_EFFECTS = """
+sla_plan AS (
+    SELECT s.ticket_id, s.kind, s.policy_id,
+        CASE
+            WHEN c.new_status IN ('spam', 'duplicate', 'merged') AND s.state IN ('running', 'paused') THEN 'cancel'
+            WHEN s.kind = 'first_response' AND c.first_response AND s.state IN ('running', 'paused') THEN 'meet'
+            WHEN c.old_status = c.new_status THEN NULL
+            WHEN c.new_status = 'waiting_on_customer' AND s.state = 'running' THEN 'pause'
+            WHEN c.new_status = 'resolved' AND s.kind = 'resolution' AND s.state IN ('running', 'paused') THEN 'meet'
+            WHEN c.new_status = 'resolved' AND s.state IN ('running', 'paused') THEN 'cancel'
+            WHEN c.old_status = 'closed' AND s.kind = 'resolution' THEN 'restart'
+            WHEN c.old_status = 'resolved' AND s.kind = 'resolution' AND s.state = 'met' THEN 'resume_from_met'
+            WHEN c.old_status = 'waiting_on_customer' AND s.state = 'paused' THEN 'resume'
+        END AS action
+    FROM change c JOIN sla_targets s ON s.ticket_id = c.ticket_id
+),
+sla_changed AS (
+    UPDATE sla_targets s SET
+        state = CASE a.action WHEN 'cancel' THEN 'cancelled' WHEN 'meet' THEN 'met' WHEN 'pause' THEN 'paused' ELSE 'running' END,
+        met_at = CASE a.action WHEN 'meet' THEN :now::timestamptz WHEN 'cancel' THEN s.met_at ELSE NULL END,
+        paused_at = CASE a.action WHEN 'pause' THEN :now::timestamptz WHEN 'resume_from_met' THEN s.met_at
+                                  WHEN 'restart' THEN NULL ELSE s.paused_at END,
+        pause_reason = CASE a.action WHEN 'pause' THEN 'waiting_on_customer' WHEN 'restart' THEN NULL ELSE s.pause_reason END,
+        recompute_from = CASE WHEN a.action IN ('resume', 'resume_from_met', 'restart') THEN :now::timestamptz ELSE NULL END,
+        started_at = CASE a.action WHEN 'restart' THEN :now::timestamptz ELSE s.started_at END,
+        due_at = CASE a.action WHEN 'restart' THEN NULL ELSE s.due_at END,
+        warn_at = CASE a.action WHEN 'restart' THEN NULL ELSE s.warn_at END,
+        warned_at = CASE a.action WHEN 'restart' THEN NULL ELSE s.warned_at END,
+        breached_at = CASE a.action WHEN 'restart' THEN NULL ELSE s.breached_at END,
+        target_seconds = CASE a.action WHEN 'restart'
+                             THEN coalesce((p.targets -> 'reopen' ->> 'seconds')::int, s.target_seconds)
+                             ELSE s.target_seconds END,
+        updated_at = :now::timestamptz
+    FROM sla_plan a LEFT JOIN sla_policies p ON p.id = a.policy_id
+    WHERE s.ticket_id = a.ticket_id AND s.kind = a.kind AND a.action IS NOT NULL
+    RETURNING s.ticket_id, s.kind, s.target_seconds, s.business, s.schedule, s.recompute_from, s.paused_at, s.due_at, s.state
+)"""
+
+_TICKET_RESULT = "to_jsonb({t}) - 'priority_rank'"
+
+CREATE_TICKET = f"""
+WITH customer AS (
+    INSERT INTO customers (email, name, created_at, updated_at)
+    VALUES (:requester_email, :requester_name, :now::timestamptz, :now::timestamptz)
+    ON CONFLICT (email) DO UPDATE SET name = coalesce(customers.name, EXCLUDED.name)
+    RETURNING id, email, tier, sla_policy_id
+),
+idempotency AS (
+    INSERT INTO idempotency_keys (scope, key, request_hash, ticket_id, created_at)
+    SELECT :idem_scope, :idem_key, :idem_hash, :ticket_id::uuid, :now::timestamptz
+    WHERE :idem_key::text IS NOT NULL
+),
+ticket AS (
+    INSERT INTO tickets (id, subject, priority, channel, requester_id, team_id, tags, parent_ticket_id,
+                         possible_followup_of, channel_thread_id, created_at, updated_at, last_customer_message_at, message_count)
+    SELECT :ticket_id::uuid, :subject, :priority, :channel, c.id, :team_id::uuid, :tags::jsonb, :parent_ticket_id::uuid,
+           :possible_followup_of::uuid, :channel_thread_id, :now::timestamptz, :now::timestamptz, :now::timestamptz, 1
+    FROM customer c
+    RETURNING *
+),
+message AS (
+    INSERT INTO ticket_messages (ticket_id, author_type, author_customer_id, visibility, channel, body, body_full,
+                                 body_html, inbound_message_id, attachments, metadata, created_at)
+    SELECT t.id, 'customer', t.requester_id, 'public', :channel, :body, :body_full, :body_html, :inbound_message_id,
+           :attachments::jsonb, :metadata::jsonb, :now::timestamptz
+    FROM ticket t
+    RETURNING id, position
+),
+thread_ids AS (
+    INSERT INTO email_message_ids (message_id, ticket_id, ticket_message_id, kind, created_at)
+    SELECT :inbound_message_id, t.id, m.id, 'inbound', :now::timestamptz FROM ticket t, message m
+    WHERE :channel = 'email' AND :inbound_message_id::text IS NOT NULL
+),
+participants AS (
+    INSERT INTO ticket_participants (ticket_id, email)
+    SELECT t.id, p.email FROM ticket t,
+        (SELECT jsonb_array_elements_text(:participants::jsonb) AS email UNION SELECT :requester_email) p
+    ON CONFLICT DO NOTHING
+),
+routed AS (
+    INSERT INTO assignments (ticket_id, team_id, reason, created_at)
+    SELECT t.id, t.team_id, 'routed', :now::timestamptz FROM ticket t WHERE t.team_id IS NOT NULL
+),
+policy AS (
+    SELECT p.id, p.targets, coalesce(ps.document, ts.document) AS schedule
+    FROM customer c
+    CROSS JOIN LATERAL (
+        SELECT * FROM sla_policies p
+        WHERE p.is_active AND (p.id = c.sla_policy_id OR (
+              (p.priority IS NULL OR p.priority = :priority) AND (p.tier IS NULL OR p.tier = c.tier)
+          AND (p.team_id IS NULL OR p.team_id = :team_id::uuid) AND (p.channel IS NULL OR p.channel = :channel)))
+        ORDER BY (p.id = c.sla_policy_id) IS TRUE DESC, p.position, p.name
+        LIMIT 1) p
+    LEFT JOIN schedules ps ON ps.id = p.schedule_id
+    LEFT JOIN teams tm ON tm.id = :team_id::uuid
+    LEFT JOIN schedules ts ON ts.id = tm.schedule_id
+),
+sla AS (
+    INSERT INTO sla_targets (ticket_id, kind, policy_id, target_seconds, business, schedule, state, started_at,
+                             recompute_from, updated_at)
+    SELECT t.id, k.kind, p.id, (p.targets -> k.kind ->> 'seconds')::int,
+           coalesce((p.targets -> k.kind ->> 'business')::boolean, true), p.schedule, 'running',
+           :now::timestamptz, :now::timestamptz, :now::timestamptz
+    FROM ticket t CROSS JOIN policy p CROSS JOIN (VALUES ('first_response'), ('resolution')) AS k(kind)
+    WHERE p.targets ? k.kind
+    RETURNING ticket_id, kind, target_seconds, business, schedule, recompute_from, paused_at, due_at, state
+),
+events AS (
+    SELECT gen_random_uuid() AS id, t.id AS ticket_id, 'ticket.created' AS event_type, :actor_type AS actor_type,
+           :actor_id::uuid AS actor_id, NULL::text AS from_status, t.status AS to_status,
+           jsonb_build_object('number', t.number, 'channel', t.channel, 'subject', t.subject, 'priority', t.priority,
+                              'team_id', t.team_id, 'requester_email', :requester_email, 'message_id', m.id,
+                              'parent_ticket_id', t.parent_ticket_id) AS payload
+    FROM ticket t, message m
+),
+{_EVENT_WRITES}
+SELECT {_TICKET_RESULT.format(t='t')} AS ticket, {_OUTBOX_JSON} AS events, {_PENDING_JSON.format(cte='sla')} AS pending_sla
+FROM ticket t
+"""
+
+IDEMPOTENT_REPLAY = """
+SELECT k.request_hash, to_jsonb(t) - 'priority_rank' AS ticket
+FROM idempotency_keys k JOIN tickets t ON t.id = k.ticket_id
+WHERE k.scope = :idem_scope AND k.key = :idem_key
+"""
+
+TICKET_BY_INBOUND_MESSAGE_ID = """
+SELECT to_jsonb(t) - 'priority_rank' AS ticket, m.id AS message_id
+FROM ticket_messages m JOIN tickets t ON t.id = m.ticket_id
+WHERE m.inbound_message_id = :inbound_message_id
+"""
+
+ADD_MESSAGE = f"""
+WITH target AS (
+    SELECT id, status, merged_into_id, closed_at, first_response_at, requester_id
+    FROM tickets WHERE id = :ticket_id::uuid FOR UPDATE
+),
+author AS (
+    SELECT (SELECT id FROM customers WHERE email = :author_email) AS customer_id
+),
+decision AS (
+    SELECT tg.id, tg.status AS old_status,
+        CASE
+            WHEN :author_type <> 'customer' THEN tg.status
+            WHEN tg.status IN ('waiting_on_customer', 'resolved') THEN 'in_progress'
+            WHEN tg.status = 'closed' AND tg.closed_at >= :reopen_after::timestamptz THEN 'in_progress'
+            ELSE tg.status
+        END AS new_status,
+        (:author_type = 'customer' AND tg.status = 'closed' AND tg.closed_at >= :reopen_after::timestamptz) AS reopening,
+        (:author_type = 'agent' AND :visibility = 'public' AND tg.first_response_at IS NULL) AS first_response
+    FROM target tg
+    WHERE tg.status <> 'merged'
+      AND NOT (:author_type = 'customer' AND tg.status = 'closed' AND tg.closed_at < :reopen_after::timestamptz)
+),
+updated AS (
+    UPDATE tickets t SET
+        status = d.new_status,
+        reopen_count = t.reopen_count + d.reopening::int,
+        closed_at = CASE WHEN d.reopening THEN NULL ELSE t.closed_at END,
+        resolved_at = CASE WHEN d.old_status = 'resolved' AND d.new_status <> 'resolved' THEN NULL ELSE t.resolved_at END,
+        first_response_at = CASE WHEN d.first_response THEN :now::timestamptz ELSE t.first_response_at END,
+        last_customer_message_at = CASE WHEN :author_type = 'customer' THEN :now::timestamptz ELSE t.last_customer_message_at END,
+        last_agent_message_at = CASE WHEN :author_type = 'agent' AND :visibility = 'public' THEN :now::timestamptz
+                                     ELSE t.last_agent_message_at END,
+        message_count = t.message_count + 1,
+        updated_at = :now::timestamptz,
+        version = t.version + 1
+    FROM decision d WHERE t.id = d.id
+    RETURNING t.*, d.old_status, d.reopening, d.first_response
+),
+message AS (
+    INSERT INTO ticket_messages (ticket_id, author_type, author_customer_id, author_agent_id, visibility, channel, body,
+                                 body_full, body_html, inbound_message_id, attachments, metadata, created_at)
+    SELECT u.id, :author_type,
+           CASE WHEN :author_type = 'customer' THEN coalesce((SELECT customer_id FROM author), u.requester_id) END,
+           :author_agent_id::uuid, :visibility, :channel, :body, :body_full, :body_html, :inbound_message_id,
+           :attachments::jsonb, :metadata::jsonb, :now::timestamptz
+    FROM updated u
+    RETURNING *
+),
+thread_ids AS (
+    INSERT INTO email_message_ids (message_id, ticket_id, ticket_message_id, kind, created_at)
+    SELECT :inbound_message_id, m.ticket_id, m.id, 'inbound', :now::timestamptz FROM message m
+    WHERE :channel = 'email' AND :inbound_message_id::text IS NOT NULL
+),
+participant AS (
+    INSERT INTO ticket_participants (ticket_id, email)
+    SELECT u.id, :author_email FROM updated u WHERE :author_type = 'customer' AND :author_email::text IS NOT NULL
+    ON CONFLICT DO NOTHING
+),
+change AS (
+    SELECT u.id AS ticket_id, CASE WHEN u.reopening THEN 'closed' ELSE u.old_status END AS old_status,
+           u.status AS new_status, u.first_response FROM updated u
+),
+{_SLA_EFFECTS},
+events AS (
+    SELECT gen_random_uuid() AS id, m.ticket_id, 'ticket.replied' AS event_type, :actor_type AS actor_type,
+           :actor_id::uuid AS actor_id, NULL::text AS from_status, NULL::text AS to_status,
+           jsonb_build_object('message_id', m.id, 'author_type', m.author_type, 'visibility', m.visibility,
+                              'channel', m.channel, 'number', u.number, 'assignee_id', u.assignee_id,
+                              'first_response', u.first_response) AS payload
+    FROM message m JOIN updated u ON u.id = m.ticket_id
+    UNION ALL
+    SELECT gen_random_uuid(), u.id, 'ticket.status_changed', :actor_type, :actor_id::uuid, 'closed', 'reopened',
+           jsonb_build_object('from', 'closed', 'to', 'reopened', 'reason', 'customer replied within the reopen window',
+                              'number', u.number)
+    FROM updated u WHERE u.reopening
+    UNION ALL
+    SELECT gen_random_uuid(), u.id, 'ticket.status_changed', :actor_type, :actor_id::uuid,
+           CASE WHEN u.reopening THEN 'reopened' ELSE u.old_status END, u.status,
+           jsonb_build_object('from', CASE WHEN u.reopening THEN 'reopened' ELSE u.old_status END, 'to', u.status,
+                              'reason', 'customer replied', 'number', u.number)
+    FROM updated u WHERE u.reopening OR u.old_status <> u.status
+    UNION ALL
+    SELECT gen_random_uuid(), m.ticket_id, 'outbound.requested', :actor_type, :actor_id::uuid, NULL, NULL,
+           jsonb_build_object('message_id', m.id, 'channel', u.channel, 'number', u.number)
+    FROM message m JOIN updated u ON u.id = m.ticket_id
+    WHERE m.author_type = 'agent' AND m.visibility = 'public'
+),
+{_EVENT_WRITES}
+SELECT tg.status AS current_status, tg.merged_into_id, tg.closed_at,
+       (SELECT {_TICKET_RESULT.format(t='u')} FROM updated u) AS ticket,
+       (SELECT to_jsonb(m) FROM message m) AS message,
+       {_OUTBOX_JSON} AS events, {_PENDING_JSON.format(cte='sla_changed')} AS pending_sla
+FROM target tg
+"""
+
+TRANSITION = f"""
+WITH target AS (
+    SELECT id, status, merged_into_id FROM tickets WHERE id = :ticket_id::uuid FOR UPDATE
+),
+updated AS (
+    UPDATE tickets t SET
+        status = :to_status,
+        assignee_id = CASE WHEN :to_status = 'new' THEN NULL ELSE t.assignee_id END,
+        resolved_at = CASE WHEN :to_status = 'resolved' THEN :now::timestamptz
+                           WHEN :to_status IN ('in_progress', 'reopened') THEN NULL ELSE t.resolved_at END,
+        closed_at = CASE WHEN :to_status = 'closed' THEN :now::timestamptz
+                         WHEN :to_status = 'reopened' THEN NULL ELSE t.closed_at END,
+        reopen_count = t.reopen_count + (:to_status = 'reopened')::int,
+        updated_at = :now::timestamptz,
+        version = t.version + 1
+    FROM target tg
+    WHERE t.id = tg.id
+      AND tg.status IN (SELECT jsonb_array_elements_text(:allowed_from::jsonb))
+      AND (:expected_status::text IS NULL OR tg.status = :expected_status)
+    RETURNING t.*, tg.status AS old_status
+),
+unassigned AS (
+    INSERT INTO assignments (ticket_id, team_id, assigned_by, reason, created_at)
+    SELECT u.id, u.team_id, :actor_id::uuid, 'unassigned', :now::timestamptz FROM updated u WHERE u.status = 'new'
+),
+change AS (SELECT id AS ticket_id, old_status, status AS new_status, false AS first_response FROM updated),
+{_SLA_EFFECTS},
+events AS (
+    SELECT gen_random_uuid() AS id, u.id AS ticket_id, 'ticket.status_changed' AS event_type, :actor_type AS actor_type,
+           :actor_id::uuid AS actor_id, u.old_status AS from_status, u.status AS to_status,
+           jsonb_build_object('from', u.old_status, 'to', u.status, 'reason', :reason::text, 'number', u.number,
+                              'assignee_id', u.assignee_id, 'team_id', u.team_id) AS payload
+    FROM updated u
+),
+{_EVENT_WRITES}
+SELECT tg.status AS current_status, tg.merged_into_id,
+       (SELECT {_TICKET_RESULT.format(t='u')} FROM updated u) AS ticket,
+       {_OUTBOX_JSON} AS events, {_PENDING_JSON.format(cte='sla_changed')} AS pending_sla
+FROM target tg
+"""
+
+ASSIGN = f"""
+WITH target AS (
+    SELECT id, status, assignee_id, team_id, merged_into_id FROM tickets WHERE id = :ticket_id::uuid FOR UPDATE
+),
+agent AS (SELECT id FROM agents WHERE id = :agent_id::uuid AND is_active),
+team AS (SELECT id FROM teams WHERE id = :team_id::uuid),
+decision AS (
+    SELECT tg.id, tg.status AS old_status, tg.assignee_id AS old_assignee,
+        CASE
+            WHEN :agent_id::uuid IS NULL THEN CASE WHEN tg.status IN ('new', 'assigned') THEN 'new' ELSE tg.status END
+            WHEN tg.status = 'new' THEN 'assigned'
+            WHEN tg.status = 'in_progress' AND tg.assignee_id IS DISTINCT FROM :agent_id::uuid THEN 'assigned'
+            ELSE tg.status
+        END AS new_status
+    FROM target tg
+    WHERE tg.status IN (SELECT jsonb_array_elements_text(:allowed_statuses::jsonb))
+      AND (:agent_id::uuid IS NULL OR EXISTS (SELECT 1 FROM agent))
+      AND (:team_id::uuid IS NULL OR EXISTS (SELECT 1 FROM team))
+),
+updated AS (
+    UPDATE tickets t SET
+        assignee_id = :agent_id::uuid,
+        team_id = coalesce(:team_id::uuid, t.team_id),
+        status = d.new_status,
+        updated_at = :now::timestamptz,
+        version = t.version + 1
+    FROM decision d WHERE t.id = d.id
+    RETURNING t.*, d.old_status, d.old_assignee
+),
+history AS (
+    INSERT INTO assignments (ticket_id, agent_id, team_id, assigned_by, reason, created_at)
+    SELECT u.id, u.assignee_id, u.team_id, :assigned_by::uuid, :reason, :now::timestamptz FROM updated u
+),
+stamp AS (
+    UPDATE agents SET last_assigned_at = :now::timestamptz WHERE id = (SELECT assignee_id FROM updated)
+),
+change AS (SELECT id AS ticket_id, old_status, status AS new_status, false AS first_response FROM updated),
+{_SLA_EFFECTS},
+events AS (
+    SELECT gen_random_uuid() AS id, u.id AS ticket_id, 'ticket.assigned' AS event_type, :actor_type AS actor_type,
+           :actor_id::uuid AS actor_id, NULL::text AS from_status, NULL::text AS to_status,
+           jsonb_build_object('agent_id', u.assignee_id, 'team_id', u.team_id, 'previous_agent_id', u.old_assignee,
+                              'reason', :reason::text, 'number', u.number) AS payload
+    FROM updated u
+    UNION ALL
+    SELECT gen_random_uuid(), u.id, 'ticket.status_changed', :actor_type, :actor_id::uuid, u.old_status, u.status,
+           jsonb_build_object('from', u.old_status, 'to', u.status, 'reason', :reason::text, 'number', u.number)
+    FROM updated u WHERE u.old_status <> u.status
+),
+{_EVENT_WRITES}
+SELECT tg.status AS current_status, tg.merged_into_id,
+       EXISTS (SELECT 1 FROM agent) AS agent_exists, EXISTS (SELECT 1 FROM team) AS team_exists,
+       (SELECT {_TICKET_RESULT.format(t='u')} FROM updated u) AS ticket,
+       {_OUTBOX_JSON} AS events, {_PENDING_JSON.format(cte='sla_changed')} AS pending_sla
+FROM target tg
+"""
+
+MERGE = f"""
+WITH locked AS (
+    -- Both rows, locked in id order so two opposite merges cannot deadlock.
+    SELECT id, status, number, merged_into_id FROM tickets
+    WHERE id IN (:source_id::uuid, :target_id::uuid) ORDER BY id FOR UPDATE
+),
+source AS (SELECT * FROM locked WHERE id = :source_id::uuid),
+target AS (SELECT * FROM locked WHERE id = :target_id::uuid),
+ok AS (
+    SELECT s.id AS source_id, s.status AS old_status, s.number AS source_number, t.id AS target_id, t.number AS target_number
+    FROM source s, target t
+    WHERE s.id <> t.id
+      AND s.status IN (SELECT jsonb_array_elements_text(:allowed_from::jsonb))
+      AND t.status NOT IN ('merged', 'duplicate', 'spam')
+),
+moved_messages AS (
+    UPDATE ticket_messages m SET ticket_id = ok.target_id FROM ok WHERE m.ticket_id = ok.source_id RETURNING m.id
+),
+moved_ids AS (
+    UPDATE email_message_ids e SET ticket_id = ok.target_id FROM ok WHERE e.ticket_id = ok.source_id
+),
+moved_attachments AS (
+    UPDATE attachments a SET ticket_id = ok.target_id FROM ok WHERE a.ticket_id = ok.source_id
+),
+moved_participants AS (
+    INSERT INTO ticket_participants (ticket_id, email)
+    SELECT ok.target_id, p.email FROM ok JOIN ticket_participants p ON p.ticket_id = ok.source_id
+    UNION
+    SELECT ok.target_id, c.email FROM ok JOIN tickets s ON s.id = ok.source_id JOIN customers c ON c.id = s.requester_id
+    WHERE c.email IS NOT NULL
+    ON CONFLICT DO NOTHING
+),
+repointed AS (
+    -- Keep merge chains one hop long: tickets merged into the source now point at the target.
+    UPDATE tickets t SET merged_into_id = ok.target_id FROM ok WHERE t.merged_into_id = ok.source_id
+),
+source_updated AS (
+    UPDATE tickets t SET status = 'merged', merged_into_id = ok.target_id, message_count = 0,
+           updated_at = :now::timestamptz, version = t.version + 1
+    FROM ok WHERE t.id = ok.source_id
+    RETURNING t.*, ok.old_status
+),
+target_updated AS (
+    UPDATE tickets t SET message_count = t.message_count + (SELECT count(*) FROM moved_messages),
+           updated_at = :now::timestamptz, version = t.version + 1
+    FROM ok WHERE t.id = ok.target_id
+    RETURNING t.*
+),
+change AS (SELECT id AS ticket_id, old_status, status AS new_status, false AS first_response FROM source_updated),
+{_SLA_EFFECTS},
+events AS (
+    SELECT gen_random_uuid() AS id, ok.source_id AS ticket_id, 'ticket.status_changed' AS event_type,
+           :actor_type AS actor_type, :actor_id::uuid AS actor_id, ok.old_status AS from_status, 'merged' AS to_status,
+           jsonb_build_object('from', ok.old_status, 'to', 'merged', 'merged_into', ok.target_id,
+                              'merged_into_number', ok.target_number, 'number', ok.source_number) AS payload
+    FROM ok
+    UNION ALL
+    SELECT gen_random_uuid(), ok.target_id, 'ticket.merged', :actor_type, :actor_id::uuid, NULL, NULL,
+           jsonb_build_object('merged_from', ok.source_id, 'merged_from_number', ok.source_number,
+                              'number', ok.target_number, 'messages_moved', (SELECT count(*) FROM moved_messages))
+    FROM ok
+),
+{_EVENT_WRITES}
+SELECT (SELECT status FROM source) AS source_status, (SELECT merged_into_id FROM source) AS source_merged_into,
+       (SELECT status FROM target) AS target_status, (SELECT merged_into_id FROM target) AS target_merged_into,
+       (SELECT {_TICKET_RESULT.format(t='u')} FROM target_updated u) AS ticket,
+       {_OUTBOX_JSON} AS events, {_PENDING_JSON.format(cte='sla_changed')} AS pending_sla
+"""
+
+# The ticket (with its SLA clocks) and its latest messages, one row each, in one call. Message bodies
+# are cut to keep each row under the Data API's 64 KB row limit; the full text is a separate read.
+MESSAGE_PREVIEW_CHARS = 8000
+_MESSAGE_JSON = f"""jsonb_build_object(
+    'id', m.id, 'position', m.position, 'ticket_id', m.ticket_id, 'author_type', m.author_type,
+    'author_customer_id', m.author_customer_id, 'author_agent_id', m.author_agent_id, 'visibility', m.visibility,
+    'channel', m.channel, 'body', left(m.body, {MESSAGE_PREVIEW_CHARS}),
+    'body_truncated', length(m.body) > {MESSAGE_PREVIEW_CHARS}, 'attachments', m.attachments,
+    'inbound_message_id', m.inbound_message_id, 'created_at', m.created_at)"""
+
+GET_TICKET = f"""
+WITH t AS (SELECT * FROM tickets WHERE (:id::uuid IS NOT NULL AND id = :id::uuid) OR (:number::bigint IS NOT NULL AND number = :number::bigint))
+SELECT 'ticket' AS kind, to_jsonb(t) - 'priority_rank' || jsonb_build_object(
+           'sla', (SELECT coalesce(jsonb_agg(jsonb_build_object('kind', s.kind, 'state', s.state, 'due_at', s.due_at,
+                   'warn_at', s.warn_at, 'breached_at', s.breached_at, 'met_at', s.met_at, 'paused_at', s.paused_at,
+                   'target_seconds', s.target_seconds, 'business', s.business) ORDER BY s.kind), '[]'::jsonb)
+                   FROM sla_targets s WHERE s.ticket_id = t.id)) AS doc
+FROM t
+UNION ALL
+(SELECT 'message', {_MESSAGE_JSON}
+ FROM t JOIN ticket_messages m ON m.ticket_id = t.id
+ WHERE :include_internal OR m.visibility = 'public'
+ ORDER BY m.position DESC LIMIT :message_limit)
+"""
+
+LIST_MESSAGES = f"""
+SELECT {_MESSAGE_JSON} AS doc
+FROM ticket_messages m
+WHERE m.ticket_id = :ticket_id::uuid AND (:include_internal OR m.visibility = 'public')
+  AND (:before::bigint IS NULL OR m.position < :before::bigint)
+ORDER BY m.position DESC LIMIT :limit
+"""
+
+GET_MESSAGE = """
+SELECT to_jsonb(m) AS doc FROM ticket_messages m
+WHERE m.id = :message_id::uuid AND m.ticket_id = :ticket_id::uuid AND (:include_internal OR m.visibility = 'public')
+"""
+
+FINISH = """
+WITH deadlines AS (
+    UPDATE sla_targets s SET due_at = d.due_at, warn_at = d.warn_at, recompute_from = NULL, paused_at = NULL,
+           updated_at = :now::timestamptz
+    FROM jsonb_to_recordset(:deadlines::jsonb)
+         AS d(ticket_id uuid, kind text, due_at timestamptz, warn_at timestamptz, recompute_from timestamptz)
+    WHERE s.ticket_id = d.ticket_id AND s.kind = d.kind AND s.recompute_from = d.recompute_from
+    RETURNING 1
+),
+published AS (
+    UPDATE outbox SET published_at = :now::timestamptz, attempts = attempts + 1
+    WHERE id IN (SELECT jsonb_array_elements_text(:published::jsonb)::uuid) AND published_at IS NULL
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM deadlines) AS deadlines, (SELECT count(*) FROM published) AS published
+"""
+
+PENDING_SLA = """
+SELECT ticket_id, kind, target_seconds, business, schedule, recompute_from, paused_at, due_at, state
+FROM sla_targets WHERE recompute_from IS NOT NULL ORDER BY recompute_from LIMIT :limit
+"""
+
+
+def run(db: DataApi, sql: str, params: dict[str, Any]) -> list[Row]:
+    return db.execute(sql, params).rows

@@ -1,0 +1,1 @@
+"""Events: the envelope written to the outbox, and publishing after commit."""

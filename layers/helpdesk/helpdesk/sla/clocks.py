@@ -1,0 +1,51 @@
+"""Deadlines for SLA clocks that a command started, resumed or restarted.
+
+Commands mark such clocks with `recompute_from` inside their atomic statement; the business-time
+walk happens here, in Python, and is written back by the command's follow-up statement (or by
+the sweep when a process died in between).
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+DEFAULT_WARN_BEFORE = timedelta(minutes=30)
+
+
+def _to_datetime(value: Any) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(value)
+
+
+def deadline_for(clock: dict[str, Any], warn_before: timedelta = DEFAULT_WARN_BEFORE) -> dict[str, Any]:
+    """Compute due_at and warn_at for one pending clock row (as returned by the commands)."""
+    from helpdesk.sla import Schedule, add_business_time, business_time_between
+
+    start = _to_datetime(clock["recompute_from"])
+    assert start is not None
+    paused_at = _to_datetime(clock.get("paused_at"))
+    old_due = _to_datetime(clock.get("due_at"))
+    schedule = Schedule.parse(clock["schedule"]) if clock.get("business") and clock.get("schedule") else None
+
+    def between(a: datetime, b: datetime) -> timedelta:
+        return business_time_between(a, b, schedule) if schedule else b - a
+
+    def add(a: datetime, d: timedelta) -> datetime:
+        return add_business_time(a, d, schedule) if schedule else a + d
+
+    target = timedelta(seconds=int(clock["target_seconds"]))
+    if paused_at is not None and old_due is not None:
+        # Resume: the business time that was left when the clock paused, counted again from now.
+        remaining = max(between(paused_at, old_due), timedelta(0)) if old_due > paused_at else timedelta(0)
+    else:
+        remaining = target
+    due = add(start, remaining)
+    lead = min(warn_before, target / 2)
+    return {
+        "ticket_id": str(clock["ticket_id"]),
+        "kind": clock["kind"],
+        "due_at": due.isoformat(),
+        "warn_at": max(due - lead, start).isoformat(),
+        "recompute_from": start.isoformat(),
+    }

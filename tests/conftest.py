@@ -1,0 +1,103 @@
+"""Shared fixtures: a real PostgreSQL behind the local Data API, reached through boto3's rds-data client.
+
+Each pytest process gets its own database (migrated once), so parallel runs never collide;
+every test starts from empty tables.
+"""
+from __future__ import annotations
+
+import os
+import warnings
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPORA = ROOT.parent / "shared" / "corpora"
+CLUSTER_ARN = "arn:aws:rds:us-east-1:000000000000:cluster:helpdesk-test"
+SECRET_ARN = "arn:aws:secretsmanager:us-east-1:000000000000:secret:helpdesk-test"
+
+
+@pytest.fixture(scope="session")
+def pg_server_uri(tmp_path_factory: pytest.TempPathFactory) -> str:
+    from local.postgres import server_uri
+
+    return server_uri(ROOT / ".local" / "pgdata-test")
+
+
+@pytest.fixture(scope="session")
+def database_uri(pg_server_uri: str):
+    from local.postgres import ensure_database
+
+    name = f"helpdesk_test_{os.getpid()}"
+    uri = ensure_database(pg_server_uri, name, recreate=True)
+    yield uri
+    import psycopg
+
+    with psycopg.connect(pg_server_uri, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def data_api_backend(database_uri: str):
+    from local.dataapi import LocalDataApi
+
+    backend = LocalDataApi(database_uri)
+    yield backend
+    backend.close()
+
+
+@pytest.fixture(scope="session")
+def rds_data_client(data_api_backend):
+    import boto3
+
+    from local.dataapi import attach
+
+    return attach(boto3.client("rds-data", region_name="us-east-1"), data_api_backend)
+
+
+def make_data_api(client) -> "DataApi":  # noqa: F821
+    from helpdesk.db.client import DataApi
+
+    return DataApi(client, resource_arn=CLUSTER_ARN, secret_arn=SECRET_ARN, database="helpdesk", sleep=lambda s: None)
+
+
+@pytest.fixture(scope="session")
+def migrated(rds_data_client) -> list[str]:
+    from helpdesk.db.migrate import migrate
+
+    return migrate(make_data_api(rds_data_client))
+
+
+@pytest.fixture
+def db(rds_data_client, migrated):
+    """A DataApi on empty tables (schema kept). Its `stats` count the calls this test made."""
+    api = make_data_api(rds_data_client)
+    tables = [r["tablename"] for r in api.query(
+        "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'schema_migrations'")]
+    if tables:
+        api.execute("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
+    api.execute("ALTER SEQUENCE ticket_number_seq RESTART WITH 1")
+    api.stats.calls = 0
+    api.stats.by_operation.clear()
+    return api
+
+
+@pytest.fixture
+def clock():
+    from helpdesk.clock import FixedClock
+
+    # A Monday, 10:00 in New York.
+    return FixedClock(datetime(2026, 3, 2, 15, 0, tzinfo=timezone.utc))
+
+
+@pytest.fixture
+def corpora() -> Path:
+    if not CORPORA.is_dir():
+        pytest.skip(f"shared corpora not found at {CORPORA}")
+    return CORPORA

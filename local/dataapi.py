@@ -321,10 +321,10 @@ def _result(cur: psycopg.Cursor, body: dict[str, Any]) -> dict[str, Any]:
     for row in rows:
         if as_json:
             record: Any = {d.name: _json_value(v, t) for v, d, t in zip(row, cur.description, types)}
-            size = len(json.dumps(record, default=str))
+            size = _wire_size(record)
         else:
             record = [_encode_value(v, t) for v, t in zip(row, types)]
-            size = len(json.dumps(record))
+            size = _wire_size(record)
         if size > MAX_ROW_BYTES:
             raise DataApiError("BadRequestException", f"Database returned a row larger than the {MAX_ROW_BYTES} byte limit; select fewer or smaller columns")
         total += size
@@ -341,6 +341,11 @@ def _result(cur: psycopg.Cursor, body: dict[str, Any]) -> dict[str, Any]:
             for d, t in zip(cur.description, types)
         ]
     return response
+
+
+def _wire_size(record: Any) -> int:
+    """A record's size as UTF-8 bytes of its JSON (not ASCII \\u escapes, which would count an emoji as 12)."""
+    return len(json.dumps(record, default=str, ensure_ascii=False).encode("utf-8"))
 
 
 def _json_value(value: Any, type_name: str) -> Any:

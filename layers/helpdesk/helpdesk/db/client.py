@@ -10,7 +10,8 @@ values; the client picks the Data API field and typeHint:
     dict / list / Json(...) -> JSON (use `jsonb_array_elements_text` instead of arrays)
 
 Rows come back as dicts keyed by column name, with timestamps as aware UTC datetimes,
-json/jsonb parsed, numeric as Decimal and date as date.
+json/jsonb parsed, numeric as Decimal, date as date, time as time, bytea as bytes and
+arrays as (nested) lists; uuid and other types stay strings.
 """
 from __future__ import annotations
 
@@ -200,7 +201,7 @@ def _domain_error(code: str, message: str) -> errors.HelpdeskError:
     sqlstate = match.group(1) if match else None
     if sqlstate:
         cls = _SQLSTATE_ERRORS.get(sqlstate, errors.DatabaseError)
-        constraint = re.search(r"constraint \"([^\"]+)\"", message) or re.search(r"Constraint: (\S+)", message)
+        constraint = re.search(r"constraint \"([^\"]+)\"", message) or re.search(r"Constraint: ([^\s;]+)", message)
         return cls(message.split("\n", 1)[0].removeprefix("ERROR: "), sqlstate=sqlstate, constraint=constraint.group(1) if constraint else None)
     return errors.DatabaseError(f"{code}: {message}")
 
@@ -282,6 +283,8 @@ def decode_field(field_value: Mapping[str, Any], type_name: str) -> Any:
         return datetime.fromisoformat(value).replace(tzinfo=timezone.utc)
     if type_name == "date":
         return date.fromisoformat(value)
+    if type_name == "time":
+        return dtime.fromisoformat(value)
     if type_name in ("json", "jsonb"):
         return json.loads(value)
     if type_name == "numeric":

@@ -40,16 +40,21 @@ def available() -> list[Migration]:
     return found
 
 
-def migrate(db: DataApi) -> list[str]:
-    """Apply every pending migration; returns the names applied. Safe to run concurrently."""
+def migrate(db: DataApi, migrations: list[Migration] | None = None) -> list[str]:
+    """Apply every pending migration; returns the names applied. Safe to run concurrently.
+
+    `migrations` defaults to the packaged files (tests pass their own list)."""
+    # One statement, under the same advisory lock as the migrations: concurrent
+    # `CREATE TABLE IF NOT EXISTS` can otherwise fail on pg_type's unique index.
     db.execute(
-        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        "DO $$ BEGIN PERFORM pg_advisory_xact_lock(%d);"
+        " CREATE TABLE IF NOT EXISTS schema_migrations ("
         " version integer PRIMARY KEY, name text NOT NULL, checksum text NOT NULL,"
-        " applied_at timestamptz NOT NULL DEFAULT now())"
+        " applied_at timestamptz NOT NULL DEFAULT now()); END $$" % _LOCK_KEY
     )
     recorded = {r["version"]: r["checksum"] for r in db.query("SELECT version, checksum FROM schema_migrations")}
     applied_now: list[str] = []
-    for migration in available():
+    for migration in (available() if migrations is None else sorted(migrations, key=lambda m: m.version)):
         if migration.version in recorded:
             _check_unchanged(migration, recorded[migration.version])
             continue

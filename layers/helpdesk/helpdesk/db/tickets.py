@@ -164,7 +164,7 @@ WHERE m.inbound_message_id = :inbound_message_id
 
 ADD_MESSAGE = f"""
 WITH target AS (
-    SELECT id, status, merged_into_id, closed_at, first_response_at, requester_id
+    SELECT id, status, merged_into_id, closed_at, first_response_at, requester_id, number, subject, priority, channel, team_id
     FROM tickets WHERE id = :ticket_id::uuid FOR UPDATE
 ),
 author AS (
@@ -251,8 +251,12 @@ events AS (
 ),
 {_EVENT_WRITES}
 SELECT tg.status AS current_status, tg.merged_into_id, tg.closed_at,
+       -- what a follow-up ticket needs when the reopen window has passed
+       tg.number, tg.subject, tg.priority, tg.channel AS ticket_channel, tg.team_id,
+       (SELECT c.email FROM customers c WHERE c.id = tg.requester_id) AS requester_email,
        (SELECT {_TICKET_RESULT.format(t='u')} FROM updated u) AS ticket,
-       (SELECT to_jsonb(m) FROM message m) AS message,
+       -- without the texts: a 100,000-character body would break the 64 KB row limit AFTER the commit
+       (SELECT to_jsonb(m) - 'body' - 'body_full' - 'body_html' FROM message m) AS message,
        {_OUTBOX_JSON} AS events, {_PENDING_JSON.format(cte='sla_changed')} AS pending_sla
 FROM target tg
 """
@@ -280,7 +284,9 @@ updated AS (
 ),
 unassigned AS (
     INSERT INTO assignments (ticket_id, team_id, assigned_by, reason, created_at)
-    SELECT u.id, u.team_id, :actor_id::uuid, 'unassigned', :now::timestamptz FROM updated u WHERE u.status = 'new'
+    -- assigned_by only when the actor is a known agent (the audit trail keeps actor_id either way)
+    SELECT u.id, u.team_id, (SELECT a.id FROM agents a WHERE a.id = :actor_id::uuid), 'unassigned', :now::timestamptz
+    FROM updated u WHERE u.status = 'new'
 ),
 change AS (SELECT id AS ticket_id, old_status, status AS new_status, false AS first_response FROM updated),
 {_SLA_EFFECTS},
@@ -329,7 +335,9 @@ updated AS (
 ),
 history AS (
     INSERT INTO assignments (ticket_id, agent_id, team_id, assigned_by, reason, created_at)
-    SELECT u.id, u.assignee_id, u.team_id, :assigned_by::uuid, :reason, :now::timestamptz FROM updated u
+    SELECT u.id, u.assignee_id, u.team_id, (SELECT a.id FROM agents a WHERE a.id = :assigned_by::uuid), :reason,
+           :now::timestamptz
+    FROM updated u
 ),
 stamp AS (
     UPDATE agents SET last_assigned_at = :now::timestamptz WHERE id = (SELECT assignee_id FROM updated)
@@ -425,8 +433,10 @@ SELECT (SELECT status FROM source) AS source_status, (SELECT merged_into_id FROM
 """
 
 # The ticket (with its SLA clocks) and its latest messages, one row each, in one call. Message bodies
-# are cut to keep each row under the Data API's 64 KB row limit; the full text is a separate read.
-MESSAGE_PREVIEW_CHARS = 8000
+# are cut so that a full page stays under the Data API's 1 MiB response (and 64 KB row) limit even
+# for 4-byte characters or heavily escaped text: 100 x 2,000 chars x 4 bytes = 800 KB. The full
+# text is a separate read (GET_MESSAGE); `body_truncated` says when it is needed.
+MESSAGE_PREVIEW_CHARS = 2000
 _MESSAGE_JSON = f"""jsonb_build_object(
     'id', m.id, 'position', m.position, 'ticket_id', m.ticket_id, 'author_type', m.author_type,
     'author_customer_id', m.author_customer_id, 'author_agent_id', m.author_agent_id, 'visibility', m.visibility,

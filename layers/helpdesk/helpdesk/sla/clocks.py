@@ -20,13 +20,16 @@ def _to_datetime(value: Any) -> datetime | None:
 
 def deadline_for(clock: dict[str, Any], warn_before: timedelta = DEFAULT_WARN_BEFORE) -> dict[str, Any]:
     """Compute due_at and warn_at for one pending clock row (as returned by the commands)."""
-    from helpdesk.sla import Schedule, add_business_time, business_time_between
-
     start = _to_datetime(clock["recompute_from"])
     assert start is not None
     paused_at = _to_datetime(clock.get("paused_at"))
     old_due = _to_datetime(clock.get("due_at"))
-    schedule = Schedule.parse(clock["schedule"]) if clock.get("business") and clock.get("schedule") else None
+    schedule = None
+    if clock.get("business") and clock.get("schedule"):
+        # Imported here: 24/7 clocks (no schedule) need none of the business-time machinery.
+        from helpdesk.sla import Schedule, add_business_time, business_time_between
+
+        schedule = Schedule.parse(clock["schedule"])
 
     def between(a: datetime, b: datetime) -> timedelta:
         return business_time_between(a, b, schedule) if schedule else b - a

@@ -7,6 +7,7 @@ acknowledge or deadlines to fill. Reads are 1 call.
 from __future__ import annotations
 
 import hashlib
+import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -21,7 +22,11 @@ from helpdesk.sla.clocks import deadline_for
 from helpdesk.tickets import states
 from helpdesk.tickets.models import Actor, Message, NewMessage, NewTicket, Ticket, parse_ticket_ref
 
+log = logging.getLogger(__name__)
 MAX_PAGE = 100
+# assignments.reason values (the CHECK in 0001_core.sql).
+ASSIGNMENT_REASONS = ("manual", "pushed", "pulled", "round_robin", "vacation_handover", "reopened", "unassigned",
+                      "backfill", "escalation", "routed")
 # Statuses from which a ticket may be (re)assigned to an agent, or moved to another team's queue.
 ASSIGNABLE = ("new", "assigned", "in_progress", "waiting_on_customer", "reopened")
 TEAM_MOVABLE = ("new", "assigned", "reopened")
@@ -33,6 +38,8 @@ class CommandResult:
     events: list[dict[str, Any]] = field(default_factory=list)
     message: Message | None = None
     replayed: bool = False
+    # Set by receive_customer_message when the message opened a follow-up ticket of this (closed) one.
+    followup_of: uuid.UUID | None = None
 
 
 @dataclass
@@ -143,7 +150,9 @@ class TicketCommands:
                 raise errors.NotFound(f"ticket {ticket_ref} not found")
             if row["ticket"] is not None:
                 result = self._finish(row)
-                result.message = Message.model_validate(row["message"])
+                # The statement returns the message without its texts (row limit): they are what we sent.
+                result.message = Message.model_validate(
+                    {**row["message"], "body": new.body, "body_full": new.body_full, "body_html": new.body_html})
                 return result
             if row["current_status"] == "merged":
                 if not follow_merged:
@@ -153,15 +162,59 @@ class TicketCommands:
             if row["current_status"] == "closed":
                 raise errors.Conflict(
                     f"ticket {ticket_ref} closed more than {states.REOPEN_WINDOW_DAYS} days ago; a new follow-up ticket is needed",
-                    closed_at=str(row["closed_at"]), reason="reopen_window_passed",
+                    closed_at=str(row["closed_at"]), reason="reopen_window_passed", ticket_id=str(ticket_id),
+                    followup={"parent_ticket_id": str(ticket_id), "subject": row.get("subject"),
+                              "priority": row.get("priority"), "channel": row.get("ticket_channel"),
+                              "team_id": row.get("team_id"), "requester_email": row.get("requester_email")},
                 )
             raise errors.Conflict(f"ticket {ticket_ref} did not accept the message (status {row['current_status']})")
         raise errors.Conflict(f"ticket {ticket_ref}: merge chain too long")
+
+    def receive_customer_message(self, ticket_ref: str | uuid.UUID, data: NewMessage | dict[str, Any],
+                                 actor: Actor | None = None) -> CommandResult:
+        """A customer wrote about an existing ticket (a threaded email, a portal reply).
+
+        Applies DESIGN's customer-message rules: added to the ticket (resuming waiting_on_customer or
+        resolved, reopening a ticket closed within 7 days; merged tickets are followed to their
+        target); when the ticket was closed longer ago, a NEW ticket is created with
+        `parent_ticket_id` pointing at the old one (`CommandResult.followup_of` says so). Calls: 1 (+1
+        follow-up publish/SLA statement), or 2 (+1) when a follow-up ticket is created.
+        """
+        new = data if isinstance(data, NewMessage) else NewMessage.parse(data)
+        if new.author_type != "customer":
+            raise errors.ValidationFailed(f"receive_customer_message takes customer messages, not author_type {new.author_type!r}")
+        actor = actor or Actor(type="customer")
+        try:
+            return self.add_message(ticket_ref, new, actor, follow_merged=True)
+        except errors.Conflict as exc:
+            if exc.extra.get("reason") != "reopen_window_passed":
+                raise
+            old = exc.extra["followup"]
+        channel = new.channel if new.channel in ("email", "web", "chat", "slack", "api") else old["channel"]
+        result = self.create_ticket(NewTicket.parse({
+            "channel": channel,
+            "subject": old["subject"],
+            "body": new.body,
+            "requester_email": new.author_email or old["requester_email"],
+            "priority": old["priority"],
+            "team_id": old["team_id"],
+            "inbound_message_id": new.inbound_message_id,
+            "body_full": new.body_full,
+            "body_html": new.body_html,
+            "attachments": list(new.attachments),
+            "metadata": dict(new.metadata),
+            "parent_ticket_id": old["parent_ticket_id"],
+        }), actor)
+        result.followup_of = uuid.UUID(old["parent_ticket_id"])
+        return result
 
     # -- status ------------------------------------------------------------------------------
     def transition(self, ticket_ref: str | uuid.UUID, to_status: str, actor: Actor, *, reason: str | None = None,
                    expected_status: str | None = None) -> CommandResult:
         target = states.parse_status(to_status)
+        if target is states.Status.MERGED:
+            raise errors.ValidationFailed("status merged is reached only by merging: use merge(ticket, into=...) "
+                                          "(POST /tickets/{id}/merge) so the target is recorded")
         if expected_status is not None:
             states.parse_status(expected_status)
             states.check_transition(expected_status, target)
@@ -198,6 +251,8 @@ class TicketCommands:
                team_id: uuid.UUID | None = None, reason: str = "manual") -> CommandResult:
         if agent_id is None and team_id is None:
             raise errors.ValidationFailed("assign needs agent_id or team_id")
+        if reason not in ASSIGNMENT_REASONS:
+            raise errors.ValidationFailed(f"unknown assignment reason {reason!r}; allowed: {', '.join(ASSIGNMENT_REASONS)}")
         allowed = ASSIGNABLE if agent_id is not None else TEAM_MOVABLE
         ticket_id = self._resolve_id(ticket_ref)
         row = self.db.execute(sql.ASSIGN, {
@@ -304,8 +359,19 @@ class TicketCommands:
                 published = self.publisher.publish(events)
             except Exception:  # noqa: BLE001 - downstream outage: the relay publishes later
                 published = []
-        deadlines = [deadline_for(clock) for clock in pending]
+        # The command has committed: a failure from here on must not reach the caller as if it had not
+        # (a retry would duplicate it). What is left undone stays marked (outbox published_at NULL,
+        # sla_targets.recompute_from) and the sweep's relay finishes it.
+        deadlines: list[dict[str, Any]] = []
+        for clock in pending:
+            try:
+                deadlines.append(deadline_for(clock))
+            except Exception:  # noqa: BLE001
+                log.exception("SLA deadline for ticket %s (%s) left to the sweep", clock.get("ticket_id"), clock.get("kind"))
         if published or deadlines:
-            self.db.execute(sql.FINISH, {"now": self.clock.now(), "published": published, "deadlines": deadlines})
+            try:
+                self.db.execute(sql.FINISH, {"now": self.clock.now(), "published": published, "deadlines": deadlines})
+            except errors.HelpdeskError:
+                log.exception("follow-up statement failed; the relay/sweep will finish it")
         return CommandResult(Ticket.model_validate(row["ticket"]), events=events)
 

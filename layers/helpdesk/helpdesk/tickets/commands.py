@@ -3,6 +3,11 @@ publishes the events it wrote and fills SLA deadlines computed in business time.
 
 Data API calls per command: 1 for the change itself, +1 for the follow-up when it has events to
 acknowledge or deadlines to fill. Reads are 1 call.
+
+Exactly: the follow-up runs only when the publisher accepted at least one event (the default
+DeferredPublisher accepts none: the relay publishes) or the statement started/resumed/restarted an
+SLA clock (a matching SLA policy). A "TKT-n" reference on a write costs one more call to resolve it
+(pass the UUID to avoid it); get_ticket resolves TKT-n inside its single read.
 """
 from __future__ import annotations
 

@@ -544,3 +544,19 @@ def test_every_command_costs_at_most_two_calls_with_a_publisher(db, clock, make_
     cmds.get_ticket(t.id)
     costs["get_ticket"] = calls(db)
     assert costs == {"create": 2, "add_message": 2, "assign": 2, "transition": 2, "merge": 2, "get_ticket": 1}
+
+
+def test_a_failed_follow_up_does_not_fail_the_committed_command(db, clock, data_api_backend):
+    class OutageAfterPublish:
+        """Publishes, then the database goes away before the follow-up statement."""
+
+        def publish(self, events):
+            data_api_backend.resuming_failures = 100
+            return [str(e["id"]) for e in events]
+
+    try:
+        result = TicketCommands(db, clock, OutageAfterPublish()).create_ticket(new_ticket())
+    finally:
+        data_api_backend.resuming_failures = 0
+    assert result.ticket.number == 1  # the caller is told the truth: the ticket exists
+    assert db.query_one("SELECT count(*) AS c FROM outbox WHERE published_at IS NULL")["c"] == 1  # the relay finishes it

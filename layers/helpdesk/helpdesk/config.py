@@ -1,19 +1,43 @@
-"""Settings read from the environment once (Lambda env vars in AWS, the local stack locally)."""
+"""Settings read from the environment once (Lambda env vars in AWS, the local stack locally).
+
+These names are the contract between infra/ (which sets them), local/ (which sets them for the
+local stack) and the functions (which read them through `get_settings`).
+"""
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
 
 
+def _env(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
 @dataclass(frozen=True)
 class Settings:
-    cluster_arn: str = field(default_factory=lambda: os.environ.get("DB_CLUSTER_ARN", "arn:aws:rds:us-east-1:000000000000:cluster:helpdesk-local"))
-    secret_arn: str = field(default_factory=lambda: os.environ.get("DB_SECRET_ARN", "arn:aws:secretsmanager:us-east-1:000000000000:secret:helpdesk-local"))
-    database: str = field(default_factory=lambda: os.environ.get("DB_NAME", "helpdesk"))
-    region: str = field(default_factory=lambda: os.environ.get("AWS_REGION", os.environ.get("AWS_DEFAULT_REGION", "us-east-1")))
-    support_domain: str = field(default_factory=lambda: os.environ.get("SUPPORT_DOMAIN", "example.com"))
-    # Signs reply-address tokens and portal links. In AWS it comes from Secrets Manager via env.
-    signing_key: str = field(default_factory=lambda: os.environ.get("HELPDESK_SIGNING_KEY", "local-dev-signing-key"))
+    cluster_arn: str = field(default_factory=lambda: _env("DB_CLUSTER_ARN", "arn:aws:rds:us-east-1:000000000000:cluster:helpdesk-local"))
+    secret_arn: str = field(default_factory=lambda: _env("DB_SECRET_ARN", "arn:aws:secretsmanager:us-east-1:000000000000:secret:helpdesk-local"))
+    database: str = field(default_factory=lambda: _env("DB_NAME", "helpdesk"))
+    region: str = field(default_factory=lambda: _env("AWS_REGION", _env("AWS_DEFAULT_REGION", "us-east-1")))
+    support_domain: str = field(default_factory=lambda: _env("SUPPORT_DOMAIN", "example.com"))
+    # Signs reply-address tokens and portal links. In AWS the stack fills it from Secrets Manager.
+    signing_key: str = field(default_factory=lambda: _env("HELPDESK_SIGNING_KEY", "local-dev-signing-key"))
+    # Messaging and storage (empty = not configured: events wait for the relay, etc.).
+    events_topic_arn: str = field(default_factory=lambda: _env("EVENTS_TOPIC_ARN"))
+    raw_mail_bucket: str = field(default_factory=lambda: _env("RAW_MAIL_BUCKET"))
+    attachments_bucket: str = field(default_factory=lambda: _env("ATTACHMENTS_BUCKET"))
+    audit_bucket: str = field(default_factory=lambda: _env("AUDIT_BUCKET"))
+    # Outbound mail: the From address domain is support_domain; SES configuration set for events.
+    ses_configuration_set: str = field(default_factory=lambda: _env("SES_CONFIGURATION_SET"))
+    # Slack: bot token and signing secret live in Secrets Manager (ARNs) or, locally, in env.
+    slack_secret_arn: str = field(default_factory=lambda: _env("SLACK_SECRET_ARN"))
+    slack_api_base_url: str = field(default_factory=lambda: _env("SLACK_API_BASE_URL", "https://slack.com/api/"))
+    # Public base URL of the web workspace / customer portal (links in mail).
+    web_base_url: str = field(default_factory=lambda: _env("WEB_BASE_URL", "http://127.0.0.1:8080"))
+    # Local stack only: a file holding the dev clock's offset in seconds (POST /api/v1/dev/clock).
+    clock_offset_file: str = field(default_factory=lambda: _env("HELPDESK_CLOCK_OFFSET_FILE"))
+    # Optional endpoint override for every boto3 client except rds-data (moto server locally).
+    aws_endpoint_url: str = field(default_factory=lambda: _env("AWS_ENDPOINT_URL"))
 
 
 def get_settings() -> Settings:

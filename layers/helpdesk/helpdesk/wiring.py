@@ -1,0 +1,60 @@
+"""Builds the domain's collaborators from Settings: the one place functions get a DataApi, a
+clock and a publisher, so every handler is wired the same way in AWS and in the local stack."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from functools import lru_cache
+from pathlib import Path
+
+from helpdesk.clock import Clock, SystemClock
+from helpdesk.config import Settings, get_settings
+from helpdesk.db.client import DataApi
+from helpdesk.events.publisher import DeferredPublisher, Publisher
+
+
+class FileOffsetClock:
+    """System time plus an offset read from a file on every call: the local stack's dev clock,
+    shared by the HTTP server, workers and the sweep (POST /api/v1/dev/clock writes the file)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+
+    def offset(self) -> timedelta:
+        try:
+            return timedelta(seconds=float(self.path.read_text().strip() or 0))
+        except FileNotFoundError:
+            return timedelta(0)
+
+    def now(self) -> datetime:
+        return datetime.now(timezone.utc) + self.offset()
+
+
+def clock(settings: Settings | None = None) -> Clock:
+    settings = settings or get_settings()
+    return FileOffsetClock(settings.clock_offset_file) if settings.clock_offset_file else SystemClock()
+
+
+@lru_cache(maxsize=1)
+def data_api() -> DataApi:
+    return DataApi.from_settings()
+
+
+def boto3_client(service: str, settings: Settings | None = None):
+    """A boto3 client for S3/SQS/SNS/SES/Secrets Manager; AWS_ENDPOINT_URL points it at moto locally."""
+    import boto3
+
+    settings = settings or get_settings()
+    kwargs = {"region_name": settings.region}
+    if settings.aws_endpoint_url:
+        kwargs["endpoint_url"] = settings.aws_endpoint_url
+    return boto3.client(service, **kwargs)
+
+
+def publisher(settings: Settings | None = None) -> Publisher:
+    """SNS when a topic is configured; otherwise events wait in the outbox for the relay."""
+    settings = settings or get_settings()
+    if not settings.events_topic_arn:
+        return DeferredPublisher()
+    from helpdesk.events.sns import SnsPublisher  # the events package owns the SNS wire format
+
+    return SnsPublisher(boto3_client("sns", settings), settings.events_topic_arn)

@@ -45,3 +45,27 @@ def ensure_database(uri: str, name: str, *, recreate: bool = False) -> str:
         if not exists:
             conn.execute(f'CREATE DATABASE "{name}"')
     return with_database(uri, name)
+
+
+class EmbeddedServer:
+    """A handle on the server the local stack uses: `uri` of its maintenance database, and
+    `release()` which stops the embedded server (unless kept for reuse) and does nothing for
+    a `DATABASE_URL` server, which belongs to its owner."""
+
+    def __init__(self, data_dir: Path = DEFAULT_DATA_DIR, *, keep_running: bool = False, url: str | None = None) -> None:
+        self._server = None
+        url = url if url is not None else os.environ.get("DATABASE_URL")
+        if url:
+            self.uri, self.embedded = url, False
+            return
+        warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+        import pgserver
+
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self._server = pgserver.get_server(data_dir, cleanup_mode=None if keep_running else "stop")
+        self.uri, self.embedded = self._server.get_uri(), True
+
+    def release(self) -> None:
+        if self._server is not None:
+            self._server.cleanup()
+            self._server = None

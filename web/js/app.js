@@ -1,0 +1,190 @@
+// The agent workspace: sign-in, hash routing between views, the header controls, live refresh.
+import { createApi, ApiError } from "./api.js";
+import { authProvider, storedToken, storeToken } from "./auth.js";
+import { loadConfig } from "./config.js";
+import { announce, h, render } from "./dom.js";
+import { ticketRef } from "./format.js";
+import { renderSignIn } from "./views/signin.js";
+import { renderList } from "./views/list.js";
+import { renderTicket } from "./views/ticket.js";
+import { renderReports } from "./views/reports.js";
+
+const main = document.getElementById("main");
+
+const ctx = {
+  config: null,
+  api: null,
+  auth: null,
+  me: null,
+  teams: new Map(), // id -> team
+  agents: new Map(), // id -> agent
+  refreshTimer: null,
+  navigate(hash) {
+    if (window.location.hash === hash) route();
+    else window.location.hash = hash;
+  },
+  /** Run `fn` every refreshSeconds while the current route stays the same. */
+  every(fn) {
+    stopRefresh();
+    const seconds = Number(ctx.config.refreshSeconds) || 5;
+    ctx.refreshTimer = window.setInterval(() => {
+      if (document.hidden) return;
+      fn().catch((err) => console.warn("refresh failed", err));
+    }, seconds * 1000);
+  },
+  teamName(id) {
+    if (!id) return "—";
+    const team = ctx.teams.get(id);
+    return team ? team.name : `team ${String(id).slice(0, 8)}`;
+  },
+  agentName(id) {
+    if (!id) return "Unassigned";
+    const agent = ctx.agents.get(id);
+    if (agent) return agent.name || agent.email;
+    if (ctx.me && ctx.me.id === id) return ctx.me.name || ctx.me.email;
+    return `agent ${String(id).slice(0, 8)}`;
+  },
+  myTeamIds() {
+    const me = ctx.me || {};
+    if (Array.isArray(me.team_ids)) return me.team_ids;
+    if (Array.isArray(me.teams)) return me.teams.map((t) => (typeof t === "string" ? t : t.id));
+    return [];
+  },
+  showError(err, prefix = "") {
+    const text = err instanceof ApiError || err instanceof Error ? err.message : String(err);
+    announce(prefix ? `${prefix}: ${text}` : text, "error");
+  },
+};
+
+function stopRefresh() {
+  if (ctx.refreshTimer) window.clearInterval(ctx.refreshTimer);
+  ctx.refreshTimer = null;
+}
+
+function setSignedInChrome(signedIn) {
+  for (const id of ["nav", "search-form", "next-ticket", "account"]) {
+    document.getElementById(id).hidden = !signedIn;
+  }
+  if (signedIn && ctx.me) {
+    document.getElementById("whoami").textContent = `Signed in as ${ctx.me.name || ctx.me.email} (${ctx.me.role || "agent"})`;
+  }
+}
+
+function markCurrentNav(path) {
+  for (const link of document.querySelectorAll("#nav a")) {
+    if (path.startsWith(link.dataset.route)) link.setAttribute("aria-current", "page");
+    else link.removeAttribute("aria-current");
+  }
+}
+
+async function loadDirectory() {
+  // Teams and agents give names to ids. An agent may not be allowed to list agents: fine.
+  const [teams, agents] = await Promise.allSettled([ctx.api.get("/teams"), ctx.api.get("/agents")]);
+  const list = (res) => (res.status === "fulfilled" ? (Array.isArray(res.value) ? res.value : (res.value && res.value.items) || []) : []);
+  ctx.teams = new Map(list(teams).map((t) => [t.id, t]));
+  ctx.agents = new Map(list(agents).map((a) => [a.id, a]));
+  if (ctx.me) ctx.agents.set(ctx.me.id, { ...ctx.agents.get(ctx.me.id), ...ctx.me });
+}
+
+async function signedIn() {
+  if (!storedToken()) return false;
+  try {
+    ctx.me = await ctx.api.get("/agents/me");
+  } catch (err) {
+    if (err.status === 401 || err.status === 403 || err.status === 404) {
+      storeToken(null);
+      announce(`Sign-in was not accepted: ${err.message}`, "error");
+      return false;
+    }
+    throw err;
+  }
+  await loadDirectory();
+  return true;
+}
+
+async function route() {
+  stopRefresh();
+  const path = decodeURIComponent(window.location.hash.replace(/^#\/?/, "")) || "view/mine";
+  if (!ctx.me) {
+    setSignedInChrome(false);
+    renderSignIn(main, ctx, async () => {
+      if (await signedIn()) {
+        setSignedInChrome(true);
+        announce(`Signed in as ${ctx.me.email}`);
+        route();
+      }
+    });
+    return;
+  }
+  setSignedInChrome(true);
+  markCurrentNav(path);
+  const [kind, ...rest] = path.split("/");
+  const arg = rest.join("/");
+  try {
+    if (kind === "view") await renderList(main, ctx, { view: arg || "mine" });
+    else if (kind === "search") await renderList(main, ctx, { view: "search", query: arg });
+    else if (kind === "ticket") await renderTicket(main, ctx, arg);
+    else if (kind === "reports") await renderReports(main, ctx);
+    else render(main, h("h1", {}, "Not found"), h("p", {}, `There is no page “${path}”.`));
+  } catch (err) {
+    render(main, h("h1", {}, "Something went wrong"), h("p", { class: "error" }, err.message));
+    ctx.showError(err);
+  }
+}
+
+function wireHeader() {
+  document.getElementById("search-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const q = document.getElementById("search-q").value.trim();
+    if (q) ctx.navigate(`#/search/${encodeURIComponent(q)}`);
+  });
+  document.getElementById("next-ticket").addEventListener("click", async () => {
+    try {
+      const ticket = await ctx.api.post("/queue/next", {});
+      if (!ticket) {
+        announce("Queue empty: no ticket is waiting in your teams' queues.", "info");
+        return;
+      }
+      announce(`Claimed ${ticketRef(ticket)}: ${ticket.subject}`);
+      ctx.navigate(`#/ticket/${encodeURIComponent(ticketRef(ticket))}`);
+    } catch (err) {
+      ctx.showError(err, "Next ticket");
+    }
+  });
+  document.getElementById("sign-out").addEventListener("click", async () => {
+    stopRefresh();
+    ctx.me = null;
+    await ctx.auth.signOut(ctx.config);
+    announce("Signed out.");
+    route();
+  });
+}
+
+async function start() {
+  ctx.config = await loadConfig();
+  ctx.auth = authProvider(ctx.config);
+  ctx.api = createApi({
+    apiBase: ctx.config.apiBase,
+    getToken: storedToken,
+    onUnauthorized: () => {
+      if (ctx.me) {
+        ctx.me = null;
+        storeToken(null);
+        announce("Your session ended; please sign in again.", "error");
+        route();
+      }
+    },
+  });
+  wireHeader();
+  try {
+    await ctx.auth.completeRedirect(ctx.config);
+    await signedIn();
+  } catch (err) {
+    ctx.showError(err, "Sign-in");
+  }
+  window.addEventListener("hashchange", route);
+  await route();
+  document.body.dataset.ready = "true";
+}
+
+start();

@@ -1,0 +1,293 @@
+// The ticket page: header and SLA clocks, status buttons (only allowed moves), assign, merge,
+// the conversation (public replies and internal notes look and read differently), the reply box.
+import { itemsOf } from "../api.js";
+import { announce, field, h, render, uid } from "../dom.js";
+import { describeSla, formatDateTime, ticketRef } from "../format.js";
+import { actionLabel, allowedNext, statusButtonTargets, statusLabel } from "../states.js";
+import { levelWord } from "./list.js";
+
+function messagesOf(ticket) {
+  return Array.isArray(ticket.messages) ? ticket.messages : null;
+}
+
+function sortMessages(messages) {
+  return [...messages].sort((a, b) => (a.position ?? 0) - (b.position ?? 0) || String(a.created_at).localeCompare(String(b.created_at)));
+}
+
+function authorOf(ctx, message, ticket) {
+  if (message.author_type === "agent") {
+    return message.author_name || ctx.agentName(message.author_agent_id);
+  }
+  if (message.author_type === "customer") {
+    return message.author_name || message.author_email || (ticket.requester && (ticket.requester.name || ticket.requester.email)) || "Customer";
+  }
+  return "System";
+}
+
+function messageView(ctx, message, ticket) {
+  const internal = message.visibility === "internal";
+  const kindLabel = internal ? "Internal note" : message.author_type === "customer" ? "Customer message" : "Public reply";
+  return h("li", { class: `message ${internal ? "internal" : "public"} author-${message.author_type}`, dataset: { visibility: message.visibility, messageId: message.id } },
+    h("article", { "aria-label": `${kindLabel} from ${authorOf(ctx, message, ticket)}` },
+      h("header", { class: "message-head" },
+        h("span", { class: `badge ${internal ? "badge-internal" : "badge-public"}` }, internal ? "🔒 Internal note · agents only" : `✉ ${kindLabel}`),
+        h("span", { class: "author" }, authorOf(ctx, message, ticket)),
+        h("time", { datetime: message.created_at }, formatDateTime(message.created_at)),
+        message.channel ? h("span", { class: "muted small" }, `via ${message.channel}`) : null),
+      // The body is text: tickets carry HTML and SQL, shown literally (pre-wrap keeps lines).
+      h("div", { class: "message-body" }, message.body),
+      message.body_truncated ? h("p", { class: "muted small" }, "(message shortened; the full text is in the original)") : null,
+      (message.attachments || []).length
+        ? h("ul", { class: "attachments", "aria-label": "Attachments" }, message.attachments.map((a) => h("li", {}, a.url ? h("a", { href: a.url, rel: "noopener" }, a.filename || "attachment") : a.filename || "attachment")))
+        : null));
+}
+
+export async function renderTicket(main, ctx, ref) {
+  let ticket;
+  let messages = [];
+
+  async function load() {
+    ticket = await ctx.api.get(`/tickets/${encodeURIComponent(ref)}`);
+    const embedded = messagesOf(ticket);
+    if (embedded) {
+      messages = embedded;
+    } else {
+      messages = itemsOf(await ctx.api.get(`/tickets/${encodeURIComponent(ticket.id)}/messages`, { limit: 100 }));
+    }
+    messages = sortMessages(messages);
+  }
+
+  try {
+    await load();
+  } catch (err) {
+    if (err.status === 410 && err.problem.merged_into) {
+      announce(`${ref} was merged; showing the ticket it was merged into.`);
+      ctx.navigate(`#/ticket/${encodeURIComponent(err.problem.merged_into)}`);
+      return;
+    }
+    if (err.status === 404) {
+      render(main, h("h1", {}, "Ticket not found"), h("p", {}, `No ticket ${ref}.`));
+      return;
+    }
+    throw err;
+  }
+
+  const title = h("h1", { id: "page-title" });
+  const meta = h("dl", { class: "meta" });
+  const slaBox = h("ul", { class: "sla-list", "aria-label": "SLA clocks" });
+  const statusBox = h("div", { class: "button-row", role: "group", "aria-labelledby": "status-legend" });
+  const conversation = h("ol", { class: "conversation", "aria-label": "Conversation" });
+  let lastStatus = null;
+
+  function drawHeader() {
+    document.title = `${ticketRef(ticket)} · Helpdesk`;
+    render(title, `${ticketRef(ticket)}: `, h("span", { class: "subject" }, ticket.subject));
+    const requester = ticket.requester ? (ticket.requester.name ? `${ticket.requester.name} <${ticket.requester.email}>` : ticket.requester.email) : ticket.requester_email || "";
+    const rows = [
+      ["Status", h("span", { class: `status status-${ticket.status}`, id: "ticket-status" }, statusLabel(ticket.status))],
+      ["Priority", ticket.priority],
+      ["Team", ctx.teamName(ticket.team_id)],
+      ["Assignee", h("span", { id: "ticket-assignee" }, ctx.agentName(ticket.assignee_id))],
+      ["Requester", requester || "—"],
+      ["Channel", ticket.channel],
+      ["Opened", formatDateTime(ticket.created_at)],
+    ];
+    if (ticket.reopen_count) rows.push(["Reopened", `${ticket.reopen_count} time(s)`]);
+    render(meta, rows.flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, v)]));
+  }
+
+  function drawSla() {
+    const clocks = ticket.sla || [];
+    if (!clocks.length) {
+      render(slaBox, h("li", { class: "muted" }, "No SLA clock on this ticket."));
+      return;
+    }
+    render(slaBox, clocks.map((clock) => {
+      const d = describeSla(clock, Date.now());
+      return h("li", { class: `sla sla-${d.level}`, dataset: { kind: clock.kind } },
+        h("span", { class: "sla-tag" }, levelWord(d.level)), " ", h("strong", {}, `${d.label}: `), d.text);
+    }));
+  }
+
+  function drawStatusButtons(allowedOverride) {
+    const allowed = allowedOverride || allowedNext(ticket);
+    const targets = statusButtonTargets(allowed);
+    const focusKey = document.activeElement && document.activeElement.dataset ? document.activeElement.dataset.focusKey : null;
+    render(statusBox, targets.length
+      ? targets.map((to) => h("button", {
+        type: "button",
+        class: to === "resolved" ? "primary" : "",
+        dataset: { status: to, focusKey: `status-${to}` },
+        onclick: () => changeStatus(to),
+      }, actionLabel(to)))
+      : h("p", { class: "muted" }, `No status change is possible from ${statusLabel(ticket.status)}.`));
+    if (focusKey) {
+      const again = statusBox.querySelector(`[data-focus-key="${focusKey}"]`);
+      if (again) again.focus();
+    }
+    lastStatus = ticket.status;
+  }
+
+  function drawConversation() {
+    render(conversation, messages.length ? messages.map((m) => messageView(ctx, m, ticket)) : h("li", { class: "muted" }, "No messages yet."));
+  }
+
+  function drawAll() {
+    drawHeader();
+    drawSla();
+    if (lastStatus !== ticket.status) drawStatusButtons();
+    drawConversation();
+  }
+
+  async function changeStatus(to) {
+    try {
+      ticket = await ctx.api.post(`/tickets/${ticket.id}/status`, { status: to });
+      announce(`${ticketRef(ticket)} is now ${statusLabel(ticket.status)}.`);
+      await refresh();
+      drawStatusButtons();
+    } catch (err) {
+      if (err.status === 422 && Array.isArray(err.problem.allowed)) {
+        announce(`Cannot move to ${statusLabel(to)}: ${err.message}`, "error");
+        await refresh().catch(() => {});
+        drawStatusButtons(err.problem.allowed);
+      } else {
+        ctx.showError(err, "Status change");
+      }
+    }
+  }
+
+  // -- assign ----------------------------------------------------------------------------
+  const agentSelect = h("select", { name: "agent_id" },
+    h("option", { value: "" }, "Choose an agent…"),
+    [...ctx.agents.values()].sort((a, b) => String(a.name || a.email).localeCompare(String(b.name || b.email)))
+      .map((a) => h("option", { value: a.id }, `${a.name || a.email}${a.email && a.name ? ` (${a.email})` : ""}`)));
+  const teamSelect = h("select", { name: "team_id" },
+    h("option", { value: "" }, "Keep team"),
+    [...ctx.teams.values()].map((t) => h("option", { value: t.id }, t.name)));
+  async function assign(body, what) {
+    try {
+      ticket = await ctx.api.post(`/tickets/${ticket.id}/assign`, body);
+      announce(`${ticketRef(ticket)} assigned to ${what}.`);
+      await refresh();
+      drawStatusButtons();
+    } catch (err) {
+      ctx.showError(err, "Assign");
+    }
+  }
+  const assignForm = h("form", {
+    class: "inline-form",
+    onsubmit: (event) => {
+      event.preventDefault();
+      const body = {};
+      if (agentSelect.value) body.agent_id = agentSelect.value;
+      if (teamSelect.value) body.team_id = teamSelect.value;
+      if (!body.agent_id && !body.team_id) {
+        announce("Choose an agent or a team to assign to.", "error");
+        return;
+      }
+      assign(body, body.agent_id ? ctx.agentName(body.agent_id) : ctx.teamName(body.team_id));
+    },
+  },
+  field("Agent", agentSelect), field("Team", teamSelect),
+  h("button", { type: "submit" }, "Assign"),
+  h("button", { type: "button", onclick: () => assign({ agent_id: ctx.me.id }, "you") }, "Assign to me"));
+
+  // -- merge -----------------------------------------------------------------------------
+  const mergeInto = h("input", { type: "text", name: "into", placeholder: "TKT-12", autocomplete: "off", pattern: "^(TKT-\\d+|[0-9a-fA-F-]{36})$" });
+  const mergeForm = h("form", {
+    class: "inline-form",
+    onsubmit: async (event) => {
+      event.preventDefault();
+      const into = mergeInto.value.trim();
+      if (!into) {
+        announce("Name the ticket to merge into, e.g. TKT-12.", "error");
+        return;
+      }
+      if (!window.confirm(`Merge ${ticketRef(ticket)} into ${into}? Its messages move there and this ticket closes as merged.`)) return;
+      try {
+        const target = await ctx.api.post(`/tickets/${ticket.id}/merge`, { into });
+        announce(`${ticketRef(ticket)} merged into ${ticketRef(target) || into}.`);
+        ctx.navigate(`#/ticket/${encodeURIComponent(ticketRef(target) || into)}`);
+      } catch (err) {
+        ctx.showError(err, "Merge");
+      }
+    },
+  }, field("Merge into ticket", mergeInto, "The reference of the ticket that stays, e.g. TKT-12."), h("button", { type: "submit" }, "Merge"));
+
+  // -- reply -----------------------------------------------------------------------------
+  const replyBody = h("textarea", { name: "body", rows: 6, required: true });
+  const replyLabel = h("label", { for: uid("reply") });
+  replyBody.id = replyLabel.getAttribute("for");
+  const visibilityName = uid("visibility");
+  const publicRadio = h("input", { type: "radio", name: visibilityName, value: "public", id: uid("vis"), checked: true });
+  const internalRadio = h("input", { type: "radio", name: visibilityName, value: "internal", id: uid("vis") });
+  const sendButton = h("button", { type: "submit", class: "primary" });
+  const composer = h("form", { class: "composer", "aria-labelledby": "reply-title" });
+  function syncComposer() {
+    const internal = internalRadio.checked;
+    composer.classList.toggle("internal", internal);
+    replyLabel.textContent = internal ? "Internal note (visible to agents only, never sent to the customer)" : "Public reply (sent to the customer)";
+    sendButton.textContent = internal ? "Add internal note" : "Send public reply";
+  }
+  publicRadio.addEventListener("change", syncComposer);
+  internalRadio.addEventListener("change", syncComposer);
+  composer.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const body = replyBody.value;
+    if (!body.trim()) {
+      announce("Write a message first.", "error");
+      replyBody.focus();
+      return;
+    }
+    const visibility = internalRadio.checked ? "internal" : "public";
+    sendButton.disabled = true;
+    try {
+      await ctx.api.post(`/tickets/${ticket.id}/messages`, { body, visibility });
+      replyBody.value = "";
+      announce(visibility === "internal" ? "Internal note added." : "Reply sent to the customer.");
+      await refresh();
+    } catch (err) {
+      ctx.showError(err, "Send");
+    } finally {
+      sendButton.disabled = false;
+    }
+  });
+  render(composer,
+    h("h2", { id: "reply-title" }, "Reply"),
+    h("fieldset", { class: "toggle" },
+      h("legend", {}, "Who sees this message"),
+      h("span", { class: "choice" }, publicRadio, h("label", { for: publicRadio.id }, "Public reply to the customer")),
+      h("span", { class: "choice" }, internalRadio, h("label", { for: internalRadio.id }, "Internal note for agents"))),
+    h("div", { class: "field" }, replyLabel, replyBody),
+    sendButton);
+  syncComposer();
+
+  async function refresh() {
+    await load();
+    drawAll();
+  }
+
+  render(main,
+    h("article", { class: "ticket", "aria-labelledby": "page-title", dataset: { ticketId: ticket.id } },
+      title,
+      h("div", { class: "ticket-grid" },
+        h("div", { class: "ticket-main" },
+          h("section", { "aria-labelledby": "conv-title" }, h("h2", { id: "conv-title" }, "Conversation"), conversation),
+          composer),
+        h("aside", { class: "ticket-side", "aria-label": "Ticket details and actions" },
+          meta,
+          h("section", { "aria-labelledby": "sla-title" }, h("h2", { id: "sla-title" }, "SLA"), slaBox,
+            h("p", { class: "muted small" }, "Deadlines are counted in the team's business hours.")),
+          h("section", { "aria-labelledby": "status-legend" }, h("h2", { id: "status-legend" }, "Change status"), statusBox),
+          h("section", { "aria-labelledby": "assign-title" }, h("h2", { id: "assign-title" }, "Assign"), assignForm),
+          h("section", { "aria-labelledby": "merge-title" }, h("h2", { id: "merge-title" }, "Merge"), mergeForm)))));
+  drawAll();
+  drawStatusButtons();
+
+  // SLA countdowns tick every second; the ticket itself reloads every few seconds.
+  const ticker = window.setInterval(() => {
+    if (!document.body.contains(slaBox)) window.clearInterval(ticker);
+    else drawSla();
+  }, 1000);
+  ctx.every(refresh);
+}

@@ -1,0 +1,282 @@
+"""SQL for routing rules and assignment (helpdesk.routing). One statement per command.
+
+Assignment statements reuse the ticket core's fragments (audit + outbox writes, SLA effects, the
+ticket JSON) so a pushed, pulled or handed-over ticket leaves exactly the trail a manual assign does:
+an assignments row, an audit event and an outbox event, in the same statement as the change.
+The agent for a push is picked by routing_pick_agent() (migration 0200), under the team-row lock.
+"""
+from __future__ import annotations
+
+from helpdesk.db.tickets import _EVENT_WRITES, _OUTBOX_JSON, _PENDING_JSON, _SLA_EFFECTS, _TICKET_RESULT
+
+# Statuses whose unassigned tickets wait in a team's queue (index tickets_routing_queue).
+QUEUE_STATUSES = "('new', 'reopened', 'in_progress')"
+# Open statuses an agent holds during an absence (handed over at its start).
+HELD_STATUSES = "('assigned', 'in_progress', 'waiting_on_customer', 'reopened')"
+
+# -- rules -------------------------------------------------------------------------------------
+_RULE_COLUMNS = "id, name, position, is_active, conditions, team_id, created_at, updated_at"
+_RULE_ORDER = "position, created_at, id"
+
+LIST_RULES = f"SELECT {_RULE_COLUMNS} FROM routing_rules ORDER BY {_RULE_ORDER}"
+
+GET_RULE = f"SELECT {_RULE_COLUMNS} FROM routing_rules WHERE id = :id::uuid"
+
+INSERT_RULE = f"""
+INSERT INTO routing_rules (name, position, is_active, conditions, team_id, created_at, updated_at)
+SELECT :name, coalesce(:position::int, (SELECT coalesce(max(position), 0) + 10 FROM routing_rules)),
+       :is_active, :conditions::jsonb, :team_id::uuid, :now::timestamptz, :now::timestamptz
+RETURNING {_RULE_COLUMNS}
+"""
+
+UPDATE_RULE = f"""
+UPDATE routing_rules SET
+    name = coalesce(:name::text, name),
+    position = coalesce(:position::int, position),
+    is_active = coalesce(:is_active::boolean, is_active),
+    conditions = coalesce(:conditions::jsonb, conditions),
+    team_id = coalesce(:team_id::uuid, team_id),
+    updated_at = :now::timestamptz
+WHERE id = :id::uuid
+RETURNING {_RULE_COLUMNS}
+"""
+
+DELETE_RULE = "DELETE FROM routing_rules WHERE id = :id::uuid RETURNING id"
+
+# Everything routing decides with, in one read: the active rules in order, and every team with its
+# mode, default flag and schedule document. One row per rule/team (no row nears the 64 KB limit).
+LOAD_CONFIG = f"""
+SELECT 'rule' AS kind, to_jsonb(r) AS doc FROM (
+    SELECT {_RULE_COLUMNS} FROM routing_rules WHERE is_active ORDER BY {_RULE_ORDER}) r
+UNION ALL
+SELECT 'team', jsonb_build_object('id', t.id, 'name', t.name, 'assignment_mode', t.assignment_mode,
+                                  'is_default', t.is_default, 'schedule', s.document)
+FROM teams t LEFT JOIN schedules s ON s.id = t.schedule_id
+"""
+
+CUSTOMER_TIER = "SELECT tier FROM customers WHERE email = :email"
+
+# -- assignment --------------------------------------------------------------------------------
+_AWAY = "routing_is_away({a}.ooo_start, {a}.ooo_end, :now::timestamptz)"
+# Whether a team is on shift now, from the application's list of teams currently off shift.
+_ON_SHIFT = "NOT ({team}::text IN (SELECT jsonb_array_elements_text(:off_shift::jsonb)))"
+
+
+def _assignment_tail(reason: str) -> str:
+    """The rest of an assignment statement, given CTE `updated` (t.* + old_status, old_assignee).
+    `reason` is an SQL expression over `u` (the updated row)."""
+    return f"""
+history AS (
+    INSERT INTO assignments (ticket_id, agent_id, team_id, assigned_by, reason, created_at)
+    SELECT u.id, u.assignee_id, u.team_id, (SELECT a.id FROM agents a WHERE a.id = :assigned_by::uuid),
+           {reason}, :now::timestamptz
+    FROM updated u
+),
+change AS (SELECT id AS ticket_id, old_status, status AS new_status, false AS first_response FROM updated),
+{_SLA_EFFECTS},
+events AS (
+    SELECT gen_random_uuid() AS id, u.id AS ticket_id, 'ticket.assigned' AS event_type, :actor_type AS actor_type,
+           :actor_id::uuid AS actor_id, NULL::text AS from_status, NULL::text AS to_status,
+           jsonb_build_object('agent_id', u.assignee_id, 'team_id', u.team_id, 'previous_agent_id', u.old_assignee,
+                              'reason', {reason}, 'number', u.number) AS payload
+    FROM updated u
+    UNION ALL
+    SELECT gen_random_uuid(), u.id, 'ticket.status_changed', :actor_type, :actor_id::uuid, u.old_status, u.status,
+           jsonb_build_object('from', u.old_status, 'to', u.status, 'reason', {reason}, 'number', u.number)
+    FROM updated u WHERE u.old_status <> u.status
+),
+{_EVENT_WRITES}"""
+
+
+# Pull: the agent's next ticket. Highest priority, then oldest, unassigned ticket of any of the
+# agent's teams; SKIP LOCKED so concurrent claimers never wait on (or take) the same row. A row
+# another claimer committed meanwhile fails the re-check of the WHERE clause and the next one is
+# taken. Pull ignores capacity: the agent asks for the work.
+CLAIM_NEXT = f"""
+WITH agent AS (SELECT id FROM agents WHERE id = :agent_id::uuid AND is_active),
+target AS (
+    SELECT t.id, t.status, t.assignee_id FROM tickets t
+    WHERE t.team_id IN (SELECT m.team_id FROM team_members m JOIN agent a ON a.id = m.agent_id)
+      AND t.assignee_id IS NULL AND t.status IN {QUEUE_STATUSES}
+    ORDER BY t.priority_rank, t.created_at, t.id
+    LIMIT 1
+    FOR NO KEY UPDATE SKIP LOCKED
+),
+updated AS (
+    UPDATE tickets t SET
+        assignee_id = :agent_id::uuid,
+        status = CASE t.status WHEN 'new' THEN 'assigned' WHEN 'in_progress' THEN 'assigned' ELSE t.status END,
+        updated_at = :now::timestamptz,
+        version = t.version + 1
+    FROM target tg WHERE t.id = tg.id AND t.assignee_id IS NULL
+    RETURNING t.*, tg.status AS old_status, tg.assignee_id AS old_assignee
+),
+stamp AS (
+    UPDATE agents SET last_assigned_at = :now::timestamptz WHERE id = (SELECT assignee_id FROM updated)
+),
+{_assignment_tail("'pulled'")}
+SELECT EXISTS (SELECT 1 FROM agent) AS agent_exists,
+       (SELECT {_TICKET_RESULT.format(t='u')} FROM updated u) AS ticket,
+       {_OUTBOX_JSON} AS events, {_PENDING_JSON.format(cte='sla_changed')} AS pending_sla
+"""
+
+# Push one existing ticket (:ticket_id), or, with :ticket_id NULL, the first queued ticket of
+# :team_id after the cursor (back-fill). Lock order everywhere: the ticket (SKIP LOCKED in
+# back-fill, so it never waits holding nothing useful), then the team row, then the agent row.
+#
+# :kind 'queued'   - only an unassigned ticket in a queue status is pushed;
+#       'reopened' - only when the current assignee is unavailable (inactive, away, left the team):
+#                    pushed to another eligible agent, or unassigned into the queue.
+PUSH = f"""
+WITH target AS (
+    SELECT t.id, t.status, t.team_id, t.tags, t.assignee_id, t.priority_rank, t.created_at FROM tickets t
+    WHERE t.id = :ticket_id::uuid
+      AND (:kind <> 'reopened' OR t.status IN ('assigned', 'in_progress', 'reopened'))
+    FOR NO KEY UPDATE
+),
+queued AS (
+    SELECT t.id, t.status, t.team_id, t.tags, t.assignee_id, t.priority_rank, t.created_at FROM tickets t
+    WHERE :ticket_id::uuid IS NULL AND t.team_id = :team_id::uuid
+      AND t.assignee_id IS NULL AND t.status IN {QUEUE_STATUSES}
+      AND (:after_id::uuid IS NULL
+           OR (t.priority_rank, t.created_at, t.id) > (:after_rank::int, :after_created::timestamptz, :after_id::uuid))
+    ORDER BY t.priority_rank, t.created_at, t.id
+    LIMIT 1
+    FOR NO KEY UPDATE SKIP LOCKED
+),
+subject AS (SELECT * FROM target UNION ALL SELECT * FROM queued),
+owner_unavailable AS (
+    SELECT s.id FROM subject s LEFT JOIN agents a ON a.id = s.assignee_id
+    WHERE :kind = 'reopened' AND s.assignee_id IS NOT NULL
+      AND (a.id IS NULL OR NOT a.is_active OR {_AWAY.format(a='a')}
+           OR (s.team_id IS NOT NULL AND NOT EXISTS (
+                   SELECT 1 FROM team_members m WHERE m.team_id = s.team_id AND m.agent_id = s.assignee_id)))
+),
+eligible AS (
+    SELECT s.* FROM subject s
+    WHERE (:kind = 'queued' AND s.assignee_id IS NULL AND s.status IN {QUEUE_STATUSES})
+       OR s.id IN (SELECT id FROM owner_unavailable)
+),
+pick AS (
+    SELECT e.id, routing_pick_agent(e.team_id, e.tags, :now::timestamptz, {_ON_SHIFT.format(team='e.team_id')}) AS agent_id
+    FROM eligible e
+),
+updated AS (
+    UPDATE tickets t SET
+        assignee_id = p.agent_id,
+        status = CASE WHEN p.agent_id IS NOT NULL AND t.status IN ('new', 'in_progress') THEN 'assigned' ELSE t.status END,
+        updated_at = :now::timestamptz,
+        version = t.version + 1
+    FROM pick p JOIN subject s ON s.id = p.id
+    WHERE t.id = p.id AND (p.agent_id IS NOT NULL OR s.assignee_id IS NOT NULL)
+    RETURNING t.*, s.status AS old_status, s.assignee_id AS old_assignee
+),
+{_assignment_tail('''CASE WHEN :kind = 'reopened' THEN 'reopened'
+                          WHEN :reason <> 'pushed' THEN :reason
+                          WHEN (SELECT tm.assignment_mode FROM teams tm WHERE tm.id = u.team_id) = 'round_robin' THEN 'round_robin'
+                          ELSE 'pushed' END''')}
+SELECT (SELECT to_jsonb(s) FROM subject s) AS subject,
+       (SELECT {_TICKET_RESULT.format(t='u')} FROM updated u) AS ticket,
+       -- back-fill: whether anyone in the team could take a ticket at all (skills aside)
+       EXISTS (SELECT 1 FROM team_members m JOIN agents a ON a.id = m.agent_id
+               WHERE m.team_id = coalesce(:team_id::uuid, (SELECT team_id FROM subject))
+                 AND a.is_active AND a.active_count < a.capacity AND NOT {_AWAY.format(a='a')}) AS capacity_left,
+       {_OUTBOX_JSON} AS events, {_PENDING_JSON.format(cte='sla_changed')} AS pending_sla
+"""
+
+# Teams with queued tickets whose mode pushes (back-fill candidates).
+QUEUED_TEAMS = f"""
+SELECT tm.id AS team_id FROM teams tm
+WHERE tm.assignment_mode IN ('push', 'round_robin')
+  AND (:team_id::uuid IS NULL OR tm.id = :team_id::uuid)
+  AND EXISTS (SELECT 1 FROM tickets t WHERE t.team_id = tm.id AND t.assignee_id IS NULL AND t.status IN {QUEUE_STATUSES})
+ORDER BY tm.id
+"""
+
+# -- out of office -----------------------------------------------------------------------------
+SET_OUT_OF_OFFICE = """
+WITH delegate AS (SELECT id FROM agents WHERE id = :delegate_id::uuid AND is_active),
+updated AS (
+    UPDATE agents SET ooo_start = :start::timestamptz, ooo_end = :end::timestamptz,
+           ooo_delegate_id = (SELECT id FROM delegate), ooo_handed_over_at = NULL, updated_at = :now::timestamptz
+    WHERE id = :agent_id::uuid AND (:delegate_id::uuid IS NULL OR EXISTS (SELECT 1 FROM delegate))
+    RETURNING id, ooo_start, ooo_end, ooo_delegate_id
+)
+SELECT EXISTS (SELECT 1 FROM agents WHERE id = :agent_id::uuid) AS agent_exists,
+       EXISTS (SELECT 1 FROM delegate) AS delegate_ok,
+       (SELECT to_jsonb(u) FROM updated u) AS agent
+"""
+
+CLEAR_OUT_OF_OFFICE = """
+UPDATE agents SET ooo_start = NULL, ooo_end = NULL, ooo_delegate_id = NULL, ooo_handed_over_at = NULL,
+       updated_at = :now::timestamptz
+WHERE id = :agent_id::uuid
+RETURNING id
+"""
+
+# Hands every open ticket held by an agent who is away now to their delegate (when the delegate is
+# active and not away too) or back to the team queue, reason vacation_handover. Runs every sweep,
+# so a ticket that comes back to an away agent later (a reopen) moves on as well. The first run of
+# an absence also writes agent.out_of_office_started (ticket_id NULL) for the notifier.
+HAND_OVER = f"""
+WITH away AS (
+    SELECT a.id, a.ooo_delegate_id, a.ooo_end, a.ooo_handed_over_at IS NULL AS first_time FROM agents a
+    WHERE a.ooo_start IS NOT NULL AND a.ooo_start <= :now::timestamptz
+      AND (a.ooo_end IS NULL OR :now::timestamptz < a.ooo_end)
+      AND (:agent_id::uuid IS NULL OR a.id = :agent_id::uuid)
+    ORDER BY a.id
+    LIMIT :limit
+    FOR NO KEY UPDATE
+),
+plan AS (
+    SELECT aw.id AS agent_id, aw.first_time, aw.ooo_end, d.id AS delegate_id FROM away aw
+    LEFT JOIN agents d ON d.id = aw.ooo_delegate_id AND d.is_active AND NOT {_AWAY.format(a='d')}
+),
+held AS (
+    SELECT t.id, t.status, t.assignee_id FROM tickets t
+    WHERE t.assignee_id IN (SELECT agent_id FROM plan) AND t.status IN {HELD_STATUSES}
+    ORDER BY t.id
+    FOR NO KEY UPDATE
+),
+updated AS (
+    UPDATE tickets t SET
+        assignee_id = p.delegate_id,
+        status = CASE WHEN p.delegate_id IS NULL AND h.status = 'assigned' THEN 'new'
+                      WHEN p.delegate_id IS NOT NULL AND h.status = 'in_progress' THEN 'assigned'
+                      ELSE h.status END,
+        updated_at = :now::timestamptz,
+        version = t.version + 1
+    FROM held h JOIN plan p ON p.agent_id = h.assignee_id
+    WHERE t.id = h.id
+    RETURNING t.*, h.status AS old_status, h.assignee_id AS old_assignee
+),
+history AS (
+    INSERT INTO assignments (ticket_id, agent_id, team_id, reason, created_at)
+    SELECT u.id, u.assignee_id, u.team_id, 'vacation_handover', :now::timestamptz FROM updated u
+),
+marked AS (
+    UPDATE agents SET ooo_handed_over_at = :now::timestamptz
+    WHERE id IN (SELECT agent_id FROM plan WHERE first_time)
+),
+events AS (
+    SELECT gen_random_uuid() AS id, u.id AS ticket_id, 'ticket.assigned' AS event_type, 'system' AS actor_type,
+           NULL::uuid AS actor_id, NULL::text AS from_status, NULL::text AS to_status,
+           jsonb_build_object('agent_id', u.assignee_id, 'team_id', u.team_id, 'previous_agent_id', u.old_assignee,
+                              'reason', 'vacation_handover', 'number', u.number) AS payload
+    FROM updated u
+    UNION ALL
+    SELECT gen_random_uuid(), u.id, 'ticket.status_changed', 'system', NULL::uuid, u.old_status, u.status,
+           jsonb_build_object('from', u.old_status, 'to', u.status, 'reason', 'vacation_handover', 'number', u.number)
+    FROM updated u WHERE u.old_status <> u.status
+    UNION ALL
+    SELECT gen_random_uuid(), NULL::uuid, 'agent.out_of_office_started', 'system', NULL::uuid, NULL, NULL,
+           jsonb_build_object('agent_id', p.agent_id, 'delegate_id', p.delegate_id, 'until', p.ooo_end,
+                              'tickets_handed_over', (SELECT count(*) FROM updated u WHERE u.old_assignee = p.agent_id),
+                              'to_delegate', p.delegate_id IS NOT NULL)
+    FROM plan p WHERE p.first_time
+),
+{_EVENT_WRITES}
+SELECT (SELECT count(*) FROM away) AS agents_away, (SELECT count(*) FROM plan WHERE first_time) AS absences_started,
+       (SELECT count(*) FROM updated) AS tickets_moved,
+       (SELECT count(*) FROM updated WHERE assignee_id IS NOT NULL) AS to_delegates
+"""

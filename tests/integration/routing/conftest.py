@@ -1,0 +1,72 @@
+"""Fixtures for routing tests: teams, agents and memberships on the real PostgreSQL (local Data API)."""
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+
+from helpdesk.routing import config as routing_config
+
+CLUSTER_ARN = "arn:aws:rds:us-east-1:000000000000:cluster:helpdesk-test"
+SECRET_ARN = "arn:aws:secretsmanager:us-east-1:000000000000:secret:helpdesk-test"
+
+
+def thread_db(rds_data_client):
+    """A DataApi of its own for a worker thread (DataApi.stats is not shared), same backend."""
+    from helpdesk.db.client import DataApi
+
+    return DataApi(rds_data_client, resource_arn=CLUSTER_ARN, secret_arn=SECRET_ARN, database="helpdesk", sleep=lambda s: None)
+
+
+@pytest.fixture(autouse=True)
+def fresh_routing_cache():
+    routing_config.invalidate()
+    yield
+    routing_config.invalidate()
+
+
+@pytest.fixture
+def make_team(db):
+    def make(name: str = "team", *, mode: str = "push", schedule: dict | None = None, is_default: bool = False,
+             email: str | None = None) -> uuid.UUID:
+        schedule_id = None
+        if schedule is not None:
+            schedule_id = db.query_one("INSERT INTO schedules (name, document) VALUES (:n, :d::jsonb) RETURNING id",
+                                       {"n": f"sched-{uuid.uuid4().hex[:8]}", "d": schedule})["id"]
+        row = db.query_one(
+            "INSERT INTO teams (name, assignment_mode, schedule_id, is_default, email_address) "
+            "VALUES (:n, :m, :s::uuid, :d, :e) RETURNING id",
+            {"n": f"{name}-{uuid.uuid4().hex[:6]}", "m": mode, "s": schedule_id, "d": is_default, "e": email})
+        routing_config.invalidate(db)
+        return uuid.UUID(row["id"])
+    return make
+
+
+@pytest.fixture
+def make_agent(db):
+    def make(name: str = "agent", *, teams: list[uuid.UUID] = (), capacity: int = 10, skills: list[str] = (),
+             active: bool = True) -> uuid.UUID:
+        row = db.query_one(
+            "INSERT INTO agents (email, name, capacity, skills, is_active) VALUES (:e, :n, :c, :s::jsonb, :a) RETURNING id",
+            {"e": f"{name}-{uuid.uuid4().hex[:8]}@example.com", "n": name, "c": capacity, "s": list(skills), "a": active})
+        agent_id = uuid.UUID(row["id"])
+        for team_id in teams:
+            db.execute("INSERT INTO team_members (team_id, agent_id) VALUES (:t::uuid, :a::uuid)", {"t": team_id, "a": agent_id})
+        return agent_id
+    return make
+
+
+def new_ticket(**kw: Any) -> dict[str, Any]:
+    return {"channel": "email", "subject": "Help", "body": "Something broke", "requester_email": "c@example.com", **kw}
+
+
+@pytest.fixture
+def loads(db):
+    """agent id -> (active_count, number of tickets they hold in active statuses)."""
+    def take() -> dict[str, tuple[int, int]]:
+        rows = db.query(
+            "SELECT a.id, a.active_count, a.capacity, (SELECT count(*) FROM tickets t WHERE t.assignee_id = a.id "
+            "AND t.status IN ('assigned', 'in_progress', 'reopened')) AS held FROM agents a")
+        return {r["id"]: (r["active_count"], r["held"], r["capacity"]) for r in rows}
+    return take

@@ -1,0 +1,1 @@
+"""Routing unit tests: pure matching, no database."""

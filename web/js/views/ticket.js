@@ -162,7 +162,7 @@ export async function renderTicket(main, ctx, ref) {
     [...ctx.agents.values()].sort((a, b) => String(a.name || a.email).localeCompare(String(b.name || b.email)))
       .map((a) => h("option", { value: a.id }, `${a.name || a.email}${a.email && a.name ? ` (${a.email})` : ""}`)));
   const teamSelect = h("select", { name: "team_id" },
-    h("option", { value: "" }, "Keep team"),
+    h("option", { value: "" }, "No team change"),
     [...ctx.teams.values()].map((t) => h("option", { value: t.id }, t.name)));
   async function assign(body, what) {
     try {
@@ -178,14 +178,14 @@ export async function renderTicket(main, ctx, ref) {
     class: "inline-form",
     onsubmit: (event) => {
       event.preventDefault();
-      const body = {};
-      if (agentSelect.value) body.agent_id = agentSelect.value;
-      if (teamSelect.value) body.team_id = teamSelect.value;
-      if (!body.agent_id && !body.team_id) {
-        announce("Choose an agent or a team to assign to.", "error");
+      // The API takes exactly one: an agent, or a team (back into that team's queue).
+      if (agentSelect.value && teamSelect.value) {
+        announce("Choose either an agent or a team, not both.", "error");
         return;
       }
-      assign(body, body.agent_id ? ctx.agentName(body.agent_id) : ctx.teamName(body.team_id));
+      if (agentSelect.value) assign({ agent_id: agentSelect.value }, ctx.agentName(agentSelect.value));
+      else if (teamSelect.value) assign({ team_id: teamSelect.value }, `the ${ctx.teamName(teamSelect.value)} queue`);
+      else announce("Choose an agent or a team to assign to.", "error");
     },
   },
   field("Agent", agentSelect), field("Team", teamSelect),
@@ -205,9 +205,11 @@ export async function renderTicket(main, ctx, ref) {
       }
       if (!window.confirm(`Merge ${ticketRef(ticket)} into ${into}? Its messages move there and this ticket closes as merged.`)) return;
       try {
-        const target = await ctx.api.post(`/tickets/${ticket.id}/merge`, { into });
-        announce(`${ticketRef(ticket)} merged into ${ticketRef(target) || into}.`);
-        ctx.navigate(`#/ticket/${encodeURIComponent(ticketRef(target) || into)}`);
+        // The answer is this (now merged) ticket; follow it to the ticket that stays.
+        const merged = await ctx.api.post(`/tickets/${ticket.id}/merge`, { into });
+        const target = (merged && merged.merged_into_id) || into;
+        announce(`${ticketRef(ticket)} merged into ${into}.`);
+        ctx.navigate(`#/ticket/${encodeURIComponent(target)}`);
       } catch (err) {
         ctx.showError(err, "Merge");
       }

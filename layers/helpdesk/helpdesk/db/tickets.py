@@ -59,13 +59,18 @@ sla_changed AS (
         warn_at = CASE a.action WHEN 'restart' THEN NULL ELSE s.warn_at END,
         warned_at = CASE a.action WHEN 'restart' THEN NULL ELSE s.warned_at END,
         breached_at = CASE a.action WHEN 'restart' THEN NULL ELSE s.breached_at END,
+        -- a reopened ticket's resolution clock runs on the policy's reopen target when it has one
         target_seconds = CASE a.action WHEN 'restart'
                              THEN coalesce((p.targets -> 'reopen' ->> 'seconds')::int, s.target_seconds)
                              ELSE s.target_seconds END,
+        business = CASE a.action WHEN 'restart'
+                       THEN coalesce((p.targets -> 'reopen' ->> 'business')::boolean, s.business) ELSE s.business END,
+        adjust_seconds = CASE a.action WHEN 'restart' THEN 0 ELSE s.adjust_seconds END,
         updated_at = :now::timestamptz
     FROM sla_plan a LEFT JOIN sla_policies p ON p.id = a.policy_id
     WHERE s.ticket_id = a.ticket_id AND s.kind = a.kind AND a.action IS NOT NULL
-    RETURNING s.ticket_id, s.kind, s.target_seconds, s.business, s.schedule, s.recompute_from, s.paused_at, s.due_at, s.state
+    RETURNING s.ticket_id, s.kind, s.target_seconds, s.business, s.schedule, s.recompute_from, s.paused_at, s.due_at, s.state,
+              s.adjust_seconds
 )"""
 
 _TICKET_RESULT = "to_jsonb({t}) - 'priority_rank'"
@@ -432,6 +437,72 @@ SELECT (SELECT status FROM source) AS source_status, (SELECT merged_into_id FROM
        {_OUTBOX_JSON} AS events, {_PENDING_JSON.format(cte='sla_changed')} AS pending_sla
 """
 
+# A priority change: the ticket's policy is matched again (the same rule as CREATE_TICKET) and its open
+# clocks take the new targets. A clock with a deadline keeps the business time it has used: the difference
+# between the new and the old target is added to its remaining time (adjust_seconds), measured from now
+# for a running clock (paused_at = now marks the instant the remaining time is measured from) and from
+# the resume instant for a paused one. A clock still waiting for its first deadline just takes the target.
+CHANGE_PRIORITY = f"""
+WITH target AS (
+    SELECT id, status, priority, merged_into_id FROM tickets WHERE id = :ticket_id::uuid FOR UPDATE
+),
+updated AS (
+    UPDATE tickets t SET priority = :priority, updated_at = :now::timestamptz, version = t.version + 1
+    FROM target tg
+    WHERE t.id = tg.id AND tg.priority <> :priority AND tg.status NOT IN ('merged', 'spam', 'duplicate', 'closed')
+    RETURNING t.*, tg.priority AS old_priority
+),
+policy AS (
+    SELECT p.id, p.targets, u.reopen_count
+    FROM updated u JOIN customers c ON c.id = u.requester_id
+    CROSS JOIN LATERAL (
+        SELECT * FROM sla_policies p
+        WHERE p.is_active AND (p.id = c.sla_policy_id OR (
+              (p.priority IS NULL OR p.priority = :priority) AND (p.tier IS NULL OR p.tier = c.tier)
+          AND (p.team_id IS NULL OR p.team_id = u.team_id) AND (p.channel IS NULL OR p.channel = u.channel)))
+        ORDER BY (p.id = c.sla_policy_id) IS TRUE DESC, p.position, p.name
+        LIMIT 1) p
+),
+sla_plan AS (
+    SELECT s.ticket_id, s.kind, p.id AS policy_id, p.targets -> k.key AS target
+    FROM policy p JOIN sla_targets s ON s.ticket_id = :ticket_id::uuid
+    CROSS JOIN LATERAL (SELECT CASE WHEN s.kind = 'resolution' AND p.reopen_count > 0 AND p.targets ? 'reopen'
+                                    THEN 'reopen' ELSE s.kind END AS key) k
+    WHERE s.state IN ('running', 'paused') AND p.targets ? k.key
+),
+sla_changed AS (
+    UPDATE sla_targets s SET
+        policy_id = a.policy_id,
+        target_seconds = (a.target ->> 'seconds')::int,
+        business = coalesce((a.target ->> 'business')::boolean, true),
+        adjust_seconds = CASE WHEN s.due_at IS NULL THEN s.adjust_seconds
+                              ELSE s.adjust_seconds + (a.target ->> 'seconds')::int - s.target_seconds END,
+        paused_at = CASE WHEN s.state = 'running' AND s.due_at IS NOT NULL AND s.recompute_from IS NULL
+                         THEN :now::timestamptz ELSE s.paused_at END,
+        recompute_from = CASE WHEN s.state = 'running' AND s.due_at IS NOT NULL AND s.recompute_from IS NULL
+                              THEN :now::timestamptz ELSE s.recompute_from END,
+        updated_at = :now::timestamptz
+    FROM sla_plan a
+    WHERE s.ticket_id = a.ticket_id AND s.kind = a.kind
+      AND (s.target_seconds <> (a.target ->> 'seconds')::int
+           OR s.business <> coalesce((a.target ->> 'business')::boolean, true))
+    RETURNING s.ticket_id, s.kind, s.target_seconds, s.business, s.schedule, s.recompute_from, s.paused_at, s.due_at,
+              s.state, s.adjust_seconds
+),
+events AS (
+    SELECT gen_random_uuid() AS id, u.id AS ticket_id, 'ticket.priority_changed' AS event_type, :actor_type AS actor_type,
+           :actor_id::uuid AS actor_id, NULL::text AS from_status, NULL::text AS to_status,
+           jsonb_build_object('from', u.old_priority, 'to', u.priority, 'reason', :reason::text, 'number', u.number,
+                              'assignee_id', u.assignee_id, 'team_id', u.team_id) AS payload
+    FROM updated u
+),
+{_EVENT_WRITES}
+SELECT tg.status AS current_status, tg.priority AS current_priority, tg.merged_into_id,
+       (SELECT {_TICKET_RESULT.format(t='u')} FROM updated u) AS ticket,
+       {_OUTBOX_JSON} AS events, {_PENDING_JSON.format(cte='sla_changed')} AS pending_sla
+FROM target tg
+"""
+
 # The ticket (with its SLA clocks) and its latest messages, one row each, in one call. Message bodies
 # are cut so that a full page stays under the Data API's 1 MiB response (and 64 KB row) limit even
 # for 4-byte characters or heavily escaped text: 100 x 2,000 chars x 4 bytes = 800 KB. The full
@@ -475,7 +546,7 @@ WHERE m.id = :message_id::uuid AND m.ticket_id = :ticket_id::uuid AND (:include_
 FINISH = """
 WITH deadlines AS (
     UPDATE sla_targets s SET due_at = d.due_at, warn_at = d.warn_at, recompute_from = NULL, paused_at = NULL,
-           updated_at = :now::timestamptz
+           adjust_seconds = 0, updated_at = :now::timestamptz
     FROM jsonb_to_recordset(:deadlines::jsonb)
          AS d(ticket_id uuid, kind text, due_at timestamptz, warn_at timestamptz, recompute_from timestamptz)
     WHERE s.ticket_id = d.ticket_id AND s.kind = d.kind AND s.recompute_from = d.recompute_from
@@ -490,7 +561,7 @@ SELECT (SELECT count(*) FROM deadlines) AS deadlines, (SELECT count(*) FROM publ
 """
 
 PENDING_SLA = """
-SELECT ticket_id, kind, target_seconds, business, schedule, recompute_from, paused_at, due_at, state
+SELECT ticket_id, kind, target_seconds, business, schedule, recompute_from, paused_at, due_at, state, adjust_seconds
 FROM sla_targets WHERE recompute_from IS NOT NULL ORDER BY recompute_from LIMIT :limit
 """
 

@@ -39,8 +39,11 @@ def deadline_for(clock: dict[str, Any], warn_before: timedelta = DEFAULT_WARN_BE
 
     target = timedelta(seconds=int(clock["target_seconds"]))
     if paused_at is not None and old_due is not None:
-        # Resume: the business time that was left when the clock paused, counted again from now.
-        remaining = max(between(paused_at, old_due), timedelta(0)) if old_due > paused_at else timedelta(0)
+        # Resume: the business time that was left when the clock paused, counted again from now (not
+        # the wall-clock pause length: a customer replying on Saturday resumes into Monday's hours).
+        # A priority change since then moved the target by adjust_seconds (negative when tighter).
+        left = between(paused_at, old_due) if old_due > paused_at else -between(old_due, paused_at)
+        remaining = max(left + timedelta(seconds=int(clock.get("adjust_seconds") or 0)), timedelta(0))
     else:
         remaining = target
     due = add(start, remaining)

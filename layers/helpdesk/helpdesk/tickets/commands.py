@@ -251,6 +251,34 @@ class TicketCommands:
             raise errors.Conflict(f"ticket {ticket_ref} changed concurrently; retry")
         return self._finish(row)
 
+    # -- priority ----------------------------------------------------------------------------
+    def change_priority(self, ticket_ref: str | uuid.UUID, priority: str, actor: Actor, *,
+                        reason: str | None = None) -> CommandResult:
+        """Set the priority; the SLA policy is matched again and open clocks are re-timed (1 call + follow-up).
+        Setting the priority it already has changes nothing and returns the ticket (one more read)."""
+        from helpdesk.tickets.models import PRIORITIES
+
+        if priority not in PRIORITIES:
+            raise errors.ValidationFailed(f"unknown priority {priority!r}; allowed: {', '.join(PRIORITIES)}")
+        if reason is not None and len(reason) > 1000:
+            raise errors.ValidationFailed("reason is too long: at most 1000 characters")
+        ticket_id = self._resolve_id(ticket_ref)
+        row = self.db.execute(sql.CHANGE_PRIORITY, {
+            "ticket_id": ticket_id, "priority": priority, "reason": reason, "now": self.clock.now(),
+            "actor_type": actor.type, "actor_id": actor.id,
+        }).first()
+        if row is None:
+            raise errors.NotFound(f"ticket {ticket_ref} not found")
+        if row["ticket"] is None:
+            if row["current_status"] == "merged":
+                raise errors.Gone(f"ticket {ticket_ref} was merged", merged_into=str(row["merged_into_id"]))
+            if row["current_priority"] == priority:
+                return CommandResult(Ticket.model_validate(self.get_ticket(ticket_id).ticket))
+            raise errors.InvalidTransition(
+                f"the priority of a {row['current_status']} ticket cannot change; allowed in open or resolved tickets",
+                **{"from": row["current_status"], "to": row["current_status"], "allowed": []})
+        return self._finish(row)
+
     # -- assignment --------------------------------------------------------------------------
     def assign(self, ticket_ref: str | uuid.UUID, actor: Actor, *, agent_id: uuid.UUID | None = None,
                team_id: uuid.UUID | None = None, reason: str = "manual") -> CommandResult:

@@ -1,0 +1,100 @@
+"""Builds the API: one APIGatewayRestResolver with pydantic validation, a Router per resource under
+/api/v1, error mapping (problems.py) and the OpenAPI document / Swagger UI generated from the code."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+
+from helpdesk import errors
+from helpdesk.auth import DEFAULT_RESOLVER
+
+if __package__:
+    from . import problems
+    from .routes import (agents, customers, kb, portal, public, queue, routing_rules, search, sla_admin, teams,
+                         tickets)
+    from .routes._shared import claims_of, services
+else:  # Lambda: this directory is the code root
+    import problems  # type: ignore[no-redef]
+    from routes import (agents, customers, kb, portal, public, queue, routing_rules, search,  # type: ignore[no-redef]
+                        sla_admin, teams, tickets)
+    from routes._shared import claims_of, services  # type: ignore[no-redef]
+
+log = logging.getLogger(__name__)
+PREFIX = "/api/v1"
+TITLE = "Helpdesk API"
+VERSION = "1.0.0"
+DOCS_PATH = f"{PREFIX}/docs"
+ROUTERS = (tickets, queue, search, kb, teams, agents, customers, sla_admin, routing_rules, public, portal)
+
+
+def _signed_in(app: APIGatewayRestResolver, next_middleware: Any) -> Response:
+    """Swagger UI is for signed-in agents only."""
+    try:
+        DEFAULT_RESOLVER.resolve(services().db, claims_of(app.current_event))
+    except errors.HelpdeskError as exc:
+        return problems.from_domain(exc, app.current_event.path)
+    return next_middleware(app)
+
+
+def build_app() -> APIGatewayRestResolver:
+    app = APIGatewayRestResolver(enable_validation=True)
+    for module in ROUTERS:
+        app.include_router(module.router, prefix=PREFIX)
+
+    @app.exception_handler(errors.HelpdeskError)
+    def _domain(exc: errors.HelpdeskError) -> Response:
+        return problems.from_domain(exc, app.current_event.path)
+
+    @app.exception_handler(RequestValidationError)
+    def _validation(exc: RequestValidationError) -> Response:
+        return problems.from_request_validation(list(exc.errors()), app.current_event.path)
+
+    @app.exception_handler(ModuleNotFoundError)
+    def _missing(exc: ModuleNotFoundError) -> Response:
+        if not (exc.name or "").startswith("helpdesk."):
+            log.exception("import failed")
+            return problems.internal(app.current_event.path)
+        return problems.missing_module(exc, app.current_event.path)
+
+    @app.not_found
+    def _not_found(exc: Exception) -> Response:
+        return problems.problem(404, "Not Found", f"no route {app.current_event.http_method} {app.current_event.path}",
+                                code="no_route", instance=app.current_event.path)
+
+    app.enable_swagger(path=DOCS_PATH, title=TITLE, version=VERSION, middlewares=[_signed_in],
+                       description="Help desk REST API. Errors are application/problem+json.")
+    return app
+
+
+PROBLEM_SCHEMA = {
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
+        "detail": {"type": "string"}, "instance": {"type": "string"}, "code": {"type": "string"},
+    },
+    "additionalProperties": True,
+}
+
+
+def openapi_document(app: APIGatewayRestResolver | None = None) -> dict[str, Any]:
+    """The OpenAPI document of the routes above, with the problem+json error answers added."""
+    import json
+
+    app = app or build_app()
+    doc = json.loads(app.get_openapi_json_schema(title=TITLE, version=VERSION,
+                                                 description="Help desk REST API. Errors are application/problem+json."))
+    components = doc.setdefault("components", {})
+    components.setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+    problem_ref = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for path, operations in doc.get("paths", {}).items():
+        for method, op in operations.items():
+            responses = op.setdefault("responses", {})
+            responses["422"] = {"description": "Validation failed or invalid transition", "content": problem_ref}
+            responses["default"] = {"description": "Error (problem+json)", "content": problem_ref}
+    components["schemas"].pop("HTTPValidationError", None)
+    components["schemas"].pop("ValidationError", None)
+    return doc

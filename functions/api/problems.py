@@ -1,0 +1,95 @@
+"""The ONE place domain errors become HTTP answers: application/problem+json (RFC 9457).
+
+Every answer carries type, title, status, detail and instance (the request path), plus the extra
+members a client needs to act: merged_into (410), from/to/allowed (422 transition), errors (422
+validation), retry_after (429, also as the Retry-After header)."""
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+
+from helpdesk import errors
+from helpdesk.auth import Unauthenticated
+
+log = logging.getLogger(__name__)
+PROBLEM_JSON = "application/problem+json"
+TYPE_BASE = "https://helpdesk.dev/problems/"
+
+# Most specific first: the first isinstance match decides.
+STATUS_BY_ERROR: list[tuple[type[Exception], int, str]] = [
+    (Unauthenticated, 401, "Unauthorized"),
+    (errors.Forbidden, 403, "Forbidden"),
+    (errors.NotFound, 404, "Not Found"),
+    (errors.Gone, 410, "Gone"),
+    (errors.InvalidTransition, 422, "Invalid status transition"),
+    (errors.ValidationFailed, 422, "Validation failed"),
+    (errors.PayloadTooLarge, 413, "Payload too large"),
+    (errors.RateLimited, 429, "Too many requests"),
+    (errors.UniqueViolation, 409, "Conflict"),
+    (errors.Conflict, 409, "Conflict"),
+    (errors.CheckViolation, 422, "Validation failed"),
+    (errors.ForeignKeyViolation, 422, "Validation failed"),
+    (errors.SerializationFailure, 503, "Busy, retry"),
+    (errors.DatabaseUnavailable, 503, "Service unavailable"),
+    (errors.DatabaseError, 500, "Internal error"),
+]
+
+
+def problem(status: int, title: str, detail: str, *, code: str, instance: str | None = None,
+            headers: dict[str, str] | None = None, **extra: Any) -> Response:
+    body: dict[str, Any] = {"type": TYPE_BASE + code, "title": title, "status": status, "detail": detail, "code": code}
+    if instance:
+        body["instance"] = instance
+    body.update({k: v for k, v in extra.items() if v is not None})
+    return Response(status, PROBLEM_JSON, json.dumps(body, default=str), headers=headers or {})
+
+
+def from_domain(exc: errors.HelpdeskError, instance: str | None = None) -> Response:
+    for cls, status, title in STATUS_BY_ERROR:
+        if isinstance(exc, cls):
+            break
+    else:
+        status, title = 500, "Internal error"
+    extra = dict(exc.extra)
+    headers: dict[str, str] = {}
+    if status == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="helpdesk"'
+    if status == 429:
+        headers["Retry-After"] = str(int(extra.get("retry_after") or 1))
+    if isinstance(exc, errors.DatabaseError):
+        # SQL details stay in the logs; the caller gets what it can act on.
+        log.error("database error %s: %s", exc.code, exc.detail)
+        if status >= 500:
+            return problem(status, title, "the database could not complete the request; retry later",
+                           code=exc.code, instance=instance, headers=headers)
+        extra = {}
+        detail = exc.detail.split("\n")[0][:300]
+        return problem(status, title, detail, code=exc.code, instance=instance, headers=headers)
+    extra.pop("followup", None)
+    return problem(status, title, exc.detail, code=exc.code, instance=instance, headers=headers, **extra)
+
+
+def from_request_validation(errs: list[dict[str, Any]], instance: str | None = None) -> Response:
+    """Powertools' pydantic errors: malformed JSON is 400, everything else 422 naming each field."""
+    if any(e.get("type") == "json_invalid" for e in errs):
+        return problem(400, "Bad request", "the request body is not valid JSON", code="bad_request", instance=instance)
+    clean = []
+    for e in errs:
+        loc = [str(p) for p in e.get("loc", ())]
+        clean.append({"loc": loc, "msg": e.get("msg", ""), "type": e.get("type", "")})
+    detail = "; ".join(f"{'.'.join(c['loc']) or 'body'}: {c['msg']}" for c in clean)
+    return problem(422, "Validation failed", detail, code="validation_failed", instance=instance, errors=clean)
+
+
+def missing_module(exc: ModuleNotFoundError, instance: str | None = None) -> Response:
+    """A route whose domain module is not deployed yet (another team's work in progress)."""
+    return problem(501, "Not implemented", f"this feature is not available yet (module {exc.name} is missing)",
+                   code="not_implemented", instance=instance)
+
+
+def internal(instance: str | None = None) -> Response:
+    return problem(500, "Internal error", "an unexpected error occurred; it has been logged", code="internal",
+                   instance=instance)

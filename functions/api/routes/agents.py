@@ -1,0 +1,94 @@
+"""Agents (skills, capacity, role, teams) and out-of-office with a delegate."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Optional
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+
+from helpdesk import errors
+from helpdesk.admin import AgentIn, AgentPatch, Agents
+
+from ._shared import Doc, ItemsOut, caller, services
+
+router = Router()
+
+
+class OutOfOfficeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    start: AwareDatetime
+    end: AwareDatetime
+    delegate_id: Optional[uuid.UUID] = None
+
+
+def _agents() -> Agents:
+    svc = services()
+    return Agents(svc.db, svc.clock)
+
+
+def assignment(svc):
+    """helpdesk.routing.assignment.Assignment (the routing engineer's module)."""
+    from helpdesk.routing.assignment import Assignment
+
+    return Assignment(svc.db, svc.clock, svc.publisher)
+
+
+@router.get("/agents/me", summary="The signed-in agent (role from the sign-in groups)")
+def me() -> Doc:
+    who = caller(router)
+    if who.agent_id is None:
+        return Doc(id=None, email=who.email, role=who.role, team_ids=[], agent_record=False)
+    return Doc(**{**_agents().get(who.agent_id), "role": who.role, "agent_record": True})
+
+
+@router.post("/agents", responses={201: {"description": "created", "content": {"application/json": {"model": Doc}}}})
+def create_agent(body: AgentIn) -> Response[Doc]:
+    caller(router, "admin")
+    return Response(201, content_types.APPLICATION_JSON, _agents().create(body))
+
+
+@router.get("/agents")
+def list_agents(team: Annotated[Optional[uuid.UUID], Query()] = None, include_inactive: bool = False) -> ItemsOut:
+    caller(router)
+    return ItemsOut(items=_agents().list(team_id=team, include_inactive=include_inactive))
+
+
+@router.get("/agents/<agent_id>")
+def get_agent(agent_id: uuid.UUID) -> Doc:
+    caller(router)
+    return Doc(**_agents().get(agent_id))
+
+
+@router.patch("/agents/<agent_id>")
+def update_agent(agent_id: uuid.UUID, body: AgentPatch) -> Doc:
+    caller(router, "admin")
+    return Doc(**_agents().update(agent_id, body))
+
+
+def _may_manage(agent_id: uuid.UUID) -> None:
+    who = caller(router)
+    if who.agent_id != agent_id and not who.has_role("lead"):
+        raise errors.Forbidden("only a lead or admin may set another agent's out-of-office")
+
+
+@router.put("/agents/<agent_id>/out-of-office", summary="Set out-of-office (tickets handed to the delegate)")
+def set_out_of_office(agent_id: uuid.UUID, body: OutOfOfficeIn) -> Doc:
+    _may_manage(agent_id)
+    if body.end <= body.start:
+        raise errors.ValidationFailed("end must be after start")
+    if body.delegate_id == agent_id:
+        raise errors.ValidationFailed("an agent cannot be their own delegate")
+    assignment(services()).set_out_of_office(agent_id, body.start, body.end, body.delegate_id)
+    return Doc(**_agents().get(agent_id))
+
+
+@router.delete("/agents/<agent_id>/out-of-office", responses={204: {"description": "cleared"}})
+def clear_out_of_office(agent_id: uuid.UUID):
+    _may_manage(agent_id)
+    assignment(services()).clear_out_of_office(agent_id)
+    return Response(204, None, None)

@@ -1,0 +1,66 @@
+"""The customer portal: a signed link (no account) shows one ticket and its PUBLIC messages only,
+and lets the customer reply (the reply follows DESIGN's customer-message rules: it resumes a
+waiting ticket, reopens a recently closed one, or opens a follow-up)."""
+from __future__ import annotations
+
+import uuid
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from pydantic import BaseModel, ConfigDict, Field
+
+from helpdesk import errors
+from helpdesk.auth.portal import verify_portal_token
+from helpdesk.tickets.commands import TicketCommands
+from helpdesk.tickets.models import Actor
+
+from ._shared import Doc, services, settings
+
+router = Router()
+PUBLIC_TICKET_FIELDS = ("number", "subject", "status", "priority", "created_at", "updated_at", "resolved_at", "closed_at")
+PUBLIC_MESSAGE_FIELDS = ("id", "author_type", "body", "body_truncated", "created_at", "attachments")
+REQUESTER_EMAIL = """
+SELECT c.email, c.id AS customer_id FROM tickets t JOIN customers c ON c.id = t.requester_id WHERE t.id = :id::uuid
+"""
+
+
+class PortalMessageIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    body: str = Field(min_length=1, max_length=20_000)
+
+
+def _shape(ticket: dict, messages: list[dict]) -> dict:
+    out = {k: ticket.get(k) for k in PUBLIC_TICKET_FIELDS}
+    out["ref"] = f"TKT-{ticket['number']}"
+    out["messages"] = [{k: m.get(k) for k in PUBLIC_MESSAGE_FIELDS} for m in messages if m.get("visibility") == "public"]
+    return out
+
+
+@router.get("/portal/<token>", summary="A customer's view of their ticket (public messages only)")
+def portal_ticket(token: str) -> Doc:
+    ticket_id = verify_portal_token(token, settings().signing_key)
+    svc = services()
+    try:
+        view = TicketCommands(svc.db, svc.clock, svc.publisher).get_ticket(ticket_id, include_internal=False, message_limit=100)
+    except errors.Gone as exc:  # a merged ticket: the customer follows it to its target transparently
+        target = uuid.UUID(str(exc.extra["merged_into"]))
+        view = TicketCommands(svc.db, svc.clock, svc.publisher).get_ticket(target, include_internal=False, message_limit=100)
+    return Doc(**_shape(view.ticket, view.messages))
+
+
+@router.post("/portal/<token>/messages", summary="The customer replies through the portal",
+             responses={201: {"description": "received", "content": {"application/json": {"model": Doc}}}})
+def portal_reply(token: str, body: PortalMessageIn) -> Response[Doc]:
+    ticket_id = verify_portal_token(token, settings().signing_key)
+    svc = services()
+    row = svc.db.query_one(REQUESTER_EMAIL, {"id": ticket_id})
+    if row is None:
+        raise errors.NotFound("this ticket link is not valid")
+    result = TicketCommands(svc.db, svc.clock, svc.publisher).receive_customer_message(
+        ticket_id, {"body": body.body, "visibility": "public", "author_type": "customer",
+                    "author_email": row["email"], "channel": "web"},
+        Actor(type="customer", id=row["customer_id"]))
+    doc = {"ticket": f"TKT-{result.ticket.number}", "status": result.ticket.status,
+           "followup_of": str(result.followup_of) if result.followup_of else None}
+    return Response(201, content_types.APPLICATION_JSON, doc)

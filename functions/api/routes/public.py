@@ -1,0 +1,67 @@
+"""The public web form (no login): rate-limited per sender and per IP, with a honeypot field.
+
+Honeypot: the form has a field `website` hidden from people; bots fill it. A filled honeypot gets
+202 {"status": "received"} and NOTHING is stored or counted: the bot sees a plausible success and
+learns nothing, while a real submission answers 201 with the ticket reference and portal link."""
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Header
+from pydantic import BaseModel, ConfigDict, Field
+
+from helpdesk.auth.portal import portal_url, sign_portal_token
+from helpdesk.auth.ratelimit import Limit, RateLimiter
+from helpdesk.tickets.models import MAX_SUBJECT, Actor, normalize_email
+from helpdesk import errors
+
+from ._shared import open_ticket, services, settings, source_ip
+
+router = Router()
+PER_SENDER_PER_HOUR = 5
+PER_IP_PER_HOUR = 20
+
+
+class PublicTicketIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Optional[str] = Field(default=None, max_length=200)
+    email: str = Field(min_length=3, max_length=254)
+    subject: str = Field(min_length=1, max_length=MAX_SUBJECT)
+    body: str = Field(min_length=1, max_length=20_000)
+    website: Optional[str] = Field(default=None, max_length=500, description="honeypot: leave empty")
+
+
+class PublicTicketOut(BaseModel):
+    status: str
+    ticket: Optional[str] = None
+    portal_token: Optional[str] = None
+    portal_url: Optional[str] = None
+
+
+@router.post("/public/tickets", summary="Web form: open a ticket without signing in (rate-limited)",
+             responses={201: {"description": "ticket opened", "content": {"application/json": {"model": PublicTicketOut}}},
+                        202: {"description": "received", "content": {"application/json": {"model": PublicTicketOut}}},
+                        429: {"description": "too many requests (Retry-After)"}})
+def create_public_ticket(body: PublicTicketIn,
+                         idempotency_key: Annotated[Optional[str], Header(alias="Idempotency-Key", max_length=255)] = None,
+                         ) -> Response[PublicTicketOut]:
+    if body.website:  # honeypot filled: a bot
+        return Response(202, content_types.APPLICATION_JSON, PublicTicketOut(status="received").model_dump())
+    try:
+        email = normalize_email(body.email)
+    except ValueError as exc:
+        raise errors.ValidationFailed(f"email: {exc}") from None
+    svc = services()
+    RateLimiter(svc.db, svc.clock).hit([Limit(f"sender:{email}", PER_SENDER_PER_HOUR),
+                                        Limit(f"ip:{source_ip(router)}", PER_IP_PER_HOUR)])
+    result = open_ticket(svc, {"channel": "web", "subject": body.subject, "body": body.body,
+                               "requester_email": email, "requester_name": body.name},
+                         actor=Actor(type="customer"), idempotency_key=idempotency_key, scope="web")
+    key = settings().signing_key
+    out = PublicTicketOut(status="created", ticket=f"TKT-{result.ticket.number}",
+                          portal_token=sign_portal_token(result.ticket.id, key),
+                          portal_url=portal_url(settings().web_base_url, result.ticket.id, key))
+    return Response(201, content_types.APPLICATION_JSON, out.model_dump())

@@ -1,0 +1,48 @@
+"""Full-text search over tickets and knowledge-base suggestions."""
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from helpdesk.search import MAX_QUERY, MAX_RESULTS, search_tickets, suggest_articles
+from helpdesk.views import Filters, parse_statuses
+
+from ._shared import ItemsOut, caller, parse_uuid, services
+
+router = Router()
+
+
+class SuggestIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    subject: str = Field(default="", max_length=500)
+    body: str = Field(default="", max_length=100_000)
+
+
+@router.get("/search", summary="Full-text search over subjects and message bodies, ranked")
+def search(q: Annotated[str, Query(min_length=1, max_length=MAX_QUERY, description="words, \"phrases\", -excluded, or")],
+           status: Annotated[Optional[str], Query(max_length=300)] = None,
+           team: Annotated[Optional[str], Query(max_length=40)] = None,
+           assignee: Annotated[Optional[str], Query(max_length=40, description="me, none or an agent id")] = None,
+           limit: Annotated[int, Query(ge=1, le=MAX_RESULTS, description=f"results 1..{MAX_RESULTS}")] = 20,
+           ) -> ItemsOut:
+    who = caller(router)
+    mode, assignee_id = "any", None
+    if assignee == "me":
+        mode, assignee_id = "agent", who.require_agent()
+    elif assignee == "none":
+        mode = "none"
+    elif assignee:
+        mode, assignee_id = "agent", parse_uuid(assignee, "assignee")
+    filters = Filters(statuses=parse_statuses(status), team_id=parse_uuid(team, "team") if team else None,
+                      assignee_mode=mode, assignee_id=assignee_id)
+    return ItemsOut(items=search_tickets(services().db, q, filters, limit=limit))
+
+
+@router.post("/kb/suggest", summary="Up to 3 knowledge-base articles for a subject and body")
+def kb_suggest(body: SuggestIn) -> ItemsOut:
+    caller(router)
+    return ItemsOut(items=suggest_articles(services().db, body.subject, body.body))

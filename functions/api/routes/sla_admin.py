@@ -1,0 +1,89 @@
+"""Business-hours schedules and SLA policies (the sla engineer's modules: helpdesk.sla.schedules,
+helpdesk.sla.policies); reading needs agent, writing needs admin. Bodies are passed through to
+those modules, which validate them (ValidationFailed -> 422)."""
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.api_gateway import Router
+
+from ._shared import Doc, ItemsOut, caller, services
+
+router = Router()
+
+
+def _json(value: Any) -> Any:
+    if hasattr(value, "model_dump"):
+        return value.model_dump(mode="json")
+    if isinstance(value, list):
+        return [_json(v) for v in value]
+    return value
+
+
+def schedules(svc):
+    from helpdesk.sla.schedules import Schedules
+
+    return Schedules(svc.db)
+
+
+def policies(svc):
+    from helpdesk.sla.policies import SlaPolicies
+
+    return SlaPolicies(svc.db)
+
+
+@router.post("/schedules", responses={201: {"description": "created", "content": {"application/json": {"model": Doc}}}})
+def create_schedule(body: dict[str, Any]) -> Response[Doc]:
+    caller(router, "admin")
+    return Response(201, content_types.APPLICATION_JSON, _json(schedules(services()).create(body)))
+
+
+@router.get("/schedules")
+def list_schedules() -> ItemsOut:
+    caller(router)
+    return ItemsOut(items=_json(schedules(services()).list()))
+
+
+@router.get("/schedules/<schedule_id>")
+def get_schedule(schedule_id: uuid.UUID) -> Doc:
+    caller(router)
+    return Doc(**_json(schedules(services()).get(schedule_id)))
+
+
+@router.put("/schedules/<schedule_id>")
+def update_schedule(schedule_id: uuid.UUID, body: dict[str, Any]) -> Doc:
+    caller(router, "admin")
+    return Doc(**_json(schedules(services()).update(schedule_id, body)))
+
+
+@router.post("/sla-policies", responses={201: {"description": "created", "content": {"application/json": {"model": Doc}}}})
+def create_policy(body: dict[str, Any]) -> Response[Doc]:
+    caller(router, "admin")
+    return Response(201, content_types.APPLICATION_JSON, _json(policies(services()).create(body)))
+
+
+@router.get("/sla-policies")
+def list_policies() -> ItemsOut:
+    caller(router)
+    return ItemsOut(items=_json(policies(services()).list()))
+
+
+@router.get("/sla-policies/<policy_id>")
+def get_policy(policy_id: uuid.UUID) -> Doc:
+    caller(router)
+    return Doc(**_json(policies(services()).get(policy_id)))
+
+
+@router.put("/sla-policies/<policy_id>")
+def update_policy(policy_id: uuid.UUID, body: dict[str, Any]) -> Doc:
+    caller(router, "admin")
+    return Doc(**_json(policies(services()).update(policy_id, body)))
+
+
+@router.delete("/sla-policies/<policy_id>", responses={204: {"description": "deleted"}})
+def delete_policy(policy_id: uuid.UUID):
+    caller(router, "admin")
+    policies(services()).delete(policy_id)
+    return Response(204, None, None)

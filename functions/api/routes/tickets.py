@@ -1,0 +1,181 @@
+"""Tickets: create (idempotent), read, views, conversation, status, assignment, merge."""
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any, Literal, Optional
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Header, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from helpdesk import errors
+from helpdesk.tickets.commands import TicketCommands
+from helpdesk.tickets.models import MAX_BODY, MAX_SUBJECT, Actor, Channel, Priority, parse_ticket_ref
+from helpdesk.views import DEFAULT_PAGE, MAX_PAGE, MIN_PAGE, VIEWS, Filters, Views, parse_statuses
+from helpdesk.db import views as views_sql
+
+from ._shared import (Doc, ItemsOut, TicketOut, TicketPageOut, caller, open_ticket, parse_uuid, services,
+                      ticket_json)
+
+router = Router()
+
+
+class TicketIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    subject: str = Field(min_length=1, max_length=MAX_SUBJECT)
+    body: str = Field(max_length=MAX_BODY)
+    requester_email: str = Field(max_length=254)
+    requester_name: Optional[str] = Field(default=None, max_length=200)
+    priority: Priority = "normal"
+    team_id: Optional[uuid.UUID] = None
+    tags: list[str] = Field(default_factory=list, max_length=20)
+    channel: Channel = "api"
+
+
+class MessageIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    body: str = Field(min_length=1, max_length=MAX_BODY)
+    visibility: Literal["public", "internal"] = "public"
+
+
+class StatusIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: str = Field(min_length=1, max_length=40)
+    reason: Optional[str] = Field(default=None, max_length=1000)
+
+
+class AssignIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    agent_id: Optional[uuid.UUID] = None
+    team_id: Optional[uuid.UUID] = None
+
+
+class MergeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    into: str = Field(min_length=1, max_length=60, description="the target ticket: a UUID or TKT-n")
+
+
+def _commands() -> TicketCommands:
+    svc = services()
+    return TicketCommands(svc.db, svc.clock, svc.publisher)
+
+
+def _agent_actor(least: str = "agent") -> tuple[Actor, Any]:
+    who = caller(router, least)
+    return Actor(type="agent", id=who.agent_id, role=who.role), who
+
+
+@router.post("/tickets", summary="Create a ticket (Idempotency-Key makes retries safe)",
+             responses={201: {"description": "created (or the original ticket, on a replay)",
+                              "content": {"application/json": {"model": TicketOut}}}})
+def create_ticket(body: TicketIn,
+                  idempotency_key: Annotated[Optional[str], Header(alias="Idempotency-Key", max_length=255)] = None,
+                  ) -> Response[TicketOut]:
+    actor, _ = _agent_actor()
+    result = open_ticket(services(), body.model_dump(mode="json"), actor=actor,
+                         idempotency_key=idempotency_key, scope="api")
+    headers = {"Location": f"/api/v1/tickets/{result.ticket.id}"}
+    if result.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return Response(201, content_types.APPLICATION_JSON, ticket_json(result.ticket), headers=headers)
+
+
+@router.get("/tickets", summary="Views: all (filters), mine, queue, at_risk; cursor-paginated")
+def list_tickets(
+    view: Annotated[Literal["all", "mine", "queue", "at_risk"], Query(description="which view")] = "all",
+    status: Annotated[Optional[str], Query(description="open, or comma-separated statuses", max_length=300)] = None,
+    assignee: Annotated[Optional[str], Query(description="me, none, or an agent id", max_length=40)] = None,
+    team: Annotated[Optional[str], Query(description="a team id (queue: default the caller's teams)", max_length=40)] = None,
+    priority: Annotated[Optional[Literal["low", "normal", "high", "urgent"]], Query()] = None,
+    limit: Annotated[int, Query(ge=MIN_PAGE, le=MAX_PAGE, description=f"page size {MIN_PAGE}..{MAX_PAGE}")] = DEFAULT_PAGE,
+    cursor: Annotated[Optional[str], Query(max_length=500)] = None,
+) -> TicketPageOut:
+    who = caller(router)
+    mode, assignee_id = "any", None
+    if assignee == "me":
+        mode, assignee_id = "agent", who.require_agent()
+    elif assignee == "none":
+        mode = "none"
+    elif assignee:
+        mode, assignee_id = "agent", parse_uuid(assignee, "assignee")
+    team_id = parse_uuid(team, "team") if team else None
+    filters = Filters(statuses=parse_statuses(status), team_id=None if view == "queue" else team_id,
+                      assignee_mode=mode, assignee_id=assignee_id, priority=priority)
+    page = Views(services().db, services().clock).page(
+        view, filters, me=who.agent_id, team_id=team_id if view == "queue" else None, limit=limit, cursor=cursor)
+    return TicketPageOut(items=page.items, next_cursor=page.next_cursor, count=page.count.as_dict(), view=page.view)
+
+
+@router.get("/tickets/<ticket_ref>", summary="A ticket (UUID or TKT-n) with SLA clocks and latest messages")
+def get_ticket(ticket_ref: str,
+               messages: Annotated[int, Query(ge=0, le=100, description="latest messages to include 0..100")] = 50) -> Doc:
+    caller(router)
+    view = _commands().get_ticket(ticket_ref, include_internal=True, message_limit=messages)
+    return Doc(**ticket_json(view.ticket), messages=view.messages)
+
+
+@router.post("/tickets/<ticket_ref>/messages", summary="Reply (public) or add an internal note",
+             responses={201: {"description": "added", "content": {"application/json": {"model": Doc}}}})
+def add_message(ticket_ref: str, body: MessageIn) -> Response[Doc]:
+    actor, who = _agent_actor()
+    agent_id = who.require_agent()
+    result = _commands().add_message(ticket_ref, {
+        "body": body.body, "visibility": body.visibility, "author_type": "agent", "author_agent_id": agent_id,
+        "channel": "api"}, actor)
+    message = result.message.model_dump(mode="json") if result.message else {}
+    return Response(201, content_types.APPLICATION_JSON,
+                    {"message": message, "ticket": ticket_json(result.ticket) if result.ticket else None})
+
+
+@router.get("/tickets/<ticket_ref>/messages", summary="The conversation, newest first, paginated by position")
+def list_messages(ticket_ref: str,
+                  limit: Annotated[int, Query(ge=1, le=100, description="page size 1..100")] = 50,
+                  cursor: Annotated[Optional[str], Query(max_length=30, description="next_cursor of the previous page")] = None,
+                  ) -> ItemsOut:
+    caller(router)
+    kind, value = parse_ticket_ref(ticket_ref)
+    before = None
+    if cursor is not None:
+        if not cursor.isdigit():
+            raise errors.ValidationFailed("cursor must be the next_cursor of the previous page (a number)")
+        before = int(cursor)
+    rows = services().db.query(views_sql.MESSAGES_PAGE, {
+        "id": value if kind == "id" else None, "number": value if kind == "number" else None,
+        "include_internal": True, "before": before, "limit": limit + 1})
+    head = next((r["doc"] for r in rows if r["kind"] == "ticket"), None)
+    if head is None:
+        raise errors.NotFound(f"ticket {ticket_ref} not found")
+    if head["status"] == "merged":
+        raise errors.Gone(f"ticket {ticket_ref} was merged", merged_into=head["merged_into_id"])
+    items = [r["doc"] for r in rows if r["kind"] == "message"]
+    next_cursor = str(items[limit - 1]["position"]) if len(items) > limit else None
+    return ItemsOut(items=items[:limit], next_cursor=next_cursor)
+
+
+@router.post("/tickets/<ticket_ref>/status", summary="Change status (422 names from, to and allowed)")
+def change_status(ticket_ref: str, body: StatusIn) -> TicketOut:
+    actor, _ = _agent_actor()
+    result = _commands().transition(ticket_ref, body.status, actor, reason=body.reason)
+    return TicketOut(**ticket_json(result.ticket))
+
+
+@router.post("/tickets/<ticket_ref>/assign", summary="Assign to an agent, or move to a team's queue")
+def assign(ticket_ref: str, body: AssignIn) -> TicketOut:
+    actor, _ = _agent_actor()
+    if (body.agent_id is None) == (body.team_id is None):
+        raise errors.ValidationFailed("give exactly one of agent_id or team_id")
+    result = _commands().assign(ticket_ref, actor, agent_id=body.agent_id, team_id=body.team_id)
+    return TicketOut(**ticket_json(result.ticket))
+
+
+@router.post("/tickets/<ticket_ref>/merge", summary="Merge this ticket into another (its messages move)")
+def merge(ticket_ref: str, body: MergeIn) -> TicketOut:
+    actor, _ = _agent_actor()
+    result = _commands().merge(ticket_ref, body.into, actor)
+    return TicketOut(**ticket_json(result.ticket))

@@ -1,0 +1,113 @@
+"""Who is calling: claims (Cognito authorizer in AWS, locally signed tokens) -> a Principal with a role.
+
+Roles are ordered agent < lead < admin; a route names the least role it needs. The agent record is
+found by the claims' email; lookups are cached briefly per warm process so a read stays ONE Data
+API call (an agent's role comes from the claims, so a cached row cannot widen anyone's rights)."""
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from helpdesk import errors
+from helpdesk.db.client import DataApi
+
+ROLES: tuple[str, ...] = ("agent", "lead", "admin")
+_RANK = {r: i for i, r in enumerate(ROLES)}
+
+
+class Unauthenticated(errors.HelpdeskError):
+    """No or unusable credentials (HTTP 401)."""
+
+    code = "unauthenticated"
+
+
+@dataclass(frozen=True)
+class Claims:
+    sub: str
+    email: str
+    groups: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Principal:
+    email: str
+    role: str
+    agent_id: uuid.UUID | None
+    name: str | None = None
+    sub: str | None = None
+
+    def has_role(self, least: str) -> bool:
+        return _RANK[self.role] >= _RANK[least]
+
+    def require(self, least: str) -> "Principal":
+        if least not in _RANK:
+            raise ValueError(f"unknown role {least!r}")
+        if not self.has_role(least):
+            raise errors.Forbidden(f"this needs role {least} or higher; you are {self.role}")
+        return self
+
+    def require_agent(self) -> uuid.UUID:
+        if self.agent_id is None:
+            raise errors.Forbidden(f"{self.email} has no active agent record: an admin must add them (POST /api/v1/agents)")
+        return self.agent_id
+
+
+def parse_claims(claims: Mapping[str, Any] | None) -> Claims:
+    """The authorizer's claims -> Claims. Groups come as a list, a comma-separated string, or
+    Cognito's "[a b]" rendering of a list through API Gateway."""
+    if not claims:
+        raise Unauthenticated("sign in: no credentials were presented")
+    email = str(claims.get("email") or "").strip().lower()
+    if not email:
+        raise Unauthenticated("the credentials carry no email claim")
+    raw = claims.get("cognito:groups") or ""
+    if isinstance(raw, str):
+        parts = raw.strip().strip("[]").replace(",", " ").split()
+    else:
+        parts = [str(g) for g in raw]
+    groups = tuple(g.strip().lower() for g in parts if g.strip())
+    return Claims(sub=str(claims.get("sub") or ""), email=email, groups=groups)
+
+
+def role_of(groups: tuple[str, ...]) -> str | None:
+    known = [g for g in groups if g in _RANK]
+    return max(known, key=_RANK.__getitem__) if known else None
+
+
+AGENT_BY_EMAIL = "SELECT id, name, role, is_active FROM agents WHERE email = :email"
+
+
+class PrincipalResolver:
+    """Claims -> Principal, with a short per-process cache of the agent lookup."""
+
+    def __init__(self, ttl_seconds: float = 60.0, monotonic=time.monotonic) -> None:
+        self.ttl = ttl_seconds
+        self._monotonic = monotonic
+        self._cache: dict[str, tuple[float, dict[str, Any] | None]] = {}
+
+    def clear(self) -> None:
+        self._cache.clear()
+
+    def resolve(self, db: DataApi, claims: Mapping[str, Any] | None) -> Principal:
+        parsed = parse_claims(claims)
+        role = role_of(parsed.groups)
+        if role is None:
+            raise errors.Forbidden(f"{parsed.email} is in no helpdesk group; one of {', '.join(ROLES)} is needed")
+        now = self._monotonic()
+        hit = self._cache.get(parsed.email)
+        if hit is None or now - hit[0] > self.ttl:
+            row = db.query_one(AGENT_BY_EMAIL, {"email": parsed.email})
+            hit = (now, row)
+            self._cache[parsed.email] = hit
+        row = hit[1]
+        if row is None or not row["is_active"]:
+            if role != "admin":  # an admin may sign in before having an agent record (to create the first ones)
+                raise errors.Forbidden(f"{parsed.email} is not an active agent of this help desk")
+            return Principal(parsed.email, role, None, None, parsed.sub)
+        return Principal(parsed.email, role, uuid.UUID(row["id"]), row["name"], parsed.sub)
+
+
+DEFAULT_RESOLVER = PrincipalResolver()

@@ -1,0 +1,103 @@
+"""SQL of the admin resources: teams, agents (with team memberships), customers.
+
+Updates are PATCH-style: `:set_<field>` says whether the caller sent the field, so an explicit null
+clears it and a missing field keeps it. Each command is one statement."""
+
+TEAM_JSON = """to_jsonb(t) || jsonb_build_object(
+    'member_ids', (SELECT coalesce(jsonb_agg(tm.agent_id ORDER BY tm.agent_id), '[]'::jsonb) FROM team_members tm WHERE tm.team_id = t.id))"""
+
+CREATE_TEAM = f"""
+WITH t AS (
+    INSERT INTO teams (name, email_address, schedule_id, assignment_mode, escalation_team_id, created_at, updated_at)
+    VALUES (:name, :email_address::text, :schedule_id::uuid, :assignment_mode, :escalation_team_id::uuid, :now::timestamptz, :now::timestamptz)
+    RETURNING *
+)
+SELECT to_jsonb(t) || jsonb_build_object('member_ids', '[]'::jsonb) AS doc FROM t
+"""
+
+LIST_TEAMS = f"SELECT {TEAM_JSON} AS doc FROM teams t ORDER BY t.name LIMIT 1000"
+GET_TEAM = f"SELECT {TEAM_JSON} AS doc FROM teams t WHERE t.id = :id::uuid"
+
+UPDATE_TEAM = f"""
+WITH t AS (
+    UPDATE teams SET
+        name = CASE WHEN :set_name THEN :name::text ELSE name END,
+        email_address = CASE WHEN :set_email_address THEN :email_address::text ELSE email_address END,
+        schedule_id = CASE WHEN :set_schedule_id THEN :schedule_id::uuid ELSE schedule_id END,
+        assignment_mode = CASE WHEN :set_assignment_mode THEN :assignment_mode::text ELSE assignment_mode END,
+        escalation_team_id = CASE WHEN :set_escalation_team_id THEN :escalation_team_id::uuid ELSE escalation_team_id END,
+        updated_at = :now::timestamptz
+    WHERE id = :id::uuid RETURNING *
+)
+SELECT {TEAM_JSON} AS doc FROM t
+"""
+
+AGENT_JSON = """(to_jsonb(a) - 'preferences') || jsonb_build_object(
+    'team_ids', (SELECT coalesce(jsonb_agg(tm.team_id ORDER BY tm.team_id), '[]'::jsonb) FROM team_members tm WHERE tm.agent_id = a.id))"""
+
+CREATE_AGENT = """
+WITH a AS (
+    INSERT INTO agents (email, name, role, skills, capacity, is_active, created_at, updated_at)
+    VALUES (:email, :name, :role, :skills::jsonb, :capacity, true, :now::timestamptz, :now::timestamptz)
+    RETURNING *
+),
+members AS (
+    INSERT INTO team_members (team_id, agent_id)
+    SELECT DISTINCT tid::uuid, a.id FROM a, jsonb_array_elements_text(:team_ids::jsonb) AS tid
+    RETURNING team_id
+)
+SELECT (to_jsonb(a) - 'preferences') || jsonb_build_object(
+    'team_ids', (SELECT coalesce(jsonb_agg(m.team_id ORDER BY m.team_id), '[]'::jsonb) FROM members m)) AS doc
+FROM a
+"""
+
+LIST_AGENTS = f"""
+SELECT {AGENT_JSON} AS doc FROM agents a
+WHERE (:team_id::uuid IS NULL OR a.id IN (SELECT agent_id FROM team_members WHERE team_id = :team_id::uuid))
+  AND (:include_inactive OR a.is_active)
+ORDER BY a.name, a.id LIMIT 2000
+"""
+GET_AGENT = f"SELECT {AGENT_JSON} AS doc FROM agents a WHERE a.id = :id::uuid"
+
+UPDATE_AGENT = """
+WITH a AS (
+    UPDATE agents SET
+        name = CASE WHEN :set_name THEN :name::text ELSE name END,
+        role = CASE WHEN :set_role THEN :role::text ELSE role END,
+        skills = CASE WHEN :set_skills THEN :skills::jsonb ELSE skills END,
+        capacity = CASE WHEN :set_capacity THEN :capacity::int ELSE capacity END,
+        is_active = CASE WHEN :set_is_active THEN :is_active::boolean ELSE is_active END,
+        updated_at = :now::timestamptz
+    WHERE id = :id::uuid RETURNING *
+),
+removed AS (
+    DELETE FROM team_members tm USING a
+    WHERE :set_team_ids AND tm.agent_id = a.id
+      AND tm.team_id NOT IN (SELECT tid::uuid FROM jsonb_array_elements_text(:team_ids::jsonb) AS tid)
+    RETURNING tm.team_id
+),
+added AS (
+    INSERT INTO team_members (team_id, agent_id)
+    SELECT DISTINCT tid::uuid, a.id FROM a, jsonb_array_elements_text(:team_ids::jsonb) AS tid WHERE :set_team_ids
+    ON CONFLICT DO NOTHING
+    RETURNING team_id
+)
+SELECT (to_jsonb(a) - 'preferences') || jsonb_build_object('team_ids', CASE WHEN :set_team_ids
+        THEN (SELECT coalesce(jsonb_agg(DISTINCT tid::uuid), '[]'::jsonb) FROM jsonb_array_elements_text(:team_ids::jsonb) AS tid)
+        ELSE (SELECT coalesce(jsonb_agg(tm.team_id ORDER BY tm.team_id), '[]'::jsonb) FROM team_members tm WHERE tm.agent_id = a.id) END) AS doc
+FROM a
+"""
+
+CUSTOMER_JSON = "to_jsonb(c)"
+FIND_CUSTOMERS = """
+SELECT to_jsonb(c) AS doc FROM customers c
+WHERE (:email::text IS NULL OR c.email = :email::text)
+  AND (:prefix::text IS NULL OR c.email LIKE :prefix::text || '%')
+ORDER BY c.email NULLS LAST, c.id LIMIT :limit
+"""
+GET_CUSTOMER = """
+SELECT to_jsonb(c) || jsonb_build_object(
+    'open_tickets', (SELECT count(*) FROM (SELECT 1 FROM tickets t WHERE t.requester_id = c.id
+                     AND t.status NOT IN ('closed', 'merged', 'spam', 'duplicate') LIMIT 1000) x)) AS doc
+FROM customers c WHERE c.id = :id::uuid
+"""

@@ -1,0 +1,34 @@
+"""SQL of the knowledge-base articles (suggestions are in helpdesk/db/search.py)."""
+
+_ARTICLE = "to_jsonb(a) - 'search_tsv'"
+
+CREATE_ARTICLE = f"""
+WITH a AS (
+    INSERT INTO kb_articles (title, body, tags, is_published, created_at, updated_at)
+    VALUES (:title, :body, :tags::jsonb, :is_published, :now::timestamptz, :now::timestamptz) RETURNING *
+)
+SELECT {_ARTICLE} AS doc FROM a
+"""
+GET_ARTICLE = f"SELECT {_ARTICLE} AS doc FROM kb_articles a WHERE a.id = :id::uuid"
+# Lists show a preview, not whole bodies (a page stays under the Data API's 1 MiB).
+LIST_ARTICLES = """
+SELECT jsonb_build_object('id', a.id, 'title', a.title, 'tags', a.tags, 'is_published', a.is_published,
+                          'preview', left(a.body, 300), 'created_at', a.created_at, 'updated_at', a.updated_at) AS doc
+FROM kb_articles a
+WHERE (:include_unpublished OR a.is_published)
+  AND (:after_title::text IS NULL OR (a.title, a.id) > (:after_title::text, :after_id::uuid))
+ORDER BY a.title, a.id LIMIT :limit
+"""
+UPDATE_ARTICLE = f"""
+WITH a AS (
+    UPDATE kb_articles SET
+        title = CASE WHEN :set_title THEN :title::text ELSE title END,
+        body = CASE WHEN :set_body THEN :body::text ELSE body END,
+        tags = CASE WHEN :set_tags THEN :tags::jsonb ELSE tags END,
+        is_published = CASE WHEN :set_is_published THEN :is_published::boolean ELSE is_published END,
+        updated_at = :now::timestamptz
+    WHERE id = :id::uuid RETURNING *
+)
+SELECT {_ARTICLE} AS doc FROM a
+"""
+DELETE_ARTICLE = "DELETE FROM kb_articles WHERE id = :id::uuid RETURNING id"

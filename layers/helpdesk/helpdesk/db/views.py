@@ -1,0 +1,97 @@
+"""SQL of the agent views (my open, team queue, at risk, all). One statement per page: the page's
+rows (kind 'item') plus one capped count row (kind 'count'), so a view costs ONE Data API call.
+
+Every view pages by keyset over its ORDER BY (id breaks ties), matching an index of
+0100_api_views_search_kb.sql; the count scans at most COUNT_CAP rows ("999+" beyond that)."""
+from __future__ import annotations
+
+COUNT_CAP = 1000
+OPEN_STATUSES = ("assigned", "in_progress", "waiting_on_customer", "reopened")
+QUEUE_STATUSES = ("new", "reopened")
+
+# A list item: what a row of a view shows (no message bodies: a page stays far under 1 MiB).
+ITEM_JSON = """jsonb_build_object(
+    'id', t.id, 'number', t.number, 'ref', 'TKT-' || t.number, 'subject', t.subject, 'status', t.status,
+    'priority', t.priority, 'channel', t.channel, 'team_id', t.team_id, 'assignee_id', t.assignee_id,
+    'requester_id', t.requester_id, 'tags', t.tags, 'message_count', t.message_count,
+    'created_at', t.created_at, 'updated_at', t.updated_at,
+    'next_due_at', (SELECT min(s.due_at) FROM sla_targets s WHERE s.ticket_id = t.id AND s.state = 'running'))"""
+
+# Filters every view accepts; NULL parameters mean "no filter" (custom plans fold them away).
+_FILTERS = """
+    (:statuses::jsonb IS NULL OR t.status IN (SELECT jsonb_array_elements_text(:statuses::jsonb)))
+    AND (:team_id::uuid IS NULL OR t.team_id = :team_id::uuid)
+    AND (CASE :assignee_mode::text WHEN 'none' THEN t.assignee_id IS NULL
+                                   WHEN 'agent' THEN t.assignee_id = :assignee_id::uuid
+                                   ELSE true END)
+    AND (:priority::text IS NULL OR t.priority = :priority::text)
+    AND (:requester_id::uuid IS NULL OR t.requester_id = :requester_id::uuid)"""
+
+
+def _paged(base_from: str, where: str, keyset: str, order: str, cursor_json: str) -> str:
+    return f"""
+(SELECT 'item' AS kind, {ITEM_JSON} AS doc, {cursor_json} AS cursor
+ FROM {base_from}
+ WHERE {where} AND (:has_cursor = false OR {keyset})
+ ORDER BY {order} LIMIT :limit)
+UNION ALL
+SELECT 'count', jsonb_build_object('n', (SELECT count(*) FROM (SELECT 1 FROM {base_from} WHERE {where} LIMIT {COUNT_CAP}) c)), NULL
+"""
+
+
+# All tickets with filters, most recently updated first.
+ALL = _paged(
+    "tickets t", _FILTERS,
+    "(t.updated_at, t.id) < (:c_ts::timestamptz, :c_id::uuid)",
+    "t.updated_at DESC, t.id DESC",
+    "jsonb_build_array(t.updated_at, t.id)",
+)
+
+# My open tickets: assigned to the caller in an open status, most recently updated first.
+MINE = _paged(
+    "tickets t",
+    "t.assignee_id = :me::uuid AND t.status IN ('assigned', 'in_progress', 'waiting_on_customer', 'reopened') AND "
+    + _FILTERS,
+    "(t.updated_at, t.id) < (:c_ts::timestamptz, :c_id::uuid)",
+    "t.updated_at DESC, t.id DESC",
+    "jsonb_build_array(t.updated_at, t.id)",
+)
+
+# The team queue: unassigned new/reopened tickets of one team (or of the caller's teams), priority then age.
+QUEUE = _paged(
+    "tickets t",
+    "t.assignee_id IS NULL AND t.status IN ('new', 'reopened') AND "
+    "(CASE WHEN :queue_team::uuid IS NOT NULL THEN t.team_id = :queue_team::uuid "
+    "      ELSE t.team_id IN (SELECT tm.team_id FROM team_members tm WHERE tm.agent_id = :me::uuid) END) AND "
+    + _FILTERS,
+    "(t.priority_rank, t.created_at, t.id) > (:c_rank::int, :c_ts::timestamptz, :c_id::uuid)",
+    "t.priority_rank, t.created_at, t.id",
+    "jsonb_build_array(t.priority_rank, t.created_at, t.id)",
+)
+
+# At risk: tickets whose earliest running SLA clock is due before the horizon (breached ones first).
+AT_RISK = _paged(
+    "(SELECT s.ticket_id, min(s.due_at) AS due_at FROM sla_targets s "
+    " WHERE s.state = 'running' AND s.due_at <= :horizon::timestamptz GROUP BY s.ticket_id) d "
+    "JOIN tickets t ON t.id = d.ticket_id",
+    "t.status NOT IN ('merged', 'spam', 'duplicate', 'closed', 'resolved') AND " + _FILTERS,
+    "(d.due_at, t.id) > (:c_ts::timestamptz, :c_id::uuid)",
+    "d.due_at, t.id",
+    "jsonb_build_array(d.due_at, t.id)",
+)
+
+# A ticket's conversation page plus the ticket's status (404/410 decided in the same call).
+MESSAGES_PAGE = """
+WITH t AS (SELECT id, status, merged_into_id FROM tickets
+           WHERE (:id::uuid IS NOT NULL AND id = :id::uuid) OR (:number::bigint IS NOT NULL AND number = :number::bigint))
+SELECT 'ticket' AS kind, jsonb_build_object('id', t.id, 'status', t.status, 'merged_into_id', t.merged_into_id) AS doc FROM t
+UNION ALL
+(SELECT 'message', jsonb_build_object(
+    'id', m.id, 'position', m.position, 'ticket_id', m.ticket_id, 'author_type', m.author_type,
+    'author_customer_id', m.author_customer_id, 'author_agent_id', m.author_agent_id, 'visibility', m.visibility,
+    'channel', m.channel, 'body', left(m.body, 2000), 'body_truncated', length(m.body) > 2000,
+    'attachments', m.attachments, 'created_at', m.created_at)
+ FROM t JOIN ticket_messages m ON m.ticket_id = t.id
+ WHERE (:include_internal OR m.visibility = 'public') AND (:before::bigint IS NULL OR m.position < :before::bigint)
+ ORDER BY m.position DESC LIMIT :limit)
+"""

@@ -1,0 +1,150 @@
+"""Agent views over tickets: my open tickets, a team queue, SLA at risk, all tickets with filters.
+
+Cursor-paginated (opaque cursors carry the keyset of the last row and the view's name), page size
+bounded, counts capped at COUNT_CAP ("999+"), one Data API call per page."""
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from helpdesk import errors
+from helpdesk.clock import Clock
+from helpdesk.db import views as sql
+from helpdesk.db.client import DataApi
+from helpdesk.tickets.states import Status
+
+View = Literal["all", "mine", "queue", "at_risk"]
+VIEWS: tuple[str, ...] = ("all", "mine", "queue", "at_risk")
+MIN_PAGE, MAX_PAGE, DEFAULT_PAGE = 1, 100, 25
+AT_RISK_HORIZON = timedelta(hours=2)
+STATUS_ALIASES = {"open": ("new", "assigned", "in_progress", "waiting_on_customer", "reopened")}
+ALL_STATUSES = tuple(s.value for s in Status)
+PRIORITIES = ("low", "normal", "high", "urgent")
+
+
+@dataclass(frozen=True)
+class Filters:
+    statuses: tuple[str, ...] | None = None
+    team_id: uuid.UUID | None = None
+    # "any" (no filter), "none" (unassigned), or "agent" with assignee_id.
+    assignee_mode: Literal["any", "none", "agent"] = "any"
+    assignee_id: uuid.UUID | None = None
+    priority: str | None = None
+    requester_id: uuid.UUID | None = None
+
+
+@dataclass
+class Count:
+    value: int
+    capped: bool
+
+    @property
+    def display(self) -> str:
+        return f"{sql.COUNT_CAP - 1}+" if self.capped else str(self.value)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"value": self.value, "capped": self.capped, "display": self.display}
+
+
+@dataclass
+class Page:
+    items: list[dict[str, Any]]
+    next_cursor: str | None
+    count: Count
+    view: str = "all"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def parse_statuses(value: str | None) -> tuple[str, ...] | None:
+    """'open' or a comma-separated list of statuses; unknown names are a clear error."""
+    if value is None or not value.strip():
+        return None
+    out: list[str] = []
+    for part in (p.strip().lower() for p in value.split(",") if p.strip()):
+        if part in STATUS_ALIASES:
+            out.extend(STATUS_ALIASES[part])
+        elif part in ALL_STATUSES:
+            out.append(part)
+        else:
+            raise errors.ValidationFailed(
+                f"unknown status {part!r}; allowed: open, {', '.join(ALL_STATUSES)} (comma-separated)")
+    return tuple(dict.fromkeys(out))
+
+
+def check_page_size(limit: int) -> int:
+    if not MIN_PAGE <= limit <= MAX_PAGE:
+        raise errors.ValidationFailed(f"limit must be between {MIN_PAGE} and {MAX_PAGE}, got {limit}")
+    return limit
+
+
+def encode_cursor(view: str, key: list[Any]) -> str:
+    raw = json.dumps({"v": view, "k": key}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(view: str, cursor: str) -> list[Any]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        doc = json.loads(raw)
+        key = doc["k"]
+        if doc["v"] != view or not isinstance(key, list):
+            raise ValueError
+        return key
+    except (ValueError, KeyError, TypeError):
+        raise errors.ValidationFailed(
+            f"cursor is not valid for view {view!r}: pass next_cursor from the previous page unchanged") from None
+
+
+class Views:
+    def __init__(self, db: DataApi, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+
+    def page(self, view: str, filters: Filters, *, me: uuid.UUID | None, team_id: uuid.UUID | None = None,
+             limit: int = DEFAULT_PAGE, cursor: str | None = None) -> Page:
+        if view not in VIEWS:
+            raise errors.ValidationFailed(f"unknown view {view!r}; allowed: {', '.join(VIEWS)}")
+        check_page_size(limit)
+        if view in ("mine", "queue") and me is None and not (view == "queue" and team_id):
+            raise errors.Forbidden(f"view {view!r} needs a signed-in agent (no agent record for this user)")
+        params: dict[str, Any] = {
+            "statuses": list(filters.statuses) if filters.statuses else None,
+            "team_id": filters.team_id,
+            "assignee_mode": filters.assignee_mode,
+            "assignee_id": filters.assignee_id,
+            "priority": filters.priority,
+            "requester_id": filters.requester_id,
+            "limit": limit + 1,
+            "has_cursor": cursor is not None,
+            "c_ts": None, "c_id": None, "c_rank": None,
+        }
+        if cursor is not None:
+            key = decode_cursor(view, cursor)
+            try:
+                if view == "queue":
+                    params["c_rank"], ts, params["c_id"] = int(key[0]), key[1], uuid.UUID(str(key[2]))
+                else:
+                    ts, params["c_id"] = key[0], uuid.UUID(str(key[1]))
+                params["c_ts"] = datetime.fromisoformat(ts)
+            except (ValueError, IndexError, TypeError):
+                raise errors.ValidationFailed("cursor is damaged: pass next_cursor from the previous page unchanged") from None
+        if view == "all":
+            statement = sql.ALL
+        elif view == "mine":
+            statement, params["me"] = sql.MINE, me
+        elif view == "queue":
+            statement, params["me"], params["queue_team"] = sql.QUEUE, me, team_id
+        else:
+            statement, params["horizon"] = sql.AT_RISK, self.clock.now() + AT_RISK_HORIZON
+        rows = self.db.query(statement, params)
+        items = [r for r in rows if r["kind"] == "item"]
+        n = next(int(r["doc"]["n"]) for r in rows if r["kind"] == "count")
+        next_cursor = None
+        if len(items) > limit:
+            items = items[:limit]
+            next_cursor = encode_cursor(view, items[-1]["cursor"])
+        return Page([r["doc"] for r in items], next_cursor, Count(min(n, sql.COUNT_CAP - 1), n >= sql.COUNT_CAP), view)

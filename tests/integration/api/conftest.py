@@ -1,0 +1,163 @@
+"""API tests: API Gateway REST proxy events through functions.api.handler.handler, against the
+real PostgreSQL (`db` fixture) with the test clock; wiring is pointed at them."""
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from helpdesk import wiring
+from helpdesk.auth import DEFAULT_RESOLVER
+from helpdesk.events.publisher import RecordingPublisher
+
+
+def make_event(method: str, path: str, *, body: Any = None, claims: dict[str, Any] | None = None,
+               query: dict[str, str] | None = None, headers: dict[str, str] | None = None,
+               source_ip: str = "203.0.113.7", raw_body: str | None = None) -> dict[str, Any]:
+    """An API Gateway REST (v1) proxy event as the Cognito-authorized proxy resource delivers it."""
+    hdrs = {"Content-Type": "application/json", **(headers or {})}
+    request_context: dict[str, Any] = {
+        "resourcePath": "/{proxy+}", "httpMethod": method, "path": path, "stage": "prod", "requestId": str(uuid.uuid4()),
+        "identity": {"sourceIp": source_ip, "userAgent": "pytest"}, "accountId": "000000000000", "apiId": "local",
+    }
+    if claims is not None:
+        request_context["authorizer"] = {"claims": claims}
+    return {
+        "resource": "/{proxy+}", "path": path, "httpMethod": method,
+        "headers": hdrs, "multiValueHeaders": {k: [v] for k, v in hdrs.items()},
+        "queryStringParameters": query or None,
+        "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} if query else None,
+        "pathParameters": {"proxy": path.lstrip("/")}, "stageVariables": None,
+        "requestContext": request_context,
+        "body": raw_body if raw_body is not None else (json.dumps(body) if body is not None else None),
+        "isBase64Encoded": False,
+    }
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: dict[str, str]
+    body: Any
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("Content-Type", "")
+
+
+def _answer(raw: dict[str, Any]) -> Answer:
+    headers: dict[str, str] = {}
+    for k, v in (raw.get("multiValueHeaders") or {}).items():
+        headers[k] = ", ".join(v) if isinstance(v, list) else v
+    headers.update(raw.get("headers") or {})
+    text = raw.get("body")
+    try:
+        body = json.loads(text) if text else None
+    except ValueError:
+        body = text
+    return Answer(raw["statusCode"], headers, body)
+
+
+class Client:
+    """Calls the Lambda handler in-process, as API Gateway would."""
+
+    def __init__(self, db) -> None:
+        self.db = db
+        self.claims: dict[str, Any] | None = None
+
+    def as_claims(self, email: str, groups: str = "agent") -> "Client":
+        other = Client(self.db)
+        other.claims = {"sub": str(uuid.uuid4()), "email": email, "cognito:groups": groups}
+        return other
+
+    def call(self, method: str, path: str, **kw: Any) -> Answer:
+        from functions.api.handler import handler
+
+        kw.setdefault("claims", self.claims)
+        return _answer(handler(make_event(method, path, **kw), None))
+
+    def get(self, path: str, **kw: Any) -> Answer:
+        return self.call("GET", path, **kw)
+
+    def post(self, path: str, body: Any = None, **kw: Any) -> Answer:
+        return self.call("POST", path, body=body, **kw)
+
+    def patch(self, path: str, body: Any = None, **kw: Any) -> Answer:
+        return self.call("PATCH", path, body=body, **kw)
+
+    def put(self, path: str, body: Any = None, **kw: Any) -> Answer:
+        return self.call("PUT", path, body=body, **kw)
+
+    def delete(self, path: str, **kw: Any) -> Answer:
+        return self.call("DELETE", path, **kw)
+
+
+@pytest.fixture
+def publisher() -> RecordingPublisher:
+    return RecordingPublisher()
+
+
+@pytest.fixture
+def api(db, clock, publisher, monkeypatch) -> Client:
+    monkeypatch.setattr(wiring, "data_api", lambda: db)
+    monkeypatch.setattr(wiring, "clock", lambda settings=None: clock)
+    monkeypatch.setattr(wiring, "publisher", lambda settings=None: publisher)
+    DEFAULT_RESOLVER.clear()  # tables are emptied per test: cached agent ids would be stale
+    yield Client(db)
+    DEFAULT_RESOLVER.clear()
+
+
+@pytest.fixture
+def make_agent(db):
+    """Inserts an agent (optionally in teams) and returns (agent_id, email)."""
+    def make(name: str = "agent", role: str = "agent", team_ids: tuple[uuid.UUID, ...] = (), capacity: int = 10):
+        email = f"{name}-{uuid.uuid4().hex[:6]}@example.com"
+        row = db.query_one("INSERT INTO agents (email, name, role, capacity) VALUES (:e, :n, :r, :c) RETURNING id",
+                           {"e": email, "n": name, "r": role, "c": capacity})
+        for team_id in team_ids:
+            db.execute("INSERT INTO team_members (team_id, agent_id) VALUES (:t::uuid, :a::uuid)", {"t": team_id, "a": row["id"]})
+        return uuid.UUID(row["id"]), email
+    return make
+
+
+@pytest.fixture
+def make_team(db):
+    def make(name: str = "team") -> uuid.UUID:
+        return uuid.UUID(db.query_one("INSERT INTO teams (name) VALUES (:n) RETURNING id",
+                                      {"n": f"{name}-{uuid.uuid4().hex[:6]}"})["id"])
+    return make
+
+
+@pytest.fixture
+def agent(api, make_agent):
+    """A signed-in agent: (client, agent_id)."""
+    agent_id, email = make_agent("alice")
+    return api.as_claims(email, "agent"), agent_id
+
+
+@pytest.fixture
+def admin(api, make_agent):
+    agent_id, email = make_agent("root", role="admin")
+    return api.as_claims(email, "admin"), agent_id
+
+
+@pytest.fixture
+def ticket_body():
+    def make(**over: Any) -> dict[str, Any]:
+        body = {"subject": "Printer on fire", "body": "It is really on fire.", "requester_email": "Carol@Customer.test"}
+        body.update(over)
+        return body
+    return make
+
+
+@pytest.fixture
+def create(ticket_body):
+    """Creates a ticket through the API as the given client; returns its JSON."""
+    def make(client, **over: Any) -> dict[str, Any]:
+        answer = client.post("/api/v1/tickets", ticket_body(**over))
+        assert answer.status == 201, answer.body
+        return answer.body
+    return make

@@ -7,7 +7,7 @@ and never overwrites what a user edited through the UI.
 
 Core tables (0001_core.sql) are written with SQL through the Data API here (the local stack's own
 seed, not domain code). Routing rules and KB articles belong to other modules: they are created
-through `helpdesk.routing.rules.RoutingRules` / `helpdesk.kb` when those exist, and otherwise
+through `helpdesk.routing.rules.RoutingRules` / `helpdesk.admin.KbArticles` when those exist, and otherwise
 skipped with a log line (re-run `python -m local` once they land).
 """
 from __future__ import annotations
@@ -68,14 +68,15 @@ SLA_POLICIES = [  # first match by position wins
      "targets": {"first_response": {"seconds": 4 * HOUR, "business": True}, "resolution": {"seconds": 40 * HOUR, "business": True}}},
 ]
 
+# helpdesk.routing.models.RuleIn: conditions AND across fields, any value within a field.
 ROUTING_RULES = [
-    {"name": "Billing words", "position": 10, "team": "Billing",
-     "conditions": {"any": [{"field": "subject", "op": "contains_any", "value": ["invoice", "refund", "charge", "payment", "billing"]},
-                            {"field": "recipient", "op": "equals", "value": "billing@example.com"}]}},
-    {"name": "Order words", "position": 20, "team": "Orders",
-     "conditions": {"any": [{"field": "subject", "op": "contains_any", "value": ["order", "shipping", "delivery", "return", "tracking"]},
-                            {"field": "recipient", "op": "equals", "value": "orders@example.com"}]}},
-    {"name": "Everything else", "position": 1000, "team": "Technical", "conditions": {"all": []}},
+    {"name": "Billing address", "position": 10, "team": "Billing", "conditions": {"recipients": ["billing@example.com"]}},
+    {"name": "Orders address", "position": 20, "team": "Orders", "conditions": {"recipients": ["orders@example.com"]}},
+    {"name": "Billing words", "position": 30, "team": "Billing",
+     "conditions": {"keywords": ["invoice", "refund", "charge", "payment", "billing"]}},
+    {"name": "Order words", "position": 40, "team": "Orders",
+     "conditions": {"keywords": ["order", "shipping", "delivery", "return", "tracking"]}},
+    {"name": "Everything else", "position": 1000, "team": "Technical", "conditions": {}},
 ]
 
 KB_ARTICLES = [
@@ -97,9 +98,13 @@ KB_ARTICLES = [
 ]
 
 
-def seed(db: DataApi) -> dict[str, Any]:
-    """Create what is missing; return a summary (counts and what was skipped)."""
-    summary: dict[str, Any] = {"skipped": []}
+def seed(db: DataApi, done: set[str] | None = None) -> dict[str, Any]:
+    """Create what is missing; return a summary (counts, what was skipped, the sections done).
+
+    `done` names the optional sections ("routing_rules", "kb_articles") seeded on an earlier
+    start: they are not seeded again, so a rule or article the user deleted stays deleted."""
+    done = set(done or ())
+    summary: dict[str, Any] = {"skipped": [], "done": done}
     schedule_id = db.query_one(
         "WITH ins AS (INSERT INTO schedules (name, document) VALUES (:name, :doc::jsonb)"
         " ON CONFLICT (name) DO NOTHING RETURNING id)"
@@ -140,8 +145,14 @@ def seed(db: DataApi) -> dict[str, Any]:
             {"name": policy["name"], "position": policy["position"], "priority": policy.get("priority"),
              "tier": policy.get("tier"), "targets": _json(policy["targets"]), "schedule": str(schedule_id)})
 
-    summary["routing_rules"] = _seed_routing_rules(db, team_ids, summary["skipped"])
-    summary["kb_articles"] = _seed_kb(db, summary["skipped"])
+    for section, run in (("routing_rules", lambda: _seed_routing_rules(db, team_ids, summary["skipped"])),
+                         ("kb_articles", lambda: _seed_kb(db, summary["skipped"]))):
+        if section in done:
+            continue
+        created = run()
+        summary[section] = created
+        if created is not None:
+            done.add(section)
     summary.update(teams=len(team_ids), agents=len(agent_ids), schedule_id=str(schedule_id), team_ids=team_ids)
     return summary
 
@@ -158,11 +169,11 @@ def support_domains(db: DataApi, default: str = SUPPORT_DOMAIN) -> set[str]:
     return {default.lower(), *(r["domain"] for r in rows if r["domain"])}
 
 
-def _seed_routing_rules(db: DataApi, team_ids: dict[str, str], skipped: list[str]) -> int:
+def _seed_routing_rules(db: DataApi, team_ids: dict[str, str], skipped: list[str]) -> int | None:
     rules_module = _optional("helpdesk.routing.rules")
     if rules_module is None or not hasattr(rules_module, "RoutingRules"):
         skipped.append("routing rules: helpdesk.routing.rules not available yet")
-        return 0
+        return None
     rules = rules_module.RoutingRules(db)
     existing = {_field(r, "name") for r in rules.list()}
     created = 0
@@ -178,20 +189,19 @@ def _seed_routing_rules(db: DataApi, team_ids: dict[str, str], skipped: list[str
     return created
 
 
-def _seed_kb(db: DataApi, skipped: list[str]) -> int:
-    for name in ("helpdesk.kb.articles", "helpdesk.kb"):
-        module = _optional(name)
-        store_class = getattr(module, "KbArticles", None) or getattr(module, "Articles", None) if module else None
-        if store_class is not None:
-            break
-    else:
-        skipped.append("KB articles: helpdesk.kb (KbArticles) not available yet")
-        return 0
-    store = store_class(db)
+def _seed_kb(db: DataApi, skipped: list[str]) -> int | None:
+    admin = _optional("helpdesk.admin")
+    if admin is None or not hasattr(admin, "KbArticles"):
+        skipped.append("KB articles: helpdesk.admin.KbArticles not available yet")
+        return None
+    from helpdesk.wiring import clock
+
+    store = admin.KbArticles(db, clock())
     try:
-        existing = {_field(a, "title") for a in (store.list() if hasattr(store, "list") else [])}
-    except Exception:
-        existing = set()
+        existing = {_field(a, "title") for a in store.list(include_unpublished=True, limit=500)}
+    except Exception as exc:
+        skipped.append(f"KB articles: could not list them: {type(exc).__name__}: {exc}")
+        return None
     created = 0
     for article in KB_ARTICLES:
         if article["title"] in existing:
@@ -199,7 +209,7 @@ def _seed_kb(db: DataApi, skipped: list[str]) -> int:
         try:
             store.create(article)
             created += 1
-        except Exception as exc:
+        except Exception as exc:  # another module's input model; report, never block the stack
             skipped.append(f"KB article {article['title']!r}: {type(exc).__name__}: {exc}")
     return created
 

@@ -124,7 +124,10 @@ class LocalStack:
         db = DataApi.from_settings()
         applied = migrate(db)
         log.info("migrations: %s", ", ".join(applied) if applied else "up to date")
-        summary = seed.seed(db)
+        seeded_path = self.data_dir / "seeded.json"
+        done = set(json.loads(seeded_path.read_text())) if seeded_path.exists() else set()
+        summary = seed.seed(db, done)
+        seeded_path.write_text(json.dumps(sorted(summary["done"])))
         for skipped in summary["skipped"]:
             log.warning("seed: %s", skipped)
         self.db = db
@@ -354,3 +357,86 @@ def _parse_lock(text: str) -> dict[str, Any]:
         return json.loads(text) if text.strip() else {}
     except json.JSONDecodeError:
         return {}
+
+
+class LocalStackProcess:
+    """`python -m local` in a child process, for tests: the same arguments as LocalStack.
+
+    The stack sets os.environ for its functions, so tests run it out of their own process.
+    start() waits until GET /api/v1/dev/health answers; stop() sends SIGINT (Ctrl-C) and waits."""
+
+    def __init__(self, root: Path = ROOT, http_port: int = 8080, smtp_port: int = 2525,
+                 data_dir: Path | None = None, *, sweep_interval: float = SWEEP_INTERVAL_SECONDS,
+                 host: str = "127.0.0.1", env: dict[str, str] | None = None) -> None:
+        self.root = Path(root).resolve()
+        self.host, self.http_port, self.smtp_port = host, http_port, smtp_port
+        self.data_dir = Path(data_dir or self.root / ".local").resolve()
+        self.sweep_interval = sweep_interval
+        self.env = env
+        self.process: Any = None
+        self.log_path = self.data_dir / "stack.log"
+        self.returncode: int | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.http_port}"
+
+    @property
+    def tokens_path(self) -> Path:
+        return self.data_dir / "tokens.json"
+
+    @property
+    def maildir_path(self) -> Path:
+        return self.data_dir / "mail" / "outbox"
+
+    def command(self) -> list[str]:
+        import sys
+
+        return [sys.executable, "-m", "local", "--http-port", str(self.http_port), "--smtp-port", str(self.smtp_port),
+                "--data-dir", str(self.data_dir), "--sweep-interval", str(self.sweep_interval)]
+
+    def start(self, timeout: float = 90.0) -> "LocalStackProcess":
+        import subprocess
+        import urllib.request
+
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        log_file = open(self.log_path, "ab")
+        self.process = subprocess.Popen(self.command(), cwd=self.root, stdout=log_file, stderr=subprocess.STDOUT,
+                                        env={**os.environ, **(self.env or {})})
+        log_file.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the local stack exited with {self.process.returncode}:\n{self.log_tail()}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/api/v1/dev/health", timeout=2) as answer:
+                    if answer.status == 200:
+                        return self
+            except OSError:
+                pass
+            time.sleep(0.3)
+        self.stop()
+        raise RuntimeError(f"the local stack did not answer within {timeout}s:\n{self.log_tail()}")
+
+    def stop(self, timeout: float = 30.0) -> int | None:
+        import signal
+        import subprocess
+
+        if self.process is None:
+            return self.returncode
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.returncode = self.process.returncode
+        self.process = None
+        return self.returncode
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except FileNotFoundError:
+            return "(no log)"

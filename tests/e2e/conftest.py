@@ -1,0 +1,105 @@
+"""The local stack for end-to-end tests: `python -m local` in a child process, on free loopback
+ports, with its own data directory (PostgreSQL, tokens, Maildir) under pytest's tmp dir.
+
+Fixtures: `local_stack` (session: one stack for every e2e and browser test), `http` (a tiny JSON
+client), `agent_token(email)`; `free_port()` for tests that need one.
+"""
+from __future__ import annotations
+
+import json
+import socket
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+class Http:
+    def __init__(self, base: str) -> None:
+        self.base = base
+
+    def request(self, method: str, path: str, data: Any = None, *, token: str | None = None,
+                headers: dict[str, str] | None = None, timeout: float = 30) -> Answer:
+        body = None if data is None else (data if isinstance(data, bytes) else json.dumps(data).encode())
+        request = urllib.request.Request(self.base + path, data=body, method=method)
+        request.add_header("Accept", "application/json")
+        if data is not None:
+            request.add_header("Content-Type", "application/json")
+        if token:
+            request.add_header("Authorization", f"Bearer {token}")
+        for key, value in (headers or {}).items():
+            request.add_header(key, value)
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as answer:
+                return Answer(answer.status, {k.lower(): v for k, v in answer.headers.items()}, answer.read())
+        except urllib.error.HTTPError as err:
+            return Answer(err.code, {k.lower(): v for k, v in err.headers.items()}, err.read())
+
+    def get(self, path: str, **kw: Any) -> Answer:
+        return self.request("GET", path, **kw)
+
+    def post(self, path: str, data: Any = None, **kw: Any) -> Answer:
+        return self.request("POST", path, data if data is not None else {}, **kw)
+
+
+@pytest.fixture(scope="session")
+def local_stack(tmp_path_factory: pytest.TempPathFactory):
+    from local.stack import LocalStackProcess
+
+    stack = LocalStackProcess(ROOT, http_port=free_port(), smtp_port=free_port(),
+                              data_dir=tmp_path_factory.mktemp("local-stack"), sweep_interval=5)
+    stack.start()
+    yield stack
+    code = stack.stop()
+    if code != 0:
+        print(f"local stack exited with {code}:\n{stack.log_tail()}")
+
+
+@pytest.fixture(scope="session")
+def http(local_stack) -> Http:
+    return Http(local_stack.url)
+
+
+@pytest.fixture(scope="session")
+def tokens(local_stack) -> dict[str, str]:
+    return json.loads(local_stack.tokens_path.read_text())
+
+
+@pytest.fixture(scope="session")
+def health(http) -> dict[str, Any]:
+    answer = http.get("/api/v1/dev/health")
+    assert answer.status == 200, answer.body
+    return answer.json()
+
+
+@pytest.fixture
+def require_functions(health):
+    """require_functions("api", "inbound_email"): skip, naming what is missing, unless they exist."""
+
+    def require(*names: str) -> None:
+        missing = [n for n in names if not health["functions"].get(n)]
+        if missing:
+            pytest.skip(f"functions/{', functions/'.join(missing)} not available yet (the stack logs it at start)")
+
+    return require

@@ -41,9 +41,17 @@ async function uploadFiles(api, files) {
   const uploaded = [];
   for (const file of files) {
     if (file.size > MAX_FILE_BYTES) throw new Error(`${file.name} is larger than 10 MB`);
-    const grant = await api.post("/public/attachments", {
-      filename: file.name, content_type: file.type || "application/octet-stream", size: file.size,
-    });
+    let grant;
+    try {
+      grant = await api.post("/public/attachments", {
+        filename: file.name, content_type: file.type || "application/octet-stream", size: file.size,
+      });
+    } catch (err) {
+      if (err.status === 404 || err.status === 405) {
+        throw new Error("attachments cannot be uploaded here yet: remove the files, or email them to us after you get your reference");
+      }
+      throw err;
+    }
     const target = grant.upload || grant;
     let res;
     if (target.fields) {

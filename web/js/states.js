@@ -49,7 +49,9 @@ export function statusLabel(status) {
   return STATUS_LABELS[status] || status;
 }
 
-export function actionLabel(status) {
+export function actionLabel(status, from) {
+  if (status === "in_progress" && (from === "resolved" || from === "waiting_on_customer")) return "Back to in progress";
+  if (status === "in_progress" && from === "reopened") return "Resume work";
   return ACTION_LABELS[status] || `Move to ${statusLabel(status)}`;
 }
 

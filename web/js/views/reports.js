@@ -62,11 +62,17 @@ export async function renderReports(main, ctx) {
         until: new Date(`${until.value}T00:00:00Z`).toISOString(),
       });
     } catch (err) {
-      if (err.status === 404 || err.status === 501 || err.status === 0) {
+      if (err.status === 403) {
+        render(output, h("div", { class: "notice", id: "report-forbidden" },
+          h("h2", {}, "Reports are for leads and admins"),
+          h("p", {}, "Ask a team lead or an admin for the SLA report.")));
+        return;
+      }
+      if (err.status === 404 || err.status >= 500 || err.status === 0) {
         render(output, h("div", { class: "notice", id: "report-unavailable" },
           h("h2", {}, "Reports not available"),
           h("p", {}, "This deployment does not serve the SLA report yet (GET /api/v1/reports/sla answered "
-            + `${err.status || "nothing"}). Tickets and SLA clocks work; reports appear once the endpoint exists.`)));
+            + `${err.status || "nothing"}: ${err.message}). Tickets and SLA clocks work; reports appear once the endpoint exists.`)));
         return;
       }
       render(output, h("p", { class: "error" }, `The report failed: ${err.message}`));

@@ -30,7 +30,7 @@ function messageView(ctx, message, ticket) {
   return h("li", { class: `message ${internal ? "internal" : "public"} author-${message.author_type}`, dataset: { visibility: message.visibility, messageId: message.id } },
     h("article", { "aria-label": `${kindLabel} from ${authorOf(ctx, message, ticket)}` },
       h("header", { class: "message-head" },
-        h("span", { class: `badge ${internal ? "badge-internal" : "badge-public"}` }, internal ? "🔒 Internal note · agents only" : `✉ ${kindLabel}`),
+        h("span", { class: `badge ${internal ? "badge-internal" : "badge-public"}` }, internal ? "Internal note · agents only" : kindLabel),
         h("span", { class: "author" }, authorOf(ctx, message, ticket)),
         h("time", { datetime: message.created_at }, formatDateTime(message.created_at)),
         message.channel ? h("span", { class: "muted small" }, `via ${message.channel}`) : null),
@@ -46,8 +46,14 @@ export async function renderTicket(main, ctx, ref) {
   let ticket;
   let messages = [];
 
+  let requester = null;
+
   async function load() {
     ticket = await ctx.api.get(`/tickets/${encodeURIComponent(ref)}`);
+    if (!requester && ticket.requester_id) {
+      // The requester's name and email; a missing customers endpoint just leaves the id out.
+      requester = await ctx.api.get(`/customers/${encodeURIComponent(ticket.requester_id)}`).catch(() => null);
+    }
     const embedded = messagesOf(ticket);
     if (embedded) {
       messages = embedded;
@@ -82,13 +88,14 @@ export async function renderTicket(main, ctx, ref) {
   function drawHeader() {
     document.title = `${ticketRef(ticket)} · Helpdesk`;
     render(title, `${ticketRef(ticket)}: `, h("span", { class: "subject" }, ticket.subject));
-    const requester = ticket.requester ? (ticket.requester.name ? `${ticket.requester.name} <${ticket.requester.email}>` : ticket.requester.email) : ticket.requester_email || "";
+    const person = ticket.requester || requester;
+    const requesterText = person ? (person.name ? `${person.name} <${person.email}>` : person.email) : ticket.requester_email || "";
     const rows = [
       ["Status", h("span", { class: `status status-${ticket.status}`, id: "ticket-status" }, statusLabel(ticket.status))],
       ["Priority", ticket.priority],
       ["Team", ctx.teamName(ticket.team_id)],
       ["Assignee", h("span", { id: "ticket-assignee" }, ctx.agentName(ticket.assignee_id))],
-      ["Requester", requester || "—"],
+      ["Requester", requesterText || "—"],
       ["Channel", ticket.channel],
       ["Opened", formatDateTime(ticket.created_at)],
     ];
@@ -119,7 +126,7 @@ export async function renderTicket(main, ctx, ref) {
         class: to === "resolved" ? "primary" : "",
         dataset: { status: to, focusKey: `status-${to}` },
         onclick: () => changeStatus(to),
-      }, actionLabel(to)))
+      }, actionLabel(to, ticket.status)))
       : h("p", { class: "muted" }, `No status change is possible from ${statusLabel(ticket.status)}.`));
     if (focusKey) {
       const again = statusBox.querySelector(`[data-focus-key="${focusKey}"]`);

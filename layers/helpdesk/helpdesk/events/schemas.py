@@ -1,0 +1,234 @@
+"""The event envelope and one pydantic payload model per event type.
+
+Wire format (the SNS message body, and the SQS body with raw delivery):
+
+    {"id": "<uuid>", "type": "ticket.assigned", "version": 1, "ticket_id": "<uuid>|null",
+     "occurred_at": "2026-03-02T15:00:00+00:00", "payload": {...}}
+
+The types below are exactly what the producers write (helpdesk/db/tickets.py for the ticket
+commands; the SLA sweep for sla.*). A payload model lists the fields consumers rely on; extra
+fields are kept (additive changes need no new version); a breaking change is a new `version`
+with its own model registered beside the old one. An unknown type or version is rejected with
+UnknownEventType naming what is known, so a producer bug is loud instead of silently dropped.
+"""
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any, Literal
+
+from pydantic import (AwareDatetime, BaseModel, ConfigDict, Field, SerializeAsAny, ValidationError,
+                      model_validator)
+
+from helpdesk import errors
+
+AuthorType = Literal["customer", "agent", "system"]
+SlaKind = Literal["first_response", "next_reply", "resolution"]
+
+
+class UnknownEventType(errors.ValidationFailed):
+    """An event type (or version) no payload model is registered for."""
+
+
+class EventPayload(BaseModel):
+    model_config = ConfigDict(extra="allow", frozen=True, populate_by_name=True)
+
+
+class TicketCreated(EventPayload):
+    number: int
+    channel: str
+    subject: str
+    priority: str
+    team_id: uuid.UUID | None = None
+    requester_email: str | None = None
+    message_id: uuid.UUID
+    parent_ticket_id: uuid.UUID | None = None
+
+
+class TicketReplied(EventPayload):
+    message_id: uuid.UUID
+    author_type: AuthorType
+    visibility: Literal["public", "internal"]
+    channel: str
+    number: int
+    assignee_id: uuid.UUID | None = None
+    first_response: bool = False
+
+
+class TicketStatusChanged(EventPayload):
+    # `from` is a Python keyword: the attribute is from_status, the wire name stays "from".
+    from_status: str = Field(alias="from")
+    to_status: str = Field(alias="to")
+    reason: str | None = None
+    number: int
+    assignee_id: uuid.UUID | None = None
+    team_id: uuid.UUID | None = None
+    merged_into: uuid.UUID | None = None
+    merged_into_number: int | None = None
+
+
+class TicketAssigned(EventPayload):
+    agent_id: uuid.UUID | None = None
+    team_id: uuid.UUID | None = None
+    previous_agent_id: uuid.UUID | None = None
+    reason: str
+    number: int
+
+
+class TicketMerged(EventPayload):
+    merged_from: uuid.UUID
+    merged_from_number: int
+    number: int
+    messages_moved: int
+
+
+class OutboundRequested(EventPayload):
+    message_id: uuid.UUID
+    channel: str
+    number: int
+
+
+class SlaEvent(EventPayload):
+    """sla.warning / sla.breached, written by the SLA sweep for one clock of one ticket."""
+
+    kind: SlaKind
+    due_at: AwareDatetime
+    number: int | None = None
+    assignee_id: uuid.UUID | None = None
+    team_id: uuid.UUID | None = None
+    priority: str | None = None
+
+
+class SlaWarning(SlaEvent):
+    pass
+
+
+class SlaBreached(SlaEvent):
+    pass
+
+
+# (type, version) -> payload model. Add a row here when a producer starts writing a new type.
+PAYLOADS: dict[tuple[str, int], type[EventPayload]] = {
+    ("ticket.created", 1): TicketCreated,
+    ("ticket.replied", 1): TicketReplied,
+    ("ticket.status_changed", 1): TicketStatusChanged,
+    ("ticket.assigned", 1): TicketAssigned,
+    ("ticket.merged", 1): TicketMerged,
+    ("outbound.requested", 1): OutboundRequested,
+    ("sla.warning", 1): SlaWarning,
+    ("sla.breached", 1): SlaBreached,
+}
+EVENT_TYPES: tuple[str, ...] = tuple(sorted({t for t, _ in PAYLOADS}))
+
+
+def payload_model(event_type: str, version: int = 1) -> type[EventPayload]:
+    model = PAYLOADS.get((event_type, version))
+    if model is None:
+        if event_type not in EVENT_TYPES:
+            raise UnknownEventType(f"unknown event type {event_type!r}; known types: {', '.join(EVENT_TYPES)}",
+                                   event_type=event_type)
+        versions = sorted(v for t, v in PAYLOADS if t == event_type)
+        raise UnknownEventType(f"unknown version {version} of event type {event_type!r}; known versions: {versions}",
+                               event_type=event_type, version=version)
+    return model
+
+
+class Event(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: uuid.UUID
+    type: str
+    version: int = 1
+    ticket_id: uuid.UUID | None = None
+    occurred_at: AwareDatetime
+    payload: SerializeAsAny[EventPayload]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _typed_payload(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        model = payload_model(str(data.get("type")), int(data.get("version") or 1))
+        payload = data.get("payload")
+        if isinstance(payload, str):  # jsonb that arrived as text
+            payload = json.loads(payload)
+        if not isinstance(payload, model):
+            payload = model.model_validate(payload if payload is not None else {})
+        return {**data, "payload": payload}
+
+    # -- conversions --------------------------------------------------------------------------
+    @classmethod
+    def from_outbox_row(cls, row: dict[str, Any]) -> "Event":
+        """An outbox row as the commands return it (`to_jsonb(outbox)`) or the relay reads it."""
+        return validate_outbox_row(row)
+
+    def to_json(self) -> str:
+        return self.model_dump_json(by_alias=True)
+
+
+def parse_event(body: str | bytes | dict[str, Any]) -> Event:
+    """An event from a queue message body: the event JSON itself (SNS raw message delivery) or the
+    SNS notification envelope around it ({"Type": "Notification", "Message": "<event json>"}).
+    Raises ValidationFailed (UnknownEventType for an unknown type) naming every problem."""
+    try:
+        doc = json.loads(body) if isinstance(body, (str, bytes)) else body
+        if isinstance(doc, dict) and doc.get("Type") == "Notification" and "Message" in doc:
+            doc = json.loads(doc["Message"])
+    except (TypeError, ValueError) as exc:
+        raise errors.ValidationFailed(f"event body is not JSON: {exc}") from exc
+    if not isinstance(doc, dict):
+        raise errors.ValidationFailed(f"event body must be a JSON object, got {type(doc).__name__}")
+    return _validated(doc)
+
+
+def validate_outbox_row(row: dict[str, Any]) -> Event:
+    """Like parse_event, for an outbox row (raises ValidationFailed naming the problem)."""
+    return _validated({
+        "id": row.get("id"), "type": row.get("event_type"), "version": row.get("schema_version") or 1,
+        "ticket_id": row.get("ticket_id"), "occurred_at": row.get("occurred_at"), "payload": row.get("payload"),
+    })
+
+
+class _Envelope(BaseModel):
+    id: uuid.UUID
+    type: str
+    version: int = 1
+    ticket_id: uuid.UUID | None = None
+    occurred_at: AwareDatetime
+    payload: dict[str, Any]
+
+
+def _validated(doc: dict[str, Any]) -> Event:
+    """Validate envelope and payload separately so the message names every problem with its path."""
+    type_ = doc.get("type")
+    if not isinstance(type_, str):
+        raise errors.ValidationFailed(f"event type must be a string; known types: {', '.join(EVENT_TYPES)}")
+    version = doc.get("version") or 1
+    model = payload_model(type_, version if isinstance(version, int) else 0)
+    payload = doc.get("payload")
+    if isinstance(payload, str):
+        try:
+            payload = json.loads(payload)
+        except ValueError:
+            pass
+    problems: list[str] = []
+    envelope = typed = None
+    try:
+        envelope = _Envelope.model_validate({**doc, "payload": payload if isinstance(payload, dict) else {}})
+    except ValidationError as exc:
+        problems += _describe(exc)
+    if not isinstance(payload, dict):
+        problems.append(f"payload: must be a JSON object, got {type(payload).__name__}")
+    else:
+        try:
+            typed = model.model_validate(payload)
+        except ValidationError as exc:
+            problems += _describe(exc, prefix="payload.")
+    if problems or envelope is None or typed is None:
+        raise errors.ValidationFailed(f"invalid {type_} event {doc.get('id')}: {'; '.join(problems)}",
+                                      event_type=type_, problems=problems)
+    return Event.model_validate({**envelope.model_dump(), "payload": typed})
+
+
+def _describe(exc: ValidationError, prefix: str = "") -> list[str]:
+    return [f"{prefix}{'.'.join(str(p) for p in e['loc']) or 'value'}: {e['msg']}" for e in exc.errors()]

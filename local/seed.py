@@ -215,9 +215,14 @@ def _seed_kb(db: DataApi, skipped: list[str]) -> int | None:
 
 
 def _optional(module: str):
+    """The module, or None when it does not exist yet or fails to import (another engineer's
+    work in progress must not stop the stack; the section is retried on the next start)."""
     try:
         return importlib.import_module(module)
-    except ImportError:
+    except ModuleNotFoundError:
+        return None
+    except Exception as exc:
+        log.warning("seed: %s does not import (%s: %s); skipping what needs it", module, type(exc).__name__, exc)
         return None
 
 

@@ -1,0 +1,177 @@
+"""The local stack's mail path against moto: SMTP front -> S3 + SQS (S3 event), queue worker ->
+handler with Lambda's SQS event, SES sends -> Maildir with SES's Message-ID."""
+from __future__ import annotations
+
+import json
+import logging
+import mailbox
+import smtplib
+from email import message_from_bytes
+from pathlib import Path
+
+import pytest
+
+from local import aws
+from local.functions import FunctionUnavailable, Functions
+from local.smtpfront import SesInbound, SmtpFront
+from local.workers import MaildirDelivery, QueueWorker
+
+
+@pytest.fixture(scope="module")
+def moto_resources():
+    server = aws.MotoServer()
+    endpoint = server.start()
+    resources = aws.provision(endpoint, support_domain="example.com", sender_addresses=["support@example.com"],
+                              web_origin="http://127.0.0.1:8080")
+    yield resources
+    server.stop()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_provisioning_twice_is_harmless_and_routes_events_by_type(moto_resources):
+    again = aws.provision(moto_resources.endpoint, support_domain="example.com", sender_addresses=["support@example.com"],
+                          web_origin="http://127.0.0.1:8080")
+    assert again.queue_urls == moto_resources.queue_urls
+    sns, sqs = aws.client("sns", again.endpoint), aws.client("sqs", again.endpoint)
+    assert len(sns.list_subscriptions_by_topic(TopicArn=again.topic_arn)["Subscriptions"]) == 2
+    for event_type in ("ticket.created", "outbound.requested"):
+        sns.publish(TopicArn=again.topic_arn, Message=json.dumps({"type": event_type}),
+                    MessageAttributes={"event_type": {"DataType": "String", "StringValue": event_type}})
+    got = {}
+    for queue in ("notify", "outbound"):
+        messages = sqs.receive_message(QueueUrl=again.queue_urls[queue], MaxNumberOfMessages=10).get("Messages", [])
+        got[queue] = [json.loads(m["Body"])["type"] for m in messages]
+        sqs.delete_message_batch(QueueUrl=again.queue_urls[queue],
+                                 Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)])
+    assert got == {"notify": ["ticket.created"], "outbound": ["outbound.requested"]}
+
+
+def test_smtp_mail_lands_in_s3_and_its_event_reaches_the_inbound_handler(moto_resources, tmp_path):
+    handler = SesInbound(endpoint=moto_resources.endpoint, inbound_queue_url=moto_resources.queue_urls["inbound"],
+                         domains=lambda: {"example.com"})
+    front = SmtpFront(handler, host="127.0.0.1", port=_free_port())
+    front.start()
+    try:
+        with smtplib.SMTP("127.0.0.1", front.controller.port, timeout=10) as smtp:
+            smtp.sendmail("dana@customer.test", ["support+abc@example.com"],
+                          b"From: dana@customer.test\r\nTo: support@example.com\r\nSubject: hi\r\n\r\nhello there")
+    finally:
+        front.stop()
+
+    seen: list[dict] = []
+
+    class Recording(Functions):
+        def available(self, name: str) -> bool:
+            return True
+
+        def invoke(self, name: str, event: dict):
+            seen.append(event)
+            return {"batchItemFailures": []}
+
+    worker = QueueWorker(Recording(tmp_path), "inbound_email", moto_resources.queue_urls["inbound"],
+                         moto_resources.queue_arns["inbound"], moto_resources.endpoint)
+    worker.tick()
+    assert worker.processed == 1
+    record = seen[0]["Records"][0]
+    assert record["eventSource"] == "aws:sqs" and record["eventSourceARN"].endswith(":inbound")
+    s3_record = json.loads(record["body"])["Records"][0]
+    assert s3_record["eventName"] == "ObjectCreated:Put"
+    bucket, key = s3_record["s3"]["bucket"]["name"], s3_record["s3"]["object"]["key"]
+    assert bucket == aws.RAW_MAIL_BUCKET and key.startswith(aws.RAW_MAIL_PREFIX)
+    raw = aws.client("s3", moto_resources.endpoint).get_object(Bucket=bucket, Key=key)["Body"].read()
+    assert s3_record["s3"]["object"]["size"] == len(raw)
+    mail = message_from_bytes(raw)
+    assert mail["Return-Path"] == "<dana@customer.test>"
+    assert "for support+abc@example.com;" in mail["Received"]
+    assert mail["X-SES-Spam-Verdict"] == "PASS"
+    assert mail.get_payload().strip() == "hello there"
+    # deleted after success: nothing left to receive
+    assert worker.tick() == 0.0 and worker.processed == 1
+
+
+def test_failed_batch_items_stay_queued(moto_resources, tmp_path):
+    sqs = aws.client("sqs", moto_resources.endpoint)
+    url = moto_resources.queue_urls["notify"]
+    for n in range(2):
+        sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"n": n}))
+
+    class FailFirst(Functions):
+        def available(self, name: str) -> bool:
+            return True
+
+        def invoke(self, name: str, event: dict):
+            first = next(r for r in event["Records"] if json.loads(r["body"])["n"] == 0)
+            return {"batchItemFailures": [{"itemIdentifier": first["messageId"]}]}
+
+    worker = QueueWorker(FailFirst(tmp_path), "notifier", url, moto_resources.queue_arns["notify"], moto_resources.endpoint)
+    worker.tick()
+    assert (worker.processed, worker.failed) == (1, 1)
+    attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+    assert attrs["ApproximateNumberOfMessagesNotVisible"] == "1"
+
+
+def test_ses_sends_are_delivered_to_the_maildir_with_the_ses_message_id(moto_resources, tmp_path):
+    delivery = MaildirDelivery(tmp_path / "mail" / "outbox")
+    delivery.deliver_pending()  # skip whatever other tests sent
+    already = delivery.delivered
+    ses = aws.client("ses", moto_resources.endpoint)
+    sent = ses.send_raw_email(RawMessage={"Data": b"From: Support <support@example.com>\r\nTo: dana@customer.test\r\n"
+                                                  b"Subject: Re: hi [TKT-1]\r\nMessage-ID: <ours@example.com>\r\n\r\nAnswer"})
+    assert delivery.deliver_pending() == 1
+    assert delivery.delivered == already + 1
+    box = mailbox.Maildir(str(tmp_path / "mail" / "outbox"), create=False)
+    [message] = [m for m in box if m["Subject"] == "Re: hi [TKT-1]"]
+    assert message["Message-ID"] == f"<{sent['MessageId']}@{aws.REGION}.amazonses.com>"
+    assert message["X-Original-Message-ID"] == "<ours@example.com>"
+    assert "dana@customer.test" in message["X-Helpdesk-Envelope-To"]
+    assert message.get_payload().strip() == "Answer"
+    assert delivery.deliver_pending() == 0
+
+
+def test_a_missing_function_is_reported_once_and_found_when_it_appears(tmp_path, caplog):
+    functions = Functions(tmp_path, retry_seconds=0)
+    caplog.set_level(logging.WARNING, logger="local.functions")
+    for _ in range(3):
+        with pytest.raises(FunctionUnavailable, match="functions/nothing_here not available yet"):
+            functions.invoke("nothing_here", {})
+    assert sum("nothing_here" in r.message for r in caplog.records) == 1
+    package = tmp_path / "functions" / "nothing_here"
+    package.mkdir(parents=True)
+    (package / "handler.py").write_text("def handler(event, context):\n    return {'got': event, 'fn': context.function_name}\n")
+    import sys
+
+    for name in [k for k in sys.modules if k == "functions" or k.startswith("functions.")]:
+        sys.modules.pop(name)  # our tmp root shadows the project's functions/ only in this test
+    sys.path.insert(0, str(tmp_path))
+    try:
+        assert functions.invoke("nothing_here", {"a": 1}) == {"got": {"a": 1}, "fn": "helpdesk-nothing_here"}
+    finally:
+        sys.path.remove(str(tmp_path))
+        for name in [k for k in sys.modules if k == "functions" or k.startswith("functions.")]:
+            sys.modules.pop(name)
+
+
+def test_a_function_that_fails_to_import_does_not_raise_past_the_loader(tmp_path, caplog):
+    package = tmp_path / "functions" / "broken"
+    package.mkdir(parents=True)
+    (package / "handler.py").write_text("import not_a_real_module_xyz\n")
+    import sys
+
+    saved = {k: sys.modules.pop(k) for k in [k for k in sys.modules if k == "functions" or k.startswith("functions.")]}
+    sys.path.insert(0, str(tmp_path))
+    try:
+        functions = Functions(tmp_path)
+        with pytest.raises(FunctionUnavailable, match="not_a_real_module_xyz"):
+            functions.invoke("broken", {})
+    finally:
+        sys.path.remove(str(tmp_path))
+        for name in [k for k in sys.modules if k == "functions" or k.startswith("functions.")]:
+            sys.modules.pop(name)
+        sys.modules.update(saved)

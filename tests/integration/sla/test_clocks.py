@@ -133,6 +133,8 @@ def test_resolution_met_on_resolve_and_reopen_gets_the_reopen_target(db, cmds, n
     assert c["first_response"]["state"] == "cancelled"  # resolved without a public reply: nothing left to breach
     now.set(utc(2026, 3, 10, 15, 0))
     cmds.transition(ticket.id, "closed", agent_actor)
+    closed = clocks(ticket.id)["resolution"]  # closing leaves the met clock alone (no restart, no recompute)
+    assert (closed["state"], closed["recompute_from"], closed["met_at"]) == ("met", None, utc(2026, 3, 9, 15, 0))
     now.set(utc(2026, 3, 12, 20, 0))  # Thursday 16:00 EDT, within the 7-day reopen window
     customer_says(cmds, ticket.id, "it is broken again")
     r = clocks(ticket.id)["resolution"]

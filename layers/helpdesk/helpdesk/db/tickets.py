@@ -41,7 +41,9 @@ sla_plan AS (
             WHEN c.new_status = 'resolved' AND s.kind = 'resolution' AND s.state IN ('running', 'paused') THEN 'meet'
             WHEN c.new_status = 'resolved' AND s.state IN ('running', 'paused') THEN 'cancel'
             WHEN c.old_status = 'closed' AND s.kind = 'resolution' THEN 'restart'
-            WHEN c.old_status = 'resolved' AND s.kind = 'resolution' AND s.state = 'met' THEN 'resume_from_met'
+            -- reopened from resolved by a reply (not resolved -> closed, which leaves the met clock alone)
+            WHEN c.old_status = 'resolved' AND c.new_status = 'in_progress' AND s.kind = 'resolution' AND s.state = 'met'
+                THEN 'resume_from_met'
             WHEN c.old_status = 'waiting_on_customer' AND s.state = 'paused' THEN 'resume'
         END AS action
     FROM change c JOIN sla_targets s ON s.ticket_id = c.ticket_id

@@ -89,3 +89,29 @@ def clocks(db):
             out[doc["kind"]] = doc
         return out
     return read
+
+
+# Open tickets with one running resolution clock each, loaded set-based (tests and bench of the sweep).
+BULK_LOAD = """
+WITH c AS (
+    INSERT INTO customers (email, created_at, updated_at) VALUES (:email, :now::timestamptz, :now::timestamptz) RETURNING id
+),
+t AS (
+    INSERT INTO tickets (id, subject, channel, requester_id, status, team_id, created_at, updated_at)
+    SELECT gen_random_uuid(), 'bulk ' || g, 'email', c.id, 'in_progress', :team_id::uuid, :now::timestamptz, :now::timestamptz
+    FROM c, generate_series(1, :n) g
+    RETURNING id, number
+)
+INSERT INTO sla_targets (ticket_id, kind, target_seconds, business, state, started_at, due_at, warn_at, updated_at)
+SELECT t.id, 'resolution', 3600, false, 'running', :now::timestamptz,
+       :due::timestamptz + (t.number % 60) * interval '1 second', :due::timestamptz - interval '30 minutes', :now::timestamptz
+FROM t
+"""
+
+
+@pytest.fixture
+def bulk_tickets(db):
+    def load(n: int, due: datetime, now: datetime, team_id=None, email: str | None = None) -> None:
+        db.execute(BULK_LOAD, {"n": n, "due": due, "now": now, "team_id": team_id,
+                               "email": email or f"bulk-{uuid.uuid4().hex[:8]}@example.com"})
+    return load

@@ -56,3 +56,126 @@ RETURNING id, name, document, created_at, updated_at
 
 SCHEDULE_GET = "SELECT id, name, document, created_at, updated_at FROM schedules WHERE id = :id::uuid"
 SCHEDULE_LIST = "SELECT id, name, document, created_at, updated_at FROM schedules ORDER BY name"
+
+# -- the sweep ---------------------------------------------------------------------------------
+# Each statement takes at most :limit rows in due order over a partial index, locks them with SKIP
+# LOCKED (an overlapping sweep takes other rows, never the same ones), and re-checks the condition in
+# its UPDATE (compare-and-set), so each warning/breach/close and its event is written exactly once.
+# Tickets are locked before their SLA rows, in the same order as the ticket commands (no deadlocks);
+# a ticket a command holds is skipped this round and taken by the next sweep.
+from helpdesk.db.tickets import _EVENT_WRITES, _OUTBOX_JSON  # noqa: E402 - shared event plumbing
+
+SWEEP_WARN = f"""
+WITH due AS (
+    SELECT s.ticket_id, s.kind FROM sla_targets s JOIN tickets t ON t.id = s.ticket_id
+    WHERE s.state = 'running' AND s.warned_at IS NULL AND s.warn_at <= :now::timestamptz AND s.recompute_from IS NULL
+    ORDER BY s.warn_at LIMIT :limit
+    FOR UPDATE OF t, s SKIP LOCKED
+),
+warned AS (
+    UPDATE sla_targets s SET warned_at = :now::timestamptz, updated_at = :now::timestamptz
+    FROM due d WHERE s.ticket_id = d.ticket_id AND s.kind = d.kind AND s.state = 'running' AND s.warned_at IS NULL
+    RETURNING s.ticket_id, s.kind, s.due_at
+),
+events AS (
+    -- a clock already past due gets its breach instead (the sweep was late), not a warning too
+    SELECT gen_random_uuid() AS id, w.ticket_id, 'sla.warning' AS event_type, 'system' AS actor_type,
+           NULL::uuid AS actor_id, NULL::text AS from_status, NULL::text AS to_status,
+           jsonb_build_object('kind', w.kind, 'due_at', w.due_at, 'number', t.number, 'priority', t.priority,
+                              'assignee_id', t.assignee_id, 'team_id', t.team_id) AS payload
+    FROM warned w JOIN tickets t ON t.id = w.ticket_id
+    WHERE w.due_at > :now::timestamptz
+),
+{_EVENT_WRITES}
+SELECT (SELECT count(*) FROM warned) AS taken, {_OUTBOX_JSON} AS events
+"""
+
+# Breach: mark the clock, raise the ticket's priority one step (once per ticket per sweep), escalate:
+# an unassigned ticket moves to its team's escalation team when one is set, and the event asks the
+# notifier to tell the team lead(s). The priority bump does not re-time the clocks (already breached).
+SWEEP_BREACH = f"""
+WITH due AS (
+    SELECT s.ticket_id, s.kind FROM sla_targets s JOIN tickets t ON t.id = s.ticket_id
+    WHERE s.state = 'running' AND s.breached_at IS NULL AND s.due_at <= :now::timestamptz AND s.recompute_from IS NULL
+    ORDER BY s.due_at LIMIT :limit
+    FOR UPDATE OF t, s SKIP LOCKED
+),
+breached AS (
+    UPDATE sla_targets s SET breached_at = :now::timestamptz, warned_at = coalesce(s.warned_at, :now::timestamptz),
+           updated_at = :now::timestamptz
+    FROM due d WHERE s.ticket_id = d.ticket_id AND s.kind = d.kind AND s.state = 'running' AND s.breached_at IS NULL
+    RETURNING s.ticket_id, s.kind, s.due_at, s.target_seconds, s.policy_id
+),
+per_ticket AS (
+    SELECT b.ticket_id, jsonb_agg(jsonb_build_object('kind', b.kind, 'due_at', b.due_at, 'target_seconds', b.target_seconds,
+                                                     'policy_id', b.policy_id) ORDER BY b.due_at) AS clocks,
+           t0.priority AS old_priority, t0.team_id AS old_team_id, t0.assignee_id,
+           CASE WHEN t0.assignee_id IS NULL THEN tm.escalation_team_id END AS escalate_to
+    FROM breached b JOIN tickets t0 ON t0.id = b.ticket_id LEFT JOIN teams tm ON tm.id = t0.team_id
+    GROUP BY b.ticket_id, t0.priority, t0.team_id, t0.assignee_id, tm.escalation_team_id
+),
+raised AS (
+    UPDATE tickets t SET
+        priority = CASE t.priority WHEN 'low' THEN 'normal' WHEN 'normal' THEN 'high' ELSE 'urgent' END,
+        team_id = coalesce(p.escalate_to, t.team_id),
+        escalated_at = coalesce(t.escalated_at, :now::timestamptz),
+        updated_at = :now::timestamptz, version = t.version + 1
+    FROM per_ticket p WHERE t.id = p.ticket_id
+    RETURNING t.id, t.number, t.priority, t.team_id, t.assignee_id, t.status
+),
+moved AS (
+    INSERT INTO assignments (ticket_id, team_id, reason, created_at)
+    SELECT p.ticket_id, p.escalate_to, 'escalation', :now::timestamptz FROM per_ticket p WHERE p.escalate_to IS NOT NULL
+),
+events AS (
+    SELECT gen_random_uuid() AS id, r.id AS ticket_id, 'sla.breached' AS event_type, 'system' AS actor_type,
+           NULL::uuid AS actor_id, NULL::text AS from_status, NULL::text AS to_status,
+           jsonb_build_object('clocks', p.clocks, 'kind', p.clocks -> 0 ->> 'kind', 'number', r.number,
+                              'status', r.status, 'priority_from', p.old_priority, 'priority_to', r.priority,
+                              'team_id', r.team_id, 'previous_team_id', p.old_team_id,
+                              'escalated_to_team_id', p.escalate_to, 'assignee_id', r.assignee_id,
+                              'notify', jsonb_build_array('assignee', 'team_lead')) AS payload
+    FROM raised r JOIN per_ticket p ON p.ticket_id = r.id
+),
+{_EVENT_WRITES}
+SELECT (SELECT count(*) FROM breached) AS taken, {_OUTBOX_JSON} AS events
+"""
+
+# Resolved tickets with no customer reply for 72 h are closed (a customer reply moves a resolved ticket
+# back to in_progress, so "still resolved" means "no reply since").
+SWEEP_AUTO_CLOSE = f"""
+WITH due AS (
+    SELECT t.id FROM tickets t
+    WHERE t.status = 'resolved' AND t.resolved_at <= :cutoff::timestamptz
+    ORDER BY t.resolved_at LIMIT :limit
+    FOR UPDATE SKIP LOCKED
+),
+closed AS (
+    UPDATE tickets t SET status = 'closed', closed_at = :now::timestamptz, updated_at = :now::timestamptz,
+           version = t.version + 1
+    FROM due d WHERE t.id = d.id AND t.status = 'resolved'
+    RETURNING t.id, t.number, t.assignee_id, t.team_id, t.resolved_at
+),
+events AS (
+    SELECT gen_random_uuid() AS id, c.id AS ticket_id, 'ticket.status_changed' AS event_type, 'system' AS actor_type,
+           NULL::uuid AS actor_id, 'resolved' AS from_status, 'closed' AS to_status,
+           jsonb_build_object('from', 'resolved', 'to', 'closed', 'reason', :reason::text, 'number', c.number,
+                              'assignee_id', c.assignee_id, 'team_id', c.team_id) AS payload
+    FROM closed c
+),
+{_EVENT_WRITES}
+SELECT (SELECT count(*) FROM closed) AS taken, {_OUTBOX_JSON} AS events
+"""
+
+# Clocks whose deadline a command could not write (its follow-up failed), plus when the next thing
+# becomes due (each min() is one probe of a partial index) so an idle deployment can skip sweeps.
+SWEEP_PENDING = """
+SELECT
+    (SELECT coalesce(jsonb_agg(to_jsonb(p)), '[]'::jsonb) FROM (
+        SELECT ticket_id, kind, target_seconds, business, schedule, recompute_from, paused_at, due_at, state, adjust_seconds
+        FROM sla_targets WHERE recompute_from IS NOT NULL AND recompute_from <= :now::timestamptz
+        ORDER BY recompute_from LIMIT :limit) p) AS pending,
+    (SELECT min(warn_at) FROM sla_targets WHERE state = 'running' AND warned_at IS NULL) AS next_warn_at,
+    (SELECT min(due_at) FROM sla_targets WHERE state = 'running' AND breached_at IS NULL) AS next_due_at,
+    (SELECT min(resolved_at) FROM tickets WHERE status = 'resolved') AS oldest_resolved_at
+"""

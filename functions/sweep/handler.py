@@ -1,0 +1,89 @@
+"""EventBridge schedule (every minute; the local stack every 30 s): the SLA sweep and the other periodic
+jobs (outbox relay, out-of-office handovers, queue backfill). Each job runs on its own: one failing or
+missing job is reported and the others still run.
+
+Idle cost: with SWEEP_MAX_IDLE_SECONDS > 0 (e.g. 900) a warm function skips database work until the
+earliest of the next SLA instant the last sweep saw and that many seconds, so an idle Aurora
+Serverless v2 cluster can auto-pause; deadlines created meanwhile are then swept up to that late.
+0 (the default) touches the database every run.
+"""
+from __future__ import annotations
+
+import os
+from datetime import datetime, timedelta
+from typing import Any, Callable
+
+from aws_lambda_powertools import Logger
+
+logger = Logger(service="sweep")
+_skip_until: datetime | None = None
+
+
+def jobs(db: Any, clock: Any, publisher: Any) -> list[tuple[str, Callable[[], Any]]]:
+    """The periodic jobs in order. Imports happen inside each job so a missing module is named clearly."""
+
+    def sla() -> dict[str, Any]:
+        from helpdesk.sla.sweep import run_sweep
+
+        result = run_sweep(db, clock, publisher)
+        return {k: v for k, v in result.items() if k != "events"}
+
+    def outbox_relay() -> int:
+        from helpdesk.events.outbox import relay_pending
+
+        return relay_pending(db, publisher)
+
+    def out_of_office_handover() -> int:
+        from helpdesk.routing.assignment import Assignment
+
+        return Assignment(db, clock, publisher).hand_over_due()
+
+    def queue_backfill() -> int:
+        from helpdesk.routing.assignment import Assignment
+
+        return Assignment(db, clock, publisher).backfill()
+
+    return [("sla", sla), ("outbox_relay", outbox_relay), ("out_of_office_handover", out_of_office_handover),
+            ("queue_backfill", queue_backfill)]
+
+
+def run_jobs(db: Any, clock: Any, publisher: Any) -> dict[str, Any]:
+    report: dict[str, Any] = {}
+    for name, job in jobs(db, clock, publisher):
+        try:
+            report[name] = job()
+        except ImportError as exc:
+            report[name] = {"error": f"not available: {exc}"}
+            logger.error("sweep job unavailable", extra={"job": name, "error": str(exc)})
+        except Exception as exc:  # noqa: BLE001 - one job's failure must not stop the others
+            report[name] = {"error": f"{type(exc).__name__}: {exc}"}
+            logger.exception("sweep job failed", extra={"job": name})
+    return report
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _json(v) for k, v in value.items()}
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+@logger.inject_lambda_context(log_event=False)
+def handler(event: dict, context: object) -> dict:
+    global _skip_until
+    from helpdesk import wiring
+
+    clock = wiring.clock()
+    now = clock.now()
+    if _skip_until is not None and now < _skip_until:
+        return {"skipped": True, "until": _skip_until.isoformat()}
+    report = run_jobs(wiring.data_api(), clock, wiring.publisher())
+    max_idle = int(os.environ.get("SWEEP_MAX_IDLE_SECONDS", "0") or 0)
+    sla = report.get("sla") if isinstance(report.get("sla"), dict) else {}
+    if max_idle > 0 and "error" not in sla and not report.get("outbox_relay"):
+        horizon = now + timedelta(seconds=max_idle)
+        next_due = sla.get("next_due_at")
+        _skip_until = min(next_due, horizon) if next_due else horizon
+    else:
+        _skip_until = None
+    logger.info("sweep done", extra={"report": _json(report)})
+    return _json(report)

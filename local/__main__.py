@@ -42,6 +42,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted while starting; stopped", file=sys.stderr)
         return 130
+    except Exception as exc:  # a migration or seed that fails: say what, keep the traceback for the curious
+        logging.getLogger("local").exception("the local stack could not start")
+        print(f"\nThe local stack could not start: {type(exc).__name__}: {exc}\n"
+              f"Everything it had started is stopped again. If a migration changed after it was applied,"
+              f" reset the local data: rm -rf {args.data_dir}\n", file=sys.stderr)
+        return 1
     print(f"\n  Helpdesk is running: {stack.url}  (sign in with a token from {stack.tokens_path})"
           f"\n  SMTP: {stack.host}:{stack.smtp_port}   outbound mail: {stack.maildir_path}"
           f"\n  Ctrl-C to stop.\n", flush=True)

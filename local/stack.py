@@ -118,6 +118,7 @@ class LocalStack:
         endpoint = moto.start()
         self._on_stop("moto", moto.stop)
 
+        log.info("moto at %s, local Data API at %s", endpoint, data_api_url)
         secrets_doc = self._secrets()
         self.token_key = secrets_doc["token_key"]
         self._set_environment(data_api_url, endpoint, secrets_doc["signing_key"])

@@ -78,9 +78,19 @@ sla_changed AS (
 _TICKET_RESULT = "to_jsonb({t}) - 'priority_rank'"
 
 CREATE_TICKET = f"""
-WITH customer AS (
+WITH push AS (
+    -- Routing (helpdesk.routing.intake passes :route: per tier, team_id and on_shift): the team for the
+    -- requester's tier and, when that team pushes, its agent, picked by routing_pick_agent (migration
+    -- 0200) under the team-row lock. Evaluated first (`customer` reads it) so the team lock comes
+    -- before any other row lock. Without :route: the given :team_id and no push.
+    SELECT r.team_id, routing_pick_agent(r.team_id, :tags::jsonb, :now::timestamptz, r.on_shift) AS agent_id
+    FROM (SELECT coalesce(:route::jsonb -> coalesce((SELECT tier FROM customers WHERE email = :requester_email), 'standard'),
+                          jsonb_build_object('team_id', :team_id::uuid)) AS choice) ch
+    CROSS JOIN LATERAL jsonb_to_record(ch.choice) AS r(team_id uuid, on_shift boolean)
+),
+customer AS (
     INSERT INTO customers (email, name, created_at, updated_at)
-    VALUES (:requester_email, :requester_name, :now::timestamptz, :now::timestamptz)
+    SELECT :requester_email, :requester_name, :now::timestamptz, :now::timestamptz FROM push
     ON CONFLICT (email) DO UPDATE SET name = coalesce(customers.name, EXCLUDED.name)
     RETURNING id, email, tier, sla_policy_id
 ),
@@ -91,10 +101,12 @@ idempotency AS (
 ),
 ticket AS (
     INSERT INTO tickets (id, subject, priority, channel, requester_id, team_id, tags, parent_ticket_id,
-                         possible_followup_of, channel_thread_id, created_at, updated_at, last_customer_message_at, message_count)
-    SELECT :ticket_id::uuid, :subject, :priority, :channel, c.id, :team_id::uuid, :tags::jsonb, :parent_ticket_id::uuid,
-           :possible_followup_of::uuid, :channel_thread_id, :now::timestamptz, :now::timestamptz, :now::timestamptz, 1
-    FROM customer c
+                         possible_followup_of, channel_thread_id, created_at, updated_at, last_customer_message_at, message_count,
+                         assignee_id, status)
+    SELECT :ticket_id::uuid, :subject, :priority, :channel, c.id, p.team_id, :tags::jsonb, :parent_ticket_id::uuid,
+           :possible_followup_of::uuid, :channel_thread_id, :now::timestamptz, :now::timestamptz, :now::timestamptz, 1,
+           p.agent_id, CASE WHEN p.agent_id IS NULL THEN 'new' ELSE 'assigned' END
+    FROM customer c, push p
     RETURNING *
 ),
 message AS (
@@ -117,8 +129,12 @@ participants AS (
     ON CONFLICT DO NOTHING
 ),
 routed AS (
-    INSERT INTO assignments (ticket_id, team_id, reason, created_at)
-    SELECT t.id, t.team_id, 'routed', :now::timestamptz FROM ticket t WHERE t.team_id IS NOT NULL
+    -- routed to the team, then pushed to the agent (one INSERT keeps the history in that order)
+    INSERT INTO assignments (ticket_id, agent_id, team_id, reason, created_at)
+    SELECT t.id, NULL::uuid, t.team_id, 'routed', :now::timestamptz FROM ticket t WHERE t.team_id IS NOT NULL
+    UNION ALL
+    SELECT t.id, t.assignee_id, t.team_id, (CASE (SELECT tm.assignment_mode FROM teams tm WHERE tm.id = t.team_id) WHEN 'round_robin' THEN 'round_robin' ELSE 'pushed' END), :now::timestamptz
+    FROM ticket t WHERE t.assignee_id IS NOT NULL
 ),
 policy AS (
     SELECT p.id, p.targets, coalesce(ps.document, ts.document) AS schedule
@@ -127,11 +143,11 @@ policy AS (
         SELECT * FROM sla_policies p
         WHERE p.is_active AND (p.id = c.sla_policy_id OR (
               (p.priority IS NULL OR p.priority = :priority) AND (p.tier IS NULL OR p.tier = c.tier)
-          AND (p.team_id IS NULL OR p.team_id = :team_id::uuid) AND (p.channel IS NULL OR p.channel = :channel)))
+          AND (p.team_id IS NULL OR p.team_id = (SELECT team_id FROM push)) AND (p.channel IS NULL OR p.channel = :channel)))
         ORDER BY (p.id = c.sla_policy_id) IS TRUE DESC, p.position, p.name
         LIMIT 1) p
     LEFT JOIN schedules ps ON ps.id = p.schedule_id
-    LEFT JOIN teams tm ON tm.id = :team_id::uuid
+    LEFT JOIN teams tm ON tm.id = (SELECT team_id FROM push)
     LEFT JOIN schedules ts ON ts.id = tm.schedule_id
 ),
 sla AS (
@@ -146,11 +162,20 @@ sla AS (
 ),
 events AS (
     SELECT gen_random_uuid() AS id, t.id AS ticket_id, 'ticket.created' AS event_type, :actor_type AS actor_type,
-           :actor_id::uuid AS actor_id, NULL::text AS from_status, t.status AS to_status,
+           :actor_id::uuid AS actor_id, NULL::text AS from_status, 'new'::text AS to_status,
            jsonb_build_object('number', t.number, 'channel', t.channel, 'subject', t.subject, 'priority', t.priority,
                               'team_id', t.team_id, 'requester_email', :requester_email, 'message_id', m.id,
                               'parent_ticket_id', t.parent_ticket_id) AS payload
     FROM ticket t, message m
+    UNION ALL
+    SELECT gen_random_uuid(), t.id, 'ticket.assigned', 'system', NULL::uuid, NULL, NULL,
+           jsonb_build_object('agent_id', t.assignee_id, 'team_id', t.team_id, 'previous_agent_id', NULL,
+                              'reason', (CASE (SELECT tm.assignment_mode FROM teams tm WHERE tm.id = t.team_id) WHEN 'round_robin' THEN 'round_robin' ELSE 'pushed' END), 'number', t.number)
+    FROM ticket t WHERE t.assignee_id IS NOT NULL
+    UNION ALL
+    SELECT gen_random_uuid(), t.id, 'ticket.status_changed', 'system', NULL::uuid, 'new', 'assigned',
+           jsonb_build_object('from', 'new', 'to', 'assigned', 'reason', (CASE (SELECT tm.assignment_mode FROM teams tm WHERE tm.id = t.team_id) WHEN 'round_robin' THEN 'round_robin' ELSE 'pushed' END), 'number', t.number)
+    FROM ticket t WHERE t.assignee_id IS NOT NULL
 ),
 {_EVENT_WRITES}
 SELECT {_TICKET_RESULT.format(t='t')} AS ticket, {_OUTBOX_JSON} AS events, {_PENDING_JSON.format(cte='sla')} AS pending_sla

@@ -61,7 +61,11 @@ class TicketCommands:
 
     # -- create ------------------------------------------------------------------------------
     def create_ticket(self, data: NewTicket | dict[str, Any], actor: Actor | None = None,
-                      idempotency_key: str | None = None, idempotency_scope: str = "api") -> CommandResult:
+                      idempotency_key: str | None = None, idempotency_scope: str = "api", *,
+                      routing: dict[str, Any] | None = None) -> CommandResult:
+        """`routing` (from helpdesk.routing.intake.open_ticket; channels call that, not this) maps each
+        customer tier to {"team_id", "on_shift"}: the statement picks the team by the requester's tier
+        and push-assigns inside the same statement (0 extra calls)."""
         new = data if isinstance(data, NewTicket) else NewTicket.parse(data)
         actor = actor or Actor(type="customer")
         request_hash = hashlib.sha256(new.model_dump_json().encode()).hexdigest()
@@ -74,6 +78,7 @@ class TicketCommands:
             "priority": new.priority,
             "channel": new.channel,
             "team_id": new.team_id,
+            "route": routing,
             "tags": list(new.tags),
             "parent_ticket_id": new.parent_ticket_id,
             "possible_followup_of": new.possible_followup_of,

@@ -1,0 +1,66 @@
+"""open_ticket: the one way every channel (API, web form, email, chat, Slack) opens a ticket.
+
+Routing rules pick the team (unless the intake names one), the ticket is created, and, when the
+team pushes (push or round_robin), assigned to an agent, all in the create statement itself:
+
+    calls = 1 (create + route + push)  + 1 follow-up when the publisher accepted events or an SLA
+            deadline must be filled       (+1 on a cold or expired routing cache, once per TTL)
+
+How it stays at one statement: rules are evaluated here, in Python, against the cached rule list
+(helpdesk.routing.config), once per customer tier, and the statement picks the tier's team by the
+requester's stored tier (new customers are standard), so a tier condition costs no lookup. Whether a
+team is on shift is also decided here from its cached schedule. The agent is picked inside the
+statement under the team-row lock (routing_pick_agent), so concurrent creates never overfill an agent.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from helpdesk import errors
+from helpdesk.clock import Clock
+from helpdesk.db.client import DataApi
+from helpdesk.events.publisher import Publisher
+from helpdesk.routing.config import RoutingConfig, routing_config
+from helpdesk.routing.matching import needs_tier
+from helpdesk.routing.models import TIERS, Intake
+from helpdesk.tickets.commands import CommandResult, TicketCommands
+from helpdesk.tickets.models import Actor, NewTicket
+
+
+def route_plan(config: RoutingConfig, new: NewTicket, now: Any) -> dict[str, dict[str, Any]]:
+    """{tier: {"team_id", "on_shift", "rule_id"}} for every tier (identical when no rule looks at tiers)."""
+    def decide(tier: str) -> dict[str, Any]:
+        if new.team_id is not None:
+            rule_id, team_id = None, new.team_id
+        else:
+            rule, team_id = config.route(Intake.from_new_ticket(new, tier))
+            rule_id = rule.id if rule else None
+        return {"team_id": str(team_id) if team_id else None, "on_shift": config.on_shift(team_id, now),
+                "rule_id": str(rule_id) if rule_id else None}
+
+    if new.team_id is not None or not needs_tier(config.rules):
+        same = decide("standard")
+        return {tier: same for tier in TIERS}
+    return {tier: decide(tier) for tier in TIERS}
+
+
+def open_ticket(db: DataApi, clock: Clock, publisher: Publisher, new_ticket: NewTicket | dict[str, Any], *,
+                actor: Actor | None = None, idempotency_key: str | None = None,
+                idempotency_scope: str = "api") -> CommandResult:
+    new = new_ticket if isinstance(new_ticket, NewTicket) else NewTicket.parse(new_ticket)
+    config = routing_config(db)
+    if new.team_id is not None and new.team_id not in config.teams:
+        config = routing_config(db, refresh=True)  # a team created since the cache was filled
+        if new.team_id not in config.teams:
+            raise errors.ValidationFailed(f"team_id: team {new.team_id} does not exist")
+    plan = route_plan(config, new, clock.now())
+    commands = TicketCommands(db, clock, publisher)
+    try:
+        return commands.create_ticket(new, actor, idempotency_key, idempotency_scope, routing=plan)
+    except errors.ValidationFailed:
+        # A routed team deleted since the cache was filled: read the rules again and retry once.
+        if new.team_id is not None:
+            raise
+        fresh = routing_config(db, refresh=True)
+        return commands.create_ticket(new, actor, idempotency_key, idempotency_scope,
+                                      routing=route_plan(fresh, new, clock.now()))

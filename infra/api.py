@@ -1,0 +1,209 @@
+"""API Gateway REST API in front of the api function, Cognito for agents, WAF for the public routes.
+
+Routes (all Lambda proxy to the one api function):
+- ANY /api/v1/{proxy+}                 Cognito user pool authorizer (ID token; groups agent/lead/admin)
+- ANY /api/v1/public/{proxy+}          no authorizer (web form, chat): tighter stage throttling
+- ANY /api/v1/portal/{proxy+}          no authorizer (signed portal links): tighter stage throttling
+- POST /api/v1/channels/slack/events   no authorizer (Slack signs requests): body validated as JSON event
+
+Throttling: API Gateway usage plans only throttle requests that carry an API key, which public
+callers (browsers, Slack) cannot send; so the public routes are throttled by stage method
+settings (which apply to every request) and by WAF rate rules per client IP.
+"""
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_wafv2 as wafv2
+from constructs import Construct
+
+from infra.config import StageConfig
+from infra.nag import suppress
+
+GROUPS = ("agent", "lead", "admin")
+PUBLIC_PREFIXES = ("public", "portal")
+SLACK_EVENTS_PATH = "/api/v1/channels/slack/events"
+
+
+class Api(Construct):
+    def __init__(self, scope: Construct, id: str, *, config: StageConfig, handler: lambda_.IFunction,
+                 web_origin: str) -> None:
+        super().__init__(scope, id)
+        self.user_pool = cognito.UserPool(
+            self, "Agents",
+            self_sign_up_enabled=False,  # agents are invited by an admin
+            sign_in_aliases=cognito.SignInAliases(email=True),
+            auto_verify=cognito.AutoVerifiedAttrs(email=True),
+            standard_attributes=cognito.StandardAttributes(
+                email=cognito.StandardAttribute(required=True, mutable=True),
+                fullname=cognito.StandardAttribute(required=False, mutable=True)),
+            password_policy=cognito.PasswordPolicy(
+                min_length=12, require_lowercase=True, require_uppercase=True, require_digits=True,
+                require_symbols=True, temp_password_validity=Duration.days(3)),
+            mfa=cognito.Mfa.REQUIRED if config.is_prod else cognito.Mfa.OPTIONAL,
+            mfa_second_factor=cognito.MfaSecondFactor(otp=True, sms=False),
+            account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
+            feature_plan=cognito.FeaturePlan.PLUS,
+            standard_threat_protection_mode=cognito.StandardThreatProtectionMode.FULL_FUNCTION,
+            deletion_protection=config.is_prod,
+            removal_policy=RemovalPolicy.RETAIN if config.is_prod else RemovalPolicy.DESTROY,
+        )
+        for precedence, group in enumerate(reversed(GROUPS)):  # admin 0, lead 1, agent 2
+            cognito.CfnUserPoolGroup(self, f"{group.capitalize()}Group", user_pool_id=self.user_pool.user_pool_id,
+                                     group_name=group, precedence=precedence,
+                                     description=f"Helpdesk role '{group}' (claim cognito:groups)")
+        self.client = self.user_pool.add_client(
+            "WebClient",
+            auth_flows=cognito.AuthFlow(user_srp=True),
+            generate_secret=False,  # a browser app cannot keep a secret
+            prevent_user_existence_errors=True,
+            disable_o_auth=True,
+            id_token_validity=Duration.hours(1),
+            access_token_validity=Duration.hours(1),
+            refresh_token_validity=Duration.days(30),
+        )
+
+        access_logs = logs.LogGroup(self, "AccessLogs", retention=logs.RetentionDays.ONE_YEAR,
+                                    removal_policy=RemovalPolicy.DESTROY)
+        public_throttle = apigw.MethodDeploymentOptions(
+            throttling_rate_limit=config.public_throttle_rate, throttling_burst_limit=config.public_throttle_burst,
+            logging_level=apigw.MethodLoggingLevel.ERROR, metrics_enabled=True)
+        self.rest_api = apigw.RestApi(
+            self, "RestApi",
+            rest_api_name=f"helpdesk-{config.stage}",
+            description="Helpdesk REST API (/api/v1)",
+            endpoint_types=[apigw.EndpointType.REGIONAL],
+            cloud_watch_role=True,
+            cloud_watch_role_removal_policy=RemovalPolicy.DESTROY,
+            deploy_options=apigw.StageOptions(
+                stage_name=config.stage,
+                access_log_destination=apigw.LogGroupLogDestination(access_logs),
+                access_log_format=apigw.AccessLogFormat.json_with_standard_fields(
+                    caller=False, http_method=True, ip=True, protocol=True, request_time=True,
+                    resource_path=True, response_length=True, status=True, user=True),
+                logging_level=apigw.MethodLoggingLevel.ERROR,
+                data_trace_enabled=False,  # request bodies hold customer data: never in execution logs
+                metrics_enabled=True,
+                tracing_enabled=True,
+                throttling_rate_limit=config.api_throttle_rate,
+                throttling_burst_limit=config.api_throttle_burst,
+                method_options={
+                    **{f"/api/v1/{prefix}/{{proxy+}}/*": public_throttle for prefix in PUBLIC_PREFIXES},
+                    f"{SLACK_EVENTS_PATH}/POST": public_throttle,
+                },
+            ),
+            default_cors_preflight_options=apigw.CorsOptions(
+                allow_origins=[web_origin],
+                allow_methods=apigw.Cors.ALL_METHODS,
+                allow_headers=[*apigw.Cors.DEFAULT_HEADERS, "Idempotency-Key"],
+                max_age=Duration.hours(1),
+            ),
+        )
+        authorizer = apigw.CognitoUserPoolsAuthorizer(
+            self, "AgentAuthorizer", cognito_user_pools=[self.user_pool], results_cache_ttl=Duration.minutes(5))
+        integration = apigw.LambdaIntegration(handler, proxy=True)
+        # Required parameters and, where a method declares a model, the JSON body are checked
+        # before the function runs (the function validates every body with pydantic as well).
+        validator = self.rest_api.add_request_validator(
+            "RequestValidator", validate_request_parameters=True, validate_request_body=True)
+        proxy_params = {"method.request.path.proxy": True}
+
+        v1 = self.rest_api.root.add_resource("api").add_resource("v1")
+        v1.add_resource("{proxy+}").add_method(
+            "ANY", integration,
+            authorization_type=apigw.AuthorizationType.COGNITO, authorizer=authorizer,
+            request_parameters=proxy_params, request_validator=validator)
+        self.public_methods: list[apigw.Method] = []
+        for prefix in PUBLIC_PREFIXES:
+            self.public_methods.append(v1.add_resource(prefix).add_resource("{proxy+}").add_method(
+                "ANY", integration, authorization_type=apigw.AuthorizationType.NONE,
+                request_parameters=proxy_params, request_validator=validator))
+        slack_event = self.rest_api.add_model(
+            "SlackEvent", content_type="application/json", model_name="SlackEvent",
+            schema=apigw.JsonSchema(
+                schema=apigw.JsonSchemaVersion.DRAFT4, type=apigw.JsonSchemaType.OBJECT, required=["type"],
+                properties={"type": apigw.JsonSchema(type=apigw.JsonSchemaType.STRING, max_length=100)}))
+        self.public_methods.append(
+            v1.add_resource("channels").add_resource("slack").add_resource("events").add_method(
+                "POST", integration, authorization_type=apigw.AuthorizationType.NONE,
+                request_validator=validator, request_models={"application/json": slack_event}))
+
+        self.web_acl = self._web_acl(config) if config.waf else None
+
+        for method in self.public_methods:
+            suppress(method, "AwsSolutions-APIG4",
+                     "Public by design (customer web form, portal links signed with HMAC, Slack requests signed by "
+                     "Slack and verified in the function); throttled per stage method and by WAF rate rules.")
+            suppress(method, "AwsSolutions-COG4",
+                     "Customers and Slack are not Cognito users; these routes authenticate by signature in the function.")
+        suppress(self.rest_api, "AwsSolutions-IAM4",
+                 "API Gateway's account-level CloudWatch role uses the AWS managed AmazonAPIGatewayPushToCloudWatchLogs policy.",
+                 applies_to=["Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"])
+        if not config.is_prod:
+            suppress(self.user_pool, "AwsSolutions-COG2",
+                     "MFA is optional outside prod so test agents can sign in quickly; prod requires it.")
+        if not config.waf:
+            suppress(self.rest_api, "AwsSolutions-APIG3", "WAF disabled by context (waf=false) for this stage.")
+
+    def _web_acl(self, config: StageConfig) -> wafv2.CfnWebACL:
+        def visibility(name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
+            return wafv2.CfnWebACL.VisibilityConfigProperty(
+                cloud_watch_metrics_enabled=True, metric_name=name, sampled_requests_enabled=True)
+
+        public_path = wafv2.CfnWebACL.StatementProperty(or_statement=wafv2.CfnWebACL.OrStatementProperty(statements=[
+            wafv2.CfnWebACL.StatementProperty(byte_match_statement=wafv2.CfnWebACL.ByteMatchStatementProperty(
+                field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(uri_path={}),
+                positional_constraint="CONTAINS", search_string=path,
+                text_transformations=[wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="LOWERCASE")]))
+            for path in ("/api/v1/public/", "/api/v1/portal/", "/api/v1/channels/")
+        ]))
+        rules = [
+            wafv2.CfnWebACL.RuleProperty(
+                name="PerIpRateLimit", priority=0, action=wafv2.CfnWebACL.RuleActionProperty(block={}),
+                statement=wafv2.CfnWebACL.StatementProperty(rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
+                    aggregate_key_type="IP", limit=3000)),
+                visibility_config=visibility("PerIpRateLimit")),
+            wafv2.CfnWebACL.RuleProperty(
+                name="PublicPerIpRateLimit", priority=1, action=wafv2.CfnWebACL.RuleActionProperty(block={}),
+                statement=wafv2.CfnWebACL.StatementProperty(rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
+                    aggregate_key_type="IP", limit=300, scope_down_statement=public_path)),
+                visibility_config=visibility("PublicPerIpRateLimit")),
+            # Public bodies larger than the limit are blocked before they reach the function; WAF
+            # inspects the first 16 KB of an API Gateway body, and anything longer also matches.
+            wafv2.CfnWebACL.RuleProperty(
+                name="PublicBodySizeLimit", priority=2, action=wafv2.CfnWebACL.RuleActionProperty(block={}),
+                statement=wafv2.CfnWebACL.StatementProperty(and_statement=wafv2.CfnWebACL.AndStatementProperty(statements=[
+                    public_path,
+                    wafv2.CfnWebACL.StatementProperty(size_constraint_statement=wafv2.CfnWebACL.SizeConstraintStatementProperty(
+                        comparison_operator="GT", size=config.public_body_limit_kb * 1024,
+                        field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(body=wafv2.CfnWebACL.BodyProperty(
+                            oversize_handling="MATCH")),
+                        text_transformations=[wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="NONE")])),
+                ])),
+                visibility_config=visibility("PublicBodySizeLimit")),
+            wafv2.CfnWebACL.RuleProperty(
+                name="AWSManagedRulesKnownBadInputsRuleSet", priority=3,
+                override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
+                statement=wafv2.CfnWebACL.StatementProperty(managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
+                    vendor_name="AWS", name="AWSManagedRulesKnownBadInputsRuleSet")),
+                visibility_config=visibility("KnownBadInputs")),
+            wafv2.CfnWebACL.RuleProperty(
+                name="AWSManagedRulesAmazonIpReputationList", priority=4,
+                override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
+                statement=wafv2.CfnWebACL.StatementProperty(managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
+                    vendor_name="AWS", name="AWSManagedRulesAmazonIpReputationList")),
+                visibility_config=visibility("IpReputation")),
+        ]
+        acl = wafv2.CfnWebACL(
+            self, "WebAcl", scope="REGIONAL", default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
+            visibility_config=visibility(f"helpdesk-{config.stage}-api"), rules=rules)
+        wafv2.CfnWebACLAssociation(self, "WebAclAssociation", web_acl_arn=acl.attr_arn,
+                                   resource_arn=self.rest_api.deployment_stage.stage_arn)
+        return acl
+
+    @property
+    def url(self) -> str:
+        return self.rest_api.url

@@ -1,0 +1,198 @@
+"""Stage configuration read from CDK context (cdk.json, overridden by `-c key=value`).
+
+Every value has a default per stage so that `python app.py` and `python app.py -c stage=prod`
+both synthesize without further input; bad values fail synthesis with a message naming the key.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+_STAGE = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
+_DOMAIN = re.compile(r"^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+_LOCAL_PART = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
+
+# Regions where SES can receive mail (receipt rules exist only there).
+SES_RECEIVING_REGIONS = frozenset({
+    "us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "eu-west-1", "eu-west-2",
+    "eu-west-3", "eu-central-1", "eu-north-1", "eu-south-1", "ap-southeast-1", "ap-southeast-2",
+    "ap-southeast-3", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-south-1",
+    "il-central-1", "me-south-1", "sa-east-1", "af-south-1",
+})
+
+
+class ContextError(ValueError):
+    """A context value is missing or malformed; the message names the key and what is allowed."""
+
+
+def _as_int(key: str, value: Any, low: int, high: int) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise ContextError(f"context '{key}' must be an integer between {low} and {high}, got {value!r}") from None
+    if not low <= number <= high:
+        raise ContextError(f"context '{key}' must be between {low} and {high}, got {number}")
+    return number
+
+
+def _as_float(key: str, value: Any, low: float, high: float) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ContextError(f"context '{key}' must be a number between {low} and {high}, got {value!r}") from None
+    if not low <= number <= high:
+        raise ContextError(f"context '{key}' must be between {low} and {high}, got {number}")
+    return number
+
+
+def _as_bool(key: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in {"true", "1", "yes"}:
+        return True
+    if text in {"false", "0", "no"}:
+        return False
+    raise ContextError(f"context '{key}' must be true or false, got {value!r}")
+
+
+def _as_list(key: str, value: Any) -> list[str]:
+    if isinstance(value, str):  # `-c receivingAddresses=support,orders` or a JSON list
+        value = json.loads(value) if value.strip().startswith("[") else [v.strip() for v in value.split(",") if v.strip()]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ContextError(f"context '{key}' must be a list of strings, got {value!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class StageConfig:
+    stage: str = "dev"
+    region: str = "us-east-1"
+    account: str | None = None
+    support_domain: str = "example.com"
+    # Local parts that receive mail on support_domain; SES also matches their +label forms
+    # (support+<token>@domain), which carry the signed reply tokens.
+    receiving_local_parts: tuple[str, ...] = ("support",)
+    # Public URL of the web app; empty = the CloudFront distribution's URL.
+    web_base_url: str = ""
+    # Aurora Serverless v2: 0 ACU lets the cluster pause when idle (auto-pause after N minutes).
+    db_min_capacity: float = 0.0
+    db_max_capacity: float = 4.0
+    db_auto_pause_minutes: int = 10
+    db_backup_retention_days: int = 1
+    deletion_protection: bool = False
+    # Reserved concurrency protects Aurora (ACUs, Data API) from a traffic spike; an account
+    # with a concurrency quota of 10 cannot reserve any: set reserveConcurrency=false there.
+    reserve_concurrency: bool = True
+    api_reserved_concurrency: int = 50
+    queue_max_concurrency: int = 5
+    api_throttle_rate: int = 50
+    api_throttle_burst: int = 100
+    public_throttle_rate: int = 5
+    public_throttle_burst: int = 10
+    public_body_limit_kb: int = 64
+    # WAF web ACL on the API (rate limit per IP, public body size limit).
+    waf: bool = True
+    # Business hours (UTC, Monday-Friday) during which an inbound-mail silence raises an alarm.
+    business_hours_utc: tuple[int, int] = (13, 22)
+    inbound_silence_hours: int = 2
+    alarm_email: str = ""
+    log_retention_days: int = 30
+
+    @property
+    def is_prod(self) -> bool:
+        return self.stage == "prod"
+
+    @property
+    def stack_name(self) -> str:
+        return f"Helpdesk-{self.stage}"
+
+    @property
+    def support_address(self) -> str:
+        return f"{self.receiving_local_parts[0]}@{self.support_domain}"
+
+    @classmethod
+    def from_context(cls, get: Any) -> "StageConfig":
+        """`get(key)` returns a context value or None (e.g. `app.node.try_get_context`).
+
+        Precedence: `-c key=value` / top-level context, then `stages.<stage>.<key>` in cdk.json,
+        then the stage defaults below.
+        """
+        stage = str(get("stage") or "dev")
+        if not _STAGE.match(stage):
+            raise ContextError(f"context 'stage' must match {_STAGE.pattern} (e.g. dev, staging, prod), got {stage!r}")
+        stages = get("stages") or {}
+        if not isinstance(stages, Mapping):
+            raise ContextError("context 'stages' must be an object of per-stage overrides")
+        per_stage = stages.get(stage) or {}
+        prod = stage == "prod"
+
+        def value(key: str, default: Any) -> Any:
+            top = get(key)
+            if top is not None and top != "":
+                return top
+            return per_stage.get(key, default)
+
+        region = str(value("region", "us-east-1"))
+        if not _REGION.match(region):
+            raise ContextError(f"context 'region' must be an AWS region such as us-east-1, got {region!r}")
+        if region not in SES_RECEIVING_REGIONS:
+            raise ContextError(
+                f"context 'region' {region!r} cannot receive mail with SES; use one of {sorted(SES_RECEIVING_REGIONS)}")
+        account = value("account", None)
+        if account is not None and not re.fullmatch(r"\d{12}", str(account)):
+            raise ContextError(f"context 'account' must be a 12-digit AWS account id, got {account!r}")
+        domain = str(value("supportDomain", "example.com")).lower()
+        if not _DOMAIN.match(domain):
+            raise ContextError(f"context 'supportDomain' must be a domain name such as support.example.com, got {domain!r}")
+        local_parts = tuple(p.lower() for p in _as_list("receivingAddresses", value("receivingAddresses", ["support"])))
+        if not local_parts or not all(_LOCAL_PART.match(p) and "+" not in p for p in local_parts):
+            raise ContextError(
+                "context 'receivingAddresses' must list mailbox names without '@' or '+' (e.g. [\"support\", \"billing\"]), "
+                f"got {list(local_parts)!r}")
+        web_base_url = str(value("webBaseUrl", ""))
+        if web_base_url and not web_base_url.startswith("https://"):
+            raise ContextError(f"context 'webBaseUrl' must start with https://, got {web_base_url!r}")
+        min_capacity = _as_float("dbMinCapacity", value("dbMinCapacity", 0.5 if prod else 0), 0, 256)
+        max_capacity = _as_float("dbMaxCapacity", value("dbMaxCapacity", 16 if prod else 4), 1, 256)
+        if max_capacity < min_capacity:
+            raise ContextError(f"context 'dbMaxCapacity' ({max_capacity}) must be >= 'dbMinCapacity' ({min_capacity})")
+        raw_hours = value("businessHoursUtc", [13, 22])
+        hours = [str(h) for h in raw_hours] if isinstance(raw_hours, list) else _as_list("businessHoursUtc", raw_hours)
+        if len(hours) != 2:
+            raise ContextError(f"context 'businessHoursUtc' must be [startHour, endHour] in UTC, got {hours!r}")
+        start, end = (_as_int("businessHoursUtc", h, 0, 24) for h in hours)
+        if start >= end:
+            raise ContextError(f"context 'businessHoursUtc' start ({start}) must be before end ({end})")
+        alarm_email = str(value("alarmEmail", ""))
+        if alarm_email and "@" not in alarm_email:
+            raise ContextError(f"context 'alarmEmail' must be an email address, got {alarm_email!r}")
+        return cls(
+            stage=stage,
+            region=region,
+            account=str(account) if account else None,
+            support_domain=domain,
+            receiving_local_parts=local_parts,
+            web_base_url=web_base_url.rstrip("/"),
+            db_min_capacity=min_capacity,
+            db_max_capacity=max_capacity,
+            db_auto_pause_minutes=_as_int("dbAutoPauseMinutes", value("dbAutoPauseMinutes", 10), 5, 1440),
+            db_backup_retention_days=_as_int("dbBackupRetentionDays", value("dbBackupRetentionDays", 14 if prod else 1), 1, 35),
+            deletion_protection=_as_bool("deletionProtection", value("deletionProtection", prod)),
+            reserve_concurrency=_as_bool("reserveConcurrency", value("reserveConcurrency", True)),
+            api_reserved_concurrency=_as_int("apiReservedConcurrency", value("apiReservedConcurrency", 100 if prod else 20), 1, 1000),
+            queue_max_concurrency=_as_int("queueMaxConcurrency", value("queueMaxConcurrency", 5), 2, 1000),
+            api_throttle_rate=_as_int("apiThrottleRate", value("apiThrottleRate", 50), 1, 10000),
+            api_throttle_burst=_as_int("apiThrottleBurst", value("apiThrottleBurst", 100), 1, 5000),
+            public_throttle_rate=_as_int("publicThrottleRate", value("publicThrottleRate", 5), 1, 10000),
+            public_throttle_burst=_as_int("publicThrottleBurst", value("publicThrottleBurst", 10), 1, 5000),
+            public_body_limit_kb=_as_int("publicBodyLimitKb", value("publicBodyLimitKb", 64), 1, 64),
+            waf=_as_bool("waf", value("waf", True)),
+            business_hours_utc=(start, end),
+            inbound_silence_hours=_as_int("inboundSilenceHours", value("inboundSilenceHours", 2), 1, 24),
+            alarm_email=alarm_email,
+            log_retention_days=_as_int("logRetentionDays", value("logRetentionDays", 365 if prod else 30), 1, 3653),
+        )

@@ -1,0 +1,69 @@
+"""SNS ticket-events fan-out to the notify and outbound SQS queues (each with a DLQ).
+
+Publishers put the event type in the SNS message attribute `event_type`
+(helpdesk.events.sns.SnsPublisher); the subscriptions filter on it:
+- outbound gets only `outbound.requested` (mail to customers, Slack replies);
+- notify gets every other event type (agent notifications), so new event types reach it
+  without an infrastructure change.
+Subscriptions use raw message delivery: the SQS body is the event JSON the publisher sent and
+the attributes arrive as SQS message attributes (no SNS envelope to unwrap).
+"""
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from infra.config import StageConfig
+
+OUTBOUND_EVENT_TYPES = ["outbound.requested"]
+MAX_RECEIVES = 5  # a message failing 5 times moves to the DLQ (and raises the DLQ alarm)
+
+
+class QueueWithDlq(Construct):
+    def __init__(self, scope: Construct, id: str, *, visibility_timeout: Duration) -> None:
+        super().__init__(scope, id)
+        self.dlq = sqs.Queue(
+            self, "Dlq",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+        )
+        self.queue = sqs.Queue(
+            self, "Queue",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            visibility_timeout=visibility_timeout,
+            retention_period=Duration.days(4),
+            dead_letter_queue=sqs.DeadLetterQueue(queue=self.dlq, max_receive_count=MAX_RECEIVES),
+        )
+
+
+class Messaging(Construct):
+    def __init__(self, scope: Construct, id: str, *, config: StageConfig, consumer_timeout: Duration) -> None:
+        super().__init__(scope, id)
+        # SNS server-side encryption needs a customer key that SNS may use when it delivers to SQS.
+        self.key = kms.Key(self, "EventsKey", enable_key_rotation=True,
+                           description="Helpdesk ticket-events topic encryption",
+                           removal_policy=RemovalPolicy.RETAIN if config.is_prod else RemovalPolicy.DESTROY)
+        self.topic = sns.Topic(self, "TicketEvents", display_name="Helpdesk ticket events",
+                               master_key=self.key, enforce_ssl=True)
+        self.key.grant(iam.ServicePrincipal("sns.amazonaws.com"), "kms:Decrypt", "kms:GenerateDataKey*")
+
+        # Lambda's guidance: visibility timeout at least 6x the consumer's timeout.
+        visibility = Duration.seconds(consumer_timeout.to_seconds() * 6)
+        self.notify = QueueWithDlq(self, "Notify", visibility_timeout=visibility)
+        self.outbound = QueueWithDlq(self, "Outbound", visibility_timeout=visibility)
+
+        self.topic.add_subscription(subscriptions.SqsSubscription(
+            self.notify.queue, raw_message_delivery=True,
+            filter_policy={"event_type": sns.SubscriptionFilter.string_filter(denylist=OUTBOUND_EVENT_TYPES)},
+        ))
+        self.topic.add_subscription(subscriptions.SqsSubscription(
+            self.outbound.queue, raw_message_delivery=True,
+            filter_policy={"event_type": sns.SubscriptionFilter.string_filter(allowlist=OUTBOUND_EVENT_TYPES)},
+        ))

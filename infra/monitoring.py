@@ -1,0 +1,163 @@
+"""CloudWatch dashboard and alarms.
+
+Custom metrics (Powertools Metrics, namespace "Helpdesk", dimension service="helpdesk" added by
+Powertools; the names are the contract with the domain code, listed in docs/deploy.md):
+- TicketsCreated      Count,   dimension channel (email, web, chat, slack, api)
+- FirstResponseTime   Seconds, business seconds from creation to the first public agent reply
+- SlaBreaches         Count,   dimension target (first_response, resolution), emitted by the sweep
+- SlaTargetsMet       Count,   dimension target, emitted when a target completes in time
+"""
+from __future__ import annotations
+
+from aws_cdk import Duration
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from infra.config import StageConfig
+from infra.workers import METRICS_NAMESPACE, SERVICE_NAME
+
+CUSTOM_METRICS = ("TicketsCreated", "FirstResponseTime", "SlaBreaches", "SlaTargetsMet")
+
+
+def _search(metric: str, dimensions: str, statistic: str, period: Duration) -> str:
+    return (f"SEARCH('{{{METRICS_NAMESPACE},{dimensions}}} MetricName=\"{metric}\" "
+            f"service=\"{SERVICE_NAME}\"', '{statistic}', {int(period.to_seconds())})")
+
+
+class Monitoring(Construct):
+    def __init__(self, scope: Construct, id: str, *, config: StageConfig, key: kms.IKey,
+                 functions: dict[str, lambda_.Function], rest_api: apigw.RestApi,
+                 inbound_queue: sqs.IQueue, dlqs: dict[str, sqs.IQueue]) -> None:
+        super().__init__(scope, id)
+        self.alarm_topic = sns.Topic(self, "AlarmTopic", display_name="Helpdesk alarms", master_key=key,
+                                     enforce_ssl=True)
+        key.grant(iam.ServicePrincipal("cloudwatch.amazonaws.com"), "kms:Decrypt", "kms:GenerateDataKey*")
+        if config.alarm_email:
+            self.alarm_topic.add_subscription(subscriptions.EmailSubscription(config.alarm_email))
+        action = cw_actions.SnsAction(self.alarm_topic)
+        self.alarms: dict[str, cloudwatch.Alarm] = {}
+
+        def alarm(name: str, **props) -> cloudwatch.Alarm:
+            created = cloudwatch.Alarm(self, name, alarm_name=f"helpdesk-{config.stage}-{name}", **props)
+            created.add_alarm_action(action)
+            created.add_ok_action(action)
+            self.alarms[name] = created
+            return created
+
+        # 1. No inbound mail processed for N hours during business hours (UTC, Mon-Fri).
+        #    Processed = messages deleted from the inbound queue by inbound_email (success).
+        start, end = config.business_hours_utc
+        processed = inbound_queue.metric_number_of_messages_deleted(period=Duration.hours(1), statistic="Sum")
+        filled = cloudwatch.MathExpression(expression="FILL(processed, 0)", using_metrics={"processed": processed},
+                                           period=Duration.hours(1))
+        # Outside business hours the expression is 1 (never below the threshold).
+        in_hours = cloudwatch.MathExpression(
+            expression=f"IF(DAY(filled) <= 5 AND HOUR(filled) >= {start} AND HOUR(filled) < {end}, filled, 1)",
+            using_metrics={"filled": filled}, period=Duration.hours(1),
+            label="inbound mail processed (business hours)")
+        alarm("inbound-mail-silent", metric=in_hours, threshold=1,
+              comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+              evaluation_periods=config.inbound_silence_hours, datapoints_to_alarm=config.inbound_silence_hours,
+              treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+              alarm_description=f"No inbound mail processed for {config.inbound_silence_hours} h during business "
+                                f"hours ({start}:00-{end}:00 UTC, Mon-Fri): check MX, SES rule set, inbound queue.")
+
+        # 2. The sweep is not running (scheduled every minute) or is failing.
+        sweep = functions["sweep"]
+        alarm("sweep-not-running",
+              metric=sweep.metric_invocations(period=Duration.minutes(5), statistic="Sum"),
+              threshold=1, comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+              evaluation_periods=2, treat_missing_data=cloudwatch.TreatMissingData.BREACHING,
+              alarm_description="The SLA sweep was not invoked for 10 minutes (EventBridge rule disabled or throttled).")
+        alarm("sweep-failing",
+              metric=sweep.metric_errors(period=Duration.minutes(5), statistic="Sum"),
+              threshold=3, comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+              evaluation_periods=2, treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+              alarm_description="The SLA sweep fails repeatedly: warnings, breaches and auto-close are not happening.")
+
+        # 3. Any DLQ not empty.
+        for name, dlq in dlqs.items():
+            alarm(f"{name}-dlq-not-empty",
+                  metric=dlq.metric_approximate_number_of_messages_visible(period=Duration.minutes(1), statistic="Maximum"),
+                  threshold=1, comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                  evaluation_periods=1, treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                  alarm_description=f"Messages in the {name} dead-letter queue: they failed {5} times; inspect and redrive.")
+
+        # 4. API 5xx rate above 5% (at least 20 requests in the period, so one error at night is not a page).
+        requests = rest_api.metric_count(period=Duration.minutes(5), statistic="Sum")
+        server_errors = rest_api.metric_server_error(period=Duration.minutes(5), statistic="Sum")
+        error_rate = cloudwatch.MathExpression(
+            expression="IF(requests >= 20, 100 * errors / requests, 0)",
+            using_metrics={"requests": requests, "errors": server_errors}, period=Duration.minutes(5),
+            label="API 5xx %")
+        alarm("api-5xx-rate", metric=error_rate, threshold=5,
+              comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+              evaluation_periods=3, datapoints_to_alarm=2, treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+              alarm_description="More than 5% of API requests answered 5xx.")
+
+        self.dashboard = self._dashboard(config, functions, dlqs, rest_api, requests, error_rate)
+
+    def _dashboard(self, config: StageConfig, functions: dict[str, lambda_.Function], dlqs: dict[str, sqs.IQueue],
+                   rest_api: apigw.RestApi, requests: cloudwatch.IMetric, error_rate: cloudwatch.IMetric) -> cloudwatch.Dashboard:
+        five = Duration.minutes(5)
+        hour = Duration.hours(1)
+        tickets_by_channel = cloudwatch.MathExpression(
+            expression=_search("TicketsCreated", "channel,service", "Sum", hour), using_metrics={}, period=hour,
+            label="")
+        first_response = cloudwatch.MathExpression(
+            expression=_search("FirstResponseTime", "service", "p50", hour), using_metrics={}, period=hour,
+            label="p50")
+        first_response_p95 = cloudwatch.MathExpression(
+            expression=_search("FirstResponseTime", "service", "p95", hour), using_metrics={}, period=hour,
+            label="p95")
+        breaches = cloudwatch.MathExpression(
+            expression=f"SUM({_search('SlaBreaches', 'service,target', 'Sum', hour)})", using_metrics={}, period=hour)
+        met = cloudwatch.MathExpression(
+            expression=f"SUM({_search('SlaTargetsMet', 'service,target', 'Sum', hour)})", using_metrics={}, period=hour)
+        breach_rate = cloudwatch.MathExpression(
+            expression="IF(breaches + met > 0, 100 * breaches / (breaches + met), 0)",
+            using_metrics={"breaches": breaches, "met": met}, period=hour, label="SLA breach rate %")
+
+        dashboard = cloudwatch.Dashboard(self, "Dashboard", dashboard_name=f"helpdesk-{config.stage}",
+                                         default_interval=Duration.days(1))
+        dashboard.add_widgets(
+            cloudwatch.GraphWidget(title="Tickets created by channel (per hour)", left=[tickets_by_channel],
+                                   stacked=True, width=8),
+            cloudwatch.GraphWidget(title="Time to first response (business seconds)",
+                                   left=[first_response, first_response_p95], width=8),
+            cloudwatch.GraphWidget(title="SLA breach rate (%)", left=[breach_rate], width=8),
+        )
+        dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="DLQ depth", width=8,
+                left=[q.metric_approximate_number_of_messages_visible(period=five, statistic="Maximum", label=name)
+                      for name, q in dlqs.items()]),
+            cloudwatch.GraphWidget(title="API requests and 5xx %", left=[requests], right=[error_rate], width=8),
+            cloudwatch.AlarmStatusWidget(title="Alarms", alarms=list(self.alarms.values()), width=8),
+        )
+        dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="Function errors", width=12, stacked=False,
+                left=[fn.metric_errors(period=five, statistic="Sum", label=name) for name, fn in functions.items()]),
+            cloudwatch.GraphWidget(
+                title="Function duration p95 (ms)", width=12,
+                left=[fn.metric_duration(period=five, statistic="p95", label=name) for name, fn in functions.items()]),
+        )
+        dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="Function throttles", width=12,
+                left=[fn.metric_throttles(period=five, statistic="Sum", label=name) for name, fn in functions.items()]),
+            cloudwatch.GraphWidget(
+                title="API latency p95 (ms)", width=12,
+                left=[rest_api.metric_latency(period=five, statistic="p95", label="API Gateway p95"),
+                      functions["api"].metric_duration(period=five, statistic="p95", label="api function p95")]),
+        )
+        return dashboard

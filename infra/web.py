@@ -1,0 +1,68 @@
+"""The static web app (web/) in a private bucket behind CloudFront with origin access control."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from aws_cdk import Duration
+from aws_cdk import aws_cloudfront as cloudfront
+from aws_cdk import aws_cloudfront_origins as origins
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_deployment as s3deploy
+from constructs import Construct
+
+from infra.config import StageConfig
+from infra.nag import suppress
+from infra.storage import private_bucket
+
+WEB_DIR = Path(__file__).resolve().parent.parent / "web"
+
+
+class Web(Construct):
+    def __init__(self, scope: Construct, id: str, *, config: StageConfig, access_logs: s3.IBucket) -> None:
+        super().__init__(scope, id)
+        self.bucket = private_bucket(
+            self, "Site", access_logs=access_logs,
+            lifecycle_rules=[s3.LifecycleRule(id="tidy", abort_incomplete_multipart_upload_after=Duration.days(1))])
+        self.distribution = cloudfront.Distribution(
+            self, "Cdn",
+            comment=f"Helpdesk web ({config.stage})",
+            default_behavior=cloudfront.BehaviorOptions(
+                origin=origins.S3BucketOrigin.with_origin_access_control(self.bucket),
+                viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+                cache_policy=cloudfront.CachePolicy.CACHING_OPTIMIZED,
+                response_headers_policy=cloudfront.ResponseHeadersPolicy.SECURITY_HEADERS,
+            ),
+            default_root_object="index.html",
+            minimum_protocol_version=cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
+            http_version=cloudfront.HttpVersion.HTTP2_AND_3,
+            price_class=cloudfront.PriceClass.PRICE_CLASS_100,
+            enable_logging=True, log_bucket=access_logs, log_file_prefix="cloudfront/",
+        )
+        self.url = config.web_base_url or f"https://{self.distribution.distribution_domain_name}"
+        suppress(self.distribution, "AwsSolutions-CFR1",
+                 "Customers write in from any country; no geo restriction for a support portal.")
+        suppress(self.distribution, "AwsSolutions-CFR2",
+                 "Static files only; the dynamic API has its own regional WAF. A CloudFront WAF must live in us-east-1.")
+        suppress(self.distribution, "AwsSolutions-CFR4",
+                 "The default *.cloudfront.net certificate allows TLSv1; with a custom domain and ACM certificate the "
+                 "distribution's minimum is TLSv1.2_2021 (set above).")
+
+    def deploy_site(self, site_config: dict[str, str]) -> s3deploy.BucketDeployment | None:
+        """Uploads web/ plus a generated config.json (API URL, Cognito ids) if web/ exists."""
+        if not WEB_DIR.is_dir():
+            return None
+        deployment = s3deploy.BucketDeployment(
+            self, "Deploy",
+            sources=[s3deploy.Source.asset(str(WEB_DIR)), s3deploy.Source.json_data("config.json", site_config)],
+            destination_bucket=self.bucket,
+            distribution=self.distribution,
+            distribution_paths=["/*"],
+            memory_limit=512,
+            prune=True,
+        )
+        suppress(deployment, "AwsSolutions-IAM4",
+                 "CDK's BucketDeployment handler uses AWSLambdaBasicExecutionRole for its own logs.")
+        suppress(deployment, "AwsSolutions-IAM5",
+                 "CDK's BucketDeployment handler copies objects: grants on the asset bucket and site bucket objects.")
+        suppress(deployment, "AwsSolutions-L1", "The BucketDeployment handler's runtime is managed by aws-cdk-lib.")
+        return deployment

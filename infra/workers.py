@@ -1,0 +1,259 @@
+"""The seven Lambda functions, their layer, permissions, triggers and schedules.
+
+Every function: Python 3.12 on arm64, the one `helpdesk` layer, its own role (no managed
+policies), its own log group, X-Ray tracing, and only the grants listed in ACCESS below.
+
+The code asset of a function is `functions/<name>/` staged at that same path, and the handler
+is `functions/<name>/handler.handler` (module `functions.<name>.handler`): a handler imports its
+siblings the same way in Lambda and in local tests (`from functions.api.routes import ...` or
+relative imports), and no function ships another's code.
+"""
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as event_sources
+from aws_cdk import aws_logs as logs
+from aws_cdk import triggers
+from constructs import Construct
+
+from infra.config import StageConfig
+from infra.data import DATABASE_NAME, Data
+from infra.mail import RAW_PREFIX, Mail
+from infra.messaging import Messaging
+from infra.nag import suppress
+
+ROOT = Path(__file__).resolve().parent.parent
+FUNCTIONS_DIR = ROOT / "functions"
+STAGING_DIR = ROOT / "build" / "lambda"
+RUNTIME = lambda_.Runtime.PYTHON_3_12
+ARCHITECTURE = lambda_.Architecture.ARM_64
+METRICS_NAMESPACE = "Helpdesk"
+SERVICE_NAME = "helpdesk"
+SQS_CONSUMER_TIMEOUT = Duration.seconds(60)
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    name: str
+    description: str
+    memory_mb: int
+    timeout: Duration
+    # Reserved concurrency (when reserveConcurrency is on): caps what one function can do to
+    # the database. SQS consumers are capped by their event source's maximum concurrency instead,
+    # which does not throttle (throttling an SQS consumer only burns receive attempts).
+    reserved: int | None = None
+
+
+def function_specs(config: StageConfig) -> dict[str, FunctionSpec]:
+    specs = [
+        FunctionSpec("api", "REST API /api/v1 (agents via Cognito, public intake, portal, Slack events)",
+                     1024, Duration.seconds(29), reserved=config.api_reserved_concurrency),
+        FunctionSpec("inbound_email", "SES raw mail from S3 (via SQS) -> tickets", 1024, SQS_CONSUMER_TIMEOUT),
+        FunctionSpec("outbound", "outbound.requested events -> SES mail / Slack replies", 512, SQS_CONSUMER_TIMEOUT),
+        FunctionSpec("notifier", "ticket events -> agent notifications (mail, Slack DM)", 512, SQS_CONSUMER_TIMEOUT),
+        # One sweep at a time: a run that overlaps the next minute's would only contend for locks.
+        FunctionSpec("sweep", "every minute: SLA warnings/breaches, auto-close, handover, outbox relay",
+                     1024, Duration.seconds(55), reserved=1),
+        FunctionSpec("migrate", "applies database migrations (run by a trigger on deploy)", 512,
+                     Duration.minutes(5), reserved=1),
+        FunctionSpec("audit_export", "daily: exports ticket audit rows to the audit bucket", 1024,
+                     Duration.minutes(10), reserved=1),
+    ]
+    return {spec.name: spec for spec in specs}
+
+
+class MissingFunctionCode(FileNotFoundError):
+    pass
+
+
+def check_function_code(names: Iterable[str], functions_dir: Path = FUNCTIONS_DIR) -> None:
+    missing = [name for name in names if not (functions_dir / name / "handler.py").is_file()]
+    if missing:
+        raise MissingFunctionCode(
+            "cannot synthesize: these Lambda functions have no handler file: "
+            + ", ".join(f"functions/{name}/handler.py" for name in missing)
+            + " (each must define handler(event, context))")
+
+
+def stage_function_code(name: str, functions_dir: Path = FUNCTIONS_DIR) -> Path:
+    """Copies functions/<name>/ to build/lambda/<name>/functions/<name>/ (no caches) and returns
+    the asset root, so the deployed package has the same import path as the repository."""
+    root = STAGING_DIR / name
+    target = root / "functions" / name
+    if root.exists():
+        shutil.rmtree(root)
+    shutil.copytree(functions_dir / name, target,
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "tests", ".pytest_cache"))
+    return root
+
+
+class Workers(Construct):
+    def __init__(self, scope: Construct, id: str, *, config: StageConfig, layer_dir: Path, data: Data,
+                 messaging: Messaging, mail: Mail, web_base_url: str, functions_dir: Path = FUNCTIONS_DIR) -> None:
+        super().__init__(scope, id)
+        specs = function_specs(config)
+        check_function_code(specs, functions_dir)
+        self.functions_dir = functions_dir
+        self.specs = specs
+        self.layer = lambda_.LayerVersion(
+            self, "HelpdeskLayer",
+            code=lambda_.Code.from_asset(str(layer_dir)),
+            compatible_runtimes=[RUNTIME],
+            compatible_architectures=[ARCHITECTURE],
+            description="helpdesk package + pinned requirements.txt (manylinux2014_aarch64, cp312)",
+        )
+        common_env = {
+            "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
+            "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+            "LOG_LEVEL": "INFO",
+            "DB_CLUSTER_ARN": data.cluster.cluster_arn,
+            "DB_SECRET_ARN": data.db_secret.secret_arn,
+            "DB_NAME": DATABASE_NAME,
+            "SUPPORT_DOMAIN": config.support_domain,
+            "WEB_BASE_URL": web_base_url,
+        }
+        self.functions: dict[str, lambda_.Function] = {}
+        for name, spec in specs.items():
+            self.functions[name] = self._function(spec, config, common_env)
+
+        fn = self.functions
+        for name in fn:
+            data.grant_data_api(fn[name])
+
+        # ACCESS: what each function may touch beyond the Data API (and the env var naming it).
+        # Grants are written out instead of CDK's grant_read/grant_publish, whose wildcard actions
+        # (s3:GetObject*, s3:List*, kms:GenerateDataKey*) are broader than these functions need.
+        def events_topic(name: str) -> None:
+            _allow(fn[name], ["sns:Publish"], [messaging.topic.topic_arn])
+            _allow(fn[name], ["kms:GenerateDataKey", "kms:Decrypt"], [messaging.key.key_arn])
+            fn[name].add_environment("EVENTS_TOPIC_ARN", messaging.topic.topic_arn)
+
+        def signing_key(name: str) -> None:
+            data.signing_key.grant_read(fn[name])
+            fn[name].add_environment("HELPDESK_SIGNING_KEY_SECRET_ARN", data.signing_key.secret_arn)
+
+        def slack(name: str) -> None:
+            data.slack_secret.grant_read(fn[name])
+            fn[name].add_environment("SLACK_SECRET_ARN", data.slack_secret.secret_arn)
+
+        def ses_send(name: str) -> None:
+            mail.grant_send(fn[name])
+            fn[name].add_environment("SES_CONFIGURATION_SET", mail.configuration_set.configuration_set_name)
+
+        def objects(name: str, bucket, actions: list[str], env: str, prefix: str = "*") -> None:
+            _allow(fn[name], actions, [bucket.arn_for_objects(prefix)])
+            fn[name].add_environment(env, bucket.bucket_name)
+            suppress(fn[name].role, "AwsSolutions-IAM5",
+                     f"Object-level access ({', '.join(actions)}) to generated keys in this one bucket; the keys "
+                     "(message ids, attachment ids) are not known in advance.",
+                     applies_to=[f"Resource::<{Stack.of(self).get_logical_id(bucket.node.default_child)}.Arn>/{prefix}"])
+
+        for name in ("api", "inbound_email", "outbound", "notifier", "sweep"):
+            events_topic(name)
+        for name in ("api", "inbound_email", "outbound", "notifier"):
+            signing_key(name)
+        for name in ("api", "outbound", "notifier"):
+            slack(name)
+        for name in ("outbound", "notifier"):
+            ses_send(name)
+
+        # api: presigned upload/download URLs for attachments, "show original" of inbound mail.
+        objects("api", data.attachments, ["s3:GetObject", "s3:PutObject"], "ATTACHMENTS_BUCKET")
+        objects("api", mail.raw_bucket, ["s3:GetObject"], "RAW_MAIL_BUCKET", prefix=f"{RAW_PREFIX}*")
+        objects("inbound_email", mail.raw_bucket, ["s3:GetObject"], "RAW_MAIL_BUCKET", prefix=f"{RAW_PREFIX}*")
+        objects("inbound_email", data.attachments, ["s3:PutObject"], "ATTACHMENTS_BUCKET")
+        objects("outbound", data.attachments, ["s3:GetObject"], "ATTACHMENTS_BUCKET")  # attach files to mail
+        objects("audit_export", data.audit, ["s3:PutObject"], "AUDIT_BUCKET")
+
+        # Queue consumers: partial batch failures, bounded concurrency against the database.
+        for name, queue in (("inbound_email", mail.inbound.queue), ("notifier", messaging.notify.queue),
+                            ("outbound", messaging.outbound.queue)):
+            fn[name].add_event_source(event_sources.SqsEventSource(
+                queue, batch_size=10, max_batching_window=Duration.seconds(1),
+                report_batch_item_failures=True, max_concurrency=config.queue_max_concurrency))
+
+        # Schedules.
+        self.sweep_rule = events.Rule(
+            self, "SweepEveryMinute", schedule=events.Schedule.rate(Duration.minutes(1)),
+            description="Helpdesk SLA sweep",
+            targets=[targets.LambdaFunction(fn["sweep"], retry_attempts=0, max_event_age=Duration.minutes(1))],
+        )
+        self.audit_rule = events.Rule(
+            self, "AuditExportDaily", schedule=events.Schedule.cron(minute="15", hour="3"),
+            description="Helpdesk daily audit export",
+            targets=[targets.LambdaFunction(fn["audit_export"], retry_attempts=2)],
+        )
+
+        # Migrations on deploy: after the cluster (and its writer) exist, before any other
+        # function's new code goes live. Re-runs whenever the migrate function or its layer
+        # (which holds the migrations) changes; applying migrations is idempotent.
+        self.migrate_trigger = triggers.Trigger(
+            self, "MigrateOnDeploy",
+            handler=fn["migrate"],
+            execute_after=[data.cluster],
+            execute_before=[f for n, f in fn.items() if n != "migrate"],
+            execute_on_handler_change=True,
+            timeout=Duration.minutes(10),
+        )
+        suppress(self.migrate_trigger, "AwsSolutions-IAM4",
+                 "CDK's trigger provider uses AWSLambdaBasicExecutionRole for its own logs; it has no data access.")
+        suppress(self.migrate_trigger, "AwsSolutions-L1",
+                 "The trigger provider's runtime is chosen and updated by aws-cdk-lib.")
+
+    def _function(self, spec: FunctionSpec, config: StageConfig, env: dict[str, str]) -> lambda_.Function:
+        construct_id = "".join(part.capitalize() for part in spec.name.split("_"))
+        log_group = logs.LogGroup(self, f"{construct_id}Logs",
+                                  retention=retention(config.log_retention_days),
+                                  removal_policy=RemovalPolicy.DESTROY)
+        role = iam.Role(self, f"{construct_id}Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+                        description=f"Helpdesk {spec.name} function")
+        log_group.grant_write(role)
+        function = lambda_.Function(
+            self, construct_id,
+            description=spec.description,
+            runtime=RUNTIME,
+            architecture=ARCHITECTURE,
+            code=lambda_.Code.from_asset(str(stage_function_code(spec.name, self.functions_dir))),
+            handler=f"functions/{spec.name}/handler.handler",
+            layers=[self.layer],
+            memory_size=spec.memory_mb,
+            timeout=spec.timeout,
+            environment=dict(env),
+            role=role,
+            log_group=log_group,
+            tracing=lambda_.Tracing.ACTIVE,
+            reserved_concurrent_executions=spec.reserved if config.reserve_concurrency else None,
+        )
+        suppress(role, "AwsSolutions-IAM5",
+                 "X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions (Resource '*').",
+                 applies_to=["Resource::*"])
+        suppress(function, "AwsSolutions-L1",
+                 "Python 3.12 on purpose: the layer's binary wheels (pydantic-core) are built for cp312 and tested there.")
+        return function
+
+
+def _allow(function: lambda_.Function, actions: list[str], resources: list[str]) -> None:
+    function.add_to_role_policy(iam.PolicyStatement(actions=actions, resources=resources))
+
+
+_RETENTION = {
+    1: logs.RetentionDays.ONE_DAY, 3: logs.RetentionDays.THREE_DAYS, 5: logs.RetentionDays.FIVE_DAYS,
+    7: logs.RetentionDays.ONE_WEEK, 14: logs.RetentionDays.TWO_WEEKS, 30: logs.RetentionDays.ONE_MONTH,
+    60: logs.RetentionDays.TWO_MONTHS, 90: logs.RetentionDays.THREE_MONTHS, 180: logs.RetentionDays.SIX_MONTHS,
+    365: logs.RetentionDays.ONE_YEAR, 731: logs.RetentionDays.TWO_YEARS, 1827: logs.RetentionDays.FIVE_YEARS,
+    3653: logs.RetentionDays.TEN_YEARS,
+}
+
+
+def retention(days: int) -> logs.RetentionDays:
+    """The shortest CloudWatch retention that keeps logs at least `days` days."""
+    return next((_RETENTION[d] for d in sorted(_RETENTION) if d >= days), logs.RetentionDays.TEN_YEARS)

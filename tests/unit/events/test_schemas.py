@@ -20,7 +20,8 @@ def doc(type_: str, payload: dict, **extra) -> dict:
 
 def test_every_type_the_core_writes_is_known():
     assert set(EVENT_TYPES) >= {"ticket.created", "ticket.replied", "ticket.assigned", "ticket.status_changed",
-                                "ticket.merged", "outbound.requested", "sla.warning", "sla.breached"}
+                                "ticket.merged", "outbound.requested", "sla.warning", "sla.breached",
+                                "ticket.priority_changed", "agent.out_of_office_started"}
 
 
 def test_typed_payload_and_round_trip():
@@ -39,7 +40,8 @@ def test_status_changed_keeps_wire_names():
 
 
 def test_sns_envelope_is_unwrapped():
-    d = doc("sla.breached", {"kind": "first_response", "due_at": AT, "number": 3})
+    d = doc("sla.breached", {"kind": "first_response", "number": 3,
+                             "clocks": [{"kind": "first_response", "due_at": AT, "target_seconds": 60}]})
     envelope = {"Type": "Notification", "MessageId": "x", "Message": json.dumps(d)}
     assert parse_event(json.dumps(envelope)).type == "sla.breached"
 

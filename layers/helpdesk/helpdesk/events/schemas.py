@@ -6,7 +6,7 @@ Wire format (the SNS message body, and the SQS body with raw delivery):
      "occurred_at": "2026-03-02T15:00:00+00:00", "payload": {...}}
 
 The types below are exactly what the producers write (helpdesk/db/tickets.py for the ticket
-commands; the SLA sweep for sla.*). A payload model lists the fields consumers rely on; extra
+commands, helpdesk/db/sla.py for sla.*, helpdesk/db/routing.py for agent.out_of_office_started). A payload model lists the fields consumers rely on; extra
 fields are kept (additive changes need no new version); a breaking change is a new `version`
 with its own model registered beside the old one. An unknown type or version is rejected with
 UnknownEventType naming what is known, so a producer bug is loud instead of silently dropped.
@@ -88,23 +88,58 @@ class OutboundRequested(EventPayload):
     number: int
 
 
-class SlaEvent(EventPayload):
-    """sla.warning / sla.breached, written by the SLA sweep for one clock of one ticket."""
+class TicketPriorityChanged(EventPayload):
+    from_priority: str = Field(alias="from")
+    to_priority: str = Field(alias="to")
+    reason: str | None = None
+    number: int
+    assignee_id: uuid.UUID | None = None
+    team_id: uuid.UUID | None = None
+
+
+class SlaWarning(EventPayload):
+    """Written by the SLA sweep (helpdesk/db/sla.py) for one clock about to breach."""
 
     kind: SlaKind
     due_at: AwareDatetime
-    number: int | None = None
+    number: int
+    priority: str | None = None
     assignee_id: uuid.UUID | None = None
     team_id: uuid.UUID | None = None
-    priority: str | None = None
 
 
-class SlaWarning(SlaEvent):
-    pass
+class SlaBreachedClock(EventPayload):
+    kind: SlaKind
+    due_at: AwareDatetime
+    target_seconds: int | None = None
+    policy_id: uuid.UUID | None = None
 
 
-class SlaBreached(SlaEvent):
-    pass
+class SlaBreached(EventPayload):
+    """Written by the SLA sweep once per ticket per sweep: every clock that breached, the priority
+    raise and any escalation to another team; `notify` names who should hear about it."""
+
+    kind: SlaKind
+    clocks: list[SlaBreachedClock] = []
+    number: int
+    status: str | None = None
+    priority_from: str | None = None
+    priority_to: str | None = None
+    assignee_id: uuid.UUID | None = None
+    team_id: uuid.UUID | None = None
+    previous_team_id: uuid.UUID | None = None
+    escalated_to_team_id: uuid.UUID | None = None
+    notify: list[str] = ["assignee", "team_lead"]
+
+
+class AgentOutOfOfficeStarted(EventPayload):
+    """Routing's out-of-office handover (no ticket_id): the agent's tickets went to a delegate or the queue."""
+
+    agent_id: uuid.UUID
+    delegate_id: uuid.UUID | None = None
+    until: AwareDatetime | None = None
+    tickets_handed_over: int = 0
+    to_delegate: bool = False
 
 
 # (type, version) -> payload model. Add a row here when a producer starts writing a new type.
@@ -117,6 +152,8 @@ PAYLOADS: dict[tuple[str, int], type[EventPayload]] = {
     ("outbound.requested", 1): OutboundRequested,
     ("sla.warning", 1): SlaWarning,
     ("sla.breached", 1): SlaBreached,
+    ("ticket.priority_changed", 1): TicketPriorityChanged,
+    ("agent.out_of_office_started", 1): AgentOutOfOfficeStarted,
 }
 EVENT_TYPES: tuple[str, ...] = tuple(sorted({t for t, _ in PAYLOADS}))
 

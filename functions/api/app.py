@@ -13,12 +13,12 @@ from helpdesk.auth import DEFAULT_RESOLVER
 
 if __package__:
     from . import problems
-    from .routes import (agents, customers, kb, portal, public, queue, routing_rules, search, sla_admin, teams,
+    from .routes import (agents, customers, kb, portal, public, queue, reports, routing_rules, search, sla_admin, teams,
                          tickets)
     from .routes._shared import claims_of, services
 else:  # Lambda: this directory is the code root
     import problems  # type: ignore[no-redef]
-    from routes import (agents, customers, kb, portal, public, queue, routing_rules, search,  # type: ignore[no-redef]
+    from routes import (agents, customers, kb, portal, public, queue, reports, routing_rules, search,  # type: ignore[no-redef]
                         sla_admin, teams, tickets)
     from routes._shared import claims_of, services  # type: ignore[no-redef]
 
@@ -27,7 +27,7 @@ PREFIX = "/api/v1"
 TITLE = "Helpdesk API"
 VERSION = "1.0.0"
 DOCS_PATH = f"{PREFIX}/docs"
-ROUTERS = (tickets, queue, search, kb, teams, agents, customers, sla_admin, routing_rules, public, portal)
+ROUTERS = (tickets, queue, search, kb, teams, agents, customers, sla_admin, routing_rules, reports, public, portal)
 
 
 def _signed_in(app: APIGatewayRestResolver, next_middleware: Any) -> Response:

@@ -22,7 +22,7 @@ class OutOfOfficeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     start: AwareDatetime
-    end: AwareDatetime
+    end: Optional[AwareDatetime] = None
     delegate_id: Optional[uuid.UUID] = None
 
 
@@ -79,10 +79,6 @@ def _may_manage(agent_id: uuid.UUID) -> None:
 @router.put("/agents/<agent_id>/out-of-office", summary="Set out-of-office (tickets handed to the delegate)")
 def set_out_of_office(agent_id: uuid.UUID, body: OutOfOfficeIn) -> Doc:
     _may_manage(agent_id)
-    if body.end <= body.start:
-        raise errors.ValidationFailed("end must be after start")
-    if body.delegate_id == agent_id:
-        raise errors.ValidationFailed("an agent cannot be their own delegate")
     assignment(services()).set_out_of_office(agent_id, body.start, body.end, body.delegate_id)
     return Doc(**_agents().get(agent_id))
 

@@ -17,7 +17,9 @@ from helpdesk.auth.ratelimit import Limit, RateLimiter
 from helpdesk.tickets.models import MAX_SUBJECT, Actor, normalize_email
 from helpdesk import errors
 
-from ._shared import open_ticket, services, settings, source_ip
+from helpdesk.search import suggest_articles
+
+from ._shared import ItemsOut, open_ticket, services, settings, source_ip
 
 router = Router()
 PER_SENDER_PER_HOUR = 5
@@ -27,16 +29,23 @@ PER_IP_PER_HOUR = 20
 class PublicTicketIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: Optional[str] = Field(default=None, max_length=200)
-    email: str = Field(min_length=3, max_length=254)
+    requester_name: Optional[str] = Field(default=None, max_length=200)
+    requester_email: str = Field(min_length=3, max_length=254)
     subject: str = Field(min_length=1, max_length=MAX_SUBJECT)
     body: str = Field(min_length=1, max_length=20_000)
     website: Optional[str] = Field(default=None, max_length=500, description="honeypot: leave empty")
 
 
+class SuggestIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    subject: str = Field(default="", max_length=500)
+    body: str = Field(default="", max_length=20_000)
+
+
 class PublicTicketOut(BaseModel):
     status: str
-    ticket: Optional[str] = None
+    ref: Optional[str] = None
     portal_token: Optional[str] = None
     portal_url: Optional[str] = None
 
@@ -51,17 +60,26 @@ def create_public_ticket(body: PublicTicketIn,
     if body.website:  # honeypot filled: a bot
         return Response(202, content_types.APPLICATION_JSON, PublicTicketOut(status="received").model_dump())
     try:
-        email = normalize_email(body.email)
+        email = normalize_email(body.requester_email)
     except ValueError as exc:
-        raise errors.ValidationFailed(f"email: {exc}") from None
+        raise errors.ValidationFailed(f"requester_email: {exc}") from None
     svc = services()
     RateLimiter(svc.db, svc.clock).hit([Limit(f"sender:{email}", PER_SENDER_PER_HOUR),
                                         Limit(f"ip:{source_ip(router)}", PER_IP_PER_HOUR)])
     result = open_ticket(svc, {"channel": "web", "subject": body.subject, "body": body.body,
-                               "requester_email": email, "requester_name": body.name},
+                               "requester_email": email, "requester_name": body.requester_name},
                          actor=Actor(type="customer"), idempotency_key=idempotency_key, scope="web")
     key = settings().signing_key
-    out = PublicTicketOut(status="created", ticket=f"TKT-{result.ticket.number}",
+    out = PublicTicketOut(status="created", ref=f"TKT-{result.ticket.number}",
                           portal_token=sign_portal_token(result.ticket.id, key),
                           portal_url=portal_url(settings().web_base_url, result.ticket.id, key))
     return Response(201, content_types.APPLICATION_JSON, out.model_dump())
+
+
+PUBLIC_ARTICLE_FIELDS = ("id", "title", "snippet")
+
+
+@router.post("/public/kb/suggest", summary="Up to 3 published articles for what the customer is typing (no login)")
+def public_kb_suggest(body: SuggestIn) -> ItemsOut:
+    articles = suggest_articles(services().db, body.subject, body.body)
+    return ItemsOut(items=[{k: a.get(k) for k in PUBLIC_ARTICLE_FIELDS} for a in articles])

@@ -17,7 +17,7 @@ router = Router()
 def rules(svc):
     from helpdesk.routing.rules import RoutingRules
 
-    return RoutingRules(svc.db)
+    return RoutingRules(svc.db, svc.clock)
 
 
 @router.post("/routing-rules", responses={201: {"description": "created", "content": {"application/json": {"model": Doc}}}})

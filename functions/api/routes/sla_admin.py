@@ -25,13 +25,13 @@ def _json(value: Any) -> Any:
 def schedules(svc):
     from helpdesk.sla.schedules import Schedules
 
-    return Schedules(svc.db)
+    return Schedules(svc.db, svc.clock)
 
 
 def policies(svc):
     from helpdesk.sla.policies import SlaPolicies
 
-    return SlaPolicies(svc.db)
+    return SlaPolicies(svc.db, svc.clock)
 
 
 @router.post("/schedules", responses={201: {"description": "created", "content": {"application/json": {"model": Doc}}}})

@@ -37,7 +37,8 @@ def verify_portal_token(token: str, key: str) -> uuid.UUID:
         given = _unb64(mac_part)
     except (ValueError, TypeError):
         raise errors.NotFound("this ticket link is not valid") from None
-    if not hmac.compare_digest(given, _mac(tid, key)):
+    # Only the canonical encoding is accepted (base64 padding bits could otherwise vary).
+    if _b64(tid.bytes) != id_part or not hmac.compare_digest(mac_part, _b64(_mac(tid, key))) or len(given) != 16:
         raise errors.NotFound("this ticket link is not valid")
     return tid
 

@@ -1,0 +1,33 @@
+"""SLA report (the sla engineer's helpdesk.sla.reports.sla_report): leads and admins."""
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Optional
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from pydantic import AwareDatetime
+
+from helpdesk import errors
+
+from ._shared import Doc, caller, services
+
+router = Router()
+MAX_DAYS = 366
+
+
+def report(db, **kw):
+    from helpdesk.sla.reports import sla_report
+
+    return sla_report(db, **kw)
+
+
+@router.get("/reports/sla", summary="First response / resolution p50, p95, mean (business time) and breach rate per team")
+def sla(since: Annotated[AwareDatetime, Query()], until: Annotated[AwareDatetime, Query()],
+        team: Annotated[Optional[uuid.UUID], Query()] = None) -> Doc:
+    caller(router, "lead")
+    if until <= since:
+        raise errors.ValidationFailed("until must be after since")
+    if (until - since).days > MAX_DAYS:
+        raise errors.ValidationFailed(f"the period is at most {MAX_DAYS} days")
+    return Doc(**report(services().db, since=since, until=until, team_id=team))

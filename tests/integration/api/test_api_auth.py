@@ -1,0 +1,67 @@
+"""Who may do what: 401 without credentials, 403 for unknown users and too-small roles."""
+from __future__ import annotations
+
+
+def test_no_credentials_is_401_problem(api):
+    answer = api.get("/api/v1/tickets")
+    assert answer.status == 401 and answer.content_type == "application/problem+json"
+    assert answer.headers.get("WWW-Authenticate", "").startswith("Bearer")
+
+
+def test_unknown_user_and_no_group_are_403(api, make_agent):
+    assert api.as_claims("stranger@example.com", "agent").get("/api/v1/tickets").status == 403
+    _, email = make_agent("nogroup")
+    answer = api.as_claims(email, "").get("/api/v1/tickets")
+    assert answer.status == 403 and "group" in answer.body["detail"]
+
+
+def test_agent_cannot_use_admin_routes(agent, db):
+    client, _ = agent
+    for method, path, body in [("POST", "/api/v1/teams", {"name": "X"}),
+                               ("POST", "/api/v1/agents", {"email": "n@example.com", "name": "N"}),
+                               ("POST", "/api/v1/kb/articles", {"title": "t", "body": "b"}),
+                               ("POST", "/api/v1/sla-policies", {}),
+                               ("POST", "/api/v1/schedules", {}),
+                               ("POST", "/api/v1/routing-rules", {})]:
+        answer = client.call(method, path, body=body)
+        assert answer.status == 403, (path, answer.body)
+        assert "role" in answer.body["detail"]
+    assert db.query_one("SELECT (SELECT count(*) FROM teams) + (SELECT count(*) FROM agents) AS n")["n"] == 1
+
+
+def test_groups_as_list_or_comma_string_and_highest_role_wins(api, make_agent):
+    _, email = make_agent("lead")
+    as_list = api.as_claims(email)
+    as_list.claims["cognito:groups"] = ["agent", "lead"]
+    assert as_list.post("/api/v1/kb/articles", {"title": "Reset password", "body": "Click reset."}).status == 201
+    assert api.as_claims(email, "agent,lead").post("/api/v1/kb/articles", {"title": "T2", "body": "B"}).status == 201
+    assert api.as_claims(email, "agent").post("/api/v1/kb/articles", {"title": "T3", "body": "B"}).status == 403
+
+
+def test_admin_without_agent_record_can_bootstrap(api):
+    root = api.as_claims("admin@example.com", "admin")
+    me = root.get("/api/v1/agents/me")
+    assert me.status == 200 and me.body["role"] == "admin" and me.body["agent_record"] is False
+    created = root.post("/api/v1/agents", {"email": "First@Example.com", "name": "First", "role": "lead"})
+    assert created.status == 201 and created.body["email"] == "first@example.com"
+    # ...but needs an agent record for agent work.
+    assert root.post("/api/v1/queue/next").status == 403
+
+
+def test_agents_me(agent):
+    client, agent_id = agent
+    me = client.get("/api/v1/agents/me")
+    assert me.status == 200 and me.body["id"] == str(agent_id) and me.body["role"] == "agent"
+
+
+def test_swagger_ui_only_for_signed_in(api, agent):
+    client, _ = agent
+    assert api.get("/api/v1/docs").status == 401
+    ui = client.get("/api/v1/docs")
+    assert ui.status == 200 and "swagger" in str(ui.body).lower()
+
+
+def test_unknown_route_is_problem_404(agent):
+    client, _ = agent
+    answer = client.get("/api/v1/nothing-here")
+    assert answer.status == 404 and answer.content_type == "application/problem+json"

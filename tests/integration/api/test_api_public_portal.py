@@ -1,0 +1,92 @@
+"""The public web form (rate limits, honeypot) and the signed customer portal."""
+from __future__ import annotations
+
+import uuid
+
+from helpdesk.auth.portal import sign_portal_token
+from helpdesk.config import get_settings
+
+
+def form(**over):
+    body = {"requester_email": "Dana@Customer.test", "requester_name": "Dana", "subject": "Where is my order?",
+            "body": "Ordered last week, nothing yet."}
+    body.update(over)
+    return body
+
+
+def test_public_form_opens_a_web_ticket_with_portal_link(api, db):
+    answer = api.post("/api/v1/public/tickets", form())
+    assert answer.status == 201, answer.body
+    assert answer.body["ref"] == "TKT-1" and answer.body["portal_url"].endswith(answer.body["portal_token"])
+    row = db.query_one("SELECT t.channel, c.email FROM tickets t JOIN customers c ON c.id = t.requester_id")
+    assert row == {"channel": "web", "email": "dana@customer.test"}
+
+
+def test_honeypot_answers_202_and_stores_nothing(api, db):
+    answer = api.post("/api/v1/public/tickets", form(website="http://spam.example"))
+    assert answer.status == 202 and answer.body["status"] == "received" and answer.body["ref"] is None
+    assert db.query_one("SELECT (SELECT count(*) FROM tickets) + (SELECT count(*) FROM rate_limits) AS n")["n"] == 0
+
+
+def test_rate_limited_per_sender_and_per_ip(api, db):
+    for i in range(5):
+        assert api.post("/api/v1/public/tickets", form(subject=f"n{i}")).status == 201
+    limited = api.post("/api/v1/public/tickets", form(subject="one too many"))
+    assert limited.status == 429 and limited.content_type == "application/problem+json"
+    assert int(limited.headers["Retry-After"]) > 0 and "sender" in limited.body["detail"]
+    assert db.query_one("SELECT count(*) AS n FROM tickets")["n"] == 5
+    # Another sender from another IP is fine; many senders from one IP are not.
+    assert api.post("/api/v1/public/tickets", form(requester_email="x@y.test"), source_ip="198.51.100.1").status == 201
+    answers = [api.post("/api/v1/public/tickets", form(requester_email=f"s{i}@bulk.test"), source_ip="198.51.100.9").status
+               for i in range(21)]
+    assert answers.count(201) == 20 and answers[-1] == 429
+
+
+def test_public_form_validation(api, db):
+    bad = api.post("/api/v1/public/tickets", form(requester_email="not-an-email"))
+    assert bad.status == 422 and "requester_email" in bad.body["detail"]
+    extra = api.post("/api/v1/public/tickets", form(team_id=str(uuid.uuid4())))
+    assert extra.status == 422  # the public cannot pick a team
+    assert db.query_one("SELECT count(*) AS n FROM tickets")["n"] == 0
+
+
+def test_portal_shows_only_public_messages_and_takes_replies(api, agent, db):
+    created = api.post("/api/v1/public/tickets", form()).body
+    token = created["portal_token"]
+    client, agent_id = agent
+    ticket_id = db.query_one("SELECT id FROM tickets")["id"]
+    client.post(f"/api/v1/tickets/{ticket_id}/messages", {"body": "INTERNAL: customer is grumpy", "visibility": "internal"})
+    client.post(f"/api/v1/tickets/{ticket_id}/messages", {"body": "We are looking into it.", "visibility": "public"})
+
+    view = api.get(f"/api/v1/portal/{token}")
+    assert view.status == 200 and view.body["ref"] == "TKT-1"
+    bodies = [m["body"] for m in view.body["messages"]]
+    assert "We are looking into it." in bodies and "Ordered last week, nothing yet." in bodies
+    assert not any("INTERNAL" in b for b in bodies)
+    assert "INTERNAL" not in str(view.body) and "assignee_id" not in view.body
+
+    reply = api.post(f"/api/v1/portal/{token}/messages", {"body": "Thanks, still waiting."})
+    assert reply.status == 201 and reply.body["ticket"] == "TKT-1"
+    author = db.query_one("""SELECT m.author_type, c.email FROM ticket_messages m JOIN customers c ON c.id = m.author_customer_id
+                             WHERE m.body = 'Thanks, still waiting.'""")
+    assert author == {"author_type": "customer", "email": "dana@customer.test"}
+
+
+def test_forged_or_foreign_portal_tokens_are_404(api, db):
+    api.post("/api/v1/public/tickets", form())
+    ticket_id = db.query_one("SELECT id FROM tickets")["id"]
+    good = sign_portal_token(ticket_id, get_settings().signing_key)
+    assert api.get(f"/api/v1/portal/{good}").status == 200
+    forged = sign_portal_token(ticket_id, "someone-elses-key")
+    assert api.get(f"/api/v1/portal/{forged}").status == 404
+    assert api.get(f"/api/v1/portal/{good[:-2]}xx").status == 404
+    assert api.get("/api/v1/portal/garbage").status == 404
+    other = sign_portal_token(uuid.uuid4(), get_settings().signing_key)  # valid signature, no such ticket
+    assert api.get(f"/api/v1/portal/{other}").status == 404
+    assert api.post(f"/api/v1/portal/{forged}/messages", {"body": "hi"}).status == 404
+    assert db.query_one("SELECT count(*) AS n FROM ticket_messages")["n"] == 1
+
+
+def test_oversized_body_is_413(api):
+    answer = api.call("POST", "/api/v1/public/tickets", raw_body="x" * 1_100_000)
+    assert answer.status == 413 and answer.body["status"] == 413

@@ -19,7 +19,8 @@ export function groupedBarChart({ title, groups, series, formatValue = String, m
   const barHeight = 18;
   const gap = 4;
   const groupGap = 16;
-  const labelWidth = 140;
+  const labelWidth = 200;
+  const maxLabel = 24;
   const chartWidth = 420;
   const valueWidth = 90;
   const width = labelWidth + chartWidth + valueWidth;
@@ -50,7 +51,11 @@ export function groupedBarChart({ title, groups, series, formatValue = String, m
 
   groups.forEach((group, gi) => {
     const top = legendHeight + gi * groupHeight;
-    root.append(svg("text", { x: 0, y: top + barHeight, class: "chart-text chart-label" }, group.label));
+    // Long names are shortened to fit; the full name stays in a tooltip and in the aria-label.
+    const short = group.label.length > maxLabel ? `${group.label.slice(0, maxLabel - 1)}…` : group.label;
+    const label = svg("text", { x: 0, y: top + barHeight, class: "chart-text chart-label" }, short);
+    if (short !== group.label) label.append(svg("title", {}, group.label));
+    root.append(label);
     series.forEach((s, si) => {
       const entry = group.values.find((v) => v.series === s.name);
       const value = entry && entry.value !== null && entry.value !== undefined ? Number(entry.value) : null;

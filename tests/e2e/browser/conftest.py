@@ -53,6 +53,8 @@ def browser(chromium_path: Path):
 @pytest.fixture(scope="session")
 def artifacts_dir() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for old in ARTIFACTS.glob("*.png"):  # only this run's screenshots remain
+        old.unlink()
     return ARTIFACTS
 
 

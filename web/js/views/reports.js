@@ -79,6 +79,7 @@ export async function renderReports(main, ctx) {
       return;
     }
     const rows = teamRows(report, (id) => (id ? ctx.teamName(id) : null));
+    const overall = report && report.overall ? teamRows({ teams: [{ team_name: "All teams", ...report.overall }] }, () => null) : [];
     if (!rows.length) {
       render(output, h("p", { class: "empty" }, "No tickets in this period."));
       return;
@@ -97,7 +98,7 @@ export async function renderReports(main, ctx) {
       h("table", { class: "report-table" },
         h("caption", {}, "SLA figures by team"),
         h("thead", {}, h("tr", {}, ["Team", "First response p50", "p95", "mean", "Resolution p50", "p95", "mean", "Breach rate"].map((c) => h("th", { scope: "col" }, c)))),
-        h("tbody", {}, rows.map((r) => h("tr", {},
+        h("tbody", {}, rows.concat(overall).map((r) => h("tr", {},
           h("th", { scope: "row" }, r.team),
           [r.frP50, r.frP95, r.frMean, r.resP50, r.resP95, r.resMean].map((v) => h("td", {}, v === null || Number.isNaN(v) ? "—" : dur(v))),
           h("td", {}, r.breachRate === null || Number.isNaN(r.breachRate) ? "—" : pct(r.breachRate)))))));

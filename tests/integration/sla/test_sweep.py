@@ -183,3 +183,11 @@ def test_handler_runs_every_job_and_reports_missing_ones(db, now, monkeypatch):
         assert "skipped" not in sweep_handler.handler({}, context)
     else:
         assert "skipped" not in second
+
+
+def test_a_full_batch_of_events_fits_the_data_api_limits(db, now, publisher, bulk_tickets):
+    bulk_tickets(600, due=utc(2026, 3, 6, 21, 0), now=utc(2026, 3, 6, 12, 0))
+    db.stats.calls = 0
+    result = run_sweep(db, now, publisher)  # default batch 500: events come back one per row (64 KB row limit)
+    assert result["breaches"] == 600 and len(publisher.published) == 600
+    assert db.stats.calls == 6  # breaches in two batches, warn, auto-close, status/pending, publish ack

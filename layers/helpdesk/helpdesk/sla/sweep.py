@@ -49,10 +49,11 @@ def run_sweep(db: DataApi, clock: Clock, publisher: Publisher, *, settings: Swee
 
     def job(name: str, statement: str, params: dict[str, Any]) -> None:
         for _ in range(cfg.max_rounds):
-            row = db.execute(statement, {**params, "now": now, "limit": cfg.batch}).one()
-            counts[name] += int(row["taken"])
-            events.extend(row["events"] or [])
-            if int(row["taken"]) < cfg.batch:
+            rows = db.query(statement, {**params, "now": now, "limit": cfg.batch})
+            taken = int(rows[0]["taken"])
+            counts[name] += taken
+            events.extend(r["event"] for r in rows if r["event"] is not None)
+            if taken < cfg.batch:
                 return
 
     # Breaches before warnings: a clock the sweep reaches late gets its breach, and the warning job then

@@ -1,0 +1,126 @@
+"""Notifier fixtures: moto SES and Secrets Manager, a local Slack Web API stub, agents and teams."""
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+REGION = "us-east-1"
+DOMAIN = "example.com"
+
+
+@dataclass
+class SlackStub:
+    """chat.postMessage on 127.0.0.1: records posts; `fail` maps a Slack user id to (HTTP status, error)."""
+
+    url: str = ""
+    posts: list[dict[str, Any]] = field(default_factory=list)
+    auth: list[str] = field(default_factory=list)
+    fail: dict[str, tuple[int, str]] = field(default_factory=dict)
+
+
+@pytest.fixture
+def slack_stub():
+    stub = SlackStub()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802
+            body = json.loads(self.rfile.read(int(self.headers.get("content-length") or 0)) or b"{}")
+            stub.auth.append(self.headers.get("Authorization", ""))
+            status, error = stub.fail.get(body.get("channel"), (200, ""))
+            if status == 200 and not error:
+                stub.posts.append({"path": self.path, **body})
+                answer = {"ok": True, "channel": "D1", "ts": f"{len(stub.posts)}.0001"}
+            else:
+                answer = {"ok": False, "error": error or "internal_error"}
+            payload = json.dumps(answer).encode()
+            self.send_response(status)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, *_: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    stub.url = f"http://127.0.0.1:{server.server_address[1]}/api/"
+    yield stub
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def aws():
+    with mock_aws():
+        yield
+
+
+@pytest.fixture
+def ses(aws):
+    client = boto3.client("ses", region_name=REGION)
+    client.verify_domain_identity(Domain=DOMAIN)
+    return client
+
+
+@pytest.fixture
+def slack_secret_arn(aws):
+    sm = boto3.client("secretsmanager", region_name=REGION)
+    return sm.create_secret(Name="helpdesk/slack", SecretString=json.dumps(
+        {"bot_token": "xoxb-test-token", "signing_secret": "s3cret"}))["ARN"]
+
+
+def sent_mail() -> list[Any]:
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+
+    return list(ses_backends[DEFAULT_ACCOUNT_ID][REGION].sent_messages)
+
+
+@pytest.fixture
+def notifier(db, clock, ses, slack_secret_arn, slack_stub):
+    from helpdesk.notify.notifier import Notifier
+    from helpdesk.notify.senders import SesEmailSender, SlackDmSender, SlackSecret
+
+    secret = SlackSecret(boto3.client("secretsmanager", region_name=REGION), slack_secret_arn)
+    return Notifier(db, clock, {
+        "email": SesEmailSender(ses, from_address=f"Helpdesk <notifications@{DOMAIN}>"),
+        "slack": SlackDmSender(secret.bot_token, base_url=slack_stub.url),
+    }, web_base_url="http://127.0.0.1:8080")
+
+
+@pytest.fixture
+def make_agent(db):
+    def make(name: str = "agent", *, role: str = "agent", slack: str | None = None, team: uuid.UUID | None = None) -> uuid.UUID:
+        row = db.query_one("INSERT INTO agents (email, name, role, slack_user_id) VALUES (:e, :n, :r, :s) RETURNING id",
+                           {"e": f"{name}-{uuid.uuid4().hex[:6]}@agents.example.org", "n": name, "r": role, "s": slack})
+        if team is not None:
+            db.execute("INSERT INTO team_members (team_id, agent_id) VALUES (:t::uuid, :a::uuid)", {"t": team, "a": row["id"]})
+        return uuid.UUID(row["id"])
+    return make
+
+
+@pytest.fixture
+def make_team(db):
+    def make(name: str = "team") -> uuid.UUID:
+        return uuid.UUID(db.query_one("INSERT INTO teams (name) VALUES (:n) RETURNING id",
+                                      {"n": f"{name}-{uuid.uuid4().hex[:6]}"})["id"])
+    return make
+
+
+def mail_text(message: Any) -> str:
+    """Headers and decoded body of a raw mail moto recorded."""
+    from email import message_from_string, policy
+
+    parsed = message_from_string(message.raw_data, policy=policy.default)
+    headers = "".join(f"{k}: {v}\n" for k, v in parsed.items())
+    return headers + "\n" + parsed.get_content()

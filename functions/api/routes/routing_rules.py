@@ -8,6 +8,8 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
+from helpdesk.routing.models import Intake, RuleIn, RuleUpdate
+
 from ._shared import Doc, ItemsOut, caller, services
 from .sla_admin import _json
 
@@ -21,9 +23,9 @@ def rules(svc):
 
 
 @router.post("/routing-rules", responses={201: {"description": "created", "content": {"application/json": {"model": Doc}}}})
-def create_rule(body: dict[str, Any]) -> Response[Doc]:
+def create_rule(body: RuleIn) -> Response[Doc]:
     caller(router, "admin")
-    return Response(201, content_types.APPLICATION_JSON, _json(rules(services()).create(body)))
+    return Response(201, content_types.APPLICATION_JSON, _json(rules(services()).create(body.model_dump(mode="json"))))
 
 
 @router.get("/routing-rules")
@@ -33,9 +35,9 @@ def list_rules() -> ItemsOut:
 
 
 @router.post("/routing-rules/dry-run", summary="Which rule and team would this intake event get?")
-def dry_run(body: dict[str, Any]) -> Doc:
+def dry_run(body: Intake) -> Doc:
     caller(router, "lead")
-    return Doc(**_json(rules(services()).dry_run(body)))
+    return Doc(**_json(rules(services()).dry_run(body.model_dump(mode="json"))))
 
 
 @router.get("/routing-rules/<rule_id>")
@@ -44,10 +46,10 @@ def get_rule(rule_id: uuid.UUID) -> Doc:
     return Doc(**_json(rules(services()).get(rule_id)))
 
 
-@router.put("/routing-rules/<rule_id>")
-def update_rule(rule_id: uuid.UUID, body: dict[str, Any]) -> Doc:
+@router.patch("/routing-rules/<rule_id>", summary="Change the given fields of a rule")
+def update_rule(rule_id: uuid.UUID, body: RuleUpdate) -> Doc:
     caller(router, "admin")
-    return Doc(**_json(rules(services()).update(rule_id, body)))
+    return Doc(**_json(rules(services()).update(rule_id, body.model_dump(mode="json", exclude_unset=True))))
 
 
 @router.delete("/routing-rules/<rule_id>", responses={204: {"description": "deleted"}})

@@ -9,17 +9,18 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
+from helpdesk.sla.policies import SlaPolicyIn
+from helpdesk.sla.schedules import ScheduleIn
+from pydantic_core import to_jsonable_python
+
 from ._shared import Doc, ItemsOut, caller, services
 
 router = Router()
 
 
 def _json(value: Any) -> Any:
-    if hasattr(value, "model_dump"):
-        return value.model_dump(mode="json")
-    if isinstance(value, list):
-        return [_json(v) for v in value]
-    return value
+    """Whatever the domain module returns (models, dicts with UUIDs and datetimes) as plain JSON."""
+    return to_jsonable_python(value)
 
 
 def schedules(svc):
@@ -35,9 +36,10 @@ def policies(svc):
 
 
 @router.post("/schedules", responses={201: {"description": "created", "content": {"application/json": {"model": Doc}}}})
-def create_schedule(body: dict[str, Any]) -> Response[Doc]:
+def create_schedule(body: ScheduleIn) -> Response[Doc]:
     caller(router, "admin")
-    return Response(201, content_types.APPLICATION_JSON, _json(schedules(services()).create(body)))
+    # Passed as a dict: the module's own parse also validates the schedule document itself.
+    return Response(201, content_types.APPLICATION_JSON, _json(schedules(services()).create(body.model_dump(mode="json"))))
 
 
 @router.get("/schedules")
@@ -53,15 +55,15 @@ def get_schedule(schedule_id: uuid.UUID) -> Doc:
 
 
 @router.put("/schedules/<schedule_id>")
-def update_schedule(schedule_id: uuid.UUID, body: dict[str, Any]) -> Doc:
+def update_schedule(schedule_id: uuid.UUID, body: ScheduleIn) -> Doc:
     caller(router, "admin")
-    return Doc(**_json(schedules(services()).update(schedule_id, body)))
+    return Doc(**_json(schedules(services()).update(schedule_id, body.model_dump(mode="json"))))
 
 
 @router.post("/sla-policies", responses={201: {"description": "created", "content": {"application/json": {"model": Doc}}}})
-def create_policy(body: dict[str, Any]) -> Response[Doc]:
+def create_policy(body: SlaPolicyIn) -> Response[Doc]:
     caller(router, "admin")
-    return Response(201, content_types.APPLICATION_JSON, _json(policies(services()).create(body)))
+    return Response(201, content_types.APPLICATION_JSON, _json(policies(services()).create(body.model_dump(mode="json"))))
 
 
 @router.get("/sla-policies")
@@ -77,9 +79,9 @@ def get_policy(policy_id: uuid.UUID) -> Doc:
 
 
 @router.put("/sla-policies/<policy_id>")
-def update_policy(policy_id: uuid.UUID, body: dict[str, Any]) -> Doc:
+def update_policy(policy_id: uuid.UUID, body: SlaPolicyIn) -> Doc:
     caller(router, "admin")
-    return Doc(**_json(policies(services()).update(policy_id, body)))
+    return Doc(**_json(policies(services()).update(policy_id, body.model_dump(mode="json"))))
 
 
 @router.delete("/sla-policies/<policy_id>", responses={204: {"description": "deleted"}})

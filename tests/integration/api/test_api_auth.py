@@ -1,6 +1,8 @@
 """Who may do what: 401 without credentials, 403 for unknown users and too-small roles."""
 from __future__ import annotations
 
+import uuid
+
 
 def test_no_credentials_is_401_problem(api):
     answer = api.get("/api/v1/tickets")
@@ -20,9 +22,10 @@ def test_agent_cannot_use_admin_routes(agent, db):
     for method, path, body in [("POST", "/api/v1/teams", {"name": "X"}),
                                ("POST", "/api/v1/agents", {"email": "n@example.com", "name": "N"}),
                                ("POST", "/api/v1/kb/articles", {"title": "t", "body": "b"}),
-                               ("POST", "/api/v1/sla-policies", {}),
-                               ("POST", "/api/v1/schedules", {}),
-                               ("POST", "/api/v1/routing-rules", {})]:
+                               ("POST", "/api/v1/sla-policies", {"name": "p", "targets": {"first_response": {"seconds": 60}}}),
+                               ("POST", "/api/v1/schedules", {"name": "s", "document": {"timezone": "UTC", "hours": {}}}),
+                               ("POST", "/api/v1/routing-rules", {"name": "r", "team_id": str(uuid.uuid4())}),
+                               ("PATCH", f"/api/v1/agents/{uuid.uuid4()}", {"role": "admin"})]:
         answer = client.call(method, path, body=body)
         assert answer.status == 403, (path, answer.body)
         assert "role" in answer.body["detail"]

@@ -18,7 +18,9 @@ from helpdesk.notify.build import notifier_from_settings
 from helpdesk.notify.notifier import Notifier
 
 logger = Logger()
-processor = BatchProcessor(event_type=EventType.SQS)
+# A batch whose every record failed is reported like any partial failure (not raised), so each
+# failed record still gets its own backoff.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 @lru_cache(maxsize=1)

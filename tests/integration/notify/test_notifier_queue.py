@@ -1,0 +1,150 @@
+"""The notifier function on a real (moto) SNS -> SQS -> DLQ path, Lambda's SQS event source emulated:
+one failing message is the only one retried, with backoff, then lands in the DLQ; redelivered and
+duplicated messages do not notify twice."""
+from __future__ import annotations
+
+import json
+import uuid
+
+import boto3
+import pytest
+
+from helpdesk.clock import FixedClock
+from helpdesk.events.sns import SnsPublisher
+from helpdesk.tickets.commands import TicketCommands
+from helpdesk.tickets.models import Actor
+from local.functions import LambdaContext
+
+from .conftest import REGION, mail_text, sent_mail
+
+MAX_RECEIVE = 3
+
+
+@pytest.fixture
+def queues(aws):
+    sns = boto3.client("sns", region_name=REGION)
+    sqs = boto3.client("sqs", region_name=REGION)
+    topic = sns.create_topic(Name="ticket-events")["TopicArn"]
+    dlq = sqs.create_queue(QueueName="notify-dlq")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    url = sqs.create_queue(QueueName="notify", Attributes={
+        # 0: a failed message would be visible again at once, unless the handler's backoff hides it
+        "VisibilityTimeout": "0",
+        "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(MAX_RECEIVE)})})["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    # as infra/ and local/aws.py subscribe it: raw delivery, everything but outbound.requested
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn, Attributes={
+        "RawMessageDelivery": "true", "FilterPolicyScope": "MessageAttributes",
+        "FilterPolicy": json.dumps({"event_type": [{"anything-but": ["outbound.requested"]}]})})
+    return {"sns": sns, "sqs": sqs, "topic": topic, "url": url, "arn": arn, "dlq": dlq}
+
+
+@pytest.fixture
+def fn(monkeypatch, notifier):
+    from functions.notifier import handler as module
+
+    monkeypatch.setattr(module, "notifier", lambda: notifier)
+    return module
+
+
+def receive(q) -> list[dict]:
+    return q["sqs"].receive_message(QueueUrl=q["url"], MaxNumberOfMessages=10, MessageAttributeNames=["All"],
+                                    AttributeNames=["All"]).get("Messages", [])
+
+
+def lambda_event(q, messages: list[dict]) -> dict:
+    return {"Records": [{
+        "messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
+        "attributes": {"ApproximateReceiveCount": m["Attributes"]["ApproximateReceiveCount"]},
+        "messageAttributes": {k: {"stringValue": v.get("StringValue"), "dataType": v["DataType"]}
+                              for k, v in m.get("MessageAttributes", {}).items()},
+        "md5OfBody": m["MD5OfBody"], "eventSource": "aws:sqs", "eventSourceARN": q["arn"], "awsRegion": REGION,
+    } for m in messages]}
+
+
+def run_once(fn, q, messages) -> set[str]:
+    """Lambda's event source: invoke, then delete every message not reported as failed."""
+    result = fn.handler(lambda_event(q, messages), LambdaContext(function_name="helpdesk-notifier"))
+    failed = {f["itemIdentifier"] for f in result["batchItemFailures"]}
+    for m in messages:
+        if m["MessageId"] not in failed:
+            q["sqs"].delete_message(QueueUrl=q["url"], ReceiptHandle=m["ReceiptHandle"])
+    return failed
+
+
+def test_one_failing_message_is_retried_alone_with_backoff_then_dead_lettered(db, clock, queues, fn, make_agent,
+                                                                              slack_stub):
+    good = [make_agent(f"good{i}", slack=f"U_GOOD{i}") for i in range(2)]
+    bad = make_agent("bad", slack="U_BAD")
+    slack_stub.fail["U_BAD"] = (503, "service_unavailable")  # Slack keeps failing for this one DM
+    cmds = TicketCommands(db, clock, SnsPublisher(queues["sns"], queues["topic"]))
+    system = Actor(type="system")
+    for agent in [*good, bad]:
+        ticket = cmds.create_ticket({"channel": "api", "subject": f"for {agent}", "body": "b",
+                                     "requester_email": "c@example.org"}).ticket
+        cmds.assign(ticket.id, system, agent_id=agent)
+
+    first = receive(queues)
+    # ticket.created x3, ticket.assigned x3, ticket.status_changed x3 (new -> assigned)
+    assert len(first) == 9
+    failed = run_once(fn, queues, first)
+    assert len(failed) == 1
+    bad_message = next(m for m in first if m["MessageId"] in failed)
+    assert json.loads(bad_message["Body"])["payload"]["agent_id"] == str(bad)
+    assert len(sent_mail()) == 3 and sorted(p["channel"] for p in slack_stub.posts) == ["U_GOOD0", "U_GOOD1"]
+
+    # Backoff: the handler hid the failed message for 30 s (the queue's own timeout is 0).
+    assert receive(queues) == []
+    for attempt in range(2, MAX_RECEIVE + 1):
+        queues["sqs"].change_message_visibility(QueueUrl=queues["url"], ReceiptHandle=bad_message["ReceiptHandle"],
+                                                VisibilityTimeout=0)  # fast-forward the backoff
+        again = receive(queues)
+        assert [m["MessageId"] for m in again] == [bad_message["MessageId"]]  # only that one
+        assert again[0]["Attributes"]["ApproximateReceiveCount"] == str(attempt)
+        bad_message = again[0]
+        assert run_once(fn, queues, again) == {bad_message["MessageId"]}
+    queues["sqs"].change_message_visibility(QueueUrl=queues["url"], ReceiptHandle=bad_message["ReceiptHandle"],
+                                            VisibilityTimeout=0)
+    assert receive(queues) == []  # moved to the DLQ by the redrive policy
+    dead = queues["sqs"].receive_message(QueueUrl=queues["dlq"], MaxNumberOfMessages=10).get("Messages", [])
+    assert [m["MessageId"] for m in dead] == [bad_message["MessageId"]]
+    # Retries re-sent nothing that had been delivered: the bad agent's mail went out once.
+    assert len(sent_mail()) == 3 and len(slack_stub.posts) == 2
+    assert db.query_one("SELECT status, attempts FROM notification_deliveries WHERE agent_id = :a::uuid AND channel = 'slack'",
+                        {"a": bad}) == {"status": "failed", "attempts": MAX_RECEIVE}
+
+
+def test_duplicate_and_redelivered_messages_notify_once(db, clock, queues, fn, make_agent, slack_stub):
+    agent = make_agent("ann", slack="U_ANN")
+    cmds = TicketCommands(db, clock, SnsPublisher(queues["sns"], queues["topic"]))
+    ticket = cmds.create_ticket({"channel": "api", "subject": "dup", "body": "b", "requester_email": "c@example.org"}).ticket
+    cmds.assign(ticket.id, Actor(type="system"), agent_id=agent)
+    messages = receive(queues)
+    assigned = [m for m in messages if m["MessageAttributes"]["event_type"]["StringValue"] == "ticket.assigned"]
+    assert len(assigned) == 1
+    # SNS/SQS at-least-once: the same event arrives twice in one batch and once more later.
+    assert run_once(fn, queues, messages + assigned) == set()
+    assert run_once(fn, queues, assigned) == set()
+    assert len(sent_mail()) == 1 and len(slack_stub.posts) == 1
+    assert "assigned to you: dup" in mail_text(sent_mail()[0])
+
+
+def test_invalid_message_fails_alone(db, queues, fn, make_agent):
+    queues["sqs"].send_message(QueueUrl=queues["url"], MessageBody=json.dumps({"id": str(uuid.uuid4()), "type": "nope"}))
+    messages = receive(queues)
+    assert run_once(fn, queues, messages) == {messages[0]["MessageId"]}
+
+
+def test_scheduled_run_delivers_deferred(db, fn, notifier, make_agent):
+    from helpdesk.notify.preferences import NotificationPreferences
+
+    agent = make_agent("zed")
+    NotificationPreferences(db, notifier.clock).put(agent, {"quiet_start": "14:00", "quiet_end": "16:00"})
+    from .test_notifier import assigned, make_ticket
+
+    ticket, number = make_ticket(db, assignee=agent)
+    assert notifier.handle(assigned(ticket, number, agent)).deferred == 1
+    notifier.clock = FixedClock(notifier.clock.now().replace(hour=16))
+    scheduled = {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}
+    assert fn.handler(scheduled, LambdaContext(function_name="helpdesk-notifier")) == {"deferred_sent": 1, "rejected": 0}
+    assert len(sent_mail()) == 1

@@ -1,13 +1,13 @@
 """open_ticket: routing rules -> team, create and push in one statement; calls counted."""
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 import pytest
 
 from helpdesk import errors
 from helpdesk.events.publisher import DeferredPublisher, RecordingPublisher
-from helpdesk.routing import config as routing_config
 from helpdesk.routing.intake import open_ticket
 from helpdesk.routing.rules import RoutingRules
 
@@ -74,18 +74,16 @@ def test_recipient_rule_and_explicit_team(db, clock, make_team, make_agent):
     assert (t.team_id, t.assignee_id) == (chosen, None)  # pull-only team: waits for a claim
 
 
-def test_team_created_after_cache_and_unknown_team(db, clock, make_team, make_agent):
-    open_ticket(db, clock, DeferredPublisher(), new_ticket())
-    team = make_team()
+def test_team_created_after_cache_and_unknown_team(db, clock, make_agent):
+    open_ticket(db, clock, DeferredPublisher(), new_ticket())  # the cache now knows no team
+    # a team created elsewhere (another process): this process's cache does not know it yet
+    team = db.query_one("INSERT INTO teams (name) VALUES ('created elsewhere') RETURNING id")["id"]
     agent = make_agent(teams=[team])
-    routing_config.routing_config(db)  # cache without... (make_team invalidated; reload to make it stale again)
-    late = make_team("late")
-    routing_config._cache[db] = routing_config.RoutingConfig.load(db)  # noqa: SLF001
-    db.execute("DELETE FROM teams WHERE id = :t::uuid", {"t": late})
-    with pytest.raises(errors.ValidationFailed, match="team_id"):
-        open_ticket(db, clock, DeferredPublisher(), new_ticket(team_id=str(late)))
-    t = open_ticket(db, clock, DeferredPublisher(), new_ticket(team_id=str(team))).ticket
-    assert t.assignee_id == agent
+    db.stats.calls = 0
+    t = open_ticket(db, clock, DeferredPublisher(), new_ticket(team_id=team)).ticket
+    assert str(t.assignee_id) == str(agent) and db.stats.calls == 2  # one reload of the routing config
+    with pytest.raises(errors.ValidationFailed, match="team_id: team .* does not exist"):
+        open_ticket(db, clock, DeferredPublisher(), new_ticket(team_id=str(uuid.uuid4())))
 
 
 def test_off_shift_and_full_teams_queue_and_idempotency(db, clock, make_team, make_agent):

@@ -179,3 +179,36 @@ def test_spam_cancels_clocks(db, cmds, standard_policy, open_ticket, clocks, age
     ticket = open_ticket()
     cmds.transition(ticket.id, "spam", agent_actor)
     assert {c["state"] for c in clocks(ticket.id).values()} == {"cancelled"}
+
+
+def test_next_reply_clock_starts_on_customer_message_after_first_response(db, cmds, now, policies, team, open_ticket,
+                                                                          clocks, agent, agent_actor):
+    policies.create({"name": "with next reply", "targets": {"first_response": {"seconds": H},
+                                                            "next_reply": {"seconds": 2 * H}}})
+
+    def agent_says(visibility="public"):
+        cmds.add_message(ticket.id, {"body": "x", "visibility": visibility, "author_type": "agent",
+                                     "author_agent_id": str(agent)}, agent_actor)
+
+    now.set(utc(2026, 3, 9, 13, 0))  # Monday 09:00 EDT
+    ticket = open_ticket()
+    customer_says(cmds, ticket.id, "before any answer")  # no first response yet: no next-reply clock
+    assert "next_reply" not in clocks(ticket.id)
+    now.set(utc(2026, 3, 9, 13, 30)); agent_says()
+    now.set(utc(2026, 3, 9, 14, 0))
+    db.stats.calls = 0
+    customer_says(cmds, ticket.id)
+    assert db.stats.calls == 2
+    nr = clocks(ticket.id)["next_reply"]
+    assert (nr["state"], nr["due_at"], nr["started_at"]) == ("running", utc(2026, 3, 9, 16, 0), now.now())
+    now.set(utc(2026, 3, 9, 14, 30)); customer_says(cmds, ticket.id, "and another thing")
+    assert clocks(ticket.id)["next_reply"]["due_at"] == utc(2026, 3, 9, 16, 0)  # the first unanswered message counts
+    now.set(utc(2026, 3, 9, 15, 0)); agent_says("internal")
+    assert clocks(ticket.id)["next_reply"]["state"] == "running"
+    agent_says()
+    nr = clocks(ticket.id)["next_reply"]
+    assert (nr["state"], nr["met_at"]) == ("met", now.now())
+    now.set(utc(2026, 3, 9, 20, 0)); customer_says(cmds, ticket.id, "16:00 EDT")
+    nr = clocks(ticket.id)["next_reply"]
+    # restarted: 1h Monday + 1h Tuesday from 09:00 EDT
+    assert (nr["state"], nr["met_at"], nr["due_at"]) == ("running", None, utc(2026, 3, 10, 14, 0))

@@ -257,6 +257,41 @@ change AS (
            u.status AS new_status, u.first_response FROM updated u
 ),
 {_SLA_EFFECTS},
+-- The next-reply clock (when the ticket's policy has a next_reply target): a customer message after the
+-- first response starts it (unless one is already running), the next public agent message meets it.
+-- Rows the status change above already touched (sla_plan) are left alone: one change per row.
+next_reply_policy AS (
+    SELECT u.id AS ticket_id, s.policy_id, s.schedule, p.targets -> 'next_reply' AS target
+    FROM updated u
+    CROSS JOIN LATERAL (SELECT x.policy_id, x.schedule FROM sla_targets x
+                        WHERE x.ticket_id = u.id AND x.policy_id IS NOT NULL ORDER BY x.kind LIMIT 1) s
+    JOIN sla_policies p ON p.id = s.policy_id
+    WHERE :author_type = 'customer' AND u.first_response_at IS NOT NULL AND p.targets ? 'next_reply'
+      AND u.status IN ('new', 'assigned', 'in_progress', 'reopened')
+      AND NOT EXISTS (SELECT 1 FROM sla_plan a WHERE a.kind = 'next_reply' AND a.action IS NOT NULL)
+),
+next_reply_started AS (
+    INSERT INTO sla_targets (ticket_id, kind, policy_id, target_seconds, business, schedule, state, started_at,
+                             recompute_from, updated_at)
+    SELECT n.ticket_id, 'next_reply', n.policy_id, (n.target ->> 'seconds')::int,
+           coalesce((n.target ->> 'business')::boolean, true), n.schedule, 'running', :now::timestamptz,
+           :now::timestamptz, :now::timestamptz
+    FROM next_reply_policy n
+    ON CONFLICT (ticket_id, kind) DO UPDATE SET
+        state = 'running', policy_id = EXCLUDED.policy_id, target_seconds = EXCLUDED.target_seconds,
+        business = EXCLUDED.business, schedule = EXCLUDED.schedule, started_at = EXCLUDED.started_at,
+        recompute_from = EXCLUDED.recompute_from, due_at = NULL, warn_at = NULL, paused_at = NULL, pause_reason = NULL,
+        met_at = NULL, warned_at = NULL, breached_at = NULL, adjust_seconds = 0, updated_at = EXCLUDED.updated_at
+    WHERE sla_targets.state IN ('met', 'cancelled')
+    RETURNING ticket_id, kind, target_seconds, business, schedule, recompute_from, paused_at, due_at, state, adjust_seconds
+),
+next_reply_met AS (
+    UPDATE sla_targets s SET state = 'met', met_at = :now::timestamptz, updated_at = :now::timestamptz
+    FROM updated u
+    WHERE s.ticket_id = u.id AND s.kind = 'next_reply' AND s.state IN ('running', 'paused')
+      AND :author_type = 'agent' AND :visibility = 'public'
+      AND NOT EXISTS (SELECT 1 FROM sla_plan a WHERE a.kind = 'next_reply' AND a.action IS NOT NULL)
+),
 events AS (
     SELECT gen_random_uuid() AS id, m.ticket_id, 'ticket.replied' AS event_type, :actor_type AS actor_type,
            :actor_id::uuid AS actor_id, NULL::text AS from_status, NULL::text AS to_status,
@@ -289,7 +324,8 @@ SELECT tg.status AS current_status, tg.merged_into_id, tg.closed_at,
        (SELECT {_TICKET_RESULT.format(t='u')} FROM updated u) AS ticket,
        -- without the texts: a 100,000-character body would break the 64 KB row limit AFTER the commit
        (SELECT to_jsonb(m) - 'body' - 'body_full' - 'body_html' FROM message m) AS message,
-       {_OUTBOX_JSON} AS events, {_PENDING_JSON.format(cte='sla_changed')} AS pending_sla
+       {_OUTBOX_JSON} AS events,
+       {_PENDING_JSON.format(cte='(SELECT * FROM sla_changed UNION ALL SELECT * FROM next_reply_started)')} AS pending_sla
 FROM target tg
 """
 

@@ -95,6 +95,11 @@ def prune_published(db: DataApi, clock: Clock, *, keep: timedelta = timedelta(da
     return int(db.execute(sql.PRUNE_PUBLISHED, {"before": clock.now() - keep, "limit": limit}).one()["deleted"])
 
 
+def prune_processed(db: DataApi, clock: Clock, *, keep: timedelta = timedelta(days=30)) -> int:
+    """Forget dedupe records older than any redelivery can be (SQS keeps messages 14 days at most)."""
+    return int(db.execute(sql.PRUNE_PROCESSED, {"before": clock.now() - keep}).one()["deleted"])
+
+
 def mark_processed(db: DataApi, consumer: str, event_id: Any, clock: Clock) -> bool:
     """Record that `consumer` handled event `event_id`; False if it already had (a redelivery)."""
     return db.execute(sql.MARK_PROCESSED, {"consumer": consumer, "event_id": event_id, "now": clock.now()}).first() is not None

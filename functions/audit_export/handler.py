@@ -1,0 +1,30 @@
+"""Daily (EventBridge schedule): export ticket_audit rows older than AUDIT_HOT_DAYS (default 90) to
+s3://AUDIT_BUCKET/ticket_audit/dt=YYYY-MM-DD/*.jsonl and remove them from the hot tier
+(AUDIT_DELETE_EXPORTED=false keeps them); prune published outbox rows and old dedupe records."""
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from helpdesk import wiring
+from helpdesk.config import get_settings
+from helpdesk.events.audit_export import run_export
+from helpdesk.events.outbox import prune_processed, prune_published
+
+logger = Logger()
+
+
+@logger.inject_lambda_context
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    settings = get_settings()
+    db, clock = wiring.data_api(), wiring.clock(settings)
+    run = run_export(db, wiring.boto3_client("s3", settings), settings.audit_bucket,
+                     older_than=timedelta(days=int(os.environ.get("AUDIT_HOT_DAYS", "90"))), clock=clock,
+                     delete_exported=os.environ.get("AUDIT_DELETE_EXPORTED", "true").lower() != "false")
+    result = {"rows": run.rows, "objects": run.objects, "deleted": run.deleted, "redone": run.redone,
+              "outbox_pruned": prune_published(db, clock), "processed_pruned": prune_processed(db, clock)}
+    logger.info("audit export", extra=result)
+    return result

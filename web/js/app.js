@@ -102,7 +102,7 @@ async function signedIn() {
   return true;
 }
 
-async function route() {
+async function route(navigated = false) {
   stopRefresh();
   const path = decodeURIComponent(window.location.hash.replace(/^#\/?/, "")) || "view/mine";
   if (!ctx.me) {
@@ -130,6 +130,10 @@ async function route() {
     render(main, h("h1", {}, "Something went wrong"), h("p", { class: "error" }, err.message));
     ctx.showError(err);
   }
+  // The link or button that led here may be gone with the old page: keyboard and screen reader
+  // users continue from the new page's content instead of the top of the document.
+  const active = document.activeElement;
+  if (navigated && (!active || active === document.body || !active.isConnected)) main.focus({ preventScroll: true });
 }
 
 function wireHeader() {
@@ -182,7 +186,7 @@ async function start() {
   } catch (err) {
     ctx.showError(err, "Sign-in");
   }
-  window.addEventListener("hashchange", route);
+  window.addEventListener("hashchange", () => route(true));
   await route();
   document.body.dataset.ready = "true";
 }

@@ -144,3 +144,11 @@ def test_audit_export_function(db, s3, monkeypatch):
     result = module.handler({"source": "aws.events"}, LambdaContext(function_name="helpdesk-audit_export"))
     assert result["rows"] == 2 and result["deleted"] == 2
     assert len(exported_ids(s3)) == 2
+
+
+def test_default_budget_stays_under_the_data_api_response_limit_for_escape_heavy_rows(db, s3):
+    # Backslashes double in to_jsonb text and double again on the Data API wire: the worst case.
+    ids = add_audit(db, NOW - timedelta(days=100), 400, data={"q": "\\" * 3000})
+    run = run_export(db, s3, BUCKET, older_than=timedelta(days=90), clock=CLOCK)
+    assert run.rows == 400 and run.objects >= 3
+    assert exported_ids(s3) == ids

@@ -39,7 +39,7 @@ PREFIX = "ticket_audit/"
 MAX_ROWS_PER_OBJECT = 2000
 # The range's lines are read in one Data API call: stay well under its 1 MiB response limit, which
 # counts the JSON-encoded response (a line's quotes are escaped there, so its size can nearly double).
-MAX_BYTES_PER_OBJECT = 450 * 1024
+MAX_BYTES_PER_OBJECT = 400 * 1024
 
 
 @dataclass

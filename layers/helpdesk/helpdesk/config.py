@@ -38,6 +38,8 @@ class Settings:
     clock_offset_file: str = field(default_factory=lambda: _env("HELPDESK_CLOCK_OFFSET_FILE"))
     # Optional endpoint override for every boto3 client except rds-data (moto server locally).
     aws_endpoint_url: str = field(default_factory=lambda: _env("AWS_ENDPOINT_URL"))
+    # SLA: how long before a deadline the sweep sends the at-risk warning (capped at half the target).
+    sla_warn_before_seconds: int = field(default_factory=lambda: int(_env("SLA_WARN_BEFORE_SECONDS", "1800") or 1800))
 
 
 def get_settings() -> Settings:

@@ -212,3 +212,10 @@ def test_next_reply_clock_starts_on_customer_message_after_first_response(db, cm
     nr = clocks(ticket.id)["next_reply"]
     # restarted: 1h Monday + 1h Tuesday from 09:00 EDT
     assert (nr["state"], nr["met_at"], nr["due_at"]) == ("running", None, utc(2026, 3, 10, 14, 0))
+
+
+def test_warning_lead_time_is_configurable(db, monkeypatch, standard_policy, open_ticket, clocks):
+    monkeypatch.setenv("SLA_WARN_BEFORE_SECONDS", "600")
+    c = clocks(open_ticket().id)
+    assert c["first_response"]["warn_at"] == utc(2026, 3, 9, 13, 50)  # 10 minutes before Monday 10:00 EDT
+    assert c["resolution"]["warn_at"] == utc(2026, 3, 9, 20, 50)

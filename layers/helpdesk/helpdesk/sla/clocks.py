@@ -12,14 +12,24 @@ from typing import Any
 DEFAULT_WARN_BEFORE = timedelta(minutes=30)
 
 
+def configured_warn_before() -> timedelta:
+    """The at-risk warning lead time: SLA_WARN_BEFORE_SECONDS (Settings), default 30 minutes."""
+    from helpdesk.config import get_settings
+
+    seconds = get_settings().sla_warn_before_seconds
+    return timedelta(seconds=seconds) if seconds >= 0 else DEFAULT_WARN_BEFORE
+
+
 def _to_datetime(value: Any) -> datetime | None:
     if value is None or isinstance(value, datetime):
         return value
     return datetime.fromisoformat(value)
 
 
-def deadline_for(clock: dict[str, Any], warn_before: timedelta = DEFAULT_WARN_BEFORE) -> dict[str, Any]:
+def deadline_for(clock: dict[str, Any], warn_before: timedelta | None = None) -> dict[str, Any]:
     """Compute due_at and warn_at for one pending clock row (as returned by the commands)."""
+    if warn_before is None:
+        warn_before = configured_warn_before()
     start = _to_datetime(clock["recompute_from"])
     assert start is not None
     paused_at = _to_datetime(clock.get("paused_at"))

@@ -26,7 +26,7 @@ from helpdesk.db import sla as sql
 from helpdesk.db import tickets as ticket_sql
 from helpdesk.db.client import DataApi
 from helpdesk.events.publisher import Publisher
-from helpdesk.sla.clocks import DEFAULT_WARN_BEFORE, deadline_for
+from helpdesk.sla.clocks import deadline_for
 from helpdesk.tickets.states import AUTO_CLOSE_HOURS
 
 log = logging.getLogger(__name__)
@@ -37,7 +37,7 @@ class SweepSettings:
     batch: int = 500
     max_rounds: int = 10
     auto_close_after: timedelta = timedelta(hours=AUTO_CLOSE_HOURS)
-    warn_before: timedelta = DEFAULT_WARN_BEFORE
+    warn_before: timedelta | None = None  # None: SLA_WARN_BEFORE_SECONDS (default 30 minutes)
 
 
 def run_sweep(db: DataApi, clock: Clock, publisher: Publisher, *, settings: SweepSettings | None = None) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import threading
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 from helpdesk.clock import FixedClock
 from helpdesk.events.outbox import mark_processed, relay_pending, relay_round
@@ -14,11 +14,8 @@ from helpdesk.events.sns import SnsPublisher
 from helpdesk.tickets.commands import TicketCommands
 from helpdesk.tickets.models import Actor
 
+NO_GRACE = timedelta(0)  # the tests relay rows their command just wrote
 NEW_TICKET = {"channel": "api", "subject": "Printer on fire", "body": "It is on fire.", "requester_email": "ann@example.org"}
-
-
-def later(clock: FixedClock, seconds: float) -> FixedClock:
-    return FixedClock(clock.now() + timedelta(seconds=seconds))
 
 
 def pending(db) -> list[dict]:
@@ -36,10 +33,9 @@ def test_sns_down_ticket_still_created_then_relayed_exactly_once(db, clock, topo
 
     # SNS is back; the sweep's relay publishes the leftover once.
     flaky_sns.down = False
-    relay_clock = later(clock, 60)
     publisher = SnsPublisher(flaky_sns, topology.topic_arn)
-    assert relay_pending(db, publisher, clock=relay_clock) == 1
-    assert relay_pending(db, publisher, clock=later(clock, 120)) == 0
+    assert relay_pending(db, publisher, clock=clock, grace=NO_GRACE) == 1
+    assert relay_pending(db, publisher, clock=clock, grace=NO_GRACE) == 0
     assert pending(db) == []
     messages = topology.drain()
     assert len(messages) == 1
@@ -58,7 +54,7 @@ def test_inline_publish_marks_rows_and_relay_sends_nothing(db, clock, topology):
     ticket = cmds.create_ticket(NEW_TICKET).ticket
     cmds.transition(ticket.id, "spam", Actor(type="system"))
     assert pending(db) == []
-    assert relay_pending(db, SnsPublisher(topology.sns, topology.topic_arn), clock=later(clock, 60)) == 0
+    assert relay_pending(db, SnsPublisher(topology.sns, topology.topic_arn), clock=clock, grace=NO_GRACE) == 0
     types = [parse_event(m["Body"]).type for m in topology.drain()]
     assert sorted(types) == ["ticket.created", "ticket.status_changed"]
 
@@ -75,33 +71,43 @@ def test_relay_is_bounded_oldest_first_and_batches_by_ten(db, clock, topology):
 
     publisher = SnsPublisher(CountingSns(), topology.topic_arn)
     db.stats.calls = 0
-    assert relay_pending(db, publisher, limit=15, clock=later(clock, 60)) == 15
+    assert relay_pending(db, publisher, limit=15, clock=clock, grace=NO_GRACE) == 15
     assert db.stats.calls == 2  # claim + settle
     assert calls == [10, 5]
     first = [parse_event(m["Body"]).ticket_id for m in topology.drain(max_rounds=10)]
     assert sorted(first, key=ids.index) == ids[:15]
-    assert relay_pending(db, publisher, limit=15, clock=later(clock, 61)) == 8
-    assert relay_pending(db, publisher, clock=later(clock, 62)) == 0
+    assert relay_pending(db, publisher, limit=15, clock=clock, grace=NO_GRACE) == 8
+    assert relay_pending(db, publisher, clock=clock, grace=NO_GRACE) == 0
 
 
 def test_grace_period_leaves_fresh_rows_to_their_command(db, clock):
     TicketCommands(db, clock, DeferredPublisher()).create_ticket(NEW_TICKET)
     rec = RecordingPublisher()
-    assert relay_pending(db, rec, clock=later(clock, 1)) == 0
-    assert relay_pending(db, rec, clock=later(clock, 10)) == 1
+    assert relay_pending(db, rec, clock=clock) == 0  # default grace: 5 s of database time
+    db.execute("UPDATE outbox SET created_at = now() - interval '6 seconds'")
+    assert relay_pending(db, rec, clock=clock) == 1
+
+
+def test_application_clock_does_not_hide_rows(db):
+    # The local dev clock can run days ahead of the system clock: occurred_at is in the "future".
+    ahead = FixedClock(datetime.now(timezone.utc) + timedelta(days=3))
+    TicketCommands(db, ahead, DeferredPublisher()).create_ticket(NEW_TICKET)
+    db.execute("UPDATE outbox SET created_at = now() - interval '6 seconds'")
+    assert relay_pending(db, RecordingPublisher()) == 1
 
 
 def test_failed_publish_backs_off_then_succeeds(db, clock, topology, flaky_sns):
     TicketCommands(db, clock, DeferredPublisher()).create_ticket(NEW_TICKET)
     publisher = SnsPublisher(flaky_sns, topology.topic_arn)
     flaky_sns.down = True
-    r = relay_round(db, publisher, clock=later(clock, 60))
+    r = relay_round(db, publisher, clock=clock, grace=NO_GRACE)
     assert (r.claimed, r.published, r.retried) == (1, 0, 1)
-    row = pending(db)[0]
-    assert row["attempts"] == 1 and row["claimed_until"] == later(clock, 90).now()  # 30 s backoff
+    row = db.query_one("SELECT attempts, extract(epoch FROM claimed_until - now()) AS wait FROM outbox")
+    assert row["attempts"] == 1 and 25 <= float(row["wait"]) <= 30  # 30 s backoff
     flaky_sns.down = False
-    assert relay_pending(db, publisher, clock=later(clock, 80)) == 0  # still backing off
-    assert relay_pending(db, publisher, clock=later(clock, 95)) == 1
+    assert relay_pending(db, publisher, clock=clock, grace=NO_GRACE) == 0  # still backing off
+    db.execute("UPDATE outbox SET claimed_until = now() - interval '1 second'")  # 30 s later
+    assert relay_pending(db, publisher, clock=clock, grace=NO_GRACE) == 1
     assert len(topology.drain()) == 1
 
 
@@ -119,7 +125,7 @@ def test_partial_batch_rejection_leaves_only_rejected_pending(db, clock, topolog
             return {"Successful": ok["Successful"],
                     "Failed": [{"Id": reject, "Code": "InternalError", "Message": "boom", "SenderFault": False}]}
 
-    assert relay_pending(db, SnsPublisher(PartlyFailingSns(), topology.topic_arn), clock=later(clock, 60)) == 2
+    assert relay_pending(db, SnsPublisher(PartlyFailingSns(), topology.topic_arn), clock=clock, grace=NO_GRACE) == 2
     assert [str(r["id"]) for r in pending(db)] == [reject]
 
 
@@ -128,11 +134,11 @@ def test_invalid_row_is_parked_not_blocking(db, clock):
     db.execute("INSERT INTO outbox (id, event_type, payload, occurred_at) VALUES (:id::uuid, 'ticket.exploded', '{}', :at::timestamptz)",
                {"id": uuid.uuid4(), "at": clock.now()})
     rec = RecordingPublisher()
-    r = relay_round(db, rec, clock=later(clock, 60))
+    r = relay_round(db, rec, clock=clock, grace=NO_GRACE)
     assert (r.published, r.parked) == (1, 1)
     parked = db.query_one("SELECT event_type, last_error FROM outbox WHERE dead_at IS NOT NULL")
     assert parked["event_type"] == "ticket.exploded" and "unknown event type 'ticket.exploded'" in parked["last_error"]
-    assert relay_pending(db, rec, clock=later(clock, 500)) == 0
+    assert relay_pending(db, rec, clock=clock, grace=NO_GRACE) == 0
 
 
 def test_concurrent_relays_do_not_double_send(db, clock, rds_data_client):
@@ -152,7 +158,7 @@ def test_concurrent_relays_do_not_double_send(db, clock, rds_data_client):
 
     def run():
         api = make_data_api(rds_data_client)
-        relay_pending(api, SlowRecorder(), limit=7, clock=later(clock, 60))
+        relay_pending(api, SlowRecorder(), limit=7, clock=clock, grace=NO_GRACE)
 
     threads = [threading.Thread(target=run) for _ in range(6)]
     for t in threads:
@@ -161,3 +167,16 @@ def test_concurrent_relays_do_not_double_send(db, clock, rds_data_client):
         t.join()
     assert len(seen) == len(set(seen)) == 40
     assert pending(db) == []
+
+
+def test_rows_held_by_a_dead_relay_are_released_by_the_lease(db, clock):
+    from helpdesk.db import events as sql
+
+    TicketCommands(db, clock, DeferredPublisher()).create_ticket(NEW_TICKET)
+    # a relay claimed the row and died before publishing or settling
+    assert len(db.execute(sql.CLAIM_PENDING, {"grace_seconds": 0.0, "lease_seconds": 120.0, "limit": 10}).rows) == 1
+    rec = RecordingPublisher()
+    assert relay_pending(db, rec, clock=clock, grace=NO_GRACE) == 0
+    db.execute("UPDATE outbox SET claimed_until = now() - interval '1 second'")  # two minutes later
+    assert relay_pending(db, rec, clock=clock, grace=NO_GRACE) == 1
+    assert db.query_one("SELECT attempts FROM outbox")["attempts"] == 2

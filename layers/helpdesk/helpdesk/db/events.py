@@ -4,17 +4,18 @@ from __future__ import annotations
 # Claim the oldest pending rows (bounded): skip rows another relay holds (SKIP LOCKED while it
 # claims, claimed_until afterwards), rows still in their retry backoff, parked rows, and rows
 # younger than the grace period (the command that wrote them is publishing them right now).
+# Leases, backoff and the grace period use the database clock (now()), one time source for all.
 CLAIM_PENDING = """
 WITH picked AS (
     SELECT id FROM outbox
     WHERE published_at IS NULL AND dead_at IS NULL
-      AND (claimed_until IS NULL OR claimed_until <= :now::timestamptz)
-      AND occurred_at <= :visible_before::timestamptz
+      AND (claimed_until IS NULL OR claimed_until <= now())
+      AND created_at <= now() - make_interval(secs => :grace_seconds::float8)
     ORDER BY seq
     LIMIT :limit
     FOR UPDATE SKIP LOCKED
 )
-UPDATE outbox o SET claimed_until = :lease_until::timestamptz, attempts = o.attempts + 1
+UPDATE outbox o SET claimed_until = now() + make_interval(secs => :lease_seconds::float8), attempts = o.attempts + 1
 FROM picked WHERE o.id = picked.id
 RETURNING o.id, o.event_type, o.schema_version, o.ticket_id, o.payload, o.occurred_at, o.seq, o.attempts
 """
@@ -28,7 +29,7 @@ WITH published AS (
     RETURNING 1
 ),
 retry AS (
-    UPDATE outbox SET claimed_until = :now::timestamptz
+    UPDATE outbox SET claimed_until = now()
         + make_interval(secs => least(:max_backoff::float8, :base_backoff::float8 * power(2, least(attempts, 30) - 1)))
     WHERE id IN (SELECT jsonb_array_elements_text(:failed::jsonb)::uuid) AND published_at IS NULL
     RETURNING 1

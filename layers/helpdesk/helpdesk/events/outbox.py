@@ -1,6 +1,9 @@
 """The outbox relay: publishes events left pending after their command committed (a crash between
 commit and publish, SNS down, a throttled batch). Run by the sweep every minute.
 
+Timing (grace, leases, backoff) runs on the database clock (now()), so relays in different functions
+agree and an application clock moved forward (the local dev clock) cannot hide rows from the relay.
+
 A round is two Data API calls: claim (the oldest pending rows, bounded, SKIP LOCKED, each given a
 lease so a concurrent relay skips it) and settle (published rows marked; failed rows get an
 exponential backoff; rows that fail schema validation are parked with the reason instead of
@@ -50,10 +53,9 @@ def relay_round(db: DataApi, publisher: Publisher, *, limit: int = 500, clock: C
                 grace: timedelta = GRACE, lease: timedelta = LEASE) -> RelayRound:
     if not 1 <= limit <= 5000:
         raise errors.ValidationFailed(f"relay limit must be between 1 and 5000, got {limit}")
-    clock = clock or SystemClock()
-    now = clock.now()
+    clock = clock or SystemClock()  # only stamps published_at; leases and backoff use the database clock
     rows = db.execute(sql.CLAIM_PENDING, {
-        "now": now, "visible_before": now - grace, "lease_until": now + lease, "limit": limit,
+        "grace_seconds": grace.total_seconds(), "lease_seconds": lease.total_seconds(), "limit": limit,
     }).rows
     if not rows:
         return RelayRound()

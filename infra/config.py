@@ -62,9 +62,9 @@ def _as_bool(key: str, value: Any) -> bool:
 def _as_list(key: str, value: Any) -> list[str]:
     if isinstance(value, str):  # `-c receivingAddresses=support,orders` or a JSON list
         value = json.loads(value) if value.strip().startswith("[") else [v.strip() for v in value.split(",") if v.strip()]
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ContextError(f"context '{key}' must be a list of strings, got {value!r}")
-    return value
+    if not isinstance(value, list) or not all(isinstance(v, (str, int, float)) for v in value):
+        raise ContextError(f"context '{key}' must be a list, got {value!r}")
+    return [str(v) for v in value]
 
 
 @dataclass(frozen=True)
@@ -160,8 +160,7 @@ class StageConfig:
         max_capacity = _as_float("dbMaxCapacity", value("dbMaxCapacity", 16 if prod else 4), 1, 256)
         if max_capacity < min_capacity:
             raise ContextError(f"context 'dbMaxCapacity' ({max_capacity}) must be >= 'dbMinCapacity' ({min_capacity})")
-        raw_hours = value("businessHoursUtc", [13, 22])
-        hours = [str(h) for h in raw_hours] if isinstance(raw_hours, list) else _as_list("businessHoursUtc", raw_hours)
+        hours = _as_list("businessHoursUtc", value("businessHoursUtc", [13, 22]))
         if len(hours) != 2:
             raise ContextError(f"context 'businessHoursUtc' must be [startHour, endHour] in UTC, got {hours!r}")
         start, end = (_as_int("businessHoursUtc", h, 0, 24) for h in hours)

@@ -1,0 +1,115 @@
+"""Context parsing, function code checks and the layer build (no synth needed)."""
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from infra.config import ContextError, StageConfig
+from tests.infra.conftest import FUNCTION_NAMES, ROOT
+
+
+def config(**context) -> StageConfig:
+    return StageConfig.from_context(context.get)
+
+
+def test_cdk_json_context_and_cli_overrides():
+    import app
+
+    context = app.load_context(["-c", "stage=prod", "--context=supportDomain=help.example.org"])
+    assert context["stage"] == "prod" and context["supportDomain"] == "help.example.org"
+    assert context["region"] == json.loads((ROOT / "cdk.json").read_text())["context"]["region"]
+    prod = StageConfig.from_context(context.get)
+    assert prod.is_prod and prod.deletion_protection and prod.db_backup_retention_days == 14
+    assert prod.db_min_capacity == 0.5 and prod.stack_name == "Helpdesk-prod"
+    dev = StageConfig.from_context(app.load_context([]).get)
+    assert dev.db_min_capacity == 0 and dev.db_auto_pause_minutes == 10 and not dev.deletion_protection
+
+
+def test_cli_strings_are_parsed():
+    parsed = config(stage="staging", dbMaxCapacity="8", reserveConcurrency="false",
+                    receivingAddresses="support,billing", businessHoursUtc="[8, 17]")
+    assert parsed.db_max_capacity == 8 and parsed.reserve_concurrency is False
+    assert parsed.receiving_local_parts == ("support", "billing")
+    assert parsed.business_hours_utc == (8, 17)
+
+
+@pytest.mark.parametrize("context, message", [
+    ({"stage": "Prod!"}, "context 'stage'"),
+    ({"region": "mars-1"}, "context 'region'"),
+    ({"region": "ap-east-1"}, "cannot receive mail with SES"),
+    ({"supportDomain": "not a domain"}, "context 'supportDomain'"),
+    ({"receivingAddresses": ["support+x"]}, "context 'receivingAddresses'"),
+    ({"dbMinCapacity": 8, "dbMaxCapacity": 4}, "'dbMaxCapacity' (4.0) must be >= 'dbMinCapacity' (8.0)"),
+    ({"dbAutoPauseMinutes": "soon"}, "context 'dbAutoPauseMinutes' must be an integer"),
+    ({"businessHoursUtc": [18, 9]}, "start (18) must be before end (9)"),
+    ({"webBaseUrl": "http://insecure"}, "must start with https://"),
+    ({"account": "12"}, "12-digit"),
+])
+def test_bad_context_is_rejected_with_the_key_named(context, message):
+    with pytest.raises(ContextError) as error:
+        config(**context)
+    assert message in str(error.value)
+
+
+def test_missing_function_code_is_named(tmp_path):
+    from infra.workers import MissingFunctionCode, check_function_code
+
+    (tmp_path / "api").mkdir()
+    (tmp_path / "api" / "handler.py").write_text("def handler(e, c): pass\n")
+    with pytest.raises(MissingFunctionCode) as error:
+        check_function_code(["api", "sweep", "audit_export"], tmp_path)
+    assert "functions/sweep/handler.py, functions/audit_export/handler.py" in str(error.value)
+    assert "functions/api/" not in str(error.value)
+
+
+def test_every_function_has_code():
+    missing = [n for n in FUNCTION_NAMES if not (ROOT / "functions" / n / "handler.py").is_file()]
+    assert missing == [], f"functions without functions/<name>/handler.py: {missing}"
+
+
+def test_function_code_is_staged_at_its_import_path(tmp_path, monkeypatch):
+    from infra import workers
+
+    (tmp_path / "src" / "demo" / "routes" / "__pycache__").mkdir(parents=True)
+    (tmp_path / "src" / "demo" / "handler.py").write_text("def handler(e, c): pass\n")
+    (tmp_path / "src" / "demo" / "routes" / "__pycache__" / "x.pyc").write_bytes(b"\0")
+    monkeypatch.setattr(workers, "STAGING_DIR", tmp_path / "staging")
+    root = workers.stage_function_code("demo", tmp_path / "src")
+    assert (root / "functions" / "demo" / "handler.py").is_file()
+    assert not list(root.rglob("__pycache__"))
+
+
+def test_layer_holds_helpdesk_and_arm64_wheels(layer_dir: Path):
+    python = layer_dir / "python"
+    assert (python / "helpdesk" / "__init__.py").is_file()
+    assert list((python / "helpdesk" / "db" / "migrations").glob("0001_*.sql")), "migrations ship in the layer"
+    assert (python / "aws_lambda_powertools").is_dir()
+    native = list((python / "pydantic_core").glob("*.so"))
+    assert native and all("aarch64" in so.name and "cpython-312" in so.name for so in native), native
+    assert not list(python.rglob("__pycache__"))
+    assert not (python / "boto3").exists(), "boto3 comes with the Lambda runtime"
+
+
+def test_layer_size_within_lambda_limits(layer_dir: Path, tmp_path):
+    from scripts.build_layer import layer_size_bytes
+
+    unzipped = layer_size_bytes(layer_dir)
+    assert unzipped < 100 * 1024 * 1024  # Lambda allows 250 MB for function + layers unzipped
+    archive = tmp_path / "layer.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        for path in (layer_dir / "python").rglob("*"):
+            zf.write(path, path.relative_to(layer_dir))
+    assert archive.stat().st_size < 50 * 1024 * 1024  # direct-upload limit for a zip
+
+
+def test_layer_rebuild_is_skipped_when_inputs_are_unchanged(layer_dir: Path):
+    import time
+
+    from scripts.build_layer import build_layer
+
+    started = time.monotonic()
+    assert build_layer() == layer_dir
+    assert time.monotonic() - started < 5

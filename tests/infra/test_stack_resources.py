@@ -1,0 +1,276 @@
+"""Template assertions on the synthesized stack (dev = cdk.json defaults, prod = -c stage=prod)."""
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+
+from tests.infra.conftest import FUNCTION_NAMES
+
+REQUIRED_ENV = {"DB_CLUSTER_ARN", "DB_SECRET_ARN", "DB_NAME", "SUPPORT_DOMAIN", "WEB_BASE_URL",
+                "POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "LOG_LEVEL"}
+
+
+def our_functions(synth) -> dict[str, dict[str, Any]]:
+    """name -> properties of the seven Helpdesk functions (CDK's own handlers excluded)."""
+    found = {}
+    for resource in synth.resources("AWS::Lambda::Function").values():
+        handler = resource["Properties"].get("Handler", "")
+        match = re.fullmatch(r"functions/(\w+)/handler\.handler", handler)
+        if match:
+            found[match.group(1)] = resource["Properties"]
+    return found
+
+
+def logical_id_of(synth, type_: str, predicate) -> str:
+    ids = [k for k, v in synth.resources(type_).items() if predicate(v.get("Properties", {}))]
+    assert len(ids) == 1, f"expected one {type_} matching, found {ids}"
+    return ids[0]
+
+
+def test_exactly_the_seven_functions_on_python312_arm64_with_the_layer(synth):
+    functions = our_functions(synth)
+    assert sorted(functions) == sorted(FUNCTION_NAMES)
+    layer_ids = [k for k in synth.resources("AWS::Lambda::LayerVersion") if k.startswith("WorkersHelpdeskLayer")]
+    assert len(layer_ids) == 1
+    for name, props in functions.items():
+        assert props["Runtime"] == "python3.12", name
+        assert props["Architectures"] == ["arm64"], name
+        assert props["Layers"] == [{"Ref": layer_ids[0]}], name
+        assert props["TracingConfig"] == {"Mode": "Active"}, name
+        assert "VpcConfig" not in props, f"{name} must not run in a VPC (Data API over HTTPS)"
+    layer = synth.resources("AWS::Lambda::LayerVersion")[layer_ids[0]]["Properties"]
+    assert layer["CompatibleArchitectures"] == ["arm64"]
+    assert layer["CompatibleRuntimes"] == ["python3.12"]
+
+
+def test_function_environment_follows_settings(synth):
+    for name, props in our_functions(synth).items():
+        env = props["Environment"]["Variables"]
+        assert REQUIRED_ENV <= set(env), f"{name} lacks {REQUIRED_ENV - set(env)}"
+        assert env["POWERTOOLS_SERVICE_NAME"] == "helpdesk"
+        assert env["POWERTOOLS_METRICS_NAMESPACE"] == "Helpdesk"
+        assert env["DB_NAME"] == "helpdesk"
+        # The signing key is never in the template: functions get the secret's ARN.
+        assert "HELPDESK_SIGNING_KEY" not in env
+        assert "resolve:secretsmanager" not in json.dumps(env)
+    env = {n: p["Environment"]["Variables"] for n, p in our_functions(synth).items()}
+    assert env["api"]["SUPPORT_DOMAIN"] == ("example.com" if synth.stage == "dev" else "help.example.org")
+    for name in ("api", "inbound_email", "outbound", "notifier", "sweep"):
+        assert "EVENTS_TOPIC_ARN" in env[name], name
+    for name in ("api", "inbound_email", "outbound", "notifier"):
+        assert "HELPDESK_SIGNING_KEY_SECRET_ARN" in env[name], name
+    assert {"RAW_MAIL_BUCKET", "ATTACHMENTS_BUCKET"} <= set(env["inbound_email"])
+    assert "SES_CONFIGURATION_SET" in env["outbound"] and "SLACK_SECRET_ARN" in env["outbound"]
+    assert "AUDIT_BUCKET" in env["audit_export"]
+    assert "EVENTS_TOPIC_ARN" not in env["migrate"] and "AUDIT_BUCKET" not in env["api"]
+
+
+def test_aurora_serverless_v2_with_data_api(dev, prod):
+    for synth, min_capacity in ((dev, 0), (prod, 0.5)):
+        clusters = synth.resources("AWS::RDS::DBCluster")
+        assert len(clusters) == 1
+        cluster = next(iter(clusters.values()))["Properties"]
+        assert cluster["Engine"] == "aurora-postgresql"
+        assert cluster["EngineVersion"].startswith("16.")
+        assert cluster["EnableHttpEndpoint"] is True
+        assert cluster["StorageEncrypted"] is True
+        assert cluster["DatabaseName"] == "helpdesk"
+        assert cluster["ServerlessV2ScalingConfiguration"]["MinCapacity"] == min_capacity
+        assert "resolve:secretsmanager" in json.dumps(cluster["MasterUserPassword"])
+        instances = synth.resources("AWS::RDS::DBInstance").values()
+        assert all(i["Properties"]["DBInstanceClass"] == "db.serverless" for i in instances)
+    dev_cluster = next(iter(dev.resources("AWS::RDS::DBCluster").values()))
+    assert dev_cluster["Properties"]["ServerlessV2ScalingConfiguration"]["SecondsUntilAutoPause"] == 600
+    assert dev_cluster["Properties"].get("DeletionProtection") in (None, False)
+    prod_cluster = next(iter(prod.resources("AWS::RDS::DBCluster").values()))
+    assert prod_cluster["Properties"]["DeletionProtection"] is True
+    assert prod_cluster["Properties"]["BackupRetentionPeriod"] == 14
+    assert prod_cluster["DeletionPolicy"] == "Snapshot"
+    assert len(prod.resources("AWS::RDS::DBInstance")) == 2  # writer + failover reader
+
+
+def test_buckets_private_encrypted_tls_only(synth):
+    buckets = synth.resources("AWS::S3::Bucket")
+    assert len(buckets) >= 5  # access logs, raw mail, attachments, audit, web
+    for logical_id, bucket in buckets.items():
+        props = bucket["Properties"]
+        assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"], logical_id
+        assert props["PublicAccessBlockConfiguration"] == {
+            "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True,
+            "RestrictPublicBuckets": True}, logical_id
+        assert props.get("LifecycleConfiguration", {}).get("Rules"), f"{logical_id} has no lifecycle rule"
+    policies = synth.resources("AWS::S3::BucketPolicy").values()
+    protected = {json.dumps(p["Properties"]["Bucket"]) for p in policies
+                 if any(s["Effect"] == "Deny" and s.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport") == "false"
+                        for s in p["Properties"]["PolicyDocument"]["Statement"])}
+    for logical_id in buckets:
+        assert json.dumps({"Ref": logical_id}) in protected, f"{logical_id} does not deny plain HTTP"
+
+
+def test_queues_and_topics_encrypted_with_dlqs(synth):
+    queues = synth.resources("AWS::SQS::Queue")
+    assert len(queues) == 6  # inbound, notify, outbound + a DLQ each
+    for logical_id, queue in queues.items():
+        assert queue["Properties"].get("SqsManagedSseEnabled") is True, logical_id
+    with_dlq = [q for q in queues.values() if "RedrivePolicy" in q["Properties"]]
+    assert len(with_dlq) == 3
+    for topic_id, topic in synth.resources("AWS::SNS::Topic").items():
+        assert "KmsMasterKeyId" in topic["Properties"], topic_id
+    for key in synth.resources("AWS::KMS::Key").values():
+        assert key["Properties"]["EnableKeyRotation"] is True
+
+
+def test_sns_fans_out_by_event_type(synth):
+    subscriptions = [s["Properties"] for s in synth.resources("AWS::SNS::Subscription").values()
+                     if s["Properties"]["Protocol"] == "sqs"]
+    policies = sorted(json.dumps(s["FilterPolicy"], sort_keys=True) for s in subscriptions)
+    assert policies == sorted([
+        json.dumps({"event_type": ["outbound.requested"]}),
+        json.dumps({"event_type": [{"anything-but": ["outbound.requested"]}]}, sort_keys=True),
+    ])
+    assert all(s["RawMessageDelivery"] is True for s in subscriptions)
+
+
+def test_queue_consumers_report_batch_item_failures(synth):
+    mappings = [m["Properties"] for m in synth.resources("AWS::Lambda::EventSourceMapping").values()]
+    assert len(mappings) == 3
+    consumers = sorted(n for n, logical in _function_logical_ids(synth).items()
+                       for m in mappings if m["FunctionName"] == {"Ref": logical})
+    assert consumers == ["inbound_email", "notifier", "outbound"]
+    for mapping in mappings:
+        assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        assert mapping["ScalingConfig"]["MaximumConcurrency"] >= 2
+
+
+def _function_logical_ids(synth) -> dict[str, str]:
+    ids = {}
+    for logical_id, resource in synth.resources("AWS::Lambda::Function").items():
+        match = re.fullmatch(r"functions/(\w+)/handler\.handler", resource["Properties"].get("Handler", ""))
+        if match:
+            ids[match.group(1)] = logical_id
+    return ids
+
+
+def test_reserved_concurrency_protects_the_database(synth):
+    functions = our_functions(synth)
+    assert functions["sweep"]["ReservedConcurrentExecutions"] == 1
+    assert functions["migrate"]["ReservedConcurrentExecutions"] == 1
+    assert functions["api"]["ReservedConcurrentExecutions"] == (20 if synth.stage == "dev" else 100)
+
+
+def test_ses_inbound_rule_set_scanning_to_s3_and_activation(synth):
+    rules = [r["Properties"]["Rule"] for r in synth.resources("AWS::SES::ReceiptRule").values()]
+    assert len(rules) == 1
+    rule = rules[0]
+    domain = "example.com" if synth.stage == "dev" else "help.example.org"
+    assert rule["Recipients"] == [f"support@{domain}"]  # SES matches support+<token>@ too
+    assert rule["ScanEnabled"] is True and rule["Enabled"] is True
+    s3_action = rule["Actions"][0]["S3Action"]
+    assert s3_action["ObjectKeyPrefix"] == "raw/"
+    activation = [r["Properties"] for r in synth.resources("Custom::AWS").values()]
+    assert any("setActiveReceiptRuleSet" in json.dumps(a.get("Create", "")) for a in activation)
+    # raw mail bucket -> SQS inbound on raw/ objects
+    notifications = [n["Properties"]["NotificationConfiguration"]
+                     for n in synth.resources("Custom::S3BucketNotifications").values()]
+    assert len(notifications) == 1
+    queue_config = notifications[0]["QueueConfigurations"][0]
+    assert queue_config["Events"] == ["s3:ObjectCreated:*"]
+    assert queue_config["Filter"]["Key"]["FilterRules"] == [{"Name": "prefix", "Value": "raw/"}]
+    identities = [i["Properties"] for i in synth.resources("AWS::SES::EmailIdentity").values()]
+    assert [i["EmailIdentity"] for i in identities] == [domain]
+    assert len(synth.resources("AWS::SES::ConfigurationSet")) == 1
+
+
+def test_rest_api_cognito_public_routes_throttling_logs(synth):
+    authorizers = [a["Properties"] for a in synth.resources("AWS::ApiGateway::Authorizer").values()]
+    assert [a["Type"] for a in authorizers] == ["COGNITO_USER_POOLS"]
+    resources = {k: v["Properties"]["PathPart"] for k, v in synth.resources("AWS::ApiGateway::Resource").items()}
+    parents = {k: v["Properties"]["ParentId"] for k, v in synth.resources("AWS::ApiGateway::Resource").items()}
+
+    def path(resource_id: str) -> str:
+        parts = []
+        while resource_id in resources:
+            parts.append(resources[resource_id])
+            parent = parents[resource_id]
+            resource_id = parent.get("Ref", "") if isinstance(parent, dict) else ""
+        return "/" + "/".join(reversed(parts))
+
+    methods = {}
+    for method in synth.resources("AWS::ApiGateway::Method").values():
+        props = method["Properties"]
+        if props["HttpMethod"] == "OPTIONS":
+            continue  # CORS preflight
+        methods[(path(props["ResourceId"]["Ref"]), props["HttpMethod"])] = props
+    assert set(methods) == {
+        ("/api/v1/{proxy+}", "ANY"), ("/api/v1/public/{proxy+}", "ANY"),
+        ("/api/v1/portal/{proxy+}", "ANY"), ("/api/v1/channels/slack/events", "POST")}
+    assert methods[("/api/v1/{proxy+}", "ANY")]["AuthorizationType"] == "COGNITO_USER_POOLS"
+    for key in [("/api/v1/public/{proxy+}", "ANY"), ("/api/v1/portal/{proxy+}", "ANY"),
+                ("/api/v1/channels/slack/events", "POST")]:
+        assert methods[key]["AuthorizationType"] == "NONE", key
+    for props in methods.values():
+        assert props["Integration"]["Type"] == "AWS_PROXY"
+        assert "RequestValidatorId" in props
+    stage = next(iter(synth.resources("AWS::ApiGateway::Stage").values()))["Properties"]
+    assert "DestinationArn" in stage["AccessLogSetting"]
+    settings = {(s["ResourcePath"], s["HttpMethod"]): s for s in stage["MethodSettings"]}
+    assert settings[("/*", "*")]["ThrottlingRateLimit"] == 50
+    public = [s for (p, _), s in settings.items() if "public" in p or "portal" in p or "slack" in p]
+    assert len(public) == 3 and all(s["ThrottlingRateLimit"] == 5 for s in public)
+    assert all(s.get("DataTraceEnabled") in (None, False) for s in settings.values())
+    groups = sorted(g["Properties"]["GroupName"] for g in synth.resources("AWS::Cognito::UserPoolGroup").values())
+    assert groups == ["admin", "agent", "lead"]
+    pool = next(iter(synth.resources("AWS::Cognito::UserPool").values()))["Properties"]
+    assert pool["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
+    assert len(synth.resources("AWS::WAFv2::WebACLAssociation")) == 1
+    acl = next(iter(synth.resources("AWS::WAFv2::WebACL").values()))["Properties"]
+    assert {"PerIpRateLimit", "PublicPerIpRateLimit", "PublicBodySizeLimit"} <= {r["Name"] for r in acl["Rules"]}
+
+
+def test_schedules_sweep_every_minute_and_daily_audit_export(synth):
+    ids = _function_logical_ids(synth)
+    rules = [r["Properties"] for r in synth.resources("AWS::Events::Rule").values()]
+    by_target = {}
+    for rule in rules:
+        for target in rule["Targets"]:
+            arn = target["Arn"]
+            if isinstance(arn, dict) and "Fn::GetAtt" in arn:
+                by_target[arn["Fn::GetAtt"][0]] = rule["ScheduleExpression"]
+    assert by_target[ids["sweep"]] == "rate(1 minute)"
+    assert by_target[ids["audit_export"]] == "cron(15 3 * * ? *)"
+
+
+def test_migrations_run_by_trigger_after_the_cluster(synth):
+    ids = _function_logical_ids(synth)
+    triggers = synth.resources("Custom::Trigger")
+    assert len(triggers) == 1
+    trigger = next(iter(triggers.values()))
+    handler = trigger["Properties"]["HandlerArn"]["Ref"]  # the migrate function's current version
+    version = synth.template["Resources"][handler]
+    assert version["Type"] == "AWS::Lambda::Version"
+    assert version["Properties"]["FunctionName"] == {"Ref": ids["migrate"]}
+    cluster_ids = set(synth.resources("AWS::RDS::DBCluster")) | set(synth.resources("AWS::RDS::DBInstance"))
+    assert cluster_ids <= set(trigger["DependsOn"])
+    for name in ("api", "inbound_email", "sweep"):
+        # new code goes live only after migrations ran
+        function = synth.template["Resources"][ids[name]]
+        assert any(dep.startswith("WorkersMigrateOnDeploy") for dep in function.get("DependsOn", [])), name
+
+
+def test_web_bucket_behind_cloudfront_with_origin_access_control(synth):
+    distributions = [d["Properties"]["DistributionConfig"] for d in synth.resources("AWS::CloudFront::Distribution").values()]
+    assert len(distributions) == 1
+    origin = distributions[0]["Origins"][0]
+    assert "OriginAccessControlId" in origin
+    assert distributions[0]["DefaultCacheBehavior"]["ViewerProtocolPolicy"] == "redirect-to-https"
+    assert len(synth.resources("AWS::CloudFront::OriginAccessControl")) == 1
+
+
+def test_web_directory_is_deployed_with_generated_config_when_present(synth):
+    from infra.web import WEB_DIR
+
+    deployments = synth.resources("Custom::CDKBucketDeployment")
+    assert len(deployments) == (1 if WEB_DIR.is_dir() else 0)

@@ -62,7 +62,8 @@ SCHEDULE_LIST = "SELECT id, name, document, created_at, updated_at FROM schedule
 # LOCKED (an overlapping sweep takes other rows, never the same ones), and re-checks the condition in
 # its UPDATE (compare-and-set), so each warning/breach/close and its event is written exactly once.
 # Tickets are locked before their SLA rows, in the same order as the ticket commands (no deadlocks);
-# a ticket a command holds is skipped this round and taken by the next sweep.
+# a ticket a command holds is skipped this round and taken by the next sweep. The locked rows are
+# updated by ctid (a TID scan: a locked row cannot move), never by a join the planner might hash.
 from helpdesk.db.tickets import _EVENT_WRITES  # noqa: E402 - shared event plumbing
 
 # One row per event written (at least one row, event NULL when none): a batch of events as one JSON
@@ -71,14 +72,14 @@ _EVENT_ROWS = "to_jsonb(o) AS event FROM (SELECT 1) one LEFT JOIN outbox_rows o 
 
 SWEEP_WARN = f"""
 WITH due AS (
-    SELECT s.ticket_id, s.kind FROM sla_targets s JOIN tickets t ON t.id = s.ticket_id
+    SELECT s.ctid AS row_id FROM sla_targets s JOIN tickets t ON t.id = s.ticket_id
     WHERE s.state = 'running' AND s.warned_at IS NULL AND s.warn_at <= :now::timestamptz AND s.recompute_from IS NULL
     ORDER BY s.warn_at LIMIT :limit
     FOR UPDATE OF t, s SKIP LOCKED
 ),
 warned AS (
     UPDATE sla_targets s SET warned_at = :now::timestamptz, updated_at = :now::timestamptz
-    FROM due d WHERE s.ticket_id = d.ticket_id AND s.kind = d.kind AND s.state = 'running' AND s.warned_at IS NULL
+    FROM due d WHERE s.ctid = d.row_id AND s.state = 'running' AND s.warned_at IS NULL
     RETURNING s.ticket_id, s.kind, s.due_at
 ),
 events AS (
@@ -99,7 +100,7 @@ SELECT (SELECT count(*) FROM warned) AS taken, {_EVENT_ROWS}
 # notifier to tell the team lead(s). The priority bump does not re-time the clocks (already breached).
 SWEEP_BREACH = f"""
 WITH due AS (
-    SELECT s.ticket_id, s.kind FROM sla_targets s JOIN tickets t ON t.id = s.ticket_id
+    SELECT s.ctid AS row_id, t.ctid AS ticket_row FROM sla_targets s JOIN tickets t ON t.id = s.ticket_id
     WHERE s.state = 'running' AND s.breached_at IS NULL AND s.due_at <= :now::timestamptz AND s.recompute_from IS NULL
     ORDER BY s.due_at LIMIT :limit
     FOR UPDATE OF t, s SKIP LOCKED
@@ -107,16 +108,16 @@ WITH due AS (
 breached AS (
     UPDATE sla_targets s SET breached_at = :now::timestamptz, warned_at = coalesce(s.warned_at, :now::timestamptz),
            updated_at = :now::timestamptz
-    FROM due d WHERE s.ticket_id = d.ticket_id AND s.kind = d.kind AND s.state = 'running' AND s.breached_at IS NULL
-    RETURNING s.ticket_id, s.kind, s.due_at, s.target_seconds, s.policy_id
+    FROM due d WHERE s.ctid = d.row_id AND s.state = 'running' AND s.breached_at IS NULL
+    RETURNING s.ticket_id, s.kind, s.due_at, s.target_seconds, s.policy_id, d.ticket_row
 ),
 per_ticket AS (
-    SELECT b.ticket_id, jsonb_agg(jsonb_build_object('kind', b.kind, 'due_at', b.due_at, 'target_seconds', b.target_seconds,
+    SELECT b.ticket_id, b.ticket_row, jsonb_agg(jsonb_build_object('kind', b.kind, 'due_at', b.due_at, 'target_seconds', b.target_seconds,
                                                      'policy_id', b.policy_id) ORDER BY b.due_at) AS clocks,
            t0.priority AS old_priority, t0.team_id AS old_team_id, t0.assignee_id,
            CASE WHEN t0.assignee_id IS NULL THEN tm.escalation_team_id END AS escalate_to
-    FROM breached b JOIN tickets t0 ON t0.id = b.ticket_id LEFT JOIN teams tm ON tm.id = t0.team_id
-    GROUP BY b.ticket_id, t0.priority, t0.team_id, t0.assignee_id, tm.escalation_team_id
+    FROM breached b JOIN tickets t0 ON t0.ctid = b.ticket_row LEFT JOIN teams tm ON tm.id = t0.team_id
+    GROUP BY b.ticket_id, b.ticket_row, t0.priority, t0.team_id, t0.assignee_id, tm.escalation_team_id
 ),
 raised AS (
     UPDATE tickets t SET
@@ -124,7 +125,7 @@ raised AS (
         team_id = coalesce(p.escalate_to, t.team_id),
         escalated_at = coalesce(t.escalated_at, :now::timestamptz),
         updated_at = :now::timestamptz, version = t.version + 1
-    FROM per_ticket p WHERE t.id = p.ticket_id
+    FROM per_ticket p WHERE t.ctid = p.ticket_row
     RETURNING t.id, t.number, t.priority, t.team_id, t.assignee_id, t.status
 ),
 moved AS (
@@ -149,7 +150,7 @@ SELECT (SELECT count(*) FROM breached) AS taken, {_EVENT_ROWS}
 # back to in_progress, so "still resolved" means "no reply since").
 SWEEP_AUTO_CLOSE = f"""
 WITH due AS (
-    SELECT t.id FROM tickets t
+    SELECT t.ctid AS row_id FROM tickets t
     WHERE t.status = 'resolved' AND t.resolved_at <= :cutoff::timestamptz
     ORDER BY t.resolved_at LIMIT :limit
     FOR UPDATE SKIP LOCKED
@@ -157,7 +158,7 @@ WITH due AS (
 closed AS (
     UPDATE tickets t SET status = 'closed', closed_at = :now::timestamptz, updated_at = :now::timestamptz,
            version = t.version + 1
-    FROM due d WHERE t.id = d.id AND t.status = 'resolved'
+    FROM due d WHERE t.ctid = d.row_id AND t.status = 'resolved'
     RETURNING t.id, t.number, t.assignee_id, t.team_id, t.resolved_at
 ),
 events AS (

@@ -278,3 +278,14 @@ def test_reopened_ticket_moves_when_owner_unavailable(db, clock, assign, make_te
     db.execute("UPDATE agents SET ooo_start = NULL WHERE id = :a::uuid", {"a": owner})
     pull = make_agent("puller", teams=[team])
     assert assign.claim_next_ticket(pull).id == ticket2.id
+
+
+def test_backfill_is_bounded_per_run(db, assign, make_team, make_agent, queue):
+    team = make_team()
+    make_agent(teams=[team], capacity=10)
+    queue(team, 4)
+    db.stats.calls = 0
+    assert assign.backfill(max_statements=2) == 2
+    assert db.stats.calls == 1 + 2  # the teams with a queue, then one statement per ticket
+    assert assign.backfill(budget_seconds=0) == 0
+    assert assign.backfill() == 2

@@ -13,6 +13,7 @@ hand_over_due 1 (events are published by the outbox relay).
 """
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import datetime
 from typing import Any
@@ -28,6 +29,8 @@ from helpdesk.tickets.models import Actor, Ticket
 
 SYSTEM = Actor.system()
 BACKFILL_TRIES_PER_TEAM = 200
+BACKFILL_MAX_STATEMENTS = 500
+BACKFILL_BUDGET_SECONDS = 30.0
 
 
 def _uuid(value: Any, what: str) -> uuid.UUID:
@@ -86,20 +89,30 @@ class Assignment:
         row = self._push(kind="reopened", ticket_id=_uuid(ticket_id, "ticket_id"), reason="reopened")
         return self._commands._finish(row) if row["ticket"] is not None else None
 
-    def backfill(self, team_id: uuid.UUID | str | None = None, *, per_team: int = BACKFILL_TRIES_PER_TEAM) -> int:
+    def backfill(self, team_id: uuid.UUID | str | None = None, *, per_team: int = BACKFILL_TRIES_PER_TEAM,
+                 max_statements: int = BACKFILL_MAX_STATEMENTS, budget_seconds: float = BACKFILL_BUDGET_SECONDS) -> int:
         """Give queued tickets (priority, then oldest first) to agents with free capacity, in every
         push/round-robin team on shift (or just `team_id`). Returns how many were assigned. Tickets
-        no eligible agent can take (skills) are stepped over; a team stops when nobody has capacity."""
+        no eligible agent can take (skills) are stepped over; a team stops when nobody has capacity.
+
+        One statement per ticket tried (each under the team lock, like a push), bounded per run by
+        max_statements and budget_seconds so a sweep never overruns: a large backlog (a shift start
+        after a night of queued tickets) drains over consecutive sweeps, while agents can also pull."""
         team = _uuid(team_id, "team_id") if team_id is not None else None
         now = self.clock.now()
         config = routing_config(self.db)
         assigned = 0
+        statements = 0
+        deadline = time.monotonic() + budget_seconds
         for row in self.db.query(sql.QUEUED_TEAMS, {"team_id": team}):
             tid = uuid.UUID(row["team_id"])
             if tid in config.teams and not config.on_shift(tid, now):
                 continue
             cursor: dict[str, Any] = {"after_rank": None, "after_created": None, "after_id": None}
             for _ in range(per_team):
+                if statements >= max_statements or time.monotonic() > deadline:
+                    return assigned
+                statements += 1
                 out = self._push(kind="queued", ticket_id=None, team_id=tid, reason="backfill", **cursor)
                 if out["subject"] is None:
                     break  # queue exhausted (or the rest is being claimed right now)

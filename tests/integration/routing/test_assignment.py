@@ -9,6 +9,7 @@ import pytest
 from helpdesk import errors
 from helpdesk.events.publisher import RecordingPublisher
 from helpdesk.routing.assignment import Assignment
+from helpdesk.routing.config import routing_config
 from helpdesk.tickets.commands import TicketCommands
 from helpdesk.tickets.models import Actor
 
@@ -284,6 +285,7 @@ def test_backfill_is_bounded_per_run(db, assign, make_team, make_agent, queue):
     team = make_team()
     make_agent(teams=[team], capacity=10)
     queue(team, 4)
+    routing_config(db)  # warm the per-process routing cache
     db.stats.calls = 0
     assert assign.backfill(max_statements=2) == 2
     assert db.stats.calls == 1 + 2  # the teams with a queue, then one statement per ticket

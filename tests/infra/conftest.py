@@ -11,7 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,9 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 FUNCTION_NAMES = ("api", "inbound_email", "outbound", "notifier", "sweep", "migrate", "audit_export")
-PROD_CONTEXT = ["-c", "stage=prod", "-c", "supportDomain=help.example.org", "-c", "alarmEmail=ops@example.org"]
+# prod skips copying assets into its cloud assembly (dev already checks staging): saves time only.
+PROD_CONTEXT = ["-c", "stage=prod", "-c", "supportDomain=help.example.org", "-c", "alarmEmail=ops@example.org",
+                "-c", "aws:cdk:disable-asset-staging=true"]
 
 
 @dataclass
@@ -34,6 +36,15 @@ class Synth:
     outdir: Path
     template: dict[str, Any]
     messages: list[dict[str, str]]  # {"level": "error"|"warning"|..., "path": ..., "text": ...}
+    lint_process: subprocess.Popen | None = field(default=None, repr=False)
+
+    def lint_findings(self) -> list[dict[str, str]]:
+        """cfn-lint matches on the template (run in a subprocess while other tests go on)."""
+        report = self.outdir / "cfn-lint.json"
+        if self.lint_process is not None:
+            _, stderr = self.lint_process.communicate(timeout=300)
+            assert report.exists(), f"cfn-lint did not run:\n{stderr[-4000:]}"
+        return json.loads(report.read_text())
 
     @property
     def template_path(self) -> Path:
@@ -73,6 +84,24 @@ def functions_dir_for_synth(tmp: Path) -> Path:
     return stubbed
 
 
+# cfn-lint: template path -> JSON list of matches in <outdir>/cfn-lint.json
+_LINT_CODE = """
+import json
+from pathlib import Path
+from cfnlint.api import ManualArgs, lint_file
+def lint(template, report):
+    matches = lint_file(Path(template), config=ManualArgs(regions=["us-east-1"]))
+    Path(report).write_text(json.dumps([{"rule": m.rule.id, "message": str(m.message),
+                                         "path": "/".join(map(str, getattr(m, "path", []) or []))} for m in matches]))
+"""
+
+
+def start_lint(outdir: Path, stage: str) -> subprocess.Popen:
+    code = _LINT_CODE + f"\nlint({str(outdir / f'Helpdesk-{stage}.template.json')!r}, {str(outdir / 'cfn-lint.json')!r})\n"
+    return subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+
+
 _PROD_SCRIPT = """
 import sys
 from pathlib import Path
@@ -81,6 +110,7 @@ import app
 the_app, _ = app.build_app(app.load_context({argv!r}), outdir={outdir!r}, functions_dir=Path({functions!r}),
                            layer_dir=Path({layer!r}))
 the_app.synth()
+lint({outdir!r} + "/Helpdesk-prod.template.json", {outdir!r} + "/cfn-lint.json")
 """
 
 
@@ -96,7 +126,7 @@ def synth_inputs(tmp_path_factory, layer_dir):
     tmp = tmp_path_factory.mktemp("infra")
     functions = functions_dir_for_synth(tmp)
     prod_out = tmp / "cdk.out.prod"
-    script = _PROD_SCRIPT.format(root=str(ROOT), argv=PROD_CONTEXT, outdir=str(prod_out),
+    script = _LINT_CODE + _PROD_SCRIPT.format(root=str(ROOT), argv=PROD_CONTEXT, outdir=str(prod_out),
                                  functions=str(functions), layer=str(layer_dir))
     process = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
@@ -114,7 +144,9 @@ def dev(synth_inputs, layer_dir) -> Synth:
     the_app, _ = app.build_app(app.load_context([]), outdir=str(outdir), functions_dir=synth_inputs["functions"],
                                layer_dir=layer_dir)
     the_app.synth()
-    return read_assembly(outdir, "dev")
+    synth = read_assembly(outdir, "dev")
+    synth.lint_process = start_lint(outdir, "dev")
+    return synth
 
 
 @pytest.fixture(scope="session")

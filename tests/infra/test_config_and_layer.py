@@ -99,7 +99,7 @@ def test_layer_size_within_lambda_limits(layer_dir: Path, tmp_path):
     unzipped = layer_size_bytes(layer_dir)
     assert unzipped < 100 * 1024 * 1024  # Lambda allows 250 MB for function + layers unzipped
     archive = tmp_path / "layer.zip"
-    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
         for path in (layer_dir / "python").rglob("*"):
             zf.write(path, path.relative_to(layer_dir))
     assert archive.stat().st_size < 50 * 1024 * 1024  # direct-upload limit for a zip

@@ -32,7 +32,9 @@ def main(argv: list[str] | None = None) -> int:
 
     stack = LocalStack(ROOT, http_port=args.http_port, smtp_port=args.smtp_port, data_dir=args.data_dir,
                        sweep_interval=args.sweep_interval, keep_postgres=args.keep_postgres)
-    # SIGTERM (kill, test harness) stops as cleanly as Ctrl-C.
+    # Ctrl-C even when started from a shell that ignores SIGINT for background jobs; SIGTERM
+    # (kill, test harness) stops as cleanly as Ctrl-C.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
         stack.start()

@@ -56,6 +56,7 @@ class LocalStack:
         self._stops: list[tuple[str, Callable[[], None]]] = []
         self._lock_file: Any = None
         self._stopped = threading.Event()
+        self.ready = threading.Event()  # set when every part is up: health answers 200 only then
         self.started_at: datetime | None = None
 
     # -- paths -----------------------------------------------------------------------------
@@ -170,11 +171,13 @@ class LocalStack:
         smtp.start()
         self._on_stop("smtp", smtp.stop)
         self._write_lock_info()
+        self.ready.set()
         log.info("Helpdesk local stack ready in %.1fs: %s (API + web), smtp://%s:%d, tokens in %s, mail in %s",
                  time.monotonic() - t0, self.url, self.host, self.smtp_port, self.tokens_path, self.maildir_path)
 
     def stop(self) -> None:
         """Stop everything started, in reverse order; safe to call twice."""
+        self.ready.clear()
         while self._stops:
             name, fn = self._stops.pop()
             try:
@@ -323,12 +326,15 @@ class LocalStack:
         except Exception as exc:
             database = f"error: {exc}"
         return {
-            "status": "ok" if database == "ok" else "degraded",
+            "status": "starting" if not self.ready.is_set() else "ok" if database == "ok" else "degraded",
             "database": database,
             "functions": {n: self.functions.available(n) for n in ("api", "inbound_email", "outbound", "notifier", "sweep")},
-            "queues": {q: {"processed": w.processed, "failed": w.failed} for q, w in self.workers.items()},
-            "mail": {"received": self.smtp_handler.received, "delivered_to_maildir": self.maildir.delivered},
-            "sweep_runs": self.sweep.runs,
+            "queues": {q: {"processed": w.processed, "failed": w.failed} for q, w in getattr(self, "workers", {}).items()},
+            "mail": {"received": getattr(getattr(self, "smtp_handler", None), "received", 0),
+                     "delivered_to_maildir": getattr(getattr(self, "maildir", None), "delivered", 0)},
+            "sweep_runs": getattr(getattr(self, "sweep", None), "runs", 0),
+            # Events reach SNS (and so notify/outbound) only once helpdesk.events.sns exists.
+            "events_topic": os.environ.get("EVENTS_TOPIC_ARN") or None,
             "clock": self.clock_state(),
             "pid": os.getpid(),
         }

@@ -58,6 +58,11 @@ def artifacts_dir() -> Path:
     return ARTIFACTS
 
 
+@pytest.fixture(scope="session")
+def web_config() -> dict[str, Any]:
+    return json.loads((ROOT / "web" / "config.json").read_text())
+
+
 @dataclass
 class PageProblems:
     """Uncaught page errors and dialogs (a dialog would mean injected script ran)."""

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+# Each test takes seconds, but they share a started local stack and a browser: the suite is ~1 min.
+pytestmark = pytest.mark.slow
+
 
 def _assert_good(page, a11y, where: str) -> None:
     missing = a11y.unlabelled(page)

@@ -2,10 +2,15 @@
 with "Next ticket", reply in public and internally, resolve; the DOM and the API must agree."""
 from __future__ import annotations
 
+import pytest
+
 import re
 import uuid
 
 from helpdesk.tickets.states import TRANSITIONS, Status
+
+# Each test takes seconds, but they share a started local stack and a browser: the suite is ~1 min.
+pytestmark = pytest.mark.slow
 
 # Moves the ticket page leaves to their own forms (merge needs a target, assign needs an agent).
 FORM_ONLY = {"merged", "assigned"}
@@ -115,13 +120,15 @@ def test_views_mine_all_search_and_at_risk(page, sign_in, workspace, make_ticket
     page.wait_for_selector("table.tickets, p.empty")
 
 
-def test_views_refresh_without_reload(page, sign_in, workspace, make_ticket):
+def test_views_refresh_without_reload(page, sign_in, workspace, make_ticket, web_config):
+    # config.json's refreshSeconds drives the refresh; 1 s keeps this test short.
+    page.route("**/config.json", lambda route: route.fulfill(json={**web_config, "refreshSeconds": 1}))
     sign_in(page, workspace.agent_email, "#/view/team")
     page.wait_for_selector("p.empty")
     word = f"ocelot{uuid.uuid4().hex[:6]}"
     make_ticket(workspace.team_id, f"Arrived later {word}", "new while the page was open")
     # The refresh (every few seconds) shows it without any click.
-    page.locator("table.tickets tbody tr", has_text=word).wait_for(timeout=12_000)
+    page.locator("table.tickets tbody tr", has_text=word).wait_for(timeout=5_000)
 
 
 def test_next_ticket_on_an_empty_queue_says_so(page, sign_in, workspace):

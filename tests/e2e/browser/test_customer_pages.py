@@ -1,7 +1,12 @@
 """The customer side in a real browser: the web form (contact.html) and the portal (portal.html)."""
 from __future__ import annotations
 
+import pytest
+
 import uuid
+
+# Each test takes seconds, but they share a started local stack and a browser: the suite is ~1 min.
+pytestmark = pytest.mark.slow
 
 
 def _open_form(page):

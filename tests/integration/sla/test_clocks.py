@@ -219,3 +219,19 @@ def test_warning_lead_time_is_configurable(db, monkeypatch, standard_policy, ope
     c = clocks(open_ticket().id)
     assert c["first_response"]["warn_at"] == utc(2026, 3, 9, 13, 50)  # 10 minutes before Monday 10:00 EDT
     assert c["resolution"]["warn_at"] == utc(2026, 3, 9, 20, 50)
+
+
+def test_tokyo_customer_san_francisco_team(db, cmds, now, policies):
+    from helpdesk.sla.schedules import Schedules
+
+    sf = Schedules(db, now).create({"name": "san francisco", "document": {
+        "timezone": "America/Los_Angeles", "hours": {d: [["09:00", "17:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}}})
+    team = db.query_one("INSERT INTO teams (name, schedule_id) VALUES ('sf', :s::uuid) RETURNING id", {"s": sf["id"]})["id"]
+    policies.create({"name": "4h", "targets": {"first_response": {"seconds": 4 * H}}})
+    tokyo = timezone(timedelta(hours=9))
+    now.set(datetime(2026, 3, 3, 9, 0, tzinfo=tokyo))  # Tuesday 09:00 in Tokyo = Monday 16:00 in San Francisco
+    ticket = cmds.create_ticket({"channel": "web", "subject": "配送", "body": "help", "requester_email": "aiko@example.jp",
+                                 "team_id": team}).ticket
+    due = db.query_one("SELECT due_at FROM sla_targets WHERE ticket_id = :t::uuid", {"t": ticket.id})["due_at"]
+    # 1h on Monday afternoon in SF, 3h on Tuesday morning: Tuesday 12:00 PST = Wednesday 05:00 in Tokyo
+    assert due == datetime(2026, 3, 4, 5, 0, tzinfo=tokyo)

@@ -48,6 +48,7 @@ class Functions:
         self._handlers: dict[str, Callable[[dict, Any], Any]] = {}
         self._last_failure: dict[str, tuple[float, str]] = {}
         self._lock = threading.Lock()
+        self._invoke_locks: dict[str, threading.Lock] = {}
         if str(root) not in sys.path:
             sys.path.insert(0, str(root))
 
@@ -95,5 +96,13 @@ class Functions:
         raise FunctionUnavailable(reason)
 
     def invoke(self, name: str, event: dict[str, Any]) -> Any:
-        """Run the handler; FunctionUnavailable if it does not exist (yet); its exceptions propagate."""
-        return self.handler(name)(event, LambdaContext(function_name=f"helpdesk-{name}"))
+        """Run the handler; FunctionUnavailable if it does not exist (yet); its exceptions propagate.
+
+        One event at a time per function, as in one Lambda execution environment: handlers keep
+        per-invocation state in module globals (Powertools' resolver holds `current_event`), so
+        two HTTP threads inside one handler at once could see each other's request and claims."""
+        handler = self.handler(name)
+        with self._lock:
+            lock = self._invoke_locks.setdefault(name, threading.Lock())
+        with lock:
+            return handler(event, LambdaContext(function_name=f"helpdesk-{name}"))

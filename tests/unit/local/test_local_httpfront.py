@@ -149,3 +149,52 @@ def test_static_files_from_web_and_no_escape(web):
     assert f.respond("GET", "/../../etc/passwd", {}, b"", "127.0.0.1")[0] == 404
     assert f.respond("GET", "/missing.css", {}, b"", "127.0.0.1")[0] == 404
     assert f.respond("POST", "/index.html", {}, b"", "127.0.0.1")[0] == 405
+
+
+def test_concurrent_requests_never_share_a_resolver_event(tmp_path):
+    """Powertools keeps current_event on the app: the stack must run one event at a time per function."""
+    import threading
+    import time as _time
+
+    from local.functions import Functions
+
+    package = tmp_path / "functions" / "api"
+    package.mkdir(parents=True)
+    (tmp_path / "functions" / "__init__.py").write_text("")
+    (package / "__init__.py").write_text("")
+    (package / "handler.py").write_text(
+        "import time\n"
+        "from aws_lambda_powertools.event_handler import APIGatewayRestResolver\n"
+        "app = APIGatewayRestResolver()\n"
+        "@app.get('/api/v1/me')\n"
+        "def me():\n"
+        "    first = app.current_event.request_context.authorizer.raw_event['claims']['email']\n"
+        "    time.sleep(0.02)\n"
+        "    return {'first': first, 'then': app.current_event.request_context.authorizer.raw_event['claims']['email']}\n"
+        "def handler(event, context):\n"
+        "    return app.resolve(event, context)\n")
+    import sys
+
+    saved = {k: sys.modules.pop(k) for k in [k for k in sys.modules if k == "functions" or k.startswith("functions.")]}
+    sys.path.insert(0, str(tmp_path))
+    try:
+        f = HttpFront(host="127.0.0.1", port=0, web_dir=tmp_path, functions=Functions(tmp_path), dev=FakeDev())
+        answers: list[dict] = []
+
+        def call(email: str) -> None:
+            token = FakeDev().issue_token(email)
+            _, _, body = f.respond("GET", "/api/v1/me", {"authorization": f"Bearer {token}"}, b"", "127.0.0.1")
+            answers.append(json.loads(body))
+
+        threads = [threading.Thread(target=call, args=(f"agent{n}@example.com",)) for n in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert len(answers) == 6
+        assert all(a["first"] == a["then"] for a in answers), answers
+    finally:
+        sys.path.remove(str(tmp_path))
+        for name in [k for k in sys.modules if k == "functions" or k.startswith("functions.")]:
+            sys.modules.pop(name)
+        sys.modules.update(saved)

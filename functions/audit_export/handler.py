@@ -14,7 +14,7 @@ from helpdesk.config import get_settings
 from helpdesk.events.audit_export import run_export
 from helpdesk.events.outbox import prune_processed, prune_published
 
-logger = Logger()
+logger = Logger(service="audit_export")
 
 
 @logger.inject_lambda_context

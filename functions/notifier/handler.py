@@ -17,7 +17,7 @@ from helpdesk.events.schemas import parse_event
 from helpdesk.notify.build import notifier_from_settings
 from helpdesk.notify.notifier import Notifier
 
-logger = Logger()
+logger = Logger(service="notifier")
 # A batch whose every record failed is reported like any partial failure (not raised), so each
 # failed record still gets its own backoff.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
@@ -31,7 +31,8 @@ def notifier() -> Notifier:
 def record_handler(record: SQSRecord) -> dict[str, Any]:
     event = parse_event(record.body)  # invalid -> exception -> retried, then DLQ (kept for inspection)
     outcome = notifier().handle(event)
-    logger.info("notified", extra={"event_id": str(event.id), "event_type": event.type, **outcome.__dict__})
+    if outcome.sent or outcome.deferred or outcome.suppressed or outcome.rejected or outcome.already_done:
+        logger.info("notified", extra={"event_id": str(event.id), "event_type": event.type, **outcome.__dict__})
     return outcome.__dict__
 
 

@@ -2,10 +2,10 @@
 with "Next ticket", reply in public and internally, resolve; the DOM and the API must agree."""
 from __future__ import annotations
 
-import pytest
-
 import re
 import uuid
+
+import pytest
 
 from helpdesk.tickets.states import TRANSITIONS, Status
 

@@ -1,9 +1,9 @@
 """The customer side in a real browser: the web form (contact.html) and the portal (portal.html)."""
 from __future__ import annotations
 
-import pytest
-
 import uuid
+
+import pytest
 
 # Each test takes seconds, but they share a started local stack and a browser: the suite is ~1 min.
 pytestmark = pytest.mark.slow

@@ -12,7 +12,7 @@ settings (which apply to every request) and by WAF rate rules per client IP.
 """
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Aws, Duration, RemovalPolicy
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_lambda as lambda_
@@ -55,12 +55,22 @@ class Api(Construct):
             cognito.CfnUserPoolGroup(self, f"{group.capitalize()}Group", user_pool_id=self.user_pool.user_pool_id,
                                      group_name=group, precedence=precedence,
                                      description=f"Helpdesk role '{group}' (claim cognito:groups)")
+        # The web app signs agents in through the hosted UI (authorization code + PKCE, web/js/auth.js)
+        # and sends the ID token; the authorizer reads its claims (cognito:groups).
+        self.domain_prefix = config.cognito_domain_prefix or f"helpdesk-{config.stage}-{Aws.ACCOUNT_ID}"
+        self.hosted_ui = self.user_pool.add_domain(
+            "HostedUi", cognito_domain=cognito.CognitoDomainOptions(domain_prefix=self.domain_prefix))
+        self.redirect_uri = f"{web_origin}/index.html"
         self.client = self.user_pool.add_client(
             "WebClient",
             auth_flows=cognito.AuthFlow(user_srp=True),
-            generate_secret=False,  # a browser app cannot keep a secret
+            generate_secret=False,  # a browser app cannot keep a secret (PKCE instead)
             prevent_user_existence_errors=True,
-            disable_o_auth=True,
+            supported_identity_providers=[cognito.UserPoolClientIdentityProvider.COGNITO],
+            o_auth=cognito.OAuthSettings(
+                flows=cognito.OAuthFlows(authorization_code_grant=True),
+                scopes=[cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL, cognito.OAuthScope.PROFILE],
+                callback_urls=[self.redirect_uri], logout_urls=[self.redirect_uri]),
             id_token_validity=Duration.hours(1),
             access_token_validity=Duration.hours(1),
             refresh_token_validity=Duration.days(30),
@@ -102,6 +112,12 @@ class Api(Construct):
                 max_age=Duration.hours(1),
             ),
         )
+        # Errors API Gateway answers itself (401 from the authorizer, 429 throttling, 5xx) carry the
+        # CORS header too, or the browser hides them from the web app.
+        for response_type in (apigw.ResponseType.DEFAULT_4_XX, apigw.ResponseType.DEFAULT_5_XX):
+            self.rest_api.add_gateway_response(
+                f"Cors{response_type.response_type}", type=response_type,
+                response_headers={"Access-Control-Allow-Origin": f"'{web_origin}'"})
         authorizer = apigw.CognitoUserPoolsAuthorizer(
             self, "AgentAuthorizer", cognito_user_pools=[self.user_pool], results_cache_ttl=Duration.minutes(5))
         integration = apigw.LambdaIntegration(handler, proxy=True)
@@ -207,3 +223,7 @@ class Api(Construct):
     @property
     def url(self) -> str:
         return self.rest_api.url
+
+    @property
+    def hosted_ui_url(self) -> str:
+        return f"https://{self.domain_prefix}.auth.{Aws.REGION}.amazoncognito.com"

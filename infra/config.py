@@ -101,6 +101,8 @@ class StageConfig:
     inbound_silence_hours: int = 2
     alarm_email: str = ""
     log_retention_days: int = 30
+    # Cognito hosted UI domain prefix (globally unique per region); empty = helpdesk-<stage>-<account id>.
+    cognito_domain_prefix: str = ""
 
     @property
     def is_prod(self) -> bool:
@@ -169,7 +171,12 @@ class StageConfig:
         alarm_email = str(value("alarmEmail", ""))
         if alarm_email and "@" not in alarm_email:
             raise ContextError(f"context 'alarmEmail' must be an email address, got {alarm_email!r}")
+        cognito_prefix = str(value("cognitoDomainPrefix", ""))
+        if cognito_prefix and not re.fullmatch(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?", cognito_prefix):
+            raise ContextError(
+                f"context 'cognitoDomainPrefix' must be lowercase letters, digits and hyphens, got {cognito_prefix!r}")
         return cls(
+            cognito_domain_prefix=cognito_prefix,
             stage=stage,
             region=region,
             account=str(account) if account else None,

@@ -35,11 +35,17 @@ class HelpdeskStack(Stack):
                                messaging=self.messaging, mail=self.mail, web_base_url=self.web.url,
                                **({"functions_dir": functions_dir} if functions_dir else {}))
         self.api = Api(self, "Api", config=config, handler=self.workers.functions["api"], web_origin=self.web.url)
+        # web/js/config.js reads this; it replaces the committed web/config.json (local defaults).
         self.web.deploy_site({
-            "apiBaseUrl": f"{self.api.url}api/v1",
-            "region": self.region,
-            "userPoolId": self.api.user_pool.user_pool_id,
-            "userPoolClientId": self.api.client.user_pool_client_id,
+            "apiBase": f"{self.api.url}api/v1",
+            "auth": "cognito",
+            "refreshSeconds": 15,
+            "cognito": {
+                "domain": self.api.hosted_ui_url,
+                "clientId": self.api.client.user_pool_client_id,
+                "redirectUri": self.api.redirect_uri,
+                "scopes": ["openid", "email", "profile"],
+            },
         })
         self.monitoring = Monitoring(
             self, "Monitoring", config=config, key=self.messaging.key, functions=self.workers.functions,
@@ -54,6 +60,7 @@ class HelpdeskStack(Stack):
             "WebUrl": self.web.url,
             "UserPoolId": self.api.user_pool.user_pool_id,
             "UserPoolClientId": self.api.client.user_pool_client_id,
+            "SignInUrl": self.api.hosted_ui_url,
             "SupportAddresses": ", ".join(self.mail.recipients),
             "ReceiptRuleSet": self.mail.rule_set.receipt_rule_set_name,
             "DbClusterArn": self.data.cluster.cluster_arn,

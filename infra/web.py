@@ -47,13 +47,15 @@ class Web(Construct):
                  "The default *.cloudfront.net certificate allows TLSv1; with a custom domain and ACM certificate the "
                  "distribution's minimum is TLSv1.2_2021 (set above).")
 
-    def deploy_site(self, site_config: dict[str, str]) -> s3deploy.BucketDeployment | None:
-        """Uploads web/ plus a generated config.json (API URL, Cognito ids) if web/ exists."""
+    def deploy_site(self, site_config: dict) -> s3deploy.BucketDeployment | None:
+        """Uploads web/ plus a generated config.json (API URL, Cognito hosted UI) if web/ exists;
+        the committed web/config.json holds local-stack defaults and is not uploaded."""
         if not WEB_DIR.is_dir():
             return None
         deployment = s3deploy.BucketDeployment(
             self, "Deploy",
-            sources=[s3deploy.Source.asset(str(WEB_DIR)), s3deploy.Source.json_data("config.json", site_config)],
+            sources=[s3deploy.Source.asset(str(WEB_DIR), exclude=["config.json", "**/.*"]),
+                     s3deploy.Source.json_data("config.json", site_config)],
             destination_bucket=self.bucket,
             distribution=self.distribution,
             distribution_paths=["/*"],

@@ -225,6 +225,13 @@ def test_rest_api_cognito_public_routes_throttling_logs(synth):
     assert groups == ["admin", "agent", "lead"]
     pool = next(iter(synth.resources("AWS::Cognito::UserPool").values()))["Properties"]
     assert pool["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
+    client = next(iter(synth.resources("AWS::Cognito::UserPoolClient").values()))["Properties"]
+    assert client["AllowedOAuthFlows"] == ["code"] and client["GenerateSecret"] is False
+    assert "/index.html" in json.dumps(client["CallbackURLs"])
+    assert len(synth.resources("AWS::Cognito::UserPoolDomain")) == 1
+    cors_responses = [r["Properties"] for r in synth.resources("AWS::ApiGateway::GatewayResponse").values()]
+    assert sorted(r["ResponseType"] for r in cors_responses) == ["DEFAULT_4XX", "DEFAULT_5XX"]
+    assert all("gatewayresponse.header.Access-Control-Allow-Origin" in r["ResponseParameters"] for r in cors_responses)
     assert len(synth.resources("AWS::WAFv2::WebACLAssociation")) == 1
     acl = next(iter(synth.resources("AWS::WAFv2::WebACL").values()))["Properties"]
     assert {"PerIpRateLimit", "PublicPerIpRateLimit", "PublicBodySizeLimit"} <= {r["Name"] for r in acl["Rules"]}

@@ -1,6 +1,6 @@
 """Daily (EventBridge schedule): export ticket_audit rows older than AUDIT_HOT_DAYS (default 90) to
 s3://AUDIT_BUCKET/ticket_audit/dt=YYYY-MM-DD/*.jsonl and remove them from the hot tier
-(AUDIT_DELETE_EXPORTED=false keeps them); prune published outbox rows and old dedupe records."""
+(AUDIT_DELETE_EXPORTED=false keeps them); prune published outbox rows, old dedupe records and finished notification deliveries."""
 from __future__ import annotations
 
 import os
@@ -13,6 +13,7 @@ from helpdesk import wiring
 from helpdesk.config import get_settings
 from helpdesk.events.audit_export import run_export
 from helpdesk.events.outbox import prune_processed, prune_published
+from helpdesk.notify.notifier import prune_deliveries
 
 logger = Logger(service="audit_export")
 
@@ -25,6 +26,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
                      older_than=timedelta(days=int(os.environ.get("AUDIT_HOT_DAYS", "90"))), clock=clock,
                      delete_exported=os.environ.get("AUDIT_DELETE_EXPORTED", "true").lower() != "false")
     result = {"rows": run.rows, "objects": run.objects, "deleted": run.deleted, "redone": run.redone,
-              "outbox_pruned": prune_published(db, clock), "processed_pruned": prune_processed(db, clock)}
+              "outbox_pruned": prune_published(db, clock), "processed_pruned": prune_processed(db, clock),
+              "deliveries_pruned": prune_deliveries(db, clock)}
     logger.info("audit export", extra=result)
     return result

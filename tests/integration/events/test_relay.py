@@ -185,3 +185,19 @@ def test_rows_held_by_a_dead_relay_are_released_by_the_lease(db, clock):
     db.execute("UPDATE outbox SET claimed_until = now() - interval '1 second'")  # two minutes later
     assert relay_pending(db, rec, clock=clock, grace=NO_GRACE) == 1
     assert db.query_one("SELECT attempts FROM outbox")["attempts"] == 2
+
+
+def test_health_and_pruning(db, clock):
+    from helpdesk.events.outbox import outbox_health, prune_processed, prune_published
+
+    cmds = TicketCommands(db, clock, DeferredPublisher())
+    for i in range(3):
+        cmds.create_ticket({**NEW_TICKET, "subject": f"t{i}"})
+    health = outbox_health(db)
+    assert (health["pending"], health["parked"], health["oldest_pending"]) == (3, 0, clock.now())
+    assert relay_pending(db, RecordingPublisher(), clock=clock, grace=NO_GRACE, limit=2) == 2
+    assert outbox_health(db)["pending"] == 1
+    assert prune_published(db, FixedClock(clock.now() + timedelta(days=6))) == 0
+    assert prune_published(db, FixedClock(clock.now() + timedelta(days=8))) == 2
+    mark_processed(db, "c", uuid.uuid4(), clock)
+    assert prune_processed(db, FixedClock(clock.now() + timedelta(days=31))) == 1

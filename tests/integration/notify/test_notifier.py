@@ -225,3 +225,39 @@ def test_preferences_validation_names_the_problem(db, clock, make_agent):
     saved = prefs.put(agent, {"timezone": "Asia/Tokyo", "quiet_start": "22:00", "quiet_end": "07:00"})
     assert prefs.get(agent) == saved
     assert prefs.get(uuid.uuid4()).timezone == "UTC"
+
+
+def test_concurrent_duplicates_send_once(db, notifier, make_agent, slack_stub, rds_data_client):
+    import threading
+
+    from tests.conftest import make_data_api
+
+    agent = make_agent("max", slack="U_MAX")
+    ticket, number = make_ticket(db, assignee=agent)
+    e = assigned(ticket, number, agent)
+    outcomes: list[str] = []
+
+    def worker():
+        own = Notifier(make_data_api(rds_data_client), notifier.clock, notifier.senders)
+        try:
+            outcomes.append(f"sent {own.handle(e).sent}")
+        except RetryLater:
+            outcomes.append("retry later")
+
+    threads = [threading.Thread(target=worker) for _ in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(sent_mail()) == 1 and len(slack_stub.posts) == 1
+    assert sum(int(o.split()[1]) for o in outcomes if o.startswith("sent")) == 2
+
+
+def test_prune_keeps_recent_and_unfinished_deliveries(db, notifier, make_agent):
+    from helpdesk.notify.notifier import prune_deliveries
+
+    agent = make_agent("ned")
+    ticket, number = make_ticket(db, assignee=agent)
+    notifier.handle(assigned(ticket, number, agent))
+    assert prune_deliveries(db, notifier.clock) == 0
+    assert prune_deliveries(db, FixedClock(AT + timedelta(days=91))) == 1

@@ -112,3 +112,14 @@ UPDATE notification_deliveries n SET status = 'deferred', claimed_until = NULL, 
 FROM jsonb_to_recordset(:failed::jsonb) AS r(event_id uuid, agent_id uuid, channel text, error text)
 WHERE n.event_id = r.event_id AND n.agent_id = r.agent_id AND n.channel = r.channel AND n.status = 'sending'
 """
+
+# Finished deliveries are only needed as dedupe keys while a redelivery is possible (SQS keeps a
+# message 14 days at most) and for a while of history.
+PRUNE_DELIVERIES = """
+WITH gone AS (
+    DELETE FROM notification_deliveries
+    WHERE created_at < :before::timestamptz AND status IN ('sent', 'suppressed', 'rejected')
+    RETURNING 1
+)
+SELECT count(*) AS deleted FROM gone
+"""

@@ -177,3 +177,8 @@ class Notifier:
         if redefer:
             self.db.execute(sql.REDEFER, {"now": self.clock.now(), "failed": redefer})
         return outcome
+
+
+def prune_deliveries(db: DataApi, clock: Clock, *, keep: timedelta = timedelta(days=90)) -> int:
+    """Forget finished deliveries older than `keep` (well past any SQS redelivery)."""
+    return int(db.execute(sql.PRUNE_DELIVERIES, {"before": clock.now() - keep}).one()["deleted"])

@@ -175,3 +175,25 @@ def test_a_function_that_fails_to_import_does_not_raise_past_the_loader(tmp_path
         for name in [k for k in sys.modules if k == "functions" or k.startswith("functions.")]:
             sys.modules.pop(name)
         sys.modules.update(saved)
+
+
+def test_the_web_origin_can_upload_attachments_with_a_sigv4_presigned_put(moto_resources):
+    """The customer form PUTs to a presigned URL (SigV4; SigV2 URLs fail moto's preflight)."""
+    import urllib.request
+
+    import boto3
+    from botocore.config import Config
+
+    s3 = boto3.client("s3", region_name=aws.REGION, endpoint_url=moto_resources.endpoint, aws_access_key_id="testing",
+                      aws_secret_access_key="testing", config=Config(signature_version="s3v4"))
+    url = s3.generate_presigned_url("put_object", Params={"Bucket": aws.ATTACHMENTS_BUCKET, "Key": "up/a.txt",
+                                                          "ContentType": "text/plain"}, ExpiresIn=300)
+    origin = "http://127.0.0.1:8080"
+    preflight = urllib.request.Request(url, method="OPTIONS", headers={
+        "Origin": origin, "Access-Control-Request-Method": "PUT", "Access-Control-Request-Headers": "content-type"})
+    with urllib.request.urlopen(preflight, timeout=10) as answer:
+        assert answer.headers["Access-Control-Allow-Origin"] == origin
+    put = urllib.request.Request(url, method="PUT", data=b"hello", headers={"Origin": origin, "Content-Type": "text/plain"})
+    with urllib.request.urlopen(put, timeout=10) as answer:
+        assert answer.status == 200
+    assert s3.get_object(Bucket=aws.ATTACHMENTS_BUCKET, Key="up/a.txt")["Body"].read() == b"hello"

@@ -52,6 +52,7 @@ def test_sign_in_claim_reply_internal_note_and_resolve(page, sign_in, workspace,
     assert page.locator("main img, main script, h1 b").count() == 0
     assert HOSTILE_BODY.replace("\n", "") in page.inner_text(".message.public .message-body").replace("\n", "")
     assert status_buttons(page) == expected_buttons("assigned")
+    assert page.locator(".message.author-customer .author").first.inner_text() == "customer@example.org"
     page.shot("claimed")
 
     page.locator("button[data-status='in_progress']").click()

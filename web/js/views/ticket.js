@@ -14,24 +14,25 @@ function sortMessages(messages) {
   return [...messages].sort((a, b) => (a.position ?? 0) - (b.position ?? 0) || String(a.created_at).localeCompare(String(b.created_at)));
 }
 
-function authorOf(ctx, message, ticket) {
+function authorOf(ctx, message, ticket, requester) {
   if (message.author_type === "agent") {
     return message.author_name || ctx.agentName(message.author_agent_id);
   }
   if (message.author_type === "customer") {
-    return message.author_name || message.author_email || (ticket.requester && (ticket.requester.name || ticket.requester.email)) || "Customer";
+    const person = requester && (!message.author_customer_id || message.author_customer_id === requester.id) ? requester : null;
+    return message.author_name || message.author_email || (person && (person.name || person.email)) || "Customer";
   }
   return "System";
 }
 
-function messageView(ctx, message, ticket) {
+function messageView(ctx, message, ticket, requester) {
   const internal = message.visibility === "internal";
   const kindLabel = internal ? "Internal note" : message.author_type === "customer" ? "Customer message" : "Public reply";
   return h("li", { class: `message ${internal ? "internal" : "public"} author-${message.author_type}`, dataset: { visibility: message.visibility, messageId: message.id } },
-    h("article", { "aria-label": `${kindLabel} from ${authorOf(ctx, message, ticket)}` },
+    h("article", { "aria-label": `${kindLabel} from ${authorOf(ctx, message, ticket, requester)}` },
       h("header", { class: "message-head" },
         h("span", { class: `badge ${internal ? "badge-internal" : "badge-public"}` }, internal ? "Internal note · agents only" : kindLabel),
-        h("span", { class: "author" }, authorOf(ctx, message, ticket)),
+        h("span", { class: "author" }, authorOf(ctx, message, ticket, requester)),
         h("time", { datetime: message.created_at }, formatDateTime(message.created_at)),
         message.channel ? h("span", { class: "muted small" }, `via ${message.channel}`) : null),
       // The body is text: tickets carry HTML and SQL, shown literally (pre-wrap keeps lines).
@@ -136,7 +137,7 @@ export async function renderTicket(main, ctx, ref) {
   }
 
   function drawConversation() {
-    render(conversation, messages.length ? messages.map((m) => messageView(ctx, m, ticket)) : h("li", { class: "muted" }, "No messages yet."));
+    render(conversation, messages.length ? messages.map((m) => messageView(ctx, m, ticket, requester)) : h("li", { class: "muted" }, "No messages yet."));
   }
 
   function drawAll() {

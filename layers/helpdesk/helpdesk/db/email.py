@@ -1,0 +1,120 @@
+"""SQL of the email channel (intake threading lookup, quarantine, outbound send state)."""
+from __future__ import annotations
+
+# Everything threading needs, in ONE call: whether this mail was already received, and the
+# ticket each threading layer would pick (signed token, In-Reply-To/References, subject tag from
+# the requester or a participant, the heuristic's candidates), plus the sender's recent volume.
+THREAD_LOOKUP = """
+WITH refs AS (
+    SELECT r.value AS message_id, r.ordinality AS rank
+    FROM jsonb_array_elements_text(:refs::jsonb) WITH ORDINALITY AS r(value, ordinality)
+),
+sender AS (SELECT id FROM customers WHERE email = :sender::text)
+SELECT
+    (SELECT coalesce(jsonb_agg(jsonb_build_object('message_id', x.message_id, 'ticket_id', x.ticket_id,
+                                                  'content_sha256', x.content_sha256, 'source', x.source)), '[]'::jsonb)
+     FROM (
+        SELECT e.message_id, e.ticket_id, m.metadata ->> 'content_sha256' AS content_sha256, 'message' AS source
+        FROM email_message_ids e LEFT JOIN ticket_messages m ON m.id = e.ticket_message_id
+        WHERE e.message_id IN (:message_id::text, :synthetic_id::text)
+        UNION ALL
+        SELECT q.message_id, NULL::uuid, q.content_sha256, 'quarantine'
+        FROM email_quarantine q WHERE q.message_id IN (:message_id::text, :synthetic_id::text)
+     ) x) AS existing,
+    (SELECT t.id FROM tickets t WHERE t.id = :token_ticket_id::uuid) AS token_ticket_id,
+    (SELECT e.ticket_id FROM refs r JOIN email_message_ids e ON e.message_id = r.message_id
+     ORDER BY r.rank LIMIT 1) AS reference_ticket_id,
+    (SELECT t.id FROM tickets t JOIN customers c ON c.id = t.requester_id
+     WHERE t.number = :tag_number::bigint
+       AND (c.email = :sender::text OR EXISTS (
+            SELECT 1 FROM ticket_participants p WHERE p.ticket_id = t.id AND p.email = :sender::text))) AS tag_ticket_id,
+    (SELECT coalesce(jsonb_agg(jsonb_build_object('id', t.id, 'subject', t.subject, 'created_at', t.created_at)
+                               ORDER BY t.created_at DESC), '[]'::jsonb)
+     FROM (SELECT t.id, t.subject, t.created_at FROM tickets t, sender s
+           WHERE :heuristic::boolean AND t.requester_id = s.id AND t.created_at >= :heuristic_since::timestamptz
+             AND t.status NOT IN ('merged', 'spam', 'duplicate')
+           ORDER BY t.created_at DESC LIMIT 20) t) AS heuristic_candidates,
+    (SELECT count(*) FROM ticket_messages m, sender s
+     WHERE m.author_customer_id = s.id AND m.channel = 'email' AND m.created_at >= :burst_since::timestamptz)
+    + (SELECT count(*) FROM email_quarantine q
+       WHERE q.from_email = :sender::text AND q.created_at >= :burst_since::timestamptz) AS sender_recent
+"""
+
+QUARANTINE = """
+INSERT INTO email_quarantine (message_id, reason, detail, from_email, subject, raw_key, raw_bucket, content_sha256,
+                              metadata, created_at)
+VALUES (:message_id, :reason, :detail::text, :from_email::text, :subject::text, :raw_key::text, :raw_bucket::text,
+        :content_sha256::text, :metadata::jsonb, :now::timestamptz)
+ON CONFLICT (message_id) DO NOTHING
+RETURNING id
+"""
+
+LIST_QUARANTINE = """
+SELECT id, message_id, reason, detail, from_email, subject, raw_key, raw_bucket, created_at, released_at
+FROM email_quarantine
+WHERE (:include_released::boolean OR released_at IS NULL)
+  AND (:reason::text IS NULL OR reason = :reason::text)
+ORDER BY created_at DESC, id
+LIMIT :limit
+"""
+
+# Claims the send of one public agent message and reads everything the mail needs, in one call.
+# A row already 'sent' (or 'skipped') comes back unchanged: the caller sends nothing. A 'sending'
+# row older than the lease (a crashed attempt) or a 'failed' one is claimed again.
+CLAIM_SEND = """
+WITH msg AS (
+    SELECT m.id, m.ticket_id, m.author_type, m.author_agent_id, m.visibility, m.body, m.body_html, m.created_at
+    FROM ticket_messages m WHERE m.id = :message_id::uuid
+),
+tk AS (
+    SELECT t.id, t.number, t.subject, t.channel, t.status, t.team_id, t.merged_into_id, c.email AS requester_email,
+           c.name AS requester_name, tm.email_address AS team_address, tm.name AS team_name
+    FROM msg JOIN tickets t ON t.id = msg.ticket_id JOIN customers c ON c.id = t.requester_id
+    LEFT JOIN teams tm ON tm.id = t.team_id
+),
+claimed AS (
+    INSERT INTO email_outbound (ticket_message_id, ticket_id, event_id, state, generated_message_id, recipient, claimed_at)
+    SELECT msg.id, msg.ticket_id, :event_id::uuid, 'sending', :generated_message_id, tk.requester_email, :now::timestamptz
+    FROM msg, tk
+    WHERE msg.author_type = 'agent' AND msg.visibility = 'public' AND tk.requester_email IS NOT NULL
+    ON CONFLICT (ticket_message_id) DO UPDATE SET
+        state = 'sending', attempts = email_outbound.attempts + 1, claimed_at = EXCLUDED.claimed_at,
+        event_id = EXCLUDED.event_id
+    WHERE email_outbound.state = 'failed'
+       OR (email_outbound.state = 'sending' AND email_outbound.claimed_at < :lease_expired::timestamptz)
+    RETURNING ticket_message_id, generated_message_id, state, attempts
+)
+SELECT to_jsonb(msg) AS message, to_jsonb(tk) AS ticket,
+       (SELECT to_jsonb(c) FROM claimed c) AS claim,
+       (SELECT to_jsonb(o) FROM email_outbound o WHERE o.ticket_message_id = msg.id) AS previous,
+       (SELECT coalesce(jsonb_agg(x.message_id ORDER BY x.created_at, x.message_id), '[]'::jsonb) FROM (
+            SELECT e.message_id, e.created_at FROM email_message_ids e
+            WHERE e.ticket_id = msg.ticket_id AND e.kind IN ('inbound', 'generated')
+            ORDER BY e.created_at DESC, e.message_id LIMIT 20) x) AS thread_ids,
+       (SELECT e.message_id FROM email_message_ids e JOIN ticket_messages im ON im.id = e.ticket_message_id
+        WHERE e.ticket_id = msg.ticket_id AND e.kind = 'inbound' AND im.author_type = 'customer'
+        ORDER BY im.position DESC LIMIT 1) AS last_customer_message_id
+FROM msg LEFT JOIN tk ON true
+"""
+
+# After SES accepted the mail: mark it sent and record both ids the customer's client may quote.
+RECORD_SENT = """
+WITH done AS (
+    UPDATE email_outbound SET state = 'sent', ses_message_id = :ses_message_id, sent_at = :now::timestamptz, last_error = NULL
+    WHERE ticket_message_id = :message_id::uuid
+    RETURNING ticket_id, ticket_message_id, generated_message_id
+),
+ids AS (
+    INSERT INTO email_message_ids (message_id, ticket_id, ticket_message_id, kind, created_at)
+    SELECT d.generated_message_id, d.ticket_id, d.ticket_message_id, 'generated', :now::timestamptz FROM done d
+    UNION ALL
+    SELECT :ses_message_id, d.ticket_id, d.ticket_message_id, 'ses', :now::timestamptz FROM done d
+    ON CONFLICT (message_id) DO NOTHING
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM done) AS updated, (SELECT count(*) FROM ids) AS ids
+"""
+
+RECORD_FAILED = """
+UPDATE email_outbound SET state = :state, last_error = :error::text WHERE ticket_message_id = :message_id::uuid AND state = 'sending'
+"""

@@ -1,0 +1,1 @@
+"""Channel adapters that turn what arrives (mail, forms, chat, Slack) into ticket commands."""

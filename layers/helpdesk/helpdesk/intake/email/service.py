@@ -1,0 +1,301 @@
+"""EmailIntake.receive: one raw mail -> a new ticket, a message on an existing ticket, a system
+event, or a quarantine row. Nothing is lost: mail that cannot be parsed is quarantined with the
+key of its raw copy in S3.
+
+Data API calls per mail: 1 lookup (THREAD_LOOKUP resolves dedupe, every threading layer and the
+sender's burst count at once) + 1 command (create / add message / quarantine), plus the ticket
+commands' own follow-up statement when an inline publisher accepted events or SLA deadlines must
+be filled. Our own looped-back mail costs 0 calls.
+"""
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from helpdesk import errors
+from helpdesk.clock import Clock
+from helpdesk.db import email as sql
+from helpdesk.db.client import DataApi
+from helpdesk.events.publisher import Publisher
+from helpdesk.intake.email.blobs import BlobStore
+from helpdesk.intake.email.classify import Classification, Kind, classify
+from helpdesk.intake.email.parse import ParsedEmail, parse_email, summarize
+from helpdesk.outbound.tokens import parse_reply_address
+from helpdesk.tickets.commands import CommandResult, TicketCommands
+from helpdesk.tickets.models import MAX_BODY, MAX_SUBJECT, Actor, NewMessage, NewTicket, normalize_email
+
+log = logging.getLogger(__name__)
+
+SUBJECT_TAG = re.compile(r"\[TKT-(\d{1,18})\]", re.IGNORECASE)
+# Reply/forward prefixes in the languages mail clients use: RE, AW, SV, FW, WG, TR, ...
+_SUBJECT_PREFIX = re.compile(r"^\s*(?:(?:re|aw|sv|vs|antw|ref|fw|fwd|wg|tr|rv|enc|odp|pd|r|res|i|fs|vl|ynt|bls)"
+                             r"(?:\[\d+\])?\s*[:：]\s*|\[TKT-\d+\]\s*)+", re.IGNORECASE)
+HEURISTIC_WINDOW = timedelta(days=7)
+BURST_WINDOW = timedelta(minutes=10)
+DEFAULT_BURST_LIMIT = 30
+NO_TEXT = "(no text in this mail)"
+
+
+@dataclass
+class IntakeOutcome:
+    """What happened to one inbound mail."""
+
+    action: str  # created | threaded | followup_created | system_event | duplicate | dropped | quarantined
+    reason: str = ""
+    ticket_id: uuid.UUID | None = None
+    message_id: str | None = None  # the mail's Message-ID (or the synthetic one)
+    layer: str | None = None  # token | references | subject_tag | heuristic (threaded mail)
+    classification: str | None = None
+    attachments: int = 0
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def normalize_subject(subject: str) -> str:
+    return re.sub(r"\s+", " ", _SUBJECT_PREFIX.sub("", subject or "")).strip().lower()
+
+
+def _open_ticket(db: DataApi, clock: Clock, publisher: Publisher, new: NewTicket) -> CommandResult:
+    """Every channel opens tickets through routing (rules -> team, push assignment). Until
+    helpdesk.routing.intake is importable, fall back to the plain create command."""
+    try:
+        from helpdesk.routing.intake import open_ticket
+    except ImportError:
+        return TicketCommands(db, clock, publisher).create_ticket(new, Actor(type="customer"), idempotency_scope="email")
+    return open_ticket(db, clock, publisher, new, actor=Actor(type="customer"), idempotency_scope="email")
+
+
+class EmailIntake:
+    def __init__(self, db: DataApi, clock: Clock, publisher: Publisher, blobs: BlobStore, *,
+                 signing_key: str = "", support_domains: set[str] | None = None, heuristic: bool = False,
+                 burst_limit: int = DEFAULT_BURST_LIMIT, raw_bucket: str | None = None) -> None:
+        self.db = db
+        self.clock = clock
+        self.publisher = publisher
+        self.blobs = blobs
+        self.commands = TicketCommands(db, clock, publisher)
+        self.signing_key = signing_key
+        self.support_domains = {d.lower() for d in (support_domains or set())}
+        self.heuristic = heuristic
+        self.burst_limit = burst_limit
+        self.raw_bucket = raw_bucket
+
+    @classmethod
+    def from_settings(cls, db: DataApi, clock: Clock, publisher: Publisher, blobs: BlobStore, settings: Any,
+                      **kwargs: Any) -> "EmailIntake":
+        return cls(db, clock, publisher, blobs, signing_key=settings.signing_key,
+                   support_domains={settings.support_domain}, raw_bucket=settings.raw_mail_bucket, **kwargs)
+
+    # -- the entry point ------------------------------------------------------------------------
+    def receive(self, raw: bytes, *, envelope_recipients: list[str], raw_key: str) -> IntakeOutcome:
+        try:
+            mail = parse_email(raw)
+        except Exception as exc:  # noqa: BLE001 - any parser failure: keep the mail, never lose it
+            log.exception("unparseable mail %s", raw_key)
+            return self._quarantine_unparseable(raw, raw_key, f"{type(exc).__name__}: {exc}")
+        kind = classify(mail)
+        if kind.kind is Kind.LOOP:
+            return IntakeOutcome("dropped", kind.reason, message_id=mail.message_id, classification=kind.kind.value)
+        try:
+            return self._receive(mail, kind, envelope_recipients, raw_key)
+        except errors.ValidationFailed as exc:
+            # The mail parsed but does not fit a ticket (e.g. a From no one can answer): kept for admins.
+            log.warning("mail %s kept in quarantine: %s", raw_key, exc)
+            return self._quarantine(mail, "error", f"not a valid ticket message: {exc}", raw_key)
+
+    def _receive(self, mail: ParsedEmail, kind: Classification, envelope: list[str], raw_key: str) -> IntakeOutcome:
+        now = self.clock.now()
+        recipients = self._recipients(mail, envelope)
+        token_ticket = next((t for t in (parse_reply_address(a, self.signing_key) for a in recipients) if t), None)
+        tag = SUBJECT_TAG.search(mail.subject or "")
+        sender = self._sender(mail)
+        refs = list(dict.fromkeys(mail.in_reply_to + list(reversed(mail.references))))[:100]
+        synthetic = mail.synthetic_message_id()
+        row = self.db.query_one(sql.THREAD_LOOKUP, {
+            "message_id": mail.message_id, "synthetic_id": synthetic, "token_ticket_id": token_ticket,
+            "refs": refs, "tag_number": int(tag.group(1)) if tag else None, "sender": sender,
+            "heuristic": self.heuristic and kind.kind is Kind.PERSON, "heuristic_since": now - HEURISTIC_WINDOW,
+            "burst_since": now - BURST_WINDOW,
+        }) or {}
+        # Redelivery of the same mail: a no-op. The same Message-ID on a DIFFERENT mail (broken
+        # clients reuse ids): kept under the synthetic id derived from its content.
+        existing = row.get("existing") or []
+        if any(e["message_id"] == synthetic for e in existing) or any(
+                e["message_id"] == mail.message_id and e.get("content_sha256") in (mail.content_sha256, None)
+                for e in existing):
+            hit = next((e for e in existing if e.get("ticket_id")), existing[0])
+            return IntakeOutcome("duplicate", "this mail was already received", message_id=mail.message_id,
+                                 ticket_id=_uuid(hit.get("ticket_id")), classification=kind.kind.value)
+        if existing:
+            mail.message_id = synthetic
+
+        ticket_id, layer = None, None
+        for candidate, name in ((row.get("token_ticket_id"), "token"), (row.get("reference_ticket_id"), "references"),
+                                (row.get("tag_ticket_id"), "subject_tag")):
+            if candidate:
+                ticket_id, layer = _uuid(candidate), name
+                break
+
+        if kind.kind in (Kind.SPAM, Kind.VIRUS):
+            return self._quarantine(mail, kind.kind.value, kind.reason, raw_key)
+        if kind.automatic:
+            if ticket_id is None:
+                return self._quarantine(mail, "auto_reply_unmatched", kind.reason, raw_key)
+            return self._system_event(mail, kind, ticket_id, layer, raw_key)
+        if sender is None:
+            return self._quarantine(mail, "error", "no usable From address to answer", raw_key)
+        if int(row.get("sender_recent") or 0) >= self.burst_limit:
+            return self._quarantine(mail, "rate_limited",
+                                    f"more than {self.burst_limit} mails from {sender} within {BURST_WINDOW}", raw_key)
+
+        attachments = self._store_attachments(mail)
+        if ticket_id is not None:
+            result = self.commands.receive_customer_message(ticket_id, self._message(mail, sender, attachments, raw_key))
+            action = "followup_created" if result.followup_of else "threaded"
+            return IntakeOutcome(action, f"threaded by {layer}", ticket_id=result.ticket.id if result.ticket else ticket_id,
+                                 message_id=mail.message_id, layer=layer, classification=kind.kind.value,
+                                 attachments=len(attachments), details={"replayed": result.replayed})
+
+        possible_followup = self._heuristic_match(mail, row.get("heuristic_candidates") or [])
+        new = self._new_ticket(mail, sender, recipients, attachments, raw_key, possible_followup)
+        result = _open_ticket(self.db, self.clock, self.publisher, new)
+        return IntakeOutcome("duplicate" if result.replayed else "created",
+                             "possible follow-up (heuristic)" if possible_followup else "new conversation",
+                             ticket_id=result.ticket.id if result.ticket else None, message_id=mail.message_id,
+                             layer="heuristic" if possible_followup else None, classification=kind.kind.value,
+                             attachments=len(attachments))
+
+    # -- pieces -----------------------------------------------------------------------------------
+    def _recipients(self, mail: ParsedEmail, envelope: list[str]) -> list[str]:
+        """Envelope recipients first (what SES received for), then To/Cc/Delivered-To: a signed token
+        is trusted wherever it appears, since only we can have made it."""
+        found: list[str] = []
+        for value in list(envelope) + mail.to + mail.cc + [mail.header("delivered-to"), mail.header("x-original-to")]:
+            value = (value or "").strip().strip("<>").lower()
+            if value and "@" in value and value not in found:
+                found.append(value)
+        return found
+
+    def _sender(self, mail: ParsedEmail) -> str | None:
+        for candidate in (mail.from_email, *(mail.reply_to or [])):
+            if not candidate:
+                continue
+            try:
+                email = normalize_email(candidate)
+            except ValueError:
+                continue
+            if email.rpartition("@")[2] in self.support_domains:
+                continue  # never a customer: one of our own addresses
+            return email
+        return None
+
+    def _store_attachments(self, mail: ParsedEmail) -> list[dict[str, Any]]:
+        stored = []
+        for att in mail.attachments:
+            key = self.blobs.put(att.sha256, att.data, att.content_type)
+            stored.append({"sha256": att.sha256, "s3_key": key, "filename": att.filename, "content_type": att.content_type,
+                           "size": att.size, "content_id": att.content_id, "inline": att.inline})
+        return stored
+
+    def _body(self, mail: ParsedEmail) -> tuple[str, str | None]:
+        body = (mail.reply_text or mail.text or "").strip() or NO_TEXT
+        if mail.skipped_attachments:
+            notes = ", ".join(f"{s.filename} ({s.size} bytes, {s.reason})" for s in mail.skipped_attachments)
+            body += f"\n\n[Attachments not kept: {notes}]"
+        body = body[:MAX_BODY]
+        full = mail.text if mail.text and mail.text.strip() != body.strip() else None
+        return body, (full[:MAX_BODY * 5] if full else None)
+
+    def _metadata(self, mail: ParsedEmail, raw_key: str, **extra: Any) -> dict[str, Any]:
+        return {**summarize(mail), "raw_key": raw_key, "raw_bucket": self.raw_bucket, **extra}
+
+    def _message(self, mail: ParsedEmail, sender: str, attachments: list[dict[str, Any]], raw_key: str) -> NewMessage:
+        body, full = self._body(mail)
+        return NewMessage(body=body, body_full=full, body_html=mail.html[:MAX_BODY * 5] if mail.html else None,
+                          author_type="customer", author_email=sender, channel="email",
+                          inbound_message_id=mail.message_id, attachments=attachments,
+                          metadata=self._metadata(mail, raw_key))
+
+    def _new_ticket(self, mail: ParsedEmail, sender: str, recipients: list[str], attachments: list[dict[str, Any]],
+                    raw_key: str, possible_followup: uuid.UUID | None) -> NewTicket:
+        body, full = self._body(mail)
+        subject = re.sub(r"\s+", " ", mail.subject or "").strip()[:MAX_SUBJECT] or "(no subject)"
+        ours = [r for r in recipients if r.rpartition("@")[2] in self.support_domains]
+        participants = []
+        for address in mail.to + mail.cc:
+            try:
+                email = normalize_email(address)
+            except ValueError:
+                continue
+            if email.rpartition("@")[2] not in self.support_domains and email != sender:
+                participants.append(email)
+        return NewTicket(channel="email", subject=subject, body=body, body_full=full,
+                         body_html=mail.html[:MAX_BODY * 5] if mail.html else None, requester_email=sender,
+                         requester_name=(mail.from_name or None) and mail.from_name[:200],
+                         inbound_message_id=mail.message_id, participants=participants[:50], attachments=attachments,
+                         metadata=self._metadata(mail, raw_key, recipients=ours[:20]),
+                         possible_followup_of=possible_followup)
+
+    def _heuristic_match(self, mail: ParsedEmail, candidates: list[dict[str, Any]]) -> uuid.UUID | None:
+        if not self.heuristic:
+            return None
+        subject = normalize_subject(mail.subject)
+        if not subject:
+            return None
+        for candidate in candidates:
+            if normalize_subject(candidate.get("subject") or "") == subject:
+                return _uuid(candidate["id"])
+        return None
+
+    def _system_event(self, mail: ParsedEmail, kind: Classification, ticket_id: uuid.UUID, layer: str | None,
+                      raw_key: str) -> IntakeOutcome:
+        label = "Bounce" if kind.kind is Kind.BOUNCE else "Automatic reply"
+        text = (mail.reply_text or mail.text or "").strip()
+        body = f"{label} received from {mail.from_email or 'an unknown sender'} ({kind.reason}).\n\n{text}"[:MAX_BODY]
+        message = NewMessage(body=body, visibility="internal", author_type="system", channel="email",
+                             inbound_message_id=mail.message_id, attachments=self._store_attachments(mail),
+                             metadata=self._metadata(mail, raw_key, automatic=kind.kind.value, automatic_reason=kind.reason))
+        try:
+            result = self.commands.add_message(ticket_id, message, Actor.system(), follow_merged=True)
+        except (errors.NotFound, errors.Conflict, errors.Gone) as exc:
+            return self._quarantine(mail, "auto_reply_unmatched", f"{kind.reason}; ticket not writable: {exc}", raw_key)
+        return IntakeOutcome("system_event", kind.reason, ticket_id=result.ticket.id if result.ticket else ticket_id,
+                             message_id=mail.message_id, layer=layer, classification=kind.kind.value)
+
+    def _quarantine(self, mail: ParsedEmail, reason: str, detail: str, raw_key: str) -> IntakeOutcome:
+        self.db.execute(sql.QUARANTINE, {
+            "message_id": mail.message_id, "reason": reason, "detail": detail[:2000], "from_email": mail.from_email,
+            "subject": (mail.subject or "")[:500], "raw_key": raw_key, "raw_bucket": self.raw_bucket,
+            "content_sha256": mail.content_sha256, "metadata": summarize(mail), "now": self.clock.now(),
+        })
+        return IntakeOutcome("quarantined", f"{reason}: {detail}", message_id=mail.message_id, classification=reason)
+
+    def _quarantine_unparseable(self, raw: bytes, raw_key: str, detail: str) -> IntakeOutcome:
+        import hashlib
+
+        digest = hashlib.sha256(raw).hexdigest()
+        message_id = f"{digest[:40]}@unparseable.helpdesk.invalid"
+        self.db.execute(sql.QUARANTINE, {
+            "message_id": message_id, "reason": "unparseable", "detail": detail[:2000], "from_email": None,
+            "subject": None, "raw_key": raw_key, "raw_bucket": self.raw_bucket, "content_sha256": digest,
+            "metadata": {"size": len(raw)}, "now": self.clock.now(),
+        })
+        return IntakeOutcome("quarantined", f"unparseable: {detail}", message_id=message_id, classification="unparseable")
+
+
+def list_quarantine(db: DataApi, *, limit: int = 100, reason: str | None = None,
+                    include_released: bool = False) -> list[dict[str, Any]]:
+    """Quarantined inbound mail for admins (spam, virus, rate-limited, unmatched automatic mail,
+    unparseable), newest first. The raw mail stays in S3 under raw_key."""
+    if not 1 <= limit <= 500:
+        raise errors.ValidationFailed("limit must be between 1 and 500")
+    return db.query(sql.LIST_QUARANTINE, {"limit": limit, "reason": reason, "include_released": include_released})
+
+
+def _uuid(value: Any) -> uuid.UUID | None:
+    if value is None:
+        return None
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))

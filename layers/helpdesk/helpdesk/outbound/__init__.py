@@ -1,0 +1,1 @@
+"""Outbound channels: email through SES (email.py, compose.py, tokens.py) and Slack (slack.py)."""

@@ -4,13 +4,15 @@ functions expect (buckets, the ticket-events topic, queues with DLQs, subscripti
 The topology mirrors infra/: SNS `ticket-events` fans out to the `notify` and `outbound` queues
 by the `event_type` message attribute; raw mail lands in S3 and an S3-event-shaped message goes
 to the `inbound` queue. moto keeps its state in memory: queues and buckets are recreated empty on
-every start (the tickets themselves live in PostgreSQL and persist).
+every start (the tickets themselves live in PostgreSQL and persist); the buckets' objects are
+saved to the data dir on stop and put back on start (save_buckets / restore_buckets).
 """
 from __future__ import annotations
 
 import json
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 log = logging.getLogger("local.aws")
@@ -141,3 +143,60 @@ def ses_sent_messages() -> list[Any]:
     from moto.ses.models import ses_backends
 
     return ses_backends[DEFAULT_ACCOUNT_ID][REGION].sent_messages
+
+
+PERSISTED_BUCKETS = (RAW_MAIL_BUCKET, ATTACHMENTS_BUCKET, AUDIT_BUCKET)
+
+
+def save_buckets(endpoint: str, directory: Path) -> int:
+    """Write every object of the stack's buckets under `directory/<bucket>/<key>` (with a
+    `.meta.json` beside it), so raw mail and attachments outlive moto's in-memory state."""
+    s3 = client("s3", endpoint)
+    saved = 0
+    for bucket in PERSISTED_BUCKETS:
+        root = directory / bucket
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+            for item in page.get("Contents", []):
+                target = _object_path(root, item["Key"])
+                if target is None:
+                    continue
+                obj = s3.get_object(Bucket=bucket, Key=item["Key"])
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(obj["Body"].read())
+                target.with_name(target.name + ".meta.json").write_text(json.dumps(
+                    {"key": item["Key"], "content_type": obj.get("ContentType"), "metadata": obj.get("Metadata", {})}))
+                saved += 1
+    return saved
+
+
+def restore_buckets(endpoint: str, directory: Path) -> int:
+    """Put back what save_buckets wrote (missing objects only)."""
+    s3 = client("s3", endpoint)
+    restored = 0
+    for bucket in PERSISTED_BUCKETS:
+        root = directory / bucket
+        if not root.is_dir():
+            continue
+        for meta_path in root.rglob("*.meta.json"):
+            meta = json.loads(meta_path.read_text())
+            body_path = meta_path.with_name(meta_path.name[: -len(".meta.json")])
+            if not body_path.is_file():
+                continue
+            extra = {"ContentType": meta["content_type"]} if meta.get("content_type") else {}
+            s3.put_object(Bucket=bucket, Key=meta["key"], Body=body_path.read_bytes(), Metadata=meta.get("metadata") or {}, **extra)
+            restored += 1
+    return restored
+
+
+def _object_path(root: Path, key: str) -> Path | None:
+    """A file path for an S3 key that cannot escape `root` (keys are untrusted text)."""
+    import hashlib
+
+    safe = [part for part in key.split("/") if part not in ("", ".", "..")]
+    if not safe:
+        return None
+    # Long or odd keys: a stable hash keeps the file name valid; the real key is in .meta.json.
+    if any(len(p) > 200 or "\x00" in p for p in safe):
+        return root / "_hashed" / hashlib.sha256(key.encode()).hexdigest()
+    target = (root / Path(*safe)).resolve()
+    return target if target.is_relative_to(root.resolve()) else None

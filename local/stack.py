@@ -137,6 +137,12 @@ class LocalStack:
         senders = [r["email_address"] for r in db.query("SELECT email_address FROM teams WHERE email_address IS NOT NULL")]
         self.resources = aws.provision(endpoint, support_domain=os.environ["SUPPORT_DOMAIN"],
                                        sender_addresses=senders, web_origin=self.url)
+        s3_dir = self.data_dir / "s3"
+        restored = aws.restore_buckets(endpoint, s3_dir)
+        if restored:
+            log.info("restored %d S3 objects (raw mail, attachments, audit) from %s", restored, s3_dir)
+        # Registered after moto's stop, so it runs before it: moto's objects exist only in memory.
+        self._on_stop("s3 snapshot", lambda: log.info("saved %d S3 objects to %s", aws.save_buckets(endpoint, s3_dir), s3_dir))
         if _events_publisher_available():
             os.environ["EVENTS_TOPIC_ARN"] = self.resources.topic_arn
         else:

@@ -197,3 +197,20 @@ def test_the_web_origin_can_upload_attachments_with_a_sigv4_presigned_put(moto_r
     with urllib.request.urlopen(put, timeout=10) as answer:
         assert answer.status == 200
     assert s3.get_object(Bucket=aws.ATTACHMENTS_BUCKET, Key="up/a.txt")["Body"].read() == b"hello"
+
+
+def test_bucket_objects_are_saved_and_restored_across_restarts(moto_resources, tmp_path):
+    s3 = aws.client("s3", moto_resources.endpoint)
+    s3.put_object(Bucket=aws.ATTACHMENTS_BUCKET, Key="att/ab/photo.png", Body=b"\x89PNG...", ContentType="image/png",
+                  Metadata={"filename": "photo.png"})
+    s3.put_object(Bucket=aws.RAW_MAIL_BUCKET, Key="inbound/../../escape", Body=b"raw")
+    saved = aws.save_buckets(moto_resources.endpoint, tmp_path / "s3")
+    assert saved >= 2
+    assert not (tmp_path / "escape").exists()
+    for bucket, key in ((aws.ATTACHMENTS_BUCKET, "att/ab/photo.png"), (aws.RAW_MAIL_BUCKET, "inbound/../../escape")):
+        s3.delete_object(Bucket=bucket, Key=key)
+    assert aws.restore_buckets(moto_resources.endpoint, tmp_path / "s3") == saved
+    photo = s3.get_object(Bucket=aws.ATTACHMENTS_BUCKET, Key="att/ab/photo.png")
+    assert photo["Body"].read() == b"\x89PNG..."
+    assert photo["ContentType"] == "image/png" and photo["Metadata"] == {"filename": "photo.png"}
+    assert s3.get_object(Bucket=aws.RAW_MAIL_BUCKET, Key="inbound/../../escape")["Body"].read() == b"raw"

@@ -2,6 +2,7 @@
 /api/v1, error mapping (problems.py) and the OpenAPI document / Swagger UI generated from the code."""
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -61,12 +62,47 @@ def build_app() -> APIGatewayRestResolver:
 
     @app.not_found
     def _not_found(exc: Exception) -> Response:
-        return problems.problem(404, "Not Found", f"no route {app.current_event.http_method} {app.current_event.path}",
-                                code="no_route", instance=app.current_event.path)
+        path, method = app.current_event.path, app.current_event.http_method
+        allowed = sorted({r.method for r in app._static_routes + app._dynamic_routes if r.rule.match(path)})
+        if allowed:  # a known resource, another method
+            return problems.problem(405, "Method not allowed", f"{method} is not allowed here; allowed: {', '.join(allowed)}",
+                                    code="method_not_allowed", instance=path, headers={"Allow": ", ".join(allowed)})
+        return problems.problem(404, "Not Found", f"no route {method} {path}", code="no_route", instance=path)
 
+    @app.exception_handler([json.JSONDecodeError, UnicodeDecodeError])
+    def _bad_json(exc: Exception) -> Response:
+        return problems.problem(400, "Bad request", "the request body is not valid JSON (UTF-8)", code="bad_request",
+                                instance=app.current_event.path)
+
+    @app.exception_handler(Exception)
+    def _unexpected(exc: Exception) -> Response:
+        log.exception("unhandled error")
+        return problems.internal(app.current_event.path)
+
+    _shadowed_methods_answer_405(app)
     app.enable_swagger(path=DOCS_PATH, title=TITLE, version=VERSION, middlewares=[_signed_in],
                        description="Help desk REST API. Errors are application/problem+json.")
     return app
+
+
+def _shadowed_methods_answer_405(app: APIGatewayRestResolver) -> None:
+    """A literal path like /agents/me also matches /agents/<agent_id>: without this, PATCH /agents/me
+    would reach the agent-id route and answer 422 instead of 405 for a method the path lacks."""
+    statics: dict[str, set[str]] = {}
+    for route in app._static_routes:
+        statics.setdefault(route.path, set()).add(route.method)
+    for path, methods in statics.items():
+        shadowed = sorted({r.method for r in app._dynamic_routes if r.rule.match(path)} - methods)
+        if not shadowed:
+            continue
+        allowed = ", ".join(sorted(methods))
+
+        def not_allowed(allowed: str = allowed):
+            return problems.problem(405, "Method not allowed",
+                                    f"{app.current_event.http_method} is not allowed here; allowed: {allowed}",
+                                    code="method_not_allowed", instance=app.current_event.path, headers={"Allow": allowed})
+
+        app.route(path, method=shadowed, include_in_schema=False)(not_allowed)
 
 
 PROBLEM_SCHEMA = {
@@ -82,8 +118,6 @@ PROBLEM_SCHEMA = {
 
 def openapi_document(app: APIGatewayRestResolver | None = None) -> dict[str, Any]:
     """The OpenAPI document of the routes above, with the problem+json error answers added."""
-    import json
-
     app = app or build_app()
     doc = json.loads(app.get_openapi_json_schema(title=TITLE, version=VERSION,
                                                  description="Help desk REST API. Errors are application/problem+json."))
@@ -93,6 +127,8 @@ def openapi_document(app: APIGatewayRestResolver | None = None) -> dict[str, Any
     for path, operations in doc.get("paths", {}).items():
         for method, op in operations.items():
             responses = op.setdefault("responses", {})
+            if "204" in responses:
+                responses["204"].pop("content", None)  # no body, no content type
             responses["422"] = {"description": "Validation failed or invalid transition", "content": problem_ref}
             responses["default"] = {"description": "Error (problem+json)", "content": problem_ref}
     components["schemas"].pop("HTTPValidationError", None)

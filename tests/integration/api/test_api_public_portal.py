@@ -88,5 +88,5 @@ def test_forged_or_foreign_portal_tokens_are_404(api, db):
 
 
 def test_oversized_body_is_413(api):
-    answer = api.call("POST", "/api/v1/public/tickets", raw_body="x" * 1_100_000)
+    answer = api.call("POST", "/api/v1/public/tickets", raw_body="x" * 4_200_000)
     assert answer.status == 413 and answer.body["status"] == 413

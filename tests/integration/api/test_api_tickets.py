@@ -128,3 +128,26 @@ def test_team_id_puts_ticket_in_team_queue(api, make_team, make_agent, create):
     assert queue.status == 200
     assert [t["id"] for t in queue.body["items"]] == [ticket["id"]]
     assert queue.body["count"] == {"value": 1, "capped": False, "display": "1"}
+
+
+def test_nul_characters_are_refused_before_the_database(agent, ticket_body, db):
+    client, _ = agent
+    answer = client.post("/api/v1/tickets", ticket_body(body="bad \u0000 byte"))
+    assert answer.status == 422 and "NUL" in answer.body["detail"]
+    assert client.get("/api/v1/search", query={"q": "a\u0000b"}).status == 422
+    assert db.query_one("SELECT count(*) AS n FROM tickets")["n"] == 0
+
+
+def test_non_json_bodies(agent):
+    client, _ = agent
+    form = client.call("POST", "/api/v1/tickets", raw_body="a=b", headers={"Content-Type": "multipart/form-data"})
+    assert form.status == 415 and form.content_type == "application/problem+json"
+    garbage = client.call("POST", "/api/v1/tickets", raw_body="\x03\x05\ufffd")
+    assert garbage.status == 400
+
+
+def test_wrong_method_on_known_path_is_405(agent):
+    client, _ = agent
+    answer = client.call("PATCH", "/api/v1/agents/me", body={})
+    assert answer.status == 405 and answer.headers["Allow"] == "GET"
+    assert client.call("DELETE", "/api/v1/tickets").status == 405

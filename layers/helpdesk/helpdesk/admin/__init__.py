@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, StrictBool, StrictInt, field_validator
 
 from helpdesk import errors
 from helpdesk.clock import Clock
@@ -59,7 +59,7 @@ class AgentIn(_Input):
     name: str = Field(min_length=1, max_length=200)
     team_ids: list[uuid.UUID] = Field(default_factory=list, max_length=50)
     skills: list[str] = Field(default_factory=list, max_length=MAX_SKILLS)
-    capacity: int = Field(default=10, ge=0, le=1000)
+    capacity: StrictInt = Field(default=10, ge=0, le=1000)
     role: Role = "agent"
 
     _e = field_validator("email")(classmethod(lambda cls, v: normalize_email(v)))
@@ -70,9 +70,9 @@ class AgentPatch(_Input):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     team_ids: list[uuid.UUID] | None = Field(default=None, max_length=50)
     skills: list[str] | None = Field(default=None, max_length=MAX_SKILLS)
-    capacity: int | None = Field(default=None, ge=0, le=1000)
+    capacity: StrictInt | None = Field(default=None, ge=0, le=1000)
     role: Role | None = None
-    is_active: bool | None = None
+    is_active: StrictBool | None = None
 
     _s = field_validator("skills")(classmethod(lambda cls, v: None if v is None else _skills(v)))
 
@@ -81,14 +81,14 @@ class ArticleIn(_Input):
     title: str = Field(min_length=1, max_length=300)
     body: str = Field(min_length=1, max_length=100_000)
     tags: list[str] = Field(default_factory=list, max_length=20)
-    is_published: bool = True
+    is_published: StrictBool = True
 
 
 class ArticlePatch(_Input):
     title: str | None = Field(default=None, min_length=1, max_length=300)
     body: str | None = Field(default=None, min_length=1, max_length=100_000)
     tags: list[str] | None = Field(default=None, max_length=20)
-    is_published: bool | None = None
+    is_published: StrictBool | None = None
 
 
 NOT_NULL = {"name", "assignment_mode", "role", "skills", "capacity", "is_active", "team_ids", "title", "body", "tags",

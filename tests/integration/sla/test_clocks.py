@@ -175,10 +175,17 @@ def test_priority_change_recomputes_keeping_used_business_time(db, cmds, now, po
         cmds.change_priority(ticket.id, "critical", agent_actor)
 
 
-def test_spam_cancels_clocks(db, cmds, standard_policy, open_ticket, clocks, agent_actor):
+def test_spam_cancels_clocks_and_not_spam_starts_them_again(db, cmds, now, standard_policy, open_ticket, clocks,
+                                                            agent_actor):
     ticket = open_ticket()
     cmds.transition(ticket.id, "spam", agent_actor)
     assert {c["state"] for c in clocks(ticket.id).values()} == {"cancelled"}
+    now.set(utc(2026, 3, 9, 14, 0))  # Monday 10:00 EDT: "not spam"
+    cmds.transition(ticket.id, "new", agent_actor)
+    c = clocks(ticket.id)
+    assert {x["state"] for x in c.values()} == {"running"}
+    assert c["first_response"]["due_at"] == utc(2026, 3, 9, 15, 0) and c["first_response"]["target_seconds"] == H
+    assert c["resolution"]["started_at"] == now.now() and c["resolution"]["target_seconds"] == 8 * H
 
 
 def test_next_reply_clock_starts_on_customer_message_after_first_response(db, cmds, now, policies, team, open_ticket,

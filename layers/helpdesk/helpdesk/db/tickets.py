@@ -41,6 +41,8 @@ sla_plan AS (
             WHEN c.new_status = 'resolved' AND s.kind = 'resolution' AND s.state IN ('running', 'paused') THEN 'meet'
             WHEN c.new_status = 'resolved' AND s.state IN ('running', 'paused') THEN 'cancel'
             WHEN c.old_status = 'closed' AND s.kind = 'resolution' THEN 'restart'
+            -- marked "not spam": the clocks the spam mark cancelled start again, with their own targets
+            WHEN c.old_status = 'spam' AND s.state = 'cancelled' THEN 'unspam'
             -- reopened from resolved by a reply (not resolved -> closed, which leaves the met clock alone)
             WHEN c.old_status = 'resolved' AND c.new_status = 'in_progress' AND s.kind = 'resolution' AND s.state = 'met'
                 THEN 'resume_from_met'
@@ -53,21 +55,22 @@ sla_changed AS (
         state = CASE a.action WHEN 'cancel' THEN 'cancelled' WHEN 'meet' THEN 'met' WHEN 'pause' THEN 'paused' ELSE 'running' END,
         met_at = CASE a.action WHEN 'meet' THEN :now::timestamptz WHEN 'cancel' THEN s.met_at ELSE NULL END,
         paused_at = CASE a.action WHEN 'pause' THEN :now::timestamptz WHEN 'resume_from_met' THEN s.met_at
-                                  WHEN 'restart' THEN NULL ELSE s.paused_at END,
+                                  WHEN 'restart' THEN NULL WHEN 'unspam' THEN NULL ELSE s.paused_at END,
         pause_reason = CASE a.action WHEN 'pause' THEN 'waiting_on_customer' WHEN 'restart' THEN NULL ELSE s.pause_reason END,
-        recompute_from = CASE WHEN a.action IN ('resume', 'resume_from_met', 'restart') THEN :now::timestamptz ELSE NULL END,
-        started_at = CASE a.action WHEN 'restart' THEN :now::timestamptz ELSE s.started_at END,
-        due_at = CASE a.action WHEN 'restart' THEN NULL ELSE s.due_at END,
-        warn_at = CASE a.action WHEN 'restart' THEN NULL ELSE s.warn_at END,
-        warned_at = CASE a.action WHEN 'restart' THEN NULL ELSE s.warned_at END,
-        breached_at = CASE a.action WHEN 'restart' THEN NULL ELSE s.breached_at END,
+        recompute_from = CASE WHEN a.action IN ('resume', 'resume_from_met', 'restart', 'unspam') THEN :now::timestamptz
+                              ELSE NULL END,
+        started_at = CASE WHEN a.action IN ('restart', 'unspam') THEN :now::timestamptz ELSE s.started_at END,
+        due_at = CASE WHEN a.action IN ('restart', 'unspam') THEN NULL ELSE s.due_at END,
+        warn_at = CASE WHEN a.action IN ('restart', 'unspam') THEN NULL ELSE s.warn_at END,
+        warned_at = CASE WHEN a.action IN ('restart', 'unspam') THEN NULL ELSE s.warned_at END,
+        breached_at = CASE WHEN a.action IN ('restart', 'unspam') THEN NULL ELSE s.breached_at END,
         -- a reopened ticket's resolution clock runs on the policy's reopen target when it has one
         target_seconds = CASE a.action WHEN 'restart'
                              THEN coalesce((p.targets -> 'reopen' ->> 'seconds')::int, s.target_seconds)
                              ELSE s.target_seconds END,
         business = CASE a.action WHEN 'restart'
                        THEN coalesce((p.targets -> 'reopen' ->> 'business')::boolean, s.business) ELSE s.business END,
-        adjust_seconds = CASE a.action WHEN 'restart' THEN 0 ELSE s.adjust_seconds END,
+        adjust_seconds = CASE WHEN a.action IN ('restart', 'unspam') THEN 0 ELSE s.adjust_seconds END,
         updated_at = :now::timestamptz
     FROM sla_plan a LEFT JOIN sla_policies p ON p.id = a.policy_id
     WHERE s.ticket_id = a.ticket_id AND s.kind = a.kind AND a.action IS NOT NULL

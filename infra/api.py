@@ -187,8 +187,9 @@ class Api(Construct):
                 statement=wafv2.CfnWebACL.StatementProperty(rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
                     aggregate_key_type="IP", limit=300, scope_down_statement=public_path)),
                 visibility_config=visibility("PublicPerIpRateLimit")),
-            # Public bodies larger than the limit are blocked before they reach the function; WAF
-            # inspects the first 16 KB of an API Gateway body, and anything longer also matches.
+            # Public bodies larger than the limit are blocked before they reach the function. WAF
+            # inspects an API Gateway body up to the association's inspection limit (16 KB by
+            # default, raised below to cover the limit); longer bodies count as a match.
             wafv2.CfnWebACL.RuleProperty(
                 name="PublicBodySizeLimit", priority=2, action=wafv2.CfnWebACL.RuleActionProperty(block={}),
                 statement=wafv2.CfnWebACL.StatementProperty(and_statement=wafv2.CfnWebACL.AndStatementProperty(statements=[
@@ -213,9 +214,13 @@ class Api(Construct):
                     vendor_name="AWS", name="AWSManagedRulesAmazonIpReputationList")),
                 visibility_config=visibility("IpReputation")),
         ]
+        inspection_kb = next(kb for kb in (16, 32, 48, 64) if kb >= config.public_body_limit_kb)
         acl = wafv2.CfnWebACL(
             self, "WebAcl", scope="REGIONAL", default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
-            visibility_config=visibility(f"helpdesk-{config.stage}-api"), rules=rules)
+            visibility_config=visibility(f"helpdesk-{config.stage}-api"), rules=rules,
+            association_config=None if inspection_kb == 16 else wafv2.CfnWebACL.AssociationConfigProperty(
+                request_body={"API_GATEWAY": wafv2.CfnWebACL.RequestBodyAssociatedResourceTypeConfigProperty(
+                    default_size_inspection_limit=f"KB_{inspection_kb}")}))
         wafv2.CfnWebACLAssociation(self, "WebAclAssociation", web_acl_arn=acl.attr_arn,
                                    resource_arn=self.rest_api.deployment_stage.stage_arn)
         return acl

@@ -235,6 +235,10 @@ def test_rest_api_cognito_public_routes_throttling_logs(synth):
     assert len(synth.resources("AWS::WAFv2::WebACLAssociation")) == 1
     acl = next(iter(synth.resources("AWS::WAFv2::WebACL").values()))["Properties"]
     assert {"PerIpRateLimit", "PublicPerIpRateLimit", "PublicBodySizeLimit"} <= {r["Name"] for r in acl["Rules"]}
+    size_rule = next(r for r in acl["Rules"] if r["Name"] == "PublicBodySizeLimit")
+    assert '"Size": 65536' in json.dumps(size_rule)
+    # WAF must inspect as much body as the limit, or every body over 16 KB would be blocked
+    assert acl["AssociationConfig"]["RequestBody"]["API_GATEWAY"]["DefaultSizeInspectionLimit"] == "KB_64"
 
 
 def test_schedules_sweep_every_minute_and_daily_audit_export(synth):

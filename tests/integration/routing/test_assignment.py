@@ -249,8 +249,9 @@ def _closed_ticket(db, clock, team, owner, queue):
     cmds.assign(ticket.id, Actor.system(), agent_id=owner)
     for status in ("in_progress", "resolved", "closed"):
         cmds.transition(ticket.id, status, Actor(type="agent", id=owner))
-    cmds.receive_customer_message(ticket.id, {"body": "still broken", "author_type": "customer",
-                                              "author_email": "c@example.com", "channel": "email"})
+    result = cmds.receive_customer_message(ticket.id, {"body": "still broken", "author_type": "customer",
+                                                       "author_email": "c@example.com", "channel": "email"})
+    assert any(e["event_type"] == "ticket.status_changed" and e["payload"]["to"] == "reopened" for e in result.events)
     return ticket
 
 
@@ -291,3 +292,19 @@ def test_backfill_is_bounded_per_run(db, assign, make_team, make_agent, queue):
     assert db.stats.calls == 1 + 2  # the teams with a queue, then one statement per ticket
     assert assign.backfill(budget_seconds=0) == 0
     assert assign.backfill() == 2
+
+
+def test_after_customer_message_acts_only_on_a_reopen(db, clock, assign, make_team, make_agent, queue):
+    team = make_team()
+    owner, other = make_agent("owner", teams=[team]), make_agent("other", teams=[team])
+    cmds = TicketCommands(db, clock)
+    ticket = queue(team)[0]
+    cmds.assign(ticket.id, Actor.system(), agent_id=owner)
+    for status in ("in_progress", "resolved", "closed"):
+        cmds.transition(ticket.id, status, Actor(type="agent", id=owner))
+    db.execute("UPDATE agents SET is_active = false WHERE id = :a::uuid", {"a": owner})
+    plain = cmds.receive_customer_message(queue(team)[0].id, {"body": "hi", "author_type": "customer", "channel": "email"})
+    db.stats.calls = 0
+    assert assign.after_customer_message(plain) is None and db.stats.calls == 0
+    reopened = cmds.receive_customer_message(ticket.id, {"body": "again", "author_type": "customer", "channel": "email"})
+    assert assign.after_customer_message(reopened).ticket.assignee_id == other

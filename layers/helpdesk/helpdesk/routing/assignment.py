@@ -89,6 +89,15 @@ class Assignment:
         row = self._push(kind="reopened", ticket_id=_uuid(ticket_id, "ticket_id"), reason="reopened")
         return self._commands._finish(row) if row["ticket"] is not None else None
 
+    def after_customer_message(self, result: CommandResult) -> CommandResult | None:
+        """Call with the result of TicketCommands.receive_customer_message / add_message: when the
+        message reopened a closed ticket, apply `reopened` (1 call); otherwise nothing (0 calls)."""
+        reopened = any(e.get("event_type") == "ticket.status_changed" and (e.get("payload") or {}).get("to") == "reopened"
+                       for e in result.events)
+        if not reopened or result.ticket is None:
+            return None
+        return self.reopened(result.ticket.id)
+
     def backfill(self, team_id: uuid.UUID | str | None = None, *, per_team: int = BACKFILL_TRIES_PER_TEAM,
                  max_statements: int = BACKFILL_MAX_STATEMENTS, budget_seconds: float = BACKFILL_BUDGET_SECONDS) -> int:
         """Give queued tickets (priority, then oldest first) to agents with free capacity, in every

@@ -191,3 +191,45 @@ def test_a_full_batch_of_events_fits_the_data_api_limits(db, now, publisher, bul
     result = run_sweep(db, now, publisher)  # default batch 500: events come back one per row (64 KB row limit)
     assert result["breaches"] == 600 and len(publisher.published) == 600
     assert db.stats.calls == 6  # breaches in two batches, warn, auto-close, status/pending, publish ack
+
+
+def test_sweep_racing_commands_on_the_same_tickets(db, now, bulk_tickets):
+    """A sweep breaching while agents resolve the same tickets: no deadlock, no lost update, every clock
+    ends met or breached-then-met, and a breach event exists exactly for the clocks marked breached."""
+    from helpdesk.tickets.commands import TicketCommands
+
+    bulk_tickets(120, due=utc(2026, 3, 6, 21, 0), now=utc(2026, 3, 6, 12, 0))
+    ids = [r["id"] for r in db.query("SELECT id FROM tickets ORDER BY number")]
+    cmds = TicketCommands(db, now)
+    errors_seen: list[BaseException] = []
+    barrier = threading.Barrier(3)
+
+    def sweeper():
+        barrier.wait()
+        try:
+            for _ in range(8):
+                run_sweep(db, now, RecordingPublisher(), settings=SweepSettings(batch=10, max_rounds=2))
+        except BaseException as exc:  # noqa: BLE001
+            errors_seen.append(exc)
+
+    def resolver(part):
+        barrier.wait()
+        try:
+            for ticket_id in part:
+                cmds.transition(ticket_id, "resolved", SYSTEM)
+        except BaseException as exc:  # noqa: BLE001
+            errors_seen.append(exc)
+
+    threads = [threading.Thread(target=sweeper), threading.Thread(target=resolver, args=(ids[::2],)),
+               threading.Thread(target=resolver, args=(ids[1::2],))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors_seen
+    run_sweep(db, now, RecordingPublisher())
+    rows = db.query("SELECT state, breached_at IS NOT NULL AS breached FROM sla_targets")
+    assert {r["state"] for r in rows} == {"met"}
+    breached = sum(r["breached"] for r in rows)
+    events = db.query_one("SELECT count(*) AS n FROM outbox WHERE event_type = 'sla.breached'")["n"]
+    assert events == breached

@@ -78,6 +78,8 @@ class ParsedEmail:
     report_type: str | None = None
     forwarded: list[dict[str, str]] = field(default_factory=list)
     defects: list[str] = field(default_factory=list)
+    # "for <addr>" of the Received headers: the envelope recipients as SES (or any MTA) saw them
+    received_for: list[str] = field(default_factory=list)
 
     def header(self, name: str) -> str:
         return self.headers.get(name.lower(), "")
@@ -417,6 +419,11 @@ def parse_email(raw: bytes) -> ParsedEmail:
         report_type = msg.get_param("report-type") if msg.get_content_type() == "multipart/report" else None
     except Exception:  # noqa: BLE001
         report_type = None
+    received_for: list[str] = []
+    for value in (msg.get_all("Received") or [])[:10]:
+        for addr in re.findall(r"\bfor\s+<?([^\s<>;]+@[^\s<>;]+)>?", _clean(str(value)), re.IGNORECASE):
+            if addr.lower() not in received_for:
+                received_for.append(addr.lower())
     parsed = ParsedEmail(
         message_id=header_id or "",
         header_message_id=header_id,
@@ -439,6 +446,7 @@ def parse_email(raw: bytes) -> ParsedEmail:
         report_type=str(report_type).lower() if report_type else None,
         forwarded=[{k: v for k, v in f.items() if k != "text"} for f in out.forwarded],
         defects=defects,
+        received_for=received_for,
     )
     if not parsed.message_id:
         parsed.message_id = parsed.synthetic_message_id()

@@ -173,7 +173,7 @@ class EmailIntake:
         """Envelope recipients first (what SES received for), then To/Cc/Delivered-To: a signed token
         is trusted wherever it appears, since only we can have made it."""
         found: list[str] = []
-        for value in list(envelope) + mail.to + mail.cc + [mail.header("delivered-to"), mail.header("x-original-to")]:
+        for value in list(envelope) + mail.received_for + mail.to + mail.cc + [mail.header("delivered-to"), mail.header("x-original-to")]:
             value = (value or "").strip().strip("<>").lower()
             if value and "@" in value and value not in found:
                 found.append(value)

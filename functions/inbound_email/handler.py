@@ -1,0 +1,79 @@
+"""Inbound mail. SES's receipt rule stores the raw MIME in S3; the S3 ObjectCreated notification
+reaches the inbound SQS queue; this function (ReportBatchItemFailures) reads each object and hands
+it to helpdesk.intake.email.EmailIntake.
+
+A record fails (and is retried, then lands in the DLQ) only for transient trouble: S3 or the
+database unreachable. Mail that cannot be parsed is kept as a quarantine row pointing at its raw
+object, so it is never retried forever and never lost.
+
+Environment: RAW_MAIL_BUCKET (fallback when the event names none), ATTACHMENTS_BUCKET,
+SUPPORT_DOMAIN, HELPDESK_SIGNING_KEY, HELPDESK_EMAIL_HEURISTIC=1 to enable heuristic threading.
+"""
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from helpdesk import wiring
+from helpdesk.config import get_settings
+from helpdesk.intake.email import EmailIntake
+from helpdesk.intake.email.blobs import S3BlobStore
+
+if __package__:
+    from .models import S3EventNotification
+else:  # Lambda: this directory is the code root
+    from models import S3EventNotification  # type: ignore[no-redef]
+
+logger = Logger(service="inbound_email")
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+
+
+@lru_cache(maxsize=1)
+def intake() -> EmailIntake:
+    settings = get_settings()
+    return EmailIntake.from_settings(
+        wiring.data_api(), wiring.clock(settings), wiring.publisher(settings),
+        S3BlobStore(s3(), settings.attachments_bucket), settings,
+        heuristic=os.environ.get("HELPDESK_EMAIL_HEURISTIC", "") in ("1", "true", "yes"))
+
+
+@lru_cache(maxsize=1)
+def s3() -> Any:
+    return wiring.boto3_client("s3")
+
+
+def process_object(bucket: str, key: str) -> dict[str, Any]:
+    obj = s3().get_object(Bucket=bucket, Key=key)
+    raw = obj["Body"].read()
+    metadata = obj.get("Metadata") or {}
+    # The local stack records the SMTP envelope as object metadata; in AWS the intake reads the
+    # "for <addr>" of SES's Received header.
+    envelope = [r for r in (metadata.get("envelope-recipients") or "").split(",") if r]
+    outcome = intake().receive(raw, envelope_recipients=envelope, raw_key=key)
+    result = {"bucket": bucket, "key": key, "action": outcome.action, "reason": outcome.reason,
+              "ticket_id": str(outcome.ticket_id) if outcome.ticket_id else None, "layer": outcome.layer}
+    logger.info("inbound mail", extra=result)
+    return result
+
+
+def record_handler(record: SQSRecord) -> list[dict[str, Any]]:
+    notification = S3EventNotification.model_validate_json(record.body)
+    if notification.event == "s3:TestEvent":
+        return []
+    default_bucket = get_settings().raw_mail_bucket
+    results = []
+    for entry in notification.records:
+        if not entry.event_name.startswith("ObjectCreated"):
+            continue
+        results.append(process_object(entry.s3.bucket.name or default_bucket, entry.s3.object.decoded_key))
+    return results
+
+
+@logger.inject_lambda_context
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

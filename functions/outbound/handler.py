@@ -1,0 +1,54 @@
+"""Outbound replies. Triggered by the outbound SQS queue (SNS ticket-events filtered to
+outbound.requested; raw delivery or the SNS envelope) with ReportBatchItemFailures.
+
+Dispatch on the event's channel: Slack tickets go to helpdesk.outbound.slack (the channels
+engineer's module); chat is answered in the widget; everything else is mailed through SES by
+helpdesk.outbound.email.OutboundEmail. Environment: SUPPORT_DOMAIN, HELPDESK_SIGNING_KEY,
+SES_CONFIGURATION_SET (optional).
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from helpdesk import wiring
+from helpdesk.config import get_settings
+from helpdesk.events.schemas import parse_event
+from helpdesk.outbound.email import OutboundEmail
+
+logger = Logger(service="outbound")
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+
+
+@lru_cache(maxsize=1)
+def email_sender() -> OutboundEmail:
+    settings = get_settings()
+    return OutboundEmail(wiring.data_api(), wiring.boto3_client("ses", settings), settings, wiring.clock(settings))
+
+
+def send_slack(event: Any) -> dict[str, Any]:
+    """The Slack path (helpdesk.outbound.slack, owned by the channels engineer)."""
+    from helpdesk.outbound import slack  # imported lazily: email must work without it
+
+    return {"channel": "slack", "result": str(slack.send(event))}
+
+
+def record_handler(record: SQSRecord) -> dict[str, Any]:
+    event = parse_event(record.body)  # invalid -> exception -> retried, then DLQ
+    channel = getattr(event.payload, "channel", None)
+    if channel == "slack":
+        return send_slack(event)
+    if channel == "chat":
+        return {"channel": "chat", "action": "skipped", "reason": "chat replies are shown in the widget"}
+    outcome = email_sender().send(event)
+    logger.info("outbound email", extra={"event_id": str(event.id), **outcome.__dict__})
+    return outcome.__dict__
+
+
+@logger.inject_lambda_context
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

@@ -1,0 +1,53 @@
+"""Builds the MIME of an agent's reply: threading headers, the signed Reply-To, the loop header."""
+from __future__ import annotations
+
+import re
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr
+from datetime import datetime
+
+LOOP_HEADER = "X-Helpdesk-Loop"
+MAX_REFERENCES = 20
+
+
+def tagged_subject(subject: str, number: int) -> str:
+    tag = f"[TKT-{number}]"
+    clean = re.sub(r"\s+", " ", subject or "").strip()
+    if tag.lower() in clean.lower():
+        return clean if clean.lower().startswith("re:") else f"Re: {clean}"
+    return f"Re: {tag} {clean}".strip()
+
+
+def _bracket(message_id: str) -> str:
+    return message_id if message_id.startswith("<") else f"<{message_id}>"
+
+
+def compose_reply(*, from_address: str, from_name: str | None, to_address: str, to_name: str | None, reply_to: str,
+                  subject: str, number: int, body_text: str, body_html: str | None, message_id: str,
+                  in_reply_to: str | None, references: list[str], loop_value: str, sent_at: datetime,
+                  automatic: bool = False) -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"] = formataddr((from_name or "", from_address)) if from_name else from_address
+    msg["To"] = formataddr((to_name or "", to_address)) if to_name else to_address
+    msg["Reply-To"] = reply_to
+    msg["Subject"] = tagged_subject(subject, number)
+    msg["Date"] = format_datetime(sent_at)
+    msg["Message-ID"] = _bracket(message_id)
+    if in_reply_to:
+        msg["In-Reply-To"] = _bracket(in_reply_to)
+    refs = [r for r in references if r][-MAX_REFERENCES:]
+    if in_reply_to and in_reply_to not in refs:
+        refs.append(in_reply_to)
+    if refs:
+        msg["References"] = " ".join(_bracket(r) for r in refs)
+    msg[LOOP_HEADER] = loop_value
+    if automatic:
+        msg["Auto-Submitted"] = "auto-replied"
+    msg.set_content(body_text)
+    if body_html:
+        msg.add_alternative(body_html, subtype="html")
+    return msg
+
+
+__all__ = ["Address", "compose_reply", "tagged_subject", "LOOP_HEADER"]

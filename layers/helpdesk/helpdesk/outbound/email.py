@@ -1,0 +1,106 @@
+"""Sends a public agent reply as an email through SES SendRawEmail.
+
+Input: an `outbound.requested` event (the ticket core writes one for every public agent message;
+payload {message_id, channel, number}) or a `ticket.replied` event with visibility public and an
+agent author. Internal notes are never sent: the claim statement only accepts public agent
+messages.
+
+Exactly-once toward the customer, as far as SES allows: the send is claimed ('sending') in the
+statement that reads the message, and marked 'sent' with the SES MessageId after SES accepted it.
+A retried event finds 'sent' and sends nothing; an attempt that died between SES and the record
+is retried only after a lease (LEASE) has passed. Data API calls per send: 2.
+"""
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from helpdesk.clock import Clock, SystemClock
+from helpdesk.db import email as sql
+from helpdesk.db.client import DataApi
+from helpdesk.outbound.compose import compose_reply
+from helpdesk.outbound.tokens import reply_address
+
+log = logging.getLogger(__name__)
+LEASE = timedelta(minutes=10)
+EMAIL_CHANNELS = ("email", "web", "api")  # tickets whose customer is answered by mail
+
+
+@dataclass
+class SendOutcome:
+    action: str  # sent | already_sent | skipped | in_flight
+    reason: str = ""
+    ses_message_id: str | None = None
+    message_id: str | None = None
+
+
+def _payload(event: Any) -> tuple[uuid.UUID, str, dict[str, Any]]:
+    if isinstance(event, dict):
+        etype, payload, eid = event.get("type") or event.get("event_type"), event.get("payload") or {}, event.get("id")
+    else:
+        etype, eid = event.type, event.id
+        payload = event.payload.model_dump(mode="json", by_alias=True)
+    return uuid.UUID(str(eid)), str(etype), dict(payload)
+
+
+class OutboundEmail:
+    def __init__(self, db: DataApi, ses_client: Any, settings: Any, clock: Clock | None = None) -> None:
+        self.db = db
+        self.ses = ses_client
+        self.settings = settings
+        self.clock = clock or SystemClock()
+
+    def send(self, event: Any) -> SendOutcome:
+        event_id, etype, payload = _payload(event)
+        if etype == "ticket.replied" and (payload.get("visibility") != "public" or payload.get("author_type") != "agent"):
+            return SendOutcome("skipped", "not a public agent reply")
+        if etype not in ("outbound.requested", "ticket.replied"):
+            return SendOutcome("skipped", f"{etype} is not sent by email")
+        if payload.get("channel") not in (None, *EMAIL_CHANNELS):
+            return SendOutcome("skipped", f"channel {payload.get('channel')} is not answered by email")
+        message_id = uuid.UUID(str(payload["message_id"]))
+        domain = self.settings.support_domain.lower()
+        now = self.clock.now()
+        row = self.db.query_one(sql.CLAIM_SEND, {
+            "message_id": message_id, "event_id": event_id, "generated_message_id": f"msg-{message_id}@{domain}",
+            "now": now, "lease_expired": now - LEASE,
+        })
+        if row is None or row.get("message") is None:
+            return SendOutcome("skipped", f"message {message_id} not found")
+        message, ticket, claim, previous = row["message"], row.get("ticket") or {}, row.get("claim"), row.get("previous")
+        if claim is None:
+            if previous and previous["state"] in ("sent", "skipped"):
+                return SendOutcome("already_sent", "sent before", previous.get("ses_message_id"),
+                                   previous.get("generated_message_id"))
+            if previous and previous["state"] == "sending":
+                return SendOutcome("in_flight", "another attempt holds the send lease")
+            return SendOutcome("skipped", "internal note, not an agent message, or no requester address: never sent")
+        if ticket.get("channel") not in EMAIL_CHANNELS:
+            self.db.execute(sql.RECORD_FAILED, {"message_id": message_id, "state": "skipped",
+                                                "error": f"ticket channel {ticket.get('channel')}"})
+            return SendOutcome("skipped", f"ticket channel {ticket.get('channel')} is not answered by email")
+
+        from_address = ticket.get("team_address") or f"support@{domain}"
+        thread_ids = [i for i in row.get("thread_ids") or [] if i != claim["generated_message_id"]]
+        mime = compose_reply(
+            from_address=from_address, from_name=ticket.get("team_name") or "Support",
+            to_address=ticket["requester_email"], to_name=ticket.get("requester_name"),
+            reply_to=reply_address(ticket["id"], domain, self.settings.signing_key),
+            subject=ticket["subject"], number=int(ticket["number"]), body_text=message["body"],
+            body_html=None, message_id=claim["generated_message_id"],
+            in_reply_to=row.get("last_customer_message_id"), references=thread_ids, loop_value=domain, sent_at=now)
+        kwargs: dict[str, Any] = {"Source": from_address, "Destinations": [ticket["requester_email"]],
+                                  "RawMessage": {"Data": mime.as_bytes()}}
+        if self.settings.ses_configuration_set:
+            kwargs["ConfigurationSetName"] = self.settings.ses_configuration_set
+        try:
+            response = self.ses.send_raw_email(**kwargs)
+        except Exception as exc:
+            self.db.execute(sql.RECORD_FAILED, {"message_id": message_id, "state": "failed", "error": str(exc)[:2000]})
+            raise
+        ses_id = f"{response['MessageId']}@{self.settings.region}.amazonses.com"
+        self.db.execute(sql.RECORD_SENT, {"message_id": message_id, "ses_message_id": ses_id, "now": self.clock.now()})
+        return SendOutcome("sent", "", ses_id, claim["generated_message_id"])

@@ -1,0 +1,195 @@
+"""The whole path: S3 raw mail + S3 event on SQS -> functions/inbound_email -> tickets; agent reply
+-> outbound.requested -> functions/outbound -> moto SES; the customer's replies thread back."""
+from __future__ import annotations
+
+import json
+import uuid
+from email import message_from_bytes, policy
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from helpdesk.config import Settings
+from helpdesk.events.schemas import Event
+from helpdesk.intake.email import EmailIntake
+from helpdesk.intake.email.blobs import S3BlobStore
+from helpdesk.outbound.email import OutboundEmail
+from helpdesk.tickets.commands import TicketCommands
+from helpdesk.tickets.models import Actor
+
+from .conftest import DOMAIN, SIGNING_KEY, mail
+
+RAW = "raw-mail"
+ATT = "attachments"
+REGION = "us-east-1"
+
+
+@pytest.fixture
+def aws(monkeypatch):
+    with mock_aws():
+        s3 = boto3.client("s3", region_name=REGION)
+        s3.create_bucket(Bucket=RAW)
+        s3.create_bucket(Bucket=ATT)
+        ses = boto3.client("ses", region_name=REGION)
+        ses.verify_domain_identity(Domain=DOMAIN)
+        yield {"s3": s3, "ses": ses}
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings(support_domain=DOMAIN, signing_key=SIGNING_KEY, raw_mail_bucket=RAW, attachments_bucket=ATT,
+                    region=REGION, ses_configuration_set="")
+
+
+@pytest.fixture
+def inbound(aws, db, clock, settings, monkeypatch):
+    from functions.inbound_email import handler as module
+    from helpdesk.events.publisher import DeferredPublisher
+
+    intake = EmailIntake.from_settings(db, clock, DeferredPublisher(), S3BlobStore(aws["s3"], ATT), settings)
+    monkeypatch.setattr(module, "intake", lambda: intake)
+    monkeypatch.setattr(module, "s3", lambda: aws["s3"])
+    counter = iter(range(10_000))
+
+    def deliver(raw: bytes, recipients: list[str] | None = None, *, key: str | None = None) -> dict:
+        key = key or f"inbound/{next(counter)}-{uuid.uuid4().hex}"
+        aws["s3"].put_object(Bucket=RAW, Key=key, Body=raw,
+                             Metadata={"envelope-recipients": ",".join(recipients or [f"support@{DOMAIN}"])})
+        body = {"Records": [{"eventName": "ObjectCreated:Put", "s3": {"bucket": {"name": RAW}, "object": {"key": key}}}]}
+        event = {"Records": [{"messageId": str(uuid.uuid4()), "receiptHandle": "r", "body": json.dumps(body),
+                              "attributes": {"ApproximateReceiveCount": "1"}, "messageAttributes": {},
+                              "md5OfBody": "", "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:1:inbound",
+                              "awsRegion": REGION}]}
+        return module.handler(event, _Context())
+
+    return deliver
+
+
+@pytest.fixture
+def outbound(aws, db, clock, settings, monkeypatch):
+    from functions.outbound import handler as module
+
+    sender = OutboundEmail(db, aws["ses"], settings, clock)
+    monkeypatch.setattr(module, "email_sender", lambda: sender)
+
+    def run(events: list[dict]) -> dict:
+        records = [{"messageId": str(uuid.uuid4()), "receiptHandle": "r",
+                    "body": json.dumps({"Type": "Notification", "Message": Event.from_outbox_row(e).to_json()}),
+                    "attributes": {"ApproximateReceiveCount": "1"}, "messageAttributes": {}, "md5OfBody": "",
+                    "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:1:outbound", "awsRegion": REGION}
+                   for e in events]
+        return module.handler({"Records": records}, _Context())
+
+    return run
+
+
+class _Context:
+    function_name = "test"
+    memory_limit_in_mb = 128
+    invoked_function_arn = "arn:aws:lambda:us-east-1:1:function:test"
+    aws_request_id = "req"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 60_000
+
+
+def sent_messages():
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+
+    return ses_backends[DEFAULT_ACCOUNT_ID][REGION].sent_messages
+
+
+def _tickets(db):
+    return db.query("SELECT id, number, subject FROM tickets ORDER BY number")
+
+
+def _agent(db) -> uuid.UUID:
+    return uuid.UUID(db.query_one("INSERT INTO agents (email, name) VALUES ('agent@helpdesk.test', 'Agent') RETURNING id")["id"])
+
+
+def test_inbound_handler_processes_s3_events_and_redelivery(db, inbound, aws):
+    result = inbound(mail(), key="inbound/a")
+    assert result == {"batchItemFailures": []}
+    again = inbound(mail(), key="inbound/a")
+    assert again == {"batchItemFailures": []}
+    assert len(_tickets(db)) == 1
+
+
+def test_missing_object_fails_only_that_record(db, inbound, aws):
+    from functions.inbound_email import handler as module
+
+    aws["s3"].put_object(Bucket=RAW, Key="inbound/ok", Body=mail())
+    bodies = [{"Records": [{"eventName": "ObjectCreated:Put", "s3": {"bucket": {"name": RAW}, "object": {"key": k}}}]}
+              for k in ("inbound/ok", "inbound/missing")]
+    event = {"Records": [{"messageId": f"id{i}", "receiptHandle": "r", "body": json.dumps(b), "attributes": {},
+                          "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
+                          "eventSourceARN": "arn:aws:sqs:us-east-1:1:inbound", "awsRegion": REGION}
+                         for i, b in enumerate(bodies)]}
+    result = module.handler(event, _Context())
+    assert result == {"batchItemFailures": [{"itemIdentifier": "id1"}]}
+    assert len(_tickets(db)) == 1
+
+
+def test_corpora_attachments_land_in_s3(db, inbound, aws, corpora):
+    raw = (corpora / "zammad_mail" / "test/data/mail/mail079.box").read_bytes()
+    inbound(raw)
+    [row] = db.query("SELECT sha256, s3_key, content_id, inline FROM attachments")
+    assert row["content_id"] == "5EF92182-3261-44C7-9835-E8A922AB4976@openvpn" and row["inline"] is True
+    body = aws["s3"].get_object(Bucket=ATT, Key=row["s3_key"])["Body"].read()
+    import hashlib
+    assert hashlib.sha256(body).hexdigest() == row["sha256"] == \
+        "123653e8976f0ded1954ea710a3e835daaa73ef4cb65c46ed501bc528edfa325"
+
+
+def test_round_trip(db, clock, inbound, outbound, aws):
+    inbound(mail(frm="carol@customer.test", message_id="<first@customer.test>", subject="Invoice wrong"))
+    [ticket] = _tickets(db)
+    agent = _agent(db)
+    cmds = TicketCommands(db, clock)
+    reply = cmds.add_message(ticket["id"], {"body": "We fixed it.", "visibility": "public", "author_type": "agent",
+                                             "author_agent_id": agent}, Actor(type="agent", id=agent))
+    note = cmds.add_message(ticket["id"], {"body": "internal: customer is VIP", "visibility": "internal",
+                                            "author_type": "agent", "author_agent_id": agent}, Actor(type="agent", id=agent))
+    requested = [e for e in reply.events if e["event_type"] == "outbound.requested"]
+    assert requested and not [e for e in note.events if e["event_type"] == "outbound.requested"]
+    before = len(sent_messages())
+    # the same event twice, plus the internal note's ticket.replied: one mail only
+    assert outbound(requested + requested + [e for e in note.events if e["event_type"] == "ticket.replied"]) == \
+        {"batchItemFailures": []}
+    sent = sent_messages()[before:]
+    assert len(sent) == 1
+    out = message_from_bytes(sent[0].raw_data.encode() if isinstance(sent[0].raw_data, str) else sent[0].raw_data,
+                             policy=policy.default)
+    assert "internal" not in out.get_body(("plain",)).get_content()
+    assert out["X-Helpdesk-Loop"] and f"[TKT-{ticket['number']}]" in out["Subject"]
+    assert out["In-Reply-To"] == "<first@customer.test>"
+    assert out["From"].addresses[0].addr_spec == f"support@{DOMAIN}"
+    token_address = out["Reply-To"].addresses[0].addr_spec
+    generated = out["Message-ID"].strip("<>")
+    ses_row = db.query_one("SELECT message_id FROM email_message_ids WHERE kind = 'ses'")
+    assert ses_row["message_id"].endswith(f"@{REGION}.amazonses.com")
+    # our own mail coming back (a forwarding loop) is dropped
+    inbound(sent[0].raw_data.encode() if isinstance(sent[0].raw_data, str) else sent[0].raw_data)
+    assert len(_tickets(db)) == 1
+
+    tag = f"Re: [TKT-{ticket['number']}] Invoice wrong"
+    replies = {
+        "in_reply_to": mail(frm="carol@customer.test", message_id="<r1@c>", subject="Re: Invoice",
+                            headers={"In-Reply-To": f"<{ses_row['message_id']}>"}),
+        "references": mail(frm="carol@customer.test", message_id="<r2@c>", subject="Re: Invoice",
+                           headers={"References": f"<{generated}>"}),
+        "subject_tag": mail(frm="carol@customer.test", message_id="<r3@c>", subject=tag),
+        "token": mail(frm="carol@other-address.test", message_id="<r4@c>", subject="hello", to=token_address),
+    }
+    for name, raw in replies.items():
+        recipients = [token_address] if name == "token" else None
+        assert inbound(raw, recipients) == {"batchItemFailures": []}, name
+        assert len(_tickets(db)) == 1, name
+    count = db.query_one("SELECT count(*) AS n FROM ticket_messages WHERE ticket_id = :t::uuid AND author_type = 'customer'",
+                         {"t": ticket["id"]})["n"]
+    assert count == 5
+    # a stranger copying the tag gets a ticket of their own
+    inbound(mail(frm="eve@stranger.test", message_id="<s1@x>", subject=tag))
+    assert len(_tickets(db)) == 2

@@ -43,7 +43,7 @@ class LocalStack:
     def __init__(self, root: Path = ROOT, http_port: int = 8080, smtp_port: int = 2525,
                  data_dir: Path | None = None, *, host: str = "127.0.0.1",
                  sweep_interval: float = SWEEP_INTERVAL_SECONDS, keep_postgres: bool = False,
-                 database_url: str | None = None) -> None:
+                 database_url: str | None = None, db_name: str = DB_NAME) -> None:
         self.root = Path(root).resolve()
         self.host = host
         self.http_port = http_port
@@ -52,6 +52,7 @@ class LocalStack:
         self.sweep_interval = sweep_interval
         self.keep_postgres = keep_postgres
         self.database_url = database_url
+        self.db_name = db_name
         self.functions = Functions(self.root)
         self._stops: list[tuple[str, Callable[[], None]]] = []
         self._lock_file: Any = None
@@ -105,7 +106,7 @@ class LocalStack:
         t0 = time.monotonic()
         pg = postgres.EmbeddedServer(self.data_dir / "pgdata", keep_running=self.keep_postgres, url=self.database_url)
         self._on_stop("postgres", pg.release)
-        database_uri = postgres.ensure_database(pg.uri, DB_NAME)
+        database_uri = postgres.ensure_database(pg.uri, self.db_name)
         log.info("PostgreSQL ready (%s) in %.1fs", "embedded, data in " + str(self.data_dir / "pgdata") if pg.embedded else "DATABASE_URL", time.monotonic() - t0)
 
         backend = dataapi.LocalDataApi(database_uri)
@@ -262,6 +263,16 @@ class LocalStack:
         return doc
 
     def _set_environment(self, data_api_url: str, moto_endpoint: str, signing_key: str) -> None:
+        saved = dict(os.environ)
+
+        def restore() -> None:  # leave the process as we found it (in-process use from tests)
+            os.environ.clear()
+            os.environ.update(saved)
+            from helpdesk import wiring
+
+            wiring.data_api.cache_clear()
+
+        self._on_stop("environment", restore)
         for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
             os.environ.pop(name, None)
         os.environ.update({
@@ -271,7 +282,7 @@ class LocalStack:
             "AWS_ENDPOINT_URL": moto_endpoint, "AWS_ENDPOINT_URL_RDS_DATA": data_api_url,
             "DB_CLUSTER_ARN": "arn:aws:rds:us-east-1:123456789012:cluster:helpdesk-local",
             "DB_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:helpdesk-local",
-            "DB_NAME": DB_NAME,
+            "DB_NAME": self.db_name,
             "SUPPORT_DOMAIN": os.environ.get("SUPPORT_DOMAIN", "example.com"),
             "HELPDESK_SIGNING_KEY": signing_key,
             "RAW_MAIL_BUCKET": aws.RAW_MAIL_BUCKET, "ATTACHMENTS_BUCKET": aws.ATTACHMENTS_BUCKET,

@@ -8,6 +8,8 @@ import { renderSignIn } from "./views/signin.js";
 import { renderList } from "./views/list.js";
 import { renderTicket } from "./views/ticket.js";
 import { renderReports } from "./views/reports.js";
+import { renderDevClock } from "./views/devclock.js";
+import { serverClock } from "./clock.js";
 
 const main = document.getElementById("main");
 
@@ -125,6 +127,7 @@ async function route(navigated = false) {
     else if (kind === "search") await renderList(main, ctx, { view: "search", query: arg });
     else if (kind === "ticket") await renderTicket(main, ctx, arg);
     else if (kind === "reports") await renderReports(main, ctx);
+    else if (kind === "dev" && ctx.config.auth === "local") await renderDevClock(main, ctx);
     else render(main, h("h1", {}, "Not found"), h("p", {}, `There is no page “${path}”.`));
   } catch (err) {
     render(main, h("h1", {}, "Something went wrong"), h("p", { class: "error" }, err.message));
@@ -180,6 +183,12 @@ async function start() {
     },
   });
   wireHeader();
+  if (ctx.config.auth === "local") {
+    // The dev clock exists only in the local stack.
+    document.querySelector("#nav ul").append(h("li", {}, h("a", { href: "#/dev", "data-route": "dev" }, "Dev clock")));
+    await serverClock.sync(ctx.config);
+    window.setInterval(() => serverClock.sync(ctx.config), 30_000);
+  }
   try {
     await ctx.auth.completeRedirect(ctx.config);
     await signedIn();

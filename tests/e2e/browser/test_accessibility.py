@@ -12,6 +12,8 @@ pytestmark = pytest.mark.slow
 def _assert_good(page, a11y, where: str) -> None:
     missing = a11y.unlabelled(page)
     assert not missing, f"{where}: controls without a label: {missing}"
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"{where}: the page is {overflow}px wider than the window (horizontal scrolling)"
     result = a11y.contrast(page)
     assert result["checked"] > 5, f"{where}: the contrast probe found almost no text"
     assert not result["failures"], f"{where}: text below 4.5:1 contrast: {result['failures'][:10]}"

@@ -216,3 +216,38 @@ def test_reports_page_shows_charts_or_says_not_available(page, sign_in, workspac
     cells = ours.locator("td").all_inner_texts()
     assert cells[0] != "—" and cells[3] != "—", f"first response and resolution p50 of {workspace.team_name}: {cells}"
     assert workspace.team_name[:23] in page.locator("svg.chart").first.inner_html()
+
+
+def test_dev_clock_page_moves_the_clock_and_countdowns_follow_the_server_time(page, sign_in, workspace, make_ticket):
+    """The dev clock endpoints are played by the test (the shared stack's clock must not move for
+    other tests); the page must show the server's time and count SLA deadlines from it."""
+    from datetime import datetime, timedelta, timezone
+
+    ticket = make_ticket(workspace.team_id, "Clock test", "deadline check", priority="urgent")
+    offset = {"seconds": 0.0}
+    posted: list[dict] = []
+
+    def clock(route):
+        if route.request.method == "POST":
+            body = route.request.post_data_json
+            posted.append(body)
+            offset["seconds"] += body["advance_seconds"]
+        now = datetime.now(timezone.utc) + timedelta(seconds=offset["seconds"])
+        route.fulfill(json={"now": now.isoformat(), "offset_seconds": offset["seconds"], "sweep": {"breaches": 0}})
+
+    page.route("**/api/v1/dev/clock", clock)
+    sign_in(page, workspace.agent_email, "#/dev")
+    page.get_by_role("link", name="Dev clock").wait_for()
+    page.wait_for_selector("#dev-clock-now")
+    assert "(real time)" in page.inner_text("#dev-clock-now")
+    page.get_by_role("button", name="+ 3 days").click()
+    page.wait_for_function("document.getElementById('dev-clock-now').textContent.includes('ahead of real time')")
+    assert posted == [{"advance_seconds": 259200}]
+    assert "3d 0h ahead" in page.inner_text("#dev-clock-now")
+    page.shot("dev-clock")
+
+    page.goto(f"/index.html#/ticket/{ticket['ref']}")
+    page.locator(".sla-list li").first.wait_for()
+    running = [t for t in page.locator(".sla-list li").all_inner_texts() if "Due in" in t or "Breached" in t]
+    if running:  # every running clock is due within 3 days of now: all show as breached
+        assert all("Breached" in t for t in running), running

@@ -1,6 +1,7 @@
 // Ticket lists: my tickets, team queue, at risk, all, and search results. Refreshed every few
 // seconds; the refresh keeps keyboard focus where it was.
 import { itemsOf } from "../api.js";
+import { serverClock } from "../clock.js";
 import { h, render } from "../dom.js";
 import { describeSla, formatDateTime, ticketRef } from "../format.js";
 import { statusLabel } from "../states.js";
@@ -24,14 +25,14 @@ async function fetchTickets(ctx, view, query, cursor) {
 function slaCell(ticket) {
   if (!ticket.sla && ticket.next_due_at) {
     // List items carry only the earliest running deadline.
-    const d = describeSla({ kind: "next", state: "running", due_at: ticket.next_due_at }, Date.now());
+    const d = describeSla({ kind: "next", state: "running", due_at: ticket.next_due_at }, serverClock.now());
     return h("span", { class: `sla sla-${d.level}` }, h("span", { class: "sla-tag" }, levelWord(d.level)), ` ${d.text}`);
   }
   const running = (ticket.sla || []).filter((t) => t.state === "running" || t.state === "paused");
   if (!running.length) return h("span", { class: "muted" }, "—");
   // The most urgent clock: the earliest deadline.
   running.sort((a, b) => new Date(a.due_at || 8.64e15) - new Date(b.due_at || 8.64e15));
-  const d = describeSla(running[0], Date.now());
+  const d = describeSla(running[0], serverClock.now());
   return h("span", { class: `sla sla-${d.level}` }, h("span", { class: "sla-tag" }, levelWord(d.level)), ` ${d.label}: ${d.text}`);
 }
 

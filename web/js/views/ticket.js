@@ -1,6 +1,7 @@
 // The ticket page: header and SLA clocks, status buttons (only allowed moves), assign, merge,
 // the conversation (public replies and internal notes look and read differently), the reply box.
 import { itemsOf } from "../api.js";
+import { serverClock } from "../clock.js";
 import { announce, field, h, render, uid } from "../dom.js";
 import { describeSla, formatDateTime, ticketRef } from "../format.js";
 import { actionLabel, allowedNext, statusButtonTargets, statusLabel } from "../states.js";
@@ -111,7 +112,7 @@ export async function renderTicket(main, ctx, ref) {
       return;
     }
     render(slaBox, clocks.map((clock) => {
-      const d = describeSla(clock, Date.now());
+      const d = describeSla(clock, serverClock.now());
       return h("li", { class: `sla sla-${d.level}`, dataset: { kind: clock.kind } },
         h("span", { class: "sla-tag" }, levelWord(d.level)), " ", h("strong", {}, `${d.label}: `), d.text);
     }));

@@ -113,3 +113,36 @@ def test_layer_rebuild_is_skipped_when_inputs_are_unchanged(layer_dir: Path):
     started = time.monotonic()
     assert build_layer() == layer_dir
     assert time.monotonic() - started < 5
+
+
+def test_each_staged_function_imports_on_its_own(tmp_path, monkeypatch):
+    """What Lambda does: handler `functions/<name>/handler.handler` from the staged asset alone
+    (plus the helpdesk package, as the layer provides). Catches imports of files outside the
+    function's own directory."""
+    import os
+    import subprocess
+    import sys
+
+    from infra import workers
+
+    missing = [n for n in FUNCTION_NAMES if not (ROOT / "functions" / n / "handler.py").is_file()]
+    if missing:
+        pytest.skip(f"not all functions exist yet: {missing}")
+    monkeypatch.setattr(workers, "STAGING_DIR", tmp_path)
+    check = ("import importlib, sys; sys.path = [p for p in sys.path if p not in ('', {root!r})]; "
+             "sys.path.insert(0, '.'); m = importlib.import_module('functions.{name}.handler'); "
+             "assert callable(m.handler); assert m.__file__.startswith({staged!r}), m.__file__")
+    env = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1", "PYTHONPATH": "",
+           "POWERTOOLS_SERVICE_NAME": "helpdesk", "POWERTOOLS_METRICS_NAMESPACE": "Helpdesk"}
+    processes = {}
+    for name in FUNCTION_NAMES:
+        staged = workers.stage_function_code(name)
+        processes[name] = subprocess.Popen(
+            [sys.executable, "-c", check.format(root=str(ROOT), name=name, staged=str(staged))],
+            cwd=staged, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    failures = {}
+    for name, process in processes.items():
+        _, stderr = process.communicate(timeout=120)
+        if process.returncode != 0:
+            failures[name] = stderr.strip().splitlines()[-1]
+    assert failures == {}

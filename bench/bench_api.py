@@ -116,6 +116,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--open", type=int, default=5000, help="open tickets to seed (issue scale: 150000)")
     parser.add_argument("--repeat", type=int, default=50, help="requests per endpoint")
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards (to EXPLAIN queries)")
     args = parser.parse_args()
 
     name = f"helpdesk_bench_api_{os.getpid()}"
@@ -136,8 +137,11 @@ def main() -> None:
         run(db, args.repeat)
     finally:
         backend.close()
-        with psycopg.connect(server, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if args.keep:
+            print(f"kept database {name} on {server}")
+        else:
+            with psycopg.connect(server, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def run(db: DataApi, repeat: int) -> None:

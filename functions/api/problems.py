@@ -13,6 +13,7 @@ from aws_lambda_powertools.event_handler import Response
 
 from helpdesk import errors
 from helpdesk.auth import Unauthenticated
+from helpdesk.auth.uploads import NotConfigured
 
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
@@ -28,6 +29,7 @@ STATUS_BY_ERROR: list[tuple[type[Exception], int, str]] = [
     (errors.ValidationFailed, 422, "Validation failed"),
     (errors.PayloadTooLarge, 413, "Payload too large"),
     (errors.RateLimited, 429, "Too many requests"),
+    (NotConfigured, 503, "Not configured"),
     (errors.UniqueViolation, 409, "Conflict"),
     (errors.Conflict, 409, "Conflict"),
     (errors.CheckViolation, 422, "Validation failed"),

@@ -14,16 +14,20 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from helpdesk.auth.portal import portal_url, sign_portal_token
 from helpdesk.auth.ratelimit import Limit, RateLimiter
+from helpdesk.auth.uploads import MAX_FORM_ATTACHMENTS, FormAttachment, UploadRequest, grant_upload
 from helpdesk.tickets.models import MAX_SUBJECT, Actor, normalize_email
 from helpdesk import errors
 
 from helpdesk.search import suggest_articles
 
-from ._shared import ItemsOut, open_ticket, services, settings, source_ip
+from helpdesk import wiring
+
+from ._shared import Doc, ItemsOut, open_ticket, services, settings, source_ip
 
 router = Router()
 PER_SENDER_PER_HOUR = 5
 PER_IP_PER_HOUR = 20
+UPLOADS_PER_IP_PER_HOUR = 30
 
 
 class PublicTicketIn(BaseModel):
@@ -34,6 +38,8 @@ class PublicTicketIn(BaseModel):
     subject: str = Field(min_length=1, max_length=MAX_SUBJECT)
     body: str = Field(min_length=1, max_length=20_000)
     website: Optional[str] = Field(default=None, max_length=500, description="honeypot: leave empty")
+    attachments: list[FormAttachment] = Field(default_factory=list, max_length=MAX_FORM_ATTACHMENTS,
+                                              description="files uploaded with POST /public/attachments")
 
 
 class SuggestIn(BaseModel):
@@ -67,7 +73,8 @@ def create_public_ticket(body: PublicTicketIn,
     RateLimiter(svc.db, svc.clock).hit([Limit(f"sender:{email}", PER_SENDER_PER_HOUR),
                                         Limit(f"ip:{source_ip(router)}", PER_IP_PER_HOUR)])
     result = open_ticket(svc, {"channel": "web", "subject": body.subject, "body": body.body,
-                               "requester_email": email, "requester_name": body.requester_name},
+                               "requester_email": email, "requester_name": body.requester_name,
+                               "attachments": [a.as_ticket_attachment() for a in body.attachments]},
                          actor=Actor(type="customer"), idempotency_key=idempotency_key, scope="web")
     key = settings().signing_key
     out = PublicTicketOut(status="created", ref=f"TKT-{result.ticket.number}",
@@ -83,3 +90,12 @@ PUBLIC_ARTICLE_FIELDS = ("id", "title", "snippet")
 def public_kb_suggest(body: SuggestIn) -> ItemsOut:
     articles = suggest_articles(services().db, body.subject, body.body)
     return ItemsOut(items=[{k: a.get(k) for k in PUBLIC_ARTICLE_FIELDS} for a in articles])
+
+
+@router.post("/public/attachments", summary="A presigned upload for one file of the web form (no login)",
+             responses={201: {"description": "upload grant", "content": {"application/json": {"model": Doc}}}})
+def public_upload(body: UploadRequest) -> Response[Doc]:
+    svc = services()
+    RateLimiter(svc.db, svc.clock).hit([Limit(f"upload-ip:{source_ip(router)}", UPLOADS_PER_IP_PER_HOUR)])
+    grant = grant_upload(wiring.boto3_client("s3"), settings().attachments_bucket, body, svc.clock.now())
+    return Response(201, content_types.APPLICATION_JSON, grant)

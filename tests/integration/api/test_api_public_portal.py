@@ -90,3 +90,30 @@ def test_forged_or_foreign_portal_tokens_are_404(api, db):
 def test_oversized_body_is_413(api):
     answer = api.call("POST", "/api/v1/public/tickets", raw_body="x" * 4_200_000)
     assert answer.status == 413 and answer.body["status"] == 413
+
+
+def test_upload_grant_and_form_attachments(api, db, monkeypatch):
+    monkeypatch.setenv("ATTACHMENTS_BUCKET", "helpdesk-attachments-test")
+    grant = api.post("/api/v1/public/attachments", {"filename": "../../etc/My Photo.PNG", "content_type": "image/png",
+                                                    "size": 2048})
+    assert grant.status == 201, grant.body
+    key = grant.body["key"]
+    assert key.startswith("uploads/2026-03-02/") and key.endswith("/My_Photo.PNG")
+    assert grant.body["upload"]["fields"]["key"] == key and "policy" in {k.lower() for k in grant.body["upload"]["fields"]}
+    assert api.post("/api/v1/public/attachments", {"filename": "x", "content_type": "image/png",
+                                                   "size": 50 * 1024 * 1024}).status == 422
+    created = api.post("/api/v1/public/tickets", form(attachments=[
+        {"key": key, "filename": "My Photo.PNG", "content_type": "image/png", "size": 2048}]))
+    assert created.status == 201, created.body
+    stored = db.query_one("SELECT attachments FROM ticket_messages")["attachments"]
+    assert stored == [{"s3_key": key, "filename": "My Photo.PNG", "content_type": "image/png", "size": 2048,
+                       "inline": False, "source": "web_upload"}]
+    foreign = api.post("/api/v1/public/tickets", form(attachments=[
+        {"key": "raw/secret-mail.eml", "filename": "x", "content_type": "message/rfc822", "size": 1}]))
+    assert foreign.status == 422
+
+
+def test_upload_without_bucket_is_503(api, monkeypatch):
+    monkeypatch.setenv("ATTACHMENTS_BUCKET", "")
+    answer = api.post("/api/v1/public/attachments", {"filename": "a.txt", "content_type": "text/plain", "size": 3})
+    assert answer.status == 503 and answer.content_type == "application/problem+json"

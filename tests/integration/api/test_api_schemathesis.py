@@ -79,6 +79,7 @@ def served(db, clock, monkeypatch):
     monkeypatch.setattr(wiring, "data_api", lambda: db)
     monkeypatch.setattr(wiring, "clock", lambda settings=None: clock)
     monkeypatch.setattr(wiring, "publisher", lambda settings=None: DeferredPublisher())
+    monkeypatch.setenv("ATTACHMENTS_BUCKET", "helpdesk-attachments-schemathesis")
     DEFAULT_RESOLVER.clear()
     db.execute("INSERT INTO agents (email, name, role) VALUES (:e, 'Admin', 'admin')", {"e": ADMIN_EMAIL})
     yield

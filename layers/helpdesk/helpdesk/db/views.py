@@ -57,28 +57,44 @@ MINE = _paged(
     "jsonb_build_array(t.updated_at, t.id)",
 )
 
-# The team queue: unassigned new/reopened tickets of one team (or of the caller's teams), priority then age.
-QUEUE = _paged(
-    "tickets t",
-    "t.assignee_id IS NULL AND t.status IN ('new', 'reopened') AND "
-    "(CASE WHEN :queue_team::uuid IS NOT NULL THEN t.team_id = :queue_team::uuid "
-    "      ELSE t.team_id IN (SELECT tm.team_id FROM team_members tm WHERE tm.agent_id = :me::uuid) END) AND "
-    + _FILTERS,
-    "(t.priority_rank, t.created_at, t.id) > (:c_rank::int, :c_ts::timestamptz, :c_id::uuid)",
-    "t.priority_rank, t.created_at, t.id",
-    "jsonb_build_array(t.priority_rank, t.created_at, t.id)",
-)
+# The team queue: unassigned new/reopened tickets of one team (or of the caller's teams), priority
+# then age. Per team, a LATERAL index range scan (tickets_team_queue) stops after :limit rows; the
+# few per-team heads are then merged, so the cost does not grow with the queue's length.
+_QUEUE_TEAMS = """(SELECT :queue_team::uuid AS team_id WHERE :queue_team::uuid IS NOT NULL
+                   UNION ALL
+                   SELECT tm.team_id FROM team_members tm WHERE :queue_team::uuid IS NULL AND tm.agent_id = :me::uuid)"""
+_QUEUE_WHERE = "t.team_id = qt.team_id AND t.assignee_id IS NULL AND t.status IN ('new', 'reopened') AND " + _FILTERS
+QUEUE = f"""
+(SELECT 'item' AS kind, {ITEM_JSON} AS doc, jsonb_build_array(t.priority_rank, t.created_at, t.id) AS cursor
+ FROM {_QUEUE_TEAMS} qt
+ CROSS JOIN LATERAL (
+     SELECT t.* FROM tickets t
+     WHERE {_QUEUE_WHERE}
+       AND (:has_cursor = false OR (t.priority_rank, t.created_at, t.id) > (:c_rank::int, :c_ts::timestamptz, :c_id::uuid))
+     ORDER BY t.priority_rank, t.created_at, t.id LIMIT :limit) t
+ ORDER BY t.priority_rank, t.created_at, t.id LIMIT :limit)
+UNION ALL
+SELECT 'count', jsonb_build_object('n', (SELECT count(*) FROM (
+    SELECT 1 FROM {_QUEUE_TEAMS} qt JOIN tickets t ON {_QUEUE_WHERE} LIMIT {COUNT_CAP}) c)), NULL
+"""
 
-# At risk: tickets whose earliest running SLA clock is due before the horizon (breached ones first).
-AT_RISK = _paged(
-    "(SELECT s.ticket_id, min(s.due_at) AS due_at FROM sla_targets s "
-    " WHERE s.state = 'running' AND s.due_at <= :horizon::timestamptz GROUP BY s.ticket_id) d "
-    "JOIN tickets t ON t.id = d.ticket_id",
-    "t.status NOT IN ('merged', 'spam', 'duplicate', 'closed', 'resolved') AND " + _FILTERS,
-    "(d.due_at, t.id) > (:c_ts::timestamptz, :c_id::uuid)",
-    "d.due_at, t.id",
-    "jsonb_build_array(d.due_at, t.id)",
-)
+# At risk: open tickets by their earliest running SLA deadline before the horizon (breached first).
+# Walks sla_targets_running_due in deadline order and stops at :limit; a ticket with two running
+# clocks is listed once, at its earliest.
+_AT_RISK_FROM = """sla_targets s JOIN tickets t ON t.id = s.ticket_id"""
+_AT_RISK_WHERE = """s.state = 'running' AND s.due_at <= :horizon::timestamptz
+    AND NOT EXISTS (SELECT 1 FROM sla_targets s2 WHERE s2.ticket_id = s.ticket_id AND s2.state = 'running'
+                    AND (s2.due_at, s2.kind) < (s.due_at, s.kind))
+    AND t.status NOT IN ('merged', 'spam', 'duplicate', 'closed', 'resolved') AND """ + _FILTERS
+AT_RISK = f"""
+(SELECT 'item' AS kind, {ITEM_JSON} AS doc, jsonb_build_array(s.due_at, t.id) AS cursor
+ FROM {_AT_RISK_FROM}
+ WHERE {_AT_RISK_WHERE} AND (:has_cursor = false OR (s.due_at, s.ticket_id) > (:c_ts::timestamptz, :c_id::uuid))
+ ORDER BY s.due_at, s.ticket_id LIMIT :limit)
+UNION ALL
+SELECT 'count', jsonb_build_object('n', (SELECT count(*) FROM (
+    SELECT 1 FROM {_AT_RISK_FROM} WHERE {_AT_RISK_WHERE} LIMIT {COUNT_CAP}) c)), NULL
+"""
 
 # A ticket's conversation page plus the ticket's status (404/410 decided in the same call).
 MESSAGES_PAGE = """

@@ -28,6 +28,27 @@ PREFIX = "/api/v1"
 TITLE = "Helpdesk API"
 VERSION = "1.0.0"
 DOCS_PATH = f"{PREFIX}/docs"
+DESCRIPTION = """Help desk REST API.
+
+**Sign-in.** Agent routes need a Cognito token (API Gateway's authorizer passes its claims; the local
+stack's tokens become the same claims). Roles come from the groups `agent` < `lead` < `admin`; each
+route names the least role it needs (403 otherwise). The agent record is found by the token's email.
+Public routes (`/public/...`, `/portal/{token}`) need none: the portal token is a signed link.
+
+**Errors** are `application/problem+json` (RFC 9457): `type`, `title`, `status`, `detail`, `instance`,
+plus `errors` (422 validation), `from`/`to`/`allowed` (422 invalid transition), `merged_into` (410),
+and a `Retry-After` header on 429.
+
+**Pages.** Lists are cursor-paginated: pass `next_cursor` back as `cursor`; `limit` is bounded (the
+error names the range). Counts are capped: `{"value": 999, "capped": true, "display": "999+"}`.
+
+**Idempotency.** `POST /tickets` and `POST /public/tickets` take an `Idempotency-Key` header: a retry
+with the same key and body answers the original ticket (`Idempotent-Replayed: true`); the same key
+with another body is 409.
+
+**Web form honeypot.** `POST /public/tickets` has a field `website` that people never see. When it
+is filled the answer is `202 {"status": "received"}` and nothing is stored or counted.
+"""
 ROUTERS = (tickets, queue, search, kb, teams, agents, customers, sla_admin, routing_rules, reports, public, portal)
 
 
@@ -81,7 +102,7 @@ def build_app() -> APIGatewayRestResolver:
 
     _shadowed_methods_answer_405(app)
     app.enable_swagger(path=DOCS_PATH, title=TITLE, version=VERSION, middlewares=[_signed_in],
-                       description="Help desk REST API. Errors are application/problem+json.")
+                       description=DESCRIPTION)
     return app
 
 
@@ -119,8 +140,7 @@ PROBLEM_SCHEMA = {
 def openapi_document(app: APIGatewayRestResolver | None = None) -> dict[str, Any]:
     """The OpenAPI document of the routes above, with the problem+json error answers added."""
     app = app or build_app()
-    doc = json.loads(app.get_openapi_json_schema(title=TITLE, version=VERSION,
-                                                 description="Help desk REST API. Errors are application/problem+json."))
+    doc = json.loads(app.get_openapi_json_schema(title=TITLE, version=VERSION, description=DESCRIPTION))
     components = doc.setdefault("components", {})
     components.setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
     problem_ref = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}

@@ -117,3 +117,12 @@ def test_upload_without_bucket_is_503(api, monkeypatch):
     monkeypatch.setenv("ATTACHMENTS_BUCKET", "")
     answer = api.post("/api/v1/public/attachments", {"filename": "a.txt", "content_type": "text/plain", "size": 3})
     assert answer.status == 503 and answer.content_type == "application/problem+json"
+
+
+def test_portal_link_of_a_merged_ticket_shows_the_target(api, agent, db):
+    first = api.post("/api/v1/public/tickets", form(subject="First")).body
+    second = api.post("/api/v1/public/tickets", form(subject="Second")).body
+    client, _ = agent
+    assert client.post(f"/api/v1/tickets/{second['ref']}/merge", {"into": first["ref"]}).status == 200
+    view = api.get(f"/api/v1/portal/{second['portal_token']}")
+    assert view.status == 200 and view.body["ref"] == first["ref"]

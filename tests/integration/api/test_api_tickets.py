@@ -151,3 +151,18 @@ def test_wrong_method_on_known_path_is_405(agent):
     answer = client.call("PATCH", "/api/v1/agents/me", body={})
     assert answer.status == 405 and answer.headers["Allow"] == "GET"
     assert client.call("DELETE", "/api/v1/tickets").status == 405
+
+
+def test_concurrent_retries_with_one_key_create_exactly_one_ticket(agent, ticket_body, db):
+    from concurrent.futures import ThreadPoolExecutor
+
+    client, _ = agent
+    client.get("/api/v1/agents/me")
+    body = ticket_body(subject="Concurrent")
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(lambda _: client.post("/api/v1/tickets", body, headers={"Idempotency-Key": "same"}),
+                                range(8)))
+    assert {a.status for a in answers} <= {201, 409}
+    ids = {a.body["id"] for a in answers if a.status == 201}
+    assert len(ids) == 1
+    assert db.query_one("SELECT count(*) AS n FROM tickets")["n"] == 1

@@ -381,6 +381,9 @@ def parse_email(raw: bytes) -> ParsedEmail:
         name, addr = parseaddr(_raw_header(msg, "from"))
         from_email = addr.lower() if "@" in addr else None
         from_name = name
+    if not from_name:  # the obsolete "addr (Name)" form keeps the name in a comment
+        comment = re.search(r"\(([^()]{1,200})\)", _raw_header(msg, "from"))
+        from_name = comment.group(1).strip() if comment else from_name
     subject = _header(msg, "subject") or _raw_header(msg, "subject")
 
     html_raw = "\n".join(out.htmls) if out.htmls else None

@@ -76,7 +76,8 @@ _HEADER_WORDS = (
 _HEADER = re.compile(r"^[ \t>]*\*?(?:" + _HEADER_WORDS + r")[ \t]*\*?[ \t]*[:：][ \t]*\*?[ \t]*\S", re.IGNORECASE)
 _QUOTE = re.compile(r"^[ \t]*>")
 # Markers that may wrap over several lines ("On Mon, ... <\nfoo@bar.com> wrote:") are joined first.
-_MARKER_START = re.compile(r"^[ \t>]*(?:(?:On|Le|Am|Op|El|Em|Il|\d{4}-\d{2}-\d{2}) |.{0,100}<[^>\s]+@[^>\s]+>)", re.IGNORECASE)
+_MARKER_START = re.compile(r"^[ \t>]*(?:(?:On|Le|Am|Op|El|Em|Il|\d{4}-\d{2}-\d{2}|\d{1,2}[./]\d{1,2}[./]\d{2,4}) |"
+                           r".{0,100}<[^>\s]+@[^>\s]+>|.{0,200}<[ \t]*$)", re.IGNORECASE)
 _MAX_MARKER_LINES = 4
 
 

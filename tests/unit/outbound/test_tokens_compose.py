@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+
+from hypothesis import given, strategies as st
+
+from helpdesk.intake.email.classify import Kind, classify
+from helpdesk.intake.email.parse import parse_email
+from helpdesk.outbound.compose import compose_reply, tagged_subject
+from helpdesk.outbound.tokens import parse_reply_address, reply_address
+
+
+@given(st.uuids())
+def test_token_round_trip(ticket_id):
+    address = reply_address(ticket_id, "Helpdesk.Test", "k")
+    assert parse_reply_address(address, "k") == ticket_id
+    assert parse_reply_address(address.upper(), "k") == ticket_id  # local parts get case-folded in transit
+    assert parse_reply_address(address, "other") is None
+
+
+def test_tampered_tokens_are_rejected():
+    address = reply_address(uuid.uuid4(), "helpdesk.test", "k")
+    local, _, domain = address.partition("@")
+    for bad in (local[:-1] + ("a" if local[-1] != "a" else "b") + "@" + domain, "support@helpdesk.test", "", "x+y.z@w"):
+        assert parse_reply_address(bad, "k") is None
+
+
+def test_subject_tag_is_added_once():
+    assert tagged_subject("Printer", 7) == "Re: [TKT-7] Printer"
+    assert tagged_subject("Re: [TKT-7] Printer", 7) == "Re: [TKT-7] Printer"
+
+
+def test_composed_reply_threads_and_is_recognised_as_ours():
+    msg = compose_reply(from_address="support@helpdesk.test", from_name="Support", to_address="c@x.test", to_name="C",
+                        reply_to="support+t.m@helpdesk.test", subject="Printer", number=3, body_text="Fixed",
+                        body_html=None, message_id="msg-1@helpdesk.test", in_reply_to="c1@x.test",
+                        references=["c0@x.test"], loop_value="helpdesk.test", sent_at=datetime.now(timezone.utc))
+    assert msg["In-Reply-To"] == "<c1@x.test>" and msg["References"] == "<c0@x.test> <c1@x.test>"
+    assert msg["Auto-Submitted"] is None  # a person's reply, not automatic mail
+    assert classify(parse_email(msg.as_bytes())).kind is Kind.LOOP

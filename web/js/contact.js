@@ -5,6 +5,7 @@ import { loadConfig } from "./config.js";
 import { announce, h, render } from "./dom.js";
 
 const MAX_FILE_BYTES = 10 * 1024 * 1024;
+const MAX_FILES = 5;
 const SUGGEST_DELAY_MS = 400;
 
 const $ = (id) => document.getElementById(id);
@@ -39,8 +40,10 @@ async function suggest(api) {
 /** Ask for a presigned upload per file, upload it, and return what the ticket should reference. */
 async function uploadFiles(api, files) {
   const uploaded = [];
+  if (files.length > MAX_FILES) throw new Error(`attach at most ${MAX_FILES} files (you chose ${files.length})`);
   for (const file of files) {
     if (file.size > MAX_FILE_BYTES) throw new Error(`${file.name} is larger than 10 MB`);
+    if (file.size === 0) throw new Error(`${file.name} is empty`);
     let grant;
     try {
       grant = await api.post("/public/attachments", {

@@ -109,3 +109,25 @@ def test_portal_link_in_fragment_form_works_and_a_bad_token_is_explained(page, h
     page.goto("/portal.html?token=not-a-real-token")
     page.wait_for_selector("body[data-ready]")
     assert "not valid" in page.inner_text("#portal-error") or "could not be loaded" in page.inner_text("#portal-error")
+
+
+def test_contact_form_uploads_attachments_to_s3_and_the_agent_sees_them(page, admin_api, sign_in):
+    _open_form(page)
+    page.get_by_label("Your email address").fill(f"files.{uuid.uuid4().hex[:6]}@example.org")
+    page.get_by_label("Subject").fill("Screenshot of the error")
+    page.get_by_label("How can we help?").fill("See the attached log.")
+    page.get_by_label("Attachments (optional, up to 5 files of 10 MB each)").set_input_files(
+        [{"name": "error log.txt", "mimeType": "text/plain", "buffer": b"Traceback: boom\n"}])
+    page.get_by_role("button", name="Send to support").click()
+    page.wait_for_selector("#contact-done:not([hidden]), #status-line[data-kind='error']")
+    assert page.locator("#contact-done").is_visible(), page.inner_text("#status-line")
+    ref = page.inner_text("#ticket-ref")
+
+    stored = admin_api.call("GET", f"/tickets/{ref}")
+    files = [a for m in stored["messages"] for a in (m.get("attachments") or [])]
+    assert [f["filename"] for f in files] == ["error log.txt"]
+    assert files[0]["size"] == len(b"Traceback: boom\n")
+
+    sign_in(page, "admin@example.com", f"#/ticket/{ref}")
+    page.locator(".attachments li", has_text="error log.txt").wait_for()
+    page.shot("agent-sees-attachment")

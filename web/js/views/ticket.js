@@ -7,6 +7,12 @@ import { describeSla, formatDateTime, ticketRef } from "../format.js";
 import { actionLabel, allowedNext, statusButtonTargets, statusLabel } from "../states.js";
 import { levelWord } from "./list.js";
 
+function formatBytes(n) {
+  if (n < 1024) return `${n} bytes`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MB`;
+}
+
 function messagesOf(ticket) {
   return Array.isArray(ticket.messages) ? ticket.messages : null;
 }
@@ -40,7 +46,9 @@ function messageView(ctx, message, ticket, requester) {
       h("div", { class: "message-body" }, message.body),
       message.body_truncated ? h("p", { class: "muted small" }, "(message shortened; the full text is in the original)") : null,
       (message.attachments || []).length
-        ? h("ul", { class: "attachments", "aria-label": "Attachments" }, message.attachments.map((a) => h("li", {}, a.url ? h("a", { href: a.url, rel: "noopener" }, a.filename || "attachment") : a.filename || "attachment")))
+        ? h("ul", { class: "attachments", "aria-label": "Attachments" }, message.attachments.map((a) => h("li", {},
+          a.url ? h("a", { href: a.url, rel: "noopener" }, a.filename || "attachment") : a.filename || "attachment",
+          a.size ? h("span", { class: "muted small" }, ` (${formatBytes(a.size)})`) : null)))
         : null));
 }
 

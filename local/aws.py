@@ -200,3 +200,45 @@ def _object_path(root: Path, key: str) -> Path | None:
         return root / "_hashed" / hashlib.sha256(key.encode()).hexdigest()
     target = (root / Path(*safe)).resolve()
     return target if target.is_relative_to(root.resolve()) else None
+
+
+def save_queues(directory: Path, names: list[str] | None = None) -> int:
+    """Write every message still in the stack's queues and DLQs (visible or in flight) to
+    `directory/<queue>.jsonl`. Reads moto's in-process backend: in-flight messages cannot be received."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.sqs.models import sqs_backends
+
+    backend = sqs_backends[DEFAULT_ACCOUNT_ID][REGION]
+    directory.mkdir(parents=True, exist_ok=True)
+    saved = 0
+    for name in names if names is not None else [*QUEUES, *(f"{q}-dlq" for q in QUEUES)]:
+        queue = backend.queues.get(name)
+        messages = [m for m in getattr(queue, "_messages", [])] if queue is not None else []
+        path = directory / f"{name}.jsonl"
+        if not messages:
+            path.unlink(missing_ok=True)
+            continue
+        lines = [json.dumps({"body": m.body, "attributes": {
+            k: {"DataType": v.get("DataType", "String"), "StringValue": v["StringValue"]}
+            for k, v in (m.message_attributes or {}).items() if v.get("StringValue") is not None}}) for m in messages]
+        path.write_text("\n".join(lines) + "\n")
+        saved += len(lines)
+    return saved
+
+
+def restore_queues(endpoint: str, queue_urls: dict[str, str], directory: Path) -> int:
+    """Send back what save_queues wrote, then remove the files (each message is restored once)."""
+    sqs = client("sqs", endpoint)
+    restored = 0
+    for name, url in queue_urls.items():
+        path = directory / f"{name}.jsonl"
+        if not path.is_file():
+            continue
+        for line in path.read_text().splitlines():
+            if line.strip():
+                message = json.loads(line)
+                extra = {"MessageAttributes": message["attributes"]} if message.get("attributes") else {}
+                sqs.send_message(QueueUrl=url, MessageBody=message["body"], **extra)
+                restored += 1
+        path.unlink()
+    return restored

@@ -142,8 +142,13 @@ class LocalStack:
         restored = aws.restore_buckets(endpoint, s3_dir)
         if restored:
             log.info("restored %d S3 objects (raw mail, attachments, audit) from %s", restored, s3_dir)
-        # Registered after moto's stop, so it runs before it: moto's objects exist only in memory.
+        queues_dir = self.data_dir / "queues"
+        requeued = aws.restore_queues(endpoint, self.resources.queue_urls, queues_dir)
+        if requeued:
+            log.info("re-queued %d messages left in the queues at the last stop", requeued)
+        # Registered after moto's stop, so they run before it: moto's state exists only in memory.
         self._on_stop("s3 snapshot", lambda: log.info("saved %d S3 objects to %s", aws.save_buckets(endpoint, s3_dir), s3_dir))
+        self._on_stop("queue snapshot", lambda: log.info("saved %d queued messages to %s", aws.save_queues(queues_dir), queues_dir))
         if _events_publisher_available():
             os.environ["EVENTS_TOPIC_ARN"] = self.resources.topic_arn
         else:
@@ -346,7 +351,8 @@ class LocalStack:
             "status": "starting" if not self.ready.is_set() else "ok" if database == "ok" else "degraded",
             "database": database,
             "functions": {n: self.functions.available(n) for n in ("api", "inbound_email", "outbound", "notifier", "sweep")},
-            "queues": {q: {"processed": w.processed, "failed": w.failed} for q, w in getattr(self, "workers", {}).items()},
+            "queues": {q: {"processed": w.processed, "failed": w.failed, "waiting": w.waiting()}
+                       for q, w in getattr(self, "workers", {}).items()},
             "mail": {"received": getattr(getattr(self, "smtp_handler", None), "received", 0),
                      "delivered_to_maildir": getattr(getattr(self, "maildir", None), "delivered", 0)},
             "sweep_runs": getattr(getattr(self, "sweep", None), "runs", 0),

@@ -94,6 +94,12 @@ class QueueWorker(Loop):
         self.processed = 0
         self.failed = 0
 
+    def waiting(self) -> int:
+        """Messages in the queue, visible or in flight."""
+        attrs = self.sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=[
+            "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+        return int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"])
+
     def tick(self) -> float:
         if not self.functions.available(self.function):
             return 2.0  # leave the messages queued until the function exists

@@ -246,6 +246,12 @@ def test_zz_ctrl_c_stops_cleanly_and_a_restart_keeps_the_data(local_stack, http,
         assert created.status == 201, created.body
         ticket_id = created.json()["id"]
     offset = http.post("/api/v1/dev/clock", {"advance_seconds": 60}).json()["offset_seconds"]
+    mail_waits = not health["functions"]["inbound_email"]
+    if mail_waits:  # nobody consumes the inbound queue yet: the message must survive the restart
+        with smtplib.SMTP("127.0.0.1", local_stack.smtp_port, timeout=10) as smtp:
+            smtp.sendmail("gil@customer.test", ["support@example.com"], b"Subject: waiting\r\n\r\nfor inbound_email")
+        waiting = http.get("/api/v1/dev/health").json()["queues"]["inbound"]["waiting"]
+        assert waiting >= 1
 
     assert local_stack.stop() == 0, local_stack.log_tail()
     log = local_stack.log_path.read_text()
@@ -259,3 +265,5 @@ def test_zz_ctrl_c_stops_cleanly_and_a_restart_keeps_the_data(local_stack, http,
     assert http.get("/api/v1/dev/clock").json()["offset_seconds"] == offset
     if ticket_id:
         assert http.get(f"/api/v1/tickets/{ticket_id}", token=tokens["admin@example.com"]).status == 200
+    if mail_waits:
+        assert http.get("/api/v1/dev/health").json()["queues"]["inbound"]["waiting"] == waiting

@@ -214,3 +214,26 @@ def test_bucket_objects_are_saved_and_restored_across_restarts(moto_resources, t
     assert photo["Body"].read() == b"\x89PNG..."
     assert photo["ContentType"] == "image/png" and photo["Metadata"] == {"filename": "photo.png"}
     assert s3.get_object(Bucket=aws.RAW_MAIL_BUCKET, Key="inbound/../../escape")["Body"].read() == b"raw"
+
+
+def test_queued_messages_survive_a_restart(moto_resources, tmp_path):
+    import uuid
+
+    sqs = aws.client("sqs", moto_resources.endpoint)
+    name = f"restore-{uuid.uuid4().hex[:8]}"
+    url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody='{"n": 1}',
+                     MessageAttributes={"event_type": {"DataType": "String", "StringValue": "outbound.requested"}})
+    sqs.send_message(QueueUrl=url, MessageBody='{"n": 2}')
+    in_flight = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1, VisibilityTimeout=600)["Messages"]
+    assert len(in_flight) == 1
+    assert aws.save_queues(tmp_path / "queues", [name]) == 2
+    sqs.delete_queue(QueueUrl=url)
+    url = sqs.create_queue(QueueName=f"{name}-new")["QueueUrl"]
+    (tmp_path / "queues" / f"{name}.jsonl").rename(tmp_path / "queues" / f"{name}-new.jsonl")
+    assert aws.restore_queues(moto_resources.endpoint, {f"{name}-new": url}, tmp_path / "queues") == 2
+    assert not (tmp_path / "queues" / f"{name}-new.jsonl").exists()
+    got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"])["Messages"]
+    by_body = {m["Body"]: m.get("MessageAttributes") for m in got}
+    assert set(by_body) == {'{"n": 1}', '{"n": 2}'}
+    assert by_body['{"n": 1}']["event_type"]["StringValue"] == "outbound.requested"

@@ -55,3 +55,28 @@ def test_ticket_commands_and_sla_sweep_events_validate(db, clock):
         validate_outbox_row(event)
     if run_sweep is not None:
         assert {"sla.warning", "sla.breached"} <= types, types
+
+
+def test_routing_events_validate(db, clock):
+    try:
+        from helpdesk.routing.assignment import Assignment
+    except ImportError:
+        pytest.skip("helpdesk.routing not available")
+    team = db.query_one("INSERT INTO teams (name, assignment_mode) VALUES ('r1', 'pull') RETURNING id")["id"]
+    a1, a2 = (db.query_one("INSERT INTO agents (email, name) VALUES (:e, :e) RETURNING id", {"e": e})["id"]
+              for e in ("r1@example.com", "r2@example.com"))
+    for agent in (a1, a2):
+        db.execute("INSERT INTO team_members (team_id, agent_id) VALUES (:t::uuid, :a::uuid)", {"t": team, "a": agent})
+    rec = RecordingPublisher()
+    cmds = TicketCommands(db, clock, rec)
+    routing = Assignment(db, clock, rec)
+    for i in range(2):
+        cmds.create_ticket({"channel": "web", "subject": f"r{i}", "body": "b", "requester_email": "c@example.org",
+                            "team_id": team})
+    routing.claim_next_ticket(a1)
+    routing.set_out_of_office(a1, clock.now() - timedelta(minutes=1), clock.now() + timedelta(days=1), delegate_id=a2)
+    rows = all_outbox(db)
+    types = {r["event_type"] for r in rows}
+    assert {"ticket.assigned", "agent.out_of_office_started"} <= types, types
+    for row in rows:
+        validate_outbox_row(row)

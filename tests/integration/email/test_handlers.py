@@ -193,3 +193,45 @@ def test_round_trip(db, clock, inbound, outbound, aws):
     # a stranger copying the tag gets a ticket of their own
     inbound(mail(frm="eve@stranger.test", message_id="<s1@x>", subject=tag))
     assert len(_tickets(db)) == 2
+
+
+# -- generated and mutated mail: never crashes the batch, never lost ----------------------------
+from hypothesis import HealthCheck, given, settings as hsettings, strategies as st  # noqa: E402
+
+_SEED = mail(subject="=?utf-8?q?Caf=C3=A9?= [TKT-1]", body="Hello\r\n\r\nOn Mon, X wrote:\r\n> old",
+             headers={"In-Reply-To": "<nothing@x>", "References": "<a@b> <c@d>"})
+_MIME = st.builds(
+    lambda subject, body, frm, extra: mail(frm=frm, subject=subject, body=body, message_id=None, headers=extra),
+    st.text(max_size=80).map(lambda s: s.replace("\r", " ").replace("\n", " ")),
+    st.text(max_size=400),
+    st.sampled_from(["a@customer.test", "MAILER-DAEMON@x.test", "", "not-an-address", "b@helpdesk.test"]),
+    st.dictionaries(st.sampled_from(["Auto-Submitted", "Precedence", "X-SES-Spam-Verdict", "Content-Type",
+                                     "Content-Transfer-Encoding", "Return-Path", "X-Helpdesk-Loop"]),
+                    st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=40), max_size=3))
+
+
+def _mutate(raw: bytes, edits: list[tuple[int, bytes, int]]) -> bytes:
+    data = bytearray(raw)
+    for position, insert, delete in edits:
+        position %= max(1, len(data))
+        data[position:position + delete] = insert
+    return bytes(data)
+
+
+@hsettings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(st.lists(st.one_of(_MIME, st.lists(st.tuples(st.integers(0, 10_000), st.binary(max_size=6), st.integers(0, 6)),
+                                          max_size=5).map(lambda e: _mutate(_SEED, e))), min_size=1, max_size=3))
+def test_generated_mail_never_fails_the_batch_and_is_kept(db, inbound, raws):
+    from functions.inbound_email import handler as module
+
+    for raw in raws:
+        key = f"inbound/h-{uuid.uuid4().hex}"
+        result = inbound(raw, key=key)
+        assert result == {"batchItemFailures": []}
+        outcome = module.intake().receive(raw, envelope_recipients=[], raw_key=key)  # redelivery: same answer, no-op
+        assert outcome.action in ("duplicate", "dropped"), outcome
+        if outcome.action == "duplicate":
+            kept = db.query_one(
+                "SELECT (SELECT count(*) FROM ticket_messages WHERE inbound_message_id = :m)"
+                " + (SELECT count(*) FROM email_quarantine WHERE message_id = :m) AS n", {"m": outcome.message_id})
+            assert kept["n"] == 1, outcome

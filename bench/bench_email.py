@@ -1,0 +1,119 @@
+"""Inbound email end to end in-process (parse, classify, thread, write) on the local Data API:
+emails/s and Data API calls per inbound email, by kind of mail.
+
+Run: .venv/bin/python bench/bench_email.py [N]   (N new mails, default 200; as many replies)
+
+Kinds measured: a new mail (opens a ticket through routing), a reply threaded by In-Reply-To, a
+reply threaded by the signed token, a redelivered mail (no-op), an auto-reply (system event),
+and a zammad corpus mail with an attachment. Target (issue 4): at most 2 calls per inbound
+email (1 threading lookup + 1 command) with no inline publisher and no SLA policy; the ticket
+commands' follow-up statement adds 1 when SLA deadlines must be filled or events were published.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import time
+import warnings
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "layers" / "helpdesk"))
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
+os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
+warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+
+import boto3  # noqa: E402
+import psycopg  # noqa: E402
+
+from helpdesk.clock import FixedClock  # noqa: E402
+from helpdesk.db.client import DataApi  # noqa: E402
+from helpdesk.db.migrate import migrate  # noqa: E402
+from helpdesk.events.publisher import DeferredPublisher  # noqa: E402
+from helpdesk.intake.email import EmailIntake  # noqa: E402
+from helpdesk.intake.email.blobs import MemoryBlobStore  # noqa: E402
+from helpdesk.outbound.tokens import reply_address  # noqa: E402
+from local.dataapi import LocalDataApi, attach  # noqa: E402
+from local.postgres import ensure_database, server_uri  # noqa: E402
+
+DOMAIN = "helpdesk.test"
+KEY = "bench-key"
+CORPUS = ROOT.parent / "shared" / "corpora" / "zammad_mail" / "test" / "data" / "mail" / "mail079.box"
+
+
+def mail(i: int, *, subject: str = "Order {i} missing", headers: str = "", to: str = f"support@{DOMAIN}",
+         message_id: str | None = None) -> bytes:
+    mid = message_id or f"<m{i}@customer{i % 50}.test>"
+    return (f"From: Customer {i} <c{i}@customer{i % 50}.test>\r\nTo: {to}\r\nSubject: {subject.format(i=i)}\r\n"
+            f"Message-ID: {mid}\r\nDate: Mon, 02 Mar 2026 14:00:00 +0000\r\n{headers}MIME-Version: 1.0\r\n"
+            f"Content-Type: text/plain; charset=utf-8\r\n\r\nHello, my order {i} did not arrive.\r\n\r\n"
+            f"On Mon, Mar 2, 2026 at 9:00 AM Support <support@{DOMAIN}> wrote:\r\n> earlier text\r\n").encode()
+
+
+def run(db: DataApi, n: int) -> list[tuple[str, int, int, float]]:
+    clock = FixedClock(datetime(2026, 3, 2, 15, tzinfo=timezone.utc))
+    intake = EmailIntake(db, clock, DeferredPublisher(), MemoryBlobStore(), signing_key=KEY, support_domains={DOMAIN},
+                         burst_limit=10_000)
+    intake.receive(mail(-1), envelope_recipients=[], raw_key="warm")  # routing loads its rules once per process
+    results = []
+
+    def measure(name: str, raws: list[tuple[bytes, list[str]]], expect: str) -> list:
+        db.stats.calls = 0
+        start = time.perf_counter()
+        outs = [intake.receive(raw, envelope_recipients=env, raw_key=f"bench/{name}/{i}") for i, (raw, env) in enumerate(raws)]
+        elapsed = time.perf_counter() - start
+        wrong = [o for o in outs if o.action != expect]
+        if wrong:
+            raise SystemExit(f"{name}: expected {expect}, got {wrong[0]}")
+        results.append((name, len(raws), db.stats.calls, elapsed))
+        return outs
+
+    created = measure("new mail -> ticket", [(mail(i), []) for i in range(n)], "created")
+    measure("reply by In-Reply-To", [(mail(i, headers=f"In-Reply-To: <m{i}@customer{i % 50}.test>\r\n",
+                                           message_id=f"<r{i}@x>"), []) for i in range(n)], "threaded")
+    tokens = [reply_address(o.ticket_id, DOMAIN, KEY) for o in created]
+    measure("reply by signed token", [(mail(i, to=tokens[i], message_id=f"<t{i}@x>"), [tokens[i]]) for i in range(n)],
+            "threaded")
+    measure("redelivered mail (no-op)", [(mail(i), []) for i in range(n)], "duplicate")
+    measure("auto-reply -> system event", [(mail(i, headers=f"Auto-Submitted: auto-replied\r\nIn-Reply-To: <m{i}@customer{i % 50}.test>\r\n",
+                                                message_id=f"<a{i}@x>"), []) for i in range(n)], "system_event")
+    if CORPUS.exists():
+        raw = CORPUS.read_bytes()
+        corpus = [(raw.replace(b"Message-Id: <", f"Message-Id: <c{i}.".encode(), 1), []) for i in range(max(1, n // 4))]
+        measure("corpus mail + inline image", corpus, "created")
+    return results
+
+
+def main() -> None:
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 200
+    name = f"helpdesk_bench_email_{os.getpid()}"
+    server = server_uri()
+    uri = ensure_database(server, name, recreate=True)
+    backend = LocalDataApi(uri)
+    client = attach(boto3.client("rds-data", region_name="us-east-1"), backend)
+    db = DataApi(client, resource_arn="arn:aws:rds:us-east-1:000000000000:cluster:bench",
+                 secret_arn="arn:aws:secretsmanager:us-east-1:000000000000:secret:bench", database=name)
+    try:
+        migrate(db)
+        results = run(db, n)
+    finally:
+        backend.close()
+        with psycopg.connect(server, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    print("Inbound email, end to end in-process (local Data API on the embedded PostgreSQL; 1 thread)")
+    print(f"{'kind':<32}{'mails':>7}{'calls/mail':>12}{'emails/s':>10}{'ms/mail':>9}")
+    worst = 0.0
+    for kind, count, calls, elapsed in results:
+        per = calls / count
+        worst = max(worst, per)
+        print(f"{kind:<32}{count:>7}{per:>12.2f}{count / elapsed:>10.1f}{elapsed / count * 1000:>9.2f}")
+    print(f"max Data API calls per inbound email: {worst:.2f} (target 2)")
+    if worst > 2:
+        raise SystemExit("an inbound email needed more than 2 Data API calls")
+
+
+if __name__ == "__main__":
+    main()

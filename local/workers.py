@@ -209,6 +209,9 @@ class MaildirDelivery(Loop):
         msg["Message-ID"] = f"<{sent.id}@{aws.REGION}.amazonses.com>"
         destinations = sent.destinations if isinstance(sent.destinations, list) else \
             sum((sent.destinations.get(k, []) for k in ("ToAddresses", "CcAddresses", "BccAddresses")), [])
-        msg["X-Helpdesk-Envelope-To"] = ", ".join(destinations)
+        from email.utils import getaddresses
+
+        unique = list(dict.fromkeys(addr.lower() for _, addr in getaddresses(destinations) if addr))
+        msg["X-Helpdesk-Envelope-To"] = ", ".join(unique)
         msg["X-Helpdesk-Delivered-At"] = datetime.now(timezone.utc).isoformat()
         return msg.as_bytes()

@@ -187,6 +187,12 @@ class Workers(Construct):
             description="Helpdesk SLA sweep",
             targets=[targets.LambdaFunction(fn["sweep"], retry_attempts=0, max_event_age=Duration.minutes(1))],
         )
+        # Notifications deferred by an agent's quiet hours go out on this run (no "Records" in the event).
+        self.notifier_rule = events.Rule(
+            self, "NotifierDeferredEveryMinute", schedule=events.Schedule.rate(Duration.minutes(1)),
+            description="Helpdesk deferred agent notifications",
+            targets=[targets.LambdaFunction(fn["notifier"], retry_attempts=0, max_event_age=Duration.minutes(1))],
+        )
         self.audit_rule = events.Rule(
             self, "AuditExportDaily", schedule=events.Schedule.cron(minute="15", hour="3"),
             description="Helpdesk daily audit export",

@@ -252,6 +252,7 @@ def test_schedules_sweep_every_minute_and_daily_audit_export(synth):
                 by_target[arn["Fn::GetAtt"][0]] = rule["ScheduleExpression"]
     assert by_target[ids["sweep"]] == "rate(1 minute)"
     assert by_target[ids["audit_export"]] == "cron(15 3 * * ? *)"
+    assert by_target[ids["notifier"]] == "rate(1 minute)"  # deferred (quiet hours) notifications
 
 
 def test_migrations_run_by_trigger_after_the_cluster(synth):

@@ -33,10 +33,18 @@ BUSINESS_HOURS = {
     },
 }
 
+# Technical (the catch-all support@) works around the clock, so a demo mail is pushed to an agent
+# at any hour; Orders and Billing keep New York business hours, so SLA clocks show business time.
+AROUND_THE_CLOCK = {
+    "name": "Around the clock",
+    "document": {"timezone": "UTC", "hours": {day: [["00:00", "24:00"]] for day in
+                                              ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}},
+}
+
 TEAMS = [
-    {"name": "Technical", "email_address": "support@example.com", "assignment_mode": "push"},
-    {"name": "Orders", "email_address": "orders@example.com", "assignment_mode": "push"},
-    {"name": "Billing", "email_address": "billing@example.com", "assignment_mode": "round_robin"},
+    {"name": "Technical", "email_address": "support@example.com", "assignment_mode": "push", "schedule": AROUND_THE_CLOCK["name"]},
+    {"name": "Orders", "email_address": "orders@example.com", "assignment_mode": "push", "schedule": BUSINESS_HOURS["name"]},
+    {"name": "Billing", "email_address": "billing@example.com", "assignment_mode": "round_robin", "schedule": BUSINESS_HOURS["name"]},
 ]
 
 AGENTS = [
@@ -105,11 +113,11 @@ def seed(db: DataApi, done: set[str] | None = None) -> dict[str, Any]:
     start: they are not seeded again, so a rule or article the user deleted stays deleted."""
     done = set(done or ())
     summary: dict[str, Any] = {"skipped": [], "done": done}
-    schedule_id = db.query_one(
+    schedule_ids = {schedule["name"]: str(db.query_one(
         "WITH ins AS (INSERT INTO schedules (name, document) VALUES (:name, :doc::jsonb)"
         " ON CONFLICT (name) DO NOTHING RETURNING id)"
         " SELECT id FROM ins UNION ALL SELECT id FROM schedules WHERE name = :name LIMIT 1",
-        {"name": BUSINESS_HOURS["name"], "doc": _json(BUSINESS_HOURS["document"])})["id"]
+        {"name": schedule["name"], "doc": _json(schedule["document"])})["id"]) for schedule in (BUSINESS_HOURS, AROUND_THE_CLOCK)}
 
     team_ids: dict[str, str] = {}
     for team in TEAMS:
@@ -117,7 +125,8 @@ def seed(db: DataApi, done: set[str] | None = None) -> dict[str, Any]:
             "WITH ins AS (INSERT INTO teams (name, email_address, schedule_id, assignment_mode)"
             " VALUES (:name, :email, :schedule::uuid, :mode) ON CONFLICT DO NOTHING RETURNING id)"
             " SELECT id FROM ins UNION ALL SELECT id FROM teams WHERE name = :name LIMIT 1",
-            {"name": team["name"], "email": team["email_address"], "schedule": str(schedule_id), "mode": team["assignment_mode"]})
+            {"name": team["name"], "email": team["email_address"], "schedule": schedule_ids[team["schedule"]],
+             "mode": team["assignment_mode"]})
         if row is None:
             raise RuntimeError(f"team {team['name']}: another team already uses {team['email_address']}")
         team_ids[team["name"]] = str(row["id"])
@@ -139,11 +148,12 @@ def seed(db: DataApi, done: set[str] | None = None) -> dict[str, Any]:
 
     for policy in SLA_POLICIES:
         db.execute(
-            "INSERT INTO sla_policies (name, position, priority, tier, targets, schedule_id)"
-            " VALUES (:name, :position, :priority::text, :tier::text, :targets::jsonb, :schedule::uuid)"
+            # No schedule of their own: business time is the ticket's team's schedule.
+            "INSERT INTO sla_policies (name, position, priority, tier, targets)"
+            " VALUES (:name, :position, :priority::text, :tier::text, :targets::jsonb)"
             " ON CONFLICT (name) DO NOTHING",
             {"name": policy["name"], "position": policy["position"], "priority": policy.get("priority"),
-             "tier": policy.get("tier"), "targets": _json(policy["targets"]), "schedule": str(schedule_id)})
+             "tier": policy.get("tier"), "targets": _json(policy["targets"])})
 
     for section, run in (("routing_rules", lambda: _seed_routing_rules(db, team_ids, summary["skipped"])),
                          ("kb_articles", lambda: _seed_kb(db, summary["skipped"]))):
@@ -153,7 +163,7 @@ def seed(db: DataApi, done: set[str] | None = None) -> dict[str, Any]:
         summary[section] = created
         if created is not None:
             done.add(section)
-    summary.update(teams=len(team_ids), agents=len(agent_ids), schedule_id=str(schedule_id), team_ids=team_ids)
+    summary.update(teams=len(team_ids), agents=len(agent_ids), schedule_ids=schedule_ids, team_ids=team_ids)
     return summary
 
 

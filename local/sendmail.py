@@ -55,8 +55,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=2525)
     parser.add_argument("--from", dest="sender", default="Dana Customer <dana@customer.test>")
     parser.add_argument("--to", default="support@example.com")
-    parser.add_argument("--subject", default="My order has not arrived")
-    parser.add_argument("--body", default="Hello, I ordered a blue kettle last week and it has not arrived. Can you help?")
+    parser.add_argument("--subject", default="The app crashes when I upload a photo")
+    parser.add_argument("--body", default="Hello, since yesterday the app closes every time I attach a photo to a message. Can you help?")
     parser.add_argument("--file", type=Path, help="send this raw .eml file instead of composing one")
     parser.add_argument("--reply-to-latest", action="store_true",
                         help="reply to the newest mail in the Maildir (threads into its ticket)")

@@ -20,7 +20,15 @@ def test_seed_creates_the_demo_org(db):
     per_team = {r["name"]: r["n"] for r in db.query(
         "SELECT t.name, count(*) AS n FROM team_members m JOIN teams t ON t.id = m.team_id GROUP BY t.name")}
     assert all(n >= 2 for n in per_team.values()), per_team
-    assert db.query_one("SELECT count(*) AS n FROM sla_policies WHERE schedule_id IS NOT NULL")["n"] == len(seed.SLA_POLICIES)
+    assert db.query_one("SELECT count(*) AS n FROM sla_policies")["n"] == len(seed.SLA_POLICIES)
+    schedules = {r["team"]: r["schedule"] for r in db.query(
+        "SELECT t.name AS team, s.name AS schedule FROM teams t JOIN schedules s ON s.id = t.schedule_id")}
+    assert schedules == {"Technical": "Around the clock", "Orders": seed.BUSINESS_HOURS["name"],
+                         "Billing": seed.BUSINESS_HOURS["name"]}
+    from helpdesk.sla import Schedule
+
+    for row in db.query("SELECT document FROM schedules"):
+        Schedule.parse(row["document"])  # the SLA engine accepts both documents
     assert summary["teams"] == 3
     assert seed.support_domains(db) == {"example.com"}
 

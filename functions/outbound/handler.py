@@ -1,5 +1,6 @@
 """Outbound replies. Triggered by the outbound SQS queue (SNS ticket-events filtered to
-outbound.requested; raw delivery or the SNS envelope) with ReportBatchItemFailures.
+outbound.requested and ticket.created; raw delivery or the SNS envelope) with ReportBatchItemFailures.
+ticket.created of an email ticket sends its one acknowledgement (Auto-Submitted: auto-replied).
 
 Dispatch on the event's channel: Slack tickets go to helpdesk.outbound.slack (the channels
 engineer's module); chat is answered in the widget; everything else is mailed through SES by
@@ -40,6 +41,10 @@ def send_slack(event: Any) -> dict[str, Any]:
 def record_handler(record: SQSRecord) -> dict[str, Any]:
     event = parse_event(record.body)  # invalid -> exception -> retried, then DLQ
     channel = getattr(event.payload, "channel", None)
+    if event.type == "ticket.created":  # the acknowledgement of a new email ticket (email only)
+        outcome = email_sender().send(event)
+        logger.info("acknowledgement", extra={"event_id": str(event.id), **outcome.__dict__})
+        return outcome.__dict__
     if channel == "slack":
         return send_slack(event)
     if channel == "chat":

@@ -235,3 +235,30 @@ def test_generated_mail_never_fails_the_batch_and_is_kept(db, inbound, raws):
                 "SELECT (SELECT count(*) FROM ticket_messages WHERE inbound_message_id = :m)"
                 " + (SELECT count(*) FROM email_quarantine WHERE message_id = :m) AS n", {"m": outcome.message_id})
             assert kept["n"] == 1, outcome
+
+
+def _created_events(db):
+    return [dict(r) for r in db.query("SELECT id, event_type, schema_version, ticket_id, payload, occurred_at "
+                                      "FROM outbox WHERE event_type = 'ticket.created' ORDER BY seq")]
+
+
+def test_acknowledgement_once_per_ticket_and_rate_limited(db, inbound, outbound):
+    from helpdesk.outbound.email import ACK_LIMIT
+
+    for i in range(ACK_LIMIT + 1):
+        inbound(mail(frm="dan@customer.test", message_id=f"<d{i}@c>", subject=f"Issue {i}"))
+    inbound(mail(frm="ooo@customer.test", message_id="<o@c>", headers={"Auto-Submitted": "auto-replied"}))
+    created = _created_events(db)
+    assert len(created) == ACK_LIMIT + 1  # the auto-reply opened no ticket, so it gets no ack
+    before = len(sent_messages())
+    assert outbound(created + created[:1]) == {"batchItemFailures": []}
+    acks = sent_messages()[before:]
+    assert len(acks) == ACK_LIMIT  # one per ticket, the redelivered event adds none, the 4th is rate-limited
+    first = message_from_bytes(acks[0].raw_data.encode() if isinstance(acks[0].raw_data, str) else acks[0].raw_data,
+                               policy=policy.default)
+    assert first["Auto-Submitted"] == "auto-replied" and first["In-Reply-To"] == "<d0@c>"
+    # the customer's auto-responder answering our ack: a system event, never a ticket or a reopen
+    tickets = len(_tickets(db))
+    inbound(mail(frm="dan@customer.test", message_id="<away@c>", subject="Out of office",
+                 headers={"Auto-Submitted": "auto-replied", "In-Reply-To": first["Message-ID"]}))
+    assert len(_tickets(db)) == tickets

@@ -118,3 +118,38 @@ SELECT (SELECT count(*) FROM done) AS updated, (SELECT count(*) FROM ids) AS ids
 RECORD_FAILED = """
 UPDATE email_outbound SET state = :state, last_error = :error::text WHERE ticket_message_id = :message_id::uuid AND state = 'sending'
 """
+
+# The acknowledgement of a new email ticket: claimed on the ticket's first (customer, email)
+# message, at most :limit per recipient within the window (a mail storm gets few acks).
+CLAIM_ACK = """
+WITH msg AS (
+    SELECT m.id, m.ticket_id, m.author_type, m.channel, m.inbound_message_id FROM ticket_messages m
+    WHERE m.id = :message_id::uuid
+),
+tk AS (
+    SELECT t.id, t.number, t.subject, t.channel, t.status, t.team_id, c.email AS requester_email, c.name AS requester_name,
+           tm.email_address AS team_address, tm.name AS team_name
+    FROM msg JOIN tickets t ON t.id = msg.ticket_id JOIN customers c ON c.id = t.requester_id
+    LEFT JOIN teams tm ON tm.id = t.team_id
+),
+recent AS (
+    SELECT count(*) AS n FROM email_outbound o, tk
+    WHERE o.kind = 'ack' AND o.recipient = tk.requester_email AND o.claimed_at >= :since::timestamptz
+),
+claimed AS (
+    INSERT INTO email_outbound (ticket_message_id, ticket_id, event_id, state, generated_message_id, recipient, claimed_at, kind)
+    SELECT msg.id, msg.ticket_id, :event_id::uuid, 'sending', :generated_message_id, tk.requester_email, :now::timestamptz, 'ack'
+    FROM msg, tk, recent
+    WHERE msg.author_type = 'customer' AND msg.channel = 'email' AND tk.channel = 'email' AND tk.requester_email IS NOT NULL
+      AND recent.n < :limit
+    ON CONFLICT (ticket_message_id) DO UPDATE SET
+        state = 'sending', attempts = email_outbound.attempts + 1, claimed_at = EXCLUDED.claimed_at
+    WHERE email_outbound.state = 'failed'
+       OR (email_outbound.state = 'sending' AND email_outbound.claimed_at < :lease_expired::timestamptz)
+    RETURNING ticket_message_id, generated_message_id, state, attempts
+)
+SELECT to_jsonb(msg) AS message, to_jsonb(tk) AS ticket, (SELECT to_jsonb(c) FROM claimed c) AS claim,
+       (SELECT to_jsonb(o) FROM email_outbound o WHERE o.ticket_message_id = msg.id) AS previous,
+       (SELECT n FROM recent) AS recent_acks
+FROM msg LEFT JOIN tk ON true
+"""

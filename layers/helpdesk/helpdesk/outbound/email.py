@@ -27,6 +27,8 @@ from helpdesk.outbound.tokens import reply_address
 log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=10)
 EMAIL_CHANNELS = ("email", "web", "api")  # tickets whose customer is answered by mail
+ACK_LIMIT = 3  # acknowledgements per customer address ...
+ACK_WINDOW = timedelta(hours=1)  # ... within this window
 
 
 @dataclass
@@ -57,6 +59,8 @@ class OutboundEmail:
         event_id, etype, payload = _payload(event)
         if etype == "ticket.replied" and (payload.get("visibility") != "public" or payload.get("author_type") != "agent"):
             return SendOutcome("skipped", "not a public agent reply")
+        if etype == "ticket.created":
+            return self.acknowledge(event_id, payload)
         if etype not in ("outbound.requested", "ticket.replied"):
             return SendOutcome("skipped", f"{etype} is not sent by email")
         if payload.get("channel") not in (None, *EMAIL_CHANNELS):
@@ -83,15 +87,49 @@ class OutboundEmail:
                                                 "error": f"ticket channel {ticket.get('channel')}"})
             return SendOutcome("skipped", f"ticket channel {ticket.get('channel')} is not answered by email")
 
-        from_address = ticket.get("team_address") or f"support@{domain}"
         thread_ids = [i for i in row.get("thread_ids") or [] if i != claim["generated_message_id"]]
+        return self._deliver(message_id, ticket, claim, message["body"], row.get("last_customer_message_id"),
+                             thread_ids, automatic=False)
+
+    def acknowledge(self, event_id: uuid.UUID, payload: dict[str, Any]) -> SendOutcome:
+        """Exactly one acknowledgement per new email ticket (never for automatic mail: that never
+        opens a ticket), at most ACK_LIMIT per customer address within ACK_WINDOW."""
+        if payload.get("channel") != "email" or not payload.get("message_id"):
+            return SendOutcome("skipped", "only tickets opened by email are acknowledged by email")
+        message_id = uuid.UUID(str(payload["message_id"]))
+        now = self.clock.now()
+        row = self.db.query_one(sql.CLAIM_ACK, {
+            "message_id": message_id, "event_id": event_id, "now": now, "lease_expired": now - LEASE,
+            "generated_message_id": f"ack-{message_id}@{self.settings.support_domain.lower()}",
+            "since": now - ACK_WINDOW, "limit": ACK_LIMIT,
+        })
+        if row is None or row.get("message") is None:
+            return SendOutcome("skipped", f"message {message_id} not found")
+        claim, previous, ticket = row.get("claim"), row.get("previous"), row.get("ticket") or {}
+        if claim is None:
+            if previous:
+                return SendOutcome("already_sent" if previous["state"] in ("sent", "skipped") else "in_flight",
+                                   "acknowledged before", previous.get("ses_message_id"), previous.get("generated_message_id"))
+            if int(row.get("recent_acks") or 0) >= ACK_LIMIT:
+                return SendOutcome("skipped", f"{ACK_LIMIT} acknowledgements already sent to this customer within {ACK_WINDOW}")
+            return SendOutcome("skipped", "not a customer's email")
+        inbound = row["message"].get("inbound_message_id")
+        body = (f"We received your request and opened ticket TKT-{ticket['number']}: {ticket['subject']}\n\n"
+                "Reply to this email to add information; please keep the ticket number in the subject.")
+        return self._deliver(message_id, ticket, claim, body, inbound, [inbound] if inbound else [], automatic=True)
+
+    def _deliver(self, message_id: uuid.UUID, ticket: dict[str, Any], claim: dict[str, Any], body: str,
+                 in_reply_to: str | None, references: list[str], *, automatic: bool) -> SendOutcome:
+        domain = self.settings.support_domain.lower()
+        from_address = ticket.get("team_address") or f"support@{domain}"
         mime = compose_reply(
             from_address=from_address, from_name=ticket.get("team_name") or "Support",
             to_address=ticket["requester_email"], to_name=ticket.get("requester_name"),
             reply_to=reply_address(ticket["id"], domain, self.settings.signing_key),
-            subject=ticket["subject"], number=int(ticket["number"]), body_text=message["body"],
+            subject=ticket["subject"], number=int(ticket["number"]), body_text=body,
             body_html=None, message_id=claim["generated_message_id"],
-            in_reply_to=row.get("last_customer_message_id"), references=thread_ids, loop_value=domain, sent_at=now)
+            in_reply_to=in_reply_to, references=references, loop_value=domain, sent_at=self.clock.now(),
+            automatic=automatic)
         kwargs: dict[str, Any] = {"Source": from_address, "Destinations": [ticket["requester_email"]],
                                   "RawMessage": {"Data": mime.as_bytes()}}
         if self.settings.ses_configuration_set:

@@ -11,7 +11,6 @@ the attributes arrive as SQS message attributes (no SNS envelope to unwrap).
 from __future__ import annotations
 
 from aws_cdk import Duration, RemovalPolicy
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
@@ -46,13 +45,13 @@ class QueueWithDlq(Construct):
 class Messaging(Construct):
     def __init__(self, scope: Construct, id: str, *, config: StageConfig, consumer_timeout: Duration) -> None:
         super().__init__(scope, id)
-        # SNS server-side encryption needs a customer key that SNS may use when it delivers to SQS.
+        # A customer managed key (rotated) for the topics; publishers get GenerateDataKey/Decrypt on
+        # it (infra/workers.py). The queues use SSE-SQS, so SNS needs no key access to deliver.
         self.key = kms.Key(self, "EventsKey", enable_key_rotation=True,
                            description="Helpdesk ticket-events topic encryption",
                            removal_policy=RemovalPolicy.RETAIN if config.is_prod else RemovalPolicy.DESTROY)
         self.topic = sns.Topic(self, "TicketEvents", display_name="Helpdesk ticket events",
                                master_key=self.key, enforce_ssl=True)
-        self.key.grant(iam.ServicePrincipal("sns.amazonaws.com"), "kms:Decrypt", "kms:GenerateDataKey*")
 
         # Lambda's guidance: visibility timeout at least 6x the consumer's timeout.
         visibility = Duration.seconds(consumer_timeout.to_seconds() * 6)

@@ -5,8 +5,6 @@ import json
 import re
 from typing import Any
 
-import pytest
-
 from tests.infra.conftest import FUNCTION_NAMES
 
 REQUIRED_ENV = {"DB_CLUSTER_ARN", "DB_SECRET_ARN", "DB_NAME", "SUPPORT_DOMAIN", "WEB_BASE_URL",

@@ -74,15 +74,26 @@ def migrated(rds_data_client) -> list[str]:
     return migrate(make_data_api(rds_data_client))
 
 
+# Empties every table in one call: DELETE with foreign-key triggers off is much faster than a
+# TRUNCATE of ~40 tables (which pays per-table file work) on the tiny tables tests leave behind.
+RESET_TABLES = """
+DO $$
+DECLARE t record;
+BEGIN
+    SET LOCAL session_replication_role = replica;
+    FOR t IN SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'schema_migrations' LOOP
+        EXECUTE format('DELETE FROM %I', t.tablename);
+    END LOOP;
+    ALTER SEQUENCE ticket_number_seq RESTART WITH 1;
+END $$
+"""
+
+
 @pytest.fixture
 def db(rds_data_client, migrated):
     """A DataApi on empty tables (schema kept). Its `stats` count the calls this test made."""
     api = make_data_api(rds_data_client)
-    tables = [r["tablename"] for r in api.query(
-        "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'schema_migrations'")]
-    if tables:
-        api.execute("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
-    api.execute("ALTER SEQUENCE ticket_number_seq RESTART WITH 1")
+    api.execute(RESET_TABLES)
     api.stats.calls = 0
     api.stats.by_operation.clear()
     return api

@@ -124,30 +124,3 @@ def mail_text(message: Any) -> str:
     parsed = message_from_string(message.raw_data, policy=policy.default)
     headers = "".join(f"{k}: {v}\n" for k, v in parsed.items())
     return headers + "\n" + parsed.get_content()
-
-
-# Emptying the tables with DELETE (FK checks off for the statement) instead of the shared fixture's
-# TRUNCATE: TRUNCATE recreates every table's files, ~1 s per test on a busy machine; this is ~20 ms.
-FAST_RESET = """
-DO $$
-DECLARE t record;
-BEGIN
-    SET LOCAL session_replication_role = replica;
-    FOR t IN SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'schema_migrations' LOOP
-        EXECUTE format('DELETE FROM %I', t.tablename);
-    END LOOP;
-    ALTER SEQUENCE ticket_number_seq RESTART WITH 1;
-END $$
-"""
-
-
-@pytest.fixture
-def db(rds_data_client, migrated):
-    """Like tests/conftest.py's `db` (a DataApi on empty, migrated tables), reset faster."""
-    from tests.conftest import make_data_api
-
-    api = make_data_api(rds_data_client)
-    api.execute(FAST_RESET)
-    api.stats.calls = 0
-    api.stats.by_operation.clear()
-    return api

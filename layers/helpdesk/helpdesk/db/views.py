@@ -93,7 +93,7 @@ AT_RISK = f"""
  ORDER BY s.due_at, s.ticket_id LIMIT :limit)
 UNION ALL
 SELECT 'count', jsonb_build_object('n', (SELECT count(*) FROM (
-    SELECT 1 FROM {_AT_RISK_FROM} WHERE {_AT_RISK_WHERE} LIMIT {COUNT_CAP}) c)), NULL
+    SELECT 1 FROM {_AT_RISK_FROM} WHERE {_AT_RISK_WHERE} ORDER BY s.due_at, s.ticket_id LIMIT {COUNT_CAP}) c)), NULL
 """
 
 # A ticket's conversation page plus the ticket's status (404/410 decided in the same call).

@@ -214,3 +214,18 @@ def test_chatwoot_bounce_with_empty_from(db, intake, corpora):
     out = intake.receive(raw, envelope_recipients=[], raw_key="k")
     assert out.action == "quarantined" and out.classification == "auto_reply_unmatched"
     assert db.query_one("SELECT count(*) AS n FROM tickets")["n"] == 0
+
+
+def test_routes_by_recipient_address(db, intake):
+    from helpdesk.routing.config import invalidate
+    from helpdesk.routing.rules import RoutingRules
+
+    team = db.query_one("INSERT INTO teams (name, email_address) VALUES ('Orders', 'orders@helpdesk.test') RETURNING id")
+    RoutingRules(db).create({"name": "orders mailbox", "team_id": team["id"],
+                             "conditions": {"recipients": ["orders@helpdesk.test"]}})
+    invalidate(db)
+    routed = intake.receive(mail(to="orders@helpdesk.test"), envelope_recipients=["orders@helpdesk.test"], raw_key="k")
+    other = intake.receive(mail(message_id="<other@c>"), envelope_recipients=["support@helpdesk.test"], raw_key="k2")
+    team_of = lambda t: db.query_one("SELECT team_id FROM tickets WHERE id = :t::uuid", {"t": t})["team_id"]  # noqa: E731
+    assert str(team_of(routed.ticket_id)) == str(team["id"])
+    assert str(team_of(other.ticket_id)) != str(team["id"])

@@ -308,3 +308,20 @@ def test_after_customer_message_acts_only_on_a_reopen(db, clock, assign, make_te
     assert assign.after_customer_message(plain) is None and db.stats.calls == 0
     reopened = cmds.receive_customer_message(ticket.id, {"body": "again", "author_type": "customer", "channel": "email"})
     assert assign.after_customer_message(reopened).ticket.assignee_id == other
+
+
+def test_hand_over_pages_past_finished_absences(db, clock, make_team, make_agent, queue):
+    team = make_team(mode="pull")
+    cmds = TicketCommands(db, clock)
+    away = [make_agent(f"away{i}", teams=[team]) for i in range(5)]
+    assign = Assignment(db, clock)
+    for agent in away:
+        db.execute("UPDATE agents SET ooo_start = :s WHERE id = :a::uuid", {"a": agent, "s": clock.now()})
+    assert assign.hand_over_due(limit=2) == 0  # five notifications, no tickets: three pages
+    assert db.query_one("SELECT count(*) AS n FROM outbox WHERE event_type = 'agent.out_of_office_started'")["n"] == 5
+    last = sorted(away)[-1]
+    ticket = queue(team)[0]
+    cmds.assign(ticket.id, Actor.system(), agent_id=last)  # work reaches an absent agent later
+    db.stats.calls = 0
+    assert assign.hand_over_due(limit=2) == 1
+    assert db.stats.calls == 1  # finished absences do not fill the page

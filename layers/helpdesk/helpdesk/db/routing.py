@@ -224,6 +224,9 @@ WITH away AS (
     WHERE a.ooo_start IS NOT NULL AND a.ooo_start <= :now::timestamptz
       AND (a.ooo_end IS NULL OR :now::timestamptz < a.ooo_end)
       AND (:agent_id::uuid IS NULL OR a.id = :agent_id::uuid)
+      -- only absences with work left, so a page of `limit` never fills up with finished ones
+      AND (a.ooo_handed_over_at IS NULL
+           OR EXISTS (SELECT 1 FROM tickets t WHERE t.assignee_id = a.id AND t.status IN {HELD_STATUSES}))
     ORDER BY a.id
     LIMIT :limit
     FOR NO KEY UPDATE

@@ -180,11 +180,20 @@ class Assignment:
         if self.db.query_one(sql.CLEAR_OUT_OF_OFFICE, {"agent_id": agent, "now": self.clock.now()}) is None:
             raise errors.NotFound(f"agent {agent} not found")
 
-    def hand_over_due(self, *, limit: int = 200) -> int:
+    def hand_over_due(self, *, limit: int = 200, max_pages: int = 10) -> int:
         """Sweep job: hands every open ticket held by an agent who is away now to their delegate or the
-        team queue (reason vacation_handover). Returns the number of tickets moved."""
-        return self._hand_over(None, limit=limit)
+        team queue (reason vacation_handover). Returns the number of tickets moved. One call per page
+        of `limit` absent agents with work left (usually one call)."""
+        moved = 0
+        for _ in range(max_pages):
+            row = self._hand_over_page(None, limit)
+            moved += int(row["tickets_moved"])
+            if int(row["agents_away"]) < limit:
+                break
+        return moved
 
-    def _hand_over(self, agent_id: uuid.UUID | None, *, limit: int = 200) -> int:
-        row = self.db.execute(sql.HAND_OVER, {"agent_id": agent_id, "now": self.clock.now(), "limit": limit}).one()
-        return int(row["tickets_moved"])
+    def _hand_over(self, agent_id: uuid.UUID) -> int:
+        return int(self._hand_over_page(agent_id, 1)["tickets_moved"])
+
+    def _hand_over_page(self, agent_id: uuid.UUID | None, limit: int) -> dict[str, Any]:
+        return self.db.execute(sql.HAND_OVER, {"agent_id": agent_id, "now": self.clock.now(), "limit": limit}).one()

@@ -262,3 +262,19 @@ def test_acknowledgement_once_per_ticket_and_rate_limited(db, inbound, outbound)
     inbound(mail(frm="dan@customer.test", message_id="<away@c>", subject="Out of office",
                  headers={"Auto-Submitted": "auto-replied", "In-Reply-To": first["Message-ID"]}))
     assert len(_tickets(db)) == tickets
+
+
+def test_long_multibyte_reply_is_sent_whole(db, clock, inbound, outbound):
+    inbound(mail(frm="long@customer.test", message_id="<long@c>"))
+    [ticket] = _tickets(db)
+    agent = _agent(db)
+    body = ("Grüße 😀 " * 12_500)[:99_000]
+    reply = TicketCommands(db, clock).add_message(ticket["id"], {"body": body, "visibility": "public",
+                                                                  "author_type": "agent", "author_agent_id": agent},
+                                                   Actor(type="agent", id=agent))
+    before = len(sent_messages())
+    assert outbound([e for e in reply.events if e["event_type"] == "outbound.requested"]) == {"batchItemFailures": []}
+    [sent] = sent_messages()[before:]
+    raw = sent.raw_data.encode() if isinstance(sent.raw_data, str) else sent.raw_data
+    text = message_from_bytes(raw, policy=policy.default).get_body(("plain",)).get_content()
+    assert text.rstrip("\n") == body

@@ -63,7 +63,9 @@ LIMIT :limit
 # row older than the lease (a crashed attempt) or a 'failed' one is claimed again.
 CLAIM_SEND = """
 WITH msg AS (
-    SELECT m.id, m.ticket_id, m.author_type, m.author_agent_id, m.visibility, m.body, m.body_html, m.created_at
+    -- the body only when it fits the Data API's 64 KB row limit; longer ones are read in pieces
+    SELECT m.id, m.ticket_id, m.author_type, m.author_agent_id, m.visibility,
+           CASE WHEN octet_length(m.body) <= 40000 THEN m.body END AS body, length(m.body) AS body_chars, m.created_at
     FROM ticket_messages m WHERE m.id = :message_id::uuid
 ),
 tk AS (
@@ -152,4 +154,9 @@ SELECT to_jsonb(msg) AS message, to_jsonb(tk) AS ticket, (SELECT to_jsonb(c) FRO
        (SELECT to_jsonb(o) FROM email_outbound o WHERE o.ticket_message_id = msg.id) AS previous,
        (SELECT n FROM recent) AS recent_acks
 FROM msg LEFT JOIN tk ON true
+"""
+
+# A slice of a long message body (at most 15,000 characters: under 64 KB even at 4 bytes each).
+BODY_SLICE = """
+SELECT substr(body, :start, :length) AS piece FROM ticket_messages WHERE id = :message_id::uuid
 """

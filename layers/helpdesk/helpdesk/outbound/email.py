@@ -27,6 +27,7 @@ from helpdesk.outbound.tokens import reply_address
 log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=10)
 EMAIL_CHANNELS = ("email", "web", "api")  # tickets whose customer is answered by mail
+BODY_SLICE_CHARS = 15_000
 ACK_LIMIT = 3  # acknowledgements per customer address ...
 ACK_WINDOW = timedelta(hours=1)  # ... within this window
 
@@ -88,8 +89,17 @@ class OutboundEmail:
             return SendOutcome("skipped", f"ticket channel {ticket.get('channel')} is not answered by email")
 
         thread_ids = [i for i in row.get("thread_ids") or [] if i != claim["generated_message_id"]]
-        return self._deliver(message_id, ticket, claim, message["body"], row.get("last_customer_message_id"),
+        body = message["body"] if message.get("body") is not None else self._read_body(message_id, int(message["body_chars"]))
+        return self._deliver(message_id, ticket, claim, body, row.get("last_customer_message_id"),
                              thread_ids, automatic=False)
+
+    def _read_body(self, message_id: uuid.UUID, chars: int) -> str:
+        """A body too long for one Data API row, read in slices (1 call per 15,000 characters)."""
+        pieces = []
+        for start in range(1, chars + 1, BODY_SLICE_CHARS):
+            row = self.db.query_one(sql.BODY_SLICE, {"message_id": message_id, "start": start, "length": BODY_SLICE_CHARS})
+            pieces.append((row or {}).get("piece") or "")
+        return "".join(pieces)
 
     def acknowledge(self, event_id: uuid.UUID, payload: dict[str, Any]) -> SendOutcome:
         """Exactly one acknowledgement per new email ticket (never for automatic mail: that never

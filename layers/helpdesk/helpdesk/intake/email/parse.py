@@ -475,4 +475,5 @@ def summarize(parsed: ParsedEmail) -> dict[str, Any]:
         "skipped_attachments": [s.__dict__ for s in parsed.skipped_attachments],
         "spam_verdict": parsed.header("x-ses-spam-verdict") or None,
         "virus_verdict": parsed.header("x-ses-virus-verdict") or None,
+        "authentication_results": parsed.header("authentication-results")[:1000] or None,
     }

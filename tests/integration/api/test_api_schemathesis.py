@@ -88,7 +88,8 @@ def served(db, clock, monkeypatch):
 
 @pytest.mark.slow
 @schema.parametrize()
-@settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))
+# derandomize: CI sees the same cases every run (a new finding fails on the change that caused it).
+@settings(max_examples=10, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
 def test_no_server_errors_and_responses_match_the_document(case, served):
     # Not positive_data_acceptance: a schema-valid body can still be refused on purpose (an email
     # that is not one, a reference to a team that does not exist): 422 with a problem document.

@@ -278,3 +278,31 @@ def test_long_multibyte_reply_is_sent_whole(db, clock, inbound, outbound):
     raw = sent.raw_data.encode() if isinstance(sent.raw_data, str) else sent.raw_data
     text = message_from_bytes(raw, policy=policy.default).get_body(("plain",)).get_content()
     assert text.rstrip("\n") == body
+
+
+def test_bounce_of_our_reply_is_a_system_event_on_the_ticket(db, clock, inbound, outbound):
+    inbound(mail(frm="gone@customer.test", message_id="<g1@c>", subject="Where"))
+    [ticket] = _tickets(db)
+    agent = _agent(db)
+    reply = TicketCommands(db, clock).add_message(ticket["id"], {"body": "Answer", "visibility": "public",
+                                                                  "author_type": "agent", "author_agent_id": agent},
+                                                   Actor(type="agent", id=agent))
+    before = len(sent_messages())
+    outbound([e for e in reply.events if e["event_type"] == "outbound.requested"])
+    [sent] = sent_messages()[before:]
+    ses_id = db.query_one("SELECT message_id FROM email_message_ids WHERE kind = 'ses'")["message_id"]
+    status_before = db.query_one("SELECT status FROM tickets")["status"]
+    dsn = (f"From: MAILER-DAEMON@mx.customer.test\r\nTo: support@{DOMAIN}\r\nSubject: Undelivered Mail Returned to Sender\r\n"
+           "Message-ID: <dsn1@mx>\r\nAuto-Submitted: auto-replied\r\nMIME-Version: 1.0\r\n"
+           "Content-Type: multipart/report; report-type=delivery-status; boundary=\"R\"\r\n\r\n"
+           "--R\r\nContent-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n"
+           "--R\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.customer.test\r\n\r\n"
+           "Final-Recipient: rfc822; gone@customer.test\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n"
+           f"--R\r\nContent-Type: text/rfc822-headers\r\n\r\nFrom: support@{DOMAIN}\r\nMessage-ID: <{ses_id}>\r\n"
+           "Subject: Re: [TKT-1] Where\r\n\r\n--R--\r\n").encode()
+    assert inbound(dsn) == {"batchItemFailures": []}
+    assert len(_tickets(db)) == 1
+    last = db.query_one("SELECT author_type, visibility, body FROM ticket_messages ORDER BY position DESC LIMIT 1")
+    assert last["author_type"] == "system" and last["visibility"] == "internal"
+    assert "gone@customer.test: failed 5.1.1" in last["body"]
+    assert db.query_one("SELECT status FROM tickets")["status"] == status_before

@@ -146,3 +146,13 @@ def test_parser_never_raises_on_mutated_mail(edits):
     mail = parse_email(bytes(raw))
     assert mail.message_id
     classify(mail)
+
+
+def test_chatwoot_bounce_delivery_status(corpora):
+    doc = json.loads((corpora / "chatwoot_autoreply" / "vectors.json").read_text())
+    expected = next(c for c in doc["cases"] if c["id"] == "chatwoot-bounced_with_no_from")["expected"]
+    mail = parse_email((corpora / "chatwoot_autoreply" / "bounced_with_no_from.eml").read_bytes())
+    assert (classify(mail).kind is Kind.BOUNCE) == expected["is_bounce"]
+    assert mail.from_email == expected["from_email"]
+    [status] = mail.delivery_status
+    assert status["recipient"] == expected["failed_recipient"] and status["status"] == expected["status"]

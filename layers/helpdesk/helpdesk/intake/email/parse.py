@@ -80,6 +80,9 @@ class ParsedEmail:
     defects: list[str] = field(default_factory=list)
     # "for <addr>" of the Received headers: the envelope recipients as SES (or any MTA) saw them
     received_for: list[str] = field(default_factory=list)
+    # Message-IDs of the mails returned or forwarded inside this one (a bounce carries ours)
+    embedded_message_ids: list[str] = field(default_factory=list)
+    delivery_status: list[dict[str, str]] = field(default_factory=list)
 
     def header(self, name: str) -> str:
         return self.headers.get(name.lower(), "")
@@ -277,6 +280,8 @@ class _Collector:
     attachments: list[Attachment] = field(default_factory=list)
     forwarded: list[dict[str, str]] = field(default_factory=list)
     defects: list[str] = field(default_factory=list)
+    embedded_ids: list[str] = field(default_factory=list)  # ids of returned/forwarded mails inside this one
+    dsn: list[dict[str, str]] = field(default_factory=list)  # per-recipient delivery status blocks
 
 
 def _filename(part: Message, ctype: str) -> str:
@@ -298,6 +303,33 @@ def _filename(part: Message, ctype: str) -> str:
     return f"attachment{ext}"
 
 
+def _delivery_status(data: bytes) -> list[dict[str, str]]:
+    """The per-recipient blocks of an RFC 3464 report: final recipient, action, status, diagnostic."""
+    text = decode_bytes(data, "utf-8").replace("\r\n", "\n")
+    blocks = []
+    for block in re.split(r"\n\s*\n", text):
+        fields = {}
+        for line in re.sub(r"\n[ \t]+", " ", block).split("\n"):
+            name, sep, value = line.partition(":")
+            if sep:
+                fields[name.strip().lower()] = value.strip()
+        if "final-recipient" in fields or "action" in fields:
+            blocks.append({
+                "recipient": fields.get("final-recipient", fields.get("original-recipient", "")).split(";")[-1].strip(),
+                "action": fields.get("action", ""), "status": fields.get("status", ""),
+                "diagnostic": fields.get("diagnostic-code", "")[:500]})
+    return blocks[:20]
+
+
+def _ids_in_headers(text: str) -> list[str]:
+    found: list[str] = []
+    for line in re.sub(r"\r?\n[ \t]+", " ", text).splitlines():
+        name, sep, value = line.partition(":")
+        if sep and name.strip().lower() in ("message-id", "in-reply-to", "references"):
+            found += message_ids(value)
+    return found
+
+
 def _walk(part: Message, out: _Collector, depth: int = 0) -> None:
     if depth > 30:
         out.defects.append("MIME nesting deeper than 30 levels: the rest was not read")
@@ -307,7 +339,14 @@ def _walk(part: Message, out: _Collector, depth: int = 0) -> None:
     except Exception:  # noqa: BLE001
         ctype = "application/octet-stream"
     if ctype == "message/delivery-status":
-        out.attachments.append(Attachment(_filename(part, ctype), ctype, _body_bytes(part)))
+        data = _body_bytes(part)
+        out.attachments.append(Attachment(_filename(part, ctype), ctype, data))
+        out.dsn += _delivery_status(data)
+        return
+    if ctype == "text/rfc822-headers":
+        data = _part_bytes(part)
+        out.attachments.append(Attachment("returned-headers.txt", ctype, data))
+        out.embedded_ids += _ids_in_headers(decode_bytes(data, "utf-8"))
         return
     if part.is_multipart() and ctype != "message/rfc822":
         children = part.get_payload()
@@ -328,6 +367,8 @@ def _walk(part: Message, out: _Collector, depth: int = 0) -> None:
                 out.attachments += sub.attachments
                 out.forwarded += sub.forwarded
                 out.defects += sub.defects
+                out.embedded_ids += sub.embedded_ids
+                out.dsn += sub.dsn
             out.texts += best_text
             out.htmls += best_html
             return
@@ -340,6 +381,8 @@ def _walk(part: Message, out: _Collector, depth: int = 0) -> None:
         data = _body_bytes(part)
         out.attachments.append(Attachment(_filename(part, ctype), ctype, data))
         if isinstance(inner_msg, Message):
+            for name in ("message-id", "in-reply-to", "references"):
+                out.embedded_ids += message_ids(_header(inner_msg, name) or _raw_header(inner_msg, name))
             sub = _Collector()
             _walk(inner_msg, sub, depth + 1)
             text = "\n".join(sub.texts) or (html_to_text("\n".join(sub.htmls)) if sub.htmls else "")
@@ -450,6 +493,8 @@ def parse_email(raw: bytes) -> ParsedEmail:
         forwarded=[{k: v for k, v in f.items() if k != "text"} for f in out.forwarded],
         defects=defects,
         received_for=received_for,
+        embedded_message_ids=list(dict.fromkeys(out.embedded_ids))[:50],
+        delivery_status=out.dsn,
     )
     if not parsed.message_id:
         parsed.message_id = parsed.synthetic_message_id()
@@ -475,5 +520,6 @@ def summarize(parsed: ParsedEmail) -> dict[str, Any]:
         "skipped_attachments": [s.__dict__ for s in parsed.skipped_attachments],
         "spam_verdict": parsed.header("x-ses-spam-verdict") or None,
         "virus_verdict": parsed.header("x-ses-virus-verdict") or None,
+        "delivery_status": parsed.delivery_status[:10],
         "authentication_results": parsed.header("authentication-results")[:1000] or None,
     }

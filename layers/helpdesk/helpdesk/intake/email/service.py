@@ -112,7 +112,10 @@ class EmailIntake:
         token_ticket = next((t for t in (parse_reply_address(a, self.signing_key) for a in recipients) if t), None)
         tag = SUBJECT_TAG.search(mail.subject or "")
         sender = self._sender(mail)
-        refs = list(dict.fromkeys(mail.in_reply_to + list(reversed(mail.references))))[:100]
+        refs = mail.in_reply_to + list(reversed(mail.references))
+        if kind.automatic:  # a bounce names our mail only inside the returned message
+            refs += mail.embedded_message_ids
+        refs = list(dict.fromkeys(refs))[:100]
         synthetic = mail.synthetic_message_id()
         row = self.db.query_one(sql.THREAD_LOOKUP, {
             "message_id": mail.message_id, "synthetic_id": synthetic, "token_ticket_id": token_ticket,
@@ -254,7 +257,12 @@ class EmailIntake:
                       raw_key: str) -> IntakeOutcome:
         label = "Bounce" if kind.kind is Kind.BOUNCE else "Automatic reply"
         text = (mail.reply_text or mail.text or "").strip()
-        body = f"{label} received from {mail.from_email or 'an unknown sender'} ({kind.reason}).\n\n{text}"[:MAX_BODY]
+        failures = "".join(f"\n- {d['recipient']}: {d['action']} {d['status']} {d['diagnostic']}".rstrip()
+                           for d in mail.delivery_status)
+        summary = f"{label} received from {mail.from_email or 'an unknown sender'} ({kind.reason})."
+        if failures:
+            summary += f"\nDelivery status:{failures}"
+        body = f"{summary}\n\n{text}"[:MAX_BODY]
         message = NewMessage(body=body, visibility="internal", author_type="system", channel="email",
                              inbound_message_id=mail.message_id, attachments=self._store_attachments(mail),
                              metadata=self._metadata(mail, raw_key, automatic=kind.kind.value, automatic_reason=kind.reason))

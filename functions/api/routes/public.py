@@ -75,7 +75,10 @@ def create_public_ticket(body: PublicTicketIn,
     result = open_ticket(svc, {"channel": "web", "subject": body.subject, "body": body.body,
                                "requester_email": email, "requester_name": body.requester_name,
                                "attachments": [a.as_ticket_attachment() for a in body.attachments]},
-                         actor=Actor(type="customer"), idempotency_key=idempotency_key, scope="web")
+                         actor=Actor(type="customer"), idempotency_key=idempotency_key,
+                         # Keys are chosen by anonymous clients: scoped per sender, a guessed key can never
+                         # replay (and reveal the portal link of) someone else's ticket.
+                         scope=f"web:{email}")
     key = settings().signing_key
     out = PublicTicketOut(status="created", ref=f"TKT-{result.ticket.number}",
                           portal_token=sign_portal_token(result.ticket.id, key),

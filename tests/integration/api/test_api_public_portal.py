@@ -126,3 +126,12 @@ def test_portal_link_of_a_merged_ticket_shows_the_target(api, agent, db):
     assert client.post(f"/api/v1/tickets/{second['ref']}/merge", {"into": first["ref"]}).status == 200
     view = api.get(f"/api/v1/portal/{second['portal_token']}")
     assert view.status == 200 and view.body["ref"] == first["ref"]
+
+
+def test_public_idempotency_key_is_scoped_to_the_sender(api, db):
+    first = api.post("/api/v1/public/tickets", form(), headers={"Idempotency-Key": "k"})
+    again = api.post("/api/v1/public/tickets", form(), headers={"Idempotency-Key": "k"})
+    assert first.status == again.status == 201 and first.body["ref"] == again.body["ref"]
+    stranger = api.post("/api/v1/public/tickets", form(requester_email="mallory@evil.test"), headers={"Idempotency-Key": "k"})
+    assert stranger.status == 201 and stranger.body["ref"] != first.body["ref"]
+    assert db.query_one("SELECT count(*) AS n FROM tickets")["n"] == 2

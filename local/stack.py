@@ -268,13 +268,23 @@ class LocalStack:
         return doc
 
     def _set_environment(self, data_api_url: str, moto_endpoint: str, signing_key: str) -> None:
-        saved = dict(os.environ)
+        import sys
 
-        def restore() -> None:  # leave the process as we found it (in-process use from tests)
+        from helpdesk import wiring
+
+        saved = dict(os.environ)
+        # The handlers cache collaborators built from the environment (boto3 clients bound to this
+        # moto, a DataApi): the stack imports its own copies of functions.*, and stop() puts back
+        # whatever copies the process had before (in-process use from tests).
+        saved_modules = {k: sys.modules.pop(k) for k in [k for k in sys.modules if k == "functions" or k.startswith("functions.")]}
+        wiring.data_api.cache_clear()
+
+        def restore() -> None:  # leave the process as we found it
             os.environ.clear()
             os.environ.update(saved)
-            from helpdesk import wiring
-
+            for name in [k for k in sys.modules if k == "functions" or k.startswith("functions.")]:
+                del sys.modules[name]
+            sys.modules.update(saved_modules)
             wiring.data_api.cache_clear()
 
         self._on_stop("environment", restore)

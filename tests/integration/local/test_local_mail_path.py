@@ -147,8 +147,8 @@ def test_a_missing_function_is_reported_once_and_found_when_it_appears(tmp_path,
     (package / "handler.py").write_text("def handler(event, context):\n    return {'got': event, 'fn': context.function_name}\n")
     import sys
 
-    for name in [k for k in sys.modules if k == "functions" or k.startswith("functions.")]:
-        sys.modules.pop(name)  # our tmp root shadows the project's functions/ only in this test
+    # our tmp root shadows the project's functions/ only in this test
+    saved = {k: sys.modules.pop(k) for k in [k for k in sys.modules if k == "functions" or k.startswith("functions.")]}
     sys.path.insert(0, str(tmp_path))
     try:
         assert functions.invoke("nothing_here", {"a": 1}) == {"got": {"a": 1}, "fn": "helpdesk-nothing_here"}
@@ -156,6 +156,7 @@ def test_a_missing_function_is_reported_once_and_found_when_it_appears(tmp_path,
         sys.path.remove(str(tmp_path))
         for name in [k for k in sys.modules if k == "functions" or k.startswith("functions.")]:
             sys.modules.pop(name)
+        sys.modules.update(saved)
 
 
 def test_a_function_that_fails_to_import_does_not_raise_past_the_loader(tmp_path, caplog):

@@ -33,7 +33,11 @@ def stack_db(pg_server_uri):
 
 
 def test_local_stack_in_process(tmp_path, pg_server_uri, stack_db):
+    import sys
+
     environment = dict(os.environ)
+    import functions.migrate.handler as before  # a module other tests may hold
+
     stack = LocalStack(ROOT, http_port=_free_port(), smtp_port=_free_port(), data_dir=tmp_path / "local",
                        database_url=pg_server_uri, db_name=stack_db, sweep_interval=3600)
     stack.start()
@@ -49,9 +53,12 @@ def test_local_stack_in_process(tmp_path, pg_server_uri, stack_db):
         with pytest.raises(AlreadyRunning, match="already running"):
             LocalStack(ROOT, http_port=_free_port(), smtp_port=_free_port(), data_dir=tmp_path / "local").start()
         assert os.environ["DB_NAME"] == stack_db
+        assert stack.functions.available("migrate")
+        assert sys.modules["functions.migrate.handler"] is not before  # the stack has its own copies
     finally:
         stack.stop()
     assert dict(os.environ) == environment
+    assert sys.modules["functions.migrate.handler"] is before
     # the lock is free again
     with pytest.raises(AlreadyRunning, match="in use"):
         blocker = socket.socket()

@@ -12,11 +12,12 @@ import pytest
 from helpdesk.intake.email.html import html_to_text
 from helpdesk.intake.email.quotes import extract_reply
 
-TRIMMER_KNOWN = {"embedded_email_11", "embedded_email_12", "embedded_email_4", "embedded_email_7", "embedded_email_9",
-                 "embedded_email_german_6", "spam_1"}
-TALON_KNOWN = {"test_pattern_on_date_polymail", "test_reply_and_quotation_splitter_share_line", "test_android_wrote",
-               "test_reply_wraps_quotations", "test_reply_wraps_nested_quotations",
-               "test_quotation_separator_takes_2_lines", "test_pattern_date_email_with_unicode",
+# spam_1: 70 nested quote levels of nothing; we keep the mail as it is (only quotes) rather than ''.
+TRIMMER_KNOWN = {"spam_1"}
+# Where talon and email_reply_trimmer disagree we follow email_reply_trimmer (text after a quote
+# is a footer/signature when short; a forward's header block is cut), plus a few talon-specific cases.
+TALON_KNOWN = {"test_reply_and_quotation_splitter_share_line", "test_reply_wraps_quotations",
+               "test_reply_wraps_nested_quotations", "test_quotation_separator_takes_2_lines",
                "test_link_closed_with_quotation_marker_on_new_line", "test_link_breaks_quotation_markers_sequence",
                "test_bold_from_block", "test_dont_parse_quotations_for_forwarded_messages"}
 
@@ -37,7 +38,7 @@ def test_email_reply_trimmer_vectors(corpora):
         if ok == (case["name"] in TRIMMER_KNOWN):
             unexpected.append((case["name"], ok))
     assert not unexpected, unexpected
-    assert passed >= 57
+    assert passed >= 63
 
 
 def test_talon_plain_vectors(corpora):

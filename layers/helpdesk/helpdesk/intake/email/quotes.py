@@ -50,7 +50,15 @@ _FORWARD = re.compile(
     r"^[ \t>*-]*(?:Begin forwarded message|-{2,} ?(?:Forwarded message|Original Message|Weitergeleitete Nachricht|"
     r"Ursprüngliche Nachricht|Message transféré|Message d'origine|Messaggio originale|Mensaje original|"
     r"Mensagem original|Oorspronkelijk bericht|Oprindelig meddelelse|Alkuperäinen viesti|Исходное сообщение|"
-    r"Pesan asli|Ursprungligt meddelande|Opprinnelig melding)) ?-*:?[ \t]*$", re.IGNORECASE)
+    r"Pesan asli|Ursprungligt meddelande|Opprinnelig melding)) ?-*:?[ \t*]*$", re.IGNORECASE)
+# "Am <date> schrieb "Name" <addr>:" (the wrote-word before the name)
+_ON_DATE_WROTE_NAME = re.compile(r"^[ \t>*-]*(?:On|Le|Am|Op|El|Em|Il|Den|På|W dniu)\s.{0,200}?(?:" + _WROTE_WORDS +
+                                 r")\s.{0,150}[:：]\s*$", re.IGNORECASE)
+# "2016-03-03 17:21 GMT+01:00 Some One", "2013/7/20 sam via Discourse Meta <info@discourse.org>"
+_DATE_NAME = re.compile(r"^[ \t>]*\d{4}[-/]\d{1,2}[-/]\d{1,2}(?:\s+\d{1,2}:\d{2}(?:\s*GMT[+-]\d{1,2}:?\d{2})?\s+[^<>\n]{1,80}"
+                        r"(?:<[^>\s]+@[^>\s]+>)?|\s+[^<>\n]{1,80}<[^>\s]+@[^>\s]+>)\s*:?\s*$")
+# Android: "---- John Smith wrote ----"
+_DASHED_WROTE = re.compile(r"^[ \t>]*-{2,}\s*.{1,120}?\b(?:" + _WROTE_WORDS + r")\s*-{2,}\s*$", re.IGNORECASE)
 _SAMSUNG = re.compile(r"^[ \t>]*Sent from Samsung.{0,200}wrote:?[ \t]*$", re.IGNORECASE)
 
 _HEADER_WORDS = (
@@ -74,11 +82,11 @@ _HEADER_WORDS = (
     "người gửi|ngày gửi|người nhận|chủ đề"  # vi
 )
 _HEADER = re.compile(r"^[ \t>]*\*?(?:" + _HEADER_WORDS + r")[ \t]*\*?[ \t]*[:：][ \t]*\*?[ \t]*\S", re.IGNORECASE)
-_QUOTE = re.compile(r"^[ \t]*>")
+_QUOTE = re.compile(r"^[ \t]*[A-Z]{0,3}>")  # "> text", and "JD> text" (initials, some clients)
 # Markers that may wrap over several lines ("On Mon, ... <\nfoo@bar.com> wrote:") are joined first.
 _MARKER_START = re.compile(r"^[ \t>]*(?:(?:On|Le|Am|Op|El|Em|Il|\d{4}-\d{2}-\d{2}|\d{1,2}[./]\d{1,2}[./]\d{2,4}) |"
                            r".{0,100}<[^>\s]+@[^>\s]+>|.{0,200}<[ \t]*$)", re.IGNORECASE)
-_MAX_MARKER_LINES = 4
+_MAX_MARKER_LINES = 6
 
 
 def classify_line(line: str, in_code: bool = False) -> str:
@@ -91,7 +99,8 @@ def classify_line(line: str, in_code: bool = False) -> str:
     if _SIGNATURE.match(line):
         return "s"
     if (_FORWARD.match(line) or _ON_DATE_WROTE.match(line) or _SAMSUNG.match(line) or _DATE_EMAIL.match(line)
-            or _SOMEONE_WROTE.match(line) or _NAME_EMAIL_WROTE.match(line) or _DATED_WROTE.match(line)):
+            or _SOMEONE_WROTE.match(line) or _NAME_EMAIL_WROTE.match(line) or _DATED_WROTE.match(line)
+            or _ON_DATE_WROTE_NAME.match(line) or _DATE_NAME.match(line) or _DASHED_WROTE.match(line)):
         return "b"
     if _QUOTE.match(line):
         return "q"
@@ -107,7 +116,7 @@ def _join_wrapped_markers(lines: list[str]) -> list[str]:
         line, joined_count = lines[i], 0
         if _MARKER_START.match(line) and classify_line(line) != "b":
             for extra in range(1, min(_MAX_MARKER_LINES, len(lines) - i)):
-                joined = " ".join([line] + [re.sub(r"^[ \t>]*", "", x) for x in lines[i + 1:i + extra + 1]])
+                joined = " ".join([line] + [re.sub(r"^[ \t>]*", "", x) for x in lines[i + 1:i + extra + 1] if x.strip()])
                 if len(joined) <= 400 and classify_line(joined) == "b":
                     line, joined_count = joined, extra
                     break

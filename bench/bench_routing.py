@@ -327,48 +327,13 @@ class Bench:
                 "team_id": team, "tags": tags}
 
 
-def emulator_overhead() -> None:
-    """The local Data API rewrites `:name` placeholders with a pure-Python scanner on every call; for
-    these long one-statement commands that costs milliseconds of CPU under the GIL, which bounds the
-    threaded figures above on a small machine. Aurora's Data API does not run this code."""
-    from helpdesk.db import routing as sql
-    from helpdesk.db import tickets as ticket_sql
-    from local.sqlparams import translate
-
-    parts = []
-    for name, text in (("claim", sql.CLAIM_NEXT), ("push", sql.PUSH), ("create+push", ticket_sql.CREATE_TICKET)):
-        began = time.perf_counter()
-        for _ in range(20):
-            translate(text, {})
-        parts.append(f"{name} {(time.perf_counter() - began) / 20 * 1000:.1f} ms")
-    print("local emulator's SQL rewriting per call (CPU, in this process): " + ", ".join(parts))
-
-
-def cache_translation() -> None:
-    """--cache-translate: memoize the local emulator's placeholder rewriting in this process only, to show
-    the figures without that emulator cost (labelled as such in the output)."""
-    from functools import lru_cache
-
-    import local.dataapi as emulator
-
-    original = emulator.translate
-    cached = lru_cache(maxsize=512)(lambda text, casts: original(text, dict(casts)))
-    emulator.translate = lambda text, casts=None: cached(text, tuple(sorted((casts or {}).items())))
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", type=int, default=150_000, help="open tickets for the push benchmark (default 150,000)")
     parser.add_argument("--queue", type=int, default=5_000, help="queued tickets for the claim benchmark")
     parser.add_argument("--samples", type=int, default=200, help="creates/pushes/claims timed per case")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
-    parser.add_argument("--cache-translate", action="store_true",
-                        help="memoize the local emulator's SQL rewriting (shows figures without that local-only cost)")
     args = parser.parse_args(argv)
-    emulator_overhead()
-    if args.cache_translate:
-        cache_translation()
-        print("(--cache-translate: the emulator's SQL rewriting is memoized in this run)")
     bench = Bench(args.keep)
     try:
         bench.claims(args.queue)

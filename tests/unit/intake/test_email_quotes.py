@@ -76,3 +76,13 @@ def test_talon_html_replies(corpora):
 @pytest.mark.parametrize("text", ["", "   ", "> only a quote"])
 def test_degenerate_inputs(text):
     assert extract_reply(text) == text.strip()
+
+
+@pytest.mark.parametrize("text", ["On x\n" * 20_000, "x<" + "a" * 100_000 + "@b", ">\n" * 50_000,
+                                  "On Mon wrote\n> q\ntext\n" * 5_000, "1" * 100_000 + ":"])
+def test_pathological_text_stays_fast(text):
+    import time
+
+    start = time.perf_counter()
+    extract_reply(text)
+    assert time.perf_counter() - start < 2.0

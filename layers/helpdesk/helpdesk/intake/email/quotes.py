@@ -87,6 +87,7 @@ _QUOTE = re.compile(r"^[ \t]*[A-Z]{0,3}>")  # "> text", and "JD> text" (initials
 _MARKER_START = re.compile(r"^[ \t>]*(?:(?:On|Le|Am|Op|El|Em|Il|\d{4}-\d{2}-\d{2}|\d{1,2}[./]\d{1,2}[./]\d{2,4}) |"
                            r".{0,100}<[^>\s]+@[^>\s]+>|.{0,200}<[ \t]*$)", re.IGNORECASE)
 _MAX_MARKER_LINES = 6
+_MAX_JOIN_ATTEMPTS = 200  # bounds the work on pathological mail (thousands of "On ..." lines)
 
 
 def classify_line(line: str, in_code: bool = False) -> str:
@@ -111,10 +112,11 @@ def classify_line(line: str, in_code: bool = False) -> str:
 
 def _join_wrapped_markers(lines: list[str]) -> list[str]:
     out: list[str] = []
-    i = 0
+    i, attempts = 0, 0
     while i < len(lines):
         line, joined_count = lines[i], 0
-        if _MARKER_START.match(line) and classify_line(line) != "b":
+        if attempts < _MAX_JOIN_ATTEMPTS and _MARKER_START.match(line) and classify_line(line) != "b":
+            attempts += 1
             for extra in range(1, min(_MAX_MARKER_LINES, len(lines) - i)):
                 joined = " ".join([line] + [re.sub(r"^[ \t>]*", "", x) for x in lines[i + 1:i + extra + 1] if x.strip()])
                 if len(joined) <= 400 and classify_line(joined) == "b":

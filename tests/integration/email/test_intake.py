@@ -9,7 +9,6 @@ import pytest
 from helpdesk.intake.email.service import list_quarantine
 from helpdesk.outbound.tokens import reply_address
 from helpdesk.tickets.commands import TicketCommands
-from helpdesk.tickets.models import Actor
 
 from .conftest import DOMAIN, SIGNING_KEY, mail
 
@@ -98,8 +97,6 @@ def test_loop_header_is_dropped_without_a_call(db, intake):
 def test_auto_reply_is_a_system_event_and_never_reopens(db, intake, clock):
     first = intake.receive(mail(), envelope_recipients=[], raw_key="k")
     cmds = TicketCommands(db, clock)
-    for status in ("spam",):
-        pass
     db.execute("UPDATE tickets SET status = 'closed', closed_at = :now::timestamptz WHERE id = :t::uuid",
                {"now": clock.now(), "t": first.ticket_id})
     out = intake.receive(mail(message_id="<ooo@customer.test>", subject="Out of office", body="I am away",
@@ -131,8 +128,10 @@ def test_spam_and_virus_are_quarantined(db, intake, header, reason):
 def test_sender_burst_limit(db, clock, blobs):
     from helpdesk.intake.email import EmailIntake
 
-    limited = EmailIntake(db, clock, None or __import__("helpdesk.events.publisher", fromlist=["x"]).DeferredPublisher(),
-                          blobs, signing_key=SIGNING_KEY, support_domains={DOMAIN}, burst_limit=3)
+    from helpdesk.events.publisher import DeferredPublisher
+
+    limited = EmailIntake(db, clock, DeferredPublisher(), blobs, signing_key=SIGNING_KEY, support_domains={DOMAIN},
+                          burst_limit=3)
     outs = [limited.receive(mail(message_id=f"<b{i}@c>", body=f"n{i}"), envelope_recipients=[], raw_key="k").action
             for i in range(5)]
     assert outs == ["created"] * 3 + ["quarantined"] * 2

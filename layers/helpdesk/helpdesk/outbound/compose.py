@@ -2,10 +2,9 @@
 from __future__ import annotations
 
 import re
-from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime, formataddr
 from datetime import datetime
+from email.utils import format_datetime, formataddr
 
 LOOP_HEADER = "X-Helpdesk-Loop"
 MAX_REFERENCES = 20
@@ -50,4 +49,4 @@ def compose_reply(*, from_address: str, from_name: str | None, to_address: str, 
     return msg
 
 
-__all__ = ["Address", "compose_reply", "tagged_subject", "LOOP_HEADER"]
+__all__ = ["compose_reply", "tagged_subject", "LOOP_HEADER"]

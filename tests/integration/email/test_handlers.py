@@ -306,3 +306,32 @@ def test_bounce_of_our_reply_is_a_system_event_on_the_ticket(db, clock, inbound,
     assert last["author_type"] == "system" and last["visibility"] == "internal"
     assert "gone@customer.test: failed 5.1.1" in last["body"]
     assert db.query_one("SELECT status FROM tickets")["status"] == status_before
+
+
+def test_configuration_set_and_send_lease(db, clock, aws, settings, inbound):
+    from dataclasses import replace
+
+    from helpdesk import errors
+
+    aws["ses"].create_configuration_set(ConfigurationSet={"Name": "helpdesk"})
+    sender = OutboundEmail(db, aws["ses"], replace(settings, ses_configuration_set="helpdesk"), clock)
+    inbound(mail(frm="cfg@customer.test", message_id="<cfg@c>"))
+    [ticket] = _tickets(db)
+    agent = _agent(db)
+    reply = TicketCommands(db, clock).add_message(ticket["id"], {"body": "ok", "visibility": "public",
+                                                                  "author_type": "agent", "author_agent_id": agent},
+                                                   Actor(type="agent", id=agent))
+    [event] = [e for e in reply.events if e["event_type"] == "outbound.requested"]
+    # an attempt that died after claiming: the event is retried (Conflict) until the lease passes
+    db.execute("INSERT INTO email_outbound (ticket_message_id, ticket_id, event_id, state, generated_message_id, "
+               "recipient, claimed_at) VALUES (:m::uuid, :t::uuid, :e::uuid, 'sending', :g, 'cfg@customer.test', "
+               ":at::timestamptz)", {"m": event["payload"]["message_id"], "t": ticket["id"], "e": event["id"],
+                                     "g": f"msg-{event['payload']['message_id']}@{DOMAIN}", "at": clock.now()})
+    with pytest.raises(errors.Conflict):
+        sender.send(Event.from_outbox_row(event))
+    from datetime import timedelta
+
+    from helpdesk.clock import FixedClock
+    sender.clock = FixedClock(clock.now() + timedelta(minutes=3))
+    assert sender.send(Event.from_outbox_row(event)).action == "sent"
+    assert sender.send(Event.from_outbox_row(event)).action == "already_sent"

@@ -8,7 +8,8 @@ messages.
 Exactly-once toward the customer, as far as SES allows: the send is claimed ('sending') in the
 statement that reads the message, and marked 'sent' with the SES MessageId after SES accepted it.
 A retried event finds 'sent' and sends nothing; an attempt that died between SES and the record
-is retried only after a lease (LEASE) has passed. Data API calls per send: 2.
+is retried only after a lease (LEASE) has passed (until then the event fails with Conflict and is
+redelivered by the queue). Data API calls per send: 2.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from helpdesk import errors
 from helpdesk.clock import Clock, SystemClock
 from helpdesk.db import email as sql
 from helpdesk.db.client import DataApi
@@ -25,7 +27,8 @@ from helpdesk.outbound.compose import compose_reply
 from helpdesk.outbound.tokens import reply_address
 
 log = logging.getLogger(__name__)
-LEASE = timedelta(minutes=10)
+# Longer than one send attempt can take (the outbound function's timeout is well under a minute).
+LEASE = timedelta(minutes=2)
 EMAIL_CHANNELS = ("email", "web", "api")  # tickets whose customer is answered by mail
 BODY_SLICE_CHARS = 15_000
 ACK_LIMIT = 3  # acknowledgements per customer address ...
@@ -34,7 +37,7 @@ ACK_WINDOW = timedelta(hours=1)  # ... within this window
 
 @dataclass
 class SendOutcome:
-    action: str  # sent | already_sent | skipped | in_flight
+    action: str  # sent | already_sent | skipped
     reason: str = ""
     ses_message_id: str | None = None
     message_id: str | None = None
@@ -81,7 +84,9 @@ class OutboundEmail:
                 return SendOutcome("already_sent", "sent before", previous.get("ses_message_id"),
                                    previous.get("generated_message_id"))
             if previous and previous["state"] == "sending":
-                return SendOutcome("in_flight", "another attempt holds the send lease")
+                # Another attempt is sending (or died mid-send): retry the event later; after the
+                # lease it is claimed again. Raising keeps the queue message (and then the DLQ) as the record.
+                raise errors.Conflict(f"the send of message {message_id} is in flight; retry after {LEASE}")
             return SendOutcome("skipped", "internal note, not an agent message, or no requester address: never sent")
         if ticket.get("channel") not in EMAIL_CHANNELS:
             self.db.execute(sql.RECORD_FAILED, {"message_id": message_id, "state": "skipped",
@@ -118,8 +123,10 @@ class OutboundEmail:
         claim, previous, ticket = row.get("claim"), row.get("previous"), row.get("ticket") or {}
         if claim is None:
             if previous:
-                return SendOutcome("already_sent" if previous["state"] in ("sent", "skipped") else "in_flight",
-                                   "acknowledged before", previous.get("ses_message_id"), previous.get("generated_message_id"))
+                if previous["state"] == "sending":
+                    raise errors.Conflict(f"the acknowledgement of message {message_id} is in flight; retry after {LEASE}")
+                return SendOutcome("already_sent", "acknowledged before", previous.get("ses_message_id"),
+                                   previous.get("generated_message_id"))
             if int(row.get("recent_acks") or 0) >= ACK_LIMIT:
                 return SendOutcome("skipped", f"{ACK_LIMIT} acknowledgements already sent to this customer within {ACK_WINDOW}")
             return SendOutcome("skipped", "not a customer's email")

@@ -156,11 +156,17 @@ class EmailIntake:
 
         attachments = self._store_attachments(mail)
         if ticket_id is not None:
-            result = self.commands.receive_customer_message(ticket_id, self._message(mail, sender, attachments, raw_key))
-            action = "followup_created" if result.followup_of else "threaded"
-            return IntakeOutcome(action, f"threaded by {layer}", ticket_id=result.ticket.id if result.ticket else ticket_id,
-                                 message_id=mail.message_id, layer=layer, classification=kind.kind.value,
-                                 attachments=len(attachments), details={"replayed": result.replayed})
+            try:
+                result = self.commands.receive_customer_message(ticket_id, self._message(mail, sender, attachments, raw_key))
+            except (errors.NotFound, errors.Gone, errors.Conflict) as exc:
+                # The ticket cannot take the message (e.g. a merge chain too long): a new ticket keeps it.
+                log.warning("threaded ticket %s refused mail %s (%s): opening a new ticket", ticket_id, raw_key, exc)
+            else:
+                action = "followup_created" if result.followup_of else "threaded"
+                return IntakeOutcome(action, f"threaded by {layer}",
+                                     ticket_id=result.ticket.id if result.ticket else ticket_id,
+                                     message_id=mail.message_id, layer=layer, classification=kind.kind.value,
+                                     attachments=len(attachments), details={"replayed": result.replayed})
 
         possible_followup = self._heuristic_match(mail, row.get("heuristic_candidates") or [])
         new = self._new_ticket(mail, sender, recipients, attachments, raw_key, possible_followup)

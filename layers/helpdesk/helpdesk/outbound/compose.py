@@ -18,6 +18,11 @@ def tagged_subject(subject: str, number: int) -> str:
     return f"Re: {tag} {clean}".strip()
 
 
+def _display_name(name: str | None) -> str:
+    """A name from a customer's mail header may hold anything: no line breaks in our headers."""
+    return re.sub(r"[\x00-\x1f\x7f]+", " ", name or "").strip()[:200]
+
+
 def _bracket(message_id: str) -> str:
     return message_id if message_id.startswith("<") else f"<{message_id}>"
 
@@ -26,9 +31,10 @@ def compose_reply(*, from_address: str, from_name: str | None, to_address: str, 
                   subject: str, number: int, body_text: str, body_html: str | None, message_id: str,
                   in_reply_to: str | None, references: list[str], loop_value: str, sent_at: datetime,
                   automatic: bool = False) -> EmailMessage:
+    from_name, to_name = _display_name(from_name), _display_name(to_name)
     msg = EmailMessage()
-    msg["From"] = formataddr((from_name or "", from_address)) if from_name else from_address
-    msg["To"] = formataddr((to_name or "", to_address)) if to_name else to_address
+    msg["From"] = formataddr((from_name, from_address)) if from_name else from_address
+    msg["To"] = formataddr((to_name, to_address)) if to_name else to_address
     msg["Reply-To"] = reply_to
     msg["Subject"] = tagged_subject(subject, number)
     msg["Date"] = format_datetime(sent_at)

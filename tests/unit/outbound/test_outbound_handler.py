@@ -1,0 +1,45 @@
+"""functions/outbound dispatch: Slack events go to helpdesk.outbound.slack, chat is skipped, the rest
+to the email sender; a failing record fails alone."""
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime, timezone
+
+from functions.outbound import handler as module
+
+
+class _Context:
+    function_name = "outbound"
+    memory_limit_in_mb = 128
+    invoked_function_arn = "arn:aws:lambda:us-east-1:1:function:outbound"
+    aws_request_id = "req"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 60_000
+
+
+def _record(channel: str, *, body: str | None = None) -> dict:
+    event = {"id": str(uuid.uuid4()), "type": "outbound.requested", "version": 1, "ticket_id": str(uuid.uuid4()),
+             "occurred_at": datetime(2026, 3, 2, tzinfo=timezone.utc).isoformat(),
+             "payload": {"message_id": str(uuid.uuid4()), "channel": channel, "number": 1}}
+    return {"messageId": channel, "receiptHandle": "r", "body": body or json.dumps(event), "attributes": {},
+            "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
+            "eventSourceARN": "arn:aws:sqs:us-east-1:1:outbound", "awsRegion": "us-east-1"}
+
+
+def test_dispatch_by_channel(monkeypatch):
+    calls = []
+
+    class FakeEmail:
+        def send(self, event):
+            calls.append(("email", event.payload.channel))
+            from helpdesk.outbound.email import SendOutcome
+            return SendOutcome("sent")
+
+    monkeypatch.setattr(module, "email_sender", lambda: FakeEmail())
+    monkeypatch.setattr(module, "send_slack", lambda event: calls.append(("slack", event.payload.channel)) or {})
+    records = [_record("email"), _record("slack"), _record("chat"), _record("web"), _record("bad", body="not json")]
+    result = module.handler({"Records": records}, _Context())
+    assert result == {"batchItemFailures": [{"itemIdentifier": "bad"}]}
+    assert calls == [("email", "email"), ("slack", "slack"), ("email", "web")]

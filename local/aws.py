@@ -24,7 +24,7 @@ AUDIT_BUCKET = "helpdesk-audit"
 TOPIC_NAME = "ticket-events"
 CONFIGURATION_SET = "helpdesk"
 # Raw mail key prefix, as the SES receipt rule's S3 action writes it.
-RAW_MAIL_PREFIX = "inbound/"
+RAW_MAIL_PREFIX = "raw/"  # infra/mail.py RAW_PREFIX
 # Queue name -> SNS filter policy on the `event_type` message attribute (None: not subscribed).
 OUTBOUND_EVENTS = ["outbound.requested"]
 QUEUES: dict[str, dict[str, Any] | None] = {
@@ -35,7 +35,7 @@ QUEUES: dict[str, dict[str, Any] | None] = {
 # SNS -> SQS with RawMessageDelivery: the SQS body is the event JSON itself, and `event_type`
 # arrives as an SQS message attribute (infra/ must subscribe the same way).
 RAW_MESSAGE_DELIVERY = True
-MAX_RECEIVE_COUNT = 3
+MAX_RECEIVE_COUNT = 5  # infra/messaging.py MAX_RECEIVES
 # Short, so a failed message is retried within the minute locally (AWS uses the function timeout x 6).
 VISIBILITY_TIMEOUT_SECONDS = 20
 

@@ -2,7 +2,7 @@
 
 Like SES's receipt rule, it accepts only recipients at the support domains (others: 550), adds the
 headers SES adds (Return-Path, Received ... for <recipient>, X-SES verdicts), stores the raw MIME
-under `inbound/<id>` in the raw bucket, and sends the S3 ObjectCreated notification to the inbound
+under `raw/<id>` in the raw bucket (infra/mail.py RAW_PREFIX), and sends the S3 ObjectCreated notification to the inbound
 queue. functions/inbound_email then runs on it from the queue worker, as it does in AWS.
 """
 from __future__ import annotations

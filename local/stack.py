@@ -161,7 +161,8 @@ class LocalStack:
         self.workers = {}
         for queue, function in QUEUE_FUNCTIONS.items():
             worker = QueueWorker(self.functions, function, self.resources.queue_urls[queue],
-                                 self.resources.queue_arns[queue], endpoint)
+                                 self.resources.queue_arns[queue], endpoint,
+                                 dlq_url=self.resources.queue_urls[f"{queue}-dlq"])
             self.workers[queue] = worker
             loops.append(worker)
         from helpdesk.wiring import clock
@@ -361,7 +362,8 @@ class LocalStack:
             "status": "starting" if not self.ready.is_set() else "ok" if database == "ok" else "degraded",
             "database": database,
             "functions": {n: self.functions.available(n) for n in ("api", "inbound_email", "outbound", "notifier", "sweep")},
-            "queues": {q: {"processed": w.processed, "failed": w.failed, "waiting": w.waiting()}
+            "queues": {q: {"processed": w.processed, "failed": w.failed, "waiting": w.waiting(),
+                           "dead_letters": w.waiting(dead_letters=True)}
                        for q, w in getattr(self, "workers", {}).items()},
             "mail": {"received": getattr(getattr(self, "smtp_handler", None), "received", 0),
                      "delivered_to_maildir": getattr(getattr(self, "maildir", None), "delivered", 0)},

@@ -81,22 +81,26 @@ def sqs_event(messages: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:
 
 class QueueWorker(Loop):
     def __init__(self, functions: Functions, function: str, queue_url: str, queue_arn: str, endpoint: str,
-                 *, batch_size: int = 10, wait_seconds: int = 1) -> None:
+                 *, batch_size: int = 10, wait_seconds: int = 1, dlq_url: str | None = None) -> None:
         self.name = f"worker-{function}"
         super().__init__()
         self.functions = functions
         self.function = function
         self.queue_url = queue_url
         self.queue_arn = queue_arn
+        self.dlq_url = dlq_url
         self.batch_size = batch_size
         self.wait_seconds = wait_seconds
         self.sqs = aws.client("sqs", endpoint)
         self.processed = 0
         self.failed = 0
 
-    def waiting(self) -> int:
-        """Messages in the queue, visible or in flight."""
-        attrs = self.sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=[
+    def waiting(self, dead_letters: bool = False) -> int:
+        """Messages in the queue (or its DLQ), visible or in flight."""
+        url = self.dlq_url if dead_letters else self.queue_url
+        if url is None:
+            return 0
+        attrs = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=[
             "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
         return int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"])
 

@@ -33,6 +33,8 @@ def test_health_reports_database_and_functions(health):
     assert health["status"] == "ok"
     assert health["database"] == "ok"
     assert set(health["functions"]) == {"api", "inbound_email", "outbound", "notifier", "sweep"}
+    assert set(health["queues"]) == {"inbound", "notify", "outbound"}
+    assert all({"processed", "failed", "waiting", "dead_letters"} <= set(q) for q in health["queues"].values())
 
 
 def test_tokens_file_holds_every_seeded_agent_with_cognito_claims(tokens):

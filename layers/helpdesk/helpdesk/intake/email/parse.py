@@ -515,7 +515,7 @@ def summarize(parsed: ParsedEmail) -> dict[str, Any]:
         "content_sha256": parsed.content_sha256,
         "in_reply_to": parsed.in_reply_to[:20],
         "references": parsed.references[-20:],
-        "forwarded": parsed.forwarded[:10],
+        "forwarded": [{k: str(v)[:500] for k, v in f.items()} for f in parsed.forwarded[:10]],
         "defects": parsed.defects[:20],
         "skipped_attachments": [s.__dict__ for s in parsed.skipped_attachments],
         "spam_verdict": parsed.header("x-ses-spam-verdict") or None,

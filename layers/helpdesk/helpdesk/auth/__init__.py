@@ -77,6 +77,7 @@ def role_of(groups: tuple[str, ...]) -> str | None:
     return max(known, key=_RANK.__getitem__) if known else None
 
 
+MAX_CACHED = 10_000
 AGENT_BY_EMAIL = "SELECT id, name, role, is_active FROM agents WHERE email = :email"
 
 
@@ -101,6 +102,8 @@ class PrincipalResolver:
         if hit is None or now - hit[0] > self.ttl:
             row = db.query_one(AGENT_BY_EMAIL, {"email": parsed.email})
             hit = (now, row)
+            if len(self._cache) >= MAX_CACHED:  # bounded: unknown addresses are cached too
+                self._cache.clear()
             self._cache[parsed.email] = hit
         row = hit[1]
         if row is None or not row["is_active"]:

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from helpdesk import errors
 from helpdesk.auth.portal import verify_portal_token
+from helpdesk.db import admin as admin_sql
 from helpdesk.tickets.commands import TicketCommands
 from helpdesk.tickets.models import Actor
 
@@ -19,9 +20,6 @@ from ._shared import Doc, services, settings
 router = Router()
 PUBLIC_TICKET_FIELDS = ("number", "subject", "status", "priority", "created_at", "updated_at", "resolved_at", "closed_at")
 PUBLIC_MESSAGE_FIELDS = ("id", "author_type", "body", "body_truncated", "created_at", "attachments")
-REQUESTER_EMAIL = """
-SELECT c.email, c.id AS customer_id FROM tickets t JOIN customers c ON c.id = t.requester_id WHERE t.id = :id::uuid
-"""
 
 
 class PortalMessageIn(BaseModel):
@@ -54,7 +52,7 @@ def portal_ticket(token: str) -> Doc:
 def portal_reply(token: str, body: PortalMessageIn) -> Response[Doc]:
     ticket_id = verify_portal_token(token, settings().signing_key)
     svc = services()
-    row = svc.db.query_one(REQUESTER_EMAIL, {"id": ticket_id})
+    row = svc.db.query_one(admin_sql.TICKET_REQUESTER, {"id": ticket_id})
     if row is None:
         raise errors.NotFound("this ticket link is not valid")
     result = TicketCommands(svc.db, svc.clock, svc.publisher).receive_customer_message(

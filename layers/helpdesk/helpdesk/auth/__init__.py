@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from helpdesk import errors
+from helpdesk.db import admin as admin_sql
 from helpdesk.db.client import DataApi
 
 ROLES: tuple[str, ...] = ("agent", "lead", "admin")
@@ -78,7 +79,6 @@ def role_of(groups: tuple[str, ...]) -> str | None:
 
 
 MAX_CACHED = 10_000
-AGENT_BY_EMAIL = "SELECT id, name, role, is_active FROM agents WHERE email = :email"
 
 
 class PrincipalResolver:
@@ -100,7 +100,7 @@ class PrincipalResolver:
         now = self._monotonic()
         hit = self._cache.get(parsed.email)
         if hit is None or now - hit[0] > self.ttl:
-            row = db.query_one(AGENT_BY_EMAIL, {"email": parsed.email})
+            row = db.query_one(admin_sql.AGENT_BY_EMAIL, {"email": parsed.email})
             hit = (now, row)
             if len(self._cache) >= MAX_CACHED:  # bounded: unknown addresses are cached too
                 self._cache.clear()

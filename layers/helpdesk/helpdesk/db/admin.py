@@ -101,3 +101,11 @@ SELECT to_jsonb(c) || jsonb_build_object(
                      AND t.status NOT IN ('closed', 'merged', 'spam', 'duplicate') LIMIT 1000) x)) AS doc
 FROM customers c WHERE c.id = :id::uuid
 """
+
+# The signed-in user's agent record (helpdesk.auth.PrincipalResolver).
+AGENT_BY_EMAIL = "SELECT id, name, role, is_active FROM agents WHERE email = :email"
+
+# Who may write through a ticket's portal link: its requester (the portal reply's author).
+TICKET_REQUESTER = """
+SELECT c.email, c.id AS customer_id FROM tickets t JOIN customers c ON c.id = t.requester_id WHERE t.id = :id::uuid
+"""

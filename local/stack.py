@@ -33,6 +33,8 @@ DB_NAME = "helpdesk"
 SWEEP_INTERVAL_SECONDS = 30.0
 # Queue -> the function Lambda's event source mapping would invoke.
 QUEUE_FUNCTIONS = {"inbound": "inbound_email", "notify": "notifier", "outbound": "outbound"}
+# Every function the stack runs (migrate runs as a library call at start).
+FUNCTIONS = ("api", "inbound_email", "outbound", "notifier", "sweep", "audit_export")
 
 
 class AlreadyRunning(RuntimeError):
@@ -167,12 +169,18 @@ class LocalStack:
             loops.append(worker)
         from helpdesk.wiring import clock
 
-        self.sweep = Schedule(self.functions, "sweep", self.sweep_interval, lambda: clock().now())
-        loops.append(self.sweep)
+        now = lambda: clock().now()  # noqa: E731
+        # The EventBridge rules of infra/workers.py: the sweep (every minute in AWS, 30 s here), the
+        # notifier's deferred run (quiet hours) every minute, the audit export daily.
+        self.sweep = Schedule(self.functions, "sweep", self.sweep_interval, now, rule="SweepEveryMinute")
+        self.schedules = [self.sweep,
+                          Schedule(self.functions, "notifier", 60.0, now, first_delay=60.0, rule="NotifierDeferredEveryMinute"),
+                          Schedule(self.functions, "audit_export", 86400.0, now, first_delay=300.0, rule="AuditExportDaily")]
+        loops.extend(self.schedules)
         for loop in loops:
             loop.start()
         self._on_stop("background loops", lambda: _stop_loops(loops))
-        for name in ("api", "inbound_email", "outbound", "notifier", "sweep"):
+        for name in FUNCTIONS:
             self.functions.available(name)  # logs once which functions are missing
 
         self.http = HttpFront(host=self.host, port=self.http_port, web_dir=self.root / "web",
@@ -361,13 +369,14 @@ class LocalStack:
         return {
             "status": "starting" if not self.ready.is_set() else "ok" if database == "ok" else "degraded",
             "database": database,
-            "functions": {n: self.functions.available(n) for n in ("api", "inbound_email", "outbound", "notifier", "sweep")},
+            "functions": {n: self.functions.available(n) for n in FUNCTIONS},
             "queues": {q: {"processed": w.processed, "failed": w.failed, "waiting": w.waiting(),
                            "dead_letters": w.waiting(dead_letters=True)}
                        for q, w in getattr(self, "workers", {}).items()},
             "mail": {"received": getattr(getattr(self, "smtp_handler", None), "received", 0),
                      "delivered_to_maildir": getattr(getattr(self, "maildir", None), "delivered", 0)},
             "sweep_runs": getattr(getattr(self, "sweep", None), "runs", 0),
+            "scheduled_runs": {s.function: s.runs for s in getattr(self, "schedules", [])},
             # Events reach SNS (and so notify/outbound) only once helpdesk.events.sns exists.
             "events_topic": os.environ.get("EVENTS_TOPIC_ARN") or None,
             "clock": self.clock_state(),

@@ -136,9 +136,12 @@ class QueueWorker(Loop):
 class Schedule(Loop):
     """Invokes a function with an EventBridge scheduled event every `interval` seconds."""
 
-    def __init__(self, functions: Functions, function: str, interval: float, now: Callable[[], datetime]) -> None:
+    def __init__(self, functions: Functions, function: str, interval: float, now: Callable[[], datetime],
+                 *, first_delay: float = 0.0, rule: str | None = None) -> None:
         self.name = f"schedule-{function}"
         super().__init__()
+        self.first_delay = first_delay
+        self.rule = rule or f"helpdesk-{function}"
         self.functions = functions
         self.function = function
         self.interval = interval
@@ -148,13 +151,16 @@ class Schedule(Loop):
         self.last_result: Any = None
 
     def tick(self) -> float:
+        if self.first_delay:
+            delay, self.first_delay = self.first_delay, 0.0
+            return delay
         self.run_now()
         return self.interval
 
     def run_now(self) -> Any:
         event = {"version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event", "source": "aws.events",
                  "account": "123456789012", "time": self.now().strftime("%Y-%m-%dT%H:%M:%SZ"), "region": aws.REGION,
-                 "resources": [f"arn:aws:events:{aws.REGION}:123456789012:rule/helpdesk-{self.function}"], "detail": {}}
+                 "resources": [f"arn:aws:events:{aws.REGION}:123456789012:rule/{self.rule}"], "detail": {}}
         with self._lock:  # the dev clock endpoint and the timer never run two sweeps at once
             try:
                 self.last_result = self.functions.invoke(self.function, event)

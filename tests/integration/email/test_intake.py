@@ -228,3 +228,19 @@ def test_routes_by_recipient_address(db, intake):
     team_of = lambda t: db.query_one("SELECT team_id FROM tickets WHERE id = :t::uuid", {"t": t})["team_id"]  # noqa: E731
     assert str(team_of(routed.ticket_id)) == str(team["id"])
     assert str(team_of(other.ticket_id)) != str(team["id"])
+
+
+def test_admin_releases_a_quarantined_mail(db, intake):
+    from helpdesk import errors
+
+    raw = mail(headers={"X-SES-Spam-Verdict": "FAIL"})
+    intake.receive(raw, envelope_recipients=[], raw_key="inbound/spam")
+    [row] = list_quarantine(db)
+    with pytest.raises(errors.ValidationFailed):
+        intake.release(row["id"], mail(message_id="<other@x>"))
+    out = intake.release(row["id"], raw)
+    assert out.action == "created"
+    assert list_quarantine(db) == [] and len(list_quarantine(db, include_released=True)) == 1
+    with pytest.raises(errors.NotFound):
+        intake.release(row["id"], raw)
+    assert intake.receive(raw, envelope_recipients=[], raw_key="inbound/spam").action == "duplicate"

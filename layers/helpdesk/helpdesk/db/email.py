@@ -19,7 +19,7 @@ SELECT
         WHERE e.message_id IN (:message_id::text, :synthetic_id::text)
         UNION ALL
         SELECT q.message_id, NULL::uuid, q.content_sha256, 'quarantine'
-        FROM email_quarantine q WHERE q.message_id IN (:message_id::text, :synthetic_id::text)
+        FROM email_quarantine q WHERE q.message_id IN (:message_id::text, :synthetic_id::text) AND q.released_at IS NULL
      ) x) AS existing,
     (SELECT t.id FROM tickets t WHERE t.id = :token_ticket_id::uuid) AS token_ticket_id,
     (SELECT e.ticket_id FROM refs r JOIN email_message_ids e ON e.message_id = r.message_id
@@ -159,4 +159,17 @@ FROM msg LEFT JOIN tk ON true
 # A slice of a long message body (at most 15,000 characters: under 64 KB even at 4 bytes each).
 BODY_SLICE = """
 SELECT substr(body, :start, :length) AS piece FROM ticket_messages WHERE id = :message_id::uuid
+"""
+
+# An admin releases a quarantined mail (a spam false positive, a burst): marked released, then
+# processed again as a person's mail. Only an unreleased row can be released (once).
+RELEASE_QUARANTINE = """
+UPDATE email_quarantine SET released_at = :now::timestamptz
+WHERE id = :id::uuid AND released_at IS NULL AND reason <> 'unparseable'
+  AND message_id IN (:message_id::text, :synthetic_id::text)
+RETURNING id, message_id, reason, raw_key, raw_bucket
+"""
+
+QUARANTINED = """
+SELECT id, message_id, reason, raw_key, raw_bucket, released_at FROM email_quarantine WHERE id = :id::uuid
 """

@@ -106,7 +106,29 @@ class EmailIntake:
             log.warning("mail %s kept in quarantine: %s", raw_key, exc)
             return self._quarantine(mail, "error", f"not a valid ticket message: {exc}", raw_key)
 
-    def _receive(self, mail: ParsedEmail, kind: Classification, envelope: list[str], raw_key: str) -> IntakeOutcome:
+    def release(self, quarantine_id: uuid.UUID | str, raw: bytes, *, envelope_recipients: list[str] | None = None
+                ) -> IntakeOutcome:
+        """An admin releases a quarantined mail (the caller reads `raw` from raw_bucket/raw_key of the
+        row): it is processed as a person's mail, without the spam verdict and the burst limit."""
+        mail = parse_email(raw)
+        row = self.db.query_one(sql.RELEASE_QUARANTINE, {"id": str(quarantine_id), "now": self.clock.now(),
+                                                         "message_id": mail.message_id,
+                                                         "synthetic_id": mail.synthetic_message_id()})
+        if row is None:
+            current = self.db.query_one(sql.QUARANTINED, {"id": str(quarantine_id)})
+            if current is None or current.get("released_at") is not None:
+                raise errors.NotFound(f"no unreleased quarantined mail {quarantine_id}")
+            if current["reason"] == "unparseable":
+                raise errors.ValidationFailed("an unparseable mail cannot be released; open it from S3 "
+                                              f"(s3://{current.get('raw_bucket')}/{current.get('raw_key')})")
+            raise errors.ValidationFailed(f"the raw mail given is not quarantined mail {quarantine_id} "
+                                          f"(Message-ID {mail.message_id}, expected {current['message_id']})")
+        mail.message_id = row["message_id"]
+        return self._receive(mail, Classification(Kind.PERSON, "released by an admin"), envelope_recipients or [],
+                             row.get("raw_key") or "", released=True)
+
+    def _receive(self, mail: ParsedEmail, kind: Classification, envelope: list[str], raw_key: str, *,
+                 released: bool = False) -> IntakeOutcome:
         now = self.clock.now()
         recipients = self._recipients(mail, envelope)
         token_ticket = next((t for t in (parse_reply_address(a, self.signing_key) for a in recipients) if t), None)
@@ -150,7 +172,7 @@ class EmailIntake:
             return self._system_event(mail, kind, ticket_id, layer, raw_key)
         if sender is None:
             return self._quarantine(mail, "error", "no usable From address to answer", raw_key)
-        if int(row.get("sender_recent") or 0) >= self.burst_limit:
+        if not released and int(row.get("sender_recent") or 0) >= self.burst_limit:
             return self._quarantine(mail, "rate_limited",
                                     f"more than {self.burst_limit} mails from {sender} within {BURST_WINDOW}", raw_key)
 

@@ -25,6 +25,7 @@ from local.functions import FunctionUnavailable, Functions
 log = logging.getLogger("local.http")
 
 API_PREFIX = "/api/"
+MAX_PAYLOAD_BYTES = 10 * 1024 * 1024  # API Gateway's request payload limit
 DEV_PREFIX = "/api/v1/dev/"
 # Bodies with these content types travel as text in the proxy event; anything else as base64.
 _TEXT_TYPES = ("text/", "application/json", "application/problem+json", "application/x-www-form-urlencoded",
@@ -113,11 +114,16 @@ class HttpFront:
 
             def _dispatch(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
-                body = self.rfile.read(length) if length else b""
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 try:
+                    if length > MAX_PAYLOAD_BYTES:
+                        self.close_connection = True  # the body is not read: do not reuse the connection
+                        raise Problem(413, "Payload too large", f"request bodies are limited to {MAX_PAYLOAD_BYTES} bytes, as in API Gateway")
+                    body = self.rfile.read(length) if length else b""
                     status, out_headers, payload = front.respond(self.command, self.path, headers, body,
                                                                  self.client_address[0])
+                except Problem as problem:
+                    status, out_headers, payload = _problem(problem)
                 except Exception:  # the front door itself must never hang a request
                     log.exception("local HTTP front failed on %s %s", self.command, self.path)
                     status, out_headers, payload = _problem(Problem(500, "Internal error", "see the stack's log"))

@@ -198,3 +198,28 @@ def test_concurrent_requests_never_share_a_resolver_event(tmp_path):
         for name in [k for k in sys.modules if k == "functions" or k.startswith("functions.")]:
             sys.modules.pop(name)
         sys.modules.update(saved)
+
+
+def test_over_the_wire_oversized_bodies_get_413_and_small_ones_pass(web):
+    import http.client
+
+    from local.httpfront import MAX_PAYLOAD_BYTES, start_thread
+
+    f = front(web)
+    stop = start_thread(f)
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", f.port, timeout=10)
+        conn.putrequest("POST", "/api/v1/echo")
+        conn.putheader("content-type", "application/json")
+        conn.putheader("content-length", str(MAX_PAYLOAD_BYTES + 1))
+        conn.endheaders()
+        answer = conn.getresponse()
+        assert answer.status == 413
+        assert "10485760" in json.loads(answer.read())["detail"]
+        conn.close()
+        conn = http.client.HTTPConnection("127.0.0.1", f.port, timeout=10)
+        conn.request("POST", "/api/v1/echo", body=b'{"a": 1}', headers={"content-type": "application/json"})
+        answer = conn.getresponse()
+        assert answer.status == 200 and json.loads(answer.read())["body"] == {"a": 1}
+    finally:
+        stop()

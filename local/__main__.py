@@ -14,14 +14,16 @@ from local.stack import ROOT, AlreadyRunning, LocalStack
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m local", description=__doc__)
-    parser.add_argument("--http-port", type=int, default=int(os.environ.get("HELPDESK_HTTP_PORT", 8080)))
-    parser.add_argument("--smtp-port", type=int, default=int(os.environ.get("HELPDESK_SMTP_PORT", 2525)))
+    parser.add_argument("--http-port", type=int, default=int(os.environ.get("HELPDESK_HTTP_PORT", 8080)),
+                        help="API and web UI on 127.0.0.1 (default 8080, or HELPDESK_HTTP_PORT)")
+    parser.add_argument("--smtp-port", type=int, default=int(os.environ.get("HELPDESK_SMTP_PORT", 2525)),
+                        help="SMTP (the SES inbound stand-in) on 127.0.0.1 (default 2525, or HELPDESK_SMTP_PORT)")
     parser.add_argument("--data-dir", type=Path, default=ROOT / ".local",
                         help="where PostgreSQL data, tokens, the Maildir and the dev clock live (default .local/)")
     parser.add_argument("--sweep-interval", type=float, default=30.0, help="seconds between sweep runs")
     parser.add_argument("--keep-postgres", action="store_true",
                         help="leave the embedded PostgreSQL running after exit (faster next start)")
-    parser.add_argument("-v", "--verbose", action="store_true")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logs (every HTTP request, SQL client calls)")
     args = parser.parse_args(argv)
 
     warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")

@@ -191,7 +191,11 @@ class EmailIntake:
                                      attachments=len(attachments), details={"replayed": result.replayed})
 
         possible_followup = self._heuristic_match(mail, row.get("heuristic_candidates") or [])
-        new = self._new_ticket(mail, sender, recipients, attachments, raw_key, possible_followup)
+        # Routing sees the addresses the mail was delivered to: the envelope (SES receives only for our
+        # domains, whatever they are) and To/Cc addresses at the support domain.
+        delivered = {r.strip().strip("<>").lower() for r in list(envelope) + mail.received_for}
+        routing_recipients = [r for r in recipients if r in delivered or r.rpartition("@")[2] in self.support_domains]
+        new = self._new_ticket(mail, sender, routing_recipients, attachments, raw_key, possible_followup)
         result = _open_ticket(self.db, self.clock, self.publisher, new)
         return IntakeOutcome("duplicate" if result.replayed else "created",
                              "possible follow-up (heuristic)" if possible_followup else "new conversation",
@@ -254,7 +258,6 @@ class EmailIntake:
                     raw_key: str, possible_followup: uuid.UUID | None) -> NewTicket:
         body, full = self._body(mail)
         subject = re.sub(r"\s+", " ", mail.subject or "").strip()[:MAX_SUBJECT] or "(no subject)"
-        ours = [r for r in recipients if r.rpartition("@")[2] in self.support_domains]
         participants = []
         for address in mail.to + mail.cc:
             try:
@@ -267,7 +270,7 @@ class EmailIntake:
                          body_html=mail.html[:MAX_BODY * 5] if mail.html else None, requester_email=sender,
                          requester_name=(mail.from_name or None) and mail.from_name[:200],
                          inbound_message_id=mail.message_id, participants=participants[:50], attachments=attachments,
-                         metadata=self._metadata(mail, raw_key, recipients=ours[:20]),
+                         metadata=self._metadata(mail, raw_key, recipients=recipients[:20]),
                          possible_followup_of=possible_followup)
 
     def _heuristic_match(self, mail: ParsedEmail, candidates: list[dict[str, Any]]) -> uuid.UUID | None:

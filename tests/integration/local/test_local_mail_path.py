@@ -238,3 +238,24 @@ def test_queued_messages_survive_a_restart(moto_resources, tmp_path):
     by_body = {m["Body"]: m.get("MessageAttributes") for m in got}
     assert set(by_body) == {'{"n": 1}', '{"n": 2}'}
     assert by_body['{"n": 1}']["event_type"]["StringValue"] == "outbound.requested"
+
+
+def test_the_web_origin_can_upload_attachments_with_a_presigned_post(moto_resources):
+    """helpdesk.auth.uploads grants a presigned POST; the browser's form upload must pass CORS."""
+    import urllib.request
+    import uuid
+
+    s3 = aws.client("s3", moto_resources.endpoint)
+    post = s3.generate_presigned_post(aws.ATTACHMENTS_BUCKET, "form/${filename}",
+                                      Conditions=[["content-length-range", 1, 1000]], ExpiresIn=300)
+    boundary = uuid.uuid4().hex
+    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode() for k, v in post["fields"].items()]
+    parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="b.txt"\r\n'
+                 f'Content-Type: text/plain\r\n\r\nhello\r\n--{boundary}--\r\n'.encode())
+    origin = "http://127.0.0.1:8080"
+    request = urllib.request.Request(post["url"], data=b"".join(parts), method="POST", headers={
+        "Origin": origin, "Content-Type": f"multipart/form-data; boundary={boundary}"})
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        assert answer.status in (200, 201, 204)
+        assert answer.headers["Access-Control-Allow-Origin"] == origin
+    assert s3.get_object(Bucket=aws.ATTACHMENTS_BUCKET, Key="form/b.txt")["Body"].read() == b"hello"

@@ -7,11 +7,11 @@ database unreachable. Mail that cannot be parsed is kept as a quarantine row poi
 object, so it is never retried forever and never lost.
 
 Environment: RAW_MAIL_BUCKET (fallback when the event names none), ATTACHMENTS_BUCKET,
-SUPPORT_DOMAIN, HELPDESK_SIGNING_KEY, HELPDESK_EMAIL_HEURISTIC=1 to enable heuristic threading.
+SUPPORT_DOMAIN, HELPDESK_SIGNING_KEY, HELPDESK_EMAIL_HEURISTIC=1 (Settings.email_heuristic_threading)
+enables heuristic threading.
 """
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 from typing import Any
 
@@ -38,8 +38,7 @@ def intake() -> EmailIntake:
     settings = get_settings()
     return EmailIntake.from_settings(
         wiring.data_api(), wiring.clock(settings), wiring.publisher(settings),
-        S3BlobStore(s3(), settings.attachments_bucket), settings,
-        heuristic=os.environ.get("HELPDESK_EMAIL_HEURISTIC", "") in ("1", "true", "yes"))
+        S3BlobStore(s3(), settings.attachments_bucket), settings)
 
 
 @lru_cache(maxsize=1)

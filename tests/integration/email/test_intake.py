@@ -244,3 +244,14 @@ def test_admin_releases_a_quarantined_mail(db, intake):
     with pytest.raises(errors.NotFound):
         intake.release(row["id"], raw)
     assert intake.receive(raw, envelope_recipients=[], raw_key="inbound/spam").action == "duplicate"
+
+
+def test_heuristic_setting(db, clock, blobs, monkeypatch):
+    from helpdesk.config import Settings
+    from helpdesk.events.publisher import DeferredPublisher
+    from helpdesk.intake.email import EmailIntake
+
+    monkeypatch.delenv("HELPDESK_EMAIL_HEURISTIC", raising=False)
+    assert EmailIntake.from_settings(db, clock, DeferredPublisher(), blobs, Settings()).heuristic is False
+    monkeypatch.setenv("HELPDESK_EMAIL_HEURISTIC", "1")
+    assert EmailIntake.from_settings(db, clock, DeferredPublisher(), blobs, Settings()).heuristic is True

@@ -86,6 +86,7 @@ class EmailIntake:
     @classmethod
     def from_settings(cls, db: DataApi, clock: Clock, publisher: Publisher, blobs: BlobStore, settings: Any,
                       **kwargs: Any) -> "EmailIntake":
+        kwargs.setdefault("heuristic", bool(getattr(settings, "email_heuristic_threading", False)))
         return cls(db, clock, publisher, blobs, signing_key=settings.signing_key,
                    support_domains={settings.support_domain}, raw_bucket=settings.raw_mail_bucket, **kwargs)
 

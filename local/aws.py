@@ -26,10 +26,12 @@ CONFIGURATION_SET = "helpdesk"
 # Raw mail key prefix, as the SES receipt rule's S3 action writes it.
 RAW_MAIL_PREFIX = "raw/"  # infra/mail.py RAW_PREFIX
 # Queue name -> SNS filter policy on the `event_type` message attribute (None: not subscribed).
-OUTBOUND_EVENTS = ["outbound.requested"]
+# Outbound sends replies (outbound.requested) and the one acknowledgement of a new email ticket
+# (ticket.created); notify hears everything but the send requests. infra/messaging.py mirrors this.
+OUTBOUND_EVENTS = ["outbound.requested", "ticket.created"]
 QUEUES: dict[str, dict[str, Any] | None] = {
     "inbound": None,
-    "notify": {"event_type": [{"anything-but": OUTBOUND_EVENTS}]},
+    "notify": {"event_type": [{"anything-but": ["outbound.requested"]}]},
     "outbound": {"event_type": OUTBOUND_EVENTS},
 }
 # SNS -> SQS with RawMessageDelivery: the SQS body is the event JSON itself, and `event_type`

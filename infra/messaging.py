@@ -2,9 +2,11 @@
 
 Publishers put the event type in the SNS message attribute `event_type`
 (helpdesk.events.sns.SnsPublisher); the subscriptions filter on it:
-- outbound gets only `outbound.requested` (mail to customers, Slack replies);
-- notify gets every other event type (agent notifications), so new event types reach it
-  without an infrastructure change.
+- outbound gets `outbound.requested` (mail to customers, Slack replies) and `ticket.created`
+  (the one acknowledgement of a new email ticket);
+- notify gets every event type but `outbound.requested` (agent notifications), so new event
+  types reach it without an infrastructure change.
+The local stack subscribes the same way (local/aws.py QUEUES).
 Subscriptions use raw message delivery: the SQS body is the event JSON the publisher sent and
 the attributes arrive as SQS message attributes (no SNS envelope to unwrap).
 """
@@ -19,7 +21,8 @@ from constructs import Construct
 
 from infra.config import StageConfig
 
-OUTBOUND_EVENT_TYPES = ["outbound.requested"]
+OUTBOUND_EVENT_TYPES = ["outbound.requested", "ticket.created"]
+SEND_REQUEST_TYPES = ["outbound.requested"]  # only outbound handles these
 MAX_RECEIVES = 5  # a message failing 5 times moves to the DLQ (and raises the DLQ alarm)
 
 
@@ -60,7 +63,7 @@ class Messaging(Construct):
 
         self.topic.add_subscription(subscriptions.SqsSubscription(
             self.notify.queue, raw_message_delivery=True,
-            filter_policy={"event_type": sns.SubscriptionFilter.string_filter(denylist=OUTBOUND_EVENT_TYPES)},
+            filter_policy={"event_type": sns.SubscriptionFilter.string_filter(denylist=SEND_REQUEST_TYPES)},
         ))
         self.topic.add_subscription(subscriptions.SqsSubscription(
             self.outbound.queue, raw_message_delivery=True,

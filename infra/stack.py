@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from aws_cdk import CfnOutput, Stack, Tags
+from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from infra.api import Api
@@ -31,6 +32,12 @@ class HelpdeskStack(Stack):
         self.messaging = Messaging(self, "Messaging", config=config, consumer_timeout=SQS_CONSUMER_TIMEOUT)
         self.mail = Mail(self, "Mail", config=config, access_logs=access_logs, consumer_timeout=SQS_CONSUMER_TIMEOUT)
         self.web = Web(self, "Web", config=config, access_logs=access_logs)
+        # The customer form and the workspace upload attachments straight to S3 with presigned
+        # POSTs from the web origin (helpdesk.auth.uploads; local/aws.py sets the same rule).
+        self.data.attachments.add_cors_rule(
+            allowed_origins=[self.web.url],
+            allowed_methods=[s3.HttpMethods.PUT, s3.HttpMethods.POST, s3.HttpMethods.GET],
+            allowed_headers=["*"], exposed_headers=["ETag"], max_age=3000)
         self.workers = Workers(self, "Workers", config=config, layer_dir=layer_dir, data=self.data,
                                messaging=self.messaging, mail=self.mail, web_base_url=self.web.url,
                                **({"functions_dir": functions_dir} if functions_dir else {}))

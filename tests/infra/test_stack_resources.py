@@ -108,6 +108,17 @@ def test_buckets_private_encrypted_tls_only(synth):
         assert json.dumps({"Ref": logical_id}) in protected, f"{logical_id} does not deny plain HTTP"
 
 
+def test_attachments_accept_presigned_posts_from_the_web_origin_only(synth):
+    attachments = next(v for k, v in synth.resources("AWS::S3::Bucket").items() if k.startswith("DataAttachments"))
+    rules = attachments["Properties"]["CorsConfiguration"]["CorsRules"]
+    assert len(rules) == 1 and "POST" in rules[0]["AllowedMethods"]
+    origins = json.dumps(rules[0]["AllowedOrigins"])
+    assert "WebCdn" in origins and '"*"' not in origins
+    others = [k for k, v in synth.resources("AWS::S3::Bucket").items()
+              if "CorsConfiguration" in v["Properties"] and not k.startswith("DataAttachments")]
+    assert others == []
+
+
 def test_queues_and_topics_encrypted_with_dlqs(synth):
     queues = synth.resources("AWS::SQS::Queue")
     assert len(queues) == 6  # inbound, notify, outbound + a DLQ each
@@ -121,14 +132,13 @@ def test_queues_and_topics_encrypted_with_dlqs(synth):
         assert key["Properties"]["EnableKeyRotation"] is True
 
 
-def test_sns_fans_out_by_event_type(synth):
+def test_sns_fans_out_by_event_type_like_the_local_stack(synth):
+    from local.aws import QUEUES
     subscriptions = [s["Properties"] for s in synth.resources("AWS::SNS::Subscription").values()
                      if s["Properties"]["Protocol"] == "sqs"]
     policies = sorted(json.dumps(s["FilterPolicy"], sort_keys=True) for s in subscriptions)
-    assert policies == sorted([
-        json.dumps({"event_type": ["outbound.requested"]}),
-        json.dumps({"event_type": [{"anything-but": ["outbound.requested"]}]}, sort_keys=True),
-    ])
+    assert policies == sorted(json.dumps(p, sort_keys=True) for p in QUEUES.values() if p is not None)
+    assert json.dumps({"event_type": ["outbound.requested", "ticket.created"]}) in policies
     assert all(s["RawMessageDelivery"] is True for s in subscriptions)
 
 

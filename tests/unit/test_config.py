@@ -1,0 +1,42 @@
+"""Settings: where the signing key comes from (env, Secrets Manager by ARN, the local default)."""
+from __future__ import annotations
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from helpdesk import config
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch):
+    for name in ("HELPDESK_SIGNING_KEY", "HELPDESK_SIGNING_KEY_SECRET_ARN", "AWS_LAMBDA_FUNCTION_NAME"):
+        monkeypatch.delenv(name, raising=False)
+    config._secret_string.cache_clear()
+    yield
+    config._secret_string.cache_clear()
+
+
+def test_explicit_key_wins(monkeypatch):
+    monkeypatch.setenv("HELPDESK_SIGNING_KEY", "k1")
+    assert config.get_settings().signing_key == "k1"
+
+
+def test_key_is_read_once_from_secrets_manager_by_arn(monkeypatch):
+    with mock_aws():
+        arn = boto3.client("secretsmanager", region_name="us-east-1").create_secret(
+            Name="signing", SecretString="s3cret")["ARN"]
+        monkeypatch.setenv("HELPDESK_SIGNING_KEY_SECRET_ARN", arn)
+        assert config.get_settings().signing_key == "s3cret"
+        assert config.get_settings().signing_key == "s3cret"
+        assert config._secret_string.cache_info().hits >= 1
+
+
+def test_local_default_outside_lambda():
+    assert config.get_settings().signing_key == config.LOCAL_SIGNING_KEY
+
+
+def test_lambda_without_a_key_refuses_the_public_default(monkeypatch):
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "helpdesk-api")
+    with pytest.raises(RuntimeError, match="HELPDESK_SIGNING_KEY_SECRET_ARN"):
+        config.get_settings()

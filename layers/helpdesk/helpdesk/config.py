@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from functools import lru_cache
+
+LOCAL_SIGNING_KEY = "local-dev-signing-key"
 
 
 def _env(name: str, default: str = "") -> str:
@@ -20,8 +23,8 @@ class Settings:
     database: str = field(default_factory=lambda: _env("DB_NAME", "helpdesk"))
     region: str = field(default_factory=lambda: _env("AWS_REGION", _env("AWS_DEFAULT_REGION", "us-east-1")))
     support_domain: str = field(default_factory=lambda: _env("SUPPORT_DOMAIN", "example.com"))
-    # Signs reply-address tokens and portal links. In AWS the stack fills it from Secrets Manager.
-    signing_key: str = field(default_factory=lambda: _env("HELPDESK_SIGNING_KEY", "local-dev-signing-key"))
+    # Signs reply-address tokens and portal links. In AWS it is read from Secrets Manager.
+    signing_key: str = field(default_factory=lambda: signing_key())
     # Messaging and storage (empty = not configured: events wait for the relay, etc.).
     events_topic_arn: str = field(default_factory=lambda: _env("EVENTS_TOPIC_ARN"))
     raw_mail_bucket: str = field(default_factory=lambda: _env("RAW_MAIL_BUCKET"))
@@ -43,6 +46,33 @@ class Settings:
     # Email threading layer 4 (DESIGN.md): same sender + normalized subject within 7 days -> a new ticket
     # flagged as a possible follow-up. Off by default.
     email_heuristic_threading: bool = field(default_factory=lambda: _env("HELPDESK_EMAIL_HEURISTIC").lower() in ("1", "true", "yes"))
+
+
+def signing_key() -> str:
+    """HELPDESK_SIGNING_KEY, else the secret named by HELPDESK_SIGNING_KEY_SECRET_ARN (the stack sets
+    the ARN, not the value, so the key never appears in a function's configuration). In Lambda a
+    missing key is an error: the public local default would let anyone forge reply addresses."""
+    explicit = _env("HELPDESK_SIGNING_KEY")
+    if explicit:
+        return explicit
+    arn = _env("HELPDESK_SIGNING_KEY_SECRET_ARN")
+    if arn:
+        return _secret_string(arn)
+    if _env("AWS_LAMBDA_FUNCTION_NAME"):
+        raise RuntimeError("no signing key: set HELPDESK_SIGNING_KEY_SECRET_ARN (or HELPDESK_SIGNING_KEY)")
+    return LOCAL_SIGNING_KEY
+
+
+@lru_cache(maxsize=8)
+def _secret_string(arn: str) -> str:
+    # Once per warm process: Settings are built per request, Secrets Manager is not on that path.
+    import boto3
+
+    region = _env("AWS_REGION", _env("AWS_DEFAULT_REGION", "us-east-1"))
+    value = boto3.client("secretsmanager", region_name=region).get_secret_value(SecretId=arn)["SecretString"]
+    if not value:
+        raise RuntimeError(f"the signing key secret {arn} is empty")
+    return value
 
 
 def get_settings() -> Settings:

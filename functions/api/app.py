@@ -6,11 +6,12 @@ import json
 import logging
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from helpdesk import errors
 from helpdesk.auth import DEFAULT_RESOLVER
+from helpdesk.config import get_settings
 
 if __package__:
     from . import problems
@@ -62,7 +63,11 @@ def _signed_in(app: APIGatewayRestResolver, next_middleware: Any) -> Response:
 
 
 def build_app() -> APIGatewayRestResolver:
-    app = APIGatewayRestResolver(enable_validation=True)
+    # In AWS the workspace is served by CloudFront from another origin than API Gateway's.
+    cors = CORSConfig(allow_origin=get_settings().web_base_url.rstrip("/"),
+                      allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+                      expose_headers=["Retry-After", "Idempotent-Replayed", "Location"], max_age=600)
+    app = APIGatewayRestResolver(enable_validation=True, cors=cors)
     for module in ROUTERS:
         app.include_router(module.router, prefix=PREFIX)
 

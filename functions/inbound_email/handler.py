@@ -22,7 +22,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from helpdesk import wiring
 from helpdesk.config import get_settings
 from helpdesk.intake.email import EmailIntake
-from helpdesk.intake.email.blobs import S3BlobStore
+from helpdesk.intake.email.s3 import read_raw_mail, s3_email_intake
 
 if __package__:
     from .models import S3EventNotification
@@ -30,15 +30,15 @@ else:  # Lambda: this directory is the code root
     from models import S3EventNotification  # type: ignore[no-redef]
 
 logger = Logger(service="inbound_email")
+# SES writes this object when the receipt rule's S3 action is created: not a customer's mail.
+SES_SETUP_NOTIFICATION = "AMAZON_SES_SETUP_NOTIFICATION"
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 @lru_cache(maxsize=1)
 def intake() -> EmailIntake:
     settings = get_settings()
-    return EmailIntake.from_settings(
-        wiring.data_api(), wiring.clock(settings), wiring.publisher(settings),
-        S3BlobStore(s3(), settings.attachments_bucket), settings)
+    return s3_email_intake(wiring.data_api(), wiring.clock(settings), wiring.publisher(settings), settings, s3())
 
 
 @lru_cache(maxsize=1)
@@ -47,13 +47,8 @@ def s3() -> Any:
 
 
 def process_object(bucket: str, key: str) -> dict[str, Any]:
-    obj = s3().get_object(Bucket=bucket, Key=key)
-    raw = obj["Body"].read()
-    metadata = obj.get("Metadata") or {}
-    # The local stack records the SMTP envelope as object metadata; in AWS the intake reads the
-    # "for <addr>" of SES's Received header.
-    envelope = [r for r in (metadata.get("envelope-recipients") or "").split(",") if r]
-    outcome = intake().receive(raw, envelope_recipients=envelope, raw_key=key)
+    mail = read_raw_mail(s3(), bucket, key)  # the envelope comes from object metadata (local stack)
+    outcome = intake().receive(mail.raw, envelope_recipients=mail.envelope_recipients, raw_key=key)
     result = {"bucket": bucket, "key": key, "action": outcome.action, "reason": outcome.reason,
               "ticket_id": str(outcome.ticket_id) if outcome.ticket_id else None, "layer": outcome.layer}
     logger.info("inbound mail", extra=result)
@@ -68,6 +63,9 @@ def record_handler(record: SQSRecord) -> list[dict[str, Any]]:
     results = []
     for entry in notification.records:
         if not entry.event_name.startswith("ObjectCreated"):
+            continue
+        if entry.s3.object.decoded_key.rsplit("/", 1)[-1] == SES_SETUP_NOTIFICATION:
+            logger.info("skipped SES setup notification", extra={"key": entry.s3.object.decoded_key})
             continue
         results.append(process_object(entry.s3.bucket.name or default_bucket, entry.s3.object.decoded_key))
     return results

@@ -132,6 +132,14 @@ def test_missing_object_fails_only_that_record(db, inbound, aws):
     assert len(_tickets(db)) == 1
 
 
+def test_ses_setup_notification_object_is_not_a_mail(db, inbound, aws):
+    setup_text = b"This is an automated notification from Amazon SES: your receipt rule can write to this bucket."
+    result = inbound(setup_text, key="raw/AMAZON_SES_SETUP_NOTIFICATION")
+    assert result == {"batchItemFailures": []}
+    assert _tickets(db) == []
+    assert db.query("SELECT id FROM email_quarantine") == []
+
+
 def test_corpora_attachments_land_in_s3(db, inbound, aws, corpora):
     raw = (corpora / "zammad_mail" / "test/data/mail/mail079.box").read_bytes()
     inbound(raw)

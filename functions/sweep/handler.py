@@ -16,6 +16,8 @@ from typing import Any, Callable
 from aws_lambda_powertools import Logger
 
 logger = Logger(service="sweep")
+METRICS_NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Helpdesk")
+SERVICE = "helpdesk"  # the dashboard's metric searches include this dimension (infra/monitoring.py)
 _skip_until: datetime | None = None
 
 
@@ -23,10 +25,19 @@ def jobs(db: Any, clock: Any, publisher: Any) -> list[tuple[str, Callable[[], An
     """The periodic jobs in order. Imports happen inside each job so a missing module is named clearly."""
 
     def sla() -> dict[str, Any]:
+        from helpdesk.sla.metrics import breach_points
         from helpdesk.sla.sweep import run_sweep
 
         result = run_sweep(db, clock, publisher)
+        emit(breach_points(result.get("events") or []))
         return {k: v for k, v in result.items() if k != "events"}
+
+    def metrics() -> int:
+        from helpdesk.sla.metrics import last_full_minute, window_metrics
+
+        points = window_metrics(db, *last_full_minute(clock.now()))
+        emit(points)
+        return len(points)
 
     def outbox_relay() -> int:
         from helpdesk.events.outbox import relay_pending
@@ -44,7 +55,18 @@ def jobs(db: Any, clock: Any, publisher: Any) -> list[tuple[str, Callable[[], An
         return Assignment(db, clock, publisher).backfill()
 
     return [("sla", sla), ("outbox_relay", outbox_relay), ("out_of_office_handover", out_of_office_handover),
-            ("queue_backfill", queue_backfill)]
+            ("queue_backfill", queue_backfill), ("metrics", metrics)]
+
+
+def emit(points: list[Any]) -> None:
+    """CloudWatch embedded metric format on stdout (namespace from POWERTOOLS_METRICS_NAMESPACE)."""
+    from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+    for point in points:
+        with single_metric(name=point.name, unit=MetricUnit(point.unit), value=point.value,
+                           namespace=METRICS_NAMESPACE, default_dimensions={"service": SERVICE}) as metric:
+            if point.dimension:
+                metric.add_dimension(name=point.dimension[0], value=str(point.dimension[1]))
 
 
 def run_jobs(db: Any, clock: Any, publisher: Any) -> dict[str, Any]:

@@ -15,13 +15,13 @@ from helpdesk.config import get_settings
 
 if __package__:
     from . import problems
-    from .routes import (agents, customers, kb, portal, public, queue, reports, routing_rules, search, sla_admin, teams,
-                         tickets)
+    from .routes import (agents, customers, kb, portal, public, quarantine, queue, reports, routing_rules, search,
+                         sla_admin, teams, tickets)
     from .routes._shared import claims_of, services
 else:  # Lambda: this directory is the code root
     import problems  # type: ignore[no-redef]
-    from routes import (agents, customers, kb, portal, public, queue, reports, routing_rules, search,  # type: ignore[no-redef]
-                        sla_admin, teams, tickets)
+    from routes import (agents, customers, kb, portal, public, quarantine, queue, reports, routing_rules,  # type: ignore[no-redef]
+                        search, sla_admin, teams, tickets)
     from routes._shared import claims_of, services  # type: ignore[no-redef]
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,8 @@ with another body is 409.
 **Web form honeypot.** `POST /public/tickets` has a field `website` that people never see. When it
 is filled the answer is `202 {"status": "received"}` and nothing is stored or counted.
 """
-ROUTERS = (tickets, queue, search, kb, teams, agents, customers, sla_admin, routing_rules, reports, public, portal)
+ROUTERS = (tickets, queue, search, kb, teams, agents, customers, sla_admin, routing_rules, reports, public, portal,
+           quarantine)
 
 
 def _signed_in(app: APIGatewayRestResolver, next_middleware: Any) -> Response:

@@ -5,9 +5,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-unit test-integration bench clean
+.PHONY: install run test bench synth clean
 
-$(STAMP): requirements.txt requirements-dev.txt layers/helpdesk/pyproject.toml
+$(STAMP): requirements.txt requirements-dev.txt requirements-infra.txt layers/helpdesk/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt -e layers/helpdesk
@@ -23,6 +23,9 @@ test: install
 
 bench: install
 	$(PY) -m bench
+
+synth: install
+	$(PY) app.py
 
 clean:
 	rm -rf $(VENV) .local cdk.out layers/build

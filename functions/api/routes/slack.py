@@ -1,0 +1,103 @@
+"""Slack: the Events API endpoint (public; Slack's request signature is the credential) and the
+admin list of connected support channels. The adapter is helpdesk.intake.slack."""
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from typing import Optional
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from pydantic import BaseModel, ConfigDict, Field
+
+from helpdesk import errors
+from helpdesk.auth import Unauthenticated
+from helpdesk.db import channels as sql
+from helpdesk.intake.slack import SlackIntake, record_signature, verify_request
+from helpdesk.notify.senders import DeliveryError
+from helpdesk.outbound.slack import slack_api, slack_secret
+
+from ._shared import Doc, ItemsOut, caller, open_ticket, services, settings
+
+router = Router()
+log = logging.getLogger(__name__)
+
+
+class SlackAck(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    ok: bool = True
+    action: Optional[str] = None
+    challenge: Optional[str] = None
+
+
+@router.post("/channels/slack/events",
+             summary="Slack Events API (public: verified by Slack's v0 request signature; 401 otherwise)",
+             responses={200: {"description": "accepted (or the url_verification challenge)"},
+                        401: {"description": "bad or missing signature, stale timestamp, or a replayed request"}})
+def slack_events() -> SlackAck:
+    event = router.current_event
+    body = event.decoded_body or ""
+    svc = services()
+    now = svc.clock.now()
+    try:
+        secret = slack_secret(settings()).value()
+    except DeliveryError as exc:
+        raise Unauthenticated(f"Slack requests cannot be verified: {exc}") from None
+    signature = event.headers.get("X-Slack-Signature")
+    verify_request(str(secret.get("signing_secret") or ""),
+                   event.headers.get("X-Slack-Request-Timestamp"), body, signature, now)
+    record_signature(svc.db, str(signature), now)
+    envelope = json.loads(body)
+    if not isinstance(envelope, dict):
+        raise errors.ValidationFailed("the Slack request body must be a JSON object")
+    if envelope.get("type") == "url_verification":
+        return SlackAck(challenge=str(envelope.get("challenge") or ""))
+    retry = event.headers.get("X-Slack-Retry-Num")
+    api = slack_api(settings()) if secret.get("bot_token") else None
+    intake = SlackIntake(svc.db, svc.clock, svc.publisher,
+                         lambda new, actor: open_ticket(svc, new, actor=actor, idempotency_key=None, scope="slack"),
+                         user_email=api.user_email if api else None)
+    outcome = intake.handle(envelope)
+    log.info("slack event", extra={"event_id": envelope.get("event_id"), "retry": retry, "action": outcome.action,
+                                   "reason": outcome.reason})
+    return SlackAck(action=outcome.action, reason=outcome.reason or None, ticket_id=outcome.ticket_id,
+                    number=outcome.number)
+
+
+class SlackChannelIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Optional[str] = Field(default=None, max_length=200)
+    team_id: Optional[uuid.UUID] = Field(default=None, description="tickets from this channel go to this team")
+
+
+@router.get("/channels/slack/channels", summary="Connected Slack support channels (admin)")
+def list_slack_channels() -> ItemsOut:
+    caller(router, "admin")
+    return ItemsOut(items=services().db.query(sql.LIST_SLACK_CHANNELS))
+
+
+@router.put("/channels/slack/channels/<channel_id>",
+            summary="Connect a Slack channel: its top-level messages open tickets (admin)")
+def connect_slack_channel(channel_id: str, body: SlackChannelIn) -> Doc:
+    caller(router, "admin")
+    if not (2 <= len(channel_id) <= 30 and channel_id.isalnum() and channel_id.upper() == channel_id):
+        raise errors.ValidationFailed(f"channel_id {channel_id!r} is not a Slack channel id (e.g. C0123ABCD)")
+    svc = services()
+    try:
+        row = svc.db.execute(sql.CONNECT_SLACK_CHANNEL, {"channel_id": channel_id, "name": body.name,
+                                                         "team_id": body.team_id, "now": svc.clock.now()}).one()
+    except errors.ForeignKeyViolation:
+        raise errors.ValidationFailed(f"team_id: team {body.team_id} does not exist") from None
+    return Doc(**row)
+
+
+@router.delete("/channels/slack/channels/<channel_id>", summary="Disconnect a Slack channel (admin)",
+               responses={204: {"description": "disconnected"}})
+def disconnect_slack_channel(channel_id: str):
+    caller(router, "admin")
+    if not services().db.query_one(sql.DISCONNECT_SLACK_CHANNEL, {"channel_id": channel_id}):
+        raise errors.NotFound(f"Slack channel {channel_id} is not connected")
+    return Response(204, None, None)

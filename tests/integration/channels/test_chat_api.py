@@ -1,0 +1,102 @@
+"""Web chat through the API handler: start (one ticket), post, poll after a cursor, agent replies
+appear (internal notes never), end mails the transcript once, rate limits, forged tokens."""
+from __future__ import annotations
+
+import boto3
+import pytest
+
+REGION = "us-east-1"
+
+
+@pytest.fixture
+def ses(aws, monkeypatch):
+    monkeypatch.setenv("SUPPORT_DOMAIN", "example.com")
+    client = boto3.client("ses", region_name=REGION)
+    client.verify_domain_identity(Domain="example.com")
+    return client
+
+
+def sent_mail() -> list:
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+
+    return list(ses_backends[DEFAULT_ACCOUNT_ID][REGION].sent_messages)
+
+
+def start(api, source_ip: str = "203.0.113.7", **body):
+    doc = {"name": "Lin", "message": "Hi, my order #42 never arrived", **body}
+    return api.post("/api/v1/public/chat/sessions", doc, claims=None, source_ip=source_ip)
+
+
+def test_chat_conversation_with_agent_reply_and_transcript(api, db, make_agent, ses):
+    started = start(api, email="Lin@Example.org")
+    assert started.status == 201, started.body
+    token, ref = started.body["token"], started.body["ref"]
+    ticket = db.query_one("SELECT t.id, t.channel, t.subject, c.email, c.name FROM tickets t JOIN customers c "
+                          "ON c.id = t.requester_id WHERE t.number = :n", {"n": int(ref.split("-")[1])})
+    assert ticket["channel"] == "chat" and ticket["email"] == "lin@example.org" and ticket["name"] == "Lin"
+    assert ticket["subject"] == "Chat: Hi, my order #42 never arrived"
+
+    first = api.get(f"/api/v1/public/chat/sessions/{token}/messages", claims=None)
+    assert first.status == 200
+    assert [(m["author_type"], m["body"]) for m in first.body["messages"]] == [("customer", "Hi, my order #42 never arrived")]
+    cursor = first.body["cursor"]
+    assert api.get(f"/api/v1/public/chat/sessions/{token}/messages", query={"after": str(cursor)}, claims=None).body["messages"] == []
+
+    sent = api.post(f"/api/v1/public/chat/sessions/{token}/messages", {"body": "It was due Friday", "client_message_id": "m1"},
+                    claims=None)
+    assert sent.status == 201
+    again = api.post(f"/api/v1/public/chat/sessions/{token}/messages", {"body": "It was due Friday", "client_message_id": "m1"},
+                     claims=None)
+    assert again.status == 201 and again.body["replayed"] is True
+
+    _, agent_email = make_agent("Ada")
+    agent = api.as_claims(agent_email)
+    assert agent.post(f"/api/v1/tickets/{ticket['id']}/messages", {"body": "Let me check", "visibility": "internal"}).status == 201
+    assert agent.post(f"/api/v1/tickets/{ticket['id']}/messages", {"body": "It ships today, sorry!"}).status == 201
+
+    news = api.get(f"/api/v1/public/chat/sessions/{token}/messages", query={"after": str(cursor)}, claims=None).body
+    assert [(m["author_type"], m["author_name"], m["body"]) for m in news["messages"]] == [
+        ("customer", None, "It was due Friday"), ("agent", "Ada", "It ships today, sorry!")]
+    assert news["ended"] is False
+
+    ended = api.post(f"/api/v1/public/chat/sessions/{token}/end", claims=None)
+    assert ended.status == 200 and ended.body == {"status": "ended", "transcript": "sent"}
+    mails = sent_mail()
+    assert len(mails) == 1
+    raw = mails[0].raw_data if hasattr(mails[0], "raw_data") else str(mails[0])
+    assert "lin@example.org" in raw and "It ships today, sorry!" in raw and "Let me check" not in raw
+    assert api.post(f"/api/v1/public/chat/sessions/{token}/end", claims=None).body["transcript"] == "already_handled"
+    assert len(sent_mail()) == 1
+    late = api.post(f"/api/v1/public/chat/sessions/{token}/messages", {"body": "hello?"}, claims=None)
+    assert late.status == 409
+    assert api.get(f"/api/v1/public/chat/sessions/{token}/messages", claims=None).body["ended"] is True
+
+
+def test_chat_without_email_gets_no_transcript_and_same_email_is_the_same_customer(api, db, ses):
+    anonymous = start(api)
+    assert anonymous.status == 201
+    assert api.post(f"/api/v1/public/chat/sessions/{anonymous.body['token']}/end", claims=None).body["transcript"] == "not_requested"
+    assert sent_mail() == []
+    web = api.post("/api/v1/public/tickets", {"requester_email": "kim@example.org", "subject": "Refund", "body": "please"},
+                   claims=None)
+    assert web.status == 201
+    chat = start(api, name="Kim", email="KIM@example.org")
+    assert chat.status == 201
+    n = db.query_one("SELECT count(DISTINCT requester_id) AS n FROM tickets t JOIN customers c ON c.id = t.requester_id "
+                     "WHERE c.email = 'kim@example.org'")["n"]
+    assert int(n) == 1
+    assert int(db.query_one("SELECT count(*) AS n FROM tickets")["n"]) == 3
+
+
+def test_forged_tokens_bad_input_and_rate_limits(api, db):
+    bad = api.get("/api/v1/public/chat/sessions/AAAAAAAAAAAAAAAAAAAAAA.forged/messages", claims=None)
+    assert bad.status == 404
+    assert api.post("/api/v1/public/chat/sessions/nope/messages", {"body": "x"}, claims=None).status == 404
+    assert start(api, email="not-an-email").status == 422
+    assert start(api, message="").status == 422
+    before = int(db.query_one("SELECT count(*) AS n FROM tickets")["n"])
+    honeypot = start(api, website="http://spam")
+    assert honeypot.status == 202 and int(db.query_one("SELECT count(*) AS n FROM tickets")["n"]) == before
+    statuses = [start(api, source_ip="198.51.100.9").status for _ in range(21)]
+    assert statuses[:20] == [201] * 20 and statuses[20] == 429

@@ -12,6 +12,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from helpdesk import errors
 from helpdesk.admin import AgentIn, AgentPatch, Agents
+from helpdesk.notify.preferences import NotificationPreferences, Preferences
 
 from ._shared import Doc, ItemsOut, caller, services
 
@@ -44,6 +45,28 @@ def me() -> Doc:
     if who.agent_id is None:
         return Doc(id=None, email=who.email, role=who.role, team_ids=[], agent_record=False)
     return Doc(**{**_agents().get(who.agent_id), "role": who.role, "agent_record": True})
+
+
+def _preferences() -> NotificationPreferences:
+    svc = services()
+    return NotificationPreferences(svc.db, svc.clock)
+
+
+@router.get("/agents/me/notifications", summary="The signed-in agent's notification preferences (defaults until set)")
+def get_my_notifications() -> Preferences:
+    agent_id = caller(router).require_agent()
+    return _preferences().get(agent_id)
+
+
+@router.put("/agents/me/notifications",
+            summary="Replace the signed-in agent's notification preferences",
+            description="channels: per event type (ticket.assigned, ticket.replied, sla.warning, sla.breached) the "
+                        "channels to use (email, slack; [] for none; an event type left out uses both). Quiet hours "
+                        "(quiet_start/quiet_end, both or neither, in `timezone`): `defer` delivers when they end, "
+                        "`drop` never sends.")
+def put_my_notifications(body: Preferences) -> Preferences:
+    agent_id = caller(router).require_agent()
+    return _preferences().put(agent_id, body)
 
 
 @router.post("/agents", responses={201: {"description": "created", "content": {"application/json": {"model": Doc}}}})

@@ -1,4 +1,5 @@
-"""Teams: admins create and change them; every agent can read them."""
+"""Teams: admins create and change them; every agent can read them. A change is pushed to routing's
+per-process cache at once (other warm processes see it within routing.config.TTL_SECONDS)."""
 from __future__ import annotations
 
 import uuid
@@ -7,6 +8,7 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from helpdesk.admin import TeamIn, TeamPatch, Teams
+from helpdesk.routing.config import invalidate as invalidate_routing
 
 from ._shared import Doc, ItemsOut, caller, services
 
@@ -21,7 +23,9 @@ def _teams() -> Teams:
 @router.post("/teams", responses={201: {"description": "created", "content": {"application/json": {"model": Doc}}}})
 def create_team(body: TeamIn) -> Response[Doc]:
     caller(router, "admin")
-    return Response(201, content_types.APPLICATION_JSON, _teams().create(body))
+    team = _teams().create(body)
+    invalidate_routing(services().db)
+    return Response(201, content_types.APPLICATION_JSON, team)
 
 
 @router.get("/teams")
@@ -39,4 +43,6 @@ def get_team(team_id: uuid.UUID) -> Doc:
 @router.patch("/teams/<team_id>")
 def update_team(team_id: uuid.UUID, body: TeamPatch) -> Doc:
     caller(router, "admin")
-    return Doc(**_teams().update(team_id, body))
+    team = _teams().update(team_id, body)
+    invalidate_routing(services().db)
+    return Doc(**team)

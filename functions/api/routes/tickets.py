@@ -48,6 +48,13 @@ class StatusIn(BaseModel):
     reason: Optional[str] = Field(default=None, max_length=1000)
 
 
+class PriorityIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    priority: str = Field(min_length=1, max_length=40, description="low, normal, high or urgent")
+    reason: Optional[str] = Field(default=None, max_length=1000)
+
+
 class AssignIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -162,6 +169,14 @@ def list_messages(ticket_ref: str,
 def change_status(ticket_ref: str, body: StatusIn) -> TicketOut:
     actor, _ = _agent_actor()
     result = _commands().transition(ticket_ref, body.status, actor, reason=body.reason)
+    return TicketOut(**ticket_json(result.ticket))
+
+
+@router.post("/tickets/<ticket_ref>/priority",
+             summary="Change priority (SLA policy matched again, open clocks re-timed; 422 names allowed values)")
+def change_priority(ticket_ref: str, body: PriorityIn) -> TicketOut:
+    actor, _ = _agent_actor()
+    result = _commands().change_priority(ticket_ref, body.priority, actor, reason=body.reason)
     return TicketOut(**ticket_json(result.ticket))
 
 

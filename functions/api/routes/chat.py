@@ -73,6 +73,8 @@ def _chat(with_mailer: bool = False) -> ChatSessions:
 
 @router.post("/public/chat/sessions", summary="Web chat: start a conversation (one ticket; rate-limited)",
              responses={201: {"description": "started", "content": {"application/json": {"model": ChatStartOut}}},
+                        202: {"description": "received (honeypot filled: nothing stored)",
+                              "content": {"application/json": {"model": ChatStartOut}}},
                         429: {"description": "too many requests (Retry-After)"}})
 def start_chat(body: ChatStartIn) -> Response[ChatStartOut]:
     if body.website:  # honeypot filled: a bot

@@ -33,9 +33,8 @@ class SlackAck(BaseModel):
 
 
 @router.post("/channels/slack/events",
-             summary="Slack Events API (public: verified by Slack's v0 request signature; 401 otherwise)",
-             responses={200: {"description": "accepted (or the url_verification challenge)"},
-                        401: {"description": "bad or missing signature, stale timestamp, or a replayed request"}})
+             summary="Slack Events API (public: Slack's v0 request signature; 401 problem for a bad or missing "
+                     "signature, a timestamp outside 5 minutes, or a replayed request)")
 def slack_events() -> SlackAck:
     event = router.current_event
     body = event.decoded_body or ""

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from helpdesk import errors
 from helpdesk.auth.portal import verify_portal_token
 from helpdesk.db import admin as admin_sql
+from helpdesk.routing.intake import receive_customer_message
 from helpdesk.tickets.commands import TicketCommands
 from helpdesk.tickets.models import Actor
 
@@ -55,9 +56,10 @@ def portal_reply(token: str, body: PortalMessageIn) -> Response[Doc]:
     row = svc.db.query_one(admin_sql.TICKET_REQUESTER, {"id": ticket_id})
     if row is None:
         raise errors.NotFound("this ticket link is not valid")
-    result = TicketCommands(svc.db, svc.clock, svc.publisher).receive_customer_message(
-        ticket_id, {"body": body.body, "visibility": "public", "author_type": "customer",
-                    "author_email": row["email"], "channel": "web"},
+    # Through routing's intake: a reply that reopens a closed ticket is handed back to its owner or the queue.
+    result = receive_customer_message(
+        svc.db, svc.clock, svc.publisher, ticket_id,
+        {"body": body.body, "visibility": "public", "author_type": "customer", "author_email": row["email"], "channel": "web"},
         Actor(type="customer", id=row["customer_id"]))
     doc = {"ticket": f"TKT-{result.ticket.number}", "status": result.ticket.status,
            "followup_of": str(result.followup_of) if result.followup_of else None}

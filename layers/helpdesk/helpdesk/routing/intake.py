@@ -14,17 +14,19 @@ statement under the team-row lock (routing_pick_agent), so concurrent creates ne
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from helpdesk import errors
 from helpdesk.clock import Clock
 from helpdesk.db.client import DataApi
 from helpdesk.events.publisher import Publisher
+from helpdesk.routing.assignment import Assignment
 from helpdesk.routing.config import RoutingConfig, routing_config
 from helpdesk.routing.matching import needs_tier
 from helpdesk.routing.models import TIERS, Intake
 from helpdesk.tickets.commands import CommandResult, TicketCommands
-from helpdesk.tickets.models import Actor, NewTicket
+from helpdesk.tickets.models import Actor, NewMessage, NewTicket
 
 
 def route_plan(config: RoutingConfig, new: NewTicket, now: Any) -> dict[str, dict[str, Any]]:
@@ -64,3 +66,26 @@ def open_ticket(db: DataApi, clock: Clock, publisher: Publisher, new_ticket: New
         fresh = routing_config(db, refresh=True)
         return commands.create_ticket(new, actor, idempotency_key, idempotency_scope,
                                       routing=route_plan(fresh, new, clock.now()))
+
+
+def receive_customer_message(db: DataApi, clock: Clock, publisher: Publisher, ticket_ref: Any,
+                             data: NewMessage | dict[str, Any], actor: Actor | None = None) -> CommandResult:
+    """The one way every channel (email, portal, chat, Slack) adds a customer's message to a ticket:
+    TicketCommands.receive_customer_message, then routing's hand-back.
+
+    When the message reopened a closed ticket, Assignment.after_customer_message gives it back to its
+    previous owner if they are available, else to another eligible agent or the team queue (+1 call).
+    When it opened a follow-up ticket (the old one closed too long ago), the follow-up is pushed like
+    any new ticket of a push team (+1 call). The returned result carries the message, followup_of and
+    the events of both steps, with the ticket as it is after the hand-back."""
+    result = TicketCommands(db, clock, publisher).receive_customer_message(ticket_ref, data, actor)
+    if result.ticket is None or result.replayed:
+        return result
+    assignment = Assignment(db, clock, publisher)
+    if result.followup_of is not None:
+        handed = assignment.push_assign(result.ticket.id) if result.ticket.assignee_id is None else None
+    else:
+        handed = assignment.after_customer_message(result)
+    if handed is None:
+        return result
+    return replace(result, ticket=handed.ticket or result.ticket, events=[*result.events, *handed.events])

@@ -100,3 +100,18 @@ def test_forged_tokens_bad_input_and_rate_limits(api, db):
     assert honeypot.status == 202 and int(db.query_one("SELECT count(*) AS n FROM tickets")["n"]) == before
     statuses = [start(api, source_ip="198.51.100.9").status for _ in range(21)]
     assert statuses[:20] == [201] * 20 and statuses[20] == 429
+
+
+def _calls(db) -> int:
+    calls = db.stats.calls
+    return calls if isinstance(calls, int) else sum(calls.values())
+
+
+def test_data_api_calls_per_chat_request(api, db):
+    token = start(api).body["token"]
+    before = _calls(db)
+    api.get(f"/api/v1/public/chat/sessions/{token}/messages", claims=None)
+    assert _calls(db) - before == 1  # a poll every few seconds per open widget: one read
+    before = _calls(db)
+    api.post(f"/api/v1/public/chat/sessions/{token}/messages", {"body": "hello"}, claims=None)
+    assert _calls(db) - before <= 4  # rate limit 1 + session read 1 + message 1 + follow-up 1

@@ -213,3 +213,52 @@ def test_outbound_handler_dispatches_slack_through_the_module(slack, connect, db
     result = outbound.record_handler(type("R", (), {"body": json.dumps(doc)})())
     assert result["channel"] == "slack" and result["result"].startswith("sent"), result
     assert slack_stub.posts[-1]["text"] == "Fixed now." and slack_stub.posts[-1]["thread_ts"] == "1772463600.000100"
+
+
+def _slack_reply_event(db, slack, api, make_agent, body: str) -> tuple[dict, dict]:
+    slack.send(slack.message(ts="1772463600.000100"))
+    ticket = slack_ticket(db, "C0SUPPORT:1772463600.000100")
+    _, agent_email = make_agent("Cy")
+    assert api.as_claims(agent_email).post(f"/api/v1/tickets/{ticket['id']}/messages", {"body": body}).status == 201
+    row = db.query_one("SELECT id, payload FROM outbox WHERE event_type = 'outbound.requested'")
+    return ticket, {"id": row["id"], "type": "outbound.requested", "payload": row["payload"]}
+
+
+def test_slack_errors_are_recorded_retryable_ones_raise_and_a_later_attempt_posts(slack, connect, db, api, make_agent,
+                                                                                    slack_stub, clock):
+    import pytest
+
+    from helpdesk.notify.senders import DeliveryError
+
+    connect()
+    _, event = _slack_reply_event(db, slack, api, make_agent, "x" * 39_500)
+    replies = SlackReplies(db, SlackApi(lambda: "xoxb-test-token", base_url=slack_stub.url), clock)
+    slack_stub.fail_with = "ratelimited"
+    with pytest.raises(DeliveryError):
+        replies.send(event)
+    state = db.query_one("SELECT state, error FROM slack_outbound")
+    assert state["state"] == "failed" and "ratelimited" in state["error"]
+    slack_stub.fail_with = "channel_not_found"  # permanent: recorded, not raised
+    assert replies.send(event).action == "failed"
+    slack_stub.fail_with = ""
+    assert replies.send(event).action == "sent"
+    text = slack_stub.posts[-1]["text"]
+    assert len(text) < 39_500 and text.endswith("the full reply is on ticket TKT-%d]" % event["payload"]["number"])
+
+
+def test_data_api_calls_per_slack_event(slack, connect, db):
+    connect()
+    before = _calls(db)
+    slack.send(slack.message(ts="1772463600.000100"))
+    opened = _calls(db) - before
+    before = _calls(db)
+    slack.send(slack.message(text="more", thread_ts="1772463600.000100"))
+    replied = _calls(db) - before
+    # signature record 1 + context read 1 + routed create (1 + follow-up, + routing cache on a cold start)
+    assert opened <= 5, opened
+    assert replied <= 4, replied
+
+
+def _calls(db) -> int:
+    calls = db.stats.calls
+    return calls if isinstance(calls, int) else sum(calls.values())

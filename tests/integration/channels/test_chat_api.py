@@ -115,3 +115,19 @@ def test_data_api_calls_per_chat_request(api, db):
     before = _calls(db)
     api.post(f"/api/v1/public/chat/sessions/{token}/messages", {"body": "hello"}, claims=None)
     assert _calls(db) - before <= 4  # rate limit 1 + session read 1 + message 1 + follow-up 1
+
+
+def test_merged_chat_keeps_showing_the_conversation(api, db, make_agent):
+    token = start(api, email="mo@example.org").body["token"]
+    chat_ticket = db.query_one("SELECT id FROM tickets WHERE channel = 'chat'")["id"]
+    web = api.post("/api/v1/public/tickets", {"requester_email": "mo@example.org", "subject": "Same issue", "body": "dup"},
+                   claims=None)
+    assert web.status == 201
+    _, lead_email = make_agent("Lee", role="lead")
+    lead = api.as_claims(lead_email, "lead")
+    merged = lead.post(f"/api/v1/tickets/{chat_ticket}/merge", {"into": web.body["ref"]})
+    assert merged.status == 200, merged.body
+    lead.post(f"/api/v1/tickets/{web.body['ref']}/messages", {"body": "Merged and answered"})
+    bodies = [m["body"] for m in api.get(f"/api/v1/public/chat/sessions/{token}/messages", claims=None).body["messages"]]
+    assert "Hi, my order #42 never arrived" in bodies and "Merged and answered" in bodies
+    assert api.post(f"/api/v1/public/chat/sessions/{token}/messages", {"body": "thanks"}, claims=None).status == 201

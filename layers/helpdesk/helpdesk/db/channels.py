@@ -91,7 +91,8 @@ LEFT JOIN LATERAL (
     SELECT m.position, m.author_type, left(m.body, 20000) AS body, m.created_at,
            CASE WHEN m.author_type = 'agent' THEN a.name END AS author_name
     FROM ticket_messages m LEFT JOIN agents a ON a.id = m.author_agent_id
-    WHERE m.ticket_id = t.id AND m.visibility = 'public' AND m.position > :after
+    -- A chat ticket merged into another: its messages moved there, and so do the replies.
+    WHERE m.ticket_id = coalesce(t.merged_into_id, t.id) AND m.visibility = 'public' AND m.position > :after
     ORDER BY m.position LIMIT :limit
 ) m ON true
 WHERE t.channel = 'chat' AND t.channel_thread_id = :session_key

@@ -9,13 +9,14 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from helpdesk import errors
+from helpdesk import errors, wiring
+from helpdesk.attachments import download_url, find_attachment
 from helpdesk.tickets.commands import TicketCommands
 from helpdesk.tickets.models import MAX_BODY, MAX_SUBJECT, Actor, Channel, Priority, parse_ticket_ref
 from helpdesk.views import DEFAULT_PAGE, MAX_PAGE, MIN_PAGE, VIEWS, Filters, Views, parse_statuses
 from helpdesk.db import views as views_sql
 
-from ._shared import (Doc, ItemsOut, TicketOut, TicketPageOut, caller, open_ticket, parse_uuid, services,
+from ._shared import (Doc, ItemsOut, TicketOut, TicketPageOut, caller, open_ticket, parse_uuid, services, settings,
                       ticket_json)
 
 router = Router()
@@ -53,6 +54,14 @@ class PriorityIn(BaseModel):
 
     priority: str = Field(min_length=1, max_length=40, description="low, normal, high or urgent")
     reason: Optional[str] = Field(default=None, max_length=1000)
+
+
+class AttachmentLinkOut(BaseModel):
+    url: str = Field(description="a presigned S3 GET URL, valid for expires_in seconds")
+    filename: str
+    content_type: str
+    size: int
+    expires_in: int
 
 
 class AssignIn(BaseModel):
@@ -163,6 +172,20 @@ def list_messages(ticket_ref: str,
     items = [r["doc"] for r in rows if r["kind"] == "message"]
     next_cursor = str(items[limit - 1]["position"]) if len(items) > limit else None
     return ItemsOut(items=items[:limit], next_cursor=next_cursor)
+
+
+@router.get("/tickets/<ticket_ref>/attachments/<attachment_id>",
+            summary="A short-lived download URL for one attachment of the ticket",
+            description="attachment_id: the attachment's UUID, or `<message id>.<index>` (its place in that message's "
+                        "`attachments` list). 404 when it is not on this ticket, 410 for a merged ticket, 503 when no "
+                        "attachments bucket is configured. Images, PDF and plain text open in the browser; other "
+                        "types download as files.")
+def attachment_link(ticket_ref: str, attachment_id: str) -> AttachmentLinkOut:
+    caller(router)
+    attachment = find_attachment(services().db, ticket_ref, attachment_id)
+    config = settings()
+    link = download_url(wiring.boto3_client("s3", config), config.attachments_bucket, attachment)
+    return AttachmentLinkOut(**link)
 
 
 @router.post("/tickets/<ticket_ref>/status", summary="Change status (422 names from, to and allowed)")

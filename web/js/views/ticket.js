@@ -46,10 +46,36 @@ function messageView(ctx, message, ticket, requester) {
       h("div", { class: "message-body" }, message.body),
       message.body_truncated ? h("p", { class: "muted small" }, "(message shortened; the full text is in the original)") : null,
       (message.attachments || []).length
-        ? h("ul", { class: "attachments", "aria-label": "Attachments" }, message.attachments.map((a) => h("li", {},
-          a.url ? h("a", { href: a.url, rel: "noopener" }, a.filename || "attachment") : a.filename || "attachment",
+        ? h("ul", { class: "attachments", "aria-label": "Attachments" }, message.attachments.map((a, index) => h("li", {},
+          attachmentLink(ctx, ticket, message, a, index),
           a.size ? h("span", { class: "muted small" }, ` (${formatBytes(a.size)})`) : null)))
         : null));
+}
+
+// The attachments bucket is private: on click the API hands out a short-lived presigned URL for
+// `<message id>.<index>` (its place in this message's list) and the file opens in a new tab.
+function attachmentLink(ctx, ticket, message, attachment, index) {
+  const name = attachment.filename || "attachment";
+  if (attachment.url) return h("a", { href: attachment.url, rel: "noopener noreferrer", target: "_blank" }, name);
+  if (!message.id || !ticket || !ticket.id) return name;
+  const path = `/tickets/${encodeURIComponent(ticket.id)}/attachments/${encodeURIComponent(`${message.id}.${index}`)}`;
+  return h("a", {
+    href: "#", class: "attachment-link", title: `Open ${name}`,
+    onclick: async (event) => {
+      event.preventDefault();
+      // Opened inside the click so pop-up blockers allow it; pointed at the URL once the API answers.
+      const tab = window.open("", "_blank");
+      if (tab) tab.opener = null;
+      try {
+        const link = await ctx.api.get(path);
+        if (tab) tab.location.href = link.url;
+        else window.location.assign(link.url);
+      } catch (err) {
+        if (tab) tab.close();
+        announce(`Could not open ${name}: ${err.message}`, "error");
+      }
+    },
+  }, name);
 }
 
 export async function renderTicket(main, ctx, ref) {

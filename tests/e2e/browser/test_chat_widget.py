@@ -8,13 +8,14 @@ import re
 from playwright.sync_api import expect
 
 
-def test_customer_chats_and_sees_the_agent_reply(page, admin_api, workspace, http):
+def test_customer_chats_and_sees_the_agent_reply(page, admin_api, workspace, http, a11y):
     page.goto("/chat/demo.html")
     launcher = page.get_by_role("button", name="Chat with support")
     launcher.focus()
     page.keyboard.press("Enter")
     expect(launcher).to_have_attribute("aria-expanded", "true")
     expect(page.get_by_label("Your name")).to_be_focused()
+    assert a11y.unlabelled(page) == []
     page.get_by_label("Your name").fill("Lin Widget")
     page.get_by_label("Email (optional, for the transcript)").fill("lin.widget@example.org")
     page.get_by_label("How can we help?").fill("My parcel never arrived")
@@ -41,6 +42,9 @@ def test_customer_chats_and_sees_the_agent_reply(page, admin_api, workspace, htt
     expect(log).not_to_contain_text("checking the carrier")
     assert log.locator("li").count() == 3
     page.shot("agent-replied")
+    assert a11y.unlabelled(page) == []
+    contrast = a11y.contrast(page)
+    assert contrast["checked"] > 5 and contrast["failures"] == [], contrast
 
     ticket = admin_api.call("GET", f"/tickets/{ref}")
     assert ticket["channel"] == "chat"

@@ -59,8 +59,11 @@ def test_reopened_ticket_goes_to_the_queue_when_the_owner_is_away(api, make_team
     assert state["assignee_id"] is None and state["team_id"] == str(team), state
     assert state["status"] not in ("closed", "resolved") and state["status"] in ("new", "reopened", "in_progress")
     assert _reasons(db, ticket["id"])[-1] == "reopened"
-    # Back in the team's queue: a team mate claiming the next ticket gets it.
-    claimed = api.as_claims(make_agent("mate", team_ids=(team,))[1]).post("/api/v1/queue/next")
+    # Back in the team's queue: the queue view shows it, and a team mate claiming the next ticket gets it.
+    mate = api.as_claims(make_agent("mate", team_ids=(team,))[1])
+    queue = mate.get("/api/v1/tickets", query={"view": "queue", "team": str(team)})
+    assert [t["id"] for t in queue.body["items"]] == [ticket["id"]], queue.body
+    claimed = mate.post("/api/v1/queue/next")
     assert claimed.status == 200 and claimed.body["id"] == ticket["id"], claimed.body
 
 

@@ -5,9 +5,10 @@ Every view pages by keyset over its ORDER BY (id breaks ties), matching an index
 0100_api_views_search_kb.sql; the count scans at most COUNT_CAP rows ("999+" beyond that)."""
 from __future__ import annotations
 
+from helpdesk.db.routing import QUEUE_STATUSES
+
 COUNT_CAP = 1000
 OPEN_STATUSES = ("assigned", "in_progress", "waiting_on_customer", "reopened")
-QUEUE_STATUSES = ("new", "reopened")
 
 # A list item: what a row of a view shows (no message bodies: a page stays far under 1 MiB).
 ITEM_JSON = """jsonb_build_object(
@@ -57,13 +58,14 @@ MINE = _paged(
     "jsonb_build_array(t.updated_at, t.id)",
 )
 
-# The team queue: unassigned new/reopened tickets of one team (or of the caller's teams), priority
-# then age. Per team, a LATERAL index range scan (tickets_team_queue) stops after :limit rows; the
+# The team queue: the routing queue's tickets (unassigned new/reopened, and in_progress tickets that lost
+# their agent) of one team (or of the caller's teams), priority then age: what "next ticket" claims is
+# what the view shows. Per team, a LATERAL index range scan (tickets_routing_queue) stops after :limit rows; the
 # few per-team heads are then merged, so the cost does not grow with the queue's length.
 _QUEUE_TEAMS = """(SELECT :queue_team::uuid AS team_id WHERE :queue_team::uuid IS NOT NULL
                    UNION ALL
                    SELECT tm.team_id FROM team_members tm WHERE :queue_team::uuid IS NULL AND tm.agent_id = :me::uuid)"""
-_QUEUE_WHERE = "t.team_id = qt.team_id AND t.assignee_id IS NULL AND t.status IN ('new', 'reopened') AND " + _FILTERS
+_QUEUE_WHERE = f"t.team_id = qt.team_id AND t.assignee_id IS NULL AND t.status IN {QUEUE_STATUSES} AND " + _FILTERS
 QUEUE = f"""
 (SELECT 'item' AS kind, {ITEM_JSON} AS doc, jsonb_build_array(t.priority_rank, t.created_at, t.id) AS cursor
  FROM {_QUEUE_TEAMS} qt

@@ -21,6 +21,7 @@ from helpdesk.outbound.slack import slack_api, slack_secret
 from ._shared import Doc, ItemsOut, caller, open_ticket, services, settings
 
 router = Router()
+USERS_INFO_TIMEOUT = 1.5
 log = logging.getLogger(__name__)
 
 
@@ -54,7 +55,8 @@ def slack_events() -> SlackAck:
     if envelope.get("type") == "url_verification":
         return SlackAck(challenge=str(envelope.get("challenge") or ""))
     retry = event.headers.get("X-Slack-Retry-Num")
-    api = slack_api(settings()) if secret.get("bot_token") else None
+    # Slack wants an answer within 3 seconds (else it retries, which is harmless): keep the optional lookup short.
+    api = slack_api(settings(), timeout=USERS_INFO_TIMEOUT) if secret.get("bot_token") else None
     intake = SlackIntake(svc.db, svc.clock, svc.publisher,
                          lambda new, actor: open_ticket(svc, new, actor=actor, idempotency_key=None, scope="slack"),
                          user_email=api.user_email if api else None)

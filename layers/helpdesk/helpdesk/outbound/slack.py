@@ -147,8 +147,8 @@ def slack_secret(settings: Any) -> SlackSecret:
     return _secret(settings.slack_secret_arn)
 
 
-def slack_api(settings: Any) -> SlackApi:
-    return SlackApi(slack_secret(settings).bot_token, base_url=settings.slack_api_base_url)
+def slack_api(settings: Any, *, timeout: float = 5.0) -> SlackApi:
+    return SlackApi(slack_secret(settings).bot_token, base_url=settings.slack_api_base_url, timeout=timeout)
 
 
 def send(event: Any) -> PostOutcome:

@@ -62,18 +62,9 @@ def parse_uuid(value: str, what: str) -> uuid.UUID:
 
 
 def open_ticket(svc: Services, new_ticket: Any, *, actor: Any, idempotency_key: str | None, scope: str):
-    """Every channel opens tickets through helpdesk.routing.intake.open_ticket (routing rules, then
-    push assignment). Until that module exists the plain command creates the ticket (no routing):
-    this is the one place to drop the fallback."""
-    try:
-        from helpdesk.routing.intake import open_ticket as routed_open
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("helpdesk.routing", "helpdesk.routing.intake"):
-            raise
-        from helpdesk.tickets.commands import TicketCommands
+    """Every channel opens tickets through routing: rules pick the team, then push assignment."""
+    from helpdesk.routing.intake import open_ticket as routed_open
 
-        return TicketCommands(svc.db, svc.clock, svc.publisher).create_ticket(
-            new_ticket, actor, idempotency_key=idempotency_key, idempotency_scope=scope)
     return routed_open(svc.db, svc.clock, svc.publisher, new_ticket, actor=actor,
                        idempotency_key=idempotency_key, idempotency_scope=scope)
 

@@ -25,6 +25,7 @@ from helpdesk.intake.email.blobs import BlobStore
 from helpdesk.intake.email.classify import Classification, Kind, classify
 from helpdesk.intake.email.parse import ParsedEmail, parse_email, summarize
 from helpdesk.outbound.tokens import parse_reply_address
+from helpdesk.routing.intake import open_ticket, receive_customer_message
 from helpdesk.tickets.commands import CommandResult, TicketCommands
 from helpdesk.tickets.models import MAX_BODY, MAX_SUBJECT, Actor, NewMessage, NewTicket, normalize_email
 
@@ -56,16 +57,6 @@ class IntakeOutcome:
 
 def normalize_subject(subject: str) -> str:
     return re.sub(r"\s+", " ", _SUBJECT_PREFIX.sub("", subject or "")).strip().lower()
-
-
-def _open_ticket(db: DataApi, clock: Clock, publisher: Publisher, new: NewTicket) -> CommandResult:
-    """Every channel opens tickets through routing (rules -> team, push assignment). Until
-    helpdesk.routing.intake is importable, fall back to the plain create command."""
-    try:
-        from helpdesk.routing.intake import open_ticket
-    except ImportError:
-        return TicketCommands(db, clock, publisher).create_ticket(new, Actor(type="customer"), idempotency_scope="email")
-    return open_ticket(db, clock, publisher, new, actor=Actor(type="customer"), idempotency_scope="email")
 
 
 class EmailIntake:
@@ -180,7 +171,8 @@ class EmailIntake:
         attachments = self._store_attachments(mail)
         if ticket_id is not None:
             try:
-                result = self.commands.receive_customer_message(ticket_id, self._message(mail, sender, attachments, raw_key))
+                result = receive_customer_message(self.db, self.clock, self.publisher, ticket_id,
+                                                  self._message(mail, sender, attachments, raw_key))
             except (errors.NotFound, errors.Gone, errors.Conflict) as exc:
                 # The ticket cannot take the message (e.g. a merge chain too long): a new ticket keeps it.
                 log.warning("threaded ticket %s refused mail %s (%s): opening a new ticket", ticket_id, raw_key, exc)
@@ -197,7 +189,8 @@ class EmailIntake:
         delivered = {r.strip().strip("<>").lower() for r in list(envelope) + mail.received_for}
         routing_recipients = [r for r in recipients if r in delivered or r.rpartition("@")[2] in self.support_domains]
         new = self._new_ticket(mail, sender, routing_recipients, attachments, raw_key, possible_followup)
-        result = _open_ticket(self.db, self.clock, self.publisher, new)
+        result = open_ticket(self.db, self.clock, self.publisher, new, actor=Actor(type="customer"),
+                             idempotency_scope="email")
         return IntakeOutcome("duplicate" if result.replayed else "created",
                              "possible follow-up (heuristic)" if possible_followup else "new conversation",
                              ticket_id=result.ticket.id if result.ticket else None, message_id=mail.message_id,

@@ -26,7 +26,7 @@ from helpdesk.clock import Clock
 from helpdesk.db import channels as sql
 from helpdesk.db.client import DataApi
 from helpdesk.events.publisher import Publisher
-from helpdesk.tickets.commands import TicketCommands
+from helpdesk.routing.intake import receive_customer_message
 from helpdesk.tickets.models import Actor, normalize_email
 
 log = logging.getLogger(__name__)
@@ -123,9 +123,10 @@ class ChatSessions:
         if row.get("ended_at") is not None:
             raise errors.Conflict("this chat has ended; start a new chat")
         inbound = f"chat:{sid}:{client_message_id or uuid.uuid4()}"
-        result = TicketCommands(self.db, self.clock, self.publisher).receive_customer_message(
-            row["ticket_id"], {"body": body, "author_type": "customer", "author_email": row["requester_email"],
-                               "channel": "chat", "inbound_message_id": inbound})
+        result = receive_customer_message(
+            self.db, self.clock, self.publisher, row["ticket_id"],
+            {"body": body, "author_type": "customer", "author_email": row["requester_email"], "channel": "chat",
+             "inbound_message_id": inbound})
         return {"status": "received", "replayed": result.replayed}
 
     def poll(self, token: str, after: int = 0) -> dict[str, Any]:

@@ -37,6 +37,7 @@ from helpdesk.clock import Clock
 from helpdesk.db import channels as sql
 from helpdesk.db.client import DataApi
 from helpdesk.events.publisher import Publisher
+from helpdesk.routing.intake import receive_customer_message
 from helpdesk.tickets.commands import TicketCommands
 from helpdesk.tickets.models import Actor, normalize_email
 
@@ -156,9 +157,10 @@ class SlackIntake:
         metadata = {"slack": {"channel": channel, "ts": ts, "thread_ts": thread_ts, "user": user, "team": team}}
         if ctx.get("ticket_id"):
             email, looked_up = self._requester(user, ctx.get("email"))
-            result = TicketCommands(self.db, self.clock, self.publisher).receive_customer_message(
-                ctx["ticket_id"], {"body": text, "author_type": "customer", "author_email": email, "channel": "slack",
-                                   "inbound_message_id": inbound_id, "metadata": metadata})
+            result = receive_customer_message(
+                self.db, self.clock, self.publisher, ctx["ticket_id"],
+                {"body": text, "author_type": "customer", "author_email": email, "channel": "slack",
+                 "inbound_message_id": inbound_id, "metadata": metadata})
             self._link(user, email, looked_up)
             return self._outcome("duplicate" if result.replayed else "replied", result)
         if ctx.get("connected") is None:

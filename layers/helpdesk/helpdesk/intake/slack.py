@@ -10,8 +10,9 @@ Conversations: a top-level message in a connected channel (table slack_channels)
 with channel "slack" and channel_thread_id "<channel>:<ts>"; a reply in that thread
 (thread_ts = the ticket's ts) is a customer message on it; a reply in a connected channel's thread
 that has no ticket yet (the thread predates the connection) opens one for that thread. Agents answer
-from the workspace: anyone writing in the Slack thread is treated as the customer side. Inbound ids are "slack:<event_id>", so
-Slack's retries (X-Slack-Retry-Num, same event_id) are no-ops. The requester is the customer whose
+from the workspace: anyone writing in the Slack thread is treated as the customer side. Customer
+messages go through helpdesk.routing.intake.receive_customer_message. Inbound ids are
+"slack:<event_id>", so Slack's retries (X-Slack-Retry-Num, same event_id) are no-ops. The requester is the customer whose
 slack_user_id matches; else the email from users.info (linked to the customer for next time) when
 a lookup is available; else a stable placeholder address <user>@users.slack.invalid.
 

@@ -19,6 +19,11 @@ WORDS = ("invoice refund password login shipping delivery order payment card cha
          "printer label warehouse return exchange discount coupon tax receipt statement billing "
          "renewal license seat admin permission sso saml okta reset locked verification email").split()
 
+DEADLINE_PAST_MINUTES = 30
+DEADLINE_SPREAD_MINUTES = 14 * 24 * 60
+DEADLINE_SQL = (f"now() + ((abs(hashtext(t.id::text)) % {DEADLINE_SPREAD_MINUTES}) - {DEADLINE_PAST_MINUTES})"
+                " * interval '1 minute'")
+
 BUSINESS_HOURS = ('{"timezone": "America/New_York", "hours": {"mon": [["09:00", "17:00"]], "tue": [["09:00", "17:00"]], '
                   '"wed": [["09:00", "17:00"]], "thu": [["09:00", "17:00"]], "fri": [["09:00", "17:00"]]}}')
 
@@ -145,16 +150,17 @@ def load(uri: str, shape: Shape, progress: Callable[[str], None] = print) -> dic
                    'Hello, my ' || {_words(2)} || ' has a problem with ' || {_words(4)} || '. Order ' || (m * 7919 + t.number) || '.',
                    t.created_at + m * interval '10 minutes'
             FROM tickets t CROSS JOIN generate_series(1, %(mpt)s) m""", {"mpt": shape.messages_per_ticket})
-        step("SLA clocks", """
+        step("SLA clocks", f"""
             INSERT INTO sla_targets (ticket_id, kind, policy_id, target_seconds, business, state, started_at,
                                      due_at, warn_at, paused_at, pause_reason, met_at, updated_at)
             SELECT t.id, k.kind, p.id, k.secs, true,
                    CASE WHEN t.status = 'waiting_on_customer' THEN 'paused'
                         WHEN k.kind = 'first_response' AND t.first_response_at IS NOT NULL THEN 'met' ELSE 'running' END,
                    t.created_at,
-                   -- Spread deadlines from the past hour to the next two weeks, so a sweep has real work.
-                   now() + ((hashtext(t.id::text) % 20000) * interval '1 minute'),
-                   now() + ((hashtext(t.id::text) % 20000) * interval '1 minute') - interval '30 minutes',
+                   -- Deadlines spread over the next two weeks, the first DEADLINE_PAST_MINUTES of the spread already
+                   -- past: a first sweep has a realistic backlog to catch up, later ones the steady state.
+                   {DEADLINE_SQL},
+                   {DEADLINE_SQL} - interval '30 minutes',
                    CASE WHEN t.status = 'waiting_on_customer' THEN t.updated_at END,
                    CASE WHEN t.status = 'waiting_on_customer' THEN 'waiting_on_customer' END,
                    CASE WHEN k.kind = 'first_response' AND t.first_response_at IS NOT NULL THEN t.first_response_at END,
@@ -168,3 +174,15 @@ def load(uri: str, shape: Shape, progress: Callable[[str], None] = print) -> dic
         progress("  analyzing ...")
         conn.execute("ANALYZE")
     return timings
+
+
+def rewind_sla_clocks(uri: str, progress: Callable[[str], None] = print) -> None:
+    """Put every open clock's deadline back where load() put it, so a run on a reused database
+    starts from the same SLA backlog as a fresh load (an earlier run's sweeps breached some)."""
+    progress("  rewinding SLA deadlines to the loaded spread ...")
+    with psycopg.connect(uri, autocommit=True) as conn:
+        conn.execute(f"""
+            UPDATE sla_targets s SET due_at = {DEADLINE_SQL}, warn_at = {DEADLINE_SQL} - interval '30 minutes',
+                   warned_at = NULL, breached_at = NULL, recompute_from = NULL
+            FROM tickets t
+            WHERE t.id = s.ticket_id AND s.state IN ('running', 'paused')""")

@@ -41,12 +41,13 @@ import psycopg  # noqa: E402
 from bench.dataset import Shape, load, rewind_sla_clocks  # noqa: E402
 from bench.harness import CallCounter, Measurement, run  # noqa: E402
 from bench.reference import RawPostgres  # noqa: E402
+from bench.scratch import data_api, rds_data_client  # noqa: E402
 from helpdesk import wiring  # noqa: E402
 from helpdesk.clock import SystemClock  # noqa: E402
 from helpdesk.db.client import DataApi  # noqa: E402
 from helpdesk.db.migrate import migrate  # noqa: E402
 from helpdesk.events.publisher import DeferredPublisher  # noqa: E402
-from local.dataapi import LocalDataApi, attach  # noqa: E402
+from local.dataapi import LocalDataApi  # noqa: E402
 from local.functions import Functions, LambdaContext  # noqa: E402
 from local.httpfront import proxy_event  # noqa: E402
 from local.postgres import ensure_database, server_uri, with_database  # noqa: E402
@@ -75,9 +76,7 @@ class Bench:
         server = server_uri(ROOT / ".local" / "pgdata-bench")
         self.uri = self._prepare(server, reuse)
         self.backend = LocalDataApi(self.uri)
-        client = attach(boto3.client("rds-data", region_name="us-east-1"), self.backend)
-        self.db = DataApi(client, resource_arn="arn:aws:rds:us-east-1:000000000000:cluster:bench",
-                          secret_arn="arn:aws:secretsmanager:us-east-1:000000000000:secret:bench", database=self.db_name)
+        self.db = data_api(rds_data_client(self.backend), self.db_name)
         # Every handler in this process gets the same Data API, the system clock and no inline
         # publishing (events wait in the outbox, as when SNS is slow; the sweep's relay sends them).
         wiring.data_api = lambda: self.db  # type: ignore[assignment]
@@ -97,10 +96,7 @@ class Bench:
         uri = ensure_database(server, self.db_name, recreate=not loaded)
         backend = LocalDataApi(uri)
         try:
-            api = DataApi(attach(boto3.client("rds-data", region_name="us-east-1"), backend),
-                          resource_arn="arn:aws:rds:us-east-1:000000000000:cluster:bench",
-                          secret_arn="arn:aws:secretsmanager:us-east-1:000000000000:secret:bench", database=self.db_name)
-            applied = migrate(api)  # on a reused database: only migrations added since it was loaded
+            applied = migrate(data_api(rds_data_client(backend), self.db_name))  # on a reused database: only migrations added since it was loaded
             say(f"migrations applied: {', '.join(applied) or 'none (up to date)'}")
         finally:
             backend.close()

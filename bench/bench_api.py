@@ -13,32 +13,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
-import sys
 import time
 import uuid
-import warnings
-from datetime import datetime, timedelta, timezone
-from pathlib import Path
+from datetime import datetime, timezone
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
-os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
-warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+from scratch import scratch_database  # sets sys.path and the fake AWS environment first
 
-import boto3  # noqa: E402
-import psycopg  # noqa: E402
 
 from helpdesk import wiring  # noqa: E402
 from helpdesk.clock import FixedClock  # noqa: E402
 from helpdesk.db.client import DataApi  # noqa: E402
-from helpdesk.db.migrate import migrate  # noqa: E402
 from helpdesk.events.publisher import RecordingPublisher  # noqa: E402
-from local.dataapi import LocalDataApi, attach  # noqa: E402
-from local.postgres import ensure_database, server_uri  # noqa: E402
 
 NOW = datetime(2026, 3, 2, 15, tzinfo=timezone.utc)
 WORDS = ("refund invoice password login shipping parcel broken screen battery charger order delivery account "
@@ -119,15 +105,8 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards (to EXPLAIN queries)")
     args = parser.parse_args()
 
-    name = f"helpdesk_bench_api_{os.getpid()}"
-    server = server_uri()
-    uri = ensure_database(server, name, recreate=True)
-    backend = LocalDataApi(uri)
-    client = attach(boto3.client("rds-data", region_name="us-east-1"), backend)
-    db = DataApi(client, resource_arn="arn:aws:rds:us-east-1:000000000000:cluster:bench",
-                 secret_arn="arn:aws:secretsmanager:us-east-1:000000000000:secret:bench", database=name)
-    try:
-        migrate(db)
+    with scratch_database("helpdesk_bench_api", keep=args.keep) as scratch:
+        db = scratch.data_api()
         start = time.perf_counter()
         params = {"n": args.open, "now": NOW, "words": list(WORDS)}
         for statement in (SEED, MEMBERS, CUSTOMERS, TICKETS, MESSAGES, SLA, KB):
@@ -135,13 +114,6 @@ def main() -> None:
         db.execute("ANALYZE")
         print(f"seeded {args.open} open tickets in {time.perf_counter() - start:.1f} s")
         run(db, args.repeat)
-    finally:
-        backend.close()
-        if args.keep:
-            print(f"kept database {name} on {server}")
-        else:
-            with psycopg.connect(server, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def run(db: DataApi, repeat: int) -> None:

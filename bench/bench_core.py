@@ -10,31 +10,18 @@ its latest 50 messages 1; never more than 2.
 from __future__ import annotations
 
 import os
-import sys
 import time
 import uuid
-import warnings
 from datetime import datetime, timezone
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
-os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
-warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+from scratch import scratch_database  # sets sys.path and the fake AWS environment first
 
-import boto3  # noqa: E402
-import psycopg  # noqa: E402
 
 from helpdesk.clock import FixedClock  # noqa: E402
 from helpdesk.db.client import DataApi  # noqa: E402
-from helpdesk.db.migrate import migrate  # noqa: E402
 from helpdesk.events.publisher import DeferredPublisher, RecordingPublisher  # noqa: E402
 from helpdesk.tickets.commands import TicketCommands  # noqa: E402
 from helpdesk.tickets.models import Actor  # noqa: E402
-from local.dataapi import LocalDataApi, attach  # noqa: E402
-from local.postgres import ensure_database, server_uri  # noqa: E402
 
 AGENT = Actor(type="agent", id=uuid.uuid4())
 CUSTOMER = Actor(type="customer")
@@ -81,20 +68,9 @@ def measure(db: DataApi, setup: str) -> dict[str, tuple[int, float]]:
 
 
 def main() -> None:
-    name = f"helpdesk_bench_{os.getpid()}"
-    server = server_uri()
-    uri = ensure_database(server, name, recreate=True)
-    backend = LocalDataApi(uri)
-    client = attach(boto3.client("rds-data", region_name="us-east-1"), backend)
-    db = DataApi(client, resource_arn="arn:aws:rds:us-east-1:000000000000:cluster:bench",
-                 secret_arn="arn:aws:secretsmanager:us-east-1:000000000000:secret:bench", database=name)
-    try:
-        migrate(db)
+    with scratch_database("helpdesk_bench_core") as scratch:
+        db = scratch.data_api()
         results = {setup: measure(db, setup) for setup in SETUPS}
-    finally:
-        backend.close()
-        with psycopg.connect(server, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
     width = max(map(len, TARGETS)) + 2
     print("Data API calls per command (local Data API, fresh database; ms = local wall time, not AWS latency)")

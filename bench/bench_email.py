@@ -11,33 +11,19 @@ commands' follow-up statement adds 1 when SLA deadlines must be filled or events
 """
 from __future__ import annotations
 
-import os
 import sys
 import time
-import warnings
 from datetime import datetime, timezone
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "layers" / "helpdesk"))
-os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
-os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
-warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+from scratch import ROOT, scratch_database  # sets sys.path and the fake AWS environment first
 
-import boto3  # noqa: E402
-import psycopg  # noqa: E402
 
 from helpdesk.clock import FixedClock  # noqa: E402
 from helpdesk.db.client import DataApi  # noqa: E402
-from helpdesk.db.migrate import migrate  # noqa: E402
 from helpdesk.events.publisher import DeferredPublisher  # noqa: E402
 from helpdesk.intake.email import EmailIntake  # noqa: E402
 from helpdesk.intake.email.blobs import MemoryBlobStore  # noqa: E402
 from helpdesk.outbound.tokens import reply_address  # noqa: E402
-from local.dataapi import LocalDataApi, attach  # noqa: E402
-from local.postgres import ensure_database, server_uri  # noqa: E402
 
 DOMAIN = "helpdesk.test"
 KEY = "bench-key"
@@ -89,20 +75,8 @@ def run(db: DataApi, n: int) -> list[tuple[str, int, int, float]]:
 
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 200
-    name = f"helpdesk_bench_email_{os.getpid()}"
-    server = server_uri()
-    uri = ensure_database(server, name, recreate=True)
-    backend = LocalDataApi(uri)
-    client = attach(boto3.client("rds-data", region_name="us-east-1"), backend)
-    db = DataApi(client, resource_arn="arn:aws:rds:us-east-1:000000000000:cluster:bench",
-                 secret_arn="arn:aws:secretsmanager:us-east-1:000000000000:secret:bench", database=name)
-    try:
-        migrate(db)
-        results = run(db, n)
-    finally:
-        backend.close()
-        with psycopg.connect(server, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_database("helpdesk_bench_email") as scratch:
+        results = run(scratch.data_api(), n)
     print("Inbound email, end to end in-process (local Data API on the embedded PostgreSQL; 1 thread)")
     print(f"{'kind':<32}{'mails':>7}{'calls/mail':>12}{'emails/s':>10}{'ms/mail':>9}")
     worst = 0.0

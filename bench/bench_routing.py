@@ -18,22 +18,14 @@ open_ticket calls (create + route + push in one statement) into a 20-agent team 
 from __future__ import annotations
 
 import argparse
-import os
+import contextlib
 import statistics
-import sys
 import threading
 import time
 import uuid
-import warnings
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
-os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
-warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+from scratch import scratch_database  # sets sys.path and the fake AWS environment first
 
 from helpdesk.clock import FixedClock  # noqa: E402
 
@@ -106,34 +98,17 @@ def ms(samples: list[float]) -> str:
 
 class Bench:
     def __init__(self, keep: bool) -> None:
-        import boto3
-
-        from helpdesk.db.client import DataApi
-        from helpdesk.db.migrate import migrate
-        from local.dataapi import LocalDataApi, attach
-        from local.postgres import ensure_database, server_uri
-
-        self.keep = keep
-        self.name = f"helpdesk_bench_routing_{os.getpid()}"
-        self.server = server_uri()
-        self.uri = ensure_database(self.server, self.name, recreate=True)
-        self.backend = LocalDataApi(self.uri, pool_size=CLAIMERS)
-        self.client = attach(boto3.client("rds-data", region_name="us-east-1"), self.backend)
-        self._DataApi = DataApi
+        self._scratch = contextlib.ExitStack()
+        scratch = self._scratch.enter_context(scratch_database("helpdesk_bench_routing", keep=keep, pool_size=CLAIMERS))
+        self.uri, self.backend, self._new_api = scratch.uri, scratch.backend, scratch.data_api
         self.db = self.api()
-        migrate(self.db)
 
     def api(self):
-        return self._DataApi(self.client, resource_arn="arn:aws:rds:us-east-1:000000000000:cluster:bench",
-                             secret_arn="arn:aws:secretsmanager:us-east-1:000000000000:secret:bench", database=self.name)
+        """A DataApi with its own call counter (one per claimer thread)."""
+        return self._new_api()
 
     def close(self) -> None:
-        import psycopg
-
-        self.backend.close()
-        if not self.keep:
-            with psycopg.connect(self.server, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+        self._scratch.close()
 
     def reset(self) -> None:
         self.db.execute("TRUNCATE tickets, ticket_messages, email_message_ids, ticket_participants, assignments, "

@@ -11,20 +11,11 @@ grow with N) and wall seconds (local PostgreSQL; on AWS add 10-100 ms per call).
 from __future__ import annotations
 
 import argparse
-import os
 import random
-import sys
 import time
-import warnings
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
-os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
-warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+from scratch import scratch_database  # sets sys.path and the fake AWS environment first
 
 from helpdesk.clock import FixedClock  # noqa: E402
 from helpdesk.sla import Schedule, add_business_time, business_time_between  # noqa: E402
@@ -84,25 +75,11 @@ def bench_math(n: int) -> None:
 
 
 def bench_sweep(n: int, keep: bool) -> None:
-    import boto3
-    import psycopg
-
-    from helpdesk.db.client import DataApi
-    from helpdesk.db.migrate import migrate
     from helpdesk.events.publisher import RecordingPublisher
     from helpdesk.sla.sweep import run_sweep
-    from local.dataapi import LocalDataApi, attach
-    from local.postgres import ensure_database, server_uri
 
-    name = f"helpdesk_bench_sla_{os.getpid()}"
-    server = server_uri()
-    uri = ensure_database(server, name, recreate=True)
-    backend = LocalDataApi(uri)
-    client = attach(boto3.client("rds-data", region_name="us-east-1"), backend)
-    db = DataApi(client, resource_arn="arn:aws:rds:us-east-1:000000000000:cluster:bench",
-                 secret_arn="arn:aws:secretsmanager:us-east-1:000000000000:secret:bench", database=name)
-    try:
-        migrate(db)
+    with scratch_database("helpdesk_bench_sla", keep=keep) as scratch:
+        db = scratch.data_api()
         began = time.perf_counter()
         db.execute(LOAD, {"n": n, "now": NOW - timedelta(hours=2),
                           "schedule": SCHEDULES["New York 09-17 weekdays"].to_document()})
@@ -119,11 +96,6 @@ def bench_sweep(n: int, keep: bool) -> None:
                   f"breaches {result['breaches']:>5}  warnings {result['warnings']:>5}  "
                   f"events published {result['events_published']:>5}")
             clock = FixedClock(clock.now() + timedelta(minutes=1)) if label != "first sweep (backlog due)" else clock
-    finally:
-        backend.close()
-        if not keep:
-            with psycopg.connect(server, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def main(argv: list[str] | None = None) -> None:

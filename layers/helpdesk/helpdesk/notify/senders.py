@@ -10,8 +10,6 @@ from __future__ import annotations
 import json
 import logging
 import time
-import urllib.error
-import urllib.request
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 from typing import Any, Callable, Protocol
@@ -83,21 +81,12 @@ class SlackDmSender:
         self.timeout = timeout
 
     def send(self, message: dict[str, Any]) -> str:
-        body = json.dumps({"channel": message["slack_user_id"], "text": message["text"],
-                           "unfurl_links": False}).encode()
-        request = urllib.request.Request(self.base_url + "chat.postMessage", data=body, method="POST", headers={
-            "Content-Type": "application/json; charset=utf-8", "Authorization": f"Bearer {self.token()}"})
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 - https or the local stub
-                answer = json.loads(response.read() or b"{}")
-        except urllib.error.HTTPError as exc:
-            raise DeliveryError(f"Slack HTTP {exc.code}", retryable=exc.code == 429 or exc.code >= 500
-                                or exc.code in (401, 403)) from exc
-        except (urllib.error.URLError, TimeoutError, OSError, ValueError) as exc:
-            raise DeliveryError(f"Slack unreachable: {exc}", retryable=True) from exc
-        if not answer.get("ok"):
-            error = str(answer.get("error") or "unknown_error")
-            raise DeliveryError(f"Slack {error}", retryable=error not in _SLACK_PERMANENT)
+        # One Slack Web API client for the product (helpdesk.outbound.slack); imported here because
+        # that module imports this one for DeliveryError and SlackSecret.
+        from helpdesk.outbound.slack import SlackApi
+
+        answer = SlackApi(self.token, base_url=self.base_url, timeout=self.timeout).call(
+            "chat.postMessage", {"channel": message["slack_user_id"], "text": message["text"], "unfurl_links": False})
         return str(answer.get("ts") or "")
 
 

@@ -123,7 +123,8 @@ def load(uri: str, shape: Shape, progress: Callable[[str], None] = print) -> dic
                 FROM generate_series(1, %(tickets)s) g
                 CROSS JOIN LATERAL (SELECT now() - ((%(tickets)s - g) * interval '30 seconds') AS created) t
                 CROSS JOIN LATERAL (SELECT CASE
-                    WHEN g <= %(tickets)s - %(open)s THEN (CASE WHEN g %% 10 = 0 THEN 'resolved' ELSE 'closed' END)
+                    -- History is closed: a live system's sweep closed its resolved tickets after 72 h.
+                    WHEN g <= %(tickets)s - %(open)s THEN 'closed'
                     ELSE (ARRAY['new', 'assigned', 'in_progress', 'in_progress', 'waiting_on_customer'])[1 + g %% 5]
                     END AS status) st
                 JOIN bench_agents ba ON ba.k = g %% %(teams)s
@@ -181,6 +182,9 @@ def rewind_sla_clocks(uri: str, progress: Callable[[str], None] = print) -> None
     starts from the same SLA backlog as a fresh load (an earlier run's sweeps breached some)."""
     progress("  rewinding SLA deadlines to the loaded spread ...")
     with psycopg.connect(uri, autocommit=True) as conn:
+        # Resolved tickets older than the 72 h window are what a live sweep closed long ago.
+        conn.execute("""UPDATE tickets SET status = 'closed', closed_at = resolved_at + interval '72 hours'
+                        WHERE status = 'resolved' AND resolved_at < now() - interval '72 hours'""")
         conn.execute(f"""
             UPDATE sla_targets s SET due_at = {DEADLINE_SQL}, warn_at = {DEADLINE_SQL} - interval '30 minutes',
                    warned_at = NULL, breached_at = NULL, recompute_from = NULL

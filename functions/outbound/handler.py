@@ -5,7 +5,7 @@ ticket.created of an email ticket sends its one acknowledgement (Auto-Submitted:
 Dispatch on the event's channel: Slack tickets go to helpdesk.outbound.slack (the channels
 engineer's module); chat is answered in the widget; everything else is mailed through SES by
 helpdesk.outbound.email.OutboundEmail. Environment: SUPPORT_DOMAIN, HELPDESK_SIGNING_KEY,
-SES_CONFIGURATION_SET (optional).
+SES_CONFIGURATION_SET (optional), ATTACHMENTS_BUCKET (files of a reply).
 """
 from __future__ import annotations
 
@@ -28,7 +28,8 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 @lru_cache(maxsize=1)
 def email_sender() -> OutboundEmail:
     settings = get_settings()
-    return OutboundEmail(wiring.data_api(), wiring.boto3_client("ses", settings), settings, wiring.clock(settings))
+    return OutboundEmail(wiring.data_api(), wiring.boto3_client("ses", settings), settings, wiring.clock(settings),
+                         s3_client=wiring.boto3_client("s3", settings))  # reads the reply's attachments
 
 
 def send_slack(event: Any) -> dict[str, Any]:

@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 import re
-from email.message import EmailMessage
+from collections.abc import Sequence
 from datetime import datetime
+from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
+
+from helpdesk.outbound.files import OutboundFile
 
 LOOP_HEADER = "X-Helpdesk-Loop"
 MAX_REFERENCES = 20
@@ -30,7 +33,9 @@ def _bracket(message_id: str) -> str:
 def compose_reply(*, from_address: str, from_name: str | None, to_address: str, to_name: str | None, reply_to: str,
                   subject: str, number: int, body_text: str, body_html: str | None, message_id: str,
                   in_reply_to: str | None, references: list[str], loop_value: str, sent_at: datetime,
-                  automatic: bool = False) -> EmailMessage:
+                  automatic: bool = False, attachments: Sequence[OutboundFile] = ()) -> EmailMessage:
+    """multipart/alternative (text, and HTML when given); with attachments the alternative is the
+    first part of a multipart/mixed, each file a base64 part with its name (RFC 2231 for non-ASCII)."""
     from_name, to_name = _display_name(from_name), _display_name(to_name)
     msg = EmailMessage()
     msg["From"] = formataddr((from_name, from_address)) if from_name else from_address
@@ -52,6 +57,9 @@ def compose_reply(*, from_address: str, from_name: str | None, to_address: str, 
     msg.set_content(body_text)
     if body_html:
         msg.add_alternative(body_html, subtype="html")
+    for item in attachments:
+        maintype, _, subtype = item.content_type.partition("/")
+        msg.add_attachment(item.data, maintype=maintype, subtype=subtype, filename=item.filename)
     return msg
 
 

@@ -9,7 +9,13 @@ Exactly-once toward the customer, as far as SES allows: the send is claimed ('se
 statement that reads the message, and marked 'sent' with the SES MessageId after SES accepted it.
 A retried event finds 'sent' and sends nothing; an attempt that died between SES and the record
 is retried only after a lease (LEASE) has passed (until then the event fails with Conflict and is
-redelivered by the queue). Data API calls per send: 2.
+redelivered by the queue). Data API calls per reply: 3 (claim, the message's attachment list, record);
+per acknowledgement: 2.
+
+The mail is multipart/alternative: the text as written plus an HTML rendering of it
+(helpdesk.outbound.html: escaped, never the agent's markup). A reply's attachments are read from
+the attachments bucket and attached while the raw message stays within SES's 40 MB; the rest are
+named in the text (helpdesk.outbound.files).
 """
 from __future__ import annotations
 
@@ -22,8 +28,11 @@ from typing import Any
 from helpdesk import errors
 from helpdesk.clock import Clock, SystemClock
 from helpdesk.db import email as sql
+from helpdesk.db import outbound as outbound_sql
 from helpdesk.db.client import DataApi
+from helpdesk.outbound import files as outbound_files
 from helpdesk.outbound.compose import compose_reply
+from helpdesk.outbound.html import render_html
 from helpdesk.outbound.tokens import reply_address
 
 log = logging.getLogger(__name__)
@@ -53,11 +62,14 @@ def _payload(event: Any) -> tuple[uuid.UUID, str, dict[str, Any]]:
 
 
 class OutboundEmail:
-    def __init__(self, db: DataApi, ses_client: Any, settings: Any, clock: Clock | None = None) -> None:
+    def __init__(self, db: DataApi, ses_client: Any, settings: Any, clock: Clock | None = None, *,
+                 s3_client: Any = None, max_raw_bytes: int = outbound_files.MAX_RAW_MESSAGE_BYTES) -> None:
         self.db = db
         self.ses = ses_client
         self.settings = settings
         self.clock = clock or SystemClock()
+        self.s3 = s3_client  # reads attachments; None (or no ATTACHMENTS_BUCKET): files are named, not sent
+        self.max_raw_bytes = max_raw_bytes
 
     def send(self, event: Any) -> SendOutcome:
         event_id, etype, payload = _payload(event)
@@ -96,7 +108,7 @@ class OutboundEmail:
         thread_ids = [i for i in row.get("thread_ids") or [] if i != claim["generated_message_id"]]
         body = message["body"] if message.get("body") is not None else self._read_body(message_id, int(message["body_chars"]))
         return self._deliver(message_id, ticket, claim, body, row.get("last_customer_message_id"),
-                             thread_ids, automatic=False)
+                             thread_ids, automatic=False, with_attachments=True)
 
     def _read_body(self, message_id: uuid.UUID, chars: int) -> str:
         """A body too long for one Data API row, read in slices (1 call per 15,000 characters)."""
@@ -135,23 +147,49 @@ class OutboundEmail:
                 "Reply to this email to add information; please keep the ticket number in the subject.")
         return self._deliver(message_id, ticket, claim, body, inbound, [inbound] if inbound else [], automatic=True)
 
-    def _deliver(self, message_id: uuid.UUID, ticket: dict[str, Any], claim: dict[str, Any], body: str,
-                 in_reply_to: str | None, references: list[str], *, automatic: bool) -> SendOutcome:
+    def _attachment_entries(self, message_id: uuid.UUID) -> list[dict[str, Any]]:
+        row = self.db.query_one(outbound_sql.MESSAGE_ATTACHMENTS, {"message_id": message_id})
+        entries = (row or {}).get("attachments") or []
+        return [e for e in entries if isinstance(e, dict) and e.get("s3_key")]
+
+    def _fetcher(self) -> Any:
+        bucket = getattr(self.settings, "attachments_bucket", "")
+        if self.s3 is None or not bucket:
+            return lambda key: None  # not configured here: every file is named as not stored
+        return outbound_files.S3Files(self.s3, bucket)
+
+    def _compose(self, ticket: dict[str, Any], claim: dict[str, Any], body: str, in_reply_to: str | None,
+                 references: list[str], automatic: bool, files: list[outbound_files.OutboundFile]) -> Any:
         domain = self.settings.support_domain.lower()
-        from_address = ticket.get("team_address") or f"support@{domain}"
-        mime = compose_reply(
-            from_address=from_address, from_name=ticket.get("team_name") or "Support",
+        subject_number = int(ticket["number"])
+        return compose_reply(
+            from_address=ticket.get("team_address") or f"support@{domain}", from_name=ticket.get("team_name") or "Support",
             to_address=ticket["requester_email"], to_name=ticket.get("requester_name"),
             reply_to=reply_address(ticket["id"], domain, self.settings.signing_key),
-            subject=ticket["subject"], number=int(ticket["number"]), body_text=body,
-            body_html=None, message_id=claim["generated_message_id"],
+            subject=ticket["subject"], number=subject_number, body_text=body,
+            body_html=render_html(body, title=f"TKT-{subject_number}"), message_id=claim["generated_message_id"],
             in_reply_to=in_reply_to, references=references, loop_value=domain, sent_at=self.clock.now(),
-            automatic=automatic)
-        kwargs: dict[str, Any] = {"Source": from_address, "Destinations": [ticket["requester_email"]],
-                                  "RawMessage": {"Data": mime.as_bytes()}}
-        if self.settings.ses_configuration_set:
-            kwargs["ConfigurationSetName"] = self.settings.ses_configuration_set
+            automatic=automatic, attachments=files)
+
+    def _deliver(self, message_id: uuid.UUID, ticket: dict[str, Any], claim: dict[str, Any], body: str,
+                 in_reply_to: str | None, references: list[str], *, automatic: bool,
+                 with_attachments: bool = False) -> SendOutcome:
+        domain = self.settings.support_domain.lower()
+        from_address = ticket.get("team_address") or f"support@{domain}"
         try:
+            files: list[outbound_files.OutboundFile] = []
+            if with_attachments:
+                entries = self._attachment_entries(message_id)
+                if entries:
+                    base = len(self._compose(ticket, claim, body, in_reply_to, references, automatic, []).as_bytes())
+                    budget = self.max_raw_bytes - base - outbound_files.NOTE_RESERVE_BYTES
+                    files, left = outbound_files.collect(entries, budget, self._fetcher())
+                    body += outbound_files.left_out_note(left)
+            raw = self._compose(ticket, claim, body, in_reply_to, references, automatic, files).as_bytes()
+            kwargs: dict[str, Any] = {"Source": from_address, "Destinations": [ticket["requester_email"]],
+                                      "RawMessage": {"Data": raw}}
+            if self.settings.ses_configuration_set:
+                kwargs["ConfigurationSetName"] = self.settings.ses_configuration_set
             response = self.ses.send_raw_email(**kwargs)
         except Exception as exc:
             self.db.execute(sql.RECORD_FAILED, {"message_id": message_id, "state": "failed", "error": str(exc)[:2000]})

@@ -40,7 +40,8 @@ def test_create_fails_on_a_late_check_in_participants(db, snapshot):
               "channel": "web", "team_id": None, "tags": [], "parent_ticket_id": None, "possible_followup_of": None,
               "channel_thread_id": None, "body": "b", "body_full": None, "body_html": None, "inbound_message_id": None,
               "attachments": [], "metadata": {}, "participants": ["NOT-LOWER@EXAMPLE.COM"], "idem_scope": "api",
-              "idem_key": None, "idem_hash": "h", "actor_type": "customer", "actor_id": None, "route": None}
+              "idem_key": None, "idem_hash": "h", "actor_type": "customer", "actor_id": None, "route": None,
+              "sla_plan": None}
     with pytest.raises(errors.CheckViolation, match="ticket_participants"):
         db.execute(sql.CREATE_TICKET, params)
     assert snapshot() == before  # not even the customer upsert survived

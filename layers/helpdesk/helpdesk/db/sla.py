@@ -57,6 +57,10 @@ RETURNING id, name, document, created_at, updated_at
 SCHEDULE_GET = "SELECT id, name, document, created_at, updated_at FROM schedules WHERE id = :id::uuid"
 SCHEDULE_LIST = "SELECT id, name, document, created_at, updated_at FROM schedules ORDER BY name"
 
+
+# What helpdesk.sla.cache reads (SLA_CONFIG_ROWS lives with FINISH in helpdesk.db.tickets, which returns it too).
+from helpdesk.db.tickets import SLA_CONFIG_ROWS as SLA_CONFIG  # noqa: E402
+
 # -- the sweep ---------------------------------------------------------------------------------
 # Each statement takes at most :limit rows in due order over a partial index, locks them with SKIP
 # LOCKED (an overlapping sweep takes other rows, never the same ones), and re-checks the condition in

@@ -78,6 +78,23 @@ sla_changed AS (
               s.adjust_seconds
 )"""
 
+# What helpdesk.sla.cache predicts a new ticket's policy and deadlines from: the active policies in the
+# order CREATE_TICKET tries them (`ord`: position, name, sorted by PostgreSQL so collation ties match),
+# the schedule documents policies and teams use, and each team's schedule. One row each (row limit).
+SLA_CONFIG_ROWS = """
+SELECT 'sla_policy' AS kind, jsonb_build_object('ord', row_number() OVER (ORDER BY p.position, p.name), 'id', p.id,
+       'priority', p.priority, 'tier', p.tier, 'team_id', p.team_id, 'channel', p.channel, 'targets', p.targets,
+       'schedule_id', p.schedule_id) AS doc
+FROM sla_policies p WHERE p.is_active
+UNION ALL
+SELECT 'sla_schedule', jsonb_build_object('id', s.id, 'document', s.document) FROM schedules s
+WHERE s.id IN (SELECT schedule_id FROM sla_policies WHERE is_active
+               UNION SELECT schedule_id FROM teams WHERE EXISTS (SELECT 1 FROM sla_policies WHERE is_active))
+UNION ALL
+SELECT 'sla_team', jsonb_build_object('id', tm.id, 'schedule_id', tm.schedule_id) FROM teams tm
+WHERE tm.schedule_id IS NOT NULL AND EXISTS (SELECT 1 FROM sla_policies WHERE is_active)
+"""
+
 _TICKET_RESULT = "to_jsonb({t}) - 'priority_rank'"
 
 CREATE_TICKET = f"""
@@ -140,7 +157,14 @@ routed AS (
     FROM ticket t WHERE t.assignee_id IS NOT NULL
 ),
 policy AS (
-    SELECT p.id, p.targets, coalesce(ps.document, ts.document) AS schedule
+    -- :sla_plan (helpdesk.sla.cache) holds, per tier, the policy predicted from a cached copy and its
+    -- deadlines computed at :now. They are used only when this choice has exactly the inputs the
+    -- prediction used (policy id, targets, schedule document): the deadlines are a function of those
+    -- and :now alone. Otherwise the clocks take the pending path (recompute_from) and the follow-up fills them.
+    SELECT p.id, p.targets, coalesce(ps.document, ts.document) AS schedule,
+           coalesce((pr.pred ->> 'policy_id') = p.id::text AND pr.pred -> 'targets' = p.targets
+                    AND pr.pred -> 'schedule' = coalesce(ps.document, ts.document, 'null'::jsonb), false) AS predicted,
+           pr.pred -> 'deadlines' AS deadlines, (p.id = c.sla_policy_id) IS TRUE AS contract
     FROM customer c
     CROSS JOIN LATERAL (
         SELECT * FROM sla_policies p
@@ -149,19 +173,29 @@ policy AS (
           AND (p.team_id IS NULL OR p.team_id = (SELECT team_id FROM push)) AND (p.channel IS NULL OR p.channel = :channel)))
         ORDER BY (p.id = c.sla_policy_id) IS TRUE DESC, p.position, p.name
         LIMIT 1) p
+    CROSS JOIN LATERAL (SELECT :sla_plan::jsonb -> c.tier AS pred) pr
     LEFT JOIN schedules ps ON ps.id = p.schedule_id
     LEFT JOIN teams tm ON tm.id = (SELECT team_id FROM push)
     LEFT JOIN schedules ts ON ts.id = tm.schedule_id
 ),
 sla AS (
     INSERT INTO sla_targets (ticket_id, kind, policy_id, target_seconds, business, schedule, state, started_at,
-                             recompute_from, updated_at)
+                             recompute_from, due_at, warn_at, updated_at)
     SELECT t.id, k.kind, p.id, (p.targets -> k.kind ->> 'seconds')::int,
            coalesce((p.targets -> k.kind ->> 'business')::boolean, true), p.schedule, 'running',
-           :now::timestamptz, :now::timestamptz, :now::timestamptz
+           :now::timestamptz, CASE WHEN d.deadline IS NULL THEN :now::timestamptz END,
+           (d.deadline ->> 'due_at')::timestamptz, (d.deadline ->> 'warn_at')::timestamptz, :now::timestamptz
     FROM ticket t CROSS JOIN policy p CROSS JOIN (VALUES ('first_response'), ('resolution')) AS k(kind)
+    CROSS JOIN LATERAL (SELECT CASE WHEN p.predicted THEN p.deadlines -> k.kind END AS deadline) d
     WHERE p.targets ? k.kind
     RETURNING ticket_id, kind, target_seconds, business, schedule, recompute_from, paused_at, due_at, state
+),
+sla_check AS (
+    -- The cached copy is out of date when the ordered match (not a contract, which it cannot see)
+    -- picked another policy, or none where it predicted one: the caller refreshes it.
+    SELECT CASE WHEN p.id IS NULL THEN (:sla_plan::jsonb -> c.tier) IS NOT NULL
+                ELSE NOT p.predicted AND NOT p.contract END AS stale
+    FROM customer c LEFT JOIN policy p ON true
 ),
 events AS (
     SELECT gen_random_uuid() AS id, t.id AS ticket_id, 'ticket.created' AS event_type, :actor_type AS actor_type,
@@ -181,7 +215,8 @@ events AS (
     FROM ticket t WHERE t.assignee_id IS NOT NULL
 ),
 {_EVENT_WRITES}
-SELECT {_TICKET_RESULT.format(t='t')} AS ticket, {_OUTBOX_JSON} AS events, {_PENDING_JSON.format(cte='sla')} AS pending_sla
+SELECT {_TICKET_RESULT.format(t='t')} AS ticket, {_OUTBOX_JSON} AS events, {_PENDING_JSON.format(cte='sla')} AS pending_sla,
+       coalesce((SELECT stale FROM sla_check), false) AS sla_stale
 FROM ticket t
 """
 
@@ -609,7 +644,7 @@ SELECT to_jsonb(m) AS doc FROM ticket_messages m
 WHERE m.id = :message_id::uuid AND m.ticket_id = :ticket_id::uuid AND (:include_internal OR m.visibility = 'public')
 """
 
-FINISH = """
+_FINISH_WRITES = """
 WITH deadlines AS (
     UPDATE sla_targets s SET due_at = d.due_at, warn_at = d.warn_at, recompute_from = NULL, paused_at = NULL,
            adjust_seconds = 0, updated_at = :now::timestamptz
@@ -622,8 +657,18 @@ published AS (
     UPDATE outbox SET published_at = :now::timestamptz, attempts = attempts + 1
     WHERE id IN (SELECT jsonb_array_elements_text(:published::jsonb)::uuid) AND published_at IS NULL
     RETURNING 1
-)
+)"""
+FINISH = _FINISH_WRITES + """
 SELECT (SELECT count(*) FROM deadlines) AS deadlines, (SELECT count(*) FROM published) AS published
+"""
+
+# FINISH that also returns the SLA configuration rows (helpdesk.sla.cache), so a create whose follow-up
+# runs anyway refreshes the process's copy without a call of its own. The first row is the counts.
+FINISH_LOADING_SLA_CONFIG = _FINISH_WRITES + f"""
+SELECT 'counts' AS kind, jsonb_build_object('deadlines', (SELECT count(*) FROM deadlines),
+                                            'published', (SELECT count(*) FROM published)) AS doc
+UNION ALL
+({SLA_CONFIG_ROWS})
 """
 
 PENDING_SLA = """

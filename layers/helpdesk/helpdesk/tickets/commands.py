@@ -6,8 +6,13 @@ acknowledge or deadlines to fill. Reads are 1 call.
 
 Exactly: the follow-up runs only when the publisher accepted at least one event (the default
 DeferredPublisher accepts none: the relay publishes) or the statement started/resumed/restarted an
-SLA clock (a matching SLA policy). A "TKT-n" reference on a write costs one more call to resolve it
-(pass the UUID to avoid it); get_ticket resolves TKT-n inside its single read.
+SLA clock whose deadline it could not write itself. create_ticket computes the new clocks' deadlines
+before its statement from the process's copy of the SLA policies (helpdesk.sla.cache), so a create
+under a policy is 1 call once that copy exists (the first create under a policy in a process, a
+contract-policy customer, or a policy/schedule changed since the copy was read: 2, as before).
+Resumed, restarted and re-timed clocks (customer replies, reopen, priority change) still take the
+follow-up: their remaining time comes from the stored clock. A "TKT-n" reference on a write costs one
+more call to resolve it (pass the UUID to avoid it); get_ticket resolves TKT-n inside its single read.
 """
 from __future__ import annotations
 
@@ -23,6 +28,7 @@ from helpdesk.clock import Clock, SystemClock
 from helpdesk.db import tickets as sql
 from helpdesk.db.client import DataApi, Row
 from helpdesk.events.publisher import DeferredPublisher, Publisher
+from helpdesk.sla import cache as sla_cache
 from helpdesk.sla.clocks import deadline_for
 from helpdesk.tickets import states
 from helpdesk.tickets.models import Actor, Message, NewMessage, NewTicket, Ticket, parse_ticket_ref
@@ -69,9 +75,10 @@ class TicketCommands:
         new = data if isinstance(data, NewTicket) else NewTicket.parse(data)
         actor = actor or Actor(type="customer")
         request_hash = hashlib.sha256(new.model_dump_json().encode()).hexdigest()
+        now = self.clock.now()
         params = {
             "ticket_id": uuid.uuid4(),
-            "now": self.clock.now(),
+            "now": now,
             "requester_email": new.requester_email,
             "requester_name": new.requester_name,
             "subject": new.subject,
@@ -79,6 +86,7 @@ class TicketCommands:
             "channel": new.channel,
             "team_id": new.team_id,
             "route": routing,
+            "sla_plan": self._sla_plan(new, routing, now),
             "tags": list(new.tags),
             "parent_ticket_id": new.parent_ticket_id,
             "possible_followup_of": new.possible_followup_of,
@@ -109,7 +117,27 @@ class TicketCommands:
             raise
         except errors.ForeignKeyViolation as exc:
             raise errors.ValidationFailed(f"unknown reference: {exc.detail}") from exc
-        return self._finish(row)
+        stale = bool(row.get("sla_stale"))
+        if stale and not row.get("pending_sla"):
+            # Out of date (it predicted a policy that no longer matches) and no follow-up to refresh it:
+            # drop the copy until a create's follow-up refills it.
+            sla_cache.invalidate(self.db)
+        return self._finish(row, load_sla_config=stale or sla_cache.needs_refresh(self.db))
+
+    def _sla_plan(self, new: NewTicket, routing: dict[str, Any] | None, now: Any) -> dict[str, Any] | None:
+        """Per tier, the predicted SLA policy and its deadlines at `now` (helpdesk.sla.cache), or None."""
+        config = sla_cache.cached(self.db)
+        if config is None or not config.policies:
+            return None
+        given = str(new.team_id) if new.team_id else None
+        # The statement's team per tier: the routing plan's choice, else the given team_id.
+        teams = {tier: (routing[tier].get("team_id") if routing and tier in routing else given)
+                 for tier in sla_cache.TIERS}
+        try:
+            return config.plan(priority=new.priority, channel=new.channel, teams=teams, now=now) or None
+        except Exception:  # noqa: BLE001 - a prediction is an optimisation: the follow-up computes them
+            log.exception("SLA deadline prediction failed; the follow-up will compute them")
+            return None
 
     def _replay(self, scope: str, key: str, request_hash: str) -> CommandResult:
         row = self.db.query_one(sql.IDEMPOTENT_REPLAY, {"idem_scope": scope, "idem_key": key})
@@ -387,8 +415,10 @@ class TicketCommands:
             raise errors.NotFound(f"ticket {ref} not found")
         return uuid.UUID(row["id"])
 
-    def _finish(self, row: Row) -> CommandResult:
-        """Publish what the command wrote and fill pending SLA deadlines: one follow-up statement."""
+    def _finish(self, row: Row, *, load_sla_config: bool = False) -> CommandResult:
+        """Publish what the command wrote and fill pending SLA deadlines: one follow-up statement.
+        With load_sla_config (a create that had to leave deadlines pending), that statement also
+        refreshes the process's SLA configuration copy (helpdesk.sla.cache)."""
         events: list[dict[str, Any]] = row.get("events") or []
         pending = row.get("pending_sla") or []
         published: list[str] = []
@@ -406,9 +436,15 @@ class TicketCommands:
                 deadlines.append(deadline_for(clock))
             except Exception:  # noqa: BLE001
                 log.exception("SLA deadline for ticket %s (%s) left to the sweep", clock.get("ticket_id"), clock.get("kind"))
-        if published or deadlines:
+        load_sla_config = load_sla_config and bool(pending)
+        if published or deadlines or load_sla_config:
+            params = {"now": self.clock.now(), "published": published, "deadlines": deadlines}
             try:
-                self.db.execute(sql.FINISH, {"now": self.clock.now(), "published": published, "deadlines": deadlines})
+                if load_sla_config:
+                    rows = self.db.execute(sql.FINISH_LOADING_SLA_CONFIG, params).rows
+                    sla_cache.store(self.db, sla_cache.SlaConfig.from_rows(r for r in rows if r["kind"] != "counts"))
+                else:
+                    self.db.execute(sql.FINISH, params)
             except errors.HelpdeskError:
                 log.exception("follow-up statement failed; the relay/sweep will finish it")
         return CommandResult(Ticket.model_validate(row["ticket"]), events=events)

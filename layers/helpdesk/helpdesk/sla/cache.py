@@ -1,0 +1,174 @@
+"""SLA deadlines of a new ticket computed before its create statement, so that no follow-up is needed.
+
+A new ticket's clocks need due_at/warn_at walked in business time (Python, helpdesk.sla.clocks). Instead
+of a follow-up statement after the create, create_ticket predicts, per customer tier, the policy the
+statement will pick (the same ordered first match on priority, tier, team and channel) from this
+process's copy of the active policies and schedules, and computes the deadlines at the statement's
+`now`. The statement uses them only when its own choice has exactly the inputs the prediction used:
+the same policy id, the same `targets` and the same schedule document (jsonb equality). Deadlines are
+a pure function of (now, target seconds, business flag, schedule document, warn lead), so a match
+writes what the follow-up would have written; anything else (a contract policy, a policy or schedule
+edited since the copy was read, a team schedule change, no copy yet) keeps the pending path and the
+follow-up fills the deadlines as before. A stale copy can cost a follow-up, never a wrong deadline.
+
+How the copy is filled without spending a call: when a create had to take the pending path for a
+reason the copy explains (no copy yet, or `sla_stale`: the ordered match picked something else than
+predicted), its follow-up statement, which runs anyway, also returns the configuration rows
+(helpdesk.db.tickets.FINISH_LOADING_SLA_CONFIG). A copy older than TTL_SECONDS is refreshed the same
+way at the next follow-up. `load` reads it explicitly (one call) for warming.
+"""
+from __future__ import annotations
+
+import threading
+import time
+import weakref
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Iterable, Mapping
+
+from helpdesk.db import sla as sql
+from helpdesk.db.client import DataApi
+from helpdesk.sla.clocks import configured_warn_before, deadline_for
+
+TTL_SECONDS = 300.0
+TIERS = ("standard", "premium", "enterprise")
+# The clocks CREATE_TICKET starts (its `sla` CTE).
+CREATE_KINDS = ("first_response", "resolution")
+
+
+@dataclass(frozen=True)
+class CachedPolicy:
+    id: str
+    priority: str | None
+    tier: str | None
+    team_id: str | None
+    channel: str | None
+    targets: dict[str, Any]
+    schedule_id: str | None
+
+    def matches(self, *, priority: str, tier: str, team_id: str | None, channel: str) -> bool:
+        return ((self.priority is None or self.priority == priority) and (self.tier is None or self.tier == tier)
+                and (self.team_id is None or self.team_id == team_id)
+                and (self.channel is None or self.channel == channel))
+
+
+@dataclass
+class SlaConfig:
+    """Active policies in the statement's order (position, name: ordered by PostgreSQL, so its collation
+    decides ties exactly as in the statement), schedule documents, and each team's schedule."""
+
+    policies: tuple[CachedPolicy, ...]
+    schedules: dict[str, Any]
+    team_schedules: dict[str, str]
+    loaded_at: float = field(default_factory=time.monotonic)
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[Mapping[str, Any]]) -> "SlaConfig":
+        policies: list[tuple[int, CachedPolicy]] = []
+        schedules: dict[str, Any] = {}
+        teams: dict[str, str] = {}
+        for row in rows:
+            doc = row["doc"]
+            if row["kind"] == "sla_policy":
+                policies.append((int(doc["ord"]), CachedPolicy(
+                    str(doc["id"]), doc.get("priority"), doc.get("tier"),
+                    str(doc["team_id"]) if doc.get("team_id") else None, doc.get("channel"), doc["targets"],
+                    str(doc["schedule_id"]) if doc.get("schedule_id") else None)))
+            elif row["kind"] == "sla_schedule":
+                schedules[str(doc["id"])] = doc["document"]
+            elif row["kind"] == "sla_team":
+                teams[str(doc["id"])] = str(doc["schedule_id"])
+        policies.sort(key=lambda p: p[0])
+        return cls(tuple(p for _, p in policies), schedules, teams)
+
+    @classmethod
+    def load(cls, db: DataApi) -> "SlaConfig":
+        return cls.from_rows(db.query(sql.SLA_CONFIG))
+
+    @property
+    def age(self) -> float:
+        return time.monotonic() - self.loaded_at
+
+    def match(self, *, priority: str, tier: str, team_id: str | None, channel: str) -> CachedPolicy | None:
+        return next((p for p in self.policies
+                     if p.matches(priority=priority, tier=tier, team_id=team_id, channel=channel)), None)
+
+    def schedule_for(self, policy: CachedPolicy, team_id: str | None) -> Any:
+        """coalesce(policy schedule, team schedule), as CREATE_TICKET resolves it."""
+        if policy.schedule_id is not None:
+            return self.schedules.get(policy.schedule_id)
+        schedule_id = self.team_schedules.get(team_id) if team_id else None
+        return self.schedules.get(schedule_id) if schedule_id else None
+
+    def plan(self, *, priority: str, channel: str, teams: Mapping[str, str | None], now: datetime,
+             warn_before: timedelta | None = None) -> dict[str, Any]:
+        """{tier: {"policy_id", "targets", "schedule", "deadlines": {kind: {"due_at", "warn_at"}}}} for the
+        tiers whose predicted policy starts a clock. `teams` maps each tier to the team the statement
+        will use for it (the routing plan's choice, or the given team)."""
+        if warn_before is None:
+            warn_before = configured_warn_before()
+        out: dict[str, Any] = {}
+        memo: dict[tuple[str, str | None], dict[str, Any]] = {}
+        for tier in TIERS:
+            team_id = teams.get(tier)
+            policy = self.match(priority=priority, tier=tier, team_id=team_id, channel=channel)
+            if policy is None:
+                continue
+            schedule = self.schedule_for(policy, team_id)
+            key = (policy.id, None if policy.schedule_id else self.team_schedules.get(team_id or ""))
+            if key not in memo:
+                memo[key] = _predict(policy, schedule, now, warn_before)
+            out[tier] = memo[key]
+        return out
+
+
+def _predict(policy: CachedPolicy, schedule: Any, now: datetime, warn_before: timedelta) -> dict[str, Any]:
+    deadlines: dict[str, Any] = {}
+    for kind in CREATE_KINDS:
+        target = policy.targets.get(kind)
+        if not target:
+            continue
+        business = target.get("business")
+        # The very function the follow-up runs, on the row the statement would have returned.
+        d = deadline_for({"ticket_id": "", "kind": kind, "recompute_from": now, "paused_at": None, "due_at": None,
+                          "target_seconds": int(target["seconds"]), "business": True if business is None else business,
+                          "schedule": schedule}, warn_before)
+        deadlines[kind] = {"due_at": d["due_at"], "warn_at": d["warn_at"]}
+    return {"policy_id": policy.id, "targets": policy.targets, "schedule": schedule, "deadlines": deadlines}
+
+
+_cache: "weakref.WeakKeyDictionary[DataApi, SlaConfig]" = weakref.WeakKeyDictionary()
+_lock = threading.Lock()
+
+
+def cached(db: DataApi) -> SlaConfig | None:
+    """This process's copy for `db`, or None (never reads: filling it rides on a follow-up)."""
+    with _lock:
+        return _cache.get(db)
+
+
+def needs_refresh(db: DataApi, max_age: float = TTL_SECONDS) -> bool:
+    config = cached(db)
+    return config is None or config.age >= max_age
+
+
+def store(db: DataApi, config: SlaConfig) -> SlaConfig:
+    with _lock:
+        _cache[db] = config
+    return config
+
+
+def load(db: DataApi) -> SlaConfig:
+    """Read the configuration now (one call) and keep it: for warming a process or a benchmark."""
+    return store(db, SlaConfig.load(db))
+
+
+def invalidate(db: DataApi | None = None) -> None:
+    with _lock:
+        if db is None:
+            _cache.clear()
+        else:
+            _cache.pop(db, None)
+
+
+__all__ = ["SlaConfig", "CachedPolicy", "cached", "needs_refresh", "store", "load", "invalidate", "TTL_SECONDS"]

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
+from pathlib import Path
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from helpdesk import errors
@@ -108,10 +109,33 @@ def build_app() -> APIGatewayRestResolver:
         log.exception("unhandled error")
         return problems.internal(app.current_event.path)
 
+    @app.get(DOCS_PATH, middlewares=[_signed_in], include_in_schema=False)
+    def _docs():  # no return annotation: the resolver would validate the answer against it
+        return _swagger_ui(app)
+
     _shadowed_methods_answer_405(app)
-    app.enable_swagger(path=DOCS_PATH, title=TITLE, version=VERSION, middlewares=[_signed_in],
-                       description=DESCRIPTION)
     return app
+
+
+def _swagger_ui(app: APIGatewayRestResolver) -> Response:
+    """Swagger UI (HTML; `?format=json`: the OpenAPI document; `?format=oauth2-redirect`), as Powertools'
+    enable_swagger serves it. Not enable_swagger itself: it imports Powertools' OpenAPI pydantic models
+    (~70 ms) when the route is registered, a cost every cold start would pay for a page agents rarely open."""
+    from aws_lambda_powertools.event_handler.openapi import swagger_ui
+    from aws_lambda_powertools.event_handler.openapi.models import Server
+
+    query = app.current_event.query_string_parameters or {}
+    if query.get("format") == "oauth2-redirect":
+        return Response(200, "text/html", swagger_ui.generate_oauth2_redirect_html())
+    servers = [Server(url=app._get_base_path() or "/")]
+    spec = app.get_openapi_json_schema(title=TITLE, version=VERSION, description=DESCRIPTION, servers=servers)
+    spec = spec.replace("</", "<\\/")  # keeps a "</script>" inside the spec from closing the page's script tag
+    if query.get("format") == "json":
+        return Response(200, content_types.APPLICATION_JSON, spec)
+    assets = Path(swagger_ui.__file__).parent
+    js = (assets / "swagger-ui-bundle.min.js").read_text(encoding="utf-8")
+    css = (assets / "swagger-ui.min.css").read_text(encoding="utf-8")
+    return Response(200, "text/html", swagger_ui.generate_swagger_html(spec, js, css, None, None, False))
 
 
 def _shadowed_methods_answer_405(app: APIGatewayRestResolver) -> None:

@@ -38,6 +38,11 @@ STATUS_BY_ERROR: list[tuple[type[Exception], int, str]] = [
     (errors.DatabaseUnavailable, 503, "Service unavailable"),
     (errors.DatabaseError, 500, "Internal error"),
 ]
+# Transient trouble or a deployment gap, not the caller's fault: 503 with Retry-After (seconds). Matched by
+# code because these classes live in modules the API imports only when a route uses them.
+RETRY_LATER_BY_CODE: dict[str, int] = {
+    "mail_storage_unavailable": 30,  # helpdesk.intake.email.s3.MailStorageUnavailable (quarantine release)
+}
 
 
 def problem(status: int, title: str, detail: str, *, code: str, instance: str | None = None,
@@ -50,6 +55,9 @@ def problem(status: int, title: str, detail: str, *, code: str, instance: str | 
 
 
 def from_domain(exc: errors.HelpdeskError, instance: str | None = None) -> Response:
+    if exc.code in RETRY_LATER_BY_CODE:
+        return problem(503, "Service unavailable", exc.detail, code=exc.code, instance=instance,
+                       headers={"Retry-After": str(RETRY_LATER_BY_CODE[exc.code])})
     for cls, status, title in STATUS_BY_ERROR:
         if isinstance(exc, cls):
             break

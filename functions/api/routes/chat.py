@@ -12,8 +12,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from helpdesk import wiring
 from helpdesk.auth.ratelimit import Limit, RateLimiter
-from helpdesk.intake.chat import ChatSessions, verify_session_token
-from helpdesk.notify.senders import SesEmailSender
 from helpdesk.tickets.models import normalize_email
 
 from ._shared import Doc, open_ticket, services, settings, source_ip
@@ -57,16 +55,25 @@ class ChatMessagesOut(BaseModel):
     status: str
 
 
+def _chat_intake():
+    """helpdesk.intake.chat, imported on the first chat request rather than on every cold start."""
+    from helpdesk.intake import chat
+
+    return chat
+
+
 def _mailer():
+    from helpdesk.notify.senders import SesEmailSender  # only when a session ends with a transcript
+
     cfg = settings()
     sender = SesEmailSender(wiring.boto3_client("ses", cfg), from_address=f"Support <support@{cfg.support_domain}>",
                             configuration_set=cfg.ses_configuration_set)
     return sender.send
 
 
-def _chat(with_mailer: bool = False) -> ChatSessions:
+def _chat(with_mailer: bool = False):
     svc = services()
-    return ChatSessions(svc.db, svc.clock, svc.publisher, settings().signing_key,
+    return _chat_intake().ChatSessions(svc.db, svc.clock, svc.publisher, settings().signing_key,
                         open_ticket=lambda new, actor: open_ticket(svc, new, actor=actor, idempotency_key=None, scope="chat"),
                         mailer=_mailer() if with_mailer else None)
 
@@ -96,7 +103,7 @@ def start_chat(body: ChatStartIn) -> Response[ChatStartOut]:
              responses={201: {"description": "received", "content": {"application/json": {"model": Doc}}}})
 def post_chat_message(token: str, body: ChatMessageIn) -> Response[Doc]:
     svc = services()
-    sid = verify_session_token(token, settings().signing_key)
+    sid = _chat_intake().verify_session_token(token, settings().signing_key)
     RateLimiter(svc.db, svc.clock).hit([Limit(f"chat-session:{sid}", MESSAGES_PER_SESSION_PER_HOUR),
                                         Limit(f"chat-msg-ip:{source_ip(router)}", MESSAGES_PER_IP_PER_HOUR)])
     return Response(201, content_types.APPLICATION_JSON, _chat().post(token, body.body, body.client_message_id))

@@ -9,6 +9,7 @@ sender burst limit."""
 from __future__ import annotations
 
 import uuid
+from types import SimpleNamespace
 from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler import Response, content_types
@@ -18,27 +19,22 @@ from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
 
 from helpdesk import errors, wiring
-from helpdesk.intake.email.s3 import MailStorageUnavailable, release_from_s3, s3_email_intake
-from helpdesk.intake.email.service import list_quarantine
 from helpdesk.tickets.commands import TicketCommands
 
 from ._shared import Doc, TicketOut, caller, services, settings, ticket_json
-
-try:
-    from .. import problems
-except ImportError:  # Lambda: functions/api is the code root, routes/ a top-level package
-    import problems  # type: ignore[no-redef]
 
 router = Router()
 MAX_LIMIT = 200
 Reason = Literal["spam", "virus", "rate_limited", "auto_reply_unmatched", "unparseable", "error"]
 
 
-@router.exception_handler(MailStorageUnavailable)
-def _storage_unavailable(exc: MailStorageUnavailable) -> Response:
-    # Transient or a deployment gap, not the caller's fault: 503 with a hint to retry.
-    return problems.problem(503, "Service unavailable", exc.detail, code=exc.code,
-                            instance=router.current_event.path, headers={"Retry-After": "30"})
+def _email_intake() -> SimpleNamespace:
+    """The email intake (helpdesk.intake.email: .s3 and .service), imported on first use: MIME parsing,
+    HTML cleaning and classification cost ~35 ms of imports that only these admin routes need, so
+    they stay out of every cold start."""
+    from helpdesk.intake.email import s3, service
+
+    return SimpleNamespace(s3=s3, service=service)
 
 
 class QuarantinePageOut(BaseModel):
@@ -60,7 +56,8 @@ def list_quarantined(reason: Annotated[Reason | None, Query(description="only th
                      limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50) -> QuarantinePageOut:
     caller(router, "admin")
     # One row more than asked says whether there is more without a count query.
-    rows = list_quarantine(services().db, limit=limit + 1, reason=reason, include_released=include_released)
+    rows = _email_intake().service.list_quarantine(services().db, limit=limit + 1, reason=reason,
+                                                   include_released=include_released)
     return QuarantinePageOut(items=to_jsonable_python(rows[:limit]), has_more=len(rows) > limit)
 
 
@@ -74,9 +71,11 @@ def release(quarantine_id: uuid.UUID) -> Response[ReleaseOut]:
     caller(router, "admin")
     svc = services()
     config = settings()
+    email = _email_intake()
     s3 = wiring.boto3_client("s3", config)
-    intake = s3_email_intake(svc.db, svc.clock, svc.publisher, config, s3)
-    outcome = release_from_s3(intake, s3, quarantine_id, default_bucket=config.raw_mail_bucket or None)
+    # S3 trouble raises MailStorageUnavailable: problems.py answers 503 with Retry-After.
+    intake = email.s3.s3_email_intake(svc.db, svc.clock, svc.publisher, config, s3)
+    outcome = email.s3.release_from_s3(intake, s3, quarantine_id, default_bucket=config.raw_mail_bucket or None)
     if outcome.ticket_id is None:
         # The mail parsed but could not become a ticket even without its verdict (e.g. no usable From).
         raise errors.ValidationFailed(f"the released mail did not become a ticket: {outcome.action} ({outcome.reason})",

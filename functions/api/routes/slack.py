@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from types import SimpleNamespace
 from typing import Optional
 
 from aws_lambda_powertools.event_handler import Response
@@ -14,15 +15,22 @@ from pydantic import BaseModel, ConfigDict, Field
 from helpdesk import errors
 from helpdesk.auth import Unauthenticated
 from helpdesk.db import channels as sql
-from helpdesk.intake.slack import SlackIntake, record_signature, verify_request
-from helpdesk.notify.senders import DeliveryError
-from helpdesk.outbound.slack import slack_api, slack_secret
 
 from ._shared import Doc, ItemsOut, caller, open_ticket, services, settings
 
 router = Router()
 USERS_INFO_TIMEOUT = 1.5
 log = logging.getLogger(__name__)
+
+
+def _slack() -> SimpleNamespace:
+    """The Slack adapters (helpdesk.intake.slack; helpdesk.outbound.slack with its HTTP client), imported
+    on the first Slack event rather than on every cold start of the API."""
+    from helpdesk.intake import slack as intake
+    from helpdesk.notify.senders import DeliveryError
+    from helpdesk.outbound import slack as outbound
+
+    return SimpleNamespace(intake=intake, outbound=outbound, DeliveryError=DeliveryError)
 
 
 class SlackAck(BaseModel):
@@ -39,16 +47,17 @@ class SlackAck(BaseModel):
 def slack_events() -> SlackAck:
     event = router.current_event
     body = event.decoded_body or ""
+    slack = _slack()
     svc = services()
     now = svc.clock.now()
     try:
-        secret = slack_secret(settings()).value()
-    except DeliveryError as exc:
+        secret = slack.outbound.slack_secret(settings()).value()
+    except slack.DeliveryError as exc:
         raise Unauthenticated(f"Slack requests cannot be verified: {exc}") from None
     signature = event.headers.get("X-Slack-Signature")
-    verify_request(str(secret.get("signing_secret") or ""),
-                   event.headers.get("X-Slack-Request-Timestamp"), body, signature, now)
-    record_signature(svc.db, str(signature), now)
+    slack.intake.verify_request(str(secret.get("signing_secret") or ""),
+                                event.headers.get("X-Slack-Request-Timestamp"), body, signature, now)
+    slack.intake.record_signature(svc.db, str(signature), now)
     envelope = json.loads(body)
     if not isinstance(envelope, dict):
         raise errors.ValidationFailed("the Slack request body must be a JSON object")
@@ -56,10 +65,11 @@ def slack_events() -> SlackAck:
         return SlackAck(challenge=str(envelope.get("challenge") or ""))
     retry = event.headers.get("X-Slack-Retry-Num")
     # Slack wants an answer within 3 seconds (else it retries, which is harmless): keep the optional lookup short.
-    api = slack_api(settings(), timeout=USERS_INFO_TIMEOUT) if secret.get("bot_token") else None
-    intake = SlackIntake(svc.db, svc.clock, svc.publisher,
-                         lambda new, actor: open_ticket(svc, new, actor=actor, idempotency_key=None, scope="slack"),
-                         user_email=api.user_email if api else None)
+    api = slack.outbound.slack_api(settings(), timeout=USERS_INFO_TIMEOUT) if secret.get("bot_token") else None
+    intake = slack.intake.SlackIntake(
+        svc.db, svc.clock, svc.publisher,
+        lambda new, actor: open_ticket(svc, new, actor=actor, idempotency_key=None, scope="slack"),
+        user_email=api.user_email if api else None)
     outcome = intake.handle(envelope)
     log.info("slack event", extra={"event_id": envelope.get("event_id"), "retry": retry, "action": outcome.action,
                                    "reason": outcome.reason})

@@ -62,6 +62,11 @@ def test_swagger_ui_only_for_signed_in(api, agent):
     assert api.get("/api/v1/docs").status == 401
     ui = client.get("/api/v1/docs")
     assert ui.status == 200 and "swagger" in str(ui.body).lower()
+    assert ui.content_type.startswith("text/html") and "/api/v1/tickets" in ui.body  # the spec is inlined
+    spec = client.get("/api/v1/docs", query={"format": "json"})
+    assert spec.status == 200 and spec.body["info"]["title"] == "Helpdesk API" and "/api/v1/tickets" in spec.body["paths"]
+    assert api.get("/api/v1/docs", query={"format": "json"}).status == 401
+    assert client.post("/api/v1/docs").status == 405
 
 
 def test_unknown_route_is_problem_404(agent):

@@ -148,6 +148,7 @@ def test_raw_mail_gone_is_410_and_s3_unavailable_is_503(admin, quarantined, deli
     unavailable = client.post(f"{BASE}/{quarantined['id']}/release")
     assert unavailable.status == 503, unavailable.body
     assert unavailable.body["code"] == "mail_storage_unavailable" and "no-such-bucket" in unavailable.body["detail"]
+    assert unavailable.headers.get("Retry-After") == "30"
 
     # No bucket on the row and none configured.
     db.execute("UPDATE email_quarantine SET raw_bucket = NULL WHERE id = :id::uuid", {"id": quarantined["id"]})

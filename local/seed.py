@@ -156,7 +156,8 @@ def seed(db: DataApi, done: set[str] | None = None) -> dict[str, Any]:
              "tier": policy.get("tier"), "targets": _json(policy["targets"])})
 
     for section, run in (("routing_rules", lambda: _seed_routing_rules(db, team_ids, summary["skipped"])),
-                         ("kb_articles", lambda: _seed_kb(db, summary["skipped"]))):
+                         ("kb_articles", lambda: _seed_kb(db, summary["skipped"])),
+                         ("slack_channel", lambda: _seed_slack_channel(db, team_ids, summary["skipped"]))):
         if section in done:
             continue
         created = run()
@@ -222,6 +223,22 @@ def _seed_kb(db: DataApi, skipped: list[str]) -> int | None:
         except Exception as exc:  # another module's input model; report, never block the stack
             skipped.append(f"KB article {article['title']!r}: {type(exc).__name__}: {exc}")
     return created
+
+
+def _seed_slack_channel(db: DataApi, team_ids: dict[str, str], skipped: list[str]) -> int | None:
+    """The demo Slack support channel (local.slack.DEMO_CHANNEL) connected to Technical, so
+    `python -m local.slack_event "..."` opens a ticket."""
+    from datetime import datetime, timezone
+
+    from local.slack import DEMO_CHANNEL, DEMO_CHANNEL_NAME
+
+    channels = _optional("helpdesk.db.channels")
+    if channels is None or not hasattr(channels, "CONNECT_SLACK_CHANNEL"):
+        skipped.append("slack channel: helpdesk.db.channels is not available yet")
+        return None
+    db.execute(channels.CONNECT_SLACK_CHANNEL, {"channel_id": DEMO_CHANNEL, "name": DEMO_CHANNEL_NAME,
+                                                "team_id": team_ids["Technical"], "now": datetime.now(timezone.utc)})
+    return 1
 
 
 def _optional(module: str):

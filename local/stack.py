@@ -140,6 +140,7 @@ class LocalStack:
         senders = [r["email_address"] for r in db.query("SELECT email_address FROM teams WHERE email_address IS NOT NULL")]
         self.resources = aws.provision(endpoint, support_domain=os.environ["SUPPORT_DOMAIN"],
                                        sender_addresses=senders, web_origin=self.url)
+        self._start_slack(endpoint)
         s3_dir = self.data_dir / "s3"
         restored = aws.restore_buckets(endpoint, s3_dir)
         if restored:
@@ -319,6 +320,21 @@ class LocalStack:
         })
         os.environ.pop("EVENTS_TOPIC_ARN", None)
 
+    def _start_slack(self, moto_endpoint: str) -> None:
+        """Slack keys in moto Secrets Manager (as in AWS), the Web API stand-in, .local/slack.json."""
+        from local import slack
+
+        keys = slack.keys(self.data_dir)
+        arn = slack.store_secret(aws.client("secretsmanager", moto_endpoint), keys)
+        self.slack_api = slack.SlackApiStandIn(keys["bot_token"], slack.posts_path(self.data_dir), host=self.host)
+        base_url = self.slack_api.start()
+        self._on_stop("slack stand-in", self.slack_api.stop)
+        os.environ.update({"SLACK_SECRET_ARN": arn, "SLACK_API_BASE_URL": base_url})
+        path = slack.write_config(self.data_dir, keys, events_url=self.url + slack.EVENTS_PATH,
+                                  api_base_url=base_url, secret_arn=arn)
+        log.info("Slack: signing secret in %s, Web API stand-in at %s (posts in %s)", path, base_url,
+                 slack.posts_path(self.data_dir))
+
     def write_tokens(self) -> dict[str, str]:
         from local.seed import agents
 
@@ -375,6 +391,7 @@ class LocalStack:
                        for q, w in getattr(self, "workers", {}).items()},
             "mail": {"received": getattr(getattr(self, "smtp_handler", None), "received", 0),
                      "delivered_to_maildir": getattr(getattr(self, "maildir", None), "delivered", 0)},
+            "slack": {"posted": getattr(getattr(self, "slack_api", None), "posted", 0)},
             "sweep_runs": getattr(getattr(self, "sweep", None), "runs", 0),
             "scheduled_runs": {s.function: s.runs for s in getattr(self, "schedules", [])},
             # Events reach SNS (and so notify/outbound) only once helpdesk.events.sns exists.

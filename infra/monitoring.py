@@ -6,6 +6,9 @@ Powertools; the names are the contract with the domain code, listed in docs/depl
 - FirstResponseTime   Seconds, business seconds from creation to the first public agent reply
 - SlaBreaches         Count,   dimension target (first_response, resolution), emitted by the sweep
 - SlaTargetsMet       Count,   dimension target, emitted when a target completes in time
+- OutboxBacklog       Count,   outbox events not yet published to SNS (after that minute's relay)
+- OutboxOldestAgeSeconds Seconds, age of the oldest of them (0 when none); alarm above OUTBOX_MAX_AGE
+- OutboxParked        Count,   outbox events that can never be published (failed schema validation)
 """
 from __future__ import annotations
 
@@ -24,7 +27,17 @@ from constructs import Construct
 from infra.config import StageConfig
 from infra.workers import METRICS_NAMESPACE, SERVICE_NAME
 
-CUSTOM_METRICS = ("TicketsCreated", "FirstResponseTime", "SlaBreaches", "SlaTargetsMet")
+CUSTOM_METRICS = ("TicketsCreated", "FirstResponseTime", "SlaBreaches", "SlaTargetsMet",
+                  "OutboxBacklog", "OutboxOldestAgeSeconds", "OutboxParked")
+# The relay runs every minute: an event older than this means the relay is stuck or SNS refuses it,
+# so notifications, outbound mail and Slack replies are not going out.
+OUTBOX_MAX_AGE = Duration.minutes(10)
+
+
+def _sweep_metric(name: str, statistic: str, period: Duration, label: str | None = None) -> cloudwatch.Metric:
+    """A metric the sweep emits without a dimension of its own (only Powertools' service)."""
+    return cloudwatch.Metric(namespace=METRICS_NAMESPACE, metric_name=name, dimensions_map={"service": SERVICE_NAME},
+                             statistic=statistic, period=period, label=label)
 
 
 def _search(metric: str, dimensions: str, statistic: str, period: Duration) -> str:
@@ -103,6 +116,16 @@ class Monitoring(Construct):
               evaluation_periods=3, datapoints_to_alarm=2, treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
               alarm_description="More than 5% of API requests answered 5xx.")
 
+        # 5. Events stuck in the outbox (the sweep's metrics job measures it every minute, after the relay).
+        oldest = _sweep_metric("OutboxOldestAgeSeconds", "Maximum", Duration.minutes(5))
+        alarm("outbox-stuck", metric=oldest, threshold=OUTBOX_MAX_AGE.to_seconds(),
+              comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+              evaluation_periods=1, treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+              alarm_description=f"An outbox event is unpublished for more than {int(OUTBOX_MAX_AGE.to_minutes())} "
+                                "minutes: the relay (sweep job outbox_relay) is failing or SNS refuses it, so "
+                                "notifications and outbound replies wait. Missing data (sweep down or idle) is "
+                                "covered by sweep-not-running.")
+
         self.dashboard = self._dashboard(config, functions, dlqs, rest_api, requests, error_rate)
 
     def _dashboard(self, config: StageConfig, functions: dict[str, lambda_.Function], dlqs: dict[str, sqs.IQueue],
@@ -150,6 +173,15 @@ class Monitoring(Construct):
             cloudwatch.GraphWidget(
                 title="Function duration p95 (ms)", width=12,
                 left=[fn.metric_duration(period=five, statistic="p95", label=name) for name, fn in functions.items()]),
+        )
+        dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="Outbox backlog (events not yet published)", width=12,
+                left=[_sweep_metric("OutboxBacklog", "Maximum", five, "waiting"),
+                      _sweep_metric("OutboxParked", "Maximum", five, "parked")],
+                right=[_sweep_metric("OutboxOldestAgeSeconds", "Maximum", five, "oldest age (s)")],
+                right_annotations=[cloudwatch.HorizontalAnnotation(value=OUTBOX_MAX_AGE.to_seconds(),
+                                                                   label="alarm")]),
         )
         dashboard.add_widgets(
             cloudwatch.GraphWidget(

@@ -39,9 +39,39 @@ def test_window_counts_created_tickets_by_channel_and_first_responses_in_busines
     assert "TicketsCreated" not in met
 
 
-def test_a_window_outside_the_activity_is_empty(db, open_ticket, now, standard_policy):
+OUTBOX_METRICS = {"OutboxBacklog", "OutboxOldestAgeSeconds", "OutboxParked"}
+
+
+def test_a_window_outside_the_activity_has_only_the_outbox_backlog(db, open_ticket, now, standard_policy):
     open_ticket()
-    assert window_metrics(db, *last_full_minute(now.now() + timedelta(hours=1))) == []
+    points = window_metrics(db, *last_full_minute(now.now() + timedelta(hours=1)))
+    assert {p.name for p in points} == OUTBOX_METRICS
+
+
+def test_outbox_backlog_and_oldest_age_in_the_same_call(db, open_ticket, now, standard_policy):
+    empty = by_name(window_metrics(db, *last_full_minute(now.now())))
+    assert [(p.name, p.value) for name in sorted(OUTBOX_METRICS) for p in empty[name]] == [
+        ("OutboxBacklog", 0), ("OutboxOldestAgeSeconds", 0.0), ("OutboxParked", 0)]
+    open_ticket()  # its events wait in the outbox (nobody relays them here)
+    pending = db.query_one("SELECT count(*) AS n, min(occurred_at) AS oldest FROM outbox WHERE published_at IS NULL")
+    assert pending["n"] >= 1
+    now.advance(minutes=15)
+    since, until = last_full_minute(now.now())
+    db.stats.calls = 0
+    points = by_name(window_metrics(db, since, until))
+    assert db.stats.calls == 1
+    oldest = pending["oldest"] if isinstance(pending["oldest"], datetime) else datetime.fromisoformat(pending["oldest"])
+    assert [p.value for p in points["OutboxBacklog"]] == [pending["n"]]
+    assert [p.value for p in points["OutboxOldestAgeSeconds"]] == [(until - oldest).total_seconds()]
+    assert points["OutboxOldestAgeSeconds"][0].value > 600  # past the 10-minute alarm threshold
+    # published and parked rows leave the backlog; parked ones are counted on their own
+    first = db.query_one("SELECT id FROM outbox WHERE published_at IS NULL ORDER BY seq LIMIT 1")["id"]
+    db.execute("UPDATE outbox SET dead_at = :now::timestamptz WHERE id = :id::uuid", {"now": now.now(), "id": first})
+    db.execute("UPDATE outbox SET published_at = :now::timestamptz WHERE published_at IS NULL AND dead_at IS NULL",
+               {"now": now.now()})
+    after = by_name(window_metrics(db, since, until))
+    assert [(p.name, p.value) for name in sorted(OUTBOX_METRICS) for p in after[name]] == [
+        ("OutboxBacklog", 0), ("OutboxOldestAgeSeconds", 0.0), ("OutboxParked", 1)]
 
 
 def test_breach_points_count_each_breached_clock_by_target():
@@ -64,8 +94,11 @@ def test_sweep_handler_emits_embedded_metrics(db, now, standard_policy, open_tic
     monkeypatch.setattr(wiring, "clock", lambda settings=None: now)
     monkeypatch.setattr(wiring, "publisher", lambda settings=None: DeferredPublisher())
     report = sweep.run_jobs(db, now, DeferredPublisher())
-    assert report["metrics"] == 1
+    assert report["metrics"] == 4  # TicketsCreated (email) + the three outbox metrics
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
     emf = [x for x in lines if x.get("TicketsCreated") == [1.0] or x.get("TicketsCreated") == 1.0]
     assert emf and emf[0]["channel"] == "email" and emf[0]["service"] == "helpdesk"
     assert emf[0]["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "Helpdesk"
+    backlog = [x for x in lines if "OutboxOldestAgeSeconds" in x]
+    assert backlog and backlog[0]["service"] == "helpdesk"
+    assert backlog[0]["_aws"]["CloudWatchMetrics"][0]["Metrics"] == [{"Name": "OutboxOldestAgeSeconds", "Unit": "Seconds"}]

@@ -1,4 +1,5 @@
-"""SQL for the operational metrics the sweep emits each minute (one statement per window)."""
+"""SQL for the operational metrics the sweep emits each minute (one statement per window, the outbox
+backlog included)."""
 
 # One row per (metric, dimension); first-response rows carry what the business-time walk needs.
 METRICS_WINDOW = """
@@ -17,4 +18,14 @@ UNION ALL
  FROM sla_targets
  WHERE kind = 'first_response' AND met_at >= :since::timestamptz AND met_at < :until::timestamptz
  ORDER BY met_at LIMIT :limit)
+UNION ALL
+-- The outbox backlog, always two rows: events waiting for the relay (n; the oldest one's
+-- occurred_at in started_at) and parked ones (never publishable). Only unpublished rows are read
+-- (the partial index outbox_pending), not the published history kept for replays.
+SELECT 'outbox_pending', NULL, (count(*) FILTER (WHERE dead_at IS NULL))::int,
+       min(occurred_at) FILTER (WHERE dead_at IS NULL), NULL, NULL, NULL
+FROM outbox WHERE published_at IS NULL
+UNION ALL
+SELECT 'outbox_parked', NULL, count(*)::int, NULL, NULL, NULL, NULL
+FROM outbox WHERE published_at IS NULL AND dead_at IS NOT NULL
 """

@@ -1,5 +1,6 @@
 """Operational metrics for the dashboard (tickets created, SLA targets met and breached, first
-response times), computed from one minute of database rows.
+response times), computed from one minute of database rows, plus the outbox backlog (events not yet
+relayed to SNS: OutboxBacklog, OutboxOldestAgeSeconds, OutboxParked), read in the same call.
 
 The sweep emits them (it already runs every minute), so no write path pays for metrics and a
 crashed consumer cannot lose them. Names are the contract with infra/monitoring.py.
@@ -31,13 +32,22 @@ def last_full_minute(now: datetime) -> tuple[datetime, datetime]:
 
 
 def window_metrics(db: DataApi, since: datetime, until: datetime) -> list[MetricPoint]:
-    """TicketsCreated by channel, SlaTargetsMet by target and each FirstResponseTime (in the
-    ticket's business time when its clock runs on a schedule). One Data API call."""
+    """TicketsCreated by channel, SlaTargetsMet by target, each FirstResponseTime (in the
+    ticket's business time when its clock runs on a schedule) and the outbox backlog. One Data API call."""
     from helpdesk.sla import Schedule, business_time_between
 
     points: list[MetricPoint] = []
     for row in db.query(sql.METRICS_WINDOW, {"since": since, "until": until, "limit": MAX_FIRST_RESPONSES}):
-        if row["metric"] == "tickets_created":
+        if row["metric"] == "outbox_pending":
+            # Age at the window's end (`until`, at most a minute before the run): every run emits it, 0
+            # when nothing waits, so the alarm always has a datapoint while the sweep runs.
+            oldest = _instant(row["started_at"]) if row.get("started_at") else None
+            age = max((until - oldest).total_seconds(), 0.0) if oldest else 0.0
+            points.append(MetricPoint("OutboxBacklog", "Count", row["n"]))
+            points.append(MetricPoint("OutboxOldestAgeSeconds", "Seconds", age))
+        elif row["metric"] == "outbox_parked":
+            points.append(MetricPoint("OutboxParked", "Count", row["n"]))
+        elif row["metric"] == "tickets_created":
             points.append(MetricPoint("TicketsCreated", "Count", row["n"], ("channel", row["dimension"])))
         elif row["metric"] == "targets_met":
             points.append(MetricPoint("SlaTargetsMet", "Count", row["n"], ("target", row["dimension"])))

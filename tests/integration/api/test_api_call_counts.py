@@ -1,5 +1,14 @@
-"""Data API calls per request through the handler (warm process): reads 1, writes at most 2."""
+"""Data API calls per request through the handler (warm process): reads 1, writes at most 2; a ticket
+create under a business-hours SLA policy 1 (no inline publisher: events wait for the relay)."""
 from __future__ import annotations
+
+from helpdesk import wiring
+from helpdesk.events.publisher import DeferredPublisher
+from helpdesk.sla import cache as sla_cache
+from helpdesk.sla.policies import SlaPolicies
+from helpdesk.sla.schedules import Schedules
+
+NY_HOURS = {"timezone": "America/New_York", "hours": {d: [["09:00", "17:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}}
 
 
 def test_reads_are_one_call_and_writes_at_most_two(api, make_team, make_agent, create, db):
@@ -43,3 +52,32 @@ def test_reads_are_one_call_and_writes_at_most_two(api, make_team, make_agent, c
         "create": calls("POST", "/api/v1/tickets", body={"subject": "s", "body": "b", "requester_email": "q@x.test"}),
     }
     assert max(writes.values()) <= 2, writes
+
+
+def test_create_under_a_business_hours_policy_is_one_call(api, make_team, make_agent, create, db, clock, monkeypatch):
+    monkeypatch.setattr(wiring, "publisher", lambda settings=None: DeferredPublisher())  # as deployed without SNS inline
+    team = make_team("hours")
+    schedule = Schedules(db, clock).create({"name": "new-york", "document": NY_HOURS})
+    db.execute("UPDATE teams SET schedule_id = :s::uuid, is_default = true WHERE id = :t::uuid",
+               {"s": schedule["id"], "t": team})
+    SlaPolicies(db, clock).create({"name": "business", "targets": {"first_response": {"seconds": 4 * 3600},
+                                                                   "resolution": {"seconds": 48 * 3600}}})
+    _, email = make_agent("creator", team_ids=(team,))
+    client = api.as_claims(email)
+    create(client, subject="warm")  # warm process: principal, routing copy, SLA copy (filled by this create's follow-up)
+
+    def counted_create(subject: str) -> tuple[int, list]:
+        db.stats.calls = 0
+        ticket = create(client, subject=subject)
+        calls = db.stats.calls
+        rows = db.query("SELECT kind, due_at, warn_at, recompute_from FROM sla_targets WHERE ticket_id = :t::uuid "
+                        "ORDER BY kind", {"t": ticket["id"]})
+        return calls, rows
+
+    calls, predicted = counted_create("counted")
+    assert calls == 1
+    assert [r["kind"] for r in predicted] == ["first_response", "resolution"]
+    assert all(r["due_at"] and r["recompute_from"] is None for r in predicted)
+    sla_cache.invalidate(db)  # today's path: pending clocks and the follow-up that computes them
+    calls, reference = counted_create("reference")
+    assert calls == 2 and reference == predicted

@@ -30,6 +30,36 @@ def test_new_mail_creates_a_ticket_in_two_calls(db, intake):
     assert msg["body"] == "It is on fire." and msg["inbound_message_id"] == "m1@customer.test"
 
 
+def test_new_mail_under_a_business_hours_policy_is_two_calls_with_its_deadlines(db, intake, clock):
+    """The threading lookup + the create, which writes the business-time SLA deadlines itself (no follow-up)."""
+    from helpdesk.sla import cache as sla_cache
+    from helpdesk.sla.policies import SlaPolicies
+    from helpdesk.sla.schedules import Schedules
+
+    hours = {"timezone": "America/New_York", "hours": {d: [["09:00", "17:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}}
+    schedule = Schedules(db, clock).create({"name": "new-york", "document": hours})
+    SlaPolicies(db, clock).create({"name": "business", "schedule_id": schedule["id"], "targets": {
+        "first_response": {"seconds": 4 * 3600}, "resolution": {"seconds": 48 * 3600}}})
+    intake.receive(mail(message_id="<warm@c>", frm="warm@customer.test"), envelope_recipients=[], raw_key="w")
+
+    def counted(n: int):
+        db.stats.calls = 0
+        out = intake.receive(mail(message_id=f"<n{n}@c>", subject=f"Printer {n}"), envelope_recipients=[], raw_key=f"k{n}")
+        calls = db.stats.calls
+        assert out.action == "created"
+        rows = db.query("SELECT kind, due_at, warn_at, recompute_from FROM sla_targets WHERE ticket_id = :t::uuid "
+                        "ORDER BY kind", {"t": out.ticket_id})
+        return calls, rows
+
+    calls, predicted = counted(1)
+    assert calls == 2
+    assert [r["kind"] for r in predicted] == ["first_response", "resolution"]
+    assert all(r["due_at"] and r["recompute_from"] is None for r in predicted)
+    sla_cache.invalidate(db)  # today's path: pending clocks, then the follow-up computes them
+    calls, reference = counted(2)
+    assert calls == 3 and reference == predicted
+
+
 def test_redelivery_is_a_no_op(db, intake):
     first = intake.receive(mail(), envelope_recipients=[], raw_key="inbound/1")
     again = intake.receive(mail(), envelope_recipients=[], raw_key="inbound/1")

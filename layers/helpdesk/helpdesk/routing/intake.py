@@ -3,13 +3,18 @@
 Routing rules pick the team (unless the intake names one), the ticket is created, and, when the
 team pushes (push or round_robin), assigned to an agent, all in the create statement itself:
 
-    calls = 1 (create + route + push)  + 1 follow-up when the publisher accepted events or an SLA
-            deadline must be filled       (+1 on a cold or expired routing cache, once per TTL)
+    calls = 1 (create + route + push + SLA deadlines)
+            + 1 follow-up when the publisher accepted events, or when the SLA deadlines could not be
+              predicted (the process's first create under a policy, a contract-policy customer, a
+              policy or schedule changed since the SLA copy was read: helpdesk.sla.cache)
+            + 1 on a cold or expired routing cache, once per TTL
 
 How it stays at one statement: rules are evaluated here, in Python, against the cached rule list
 (helpdesk.routing.config), once per customer tier, and the statement picks the tier's team by the
 requester's stored tier (new customers are standard), so a tier condition costs no lookup. Whether a
-team is on shift is also decided here from its cached schedule. The agent is picked inside the
+team is on shift is also decided here from its cached schedule. SLA works the same way one step later:
+create_ticket predicts each tier's policy (with the tier's team from this plan) and its business-time
+deadlines from a cached copy, and the statement uses them only when its own choice is identical. The agent is picked inside the
 statement under the team-row lock (routing_pick_agent), so concurrent creates never overfill an agent.
 """
 from __future__ import annotations

@@ -2,7 +2,9 @@
 
 Commands mark such clocks with `recompute_from` inside their atomic statement; the business-time
 walk happens here, in Python, and is written back by the command's follow-up statement (or by
-the sweep when a process died in between).
+the sweep when a process died in between). A new ticket's clocks are usually computed here BEFORE
+the create statement instead (helpdesk.sla.cache calls deadline_for on the row the statement would
+return) and written by the statement itself.
 """
 from __future__ import annotations
 

@@ -5,7 +5,10 @@ key of its raw copy in S3.
 Data API calls per mail: 1 lookup (THREAD_LOOKUP resolves dedupe, every threading layer and the
 sender's burst count at once) + 1 command (create / add message / quarantine), plus the ticket
 commands' own follow-up statement when an inline publisher accepted events or SLA deadlines must
-be filled. Our own looped-back mail costs 0 calls.
+be filled. A new mail under a business-hours SLA policy is 2: the create writes the deadlines
+itself (helpdesk.sla.cache), except for the process's first create under a policy, a contract-policy
+customer or a policy changed since the copy was read (3). A customer reply that resumes a paused
+clock or reopens a ticket still takes the follow-up (3). Our own looped-back mail costs 0 calls.
 """
 from __future__ import annotations
 

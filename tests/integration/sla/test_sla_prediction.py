@@ -143,10 +143,35 @@ def test_a_policy_deactivated_elsewhere_starts_no_clock_and_drops_the_copy(db, c
 
 
 def test_no_policy_is_one_call_and_fills_nothing(db, cmds, team):
+    sla_cache.invalidate(db)
     db.stats.calls = 0
     cmds.create_ticket(fields_with_defaults({"team_id": team}))
     cmds.create_ticket(fields_with_defaults({"team_id": team}))
     assert db.stats.calls == 2 and sla_cache.cached(db) is None
+
+
+def test_a_copy_left_from_another_database_state_costs_what_a_cold_one_does(db, cmds, policies, team, now):
+    """The copy is per database, not per DataApi: one left over (tests reset tables) only mismatches."""
+    policies.create({"name": "old", "targets": {"resolution": {"seconds": 3600}}})
+    cmds.create_ticket(fields_with_defaults({"team_id": team}))
+    assert sla_cache.cached(db) is not None
+    db.execute("UPDATE sla_policies SET is_active = false")
+    fresh = policies.create({"name": "new", "targets": {"resolution": {"seconds": 7200}}})
+    db.stats.calls = 0
+    t = cmds.create_ticket(fields_with_defaults({"team_id": team})).ticket
+    assert db.stats.calls == 2  # stale: pending path, its follow-up refreshed the copy
+    assert sla_rows(db, t.id)[0]["policy_id"] == fresh["id"]
+    db.stats.calls = 0
+    cmds.create_ticket(fields_with_defaults({"team_id": team}))
+    assert db.stats.calls == 1
+
+
+def test_an_odd_stored_target_is_left_to_the_follow_up(db, both_paths, team):
+    db.execute("""INSERT INTO sla_policies (name, targets) VALUES ('odd',
+        '{"first_response": {"seconds": 3600, "business": null}, "resolution": {"seconds": 7200}}')""")
+    reference, predicted, calls = both_paths(team_id=team)
+    assert calls == (2, 2) and reference == predicted  # first_response pending both times, resolution predicted
+    assert predicted[1]["kind"] == "resolution" and predicted[1]["due_at"]
 
 
 def test_routed_per_tier_teams(db, both_paths, policies, team, now, clock):

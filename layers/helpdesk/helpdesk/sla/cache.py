@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import threading
 import time
-import weakref
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Iterable, Mapping
@@ -126,25 +125,38 @@ def _predict(policy: CachedPolicy, schedule: Any, now: datetime, warn_before: ti
     deadlines: dict[str, Any] = {}
     for kind in CREATE_KINDS:
         target = policy.targets.get(kind)
-        if not target:
+        if not isinstance(target, dict):
             continue
-        business = target.get("business")
-        # The very function the follow-up runs, on the row the statement would have returned.
-        d = deadline_for({"ticket_id": "", "kind": kind, "recompute_from": now, "paused_at": None, "due_at": None,
-                          "target_seconds": int(target["seconds"]), "business": True if business is None else business,
-                          "schedule": schedule}, warn_before)
+        seconds, business = target.get("seconds"), target.get("business", True)
+        if type(seconds) is not int or type(business) is not bool:
+            continue  # not what the admin API stores: leave it to the statement's own cast and the follow-up
+        try:
+            # The very function the follow-up runs, on the row the statement would have returned.
+            d = deadline_for({"ticket_id": "", "kind": kind, "recompute_from": now, "paused_at": None, "due_at": None,
+                              "target_seconds": seconds, "business": business, "schedule": schedule}, warn_before)
+        except Exception:  # noqa: BLE001 - e.g. a schedule with no business time: the follow-up logs it
+            continue
         deadlines[kind] = {"due_at": d["due_at"], "warn_at": d["warn_at"]}
     return {"policy_id": policy.id, "targets": policy.targets, "schedule": schedule, "deadlines": deadlines}
 
 
-_cache: "weakref.WeakKeyDictionary[DataApi, SlaConfig]" = weakref.WeakKeyDictionary()
+# Keyed by the database the DataApi reaches (cluster ARN, database name), not by the DataApi object:
+# the API handler builds a DataApi per request (helpdesk.wiring.data_api), and the copy must outlive
+# it. A copy shared by two DataApis of one database is as valid for both; one left over from a reset
+# database (tests) only mismatches, which the statement detects and the next follow-up refreshes.
+_cache: dict[tuple[str, str], SlaConfig] = {}
 _lock = threading.Lock()
 
 
+def _key(db: DataApi) -> tuple[str, str]:
+    target = getattr(db, "_target", None) or {}
+    return (str(target.get("resourceArn", id(db))), str(target.get("database", "")))
+
+
 def cached(db: DataApi) -> SlaConfig | None:
-    """This process's copy for `db`, or None (never reads: filling it rides on a follow-up)."""
+    """This process's copy for `db`'s database, or None (never reads: filling it rides on a follow-up)."""
     with _lock:
-        return _cache.get(db)
+        return _cache.get(_key(db))
 
 
 def needs_refresh(db: DataApi, max_age: float = TTL_SECONDS) -> bool:
@@ -154,7 +166,7 @@ def needs_refresh(db: DataApi, max_age: float = TTL_SECONDS) -> bool:
 
 def store(db: DataApi, config: SlaConfig) -> SlaConfig:
     with _lock:
-        _cache[db] = config
+        _cache[_key(db)] = config
     return config
 
 
@@ -168,7 +180,7 @@ def invalidate(db: DataApi | None = None) -> None:
         if db is None:
             _cache.clear()
         else:
-            _cache.pop(db, None)
+            _cache.pop(_key(db), None)
 
 
 __all__ = ["SlaConfig", "CachedPolicy", "cached", "needs_refresh", "store", "load", "invalidate", "TTL_SECONDS"]

@@ -121,6 +121,35 @@ def test_strings_are_text_so_missing_casts_fail_here_too(api):
     assert info.value.sqlstate == "42883"  # operator does not exist: uuid = text
 
 
+def test_repeated_statements_are_prepared_and_still_checked(api, backend):
+    from local.dataapi import PREPARE_THRESHOLD
+
+    sql = "SELECT :owner AS owner, :id::uuid AS id"
+    for _ in range(PREPARE_THRESHOLD + 2):  # prepared by now: the same answers and the same type rules
+        assert api.query_one(sql, {"owner": "a", "id": uuid.UUID(int=7)}) == {"owner": "a", "id": str(uuid.UUID(int=7))}
+    with pytest.raises(errors.DatabaseError) as info:  # a uuid sent as text still needs its cast
+        for _ in range(PREPARE_THRESHOLD + 2):
+            api.execute("SELECT 1 WHERE gen_random_uuid() = :id", {"id": str(uuid.uuid4())})
+    assert info.value.sqlstate == "42883"
+    prepared = api.query_one("SELECT count(*) AS n FROM pg_prepared_statements")["n"]
+    assert prepared >= 1, "repeated statements should be prepared on the connection"
+
+
+def test_prepared_select_star_survives_ddl_from_another_connection(api, scratch_uri):
+    import psycopg
+
+    api.execute("CREATE TABLE IF NOT EXISTS widened (a int)")
+    api.execute("INSERT INTO widened VALUES (1)")
+    for _ in range(8):
+        assert api.query("SELECT * FROM widened") == [{"a": 1}]
+    with psycopg.connect(scratch_uri, autocommit=True) as other:
+        other.execute("ALTER TABLE widened ADD COLUMN b text DEFAULT 'x'")
+    try:
+        assert api.query("SELECT * FROM widened") == [{"a": 1, "b": "x"}]
+    finally:
+        api.execute("DROP TABLE widened")
+
+
 # -- Aurora's rules ----------------------------------------------------------------------
 def test_array_parameters_rejected(client):
     with pytest.raises(ClientError) as info:

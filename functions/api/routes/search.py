@@ -7,12 +7,19 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from helpdesk.search import MAX_QUERY, MAX_RESULTS, search_tickets, suggest_articles
+from helpdesk.search import CANDIDATES, MAX_QUERY, MAX_RESULTS, search_tickets, suggest_articles
 from helpdesk.views import Filters, parse_statuses
 
-from ._shared import ItemsOut, caller, parse_uuid, services
+from ._shared import Doc, ItemsOut, caller, parse_uuid, services
 
 router = Router()
+
+
+class SearchOut(BaseModel):
+    items: list[Doc]
+    ranked_among: int = Field(description=f"matching tickets that were ranked (at most {CANDIDATES})")
+    more_matches: bool = Field(description=f"more tickets matched: the ranking was among the {CANDIDATES} most "
+                                           "recently updated matches; add words or filters to reach older ones")
 
 
 class SuggestIn(BaseModel):
@@ -22,13 +29,16 @@ class SuggestIn(BaseModel):
     body: str = Field(default="", max_length=100_000)
 
 
-@router.get("/search", summary="Full-text search over subjects and message bodies, ranked")
+@router.get("/search", summary="Full-text search over subjects and message bodies, ranked",
+            description=f"A ticket matches when its subject and messages (internal notes included) together match "
+                        f"the query. The {CANDIDATES} most recently updated matching tickets that pass the filters are "
+                        "ranked (a subject word weighs ten times a body word); `more_matches` says when there were more.")
 def search(q: Annotated[str, Query(min_length=1, max_length=MAX_QUERY, description="words, \"phrases\", -excluded, or")],
            status: Annotated[Optional[str], Query(max_length=300)] = None,
            team: Annotated[Optional[str], Query(max_length=40)] = None,
            assignee: Annotated[Optional[str], Query(max_length=40, description="me, none or an agent id")] = None,
            limit: Annotated[int, Query(ge=1, le=MAX_RESULTS, description=f"results 1..{MAX_RESULTS}")] = 20,
-           ) -> ItemsOut:
+           ) -> SearchOut:
     who = caller(router)
     mode, assignee_id = "any", None
     if assignee == "me":
@@ -39,7 +49,8 @@ def search(q: Annotated[str, Query(min_length=1, max_length=MAX_QUERY, descripti
         mode, assignee_id = "agent", parse_uuid(assignee, "assignee")
     filters = Filters(statuses=parse_statuses(status), team_id=parse_uuid(team, "team") if team else None,
                       assignee_mode=mode, assignee_id=assignee_id)
-    return ItemsOut(items=search_tickets(services().db, q, filters, limit=limit))
+    found = search_tickets(services().db, q, filters, limit=limit)
+    return SearchOut(items=found.items, ranked_among=found.ranked_among, more_matches=found.more_matches)
 
 
 @router.post("/kb/suggest", summary="Up to 3 knowledge-base articles for a subject and body")

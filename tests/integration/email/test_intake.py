@@ -276,6 +276,51 @@ def test_admin_releases_a_quarantined_mail(db, intake):
     assert intake.receive(raw, envelope_recipients=[], raw_key="inbound/spam").action == "duplicate"
 
 
+def test_a_release_that_fails_while_processing_leaves_the_mail_unreleased(db, intake, monkeypatch):
+    raw = mail(headers={"X-SES-Spam-Verdict": "FAIL"})
+    intake.receive(raw, envelope_recipients=[], raw_key="inbound/spam")
+    [row] = list_quarantine(db)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the database went away mid-release")
+
+    monkeypatch.setattr(intake, "_receive", broken)
+    with pytest.raises(RuntimeError):
+        intake.release(row["id"], raw)
+    assert [r["id"] for r in list_quarantine(db)] == [row["id"]]  # still listed, unreleased
+    assert db.query_one("SELECT count(*) AS n FROM tickets")["n"] == 0
+    monkeypatch.undo()
+    assert intake.release(row["id"], raw).action == "created"  # the retry works
+    assert list_quarantine(db) == []
+
+
+def test_a_release_interrupted_after_processing_is_completed_by_the_retry(db, intake, monkeypatch):
+    """Processed, then the mark failed: releasing again finds the mail already received and marks it."""
+    from helpdesk.db import email as email_sql
+
+    raw = mail(headers={"X-SES-Spam-Verdict": "FAIL"})
+    intake.receive(raw, envelope_recipients=[], raw_key="inbound/spam")
+    [row] = list_quarantine(db)
+    monkeypatch.setattr(email_sql, "RELEASE_QUARANTINE", "SELECT pg_terminate_backend(-1) FROM nowhere_table")
+    with pytest.raises(Exception):
+        intake.release(row["id"], raw)
+    monkeypatch.undo()
+    [ticket] = db.query("SELECT id FROM tickets")
+    assert [r["id"] for r in list_quarantine(db)] == [row["id"]]
+    again = intake.release(row["id"], raw)
+    assert again.action == "duplicate" and str(again.ticket_id) == str(ticket["id"])
+    assert list_quarantine(db) == [] and db.query_one("SELECT count(*) AS n FROM tickets")["n"] == 1
+
+
+def test_a_released_mail_that_still_cannot_be_a_ticket_stays_listed(db, intake):
+    raw = mail(frm="", headers={"X-SES-Spam-Verdict": "FAIL"}).replace(b"From: Alice <>\r\n", b"")
+    intake.receive(raw, envelope_recipients=[], raw_key="inbound/spam")
+    [row] = list_quarantine(db)
+    out = intake.release(row["id"], raw)
+    assert out.ticket_id is None and out.action == "quarantined"
+    assert [r["id"] for r in list_quarantine(db)] == [row["id"]]
+
+
 def test_heuristic_setting(db, clock, blobs, monkeypatch):
     from helpdesk.config import Settings
     from helpdesk.events.publisher import DeferredPublisher

@@ -20,6 +20,7 @@ SELECT
         UNION ALL
         SELECT q.message_id, NULL::uuid, q.content_sha256, 'quarantine'
         FROM email_quarantine q WHERE q.message_id IN (:message_id::text, :synthetic_id::text) AND q.released_at IS NULL
+          AND NOT :releasing::boolean  -- an admin's release processes the quarantined mail itself
      ) x) AS existing,
     (SELECT t.id FROM tickets t WHERE t.id = :token_ticket_id::uuid) AS token_ticket_id,
     (SELECT e.ticket_id FROM refs r JOIN email_message_ids e ON e.message_id = r.message_id

@@ -104,23 +104,33 @@ class EmailIntake:
     def release(self, quarantine_id: uuid.UUID | str, raw: bytes, *, envelope_recipients: list[str] | None = None
                 ) -> IntakeOutcome:
         """An admin releases a quarantined mail (the caller reads `raw` from raw_bucket/raw_key of the
-        row): it is processed as a person's mail, without the spam verdict and the burst limit."""
+        row): it is processed as a person's mail, without the spam verdict and the burst limit.
+
+        Processed first, marked released only once it is on a ticket (outcome.ticket_id): a failure on
+        the way, or a mail that still cannot become a ticket, leaves it listed as unreleased to retry.
+        Releasing twice is safe: the second processing finds the Message-ID already received (a no-op).
+        Calls: 1 read + the intake's own (2-3) + 1 to mark it released."""
         mail = parse_email(raw)
-        row = self.db.query_one(sql.RELEASE_QUARANTINE, {"id": str(quarantine_id), "now": self.clock.now(),
-                                                         "message_id": mail.message_id,
-                                                         "synthetic_id": mail.synthetic_message_id()})
-        if row is None:
-            current = self.db.query_one(sql.QUARANTINED, {"id": str(quarantine_id)})
-            if current is None or current.get("released_at") is not None:
-                raise errors.NotFound(f"no unreleased quarantined mail {quarantine_id}")
-            if current["reason"] == "unparseable":
-                raise errors.ValidationFailed("an unparseable mail cannot be released; open it from S3 "
-                                              f"(s3://{current.get('raw_bucket')}/{current.get('raw_key')})")
+        synthetic = mail.synthetic_message_id()
+        current = self.db.query_one(sql.QUARANTINED, {"id": str(quarantine_id)})
+        if current is None or current.get("released_at") is not None:
+            raise errors.NotFound(f"no unreleased quarantined mail {quarantine_id}")
+        if current["reason"] == "unparseable":
+            raise errors.ValidationFailed("an unparseable mail cannot be released; open it from S3 "
+                                          f"(s3://{current.get('raw_bucket')}/{current.get('raw_key')})")
+        if current["message_id"] not in (mail.message_id, synthetic):
             raise errors.ValidationFailed(f"the raw mail given is not quarantined mail {quarantine_id} "
                                           f"(Message-ID {mail.message_id}, expected {current['message_id']})")
-        mail.message_id = row["message_id"]
-        return self._receive(mail, Classification(Kind.PERSON, "released by an admin"), envelope_recipients or [],
-                             row.get("raw_key") or "", released=True)
+        mail.message_id = current["message_id"]
+        outcome = self._receive(mail, Classification(Kind.PERSON, "released by an admin"), envelope_recipients or [],
+                                current.get("raw_key") or "", released=True)
+        if outcome.ticket_id is None:
+            return outcome  # still not a ticket (e.g. no usable From): stays in the list, unreleased
+        row = self.db.query_one(sql.RELEASE_QUARANTINE, {"id": str(quarantine_id), "now": self.clock.now(),
+                                                         "message_id": current["message_id"], "synthetic_id": synthetic})
+        if row is None:  # another admin's release marked it first (our processing was the no-op one)
+            raise errors.NotFound(f"no unreleased quarantined mail {quarantine_id}")
+        return outcome
 
     def _receive(self, mail: ParsedEmail, kind: Classification, envelope: list[str], raw_key: str, *,
                  released: bool = False) -> IntakeOutcome:
@@ -138,7 +148,7 @@ class EmailIntake:
             "message_id": mail.message_id, "synthetic_id": synthetic, "token_ticket_id": token_ticket,
             "refs": refs, "tag_number": int(tag.group(1)) if tag else None, "sender": sender,
             "heuristic": self.heuristic and kind.kind is Kind.PERSON, "heuristic_since": now - HEURISTIC_WINDOW,
-            "burst_since": now - BURST_WINDOW,
+            "burst_since": now - BURST_WINDOW, "releasing": released,
         }) or {}
         # Redelivery of the same mail: a no-op. The same Message-ID on a DIFFERENT mail (broken
         # clients reuse ids): kept under the synthetic id derived from its content.

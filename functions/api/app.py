@@ -32,6 +32,10 @@ PREFIX = "/api/v1"
 TITLE = "Helpdesk API"
 VERSION = "1.0.0"
 DOCS_PATH = f"{PREFIX}/docs"
+CHAT_PATH = f"{PREFIX}/public/chat/"  # the widget's routes (routes/chat.py)
+CORS_ALLOW_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key"]
+CORS_EXPOSE_HEADERS = ["Retry-After", "Idempotent-Replayed", "Location"]
+CORS_MAX_AGE = 600
 DESCRIPTION = """Help desk REST API.
 
 **Sign-in.** Agent routes need a Cognito token (API Gateway's authorizer passes its claims; the local
@@ -68,9 +72,8 @@ def _signed_in(app: APIGatewayRestResolver, next_middleware: Any) -> Response:
 
 def build_app() -> APIGatewayRestResolver:
     # In AWS the workspace is served by CloudFront from another origin than API Gateway's.
-    cors = CORSConfig(allow_origin=get_settings().web_base_url.rstrip("/"),
-                      allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
-                      expose_headers=["Retry-After", "Idempotent-Replayed", "Location"], max_age=600)
+    cors = CORSConfig(allow_origin=get_settings().web_base_url.rstrip("/"), allow_headers=CORS_ALLOW_HEADERS,
+                      expose_headers=CORS_EXPOSE_HEADERS, max_age=CORS_MAX_AGE)
     app = APIGatewayRestResolver(enable_validation=True, cors=cors)
     for module in ROUTERS:
         app.include_router(module.router, prefix=PREFIX)
@@ -115,6 +118,28 @@ def build_app() -> APIGatewayRestResolver:
 
     _shadowed_methods_answer_405(app)
     return app
+
+
+def allow_chat_origins(event: dict[str, Any], response: dict[str, Any]) -> dict[str, Any]:
+    """CORS for the chat widget embedded on customers' own sites. The resolver's CORSConfig allows the
+    workspace origin on every route; the public chat routes also answer the CHAT_ALLOWED_ORIGINS
+    (preflight included). No credentials are allowed: the chat session token is the credential."""
+    if not (event.get("path") or "").startswith(CHAT_PATH):
+        return response
+    origin = next((v for k, v in (event.get("headers") or {}).items() if k.lower() == "origin"), None)
+    allowed = get_settings().chat_allowed_origins
+    if not origin or (origin not in allowed and "*" not in allowed):
+        return response
+    grant = {"Access-Control-Allow-Origin": origin, "Access-Control-Allow-Headers": ",".join(CORS_ALLOW_HEADERS),
+             "Access-Control-Expose-Headers": ",".join(CORS_EXPOSE_HEADERS),
+             "Access-Control-Max-Age": str(CORS_MAX_AGE), "Vary": "Origin"}
+    if "multiValueHeaders" in response:  # the resolver's REST answers; handler.py's early answers use "headers"
+        multi = response["multiValueHeaders"]
+        if "Access-Control-Allow-Origin" not in multi:  # else the workspace origin, answered by the resolver
+            multi.update({k: [v] for k, v in grant.items()})
+    else:
+        response.setdefault("headers", {}).update(grant)
+    return response
 
 
 def _swagger_ui(app: APIGatewayRestResolver) -> Response:

@@ -10,10 +10,10 @@ from helpdesk import errors
 
 if __package__:
     from . import problems
-    from .app import build_app
+    from .app import allow_chat_origins, build_app
 else:  # Lambda: this directory is the code root
     import problems  # type: ignore[no-redef]
-    from app import build_app  # type: ignore[no-redef]
+    from app import allow_chat_origins, build_app  # type: ignore[no-redef]
 
 logger = Logger(service="api")
 app = build_app()
@@ -22,6 +22,10 @@ MAX_REQUEST_BYTES = 4 * 1_048_576
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return allow_chat_origins(event, _answer(event, context))
+
+
+def _answer(event: dict[str, Any], context: Any) -> dict[str, Any]:
     body = event.get("body") or ""
     if len(body) > MAX_REQUEST_BYTES:
         response = problems.from_domain(

@@ -40,3 +40,17 @@ def test_lambda_without_a_key_refuses_the_public_default(monkeypatch):
     monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "helpdesk-api")
     with pytest.raises(RuntimeError, match="HELPDESK_SIGNING_KEY_SECRET_ARN"):
         config.get_settings()
+
+
+def test_chat_allowed_origins_parsed_and_checked(monkeypatch):
+    monkeypatch.setenv("CHAT_ALLOWED_ORIGINS", " https://shop.example.com/, http://localhost:3000 ,,")
+    assert config.get_settings().chat_allowed_origins == ("https://shop.example.com", "http://localhost:3000")
+    monkeypatch.setenv("CHAT_ALLOWED_ORIGINS", "*")
+    assert config.get_settings().chat_allowed_origins == ("*",)
+    monkeypatch.delenv("CHAT_ALLOWED_ORIGINS")
+    assert config.get_settings().chat_allowed_origins == ()
+    for bad in ("shop.example.com", "https://shop.example.com/chat", "ftp://shop.example.com"):
+        monkeypatch.setenv("CHAT_ALLOWED_ORIGINS", bad)
+        with pytest.raises(ValueError, match="CHAT_ALLOWED_ORIGINS") as info:
+            config.get_settings()
+        assert repr(bad) in str(info.value)

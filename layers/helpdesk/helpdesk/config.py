@@ -37,6 +37,11 @@ class Settings:
     slack_api_base_url: str = field(default_factory=lambda: _env("SLACK_API_BASE_URL", "https://slack.com/api/"))
     # Public base URL of the web workspace / customer portal (links in mail).
     web_base_url: str = field(default_factory=lambda: _env("WEB_BASE_URL", "http://127.0.0.1:8080"))
+    # Origins of customers' own sites that embed the chat widget (comma-separated, e.g.
+    # "https://shop.example.com,https://www.example.com"; "*" = any site). CORS allows them on the
+    # public chat routes only; every other route stays limited to WEB_BASE_URL.
+    chat_allowed_origins: tuple[str, ...] = field(default_factory=lambda: parse_origins(_env("CHAT_ALLOWED_ORIGINS"),
+                                                                                        "CHAT_ALLOWED_ORIGINS"))
     # Local stack only: a file holding the dev clock's offset in seconds (POST /api/v1/dev/clock).
     clock_offset_file: str = field(default_factory=lambda: _env("HELPDESK_CLOCK_OFFSET_FILE"))
     # Optional endpoint override for every boto3 client except rds-data (moto server locally).
@@ -46,6 +51,20 @@ class Settings:
     # Email threading layer 4 (DESIGN.md): same sender + normalized subject within 7 days -> a new ticket
     # flagged as a possible follow-up. Off by default.
     email_heuristic_threading: bool = field(default_factory=lambda: _env("HELPDESK_EMAIL_HEURISTIC").lower() in ("1", "true", "yes"))
+
+
+def parse_origins(value: str, name: str) -> tuple[str, ...]:
+    """Comma-separated web origins (scheme://host[:port], no path), or "*" for any."""
+    origins = []
+    for item in (part.strip().rstrip("/") for part in value.split(",")):
+        if not item:
+            continue
+        scheme, sep, host = item.partition("://")
+        if item != "*" and (scheme not in ("http", "https") or not sep or not host or "/" in host):
+            raise ValueError(f"{name}: {item!r} is not a web origin; use scheme://host[:port] "
+                             f"(http or https, no path), comma-separated, or *")
+        origins.append(item)
+    return tuple(origins)
 
 
 def signing_key() -> str:

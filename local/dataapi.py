@@ -226,9 +226,10 @@ class LocalDataApi:
                     for sql, values in prepared:
                         cur = _execute_prepared(conn, sql, values)
                         generated = []
-                        if cur.description:
+                        description = cur.description
+                        if description:
                             row = cur.fetchone()
-                            generated = [_encode_value(v, _type_name(conn, d.type_code)) for v, d in zip(row or [], cur.description)]
+                            generated = [_encode_value(v, _type_name(conn, d.type_code)) for v, d in zip(row or [], description)]
                         results.append({"generatedFields": generated})
             except psycopg.Error as exc:
                 raise _database_error(exc) from exc
@@ -329,22 +330,23 @@ def _encode_array(values: list[Any]) -> dict[str, Any]:
 
 
 def _result(cur: psycopg.Cursor, body: dict[str, Any]) -> dict[str, Any]:
-    response: dict[str, Any] = {"numberOfRecordsUpdated": max(cur.rowcount, 0) if cur.description is None else 0, "generatedFields": []}
-    if cur.description is None:
+    description = cur.description  # a property that builds new Column objects on every access: read it once
+    response: dict[str, Any] = {"numberOfRecordsUpdated": max(cur.rowcount, 0) if description is None else 0, "generatedFields": []}
+    if description is None:
         return response
     conn = cur.connection
-    types = [_type_name(conn, d.type_code) for d in cur.description]
+    types = [_type_name(conn, d.type_code) for d in description]
+    names = [d.name for d in description]
     rows = cur.fetchall()
     total = 0
     as_json = body.get("formatRecordsAs") == "JSON"
     records: list[Any] = []
     for row in rows:
         if as_json:
-            record: Any = {d.name: _json_value(v, t) for v, d, t in zip(row, cur.description, types)}
-            size = _wire_size(record)
+            record: Any = {name: _json_value(v, t) for v, name, t in zip(row, names, types)}
         else:
             record = [_encode_value(v, t) for v, t in zip(row, types)]
-            size = _wire_size(record)
+        size = _wire_size(record)
         if size > MAX_ROW_BYTES:
             raise DataApiError("BadRequestException", f"Database returned a row larger than the {MAX_ROW_BYTES} byte limit; select fewer or smaller columns")
         total += size
@@ -358,7 +360,7 @@ def _result(cur: psycopg.Cursor, body: dict[str, Any]) -> dict[str, Any]:
     if body.get("includeResultMetadata"):
         response["columnMetadata"] = [
             {"name": d.name, "label": d.name, "typeName": t, "type": d.type_code, "nullable": 2}
-            for d, t in zip(cur.description, types)
+            for d, t in zip(description, types)
         ]
     return response
 

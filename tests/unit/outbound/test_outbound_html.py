@@ -90,3 +90,5 @@ def test_files_fit_in_order_and_the_rest_are_named():
     assert "big.bin (4.9 KB, too large for email)" in note and "gone.pdf" in note
     assert clean_filename("") == "attachment" and clean_content_type("Text/HTML; charset=x") == ("text", "html")
     assert encoded_size(57) == 76 + 2 + 600
+    unconfigured, named = collect(entries[:1], 10**9, None)
+    assert unconfigured == [] and named == [LeftOut("one.txt", 1000, "not available to attach")]

@@ -155,7 +155,8 @@ class OutboundEmail:
     def _fetcher(self) -> Any:
         bucket = getattr(self.settings, "attachments_bucket", "")
         if self.s3 is None or not bucket:
-            return lambda key: None  # not configured here: every file is named as not stored
+            log.warning("a reply has attachments but no S3 client/ATTACHMENTS_BUCKET is configured: they are named, not sent")
+            return None
         return outbound_files.S3Files(self.s3, bucket)
 
     def _compose(self, ticket: dict[str, Any], claim: dict[str, Any], body: str, in_reply_to: str | None,

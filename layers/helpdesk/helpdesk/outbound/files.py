@@ -28,7 +28,7 @@ class OutboundFile:
 class LeftOut:
     filename: str
     size: int
-    reason: str  # "too large for email" | "no longer stored"
+    reason: str  # "too large for email" | "no longer stored" | "not available to attach"
 
 
 def encoded_size(size: int) -> int:
@@ -68,7 +68,7 @@ def human_size(size: int) -> str:
 
 def collect(entries: list[dict[str, Any]], budget: int, fetch: Any) -> tuple[list[OutboundFile], list[LeftOut]]:
     """Attachments in message order while their encoded size fits `budget` bytes. `fetch(s3_key)`
-    returns the bytes, or None when the object is gone. The declared size decides before any
+    returns the bytes, or None when the object is gone (fetch None: no bucket configured). The declared size decides before any
     download (a file that cannot fit is never read); the real size decides after."""
     files: list[OutboundFile] = []
     left: list[LeftOut] = []
@@ -79,6 +79,9 @@ def collect(entries: list[dict[str, Any]], budget: int, fetch: Any) -> tuple[lis
         name, declared = clean_filename(entry.get("filename")), _declared_size(entry)
         if encoded_size(declared) > remaining:
             left.append(LeftOut(name, declared, "too large for email"))
+            continue
+        if fetch is None:  # no attachments bucket configured where this runs
+            left.append(LeftOut(name, declared, "not available to attach"))
             continue
         data = fetch(str(entry["s3_key"]))
         if data is None:

@@ -205,7 +205,7 @@ def test_next_reply_clock_starts_on_customer_message_after_first_response(db, cm
     now.set(utc(2026, 3, 9, 14, 0))
     db.stats.calls = 0
     customer_says(cmds, ticket.id)
-    assert db.stats.calls == 2
+    assert db.stats.calls == 1  # deadlines predicted from the process's SLA copy (helpdesk.sla.cache)
     nr = clocks(ticket.id)["next_reply"]
     assert (nr["state"], nr["due_at"], nr["started_at"]) == ("running", utc(2026, 3, 9, 16, 0), now.now())
     now.set(utc(2026, 3, 9, 14, 30)); customer_says(cmds, ticket.id, "and another thing")

@@ -270,3 +270,62 @@ def test_actor_is_irrelevant_to_prediction(both_paths, standard_policy, team, cm
     reference, predicted, calls = both_paths(
         lambda: cmds.create_ticket(fields_with_defaults({"team_id": team}), Actor(type="system")).ticket)
     assert calls == (2, 1) and reference == predicted
+
+
+def test_next_reply_start_and_restart_are_predicted_and_identical(db, cmds, policies, team, now, agent, agent_actor):
+    london = db.query_one("INSERT INTO schedules (name, document) VALUES ('london', :d::jsonb) RETURNING id",
+                          {"d": LONDON})["id"]  # a second known schedule: the plan covers both
+    policies.create({"name": "nr", "targets": {"first_response": {"seconds": H}, "next_reply": {"seconds": 2 * H + 7}}})
+    policies.create({"name": "nr calendar", "tier": "premium", "schedule_id": london,
+                     "targets": {"next_reply": {"seconds": 5400, "business": False}}})
+    ref = cmds.create_ticket(fields_with_defaults({"team_id": team})).ticket
+    pred = cmds.create_ticket(fields_with_defaults({"team_id": team})).ticket
+    for t in (ref, pred):
+        cmds.add_message(t.id, {"body": "x", "author_type": "agent", "author_agent_id": str(agent)}, agent_actor)
+
+    def customer_says(t, text):
+        cmds.receive_customer_message(t.id, {"body": text, "author_type": "customer", "author_email": "kim@example.com"})
+
+    for at, who in ((datetime(2026, 3, 9, 20, 0, tzinfo=timezone.utc), "customer"),   # 16:00 EDT: into Tuesday
+                    (datetime(2026, 3, 10, 14, 0, tzinfo=timezone.utc), "agent"),     # meets it
+                    (datetime(2026, 3, 13, 21, 59, 59, 999, tzinfo=timezone.utc), "customer")):  # restart (ON CONFLICT)
+        now.set(at)
+        if who == "agent":
+            for t in (ref, pred):
+                cmds.add_message(t.id, {"body": "y", "author_type": "agent", "author_agent_id": str(agent)}, agent_actor)
+            continue
+        sla_cache.invalidate(db)
+        db.stats.calls = 0
+        customer_says(ref, "reference")
+        assert db.stats.calls == 2  # no copy: the follow-up computes it (and leaves no copy: not a create)
+        sla_cache.load(db)
+        db.stats.calls = 0
+        customer_says(pred, "predicted")
+        assert db.stats.calls == 1
+        assert sla_rows(db, ref.id) == sla_rows(db, pred.id), at
+        nr = {r["kind"]: r for r in sla_rows(db, pred.id)}["next_reply"]
+        assert nr["state"] == "running" and nr["due_at"] and nr["recompute_from"] is None
+
+
+def test_next_reply_with_a_schedule_copy_the_cache_does_not_know_takes_the_follow_up(db, cmds, policies, team, now,
+                                                                                      agent, agent_actor):
+    policies.create({"name": "nr", "targets": {"first_response": {"seconds": H}, "next_reply": {"seconds": 2 * H}}})
+    t = cmds.create_ticket(fields_with_defaults({"team_id": team})).ticket  # clocks copy the New York schedule
+    cmds.add_message(t.id, {"body": "x", "author_type": "agent", "author_agent_id": str(agent)}, agent_actor)
+    db.execute("UPDATE schedules SET document = :d::jsonb", {"d": LONDON})  # edited since: the copy is old hours
+    sla_cache.load(db)
+    now.set(datetime(2026, 3, 9, 20, 0, tzinfo=timezone.utc))
+    db.stats.calls = 0
+    cmds.receive_customer_message(t.id, {"body": "z", "author_type": "customer", "author_email": "kim@example.com"})
+    assert db.stats.calls == 2
+    nr = {r["kind"]: r for r in sla_rows(db, t.id)}["next_reply"]
+    # the clock keeps the schedule it started with (New York): Monday 16:00 EDT + 2h = Tuesday 10:00 EDT
+    assert nr["due_at"] and datetime.fromisoformat(nr["due_at"]) == datetime(2026, 3, 10, 14, 0, tzinfo=timezone.utc)
+
+
+def test_next_reply_plan_is_skipped_beyond_its_size_limit(db, policies, team, now):
+    for i in range(3):
+        policies.create({"name": f"nr{i}", "position": i, "targets": {"next_reply": {"seconds": H}}})
+    config = sla_cache.load(db)
+    assert config.next_reply_plan(now.now(), max_walks=100) is not None
+    assert config.next_reply_plan(now.now(), max_walks=2) is None

@@ -87,7 +87,7 @@ SELECT 'sla_policy' AS kind, jsonb_build_object('ord', row_number() OVER (ORDER 
        'schedule_id', p.schedule_id) AS doc
 FROM sla_policies p WHERE p.is_active
 UNION ALL
-SELECT 'sla_schedule', jsonb_build_object('id', s.id, 'document', s.document) FROM schedules s
+SELECT 'sla_schedule', jsonb_build_object('id', s.id, 'document', s.document, 'md5', md5(s.document::text)) FROM schedules s
 WHERE s.id IN (SELECT schedule_id FROM sla_policies WHERE is_active
                UNION SELECT schedule_id FROM teams WHERE EXISTS (SELECT 1 FROM sla_policies WHERE is_active))
 UNION ALL
@@ -299,7 +299,13 @@ change AS (
 -- first response starts it (unless one is already running), the next public agent message meets it.
 -- Rows the status change above already touched (sla_plan) are left alone: one change per row.
 next_reply_policy AS (
-    SELECT u.id AS ticket_id, s.policy_id, s.schedule, p.targets -> 'next_reply' AS target
+    -- :next_reply_plan (helpdesk.sla.cache): per policy, its next_reply target and the deadlines at :now
+    -- for each schedule document it knows (by md5 of the jsonb text); used only when the policy's
+    -- target and the clock's schedule copy are exactly those, else the follow-up computes it.
+    SELECT u.id AS ticket_id, s.policy_id, s.schedule, p.targets -> 'next_reply' AS target,
+           CASE WHEN :next_reply_plan::jsonb -> s.policy_id::text -> 'target' = p.targets -> 'next_reply'
+                THEN :next_reply_plan::jsonb -> s.policy_id::text -> 'by_schedule' -> coalesce(md5(s.schedule::text), 'none')
+           END AS deadline
     FROM updated u
     CROSS JOIN LATERAL (SELECT x.policy_id, x.schedule FROM sla_targets x
                         WHERE x.ticket_id = u.id AND x.policy_id IS NOT NULL ORDER BY x.kind LIMIT 1) s
@@ -310,15 +316,17 @@ next_reply_policy AS (
 ),
 next_reply_started AS (
     INSERT INTO sla_targets (ticket_id, kind, policy_id, target_seconds, business, schedule, state, started_at,
-                             recompute_from, updated_at)
+                             recompute_from, due_at, warn_at, updated_at)
     SELECT n.ticket_id, 'next_reply', n.policy_id, (n.target ->> 'seconds')::int,
            coalesce((n.target ->> 'business')::boolean, true), n.schedule, 'running', :now::timestamptz,
-           :now::timestamptz, :now::timestamptz
+           CASE WHEN n.deadline IS NULL THEN :now::timestamptz END,
+           (n.deadline ->> 'due_at')::timestamptz, (n.deadline ->> 'warn_at')::timestamptz, :now::timestamptz
     FROM next_reply_policy n
     ON CONFLICT (ticket_id, kind) DO UPDATE SET
         state = 'running', policy_id = EXCLUDED.policy_id, target_seconds = EXCLUDED.target_seconds,
         business = EXCLUDED.business, schedule = EXCLUDED.schedule, started_at = EXCLUDED.started_at,
-        recompute_from = EXCLUDED.recompute_from, due_at = NULL, warn_at = NULL, paused_at = NULL, pause_reason = NULL,
+        recompute_from = EXCLUDED.recompute_from, due_at = EXCLUDED.due_at, warn_at = EXCLUDED.warn_at,
+        paused_at = NULL, pause_reason = NULL,
         met_at = NULL, warned_at = NULL, breached_at = NULL, adjust_seconds = 0, updated_at = EXCLUDED.updated_at
     WHERE sla_targets.state IN ('met', 'cancelled')
     RETURNING ticket_id, kind, target_seconds, business, schedule, recompute_from, paused_at, due_at, state, adjust_seconds

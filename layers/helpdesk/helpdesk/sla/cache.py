@@ -33,6 +33,9 @@ TTL_SECONDS = 300.0
 TIERS = ("standard", "premium", "enterprise")
 # The clocks CREATE_TICKET starts (its `sla` CTE).
 CREATE_KINDS = ("first_response", "resolution")
+# A customer message may start the next-reply clock of any policy on any schedule copy: beyond this
+# many (policy, schedule) business-time walks per message, leave it to the follow-up.
+MAX_NEXT_REPLY_WALKS = 40
 
 
 @dataclass(frozen=True)
@@ -60,11 +63,14 @@ class SlaConfig:
     schedules: dict[str, Any]
     team_schedules: dict[str, str]
     loaded_at: float = field(default_factory=time.monotonic)
+    # md5 of each schedule document's jsonb text, computed by PostgreSQL (what ADD_MESSAGE compares)
+    schedule_md5: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_rows(cls, rows: Iterable[Mapping[str, Any]]) -> "SlaConfig":
         policies: list[tuple[int, CachedPolicy]] = []
         schedules: dict[str, Any] = {}
+        md5: dict[str, str] = {}
         teams: dict[str, str] = {}
         for row in rows:
             doc = row["doc"]
@@ -75,10 +81,12 @@ class SlaConfig:
                     str(doc["schedule_id"]) if doc.get("schedule_id") else None)))
             elif row["kind"] == "sla_schedule":
                 schedules[str(doc["id"])] = doc["document"]
+                if doc.get("md5"):
+                    md5[str(doc["id"])] = doc["md5"]
             elif row["kind"] == "sla_team":
                 teams[str(doc["id"])] = str(doc["schedule_id"])
         policies.sort(key=lambda p: p[0])
-        return cls(tuple(p for _, p in policies), schedules, teams)
+        return cls(tuple(p for _, p in policies), schedules, teams, schedule_md5=md5)
 
     @classmethod
     def load(cls, db: DataApi) -> "SlaConfig":
@@ -121,22 +129,60 @@ class SlaConfig:
         return out
 
 
+    def next_reply_plan(self, now: datetime, warn_before: timedelta | None = None,
+                        max_walks: int = MAX_NEXT_REPLY_WALKS) -> dict[str, Any] | None:
+        """For a customer message (ADD_MESSAGE may start the next-reply clock): per policy with a
+        next_reply target, {"target", "by_schedule": {md5 of the schedule document or "none": deadlines}}.
+        The ticket's policy and its clocks' schedule copy are not known here, so every known pair is
+        computed; None when there is none, or more than max_walks of them (then the follow-up does it)."""
+        policies = [(p, p.targets["next_reply"]) for p in self.policies if _valid_target(p.targets.get("next_reply"))]
+        if not policies:
+            return None
+        candidates: dict[str, Any] = {"none": None}
+        for schedule_id, digest in self.schedule_md5.items():
+            candidates.setdefault(digest, self.schedules.get(schedule_id))
+        if len(policies) * len(candidates) > max_walks:
+            return None
+        if warn_before is None:
+            warn_before = configured_warn_before()
+        plan: dict[str, Any] = {}
+        for policy, target in policies:
+            by_schedule: dict[str, Any] = {}
+            for key, schedule in candidates.items():
+                deadline = _deadline("next_reply", target, schedule, now, warn_before)
+                if deadline is not None:
+                    by_schedule[key] = deadline
+            plan[policy.id] = {"target": target, "by_schedule": by_schedule}
+        return plan
+
+
+
+def _valid_target(target: Any) -> bool:
+    return (isinstance(target, dict) and type(target.get("seconds")) is int
+            and type(target.get("business", True)) is bool)
+
+
+def _deadline(kind: str, target: dict[str, Any], schedule: Any, now: datetime,
+              warn_before: timedelta) -> dict[str, str] | None:
+    """The deadlines the follow-up would compute for a clock of `kind` started at `now`, or None."""
+    if not _valid_target(target):
+        return None  # not what the admin API stores: leave it to the statement's own cast and the follow-up
+    try:
+        # The very function the follow-up runs, on the row the statement would have returned.
+        d = deadline_for({"ticket_id": "", "kind": kind, "recompute_from": now, "paused_at": None, "due_at": None,
+                          "target_seconds": target["seconds"], "business": target.get("business", True),
+                          "schedule": schedule}, warn_before)
+    except Exception:  # noqa: BLE001 - e.g. a schedule with no business time: the follow-up logs it
+        return None
+    return {"due_at": d["due_at"], "warn_at": d["warn_at"]}
+
+
 def _predict(policy: CachedPolicy, schedule: Any, now: datetime, warn_before: timedelta) -> dict[str, Any]:
     deadlines: dict[str, Any] = {}
     for kind in CREATE_KINDS:
-        target = policy.targets.get(kind)
-        if not isinstance(target, dict):
-            continue
-        seconds, business = target.get("seconds"), target.get("business", True)
-        if type(seconds) is not int or type(business) is not bool:
-            continue  # not what the admin API stores: leave it to the statement's own cast and the follow-up
-        try:
-            # The very function the follow-up runs, on the row the statement would have returned.
-            d = deadline_for({"ticket_id": "", "kind": kind, "recompute_from": now, "paused_at": None, "due_at": None,
-                              "target_seconds": seconds, "business": business, "schedule": schedule}, warn_before)
-        except Exception:  # noqa: BLE001 - e.g. a schedule with no business time: the follow-up logs it
-            continue
-        deadlines[kind] = {"due_at": d["due_at"], "warn_at": d["warn_at"]}
+        deadline = _deadline(kind, policy.targets.get(kind), schedule, now, warn_before)
+        if deadline is not None:
+            deadlines[kind] = deadline
     return {"policy_id": policy.id, "targets": policy.targets, "schedule": schedule, "deadlines": deadlines}
 
 

@@ -139,6 +139,17 @@ class TicketCommands:
             log.exception("SLA deadline prediction failed; the follow-up will compute them")
             return None
 
+    def _next_reply_plan(self, now: Any) -> dict[str, Any] | None:
+        """The next-reply deadlines a customer message may start, per policy and schedule copy (helpdesk.sla.cache)."""
+        config = sla_cache.cached(self.db)
+        if config is None:
+            return None
+        try:
+            return config.next_reply_plan(now)
+        except Exception:  # noqa: BLE001 - a prediction is an optimisation: the follow-up computes it
+            log.exception("next-reply deadline prediction failed; the follow-up will compute it")
+            return None
+
     def _replay(self, scope: str, key: str, request_hash: str) -> CommandResult:
         row = self.db.query_one(sql.IDEMPOTENT_REPLAY, {"idem_scope": scope, "idem_key": key})
         if row is None:  # the winner rolled back after we collided: let the client retry
@@ -159,6 +170,7 @@ class TicketCommands:
             raise errors.ValidationFailed("an agent message needs author_agent_id")
         ticket_id = self._resolve_id(ticket_ref)
         now = self.clock.now()
+        next_reply_plan = self._next_reply_plan(now) if new.author_type == "customer" else None
         for _ in range(3):  # at most a couple of merge hops
             params = {
                 "ticket_id": ticket_id,
@@ -177,6 +189,7 @@ class TicketCommands:
                 "metadata": dict(new.metadata),
                 "actor_type": actor.type,
                 "actor_id": actor.id,
+                "next_reply_plan": next_reply_plan,
             }
             try:
                 row = self.db.execute(sql.ADD_MESSAGE, params).first()

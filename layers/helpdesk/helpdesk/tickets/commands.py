@@ -9,9 +9,10 @@ DeferredPublisher accepts none: the relay publishes) or the statement started/re
 SLA clock whose deadline it could not write itself. create_ticket computes the new clocks' deadlines
 before its statement from the process's copy of the SLA policies (helpdesk.sla.cache), so a create
 under a policy is 1 call once that copy exists (the first create under a policy in a process, a
-contract-policy customer, or a policy/schedule changed since the copy was read: 2, as before).
-Resumed, restarted and re-timed clocks (customer replies, reopen, priority change) still take the
-follow-up: their remaining time comes from the stored clock. A "TKT-n" reference on a write costs one
+contract-policy customer, or a policy/schedule changed since the copy was read: 2, as before). A
+customer message that starts the next-reply clock is predicted the same way (add_message). Resumed,
+reopened and re-timed clocks (a reply to a waiting or resolved ticket, a reopen, a priority change)
+still take the follow-up: their remaining time or target comes from the stored clock. A "TKT-n" reference on a write costs one
 more call to resolve it (pass the UUID to avoid it); get_ticket resolves TKT-n inside its single read.
 """
 from __future__ import annotations

@@ -7,8 +7,9 @@ sender's burst count at once) + 1 command (create / add message / quarantine), p
 commands' own follow-up statement when an inline publisher accepted events or SLA deadlines must
 be filled. A new mail under a business-hours SLA policy is 2: the create writes the deadlines
 itself (helpdesk.sla.cache), except for the process's first create under a policy, a contract-policy
-customer or a policy changed since the copy was read (3). A customer reply that resumes a paused
-clock or reopens a ticket still takes the follow-up (3). Our own looped-back mail costs 0 calls.
+customer or a policy changed since the copy was read (3). A customer reply that starts the next-reply
+clock is 2 as well; one that resumes a paused clock (waiting on customer, resolved) or reopens a
+ticket still takes the follow-up (3). Our own looped-back mail costs 0 calls.
 """
 from __future__ import annotations
 

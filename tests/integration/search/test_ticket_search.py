@@ -124,3 +124,22 @@ def test_bad_input_is_a_clear_error(db):
     with pytest.raises(errors.ValidationFailed, match="limit"):
         search_tickets(db, "x", limit=51)
     assert search_tickets(db, '"unbalanced or (&|!').items == []
+
+
+def test_a_prepared_search_is_always_planned_for_its_words(db, cmds, database_uri):
+    # A driver that prepares the statement (the local Data API does after 5 runs) must not get a
+    # generic plan: planned without the words, it would walk or GIN-scan whatever the frequency.
+    import re
+
+    import psycopg
+
+    from helpdesk.db import search as search_sql
+
+    create(cmds, "Invoice", "refund")
+    sql = re.sub(r"(?<!:):([a-z_]+)", r"%(\1)s", search_sql.SEARCH_TICKETS)
+    with psycopg.connect(database_uri, autocommit=True) as conn:
+        for i in range(12):
+            conn.execute(sql, {"q": "invoice" if i % 2 else f"order {i}", "limit": 20, "statuses": None,
+                               "team_id": None, "assignee_mode": "any", "assignee_id": None}, prepare=True).fetchall()
+        plans = conn.execute("SELECT generic_plans, custom_plans FROM pg_prepared_statements").fetchall()
+    assert plans == [(0, 12)]

@@ -8,18 +8,18 @@ from typing import Annotated, Optional
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import AwareDatetime, ConfigDict
 
 from helpdesk import errors
 from helpdesk.admin import AgentIn, AgentPatch, Agents
 from helpdesk.notify.preferences import NotificationPreferences, Preferences
 
-from ._shared import Doc, ItemsOut, caller, services
+from ._shared import ApiModel, Doc, ItemsOut, caller, services
 
 router = Router()
 
 
-class OutOfOfficeIn(BaseModel):
+class OutOfOfficeIn(ApiModel):
     model_config = ConfigDict(extra="forbid")
 
     start: AwareDatetime

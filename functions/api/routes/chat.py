@@ -8,13 +8,13 @@ from typing import Annotated, Optional
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from helpdesk import wiring
 from helpdesk.auth.ratelimit import Limit, RateLimiter
 from helpdesk.tickets.models import normalize_email
 
-from ._shared import Doc, open_ticket, services, settings, source_ip
+from ._shared import ApiModel, Doc, open_ticket, services, settings, source_ip
 
 router = Router()
 STARTS_PER_IP_PER_HOUR = 20
@@ -24,7 +24,7 @@ MESSAGES_PER_IP_PER_HOUR = 600
 POLL_INTERVAL_MS = 3000
 
 
-class ChatStartIn(BaseModel):
+class ChatStartIn(ApiModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=200)
@@ -33,14 +33,14 @@ class ChatStartIn(BaseModel):
     website: Optional[str] = Field(default=None, max_length=500, description="honeypot: leave empty")
 
 
-class ChatStartOut(BaseModel):
+class ChatStartOut(ApiModel):
     status: str
     token: Optional[str] = None
     ref: Optional[str] = None
     poll_interval_ms: int = POLL_INTERVAL_MS
 
 
-class ChatMessageIn(BaseModel):
+class ChatMessageIn(ApiModel):
     model_config = ConfigDict(extra="forbid")
 
     body: str = Field(min_length=1, max_length=20_000)
@@ -48,7 +48,7 @@ class ChatMessageIn(BaseModel):
                                              description="the same id twice is stored once (safe retries)")
 
 
-class ChatMessagesOut(BaseModel):
+class ChatMessagesOut(ApiModel):
     messages: list[Doc]
     cursor: int
     ended: bool

@@ -7,26 +7,33 @@ import uuid
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from helpdesk import errors
 from helpdesk.auth.portal import verify_portal_token
 from helpdesk.db import admin as admin_sql
-from helpdesk.routing.intake import receive_customer_message
 from helpdesk.tickets.commands import TicketCommands
 from helpdesk.tickets.models import Actor
 
-from ._shared import Doc, services, settings
+from ._shared import ApiModel, Doc, services, settings
 
 router = Router()
 PUBLIC_TICKET_FIELDS = ("number", "subject", "status", "priority", "created_at", "updated_at", "resolved_at", "closed_at")
 PUBLIC_MESSAGE_FIELDS = ("id", "author_type", "body", "body_truncated", "created_at", "attachments")
 
 
-class PortalMessageIn(BaseModel):
+class PortalMessageIn(ApiModel):
     model_config = ConfigDict(extra="forbid")
 
     body: str = Field(min_length=1, max_length=20_000)
+
+
+def _routing_intake():
+    """helpdesk.routing.intake (rules, assignment, SLA clocks), imported on the first portal reply, as
+    _shared.open_ticket does for new tickets, rather than on every cold start."""
+    from helpdesk.routing import intake
+
+    return intake
 
 
 def _shape(ticket: dict, messages: list[dict]) -> dict:
@@ -57,7 +64,7 @@ def portal_reply(token: str, body: PortalMessageIn) -> Response[Doc]:
     if row is None:
         raise errors.NotFound("this ticket link is not valid")
     # Through routing's intake: a reply that reopens a closed ticket is handed back to its owner or the queue.
-    result = receive_customer_message(
+    result = _routing_intake().receive_customer_message(
         svc.db, svc.clock, svc.publisher, ticket_id,
         {"body": body.body, "visibility": "public", "author_type": "customer", "author_email": row["email"], "channel": "web"},
         Actor(type="customer", id=row["customer_id"]))

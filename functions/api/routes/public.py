@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Header
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from helpdesk.auth.portal import portal_url, sign_portal_token
 from helpdesk.auth.ratelimit import Limit, RateLimiter
@@ -22,7 +22,7 @@ from helpdesk.search import suggest_articles
 
 from helpdesk import wiring
 
-from ._shared import Doc, ItemsOut, open_ticket, services, settings, source_ip
+from ._shared import ApiModel, Doc, ItemsOut, open_ticket, services, settings, source_ip
 
 router = Router()
 PER_SENDER_PER_HOUR = 5
@@ -30,7 +30,7 @@ PER_IP_PER_HOUR = 20
 UPLOADS_PER_IP_PER_HOUR = 30
 
 
-class PublicTicketIn(BaseModel):
+class PublicTicketIn(ApiModel):
     model_config = ConfigDict(extra="forbid")
 
     requester_name: Optional[str] = Field(default=None, max_length=200)
@@ -42,14 +42,14 @@ class PublicTicketIn(BaseModel):
                                               description="files uploaded with POST /public/attachments")
 
 
-class SuggestIn(BaseModel):
+class SuggestIn(ApiModel):
     model_config = ConfigDict(extra="forbid")
 
     subject: str = Field(default="", max_length=500)
     body: str = Field(default="", max_length=20_000)
 
 
-class PublicTicketOut(BaseModel):
+class PublicTicketOut(ApiModel):
     status: str
     ref: Optional[str] = None
     portal_token: Optional[str] = None

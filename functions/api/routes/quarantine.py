@@ -15,13 +15,12 @@ from typing import Annotated, Literal
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
-from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
 
 from helpdesk import errors, wiring
 from helpdesk.tickets.commands import TicketCommands
 
-from ._shared import Doc, TicketOut, caller, services, settings, ticket_json
+from ._shared import ApiModel, Doc, TicketOut, caller, services, settings, ticket_json
 
 router = Router()
 MAX_LIMIT = 200
@@ -37,13 +36,13 @@ def _email_intake() -> SimpleNamespace:
     return SimpleNamespace(s3=s3, service=service)
 
 
-class QuarantinePageOut(BaseModel):
+class QuarantinePageOut(ApiModel):
     items: list[Doc]
     has_more: bool
     next_cursor: None = None  # the list is newest first and bounded by `limit`; no cursor yet
 
 
-class ReleaseOut(BaseModel):
+class ReleaseOut(ApiModel):
     quarantine_id: uuid.UUID
     action: str
     reason: str

@@ -10,13 +10,13 @@ from typing import Optional
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from helpdesk import errors
 from helpdesk.auth import Unauthenticated
 from helpdesk.db import channels as sql
 
-from ._shared import Doc, ItemsOut, caller, open_ticket, services, settings
+from ._shared import ApiModel, Doc, ItemsOut, caller, open_ticket, services, settings
 
 router = Router()
 USERS_INFO_TIMEOUT = 1.5
@@ -33,7 +33,7 @@ def _slack() -> SimpleNamespace:
     return SimpleNamespace(intake=intake, outbound=outbound, DeliveryError=DeliveryError)
 
 
-class SlackAck(BaseModel):
+class SlackAck(ApiModel):
     model_config = ConfigDict(extra="allow")
 
     ok: bool = True
@@ -77,7 +77,7 @@ def slack_events() -> SlackAck:
                     number=outcome.number)
 
 
-class SlackChannelIn(BaseModel):
+class SlackChannelIn(ApiModel):
     model_config = ConfigDict(extra="forbid")
 
     name: Optional[str] = Field(default=None, max_length=200)

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal, Optional
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Header, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from helpdesk import errors, wiring
 from helpdesk.attachments import download_url, find_attachment
@@ -16,13 +16,13 @@ from helpdesk.tickets.models import MAX_BODY, MAX_SUBJECT, Actor, Channel, Prior
 from helpdesk.views import DEFAULT_PAGE, MAX_PAGE, MIN_PAGE, VIEWS, Filters, Views, parse_statuses
 from helpdesk.db import views as views_sql
 
-from ._shared import (Doc, ItemsOut, TicketOut, TicketPageOut, caller, open_ticket, parse_uuid, services, settings,
+from ._shared import (ApiModel, Doc, ItemsOut, TicketOut, TicketPageOut, caller, open_ticket, parse_uuid, services, settings,
                       ticket_json)
 
 router = Router()
 
 
-class TicketIn(BaseModel):
+class TicketIn(ApiModel):
     model_config = ConfigDict(extra="forbid")
 
     subject: str = Field(min_length=1, max_length=MAX_SUBJECT)
@@ -35,28 +35,28 @@ class TicketIn(BaseModel):
     channel: Channel = "api"
 
 
-class MessageIn(BaseModel):
+class MessageIn(ApiModel):
     model_config = ConfigDict(extra="forbid")
 
     body: str = Field(min_length=1, max_length=MAX_BODY)
     visibility: Literal["public", "internal"] = "public"
 
 
-class StatusIn(BaseModel):
+class StatusIn(ApiModel):
     model_config = ConfigDict(extra="forbid")
 
     status: str = Field(min_length=1, max_length=40)
     reason: Optional[str] = Field(default=None, max_length=1000)
 
 
-class PriorityIn(BaseModel):
+class PriorityIn(ApiModel):
     model_config = ConfigDict(extra="forbid")
 
     priority: str = Field(min_length=1, max_length=40, description="low, normal, high or urgent")
     reason: Optional[str] = Field(default=None, max_length=1000)
 
 
-class AttachmentLinkOut(BaseModel):
+class AttachmentLinkOut(ApiModel):
     url: str = Field(description="a presigned S3 GET URL, valid for expires_in seconds")
     filename: str
     content_type: str
@@ -64,14 +64,14 @@ class AttachmentLinkOut(BaseModel):
     expires_in: int
 
 
-class AssignIn(BaseModel):
+class AssignIn(ApiModel):
     model_config = ConfigDict(extra="forbid")
 
     agent_id: Optional[uuid.UUID] = None
     team_id: Optional[uuid.UUID] = None
 
 
-class MergeIn(BaseModel):
+class MergeIn(ApiModel):
     model_config = ConfigDict(extra="forbid")
 
     into: str = Field(min_length=1, max_length=60, description="the target ticket: a UUID or TKT-n")

@@ -19,7 +19,7 @@ from helpdesk.routing.rules import RoutingRules
 from helpdesk.sla import cache as sla_cache
 from helpdesk.tickets.models import Actor
 
-from .conftest import FRIDAY_17, H, NY_HOURS
+from .conftest import FRIDAY_17, H
 
 COLUMNS = ("kind", "policy_id", "target_seconds", "business", "schedule", "state", "started_at", "due_at", "warn_at",
            "paused_at", "recompute_from", "adjust_seconds", "met_at")

@@ -138,12 +138,23 @@ def run(db: DataApi, repeat: int) -> None:
         return response
 
     counter = iter(range(10**9))
+    # The measured tickets are in progress; each status change flips one between in_progress and waiting.
+    db.execute("UPDATE tickets SET status = 'in_progress' WHERE assignee_id = :a::uuid", {"a": agent["id"]})
+    statuses: dict[str, str] = {}
+
+    def status_change(i: int) -> dict:
+        ticket_id = str(ticket_ids[i % len(ticket_ids)])
+        to = "waiting_on_customer" if statuses.get(ticket_id, "in_progress") == "in_progress" else "in_progress"
+        statuses[ticket_id] = to
+        return event("POST", f"/api/v1/tickets/{ticket_id}/status", email, {"status": to})
+
     endpoints = {
         "POST /tickets (create)": lambda i: event("POST", "/api/v1/tickets", email, {
             "subject": f"Bench create {i}", "body": "The printer is broken again.", "requester_email": f"new{i}@bench.test",
             "team_id": agent["team_id"]}, headers={"Idempotency-Key": f"bench-{next(counter)}"}),
         "POST /tickets/{id}/messages (reply)": lambda i: event(
             "POST", f"/api/v1/tickets/{ticket_ids[i % len(ticket_ids)]}/messages", email, {"body": "We are on it."}),
+        "POST /tickets/{id}/status (change)": status_change,
         "GET /tickets/{id}": lambda i: event("GET", f"/api/v1/tickets/{ticket_ids[i % len(ticket_ids)]}", email),
         "GET /tickets/{id}/messages": lambda i: event("GET", f"/api/v1/tickets/{ticket_ids[i % len(ticket_ids)]}/messages", email),
         "GET /tickets?view=mine": lambda i: event("GET", "/api/v1/tickets", email, query={"view": "mine", "limit": "50"}),

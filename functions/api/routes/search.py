@@ -10,13 +10,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from helpdesk.search import CANDIDATES, MAX_QUERY, MAX_RESULTS, search_tickets, suggest_articles
 from helpdesk.views import Filters, parse_statuses
 
-from ._shared import Doc, ItemsOut, caller, parse_uuid, services
+from ._shared import ItemsOut, caller, parse_uuid, services
 
 router = Router()
 
 
-class SearchOut(BaseModel):
-    items: list[Doc]
+class SearchOut(ItemsOut):
+    """Search is not paginated (next_cursor stays null): narrow the words or filters instead."""
+
     ranked_among: int = Field(description=f"matching tickets that were ranked (at most {CANDIDATES})")
     more_matches: bool = Field(description=f"more tickets matched: the ranking was among the {CANDIDATES} most "
                                            "recently updated matches; add words or filters to reach older ones")

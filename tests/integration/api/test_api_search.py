@@ -13,6 +13,8 @@ def test_search_finds_subject_and_body_ranked(agent, create):
     assert ids == [subject_hit["id"], body_hit["id"]]  # the subject match ranks higher
     assert "<b>" in found.body["items"][1]["snippet"]
     assert found.body["items"][1]["matched_message_id"]
+    # Two matches, both ranked: the candidate cap (the 500 most recent matches) was not reached.
+    assert found.body["ranked_among"] == 2 and found.body["more_matches"] is False
 
 
 def test_search_filters_and_bounds(agent, create):

@@ -66,7 +66,9 @@ CLAIM_SEND = """
 WITH msg AS (
     -- the body only when it fits the Data API's 64 KB row limit; longer ones are read in pieces
     SELECT m.id, m.ticket_id, m.author_type, m.author_agent_id, m.visibility,
-           CASE WHEN octet_length(m.body) <= 40000 THEN m.body END AS body, length(m.body) AS body_chars, m.created_at
+           CASE WHEN octet_length(m.body) <= 40000 THEN m.body END AS body, length(m.body) AS body_chars, m.created_at,
+           -- the files to attach (metadata only; the bytes are in S3)
+           CASE WHEN jsonb_typeof(m.attachments) = 'array' THEN m.attachments ELSE '[]'::jsonb END AS attachments
     FROM ticket_messages m WHERE m.id = :message_id::uuid
 ),
 tk AS (

@@ -9,7 +9,7 @@ Exactly-once toward the customer, as far as SES allows: the send is claimed ('se
 statement that reads the message, and marked 'sent' with the SES MessageId after SES accepted it.
 A retried event finds 'sent' and sends nothing; an attempt that died between SES and the record
 is retried only after a lease (LEASE) has passed (until then the event fails with Conflict and is
-redelivered by the queue). Data API calls per reply: 3 (claim, the message's attachment list, record);
+redelivered by the queue). Data API calls per reply: 2 (the claim, which reads the attachment list too, and the record);
 per acknowledgement: 2.
 
 The mail is multipart/alternative: the text as written plus an HTML rendering of it
@@ -28,7 +28,6 @@ from typing import Any
 from helpdesk import errors
 from helpdesk.clock import Clock, SystemClock
 from helpdesk.db import email as sql
-from helpdesk.db import outbound as outbound_sql
 from helpdesk.db.client import DataApi
 from helpdesk.outbound import files as outbound_files
 from helpdesk.outbound.compose import compose_reply
@@ -108,7 +107,7 @@ class OutboundEmail:
         thread_ids = [i for i in row.get("thread_ids") or [] if i != claim["generated_message_id"]]
         body = message["body"] if message.get("body") is not None else self._read_body(message_id, int(message["body_chars"]))
         return self._deliver(message_id, ticket, claim, body, row.get("last_customer_message_id"),
-                             thread_ids, automatic=False, with_attachments=True)
+                             thread_ids, automatic=False, attachments=message.get("attachments") or [])
 
     def _read_body(self, message_id: uuid.UUID, chars: int) -> str:
         """A body too long for one Data API row, read in slices (1 call per 15,000 characters)."""
@@ -147,11 +146,6 @@ class OutboundEmail:
                 "Reply to this email to add information; please keep the ticket number in the subject.")
         return self._deliver(message_id, ticket, claim, body, inbound, [inbound] if inbound else [], automatic=True)
 
-    def _attachment_entries(self, message_id: uuid.UUID) -> list[dict[str, Any]]:
-        row = self.db.query_one(outbound_sql.MESSAGE_ATTACHMENTS, {"message_id": message_id})
-        entries = (row or {}).get("attachments") or []
-        return [e for e in entries if isinstance(e, dict) and e.get("s3_key")]
-
     def _fetcher(self) -> Any:
         bucket = getattr(self.settings, "attachments_bucket", "")
         if self.s3 is None or not bucket:
@@ -174,18 +168,17 @@ class OutboundEmail:
 
     def _deliver(self, message_id: uuid.UUID, ticket: dict[str, Any], claim: dict[str, Any], body: str,
                  in_reply_to: str | None, references: list[str], *, automatic: bool,
-                 with_attachments: bool = False) -> SendOutcome:
+                 attachments: list[dict[str, Any]] | None = None) -> SendOutcome:
         domain = self.settings.support_domain.lower()
         from_address = ticket.get("team_address") or f"support@{domain}"
         try:
             files: list[outbound_files.OutboundFile] = []
-            if with_attachments:
-                entries = self._attachment_entries(message_id)
-                if entries:
-                    base = len(self._compose(ticket, claim, body, in_reply_to, references, automatic, []).as_bytes())
-                    budget = self.max_raw_bytes - base - outbound_files.NOTE_RESERVE_BYTES
-                    files, left = outbound_files.collect(entries, budget, self._fetcher())
-                    body += outbound_files.left_out_note(left)
+            entries = [e for e in attachments or [] if isinstance(e, dict) and e.get("s3_key")]
+            if entries:
+                base = len(self._compose(ticket, claim, body, in_reply_to, references, automatic, []).as_bytes())
+                budget = self.max_raw_bytes - base - outbound_files.NOTE_RESERVE_BYTES
+                files, left = outbound_files.collect(entries, budget, self._fetcher())
+                body += outbound_files.left_out_note(left)
             raw = self._compose(ticket, claim, body, in_reply_to, references, automatic, files).as_bytes()
             kwargs: dict[str, Any] = {"Source": from_address, "Destinations": [ticket["requester_email"]],
                                       "RawMessage": {"Data": raw}}

@@ -6,8 +6,11 @@ Run: .venv/bin/python bench/bench_email.py [N]   (N new mails, default 200; as m
 Kinds measured: a new mail (opens a ticket through routing), a reply threaded by In-Reply-To, a
 reply threaded by the signed token, a redelivered mail (no-op), an auto-reply (system event),
 and a zammad corpus mail with an attachment. Target (issue 4): at most 2 calls per inbound
-email (1 threading lookup + 1 command) with no inline publisher and no SLA policy; the ticket
-commands' follow-up statement adds 1 when SLA deadlines must be filled or events were published.
+email (1 threading lookup + 1 command) with no inline publisher. This script has no SLA policy;
+under one, a new ticket's business-time deadlines are predicted from the process's policy cache and
+written by the create statement itself (still 2 calls, the full `make bench` measures it); the
+follow-up adds 1 when the prediction cannot be used (cold cache, a contract policy) or when a
+customer reply resumes a paused clock.
 """
 from __future__ import annotations
 

@@ -5,10 +5,11 @@ Semantics (documented in the API too):
   matches the websearch-style query ("phrases", -excluded, or).
 - Candidates are the CANDIDATES most recently updated matching tickets that pass the filters;
   they are ranked by ts_rank (a subject word weighs 1.0, a body word 0.1), ties newest first.
-  When more tickets match, the response says so (`found` > CANDIDATES): the ranking was among the
-  most recent CANDIDATES. Bounding the candidates is what keeps a word found in half of all
+  When more tickets match, the response says so (`found` > CANDIDATES, exposed as ranked_among /
+  more_matches): the ranking was among the most recent CANDIDATES. Bounding the candidates is what keeps a word found in half of all
   tickets fast: the planner walks the recency indexes (tickets_all_keyset, or the team/assignee
-  keyset when filtered, tickets_open_recent for open statuses) and stops after CANDIDATES + 1
+  keyset when filtered, tickets_open_recent for open statuses; assignee=none has no ordered index
+  and walks tickets_all_keyset) and stops after CANDIDATES + 1
   matches; for a rare term it uses the GIN index instead. The query text is inlined (not read
   from a CTE) so the planner sees it.
 - Writes: every message appends to its ticket's document (a trigger, ~0.1-0.5 ms for usual threads).
@@ -30,8 +31,9 @@ from helpdesk.db.views import ITEM_JSON
 CANDIDATES = 500
 SNIPPET_MESSAGES = 200
 
-# websearch_to_tsquery('english', :q), inlined by the planner; it also keeps the plan serial (see
-# migration 1001: parallel workers cost more to start than the whole query).
+# websearch_to_tsquery('english', :q), folded to a constant in every custom plan; the function also
+# keeps the plan serial (migration 1001: parallel workers cost more to start than the whole query)
+# and makes a generic plan, which cannot see the words, never chosen (migration 1002).
 _QUERY = "ticket_search_query(:q)"
 
 _TICKET_FILTERS = """

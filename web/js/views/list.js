@@ -19,7 +19,11 @@ async function fetchTickets(ctx, view, query, cursor) {
   const data = view === "search"
     ? await ctx.api.get("/search", { q: query, cursor })
     : await ctx.api.get("/tickets", { view: VIEWS[view].api, cursor, limit: 50 });
-  return { items: itemsOf(data), next: data && data.next_cursor, count: data && data.count };
+  return {
+    items: itemsOf(data), next: data && data.next_cursor, count: data && data.count,
+    // Search ranks only the most recently updated matches when there are very many.
+    rankedAmong: data && data.more_matches ? data.ranked_among : null,
+  };
 }
 
 function slaCell(ticket) {
@@ -70,6 +74,7 @@ export async function renderList(main, ctx, { view, query }) {
   let cursor = null;
   let items = [];
   let count = null;
+  let rankedAmong = null;
 
   function draw() {
     const focusKey = document.activeElement && document.activeElement.dataset ? document.activeElement.dataset.focusKey : null;
@@ -80,7 +85,8 @@ export async function renderList(main, ctx, { view, query }) {
     }
     render(more, cursor ? h("button", { type: "button", onclick: loadMore }, "Load more tickets") : null);
     const total = count && count.display ? count.display : String(items.length);
-    updated.textContent = `${total} ticket${total === "1" ? "" : "s"} · updated ${new Date().toLocaleTimeString()}`;
+    const scope = rankedAmong ? ` · best matches among the ${rankedAmong} most recently updated; add words to narrow` : "";
+    updated.textContent = `${total} ticket${total === "1" ? "" : "s"}${scope} · updated ${new Date().toLocaleTimeString()}`;
     if (focusKey) {
       const again = body.querySelector(`[data-focus-key="${CSS.escape(focusKey)}"]`);
       if (again) again.focus();
@@ -92,6 +98,7 @@ export async function renderList(main, ctx, { view, query }) {
     items = page.items;
     cursor = page.next;
     count = page.count;
+    rankedAmong = page.rankedAmong;
     draw();
   }
 

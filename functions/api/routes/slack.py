@@ -14,7 +14,6 @@ from pydantic import ConfigDict, Field
 
 from helpdesk import errors
 from helpdesk.auth import Unauthenticated
-from helpdesk.db import channels as sql
 
 from ._shared import ApiModel, Doc, ItemsOut, caller, open_ticket, services, settings
 
@@ -24,13 +23,14 @@ log = logging.getLogger(__name__)
 
 
 def _slack() -> SimpleNamespace:
-    """The Slack adapters (helpdesk.intake.slack; helpdesk.outbound.slack with its HTTP client), imported
-    on the first Slack event rather than on every cold start of the API."""
+    """The Slack adapters (helpdesk.intake.slack; helpdesk.outbound.slack with its HTTP client) and the
+    channel SQL, imported on the first Slack request rather than on every cold start of the API."""
+    from helpdesk.db import channels as sql
     from helpdesk.intake import slack as intake
     from helpdesk.notify.senders import DeliveryError
     from helpdesk.outbound import slack as outbound
 
-    return SimpleNamespace(intake=intake, outbound=outbound, DeliveryError=DeliveryError)
+    return SimpleNamespace(intake=intake, outbound=outbound, DeliveryError=DeliveryError, sql=sql)
 
 
 class SlackAck(ApiModel):
@@ -87,7 +87,7 @@ class SlackChannelIn(ApiModel):
 @router.get("/channels/slack/channels", summary="Connected Slack support channels (admin)")
 def list_slack_channels() -> ItemsOut:
     caller(router, "admin")
-    return ItemsOut(items=services().db.query(sql.LIST_SLACK_CHANNELS))
+    return ItemsOut(items=services().db.query(_slack().sql.LIST_SLACK_CHANNELS))
 
 
 @router.put("/channels/slack/channels/<channel_id>",
@@ -98,7 +98,7 @@ def connect_slack_channel(channel_id: str, body: SlackChannelIn) -> Doc:
         raise errors.ValidationFailed(f"channel_id {channel_id!r} is not a Slack channel id (e.g. C0123ABCD)")
     svc = services()
     try:
-        row = svc.db.execute(sql.CONNECT_SLACK_CHANNEL, {"channel_id": channel_id, "name": body.name,
+        row = svc.db.execute(_slack().sql.CONNECT_SLACK_CHANNEL, {"channel_id": channel_id, "name": body.name,
                                                          "team_id": body.team_id, "now": svc.clock.now()}).one()
     except errors.ForeignKeyViolation:
         raise errors.ValidationFailed(f"team_id: team {body.team_id} does not exist") from None
@@ -109,6 +109,6 @@ def connect_slack_channel(channel_id: str, body: SlackChannelIn) -> Doc:
                responses={204: {"description": "disconnected"}})
 def disconnect_slack_channel(channel_id: str):
     caller(router, "admin")
-    if not services().db.query_one(sql.DISCONNECT_SLACK_CHANNEL, {"channel_id": channel_id}):
+    if not services().db.query_one(_slack().sql.DISCONNECT_SLACK_CHANNEL, {"channel_id": channel_id}):
         raise errors.NotFound(f"Slack channel {channel_id} is not connected")
     return Response(204, None, None)

@@ -10,7 +10,6 @@ from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from pydantic import ConfigDict, Field
 
 from helpdesk import errors, wiring
-from helpdesk.attachments import download_url, find_attachment
 from helpdesk.tickets.commands import TicketCommands
 from helpdesk.tickets.models import MAX_BODY, MAX_SUBJECT, Actor, Channel, Priority, parse_ticket_ref
 from helpdesk.views import DEFAULT_PAGE, MAX_PAGE, MIN_PAGE, VIEWS, Filters, Views, parse_statuses
@@ -182,9 +181,11 @@ def list_messages(ticket_ref: str,
                         "types download as files.")
 def attachment_link(ticket_ref: str, attachment_id: str) -> AttachmentLinkOut:
     caller(router)
-    attachment = find_attachment(services().db, ticket_ref, attachment_id)
+    from helpdesk import attachments  # imported on use: only this route needs it
+
+    attachment = attachments.find_attachment(services().db, ticket_ref, attachment_id)
     config = settings()
-    link = download_url(wiring.boto3_client("s3", config), config.attachments_bucket, attachment)
+    link = attachments.download_url(wiring.boto3_client("s3", config), config.attachments_bucket, attachment)
     return AttachmentLinkOut(**link)
 
 

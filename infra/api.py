@@ -25,6 +25,7 @@ from infra.nag import suppress
 
 GROUPS = ("agent", "lead", "admin")
 PUBLIC_PREFIXES = ("public", "portal")
+CHAT_PREFIX = "public/chat"  # its own resource only when chatAllowedOrigins are set (its CORS preflight)
 SLACK_EVENTS_PATH = "/api/v1/channels/slack/events"
 
 
@@ -78,6 +79,8 @@ class Api(Construct):
 
         access_logs = logs.LogGroup(self, "AccessLogs", retention=logs.RetentionDays.ONE_YEAR,
                                     removal_policy=RemovalPolicy.DESTROY)
+        # A method setting may only name a resource that exists: the chat resource only with its origins.
+        public_prefixes = (*PUBLIC_PREFIXES, CHAT_PREFIX) if config.chat_allowed_origins else PUBLIC_PREFIXES
         public_throttle = apigw.MethodDeploymentOptions(
             throttling_rate_limit=config.public_throttle_rate, throttling_burst_limit=config.public_throttle_burst,
             logging_level=apigw.MethodLoggingLevel.ERROR, metrics_enabled=True)
@@ -101,7 +104,7 @@ class Api(Construct):
                 throttling_rate_limit=config.api_throttle_rate,
                 throttling_burst_limit=config.api_throttle_burst,
                 method_options={
-                    **{f"/api/v1/{prefix}/{{proxy+}}/*": public_throttle for prefix in PUBLIC_PREFIXES},
+                    **{f"/api/v1/{prefix}/{{proxy+}}/*": public_throttle for prefix in public_prefixes},
                     f"{SLACK_EVENTS_PATH}/POST": public_throttle,
                 },
             ),
@@ -133,8 +136,19 @@ class Api(Construct):
             authorization_type=apigw.AuthorizationType.COGNITO, authorizer=authorizer,
             request_parameters=proxy_params, request_validator=validator)
         self.public_methods: list[apigw.Method] = []
-        for prefix in PUBLIC_PREFIXES:
-            self.public_methods.append(v1.add_resource(prefix).add_resource("{proxy+}").add_method(
+        public_resources = {prefix: v1.add_resource(prefix) for prefix in PUBLIC_PREFIXES}
+        for resource in public_resources.values():
+            self.public_methods.append(resource.add_resource("{proxy+}").add_method(
+                "ANY", integration, authorization_type=apigw.AuthorizationType.NONE,
+                request_parameters=proxy_params, request_validator=validator))
+        if config.chat_allowed_origins:
+            # The chat widget embedded on customers' sites: their origins pass the preflight API Gateway
+            # answers itself, on the chat routes only (the function adds the same for the responses).
+            chat = public_resources["public"].add_resource("chat", default_cors_preflight_options=apigw.CorsOptions(
+                allow_origins=[web_origin, *config.chat_allowed_origins],
+                allow_methods=apigw.Cors.ALL_METHODS, allow_headers=list(apigw.Cors.DEFAULT_HEADERS),
+                max_age=Duration.hours(1)))
+            self.public_methods.append(chat.add_resource("{proxy+}").add_method(
                 "ANY", integration, authorization_type=apigw.AuthorizationType.NONE,
                 request_parameters=proxy_params, request_validator=validator))
         slack_event = self.rest_api.add_model(

@@ -103,6 +103,8 @@ class StageConfig:
     log_retention_days: int = 30
     # Cognito hosted UI domain prefix (globally unique per region); empty = helpdesk-<stage>-<account id>.
     cognito_domain_prefix: str = ""
+    # Customer sites that embed the chat widget (https origins, or "*"): CORS on the public chat routes only.
+    chat_allowed_origins: tuple[str, ...] = ()
 
     @property
     def is_prod(self) -> bool:
@@ -171,12 +173,18 @@ class StageConfig:
         alarm_email = str(value("alarmEmail", ""))
         if alarm_email and "@" not in alarm_email:
             raise ContextError(f"context 'alarmEmail' must be an email address, got {alarm_email!r}")
+        chat_origins = tuple(o.rstrip("/") for o in _as_list("chatAllowedOrigins", value("chatAllowedOrigins", [])))
+        for origin in chat_origins:
+            if origin != "*" and not re.fullmatch(r"https://[A-Za-z0-9.-]+(:\d{1,5})?", origin):
+                raise ContextError("context 'chatAllowedOrigins' must list https://host[:port] origins (no path) or \"*\", "
+                                   f"got {origin!r}")
         cognito_prefix = str(value("cognitoDomainPrefix", ""))
         if cognito_prefix and not re.fullmatch(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?", cognito_prefix):
             raise ContextError(
                 f"context 'cognitoDomainPrefix' must be lowercase letters, digits and hyphens, got {cognito_prefix!r}")
         return cls(
             cognito_domain_prefix=cognito_prefix,
+            chat_allowed_origins=chat_origins,
             stage=stage,
             region=region,
             account=str(account) if account else None,

@@ -166,6 +166,9 @@ class Workers(Construct):
         for name in ("outbound", "notifier"):
             ses_send(name)
 
+        if config.chat_allowed_origins:  # customer sites embedding the chat widget (CORS on public chat only)
+            fn["api"].add_environment("CHAT_ALLOWED_ORIGINS", ",".join(config.chat_allowed_origins))
+
         # api: presigned upload/download URLs for attachments, "show original" of inbound mail.
         objects("api", data.attachments, ["s3:GetObject", "s3:PutObject"], "ATTACHMENTS_BUCKET")
         objects("api", mail.raw_bucket, ["s3:GetObject"], "RAW_MAIL_BUCKET", prefix=f"{RAW_PREFIX}*")

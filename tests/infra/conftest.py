@@ -27,6 +27,7 @@ if str(ROOT) not in sys.path:
 FUNCTION_NAMES = ("api", "inbound_email", "outbound", "notifier", "sweep", "migrate", "audit_export")
 # prod skips copying assets into its cloud assembly (dev already checks staging): saves time only.
 PROD_CONTEXT = ["-c", "stage=prod", "-c", "supportDomain=help.example.org", "-c", "alarmEmail=ops@example.org",
+                "-c", "chatAllowedOrigins=https://shop.example.org,https://www.example.org",
                 "-c", "aws:cdk:disable-asset-staging=true"]
 
 

@@ -212,12 +212,13 @@ def test_rest_api_cognito_public_routes_throttling_logs(synth):
         if props["HttpMethod"] == "OPTIONS":
             continue  # CORS preflight
         methods[(path(props["ResourceId"]["Ref"]), props["HttpMethod"])] = props
-    assert set(methods) == {
-        ("/api/v1/{proxy+}", "ANY"), ("/api/v1/public/{proxy+}", "ANY"),
-        ("/api/v1/portal/{proxy+}", "ANY"), ("/api/v1/channels/slack/events", "POST")}
+    public_routes = {("/api/v1/public/{proxy+}", "ANY"), ("/api/v1/portal/{proxy+}", "ANY"),
+                     ("/api/v1/channels/slack/events", "POST")}
+    if synth.stage == "prod":  # prod's test context sets chatAllowedOrigins: the chat routes get their own resource
+        public_routes.add(("/api/v1/public/chat/{proxy+}", "ANY"))
+    assert set(methods) == {("/api/v1/{proxy+}", "ANY"), *public_routes}
     assert methods[("/api/v1/{proxy+}", "ANY")]["AuthorizationType"] == "COGNITO_USER_POOLS"
-    for key in [("/api/v1/public/{proxy+}", "ANY"), ("/api/v1/portal/{proxy+}", "ANY"),
-                ("/api/v1/channels/slack/events", "POST")]:
+    for key in public_routes:
         assert methods[key]["AuthorizationType"] == "NONE", key
     for props in methods.values():
         assert props["Integration"]["Type"] == "AWS_PROXY"
@@ -227,7 +228,7 @@ def test_rest_api_cognito_public_routes_throttling_logs(synth):
     settings = {(s["ResourcePath"], s["HttpMethod"]): s for s in stage["MethodSettings"]}
     assert settings[("/*", "*")]["ThrottlingRateLimit"] == 50
     public = [s for (p, _), s in settings.items() if "public" in p or "portal" in p or "slack" in p]
-    assert len(public) == 3 and all(s["ThrottlingRateLimit"] == 5 for s in public)
+    assert len(public) == len(public_routes) and all(s["ThrottlingRateLimit"] == 5 for s in public)
     assert all(s.get("DataTraceEnabled") in (None, False) for s in settings.values())
     groups = sorted(g["Properties"]["GroupName"] for g in synth.resources("AWS::Cognito::UserPoolGroup").values())
     assert groups == ["admin", "agent", "lead"]
@@ -294,3 +295,26 @@ def test_web_directory_is_deployed_with_generated_config_when_present(synth):
 
     deployments = synth.resources("Custom::CDKBucketDeployment")
     assert len(deployments) == (1 if WEB_DIR.is_dir() else 0)
+
+
+def test_chat_widget_origins_pass_cors_on_the_chat_routes_only(dev, prod):
+    def preflight_templates(synth) -> dict[str, str]:
+        """OPTIONS methods' integration response templates, by resource logical id."""
+        # the root resource is referenced by GetAtt (RootResourceId), the others by Ref
+        return {m["Properties"]["ResourceId"].get("Ref", "root"): json.dumps(m["Properties"]["Integration"])
+                for m in synth.resources("AWS::ApiGateway::Method").values()
+                if m["Properties"]["HttpMethod"] == "OPTIONS"}
+
+    def env(synth) -> dict[str, str]:
+        return our_functions(synth)["api"]["Environment"]["Variables"]
+
+    assert "CHAT_ALLOWED_ORIGINS" not in env(dev)
+    assert not any("shop.example.org" in t for t in preflight_templates(dev).values())
+    assert env(prod)["CHAT_ALLOWED_ORIGINS"] == "https://shop.example.org,https://www.example.org"
+    chat = [k for k, v in prod.resources("AWS::ApiGateway::Resource").items() if v["Properties"]["PathPart"] == "chat"]
+    assert len(chat) == 1
+    with_chat_origin = {rid for rid, t in preflight_templates(prod).items() if "shop.example.org" in t}
+    chat_proxy = {k for k, v in prod.resources("AWS::ApiGateway::Resource").items()
+                  if v["Properties"]["ParentId"] == {"Ref": chat[0]}}
+    # the chat resource and its {proxy+}, nothing else (the agent API keeps the web origin only)
+    assert with_chat_origin == {chat[0], *chat_proxy}

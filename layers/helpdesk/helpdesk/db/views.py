@@ -5,6 +5,8 @@ Every view pages by keyset over its ORDER BY (id breaks ties), matching an index
 0100_api_views_search_kb.sql; the count scans at most COUNT_CAP rows ("999+" beyond that)."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 from helpdesk.db.routing import QUEUE_STATUSES
 
 COUNT_CAP = 1000
@@ -18,85 +20,104 @@ ITEM_JSON = """jsonb_build_object(
     'created_at', t.created_at, 'updated_at', t.updated_at,
     'next_due_at', (SELECT min(s.due_at) FROM sla_targets s WHERE s.ticket_id = t.id AND s.state = 'running'))"""
 
-# Filters every view accepts; NULL parameters mean "no filter" (custom plans fold them away).
-_FILTERS = """
-    (:statuses::jsonb IS NULL OR t.status IN (SELECT jsonb_array_elements_text(:statuses::jsonb)))
-    AND (:team_id::uuid IS NULL OR t.team_id = :team_id::uuid)
-    AND (CASE :assignee_mode::text WHEN 'none' THEN t.assignee_id IS NULL
-                                   WHEN 'agent' THEN t.assignee_id = :assignee_id::uuid
-                                   ELSE true END)
-    AND (:priority::text IS NULL OR t.priority = :priority::text)
-    AND (:requester_id::uuid IS NULL OR t.requester_id = :requester_id::uuid)"""
+# Filters every view accepts. A statement carries only the predicates of the filters given (and the
+# keyset only on later pages): a driver that prepares a repeated statement (pgjdbc, the local Data
+# API) lets PostgreSQL switch to a generic plan, and a generic plan cannot fold away "(:x IS NULL OR
+# ...)" the way a custom plan does (measured at full scale: my open tickets p50 7.6 -> 9.3 ms).
+FILTERS: dict[str, str] = {
+    "statuses": "t.status IN (SELECT jsonb_array_elements_text(:statuses::jsonb))",
+    "team_id": "t.team_id = :team_id::uuid",
+    "unassigned": "t.assignee_id IS NULL",
+    "assignee_id": "t.assignee_id = :assignee_id::uuid",
+    "priority": "t.priority = :priority::text",
+    "requester_id": "t.requester_id = :requester_id::uuid",
+}
 
 
-def _paged(base_from: str, where: str, keyset: str, order: str, cursor_json: str) -> str:
+def _where(base: str, filters: frozenset[str]) -> str:
+    unknown = filters - FILTERS.keys()
+    if unknown:
+        raise ValueError(f"unknown view filters {sorted(unknown)}")
+    return " AND ".join([base, *(FILTERS[name] for name in FILTERS if name in filters)])
+
+
+def _paged(base_from: str, where: str, keyset: str | None, order: str, cursor_json: str) -> str:
+    page_where = f"{where} AND {keyset}" if keyset else where
     return f"""
 (SELECT 'item' AS kind, {ITEM_JSON} AS doc, {cursor_json} AS cursor
  FROM {base_from}
- WHERE {where} AND (:has_cursor = false OR {keyset})
+ WHERE {page_where}
  ORDER BY {order} LIMIT :limit)
 UNION ALL
 SELECT 'count', jsonb_build_object('n', (SELECT count(*) FROM (SELECT 1 FROM {base_from} WHERE {where} LIMIT {COUNT_CAP}) c)), NULL
 """
 
 
+_RECENT_KEYSET = "(t.updated_at, t.id) < (:c_ts::timestamptz, :c_id::uuid)"
+_RECENT_ORDER = "t.updated_at DESC, t.id DESC"
+_RECENT_CURSOR = "jsonb_build_array(t.updated_at, t.id)"
+
+
 # All tickets with filters, most recently updated first.
-ALL = _paged(
-    "tickets t", _FILTERS,
-    "(t.updated_at, t.id) < (:c_ts::timestamptz, :c_id::uuid)",
-    "t.updated_at DESC, t.id DESC",
-    "jsonb_build_array(t.updated_at, t.id)",
-)
+@lru_cache(maxsize=None)
+def all_tickets(filters: frozenset[str], has_cursor: bool) -> str:
+    return _paged("tickets t", _where("true", filters), _RECENT_KEYSET if has_cursor else None,
+                  _RECENT_ORDER, _RECENT_CURSOR)
+
 
 # My open tickets: assigned to the caller in an open status, most recently updated first.
-MINE = _paged(
-    "tickets t",
-    "t.assignee_id = :me::uuid AND t.status IN ('assigned', 'in_progress', 'waiting_on_customer', 'reopened') AND "
-    + _FILTERS,
-    "(t.updated_at, t.id) < (:c_ts::timestamptz, :c_id::uuid)",
-    "t.updated_at DESC, t.id DESC",
-    "jsonb_build_array(t.updated_at, t.id)",
-)
+@lru_cache(maxsize=None)
+def mine(filters: frozenset[str], has_cursor: bool) -> str:
+    base = "t.assignee_id = :me::uuid AND t.status IN ('assigned', 'in_progress', 'waiting_on_customer', 'reopened')"
+    return _paged("tickets t", _where(base, filters), _RECENT_KEYSET if has_cursor else None,
+                  _RECENT_ORDER, _RECENT_CURSOR)
+
 
 # The team queue: the routing queue's tickets (unassigned new/reopened, and in_progress tickets that lost
 # their agent) of one team (or of the caller's teams), priority then age: what "next ticket" claims is
 # what the view shows. Per team, a LATERAL index range scan (tickets_routing_queue) stops after :limit rows; the
 # few per-team heads are then merged, so the cost does not grow with the queue's length.
-_QUEUE_TEAMS = """(SELECT :queue_team::uuid AS team_id WHERE :queue_team::uuid IS NOT NULL
-                   UNION ALL
-                   SELECT tm.team_id FROM team_members tm WHERE :queue_team::uuid IS NULL AND tm.agent_id = :me::uuid)"""
-_QUEUE_WHERE = f"t.team_id = qt.team_id AND t.assignee_id IS NULL AND t.status IN {QUEUE_STATUSES} AND " + _FILTERS
-QUEUE = f"""
+@lru_cache(maxsize=None)
+def queue(filters: frozenset[str], has_cursor: bool, one_team: bool) -> str:
+    teams = ("(SELECT :queue_team::uuid AS team_id)" if one_team
+             else "(SELECT tm.team_id FROM team_members tm WHERE tm.agent_id = :me::uuid)")
+    where = _where(f"t.team_id = qt.team_id AND t.assignee_id IS NULL AND t.status IN {QUEUE_STATUSES}", filters)
+    keyset = " AND (t.priority_rank, t.created_at, t.id) > (:c_rank::int, :c_ts::timestamptz, :c_id::uuid)" if has_cursor else ""
+    return f"""
 (SELECT 'item' AS kind, {ITEM_JSON} AS doc, jsonb_build_array(t.priority_rank, t.created_at, t.id) AS cursor
- FROM {_QUEUE_TEAMS} qt
+ FROM {teams} qt
  CROSS JOIN LATERAL (
      SELECT t.* FROM tickets t
-     WHERE {_QUEUE_WHERE}
-       AND (:has_cursor = false OR (t.priority_rank, t.created_at, t.id) > (:c_rank::int, :c_ts::timestamptz, :c_id::uuid))
+     WHERE {where}{keyset}
      ORDER BY t.priority_rank, t.created_at, t.id LIMIT :limit) t
  ORDER BY t.priority_rank, t.created_at, t.id LIMIT :limit)
 UNION ALL
 SELECT 'count', jsonb_build_object('n', (SELECT count(*) FROM (
-    SELECT 1 FROM {_QUEUE_TEAMS} qt JOIN tickets t ON {_QUEUE_WHERE} LIMIT {COUNT_CAP}) c)), NULL
+    SELECT 1 FROM {teams} qt JOIN tickets t ON {where} LIMIT {COUNT_CAP}) c)), NULL
 """
+
 
 # At risk: open tickets by their earliest running SLA deadline before the horizon (breached first).
 # Walks sla_targets_running_due in deadline order and stops at :limit; a ticket with two running
 # clocks is listed once, at its earliest.
-_AT_RISK_FROM = """sla_targets s JOIN tickets t ON t.id = s.ticket_id"""
-_AT_RISK_WHERE = """s.state = 'running' AND s.due_at <= :horizon::timestamptz
+@lru_cache(maxsize=None)
+def at_risk(filters: frozenset[str], has_cursor: bool) -> str:
+    base_from = "sla_targets s JOIN tickets t ON t.id = s.ticket_id"
+    where = _where("""s.state = 'running' AND s.due_at <= :horizon::timestamptz
     AND NOT EXISTS (SELECT 1 FROM sla_targets s2 WHERE s2.ticket_id = s.ticket_id AND s2.state = 'running'
                     AND (s2.due_at, s2.kind) < (s.due_at, s.kind))
-    AND t.status NOT IN ('merged', 'spam', 'duplicate', 'closed', 'resolved') AND """ + _FILTERS
-AT_RISK = f"""
+    AND t.status NOT IN ('merged', 'spam', 'duplicate', 'closed', 'resolved')""", filters)
+    keyset = " AND (s.due_at, s.ticket_id) > (:c_ts::timestamptz, :c_id::uuid)" if has_cursor else ""
+    return f"""
 (SELECT 'item' AS kind, {ITEM_JSON} AS doc, jsonb_build_array(s.due_at, t.id) AS cursor
- FROM {_AT_RISK_FROM}
- WHERE {_AT_RISK_WHERE} AND (:has_cursor = false OR (s.due_at, s.ticket_id) > (:c_ts::timestamptz, :c_id::uuid))
+ FROM {base_from}
+ WHERE {where}{keyset}
  ORDER BY s.due_at, s.ticket_id LIMIT :limit)
 UNION ALL
 SELECT 'count', jsonb_build_object('n', (SELECT count(*) FROM (
-    SELECT 1 FROM {_AT_RISK_FROM} WHERE {_AT_RISK_WHERE} ORDER BY s.due_at, s.ticket_id LIMIT {COUNT_CAP}) c)), NULL
+    SELECT 1 FROM {base_from} WHERE {where} ORDER BY s.due_at, s.ticket_id LIMIT {COUNT_CAP}) c)), NULL
 """
+
 
 # A ticket's conversation page plus the ticket's status (404/410 decided in the same call).
 MESSAGES_PAGE = """

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -111,18 +112,23 @@ class Views:
         check_page_size(limit)
         if view in ("mine", "queue") and me is None and not (view == "queue" and team_id):
             raise errors.Forbidden(f"view {view!r} needs a signed-in agent (no agent record for this user)")
+        present = {name for name, value in (("statuses", filters.statuses), ("team_id", filters.team_id),
+                                            ("priority", filters.priority), ("requester_id", filters.requester_id))
+                   if value}
+        if filters.assignee_mode == "none":
+            present.add("unassigned")
+        elif filters.assignee_mode == "agent":
+            present.add("assignee_id")
         params: dict[str, Any] = {
             "statuses": list(filters.statuses) if filters.statuses else None,
             "team_id": filters.team_id,
-            "assignee_mode": filters.assignee_mode,
             "assignee_id": filters.assignee_id,
             "priority": filters.priority,
             "requester_id": filters.requester_id,
             "limit": limit + 1,
-            "has_cursor": cursor is not None,
-            "c_ts": None, "c_id": None, "c_rank": None,
         }
-        if cursor is not None:
+        has_cursor = cursor is not None
+        if has_cursor:
             key = decode_cursor(view, cursor)
             try:
                 if view == "queue":
@@ -132,14 +138,16 @@ class Views:
                 params["c_ts"] = datetime.fromisoformat(ts)
             except (ValueError, IndexError, TypeError):
                 raise errors.ValidationFailed("cursor is damaged: pass next_cursor from the previous page unchanged") from None
+        chosen = frozenset(present)
         if view == "all":
-            statement = sql.ALL
+            statement = sql.all_tickets(chosen, has_cursor)
         elif view == "mine":
-            statement, params["me"] = sql.MINE, me
+            statement, params["me"] = sql.mine(chosen, has_cursor), me
         elif view == "queue":
-            statement, params["me"], params["queue_team"] = sql.QUEUE, me, team_id
+            statement, params["me"], params["queue_team"] = sql.queue(chosen, has_cursor, team_id is not None), me, team_id
         else:
-            statement, params["horizon"] = sql.AT_RISK, self.clock.now() + AT_RISK_HORIZON
+            statement, params["horizon"] = sql.at_risk(chosen, has_cursor), self.clock.now() + AT_RISK_HORIZON
+        params = {name: value for name, value in params.items() if re.search(rf"(?<!:):{name}\b", statement)}
         rows = self.db.query(statement, params)
         items = [r for r in rows if r["kind"] == "item"]
         n = next(int(r["doc"]["n"]) for r in rows if r["kind"] == "count")

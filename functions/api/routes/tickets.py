@@ -10,6 +10,8 @@ from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from pydantic import ConfigDict, Field
 
 from helpdesk import errors, wiring
+from helpdesk.auth.uploads import (MAX_REFERENCE_CHARS, MAX_REPLY_ATTACHMENTS, ReplyTarget, UploadRequest, grant_upload,
+                                   reply_attachments, sign_reply_reference)
 from helpdesk.tickets.commands import TicketCommands
 from helpdesk.tickets.models import MAX_BODY, MAX_SUBJECT, Actor, Channel, Priority, parse_ticket_ref
 from helpdesk.views import DEFAULT_PAGE, MAX_PAGE, MIN_PAGE, VIEWS, Filters, Views, parse_statuses
@@ -39,6 +41,17 @@ class MessageIn(ApiModel):
 
     body: str = Field(min_length=1, max_length=MAX_BODY)
     visibility: Literal["public", "internal"] = "public"
+    attachments: list[Annotated[str, Field(min_length=1, max_length=MAX_REFERENCE_CHARS)]] = Field(
+        default_factory=list, max_length=MAX_REPLY_ATTACHMENTS,
+        description="`reference`s of files uploaded with POST /tickets/{ref}/attachments (this ticket's, your own)")
+
+
+class UploadGrantOut(ApiModel):
+    key: str = Field(description="the S3 key the file is stored under")
+    upload: dict[str, Any] = Field(description="POST the file to `url` as multipart/form-data: every entry of "
+                                               "`fields`, then the file as `file` (last)")
+    expires_in: int = Field(description="seconds the upload is allowed for")
+    reference: str = Field(description="put this in the reply's `attachments`")
 
 
 class StatusIn(ApiModel):
@@ -140,12 +153,37 @@ def get_ticket(ticket_ref: str,
 def add_message(ticket_ref: str, body: MessageIn) -> Response[Doc]:
     actor, who = _agent_actor()
     agent_id = who.require_agent()
+    files: list[dict[str, Any]] = []
+    if body.attachments:  # checked (signature, ticket, agent, object in S3) before anything is written
+        config = settings()
+        files = reply_attachments(body.attachments, ticket_ref=parse_ticket_ref(ticket_ref), agent_id=agent_id,
+                                  key=config.signing_key, s3_client=wiring.boto3_client("s3", config),
+                                  bucket=config.attachments_bucket)
     result = _commands().add_message(ticket_ref, {
         "body": body.body, "visibility": body.visibility, "author_type": "agent", "author_agent_id": agent_id,
-        "channel": "api"}, actor)
+        "channel": "api", "attachments": files}, actor)
     message = result.message.model_dump(mode="json") if result.message else {}
     return Response(201, content_types.APPLICATION_JSON,
                     {"message": message, "ticket": ticket_json(result.ticket) if result.ticket else None})
+
+
+@router.post("/tickets/<ticket_ref>/attachments", summary="A presigned upload for one file of a reply or note",
+             description="Answers the S3 POST the client makes (straight to the private bucket, at most the "
+                         "declared size, exactly the declared type) and the `reference` to put in "
+                         "POST /tickets/{ref}/messages `attachments`. The reference is bound to this ticket and "
+                         "the calling agent. 503 when no attachments bucket is configured.",
+             responses={201: {"description": "upload grant", "content": {"application/json": {"model": UploadGrantOut}}}})
+def reply_upload(ticket_ref: str, body: UploadRequest) -> Response[UploadGrantOut]:
+    _, who = _agent_actor()
+    agent_id = who.require_agent()
+    config = settings()
+    svc = services()
+    # The ticket must exist and not be merged away (404/410 now, not after the upload).
+    ticket = _commands().get_ticket(ticket_ref, include_internal=False, message_limit=0).ticket
+    grant = grant_upload(wiring.boto3_client("s3", config), config.attachments_bucket, body, svc.clock.now())
+    target = ReplyTarget(uuid.UUID(str(ticket["id"])), int(ticket["number"]), agent_id)
+    out = UploadGrantOut(**grant, reference=sign_reply_reference(grant, body, target, config.signing_key))
+    return Response(201, content_types.APPLICATION_JSON, out.model_dump())
 
 
 @router.get("/tickets/<ticket_ref>/messages", summary="The conversation, newest first, paginated by position")

@@ -1,11 +1,22 @@
-"""Attachment uploads from the public web form: the browser asks for a presigned S3 POST, uploads the
-file straight to the private attachments bucket (never through Lambda), then names the key when it
-submits the form. Keys live under uploads/ with a random part, so a form can only reference
-objects made this way."""
+"""Attachment uploads: the browser asks for a presigned S3 POST, uploads the file straight to the
+private attachments bucket (never through Lambda), then names it when it submits. Keys live under
+uploads/ with a random part, so a submission can only reference objects made this way.
+
+Two callers, one grant (grant_upload):
+- the public web form names the key back (FormAttachment), as before;
+- an agent's reply names a signed *reference* (sign_reply_reference): the grant's key, file name,
+  type and size plus the ticket and agent it was granted for, under an HMAC with the signing key. The
+  reply checks the signature, that it is this ticket's and this agent's, and that the object really
+  is in the bucket (HEAD: its real size is what is stored and mailed)."""
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import json
 import re
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +26,9 @@ from helpdesk import errors
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 MAX_FORM_ATTACHMENTS = 5
+# A reply may carry more than a form; outbound mail attaches what fits SES's 40 MB and names the rest.
+MAX_REPLY_ATTACHMENTS = 10
+MAX_REFERENCE_CHARS = 2000
 UPLOAD_EXPIRES_SECONDS = 900
 _CONTENT_TYPE = r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,63}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,63}$"
 UPLOAD_KEY = re.compile(r"^uploads/\d{4}-\d{2}-\d{2}/[0-9a-f]{32}/[A-Za-z0-9._-]{1,120}$")
@@ -44,9 +58,11 @@ class FormAttachment(BaseModel):
     content_type: str = Field(pattern=_CONTENT_TYPE, max_length=129)
     size: StrictInt = Field(ge=1, le=MAX_UPLOAD_BYTES)
 
-    def as_ticket_attachment(self) -> dict[str, Any]:
+    def as_ticket_attachment(self, source: str = "web_upload") -> dict[str, Any]:
+        """The metadata shape every channel stores on ticket_messages.attachments (email intake adds
+        sha256/content_id); outbound mail and the download route read s3_key, filename, content_type, size."""
         return {"s3_key": self.key, "filename": self.filename, "content_type": self.content_type, "size": self.size,
-                "inline": False, "source": "web_upload"}
+                "inline": False, "source": source}
 
 
 def safe_name(filename: str) -> str:
@@ -63,3 +79,103 @@ def grant_upload(s3_client: Any, bucket: str, request: UploadRequest, now: datet
         Conditions=[{"Content-Type": request.content_type}, ["content-length-range", 1, request.size]],
         ExpiresIn=UPLOAD_EXPIRES_SECONDS)
     return {"key": key, "upload": {"url": post["url"], "fields": post["fields"]}, "expires_in": UPLOAD_EXPIRES_SECONDS}
+
+
+# -- agent replies: signed references ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ReplyTarget:
+    """Who a reply upload is granted for: the ticket (by id and number, so a reply naming it either way
+    matches) and the agent."""
+
+    ticket_id: uuid.UUID
+    ticket_number: int
+    agent_id: uuid.UUID
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _reference_mac(payload: str, key: str) -> str:
+    return _b64(hmac.new(key.encode(), b"reply-upload:" + payload.encode(), hashlib.sha256).digest()[:20])
+
+
+def sign_reply_reference(grant: dict[str, Any], request: UploadRequest, target: ReplyTarget, key: str) -> str:
+    payload = _b64(json.dumps({"t": str(target.ticket_id), "n": target.ticket_number, "a": str(target.agent_id),
+                               "k": grant["key"], "f": request.filename, "c": request.content_type,
+                               "s": request.size}, separators=(",", ":"), ensure_ascii=False).encode())
+    return f"{payload}.{_reference_mac(payload, key)}"
+
+
+def _open_reference(reference: str, key: str) -> dict[str, Any] | None:
+    """The signed fields, or None when the reference is damaged or not signed with our key."""
+    payload, _, mac = reference.strip().partition(".")
+    if not payload or not mac or not hmac.compare_digest(mac, _reference_mac(payload, key)):
+        return None
+    try:
+        doc = json.loads(_unb64(payload))
+        return doc if isinstance(doc, dict) else None
+    except ValueError:
+        return None
+
+
+def _uploaded_size(s3_client: Any, bucket: str, s3_key: str) -> int | None:
+    """The object's real size, None when nothing was uploaded under that key."""
+    from botocore.exceptions import ClientError
+
+    try:
+        return int(s3_client.head_object(Bucket=bucket, Key=s3_key)["ContentLength"])
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            return None
+        raise
+
+
+def reply_attachments(references: list[str], *, ticket_ref: tuple[str, Any], agent_id: uuid.UUID, key: str,
+                      s3_client: Any, bucket: str) -> list[dict[str, Any]]:
+    """The attachment metadata of a reply from its references (POST /tickets/{ref}/attachments), or
+    ValidationFailed naming every bad one (nothing is written). `ticket_ref` is parse_ticket_ref's
+    answer for the ticket the reply is posted to. One S3 HEAD per reference; no database call."""
+    if not references:
+        return []
+    if len(references) > MAX_REPLY_ATTACHMENTS:
+        raise errors.ValidationFailed(f"attachments: at most {MAX_REPLY_ATTACHMENTS} files per message "
+                                      f"(got {len(references)})")
+    if not bucket:
+        raise NotConfigured("attachments are not configured here (ATTACHMENTS_BUCKET is empty)")
+    kind, value = ticket_ref
+    problems: list[str] = []
+    stored: list[dict[str, Any]] = []
+    for index, reference in enumerate(references):
+        where = f"attachments[{index}]"
+        doc = _open_reference(reference, key)
+        if doc is None:
+            problems.append(f"{where}: not a reference from POST /tickets/{{ref}}/attachments (damaged or not signed here)")
+            continue
+        on_ticket = str(value) == doc.get("t") if kind == "id" else value == doc.get("n")
+        if not on_ticket:
+            problems.append(f"{where}: granted for another ticket (TKT-{doc.get('n')}); upload the file to this ticket")
+            continue
+        if doc.get("a") != str(agent_id):
+            problems.append(f"{where}: granted to another agent; upload the file yourself")
+            continue
+        try:
+            attachment = FormAttachment(key=doc["k"], filename=doc["f"], content_type=doc["c"], size=doc["s"])
+        except (KeyError, ValueError):
+            problems.append(f"{where}: not a valid upload reference")
+            continue
+        size = _uploaded_size(s3_client, bucket, attachment.key)
+        if size is None:
+            problems.append(f"{where}: {attachment.filename} was not uploaded (POST the file to the grant's upload URL first)")
+        elif not 1 <= size <= attachment.size:
+            problems.append(f"{where}: {attachment.filename} is {size} bytes; 1 to {attachment.size} were granted")
+        else:
+            stored.append(attachment.model_copy(update={"size": size}).as_ticket_attachment("agent_upload"))
+    if problems:
+        raise errors.ValidationFailed("; ".join(problems), problems=problems)
+    return stored

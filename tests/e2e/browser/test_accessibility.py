@@ -68,6 +68,8 @@ def test_workspace_lists_and_ticket_page(page, a11y, sign_in, workspace, make_ti
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.tagName") == "TEXTAREA"
     page.keyboard.type("typed with the keyboard")
+    page.keyboard.press("Tab")  # the reply's "Attach files" input comes before the send button
+    assert page.evaluate("document.activeElement.type") == "file"
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent") == "Add internal note"
     page.keyboard.press("Enter")

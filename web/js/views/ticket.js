@@ -13,6 +13,10 @@ function formatBytes(n) {
   return `${(n / 1024 / 1024).toFixed(1)} MB`;
 }
 
+// As the API's limits (helpdesk/auth/uploads.py): MAX_REPLY_ATTACHMENTS and MAX_UPLOAD_BYTES.
+const MAX_REPLY_FILES = 10;
+const MAX_REPLY_FILE_BYTES = 10 * 1024 * 1024;
+
 function messagesOf(ticket) {
   return Array.isArray(ticket.messages) ? ticket.messages : null;
 }
@@ -260,6 +264,67 @@ export async function renderTicket(main, ctx, ref) {
   }, field("Merge into ticket", mergeInto, "The reference of the ticket that stays, e.g. TKT-12."), h("button", { type: "submit" }, "Merge"));
 
   // -- reply -----------------------------------------------------------------------------
+  // Files of the reply: each is uploaded as soon as it is chosen (a presigned S3 POST straight to the
+  // private bucket), then listed as a removable chip; the reply names the grants' references.
+  const replyFiles = []; // {name, size, state: "uploading" | "ready" | "failed", reference, error}
+  const fileInput = h("input", { type: "file", name: "files", multiple: true });
+  const replyFileList = h("ul", { class: "attachments reply-files", "aria-label": "Files attached to this reply" });
+  function drawReplyFiles() {
+    replyFileList.hidden = replyFiles.length === 0;
+    render(replyFileList, replyFiles.map((entry) => h("li", { class: `file-chip ${entry.state}`, dataset: { state: entry.state } },
+      h("span", { class: "file-name" }, entry.name),
+      h("span", { class: "muted small" }, ` (${formatBytes(entry.size)}${entry.state === "uploading" ? ", uploading…"
+        : entry.state === "failed" ? `, not uploaded: ${entry.error}` : ""}) `),
+      h("button", {
+        type: "button", class: "small", "aria-label": `Remove ${entry.name}`,
+        onclick: () => {
+          const at = replyFiles.indexOf(entry);
+          if (at >= 0) replyFiles.splice(at, 1);
+          drawReplyFiles();
+          announce(`${entry.name} removed from the reply.`);
+          fileInput.focus();
+        },
+      }, "Remove"))));
+  }
+  async function uploadReplyFile(entry, file) {
+    const contentType = file.type || "application/octet-stream";
+    try {
+      const grant = await ctx.api.post(`/tickets/${ticket.id}/attachments`, { filename: file.name, content_type: contentType, size: file.size });
+      const form = new FormData();
+      for (const [k, v] of Object.entries(grant.upload.fields)) form.append(k, v);
+      form.append("file", file); // last: S3 ignores fields after the file
+      const res = await fetch(grant.upload.url, { method: "POST", body: form });
+      if (!res.ok) throw new Error(`the upload answered HTTP ${res.status}`);
+      entry.reference = grant.reference;
+      entry.state = "ready";
+      announce(`${file.name} is attached.`);
+    } catch (err) {
+      entry.state = "failed";
+      entry.error = err.message;
+      announce(`${file.name} could not be uploaded: ${err.message}`, "error");
+    }
+    if (replyFiles.includes(entry)) drawReplyFiles();
+  }
+  fileInput.addEventListener("change", () => {
+    const chosen = [...fileInput.files];
+    fileInput.value = ""; // the same file can be chosen again after a removal
+    for (const file of chosen) {
+      if (replyFiles.length >= MAX_REPLY_FILES) {
+        announce(`A reply carries at most ${MAX_REPLY_FILES} files.`, "error");
+        break;
+      }
+      if (file.size === 0 || file.size > MAX_REPLY_FILE_BYTES) {
+        announce(`${file.name} is ${file.size === 0 ? "empty" : "larger than 10 MB"}: not attached.`, "error");
+        continue;
+      }
+      const entry = { name: file.name, size: file.size, state: "uploading", reference: null, error: "" };
+      replyFiles.push(entry);
+      uploadReplyFile(entry, file);
+    }
+    drawReplyFiles();
+  });
+  drawReplyFiles();
+
   const replyBody = h("textarea", { name: "body", rows: 6, required: true });
   const replyLabel = h("label", { for: uid("reply") });
   replyBody.id = replyLabel.getAttribute("for");
@@ -284,12 +349,28 @@ export async function renderTicket(main, ctx, ref) {
       replyBody.focus();
       return;
     }
+    if (replyFiles.some((f) => f.state === "uploading")) {
+      announce("Wait until the files are uploaded, or remove them.", "error");
+      fileInput.focus();
+      return;
+    }
+    if (replyFiles.some((f) => f.state === "failed")) {
+      announce("A file could not be uploaded: remove it (or choose it again) before sending.", "error");
+      fileInput.focus();
+      return;
+    }
     const visibility = internalRadio.checked ? "internal" : "public";
+    const attachments = replyFiles.map((f) => f.reference);
     sendButton.disabled = true;
     try {
-      await ctx.api.post(`/tickets/${ticket.id}/messages`, { body, visibility });
+      const payload = { body, visibility };
+      if (attachments.length) payload.attachments = attachments;
+      await ctx.api.post(`/tickets/${ticket.id}/messages`, payload);
       replyBody.value = "";
-      announce(visibility === "internal" ? "Internal note added." : "Reply sent to the customer.");
+      replyFiles.length = 0;
+      drawReplyFiles();
+      const files = attachments.length === 1 ? " with 1 file" : attachments.length ? ` with ${attachments.length} files` : "";
+      announce(visibility === "internal" ? `Internal note added${files}.` : `Reply sent to the customer${files}.`);
       await refresh();
     } catch (err) {
       ctx.showError(err, "Send");
@@ -304,6 +385,9 @@ export async function renderTicket(main, ctx, ref) {
       h("span", { class: "choice" }, publicRadio, h("label", { for: publicRadio.id }, "Public reply to the customer")),
       h("span", { class: "choice" }, internalRadio, h("label", { for: internalRadio.id }, "Internal note for agents"))),
     h("div", { class: "field" }, replyLabel, replyBody),
+    field(`Attach files (up to ${MAX_REPLY_FILES}, 10 MB each)`, fileInput,
+      "Each file uploads when you choose it; remove one with its Remove button."),
+    replyFileList,
     sendButton);
   syncComposer();
 

@@ -125,13 +125,16 @@ def _open_reference(reference: str, key: str) -> dict[str, Any] | None:
 
 
 def _uploaded_size(s3_client: Any, bucket: str, s3_key: str) -> int | None:
-    """The object's real size, None when nothing was uploaded under that key."""
+    """The object's real size, None when nothing was uploaded under that key.
+
+    The api function may GetObject but not ListBucket (infra/workers.py), and without ListBucket S3
+    answers a HEAD of a missing key with 403, not 404: both mean "not there" here."""
     from botocore.exceptions import ClientError
 
     try:
         return int(s3_client.head_object(Bucket=bucket, Key=s3_key)["ContentLength"])
     except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+        if exc.response.get("Error", {}).get("Code") in ("403", "404", "NoSuchKey", "NotFound", "AccessDenied"):
             return None
         raise
 

@@ -41,7 +41,7 @@ class NotConfigured(errors.HelpdeskError):
 
 
 class UploadRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     filename: str = Field(min_length=1, max_length=255)
     content_type: str = Field(pattern=_CONTENT_TYPE, max_length=129)
@@ -51,7 +51,7 @@ class UploadRequest(BaseModel):
 class FormAttachment(BaseModel):
     """What the form sends back for each uploaded file."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     key: str = Field(pattern=UPLOAD_KEY.pattern, max_length=300)
     filename: str = Field(min_length=1, max_length=255)

@@ -104,7 +104,7 @@ class RuleUpdate(_Input):
 
 
 class Rule(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
 
     id: UUID
     name: str

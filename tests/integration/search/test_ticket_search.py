@@ -159,3 +159,22 @@ def test_a_prepared_search_is_always_planned_for_its_words(db, cmds, database_ur
                                "team_id": None, "assignee_mode": "any", "assignee_id": None}, prepare=True).fetchall()
         plans = conn.execute("SELECT generic_plans, custom_plans FROM pg_prepared_statements").fetchall()
     assert plans == [(0, 12)]
+
+
+def test_a_rebuild_writes_the_documents_the_triggers_keep(db, cmds):
+    """ticket_search_docs_rebuild (bulk loads, repairs) and the triggers agree document for document.
+    (After a merge they may not: the triggers append the moved messages to the target's end and leave
+    the merged ticket's words, which search never returns; a rebuild orders by position.)"""
+    first = create(cmds, "Refund request", "The parcel never came.")
+    second = create(cmds, "Printer label", "Labels print blank.")
+    for n in range(3):
+        cmds.add_message(first.id, {"body": f"Reply {n}: still no refund for order {1000 + n}.",
+                                    "author_type": "customer", "visibility": "public"}, CUSTOMER)
+    documents = "SELECT ticket_id::text AS id, doc::text AS doc FROM ticket_search_docs ORDER BY ticket_id"
+    kept = db.query(documents)
+    assert len(kept) == 2 and all(row["doc"] for row in kept)
+
+    db.execute("UPDATE ticket_search_docs SET doc = ''::tsvector")  # damaged, as after an import without triggers
+    rebuilt = db.query_one("SELECT ticket_search_docs_rebuild() AS n")
+    assert rebuilt["n"] == 2
+    assert db.query(documents) == kept

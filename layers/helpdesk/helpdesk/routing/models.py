@@ -2,15 +2,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from helpdesk.tickets.models import Channel, NewTicket, Priority, _Input, normalize_email
+from helpdesk.tickets.models import TIERS, Channel, NewTicket, Priority, Tier, _Input, normalize_email
 
-Tier = Literal["standard", "premium", "enterprise"]
-TIERS: tuple[str, ...] = ("standard", "premium", "enterprise")
 MAX_VALUES = 100  # per condition list
 MAX_KEYWORD = 100
 MAX_RULE_NAME = 200

@@ -28,9 +28,9 @@ from typing import Any, Iterable, Mapping
 from helpdesk.db import sla as sql
 from helpdesk.db.client import DataApi
 from helpdesk.sla.clocks import configured_warn_before, deadline_for
+from helpdesk.tickets.models import TIERS
 
 TTL_SECONDS = 300.0
-TIERS = ("standard", "premium", "enterprise")
 # The clocks CREATE_TICKET starts (its `sla` CTE).
 CREATE_KINDS = ("first_response", "resolution")
 # A customer message may start the next-reply clock of any policy on any schedule copy: beyond this

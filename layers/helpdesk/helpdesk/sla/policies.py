@@ -8,7 +8,7 @@ rule for the admin UI's dry run.
 from __future__ import annotations
 
 import uuid
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -16,9 +16,8 @@ from helpdesk import errors
 from helpdesk.clock import Clock, SystemClock
 from helpdesk.db import sla as sql
 from helpdesk.db.client import DataApi, Row
-from helpdesk.tickets.models import Channel, Priority, describe_validation_error
+from helpdesk.tickets.models import Channel, Priority, Tier, describe_validation_error
 
-Tier = Literal["standard", "premium", "enterprise"]
 TARGET_KINDS = ("first_response", "next_reply", "resolution", "reopen")
 MAX_TARGET_SECONDS = 366 * 24 * 3600
 

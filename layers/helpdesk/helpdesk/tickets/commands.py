@@ -32,7 +32,7 @@ from helpdesk.events.publisher import DeferredPublisher, Publisher
 from helpdesk.sla import cache as sla_cache
 from helpdesk.sla.clocks import deadline_for
 from helpdesk.tickets import states
-from helpdesk.tickets.models import Actor, Message, NewMessage, NewTicket, Ticket, parse_ticket_ref
+from helpdesk.tickets.models import TIERS, Actor, Message, NewMessage, NewTicket, Ticket, parse_ticket_ref
 
 log = logging.getLogger(__name__)
 MAX_PAGE = 100
@@ -133,7 +133,7 @@ class TicketCommands:
         given = str(new.team_id) if new.team_id else None
         # The statement's team per tier: the routing plan's choice, else the given team_id.
         teams = {tier: (routing[tier].get("team_id") if routing and tier in routing else given)
-                 for tier in sla_cache.TIERS}
+                 for tier in TIERS}
         try:
             return config.plan(priority=new.priority, channel=new.channel, teams=teams, now=now) or None
         except Exception:  # noqa: BLE001 - a prediction is an optimisation: the follow-up computes them

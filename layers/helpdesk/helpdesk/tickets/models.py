@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -16,6 +16,9 @@ MAX_TAGS = 20
 MAX_TAG = 50
 Channel = Literal["email", "web", "chat", "slack", "api"]
 Priority = Literal["low", "normal", "high", "urgent"]
+# A customer's support tier (customers.tier): routing rules and SLA policies match on it.
+Tier = Literal["standard", "premium", "enterprise"]
+TIERS: tuple[str, ...] = get_args(Tier)
 Visibility = Literal["public", "internal"]
 AuthorType = Literal["customer", "agent", "system"]
 PRIORITIES: tuple[str, ...] = ("low", "normal", "high", "urgent")

@@ -1,17 +1,13 @@
 """Channel tests: Slack Events API payloads and web chat calls through functions.api.handler against
-the real PostgreSQL; moto Secrets Manager/SES; a local HTTP stub standing in for Slack's Web API."""
+the real PostgreSQL; moto Secrets Manager/SES; Slack's Web API is the shared slack_stub (tests/integration/conftest.py)."""
 from __future__ import annotations
 
 import importlib.util
 import json
 import sys
-import threading
 import uuid
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
 
 import boto3
 import pytest
@@ -39,57 +35,6 @@ def _load_api_helpers() -> Any:
 
 
 api_helpers = _load_api_helpers()
-
-
-@dataclass
-class SlackStub:
-    """Slack Web API on 127.0.0.1: chat.postMessage (recorded) and users.info (from `users`)."""
-
-    url: str = ""
-    posts: list[dict[str, Any]] = field(default_factory=list)
-    auth: list[str] = field(default_factory=list)
-    users: dict[str, str] = field(default_factory=dict)
-    lookups: list[str] = field(default_factory=list)
-    fail_with: str = ""
-
-
-@pytest.fixture
-def slack_stub():
-    stub = SlackStub()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
-            raw = self.rfile.read(int(self.headers.get("content-length") or 0))
-            stub.auth.append(self.headers.get("Authorization", ""))
-            if self.path.endswith("/users.info"):
-                user = parse_qs(raw.decode())["user"][0]
-                stub.lookups.append(user)
-                email = stub.users.get(user)
-                answer = {"ok": True, "user": {"id": user, "profile": {"email": email}}} if email else \
-                    {"ok": False, "error": "user_not_found"}
-            elif stub.fail_with:
-                answer = {"ok": False, "error": stub.fail_with}
-            else:
-                body = json.loads(raw or b"{}")
-                stub.posts.append({"path": self.path, "content_type": self.headers.get("Content-Type"), **body})
-                answer = {"ok": True, "channel": body.get("channel"), "ts": f"1700000999.{len(stub.posts):06d}"}
-            payload = json.dumps(answer).encode()
-            self.send_response(200)
-            self.send_header("content-type", "application/json")
-            self.send_header("content-length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        def log_message(self, *_: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    stub.url = f"http://127.0.0.1:{server.server_address[1]}/api/"
-    yield stub
-    server.shutdown()
-    server.server_close()
 
 
 @pytest.fixture

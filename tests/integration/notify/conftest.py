@@ -1,11 +1,8 @@
-"""Notifier fixtures: moto SES and Secrets Manager, a local Slack Web API stub, agents and teams."""
+"""Notifier fixtures: moto SES and Secrets Manager, agents and teams (the Slack stub: tests/integration/conftest.py)."""
 from __future__ import annotations
 
 import json
-import threading
 import uuid
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import boto3
@@ -14,49 +11,6 @@ from moto import mock_aws
 
 REGION = "us-east-1"
 DOMAIN = "example.com"
-
-
-@dataclass
-class SlackStub:
-    """chat.postMessage on 127.0.0.1: records posts; `fail` maps a Slack user id to (HTTP status, error)."""
-
-    url: str = ""
-    posts: list[dict[str, Any]] = field(default_factory=list)
-    auth: list[str] = field(default_factory=list)
-    fail: dict[str, tuple[int, str]] = field(default_factory=dict)
-
-
-@pytest.fixture
-def slack_stub():
-    stub = SlackStub()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
-            body = json.loads(self.rfile.read(int(self.headers.get("content-length") or 0)) or b"{}")
-            stub.auth.append(self.headers.get("Authorization", ""))
-            status, error = stub.fail.get(body.get("channel"), (200, ""))
-            if status == 200 and not error:
-                stub.posts.append({"path": self.path, **body})
-                answer = {"ok": True, "channel": "D1", "ts": f"{len(stub.posts)}.0001"}
-            else:
-                answer = {"ok": False, "error": error or "internal_error"}
-            payload = json.dumps(answer).encode()
-            self.send_response(status)
-            self.send_header("content-type", "application/json")
-            self.send_header("content-length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        def log_message(self, *_: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    stub.url = f"http://127.0.0.1:{server.server_address[1]}/api/"
-    yield stub
-    server.shutdown()
-    server.server_close()
 
 
 @pytest.fixture

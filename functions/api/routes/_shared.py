@@ -61,6 +61,17 @@ def parse_uuid(value: str, what: str) -> uuid.UUID:
         raise errors.ValidationFailed(f"{what} {value!r} is not a UUID") from None
 
 
+def assignee_filter(assignee: str | None, who: Principal) -> tuple[str, uuid.UUID | None]:
+    """The `assignee` query parameter (me, none or an agent id) as Filters' (assignee_mode, assignee_id)."""
+    if assignee == "me":
+        return "agent", who.require_agent()
+    if assignee == "none":
+        return "none", None
+    if assignee:
+        return "agent", parse_uuid(assignee, "assignee")
+    return "any", None
+
+
 def open_ticket(svc: Services, new_ticket: Any, *, actor: Any, idempotency_key: str | None, scope: str):
     """Every channel opens tickets through routing: rules pick the team, then push assignment."""
     from helpdesk.routing.intake import open_ticket as routed_open

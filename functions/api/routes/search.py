@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from helpdesk.search import CANDIDATES, MAX_QUERY, MAX_RESULTS, search_tickets, suggest_articles
 from helpdesk.views import Filters, parse_statuses
 
-from ._shared import ItemsOut, caller, parse_uuid, services
+from ._shared import ItemsOut, assignee_filter, caller, parse_uuid, services
 
 router = Router()
 
@@ -41,13 +41,7 @@ def search(q: Annotated[str, Query(min_length=1, max_length=MAX_QUERY, descripti
            limit: Annotated[int, Query(ge=1, le=MAX_RESULTS, description=f"results 1..{MAX_RESULTS}")] = 20,
            ) -> SearchOut:
     who = caller(router)
-    mode, assignee_id = "any", None
-    if assignee == "me":
-        mode, assignee_id = "agent", who.require_agent()
-    elif assignee == "none":
-        mode = "none"
-    elif assignee:
-        mode, assignee_id = "agent", parse_uuid(assignee, "assignee")
+    mode, assignee_id = assignee_filter(assignee, who)
     filters = Filters(statuses=parse_statuses(status), team_id=parse_uuid(team, "team") if team else None,
                       assignee_mode=mode, assignee_id=assignee_id)
     found = search_tickets(services().db, q, filters, limit=limit)

@@ -17,8 +17,8 @@ from helpdesk.tickets.models import MAX_BODY, MAX_SUBJECT, Actor, Channel, Prior
 from helpdesk.views import DEFAULT_PAGE, MAX_PAGE, MIN_PAGE, VIEWS, Filters, Views, parse_statuses
 from helpdesk.db import views as views_sql
 
-from ._shared import (ApiModel, Doc, ItemsOut, TicketOut, TicketPageOut, caller, open_ticket, parse_uuid, services, settings,
-                      ticket_json)
+from ._shared import (ApiModel, Doc, ItemsOut, TicketOut, TicketPageOut, assignee_filter, caller, open_ticket, parse_uuid,
+                      services, settings, ticket_json)
 
 router = Router()
 
@@ -125,17 +125,12 @@ def list_tickets(
     cursor: Annotated[Optional[str], Query(max_length=500)] = None,
 ) -> TicketPageOut:
     who = caller(router)
-    mode, assignee_id = "any", None
-    if assignee == "me":
-        mode, assignee_id = "agent", who.require_agent()
-    elif assignee == "none":
-        mode = "none"
-    elif assignee:
-        mode, assignee_id = "agent", parse_uuid(assignee, "assignee")
+    mode, assignee_id = assignee_filter(assignee, who)
     team_id = parse_uuid(team, "team") if team else None
     filters = Filters(statuses=parse_statuses(status), team_id=None if view == "queue" else team_id,
                       assignee_mode=mode, assignee_id=assignee_id, priority=priority)
-    page = Views(services().db, services().clock).page(
+    svc = services()
+    page = Views(svc.db, svc.clock).page(
         view, filters, me=who.agent_id, team_id=team_id if view == "queue" else None, limit=limit, cursor=cursor)
     return TicketPageOut(items=page.items, next_cursor=page.next_cursor, count=page.count.as_dict(), view=page.view)
 

@@ -96,6 +96,18 @@ def ms(samples: list[float]) -> str:
     return f"p50 {p(0.5):6.1f} ms  p95 {p(0.95):6.1f} ms  mean {statistics.fmean(ordered):6.1f} ms"
 
 
+
+def race(worker, n: int, start: threading.Barrier) -> float:
+    """Run worker(0..n-1) in threads released together by `start`; seconds until all have finished."""
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    start.wait()
+    began = time.perf_counter()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - began
+
 class Bench:
     def __init__(self, keep: bool) -> None:
         self._scratch = contextlib.ExitStack()
@@ -119,14 +131,7 @@ class Bench:
     def claims(self, queued: int) -> None:
         from helpdesk.routing.assignment import Assignment
 
-        self.reset()
-        team = self.db.query_one("INSERT INTO teams (name, assignment_mode) VALUES ('pull', 'pull') RETURNING id")["id"]
-        agents = [uuid.UUID(self.db.query_one(
-            "WITH a AS (INSERT INTO agents (email, name) VALUES (:e, 'claimer') RETURNING id) "
-            "INSERT INTO team_members (team_id, agent_id) SELECT :t::uuid, id FROM a RETURNING agent_id",
-            {"e": f"claimer{i}@example.com", "t": team})["agent_id"]) for i in range(CLAIMERS)]
-        self.db.execute(QUEUE, {"team": team, "now": NOW, "n": queued, "email": "bench-claims@example.com"})
-        self.db.execute("ANALYZE")
+        agents = [uuid.UUID(a) for a in self.pull_team_with_queue("claimer", queued)]
         clock = FixedClock(NOW)
         apis = [self.api() for _ in agents]
         samples: list[list[float]] = [[] for _ in agents]
@@ -148,14 +153,7 @@ class Bench:
             except BaseException as exc:  # noqa: BLE001
                 failures.append(exc)
 
-        threads = [threading.Thread(target=worker, args=(i,)) for i in range(len(agents))]
-        for t in threads:
-            t.start()
-        start.wait()
-        began = time.perf_counter()
-        for t in threads:
-            t.join()
-        wall = time.perf_counter() - began
+        wall = race(worker, len(agents), start)
         claimed = sum(counts)
         calls = sum(a.stats.calls for a in apis)
         distinct = self.db.query_one("SELECT count(DISTINCT ticket_id) AS n, count(*) AS rows FROM assignments WHERE reason = 'pulled'")
@@ -167,23 +165,27 @@ class Bench:
         print(f"  latency per claim under contention: {ms([s for per in samples for s in per])}")
         self.raw_claims(queued)
 
-    def raw_claims(self, queued: int) -> None:
-        """The same claim statement from 50 plain psycopg connections: the database's own rate."""
-        import psycopg
-
-        from helpdesk.db import routing as sql
-        from helpdesk.db.sqltext import tokens
-
+    def pull_team_with_queue(self, prefix: str, queued: int) -> list[str]:
+        """A fresh pull-only team of CLAIMERS agents and `queued` unassigned tickets; the agents' ids."""
         self.reset()
         team = self.db.query_one("INSERT INTO teams (name, assignment_mode) VALUES ('pull', 'pull') RETURNING id")["id"]
         agents = [self.db.query_one(
             "WITH a AS (INSERT INTO agents (email, name) VALUES (:e, 'claimer') RETURNING id) "
             "INSERT INTO team_members (team_id, agent_id) SELECT :t::uuid, id FROM a RETURNING agent_id",
-            {"e": f"raw{i}@example.com", "t": team})["agent_id"] for i in range(CLAIMERS)]
-        self.db.execute(QUEUE, {"team": team, "now": NOW, "n": queued, "email": "bench-raw@example.com"})
+            {"e": f"{prefix}{i}@example.com", "t": team})["agent_id"] for i in range(CLAIMERS)]
+        self.db.execute(QUEUE, {"team": team, "now": NOW, "n": queued, "email": f"bench-{prefix}@example.com"})
         self.db.execute("ANALYZE")
-        text = "".join(f"%({tok[1:]})s" if kind == "param" else tok.replace("%", "%%") if kind == "code" else tok
-                       for kind, tok in tokens(sql.CLAIM_NEXT))
+        return agents
+
+    def raw_claims(self, queued: int) -> None:
+        """The same claim statement from 50 plain psycopg connections: the database's own rate."""
+        import psycopg
+
+        from helpdesk.db import routing as sql
+        from local.sqlparams import translate
+
+        agents = self.pull_team_with_queue("raw", queued)
+        text = translate(sql.CLAIM_NEXT).sql
         counts = [0] * len(agents)
         start = threading.Barrier(len(agents) + 1, timeout=120)
         self.backend.close()  # give the pooled connections back: the server is shared (max_connections)
@@ -201,14 +203,7 @@ class Bench:
                 while conn.execute(text, params).fetchone()[1] is not None:
                     counts[i] += 1
 
-        threads = [threading.Thread(target=worker, args=(i,)) for i in range(len(agents))]
-        for t in threads:
-            t.start()
-        start.wait()
-        began = time.perf_counter()
-        for t in threads:
-            t.join()
-        wall = time.perf_counter() - began
+        wall = race(worker, len(agents), start)
         print(f"  reference, same statement from {CLAIMERS} raw psycopg connections: {sum(counts):,} claims in "
               f"{wall:.2f} s = {sum(counts) / wall:,.0f} claims/s")
 

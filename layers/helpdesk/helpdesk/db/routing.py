@@ -7,7 +7,7 @@ The agent for a push is picked by routing_pick_agent() (migration 0200), under t
 """
 from __future__ import annotations
 
-from helpdesk.db.tickets import _EVENT_WRITES, _OUTBOX_JSON, _PENDING_JSON, _SLA_EFFECTS, _TICKET_RESULT
+from helpdesk.db.tickets import _EVENT_WRITES, _OUTBOX_JSON, _PENDING_JSON, _TICKET_RESULT, assignment_tail
 
 # Statuses whose unassigned tickets wait in a team's queue (index tickets_routing_queue).
 QUEUE_STATUSES = "('new', 'reopened', 'in_progress')"
@@ -62,32 +62,6 @@ _AWAY = "routing_is_away({a}.ooo_start, {a}.ooo_end, :now::timestamptz)"
 _ON_SHIFT = "NOT ({team}::text IN (SELECT jsonb_array_elements_text(:off_shift::jsonb)))"
 
 
-def _assignment_tail(reason: str) -> str:
-    """The rest of an assignment statement, given CTE `updated` (t.* + old_status, old_assignee).
-    `reason` is an SQL expression over `u` (the updated row)."""
-    return f"""
-history AS (
-    INSERT INTO assignments (ticket_id, agent_id, team_id, assigned_by, reason, created_at)
-    SELECT u.id, u.assignee_id, u.team_id, (SELECT a.id FROM agents a WHERE a.id = :assigned_by::uuid),
-           {reason}, :now::timestamptz
-    FROM updated u
-),
-change AS (SELECT id AS ticket_id, old_status, status AS new_status, false AS first_response FROM updated),
-{_SLA_EFFECTS},
-events AS (
-    SELECT gen_random_uuid() AS id, u.id AS ticket_id, 'ticket.assigned' AS event_type, :actor_type AS actor_type,
-           :actor_id::uuid AS actor_id, NULL::text AS from_status, NULL::text AS to_status,
-           jsonb_build_object('agent_id', u.assignee_id, 'team_id', u.team_id, 'previous_agent_id', u.old_assignee,
-                              'reason', {reason}, 'number', u.number) AS payload
-    FROM updated u
-    UNION ALL
-    SELECT gen_random_uuid(), u.id, 'ticket.status_changed', :actor_type, :actor_id::uuid, u.old_status, u.status,
-           jsonb_build_object('from', u.old_status, 'to', u.status, 'reason', {reason}, 'number', u.number)
-    FROM updated u WHERE u.old_status <> u.status
-),
-{_EVENT_WRITES}"""
-
-
 # Pull: the agent's next ticket. Highest priority, then oldest, unassigned ticket of any of the
 # agent's teams; SKIP LOCKED so concurrent claimers never wait on (or take) the same row. A row
 # another claimer committed meanwhile fails the re-check of the WHERE clause and the next one is
@@ -114,7 +88,7 @@ updated AS (
 stamp AS (
     UPDATE agents SET last_assigned_at = :now::timestamptz WHERE id = (SELECT assignee_id FROM updated)
 ),
-{_assignment_tail("'pulled'")}
+{assignment_tail("'pulled'")}
 SELECT EXISTS (SELECT 1 FROM agent) AS agent_exists,
        (SELECT {_TICKET_RESULT.format(t='u')} FROM updated u) AS ticket,
        {_OUTBOX_JSON} AS events, {_PENDING_JSON.format(cte='sla_changed')} AS pending_sla
@@ -171,7 +145,7 @@ updated AS (
     WHERE t.id = p.id AND (p.agent_id IS NOT NULL OR s.assignee_id IS NOT NULL)
     RETURNING t.*, s.status AS old_status, s.assignee_id AS old_assignee
 ),
-{_assignment_tail('''CASE WHEN :kind = 'reopened' THEN 'reopened'
+{assignment_tail('''CASE WHEN :kind = 'reopened' THEN 'reopened'
                           WHEN :reason <> 'pushed' THEN :reason
                           WHEN (SELECT tm.assignment_mode FROM teams tm WHERE tm.id = u.team_id) = 'round_robin' THEN 'round_robin'
                           ELSE 'pushed' END''')}

@@ -418,6 +418,33 @@ SELECT tg.status AS current_status, tg.merged_into_id,
 FROM target tg
 """
 
+def assignment_tail(reason: str) -> str:
+    """The rest of an assignment statement (history row, SLA effects, events, outbox), given CTE `updated`
+    (t.* + old_status, old_assignee). `reason` is an SQL expression over `u` (the updated row). Used by
+    ASSIGN here and by routing's push and pull statements."""
+    return f"""
+history AS (
+    INSERT INTO assignments (ticket_id, agent_id, team_id, assigned_by, reason, created_at)
+    SELECT u.id, u.assignee_id, u.team_id, (SELECT a.id FROM agents a WHERE a.id = :assigned_by::uuid),
+           {reason}, :now::timestamptz
+    FROM updated u
+),
+change AS (SELECT id AS ticket_id, old_status, status AS new_status, false AS first_response FROM updated),
+{_SLA_EFFECTS},
+events AS (
+    SELECT gen_random_uuid() AS id, u.id AS ticket_id, 'ticket.assigned' AS event_type, :actor_type AS actor_type,
+           :actor_id::uuid AS actor_id, NULL::text AS from_status, NULL::text AS to_status,
+           jsonb_build_object('agent_id', u.assignee_id, 'team_id', u.team_id, 'previous_agent_id', u.old_assignee,
+                              'reason', {reason}, 'number', u.number) AS payload
+    FROM updated u
+    UNION ALL
+    SELECT gen_random_uuid(), u.id, 'ticket.status_changed', :actor_type, :actor_id::uuid, u.old_status, u.status,
+           jsonb_build_object('from', u.old_status, 'to', u.status, 'reason', {reason}, 'number', u.number)
+    FROM updated u WHERE u.old_status <> u.status
+),
+{_EVENT_WRITES}"""
+
+
 ASSIGN = f"""
 WITH target AS (
     SELECT id, status, assignee_id, team_id, merged_into_id FROM tickets WHERE id = :ticket_id::uuid FOR UPDATE
@@ -447,29 +474,10 @@ updated AS (
     FROM decision d WHERE t.id = d.id
     RETURNING t.*, d.old_status, d.old_assignee
 ),
-history AS (
-    INSERT INTO assignments (ticket_id, agent_id, team_id, assigned_by, reason, created_at)
-    SELECT u.id, u.assignee_id, u.team_id, (SELECT a.id FROM agents a WHERE a.id = :assigned_by::uuid), :reason,
-           :now::timestamptz
-    FROM updated u
-),
 stamp AS (
     UPDATE agents SET last_assigned_at = :now::timestamptz WHERE id = (SELECT assignee_id FROM updated)
 ),
-change AS (SELECT id AS ticket_id, old_status, status AS new_status, false AS first_response FROM updated),
-{_SLA_EFFECTS},
-events AS (
-    SELECT gen_random_uuid() AS id, u.id AS ticket_id, 'ticket.assigned' AS event_type, :actor_type AS actor_type,
-           :actor_id::uuid AS actor_id, NULL::text AS from_status, NULL::text AS to_status,
-           jsonb_build_object('agent_id', u.assignee_id, 'team_id', u.team_id, 'previous_agent_id', u.old_assignee,
-                              'reason', :reason::text, 'number', u.number) AS payload
-    FROM updated u
-    UNION ALL
-    SELECT gen_random_uuid(), u.id, 'ticket.status_changed', :actor_type, :actor_id::uuid, u.old_status, u.status,
-           jsonb_build_object('from', u.old_status, 'to', u.status, 'reason', :reason::text, 'number', u.number)
-    FROM updated u WHERE u.old_status <> u.status
-),
-{_EVENT_WRITES}
+{assignment_tail(":reason::text")}
 SELECT tg.status AS current_status, tg.merged_into_id,
        EXISTS (SELECT 1 FROM agent) AS agent_exists, EXISTS (SELECT 1 FROM team) AS team_exists,
        (SELECT {_TICKET_RESULT.format(t='u')} FROM updated u) AS ticket,

@@ -283,12 +283,9 @@ class TicketCommands:
             "actor_type": actor.type,
             "actor_id": actor.id,
         }).first()
-        if row is None:
-            raise errors.NotFound(f"ticket {ticket_ref} not found")
+        _refuse_missing_or_merged(row, ticket_ref)
         if row["ticket"] is None:
             current = row["current_status"]
-            if current == "merged":
-                raise errors.Gone(f"ticket {ticket_ref} was merged", merged_into=str(row["merged_into_id"]))
             if expected_status is not None and current != expected_status:
                 raise errors.Conflict(
                     f"ticket {ticket_ref} is {current}, not {expected_status}: another change won; reload and retry",
@@ -314,11 +311,8 @@ class TicketCommands:
             "ticket_id": ticket_id, "priority": priority, "reason": reason, "now": self.clock.now(),
             "actor_type": actor.type, "actor_id": actor.id,
         }).first()
-        if row is None:
-            raise errors.NotFound(f"ticket {ticket_ref} not found")
+        _refuse_missing_or_merged(row, ticket_ref)
         if row["ticket"] is None:
-            if row["current_status"] == "merged":
-                raise errors.Gone(f"ticket {ticket_ref} was merged", merged_into=str(row["merged_into_id"]))
             if row["current_priority"] == priority:
                 return CommandResult(Ticket.model_validate(self.get_ticket(ticket_id).ticket))
             raise errors.InvalidTransition(
@@ -346,11 +340,8 @@ class TicketCommands:
             "actor_type": actor.type,
             "actor_id": actor.id,
         }).first()
-        if row is None:
-            raise errors.NotFound(f"ticket {ticket_ref} not found")
+        _refuse_missing_or_merged(row, ticket_ref)
         if row["ticket"] is None:
-            if row["current_status"] == "merged":
-                raise errors.Gone(f"ticket {ticket_ref} was merged", merged_into=str(row["merged_into_id"]))
             if agent_id is not None and not row["agent_exists"]:
                 raise errors.ValidationFailed(f"agent {agent_id} does not exist or is inactive")
             if team_id is not None and not row["team_exists"]:
@@ -463,3 +454,10 @@ class TicketCommands:
                 log.exception("follow-up statement failed; the relay/sweep will finish it")
         return CommandResult(Ticket.model_validate(row["ticket"]), events=events)
 
+
+def _refuse_missing_or_merged(row: Row | None, ticket_ref: Any) -> None:
+    """A command's statement found no ticket (404), or refused the change because the ticket was merged (410)."""
+    if row is None:
+        raise errors.NotFound(f"ticket {ticket_ref} not found")
+    if row["ticket"] is None and row["current_status"] == "merged":
+        raise errors.Gone(f"ticket {ticket_ref} was merged", merged_into=str(row["merged_into_id"]))

@@ -9,17 +9,12 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from local.functions import LambdaContext
+
 RAW = "raw-mail-test"
 ATT = "attachments-test"
 DOMAIN = "helpdesk.test"
 BASE = "/api/v1/admin/quarantine"
-
-
-class _Context:
-    function_name = "inbound_email"
-    memory_limit_in_mb = 256
-    invoked_function_arn = "arn:aws:lambda:us-east-1:000000000000:function:inbound_email"
-    aws_request_id = "test"
 
 
 def spam_mail(*, subject: str = "Cheap printers", message_id: str = "<spam-1@customer.test>",
@@ -63,7 +58,7 @@ def deliver(s3):
                               "attributes": {"ApproximateReceiveCount": "1"}, "messageAttributes": {}, "md5OfBody": "",
                               "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:1:inbound",
                               "awsRegion": "us-east-1"}]}
-        assert inbound.handler(event, _Context()) == {"batchItemFailures": []}
+        assert inbound.handler(event, LambdaContext(function_name="inbound_email")) == {"batchItemFailures": []}
         return key
 
     return run

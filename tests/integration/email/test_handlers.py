@@ -17,6 +17,7 @@ from helpdesk.intake.email.blobs import S3BlobStore
 from helpdesk.outbound.email import OutboundEmail
 from helpdesk.tickets.commands import TicketCommands
 from helpdesk.tickets.models import Actor
+from local.functions import LambdaContext
 
 from .conftest import DOMAIN, SIGNING_KEY, mail
 
@@ -61,7 +62,7 @@ def inbound(aws, db, clock, settings, monkeypatch):
                               "attributes": {"ApproximateReceiveCount": "1"}, "messageAttributes": {},
                               "md5OfBody": "", "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:1:inbound",
                               "awsRegion": REGION}]}
-        return module.handler(event, _Context())
+        return module.handler(event, LambdaContext(function_name="test"))
 
     return deliver
 
@@ -79,19 +80,11 @@ def outbound(aws, db, clock, settings, monkeypatch):
                     "attributes": {"ApproximateReceiveCount": "1"}, "messageAttributes": {}, "md5OfBody": "",
                     "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:1:outbound", "awsRegion": REGION}
                    for e in events]
-        return module.handler({"Records": records}, _Context())
+        return module.handler({"Records": records}, LambdaContext(function_name="test"))
 
     return run
 
 
-class _Context:
-    function_name = "test"
-    memory_limit_in_mb = 128
-    invoked_function_arn = "arn:aws:lambda:us-east-1:1:function:test"
-    aws_request_id = "req"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 60_000
 
 
 def sent_messages():
@@ -127,7 +120,7 @@ def test_missing_object_fails_only_that_record(db, inbound, aws):
                           "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
                           "eventSourceARN": "arn:aws:sqs:us-east-1:1:inbound", "awsRegion": REGION}
                          for i, b in enumerate(bodies)]}
-    result = module.handler(event, _Context())
+    result = module.handler(event, LambdaContext(function_name="test"))
     assert result == {"batchItemFailures": [{"itemIdentifier": "id1"}]}
     assert len(_tickets(db)) == 1
 

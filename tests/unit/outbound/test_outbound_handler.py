@@ -7,16 +7,9 @@ import uuid
 from datetime import datetime, timezone
 
 from functions.outbound import handler as module
+from local.functions import LambdaContext
 
 
-class _Context:
-    function_name = "outbound"
-    memory_limit_in_mb = 128
-    invoked_function_arn = "arn:aws:lambda:us-east-1:1:function:outbound"
-    aws_request_id = "req"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 60_000
 
 
 def _record(channel: str, *, body: str | None = None) -> dict:
@@ -40,6 +33,6 @@ def test_dispatch_by_channel(monkeypatch):
     monkeypatch.setattr(module, "email_sender", lambda: FakeEmail())
     monkeypatch.setattr(module, "send_slack", lambda event: calls.append(("slack", event.payload.channel)) or {})
     records = [_record("email"), _record("slack"), _record("chat"), _record("web"), _record("bad", body="not json")]
-    result = module.handler({"Records": records}, _Context())
+    result = module.handler({"Records": records}, LambdaContext(function_name="outbound"))
     assert result == {"batchItemFailures": [{"itemIdentifier": "bad"}]}
     assert calls == [("email", "email"), ("slack", "slack"), ("email", "web")]

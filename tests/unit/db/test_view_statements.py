@@ -3,11 +3,11 @@ generic plan, which cannot fold away "(:x IS NULL OR ...)" the way a custom plan
 from __future__ import annotations
 
 import itertools
-import re
 
 import pytest
 
 from helpdesk.db import views
+from helpdesk.db.sqltext import parameter_names
 
 BUILDERS = {
     "all": lambda f, c: views.all_tickets(f, c),
@@ -19,7 +19,7 @@ BUILDERS = {
 
 
 def parameters(statement: str) -> set[str]:
-    return set(re.findall(r"(?<!:):([a-z_]+)", statement))
+    return set(parameter_names(statement))
 
 
 @pytest.mark.parametrize("view", BUILDERS)

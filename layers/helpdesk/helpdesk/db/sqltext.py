@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Literal
 
 Kind = Literal["code", "quoted", "comment", "param", "cast", "semicolon"]
@@ -76,3 +77,9 @@ def split_statements(sql: str) -> list[str]:
 
 def _has_code(statement: str) -> bool:
     return any(kind != "comment" and text.strip() for kind, text in tokens(statement))
+
+
+@lru_cache(maxsize=512)
+def parameter_names(sql: str) -> frozenset[str]:
+    """The `:name` placeholders a statement uses (not `::casts`, not text inside literals or comments)."""
+    return frozenset(text[1:] for kind, text in tokens(sql) if kind == "param")

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -16,6 +15,7 @@ from helpdesk import errors
 from helpdesk.clock import Clock
 from helpdesk.db import views as sql
 from helpdesk.db.client import DataApi
+from helpdesk.db.sqltext import parameter_names
 from helpdesk.tickets.states import Status
 
 View = Literal["all", "mine", "queue", "at_risk"]
@@ -147,7 +147,8 @@ class Views:
             statement, params["me"], params["queue_team"] = sql.queue(chosen, has_cursor, team_id is not None), me, team_id
         else:
             statement, params["horizon"] = sql.at_risk(chosen, has_cursor), self.clock.now() + AT_RISK_HORIZON
-        params = {name: value for name, value in params.items() if re.search(rf"(?<!:):{name}\b", statement)}
+        used = parameter_names(statement)  # each view variant sends only the parameters it names
+        params = {name: value for name, value in params.items() if name in used}
         rows = self.db.query(statement, params)
         items = [r for r in rows if r["kind"] == "item"]
         n = next(int(r["doc"]["n"]) for r in rows if r["kind"] == "count")

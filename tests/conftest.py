@@ -74,14 +74,20 @@ def migrated(rds_data_client) -> list[str]:
     return migrate(make_data_api(rds_data_client))
 
 
+# Tables whose rows the migrations write (the migration ledger, the state machine): never emptied.
+MIGRATION_TABLES = ("schema_migrations", "ticket_transitions")
+_KEEP = ", ".join(f"'{t}'" for t in MIGRATION_TABLES)
+# The tables a test may fill, by name.
+DATA_TABLES = f"SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename NOT IN ({_KEEP})"
+
 # Empties every table in one call: DELETE with foreign-key triggers off is much faster than a
 # TRUNCATE of ~40 tables (which pays per-table file work) on the tiny tables tests leave behind.
-RESET_TABLES = """
+RESET_TABLES = f"""
 DO $$
 DECLARE t record;
 BEGIN
     SET LOCAL session_replication_role = replica;
-    FOR t IN SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'schema_migrations' LOOP
+    FOR t IN {DATA_TABLES} LOOP
         EXECUTE format('DELETE FROM %I', t.tablename);
     END LOOP;
     ALTER SEQUENCE ticket_number_seq RESTART WITH 1;

@@ -1,14 +1,15 @@
-// The ticket state machine (DESIGN.md), mirrored so the ticket page offers only allowed moves.
+// The ticket state machine (helpdesk/tickets/states.py, docs/architecture.md), mirrored so the ticket
+// page offers only allowed moves; tests/unit/tickets/test_states.py fails when the two disagree.
 // The API stays the authority: a 422 answer names `allowed`, and the page adopts that list.
 
 export const TRANSITIONS = {
   new: ["assigned", "spam", "duplicate", "merged"],
-  assigned: ["in_progress", "new", "merged"],
-  in_progress: ["waiting_on_customer", "resolved", "assigned", "merged"],
-  waiting_on_customer: ["in_progress", "resolved"],
+  assigned: ["in_progress", "new", "spam", "duplicate", "merged"],
+  in_progress: ["waiting_on_customer", "resolved", "assigned", "spam", "duplicate", "merged"],
+  waiting_on_customer: ["in_progress", "resolved", "spam", "duplicate"],
   resolved: ["closed", "in_progress"],
   closed: ["reopened"],
-  reopened: ["in_progress"],
+  reopened: ["in_progress", "assigned", "spam", "duplicate"],
   spam: ["new"],
   duplicate: [],
   merged: [],

@@ -59,6 +59,8 @@ class StatusIn(ApiModel):
 
     status: str = Field(min_length=1, max_length=40)
     reason: Optional[str] = Field(default=None, max_length=1000)
+    duplicate_of: Optional[str] = Field(default=None, min_length=1, max_length=40,
+                                        description="with status duplicate (and only then): the ticket this one duplicates, id or TKT-n")
 
 
 class PriorityIn(ApiModel):
@@ -225,7 +227,7 @@ def attachment_link(ticket_ref: str, attachment_id: str) -> AttachmentLinkOut:
 @router.post("/tickets/<ticket_ref>/status", summary="Change status (422 names from, to and allowed)")
 def change_status(ticket_ref: str, body: StatusIn) -> TicketOut:
     actor, _ = _agent_actor()
-    result = _commands().transition(ticket_ref, body.status, actor, reason=body.reason)
+    result = _commands().transition(ticket_ref, body.status, actor, reason=body.reason, duplicate_of=body.duplicate_of)
     return TicketOut(**ticket_json(result.ticket))
 
 

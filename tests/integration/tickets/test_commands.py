@@ -354,10 +354,11 @@ def test_invalid_transition_names_allowed_and_changes_nothing(db, cmds, snapshot
 
 
 def test_terminal_and_spam_round_trip(db, cmds):
+    original = cmds.create_ticket(new_ticket()).ticket
     t = cmds.create_ticket(new_ticket()).ticket
     cmds.transition(t.id, "spam", AGENT)
     cmds.transition(t.id, "new", AGENT)
-    cmds.transition(t.id, "duplicate", AGENT)
+    cmds.transition(t.id, "duplicate", AGENT, duplicate_of=original.id)
     with pytest.raises(errors.InvalidTransition) as info:
         cmds.transition(t.id, "new", AGENT)
     assert info.value.extra["allowed"] == [] and "terminal" in info.value.detail
@@ -368,7 +369,7 @@ def test_expected_status_mismatch_is_conflict(db, cmds, snapshot):
     cmds.transition(t.id, "spam", AGENT)
     before = snapshot()
     with pytest.raises(errors.Conflict) as info:
-        cmds.transition(t.id, "assigned", AGENT, expected_status="new")
+        cmds.transition(t.id, "in_progress", AGENT, expected_status="assigned")
     assert info.value.extra["current_status"] == "spam"
     assert snapshot() == before
 
@@ -441,7 +442,7 @@ def test_merge_moves_messages_and_answers_gone(db, cmds, make_agent):
     assert {r["email"] for r in db.query("SELECT email FROM ticket_participants WHERE ticket_id = :t::uuid", {"t": dst.id})} == {
         "ann@example.com", "bob@example.com"}
     for call in (lambda: cmds.get_ticket(src.id), lambda: cmds.add_message(src.id, msg(), CUSTOMER),
-                 lambda: cmds.transition(src.id, "assigned", AGENT), lambda: cmds.assign(src.id, AGENT, agent_id=agent),
+                 lambda: cmds.transition(src.id, "in_progress", AGENT), lambda: cmds.assign(src.id, AGENT, agent_id=agent),
                  lambda: cmds.merge(src.id, dst.id, AGENT)):
         with pytest.raises(errors.Gone) as info:
             call()

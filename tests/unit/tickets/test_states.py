@@ -1,4 +1,4 @@
-"""The pure state machine: every (from, to) pair, in and out of DESIGN.md's table."""
+"""The pure state machine: every (from, to) pair, in and out of the designed table (docs/architecture.md)."""
 from __future__ import annotations
 
 import itertools
@@ -9,15 +9,15 @@ from helpdesk.errors import InvalidTransition
 from helpdesk.tickets import states
 from helpdesk.tickets.states import Status
 
-# DESIGN.md's table, written out independently of the code under test.
+# The designed table (docs/architecture.md), written out independently of the code under test.
 TABLE = {
     "new": {"assigned", "spam", "duplicate", "merged"},
-    "assigned": {"in_progress", "new", "merged"},
-    "in_progress": {"waiting_on_customer", "resolved", "assigned", "merged"},
-    "waiting_on_customer": {"in_progress", "resolved"},
+    "assigned": {"in_progress", "new", "spam", "duplicate", "merged"},
+    "in_progress": {"waiting_on_customer", "resolved", "assigned", "spam", "duplicate", "merged"},
+    "waiting_on_customer": {"in_progress", "resolved", "spam", "duplicate"},
     "resolved": {"closed", "in_progress"},
     "closed": {"reopened"},
-    "reopened": {"in_progress"},
+    "reopened": {"in_progress", "assigned", "spam", "duplicate"},
     "spam": {"new"},
     "duplicate": set(),
     "merged": set(),
@@ -86,3 +86,26 @@ def test_sources_of_covers_every_reachable_status():
     for status in ALL:
         assert set(states.sources_of(status)) == {s for s in ALL if status in TABLE[s]}
         assert bool(states.sources_of(status)) == (status in reachable)
+
+
+def test_the_web_workspace_mirrors_the_table():
+    """web/js/states.js copies the table so the ticket page offers only allowed moves: it must not drift."""
+    import json
+    import re
+    from pathlib import Path
+
+    source = (Path(__file__).resolve().parents[3] / "web" / "js" / "states.js").read_text()
+    body = re.search(r"export const TRANSITIONS = (\{.*?\});", source, re.S).group(1)
+    as_json = re.sub(r"(\w+):", r'"\1":', body).replace(",\n}", "\n}")
+    mirrored = {k: set(v) for k, v in json.loads(as_json).items()}
+    assert mirrored == {k.value: {v.value for v in nxt} for k, nxt in states.TRANSITIONS.items()}
+
+
+def test_composite_moves_pass_through_allowed_steps():
+    for (src, dst), via in states.COMPOSITE_MOVES.items():
+        assert states.can_transition(src, via) and states.can_transition(via, dst)
+
+
+def test_statuses_entered_only_by_their_command_are_reachable_by_the_table():
+    for status in states.ENTERED_BY_COMMAND:
+        assert states.sources_of(status), status

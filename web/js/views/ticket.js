@@ -187,8 +187,15 @@ export async function renderTicket(main, ctx, ref) {
   }
 
   async function changeStatus(to) {
+    const body = { status: to };
+    if (to === "duplicate") {
+      // A duplicate names the ticket it duplicates (the API refuses it otherwise).
+      const original = window.prompt(`${ticketRef(ticket)} duplicates which ticket? (TKT-n)`, "");
+      if (!original || !original.trim()) return;
+      body.duplicate_of = original.trim();
+    }
     try {
-      ticket = await ctx.api.post(`/tickets/${ticket.id}/status`, { status: to });
+      ticket = await ctx.api.post(`/tickets/${ticket.id}/status`, body);
       announce(`${ticketRef(ticket)} is now ${statusLabel(ticket.status)}.`);
       await refresh();
       drawStatusButtons();

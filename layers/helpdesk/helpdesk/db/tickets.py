@@ -234,7 +234,8 @@ WHERE m.inbound_message_id = :inbound_message_id
 
 ADD_MESSAGE = f"""
 WITH target AS (
-    SELECT id, status, merged_into_id, closed_at, first_response_at, requester_id, number, subject, priority, channel, team_id
+    SELECT id, status, merged_into_id, closed_at, first_response_at, requester_id, number, subject, priority, channel, team_id,
+           assignee_id
     FROM tickets WHERE id = :ticket_id::uuid FOR UPDATE
 ),
 author AS (
@@ -243,20 +244,26 @@ author AS (
 decision AS (
     SELECT tg.id, tg.status AS old_status,
         CASE
+            WHEN c.claiming THEN 'assigned'
             WHEN :author_type <> 'customer' THEN tg.status
             WHEN tg.status IN ('waiting_on_customer', 'resolved') THEN 'in_progress'
             WHEN tg.status = 'closed' AND tg.closed_at >= :reopen_after::timestamptz THEN 'in_progress'
             ELSE tg.status
         END AS new_status,
         (:author_type = 'customer' AND tg.status = 'closed' AND tg.closed_at >= :reopen_after::timestamptz) AS reopening,
-        (:author_type = 'agent' AND :visibility = 'public' AND tg.first_response_at IS NULL) AS first_response
+        (:author_type = 'agent' AND :visibility = 'public' AND tg.first_response_at IS NULL) AS first_response,
+        c.claiming
     FROM target tg
+    -- a public agent reply on a ticket nobody owns assigns it to that agent in the same statement
+    CROSS JOIN LATERAL (SELECT (:author_type = 'agent' AND :visibility = 'public' AND tg.assignee_id IS NULL
+                                AND tg.status IN ('new', 'reopened')) AS claiming) c
     WHERE tg.status <> 'merged'
       AND NOT (:author_type = 'customer' AND tg.status = 'closed' AND tg.closed_at < :reopen_after::timestamptz)
 ),
 updated AS (
     UPDATE tickets t SET
         status = d.new_status,
+        assignee_id = CASE WHEN d.claiming THEN :author_agent_id::uuid ELSE t.assignee_id END,
         reopen_count = t.reopen_count + d.reopening::int,
         closed_at = CASE WHEN d.reopening THEN NULL ELSE t.closed_at END,
         resolved_at = CASE WHEN d.old_status = 'resolved' AND d.new_status <> 'resolved' THEN NULL ELSE t.resolved_at END,
@@ -268,7 +275,11 @@ updated AS (
         updated_at = :now::timestamptz,
         version = t.version + 1
     FROM decision d WHERE t.id = d.id
-    RETURNING t.*, d.old_status, d.reopening, d.first_response
+    RETURNING t.*, d.old_status, d.reopening, d.first_response, d.claiming
+),
+claimed AS (
+    INSERT INTO assignments (ticket_id, agent_id, team_id, assigned_by, reason, created_at)
+    SELECT u.id, u.assignee_id, u.team_id, u.assignee_id, 'manual', :now::timestamptz FROM updated u WHERE u.claiming
 ),
 message AS (
     INSERT INTO ticket_messages (ticket_id, author_type, author_customer_id, author_agent_id, visibility, channel, body,
@@ -354,8 +365,14 @@ events AS (
     SELECT gen_random_uuid(), u.id, 'ticket.status_changed', :actor_type, :actor_id::uuid,
            CASE WHEN u.reopening THEN 'reopened' ELSE u.old_status END, u.status,
            jsonb_build_object('from', CASE WHEN u.reopening THEN 'reopened' ELSE u.old_status END, 'to', u.status,
-                              'reason', 'customer replied', 'number', u.number)
+                              'reason', CASE WHEN u.claiming THEN 'agent replied' ELSE 'customer replied' END,
+                              'number', u.number)
     FROM updated u WHERE u.reopening OR u.old_status <> u.status
+    UNION ALL
+    SELECT gen_random_uuid(), u.id, 'ticket.assigned', :actor_type, :actor_id::uuid, NULL, NULL,
+           jsonb_build_object('agent_id', u.assignee_id, 'team_id', u.team_id, 'previous_agent_id', NULL,
+                              'reason', 'replied', 'number', u.number)
+    FROM updated u WHERE u.claiming
     UNION ALL
     SELECT gen_random_uuid(), m.ticket_id, 'outbound.requested', :actor_type, :actor_id::uuid, NULL, NULL,
            jsonb_build_object('message_id', m.id, 'channel', u.channel, 'number', u.number)
@@ -379,9 +396,15 @@ TRANSITION = f"""
 WITH target AS (
     SELECT id, status, merged_into_id FROM tickets WHERE id = :ticket_id::uuid FOR UPDATE
 ),
+-- the ticket a duplicate names: another ticket that exists and was not merged away
+original AS (
+    SELECT o.id FROM tickets o
+    WHERE o.id = :duplicate_of::uuid AND o.id <> :ticket_id::uuid AND o.status <> 'merged'
+),
 updated AS (
     UPDATE tickets t SET
         status = :to_status,
+        duplicate_of_id = CASE WHEN :to_status = 'duplicate' THEN (SELECT id FROM original) ELSE t.duplicate_of_id END,
         assignee_id = CASE WHEN :to_status = 'new' THEN NULL ELSE t.assignee_id END,
         resolved_at = CASE WHEN :to_status = 'resolved' THEN :now::timestamptz
                            WHEN :to_status IN ('in_progress', 'reopened') THEN NULL ELSE t.resolved_at END,
@@ -394,6 +417,7 @@ updated AS (
     WHERE t.id = tg.id
       AND tg.status IN (SELECT jsonb_array_elements_text(:allowed_from::jsonb))
       AND (:expected_status::text IS NULL OR tg.status = :expected_status)
+      AND (:to_status <> 'duplicate' OR EXISTS (SELECT 1 FROM original))
     RETURNING t.*, tg.status AS old_status
 ),
 unassigned AS (
@@ -408,11 +432,12 @@ events AS (
     SELECT gen_random_uuid() AS id, u.id AS ticket_id, 'ticket.status_changed' AS event_type, :actor_type AS actor_type,
            :actor_id::uuid AS actor_id, u.old_status AS from_status, u.status AS to_status,
            jsonb_build_object('from', u.old_status, 'to', u.status, 'reason', :reason::text, 'number', u.number,
-                              'assignee_id', u.assignee_id, 'team_id', u.team_id) AS payload
+                              'assignee_id', u.assignee_id, 'team_id', u.team_id,
+                              'duplicate_of', CASE WHEN u.status = 'duplicate' THEN u.duplicate_of_id END) AS payload
     FROM updated u
 ),
 {_EVENT_WRITES}
-SELECT tg.status AS current_status, tg.merged_into_id,
+SELECT tg.status AS current_status, tg.merged_into_id, EXISTS (SELECT 1 FROM original) AS original_exists,
        (SELECT {_TICKET_RESULT.format(t='u')} FROM updated u) AS ticket,
        {_OUTBOX_JSON} AS events, {_PENDING_JSON.format(cte='sla_changed')} AS pending_sla
 FROM target tg
@@ -456,7 +481,8 @@ decision AS (
         CASE
             WHEN :agent_id::uuid IS NULL THEN CASE WHEN tg.status IN ('new', 'assigned') THEN 'new' ELSE tg.status END
             WHEN tg.status = 'new' THEN 'assigned'
-            WHEN tg.status = 'in_progress' AND tg.assignee_id IS DISTINCT FROM :agent_id::uuid THEN 'assigned'
+            -- reassigning work in hand (or a reopened ticket to someone new) starts over at assigned
+            WHEN tg.status IN ('in_progress', 'reopened') AND tg.assignee_id IS DISTINCT FROM :agent_id::uuid THEN 'assigned'
             ELSE tg.status
         END AS new_status
     FROM target tg

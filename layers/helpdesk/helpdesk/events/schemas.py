@@ -65,6 +65,7 @@ class TicketStatusChanged(EventPayload):
     team_id: uuid.UUID | None = None
     merged_into: uuid.UUID | None = None
     merged_into_number: int | None = None
+    duplicate_of: uuid.UUID | None = None  # set when to is "duplicate"
 
 
 class TicketAssigned(EventPayload):

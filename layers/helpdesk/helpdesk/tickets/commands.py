@@ -262,22 +262,34 @@ class TicketCommands:
 
     # -- status ------------------------------------------------------------------------------
     def transition(self, ticket_ref: str | uuid.UUID, to_status: str, actor: Actor, *, reason: str | None = None,
-                   expected_status: str | None = None) -> CommandResult:
+                   expected_status: str | None = None, duplicate_of: str | uuid.UUID | None = None) -> CommandResult:
+        """A bare status change (compare-and-set on the current status). `duplicate_of` names the ticket a
+        duplicate duplicates (required for, and only for, status duplicate)."""
         target = states.parse_status(to_status)
-        if target is states.Status.MERGED:
-            raise errors.ValidationFailed("status merged is reached only by merging: use merge(ticket, into=...) "
-                                          "(POST /tickets/{id}/merge) so the target is recorded")
+        if target in states.ENTERED_BY_COMMAND:
+            raise errors.ValidationFailed(f"status {target.value} is reached only by {states.ENTERED_BY_COMMAND[target]}")
+        if (target is states.Status.DUPLICATE) != (duplicate_of is not None):
+            raise errors.ValidationFailed(
+                "duplicate_of is required when the status is duplicate (the ticket this one duplicates, id or TKT-n)"
+                if duplicate_of is None else "duplicate_of is allowed only with status duplicate")
         if expected_status is not None:
             states.parse_status(expected_status)
             states.check_transition(expected_status, target)
         if reason is not None and len(reason) > 1000:
             raise errors.ValidationFailed("reason is too long: at most 1000 characters")
         ticket_id = self._resolve_id(ticket_ref)
+        original_id = None
+        if duplicate_of is not None:
+            try:
+                original_id = self._resolve_id(duplicate_of)
+            except errors.NotFound:
+                raise errors.ValidationFailed(f"duplicate_of {duplicate_of}: no such ticket") from None
         row = self.db.execute(sql.TRANSITION, {
             "ticket_id": ticket_id,
             "to_status": target.value,
             "allowed_from": states.sources_of(target),
             "expected_status": expected_status,
+            "duplicate_of": original_id,
             "reason": reason,
             "now": self.clock.now(),
             "actor_type": actor.type,
@@ -292,6 +304,10 @@ class TicketCommands:
                     current_status=current,
                 )
             states.check_transition(current, target)  # raises InvalidTransition with from/to/allowed
+            if original_id is not None and not row["original_exists"]:
+                raise errors.ValidationFailed(
+                    f"duplicate_of {duplicate_of} is not a ticket this one can duplicate: it must exist, "
+                    "be another ticket and not be merged")
             raise errors.Conflict(f"ticket {ticket_ref} changed concurrently; retry")
         return self._finish(row)
 

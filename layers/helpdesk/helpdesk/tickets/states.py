@@ -22,15 +22,24 @@ class Status(str, Enum):
 S = Status
 TRANSITIONS: dict[Status, frozenset[Status]] = {
     S.NEW: frozenset({S.ASSIGNED, S.SPAM, S.DUPLICATE, S.MERGED}),
-    S.ASSIGNED: frozenset({S.IN_PROGRESS, S.NEW, S.MERGED}),
-    S.IN_PROGRESS: frozenset({S.WAITING_ON_CUSTOMER, S.RESOLVED, S.ASSIGNED, S.MERGED}),
-    S.WAITING_ON_CUSTOMER: frozenset({S.IN_PROGRESS, S.RESOLVED}),
+    S.ASSIGNED: frozenset({S.IN_PROGRESS, S.NEW, S.SPAM, S.DUPLICATE, S.MERGED}),
+    S.IN_PROGRESS: frozenset({S.WAITING_ON_CUSTOMER, S.RESOLVED, S.ASSIGNED, S.SPAM, S.DUPLICATE, S.MERGED}),
+    S.WAITING_ON_CUSTOMER: frozenset({S.IN_PROGRESS, S.RESOLVED, S.SPAM, S.DUPLICATE}),
     S.RESOLVED: frozenset({S.CLOSED, S.IN_PROGRESS}),
     S.CLOSED: frozenset({S.REOPENED}),
-    S.REOPENED: frozenset({S.IN_PROGRESS}),
+    S.REOPENED: frozenset({S.IN_PROGRESS, S.ASSIGNED, S.SPAM, S.DUPLICATE}),
     S.SPAM: frozenset({S.NEW}),
     S.DUPLICATE: frozenset(),
     S.MERGED: frozenset(),
+}
+# Moves one statement makes in a single row update while writing both steps to the audit trail:
+# a customer reply within the reopen window takes a closed ticket to reopened, then in_progress.
+COMPOSITE_MOVES: dict[tuple[Status, Status], Status] = {(S.CLOSED, S.IN_PROGRESS): S.REOPENED}
+# Reached only by the command that records what they need: assigned by assigning (an assignee),
+# merged by merging (the target). A bare status change to them is refused.
+ENTERED_BY_COMMAND: dict[Status, str] = {
+    S.ASSIGNED: "assigning: use assign (POST /tickets/{id}/assign) so the ticket has an assignee",
+    S.MERGED: "merging: use merge(ticket, into=...) (POST /tickets/{id}/merge) so the target is recorded",
 }
 
 TERMINAL = frozenset(s for s, nxt in TRANSITIONS.items() if not nxt)

@@ -1,4 +1,4 @@
-"""HelpdeskStack: the whole system in one stack (see ../shared/DESIGN.md, "The shape")."""
+"""HelpdeskStack: the whole system in one stack (docs/architecture.md, "The shape")."""
 from __future__ import annotations
 
 from pathlib import Path

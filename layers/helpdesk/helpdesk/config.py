@@ -48,7 +48,7 @@ class Settings:
     aws_endpoint_url: str = field(default_factory=lambda: _env("AWS_ENDPOINT_URL"))
     # SLA: how long before a deadline the sweep sends the at-risk warning (capped at half the target).
     sla_warn_before_seconds: int = field(default_factory=lambda: int(_env("SLA_WARN_BEFORE_SECONDS", "1800") or 1800))
-    # Email threading layer 4 (DESIGN.md): same sender + normalized subject within 7 days -> a new ticket
+    # Email threading layer 4 (docs/architecture.md): same sender + normalized subject within 7 days -> a new ticket
     # flagged as a possible follow-up. Off by default.
     email_heuristic_threading: bool = field(default_factory=lambda: _env("HELPDESK_EMAIL_HEURISTIC").lower() in ("1", "true", "yes"))
 

@@ -1,4 +1,4 @@
-"""Domain errors. Handlers map them to HTTP in one place (functions/api/errors.py)."""
+"""Domain errors. Handlers map them to HTTP in one place (functions/api/problems.py)."""
 from __future__ import annotations
 
 from typing import Any

@@ -1,6 +1,6 @@
 """Business-hour schedules and the business-time math SLA clocks run on.
 
-A schedule is the DESIGN.md JSON document::
+A schedule is one JSON document (docs/architecture.md, "SLA")::
 
     {"timezone": "America/Los_Angeles",
      "hours": {"mon": [["09:00", "12:00"], ["13:00", "18:00"]], "tue": [["09:00", "18:00"]]},
@@ -147,7 +147,7 @@ class Schedule:
 
     @classmethod
     def parse(cls, doc: "Mapping[str, Any] | str | Schedule") -> "Schedule":
-        """Validate the DESIGN.md JSON (a dict or its text). Raises ValidationFailed naming the field."""
+        """Validate the schedule JSON (a dict or its text). Raises ValidationFailed naming the field."""
         if isinstance(doc, Schedule):
             return doc
         if isinstance(doc, (str, bytes)):

@@ -1,4 +1,4 @@
-"""Business-hour schedules stored for teams and policies: a name and the DESIGN.md JSON document."""
+"""Business-hour schedules stored for teams and policies: a name and the schedule JSON document (helpdesk.sla.schedule)."""
 from __future__ import annotations
 
 import uuid

@@ -2,7 +2,7 @@
 
 No well-kept Python library does this well enough (talon is unmaintained since 2017;
 mail-parser-reply and quotequail passed under half of the email_reply_trimmer and talon vectors
-in ../shared/corpora), so this is a small port of the approach of Discourse's
+in the public reply-extraction test vectors), so this is a small port of the approach of Discourse's
 email_reply_trimmer: classify every line with one letter, then cut with regular expressions on
 that string of letters.
 

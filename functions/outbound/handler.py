@@ -2,9 +2,8 @@
 outbound.requested and ticket.created; raw delivery or the SNS envelope) with ReportBatchItemFailures.
 ticket.created of an email ticket sends its one acknowledgement (Auto-Submitted: auto-replied).
 
-Dispatch on the event's channel: Slack tickets go to helpdesk.outbound.slack (the channels
-engineer's module); chat is answered in the widget; everything else is mailed through SES by
-helpdesk.outbound.email.OutboundEmail. Environment: SUPPORT_DOMAIN, HELPDESK_SIGNING_KEY,
+Which channel answers is helpdesk.outbound.dispatch's rule; this handler wires the senders
+(helpdesk.outbound.email.OutboundEmail through SES, helpdesk.outbound.slack) and reports per record. Environment: SUPPORT_DOMAIN, HELPDESK_SIGNING_KEY,
 SES_CONFIGURATION_SET (optional), ATTACHMENTS_BUCKET (files of a reply).
 """
 from __future__ import annotations
@@ -19,6 +18,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from helpdesk import wiring
 from helpdesk.config import get_settings
 from helpdesk.events.schemas import parse_event
+from helpdesk.outbound import dispatch
 from helpdesk.outbound.email import OutboundEmail
 
 logger = Logger(service="outbound")
@@ -32,27 +32,17 @@ def email_sender() -> OutboundEmail:
                          s3_client=wiring.boto3_client("s3", settings))  # reads the reply's attachments
 
 
-def send_slack(event: Any) -> dict[str, Any]:
-    """The Slack path (helpdesk.outbound.slack, owned by the channels engineer)."""
+def send_slack(event: Any) -> Any:
     from helpdesk.outbound import slack  # imported lazily: email must work without it
 
-    return {"channel": "slack", "result": str(slack.send(event))}
+    return slack.send(event)
 
 
 def record_handler(record: SQSRecord) -> dict[str, Any]:
     event = parse_event(record.body)  # invalid -> exception -> retried, then DLQ
-    channel = getattr(event.payload, "channel", None)
-    if event.type == "ticket.created":  # the acknowledgement of a new email ticket (email only)
-        outcome = email_sender().send(event)
-        logger.info("acknowledgement", extra={"event_id": str(event.id), **outcome.__dict__})
-        return outcome.__dict__
-    if channel == "slack":
-        return send_slack(event)
-    if channel == "chat":
-        return {"channel": "chat", "action": "skipped", "reason": "chat replies are shown in the widget"}
-    outcome = email_sender().send(event)
-    logger.info("outbound email", extra={"event_id": str(event.id), **outcome.__dict__})
-    return outcome.__dict__
+    outcome = dispatch.deliver(event, email=email_sender, slack=send_slack)
+    logger.info("outbound", extra={"event_id": str(event.id), **outcome})
+    return outcome
 
 
 @logger.inject_lambda_context

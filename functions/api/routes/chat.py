@@ -63,7 +63,7 @@ def _chat_intake():
 
 
 def _mailer():
-    from helpdesk.notify.senders import SesEmailSender  # only when a session ends with a transcript
+    from helpdesk.delivery.ses import SesEmailSender  # only when a session ends with a transcript
 
     cfg = settings()
     sender = SesEmailSender(wiring.boto3_client("ses", cfg), from_address=f"Support <support@{cfg.support_domain}>",

@@ -11,9 +11,7 @@ from pydantic import ConfigDict, Field
 
 from helpdesk import errors
 from helpdesk.auth.portal import verify_portal_token
-from helpdesk.db import admin as admin_sql
 from helpdesk.tickets.commands import TicketCommands
-from helpdesk.tickets.models import Actor
 
 from ._shared import ApiModel, Doc, services, settings
 
@@ -60,14 +58,8 @@ def portal_ticket(token: str) -> Doc:
 def portal_reply(token: str, body: PortalMessageIn) -> Response[Doc]:
     ticket_id = verify_portal_token(token, settings().signing_key)
     svc = services()
-    row = svc.db.query_one(admin_sql.TICKET_REQUESTER, {"id": ticket_id})
-    if row is None:
-        raise errors.NotFound("this ticket link is not valid")
     # Through routing's intake: a reply that reopens a closed ticket is handed back to its owner or the queue.
-    result = _routing_intake().receive_customer_message(
-        svc.db, svc.clock, svc.publisher, ticket_id,
-        {"body": body.body, "visibility": "public", "author_type": "customer", "author_email": row["email"], "channel": "web"},
-        Actor(type="customer", id=row["customer_id"]))
+    result = _routing_intake().receive_portal_reply(svc.db, svc.clock, svc.publisher, ticket_id, body.body)
     doc = {"ticket": f"TKT-{result.ticket.number}", "status": result.ticket.status,
            "followup_of": str(result.followup_of) if result.followup_of else None}
     return Response(201, content_types.APPLICATION_JSON, doc)

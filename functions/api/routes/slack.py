@@ -23,14 +23,13 @@ log = logging.getLogger(__name__)
 
 
 def _slack() -> SimpleNamespace:
-    """The Slack adapters (helpdesk.intake.slack; helpdesk.outbound.slack with its HTTP client) and the
-    channel SQL, imported on the first Slack request rather than on every cold start of the API."""
-    from helpdesk.db import channels as sql
+    """The Slack adapter (helpdesk.intake.slack) and the Slack Web API client (helpdesk.delivery.slack),
+    imported on the first Slack request rather than on every cold start of the API."""
+    from helpdesk.delivery import DeliveryError
+    from helpdesk.delivery import slack as client
     from helpdesk.intake import slack as intake
-    from helpdesk.notify.senders import DeliveryError
-    from helpdesk.outbound import slack as outbound
 
-    return SimpleNamespace(intake=intake, outbound=outbound, DeliveryError=DeliveryError, sql=sql)
+    return SimpleNamespace(intake=intake, client=client, DeliveryError=DeliveryError)
 
 
 class SlackAck(ApiModel):
@@ -51,7 +50,7 @@ def slack_events() -> SlackAck:
     svc = services()
     now = svc.clock.now()
     try:
-        secret = slack.outbound.slack_secret(settings()).value()
+        secret = slack.client.slack_secret(settings()).value()
     except slack.DeliveryError as exc:
         raise Unauthenticated(f"Slack requests cannot be verified: {exc}") from None
     signature = event.headers.get("X-Slack-Signature")
@@ -65,7 +64,7 @@ def slack_events() -> SlackAck:
         return SlackAck(challenge=str(envelope.get("challenge") or ""))
     retry = event.headers.get("X-Slack-Retry-Num")
     # Slack wants an answer within 3 seconds (else it retries, which is harmless): keep the optional lookup short.
-    api = slack.outbound.slack_api(settings(), timeout=USERS_INFO_TIMEOUT) if secret.get("bot_token") else None
+    api = slack.client.slack_api(settings(), timeout=USERS_INFO_TIMEOUT) if secret.get("bot_token") else None
     intake = slack.intake.SlackIntake(
         svc.db, svc.clock, svc.publisher,
         lambda new, actor: open_ticket(svc, new, actor=actor, idempotency_key=None, scope="slack"),
@@ -87,28 +86,20 @@ class SlackChannelIn(ApiModel):
 @router.get("/channels/slack/channels", summary="Connected Slack support channels (admin)")
 def list_slack_channels() -> ItemsOut:
     caller(router, "admin")
-    return ItemsOut(items=services().db.query(_slack().sql.LIST_SLACK_CHANNELS))
+    return ItemsOut(items=_slack().intake.list_channels(services().db))
 
 
 @router.put("/channels/slack/channels/<channel_id>",
             summary="Connect a Slack channel: its top-level messages open tickets (admin)")
 def connect_slack_channel(channel_id: str, body: SlackChannelIn) -> Doc:
     caller(router, "admin")
-    if not (2 <= len(channel_id) <= 30 and channel_id.isalnum() and channel_id.upper() == channel_id):
-        raise errors.ValidationFailed(f"channel_id {channel_id!r} is not a Slack channel id (e.g. C0123ABCD)")
     svc = services()
-    try:
-        row = svc.db.execute(_slack().sql.CONNECT_SLACK_CHANNEL, {"channel_id": channel_id, "name": body.name,
-                                                         "team_id": body.team_id, "now": svc.clock.now()}).one()
-    except errors.ForeignKeyViolation:
-        raise errors.ValidationFailed(f"team_id: team {body.team_id} does not exist") from None
-    return Doc(**row)
+    return Doc(**_slack().intake.connect_channel(svc.db, svc.clock, channel_id, name=body.name, team_id=body.team_id))
 
 
 @router.delete("/channels/slack/channels/<channel_id>", summary="Disconnect a Slack channel (admin)",
                responses={204: {"description": "disconnected"}})
 def disconnect_slack_channel(channel_id: str):
     caller(router, "admin")
-    if not services().db.query_one(_slack().sql.DISCONNECT_SLACK_CHANNEL, {"channel_id": channel_id}):
-        raise errors.NotFound(f"Slack channel {channel_id} is not connected")
+    _slack().intake.disconnect_channel(services().db, channel_id)
     return Response(204, None, None)

@@ -14,8 +14,7 @@ from helpdesk.auth.uploads import (MAX_REFERENCE_CHARS, MAX_REPLY_ATTACHMENTS, R
                                    reply_attachments, sign_reply_reference)
 from helpdesk.tickets.commands import TicketCommands
 from helpdesk.tickets.models import MAX_BODY, MAX_SUBJECT, Actor, Channel, Priority, parse_ticket_ref
-from helpdesk.views import DEFAULT_PAGE, MAX_PAGE, MIN_PAGE, VIEWS, Filters, Views, parse_statuses
-from helpdesk.db import views as views_sql
+from helpdesk.views import DEFAULT_PAGE, MAX_PAGE, MIN_PAGE, VIEWS, Filters, Views, conversation_page, parse_statuses
 
 from ._shared import (ApiModel, Doc, ItemsOut, TicketOut, TicketPageOut, assignee_filter, caller, open_ticket, parse_uuid,
                       services, settings, ticket_json)
@@ -189,23 +188,8 @@ def list_messages(ticket_ref: str,
                   cursor: Annotated[Optional[str], Query(max_length=30, description="next_cursor of the previous page")] = None,
                   ) -> ItemsOut:
     caller(router)
-    kind, value = parse_ticket_ref(ticket_ref)
-    before = None
-    if cursor is not None:
-        if not cursor.isdigit():
-            raise errors.ValidationFailed("cursor must be the next_cursor of the previous page (a number)")
-        before = int(cursor)
-    rows = services().db.query(views_sql.MESSAGES_PAGE, {
-        "id": value if kind == "id" else None, "number": value if kind == "number" else None,
-        "include_internal": True, "before": before, "limit": limit + 1})
-    head = next((r["doc"] for r in rows if r["kind"] == "ticket"), None)
-    if head is None:
-        raise errors.NotFound(f"ticket {ticket_ref} not found")
-    if head["status"] == "merged":
-        raise errors.Gone(f"ticket {ticket_ref} was merged", merged_into=head["merged_into_id"])
-    items = [r["doc"] for r in rows if r["kind"] == "message"]
-    next_cursor = str(items[limit - 1]["position"]) if len(items) > limit else None
-    return ItemsOut(items=items[:limit], next_cursor=next_cursor)
+    items, next_cursor = conversation_page(services().db, ticket_ref, limit=limit, cursor=cursor)
+    return ItemsOut(items=items, next_cursor=next_cursor)
 
 
 @router.get("/tickets/<ticket_ref>/attachments/<attachment_id>",

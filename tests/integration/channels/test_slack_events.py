@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import uuid
 
-from helpdesk.outbound.slack import SlackApi, SlackReplies
-from helpdesk.notify.senders import SlackSecret
+from helpdesk.delivery.slack import SlackApi, SlackSecret
+from helpdesk.outbound.slack import SlackReplies
 
 
 
@@ -228,7 +228,7 @@ def test_slack_errors_are_recorded_retryable_ones_raise_and_a_later_attempt_post
                                                                                     slack_stub, clock):
     import pytest
 
-    from helpdesk.notify.senders import DeliveryError
+    from helpdesk.delivery import DeliveryError
 
     connect()
     _, event = _slack_reply_event(db, slack, api, make_agent, "x" * 39_500)

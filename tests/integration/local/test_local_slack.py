@@ -11,8 +11,8 @@ from moto import mock_aws
 
 from helpdesk.auth import Unauthenticated
 from helpdesk.intake.slack import verify_request
-from helpdesk.notify.senders import DeliveryError, SlackSecret
-from helpdesk.outbound.slack import SlackApi
+from helpdesk.delivery import DeliveryError
+from helpdesk.delivery.slack import SlackApi, SlackSecret
 from local import slack, slack_event
 
 

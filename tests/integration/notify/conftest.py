@@ -43,7 +43,9 @@ def sent_mail() -> list[Any]:
 @pytest.fixture
 def notifier(db, clock, ses, slack_secret_arn, slack_stub):
     from helpdesk.notify.notifier import Notifier
-    from helpdesk.notify.senders import SesEmailSender, SlackDmSender, SlackSecret
+    from helpdesk.delivery.ses import SesEmailSender
+    from helpdesk.delivery.slack import SlackSecret
+    from helpdesk.notify.senders import SlackDmSender
 
     secret = SlackSecret(boto3.client("secretsmanager", region_name=REGION), slack_secret_arn)
     return Notifier(db, clock, {

@@ -36,3 +36,24 @@ def test_dispatch_by_channel(monkeypatch):
     result = module.handler({"Records": records}, LambdaContext(function_name="outbound"))
     assert result == {"batchItemFailures": [{"itemIdentifier": "bad"}]}
     assert calls == [("email", "email"), ("slack", "slack"), ("email", "web")]
+
+
+def test_the_acknowledgement_of_a_new_ticket_goes_by_mail_whatever_the_channel():
+    from helpdesk.events.schemas import parse_event
+    from helpdesk.outbound import dispatch
+    from helpdesk.outbound.email import SendOutcome
+
+    sent = []
+
+    class FakeEmail:
+        def send(self, event):
+            sent.append(event.type)
+            return SendOutcome("skipped", "not an email ticket")
+
+    event = parse_event(json.dumps({"id": str(uuid.uuid4()), "type": "ticket.created", "version": 1,
+                                    "ticket_id": str(uuid.uuid4()),
+                                    "occurred_at": datetime(2026, 3, 2, tzinfo=timezone.utc).isoformat(),
+                                    "payload": {"number": 1, "channel": "slack", "subject": "s", "priority": "normal",
+                                                "message_id": str(uuid.uuid4())}}))
+    outcome = dispatch.deliver(event, email=FakeEmail, slack=lambda e: sent.append("slack"))
+    assert sent == ["ticket.created"] and outcome["kind"] == "acknowledgement"

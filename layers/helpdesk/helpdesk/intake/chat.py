@@ -5,7 +5,7 @@ The customer holds a signed session token (stateless, like the portal link: base
 uuid) "." base64url(HMAC-SHA256(key, "chat:" + uuid)[:16])). With it they post messages, poll
 public messages after a cursor (ticket_messages.position) and end the session. Ending claims the
 transcript mail once (chat_sessions_ended) and mails it when the customer gave an address,
-directly through SES (helpdesk.notify.senders.SesEmailSender, From support@<domain>): chat has no
+directly through SES (helpdesk.delivery.ses.SesEmailSender, From support@<domain>): chat has no
 outbound.requested path (functions/outbound skips chat: replies are shown in the widget).
 
 A customer who gives an email is the same customer as on every other channel (customers are

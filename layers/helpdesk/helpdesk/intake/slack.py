@@ -217,3 +217,26 @@ class SlackIntake:
     def _outcome(action: str, result: Any) -> SlackOutcome:
         ticket = getattr(result, "ticket", None)
         return SlackOutcome(action, ticket_id=str(ticket.id) if ticket else None, number=ticket.number if ticket else None)
+
+
+# -- connected channels (admin) ----------------------------------------------------------------
+def list_channels(db: DataApi) -> list[dict[str, Any]]:
+    """The Slack channels whose top-level messages open tickets."""
+    return db.query(sql.LIST_SLACK_CHANNELS)
+
+
+def connect_channel(db: DataApi, clock: Clock, channel_id: str, *, name: str | None = None,
+                    team_id: Any = None) -> dict[str, Any]:
+    """Connect (or update) a channel; its tickets go to `team_id` when given. 1 call."""
+    if not (2 <= len(channel_id) <= 30 and channel_id.isalnum() and channel_id.upper() == channel_id):
+        raise errors.ValidationFailed(f"channel_id {channel_id!r} is not a Slack channel id (e.g. C0123ABCD)")
+    try:
+        return db.execute(sql.CONNECT_SLACK_CHANNEL, {"channel_id": channel_id, "name": name, "team_id": team_id,
+                                                      "now": clock.now()}).one()
+    except errors.ForeignKeyViolation:
+        raise errors.ValidationFailed(f"team_id: team {team_id} does not exist") from None
+
+
+def disconnect_channel(db: DataApi, channel_id: str) -> None:
+    if not db.query_one(sql.DISCONNECT_SLACK_CHANNEL, {"channel_id": channel_id}):
+        raise errors.NotFound(f"Slack channel {channel_id} is not connected")

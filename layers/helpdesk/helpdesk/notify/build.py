@@ -4,7 +4,9 @@ from __future__ import annotations
 from helpdesk import wiring
 from helpdesk.config import Settings, get_settings
 from helpdesk.notify.notifier import Notifier
-from helpdesk.notify.senders import SesEmailSender, SlackDmSender, SlackSecret
+from helpdesk.delivery.ses import SesEmailSender
+from helpdesk.delivery.slack import SlackSecret
+from helpdesk.notify.senders import SlackDmSender
 
 
 def notifier_from_settings(settings: Settings | None = None) -> Notifier:

@@ -33,7 +33,8 @@ from helpdesk.db.client import DataApi
 from helpdesk.events.schemas import Event
 from helpdesk.notify.preferences import NOTIFIABLE, Preferences
 from helpdesk.notify.rules import audience, render
-from helpdesk.notify.senders import DeliveryError, Sender
+from helpdesk.delivery import DeliveryError
+from helpdesk.notify.senders import Sender
 
 log = logging.getLogger(__name__)
 

@@ -1,5 +1,5 @@
 """Public agent replies on Slack tickets, posted into the ticket's Slack thread (chat.postMessage
-with thread_ts), and the small Slack Web API client the channel uses (users.info for the intake).
+with thread_ts) through the Slack Web API client of helpdesk.delivery.slack.
 
 Input: an `outbound.requested` event (payload {message_id, channel, number}); the ticket's
 channel_thread_id is '<channel>:<thread_ts>'. Internal notes and customer messages are never
@@ -9,74 +9,28 @@ recorded 'sent' with Slack's ts; a retried event finds 'sent' and posts nothing;
 mid-way is claimed again after LEASE. Data API calls per post: 2.
 
 The bot token comes from Secrets Manager (SLACK_SECRET_ARN, JSON {"bot_token", "signing_secret"})
-through helpdesk.notify.senders.SlackSecret (cached); the API base URL is settings.slack_api_base_url
+through helpdesk.delivery.slack.SlackSecret (cached); the API base URL is settings.slack_api_base_url
 (a local HTTP stub in tests).
 """
 from __future__ import annotations
 
-import json
 import logging
-import urllib.error
-import urllib.parse
-import urllib.request
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import lru_cache
-from typing import Any, Callable
+from typing import Any
 
 from helpdesk import errors
 from helpdesk.clock import Clock, SystemClock
 from helpdesk.db import channels as sql
 from helpdesk.db.client import DataApi
-from helpdesk.notify.senders import _SLACK_PERMANENT, DeliveryError, SlackSecret
+from helpdesk.delivery import DeliveryError
+from helpdesk.delivery.slack import SlackApi, slack_api
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=2)
 # Slack truncates text over 40,000 characters; we cut a little earlier and say so.
 MAX_TEXT = 39_000
-
-
-class SlackApi:
-    """Slack Web API calls with the bot token: JSON POST for writes, form POST for reads."""
-
-    def __init__(self, token: Callable[[], str], *, base_url: str = "https://slack.com/api/", timeout: float = 5.0) -> None:
-        self.token = token
-        self.base_url = base_url if base_url.endswith("/") else base_url + "/"
-        self.timeout = timeout
-
-    def call(self, method: str, payload: dict[str, Any], *, form: bool = False) -> dict[str, Any]:
-        if form:  # users.info and other read methods take form arguments
-            data = urllib.parse.urlencode(payload).encode()
-            content_type = "application/x-www-form-urlencoded"
-        else:
-            data = json.dumps(payload).encode()
-            content_type = "application/json; charset=utf-8"
-        request = urllib.request.Request(self.base_url + method, data=data, method="POST", headers={
-            "Content-Type": content_type, "Authorization": f"Bearer {self.token()}"})
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 - https or the local stub
-                answer = json.loads(response.read() or b"{}")
-        except urllib.error.HTTPError as exc:
-            raise DeliveryError(f"Slack {method} HTTP {exc.code}", retryable=exc.code == 429 or exc.code >= 500
-                                or exc.code in (401, 403)) from exc
-        except (urllib.error.URLError, TimeoutError, OSError, ValueError) as exc:
-            raise DeliveryError(f"Slack unreachable: {exc}", retryable=True) from exc
-        if not answer.get("ok"):
-            error = str(answer.get("error") or "unknown_error")
-            raise DeliveryError(f"Slack {method}: {error}", retryable=error not in _SLACK_PERMANENT)
-        return answer
-
-    def post_in_thread(self, channel: str, thread_ts: str, text: str) -> str:
-        answer = self.call("chat.postMessage", {"channel": channel, "thread_ts": thread_ts, "text": text,
-                                                "unfurl_links": False, "unfurl_media": False})
-        return str(answer.get("ts") or "")
-
-    def user_email(self, user_id: str) -> str | None:
-        """The email on the user's Slack profile (needs the users:read.email scope), or None."""
-        answer = self.call("users.info", {"user": user_id}, form=True)
-        email = ((answer.get("user") or {}).get("profile") or {}).get("email")
-        return str(email) if email else None
 
 
 @dataclass
@@ -132,23 +86,6 @@ class SlackReplies:
             return PostOutcome("failed", str(exc))
         self.db.execute(sql.RECORD_SLACK_POST, {"message_id": message_id, "state": "sent", "slack_ts": ts, "error": None})
         return PostOutcome("sent", slack_ts=ts)
-
-
-@lru_cache(maxsize=4)
-def _secret(secret_arn: str) -> SlackSecret:
-    from helpdesk import wiring
-
-    return SlackSecret(wiring.boto3_client("secretsmanager"), secret_arn)
-
-
-def slack_secret(settings: Any) -> SlackSecret:
-    if not settings.slack_secret_arn:
-        raise DeliveryError("Slack is not configured: SLACK_SECRET_ARN is empty", retryable=True)
-    return _secret(settings.slack_secret_arn)
-
-
-def slack_api(settings: Any, *, timeout: float = 5.0) -> SlackApi:
-    return SlackApi(slack_secret(settings).bot_token, base_url=settings.slack_api_base_url, timeout=timeout)
 
 
 def send(event: Any) -> PostOutcome:

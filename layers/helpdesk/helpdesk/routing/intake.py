@@ -94,3 +94,18 @@ def receive_customer_message(db: DataApi, clock: Clock, publisher: Publisher, ti
     if handed is None:
         return result
     return replace(result, ticket=handed.ticket or result.ticket, events=[*result.events, *handed.events])
+
+
+def receive_portal_reply(db: DataApi, clock: Clock, publisher: Publisher, ticket_id: Any, body: str) -> CommandResult:
+    """A reply through the customer's portal link (the link is the credential): written as the
+    ticket's requester, through receive_customer_message like every other channel."""
+    from helpdesk.db import admin as admin_sql
+
+    requester = db.query_one(admin_sql.TICKET_REQUESTER, {"id": ticket_id})
+    if requester is None:
+        raise errors.NotFound("this ticket link is not valid")
+    return receive_customer_message(
+        db, clock, publisher, ticket_id,
+        {"body": body, "visibility": "public", "author_type": "customer", "author_email": requester["email"],
+         "channel": "web"},
+        Actor(type="customer", id=requester["customer_id"]))

@@ -16,15 +16,15 @@ from helpdesk.clock import Clock
 from helpdesk.db import views as sql
 from helpdesk.db.client import DataApi
 from helpdesk.db.sqltext import parameter_names
-from helpdesk.tickets.states import Status
+from helpdesk.tickets.models import parse_ticket_ref
+from helpdesk.tickets.states import OPEN, Status
 
 View = Literal["all", "mine", "queue", "at_risk"]
 VIEWS: tuple[str, ...] = ("all", "mine", "queue", "at_risk")
 MIN_PAGE, MAX_PAGE, DEFAULT_PAGE = 1, 100, 25
 AT_RISK_HORIZON = timedelta(hours=2)
-STATUS_ALIASES = {"open": ("new", "assigned", "in_progress", "waiting_on_customer", "reopened")}
+STATUS_ALIASES = {"open": tuple(s.value for s in Status if s in OPEN)}
 ALL_STATUSES = tuple(s.value for s in Status)
-PRIORITIES = ("low", "normal", "high", "urgent")
 
 
 @dataclass(frozen=True)
@@ -157,3 +157,26 @@ class Views:
             items = items[:limit]
             next_cursor = encode_cursor(view, items[-1]["cursor"])
         return Page([r["doc"] for r in items], next_cursor, Count(min(n, sql.COUNT_CAP - 1), n >= sql.COUNT_CAP), view)
+
+
+def conversation_page(db: DataApi, ticket_ref: str, *, limit: int, cursor: str | None = None,
+                      include_internal: bool = True) -> tuple[list[dict[str, Any]], str | None]:
+    """A ticket's messages, newest first, `limit` per page; the cursor is the last position seen.
+    404 and 410 (merged) are decided in the same call. Returns (messages, next_cursor)."""
+    kind, value = parse_ticket_ref(ticket_ref)
+    before = None
+    if cursor is not None:
+        if not cursor.isdigit():
+            raise errors.ValidationFailed("cursor must be the next_cursor of the previous page (a number)")
+        before = int(cursor)
+    rows = db.query(sql.MESSAGES_PAGE, {
+        "id": value if kind == "id" else None, "number": value if kind == "number" else None,
+        "include_internal": include_internal, "before": before, "limit": limit + 1})
+    head = next((r["doc"] for r in rows if r["kind"] == "ticket"), None)
+    if head is None:
+        raise errors.NotFound(f"ticket {ticket_ref} not found")
+    if head["status"] == "merged":
+        raise errors.Gone(f"ticket {ticket_ref} was merged", merged_into=head["merged_into_id"])
+    items = [r["doc"] for r in rows if r["kind"] == "message"]
+    next_cursor = str(items[limit - 1]["position"]) if len(items) > limit else None
+    return items[:limit], next_cursor

@@ -1,0 +1,15 @@
+"""Clients of the services we deliver through (SES mail, the Slack Web API), shared by the outbound
+sender (agent replies to customers) and the notifier (notifications to agents).
+
+A client returns the provider's id for what it sent, or raises DeliveryError: `retryable` for an
+outage, throttling or a configuration problem that an operator can fix (the SQS message is
+retried with backoff and ends in the DLQ); not retryable for a problem with this recipient or
+message (an address SES rejects, a Slack user that does not exist), recorded and not retried.
+"""
+from __future__ import annotations
+
+
+class DeliveryError(Exception):
+    def __init__(self, message: str, *, retryable: bool) -> None:
+        super().__init__(message)
+        self.retryable = retryable

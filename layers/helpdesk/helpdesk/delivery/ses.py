@@ -1,0 +1,42 @@
+"""Automatic plain-text mail through SES (agent notifications, chat transcripts)."""
+from __future__ import annotations
+
+from email.message import EmailMessage
+from email.utils import formataddr, make_msgid
+from typing import Any
+
+from helpdesk.delivery import DeliveryError
+
+# SES errors about this message/recipient: retrying the same mail cannot succeed.
+_SES_PERMANENT = {"MessageRejected", "InvalidParameterValue"}
+
+
+class SesEmailSender:
+    """Plain-text mail from the support domain. Sent raw so it carries RFC 3834 `Auto-Submitted`:
+    an agent address that forwards to a support address cannot turn a notification into a ticket."""
+
+    channel = "email"
+
+    def __init__(self, ses_client: Any, *, from_address: str, configuration_set: str = "") -> None:
+        self.ses = ses_client
+        self.from_address = from_address
+        self.configuration_set = configuration_set
+
+    def send(self, message: dict[str, Any]) -> str:
+        mail = EmailMessage()
+        mail["From"] = self.from_address
+        mail["To"] = formataddr((message.get("name") or "", message["to"]))
+        mail["Subject"] = message["subject"]
+        mail["Message-ID"] = make_msgid(domain=self.from_address.rsplit("@", 1)[-1].rstrip(">"))
+        mail["Auto-Submitted"] = "auto-generated"
+        mail["X-Auto-Response-Suppress"] = "All"
+        mail.set_content(message["text"])
+        kwargs: dict[str, Any] = {"Source": self.from_address, "Destinations": [message["to"]],
+                                  "RawMessage": {"Data": mail.as_bytes()}}
+        if self.configuration_set:
+            kwargs["ConfigurationSetName"] = self.configuration_set
+        try:
+            return str(self.ses.send_raw_email(**kwargs)["MessageId"])
+        except Exception as exc:  # noqa: BLE001 - classified below
+            code = getattr(exc, "response", {}).get("Error", {}).get("Code", type(exc).__name__)
+            raise DeliveryError(f"SES {code}: {exc}", retryable=code not in _SES_PERMANENT) from exc

@@ -1,0 +1,29 @@
+"""Which channel answers an outbound event: the rule the outbound consumer follows.
+
+- `ticket.created` of an email ticket: its one acknowledgement, by mail (the email sender decides
+  whether one is due: email tickets only, never to automatic mail).
+- `outbound.requested` on a Slack ticket: posted into the ticket's Slack thread.
+- on a chat ticket: nothing to send, the widget shows the reply.
+- anything else (email, web form, API tickets): mailed to the requester.
+
+The senders are passed in, so the rule is tested without SES or Slack.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Protocol
+
+
+class _Sends(Protocol):
+    def send(self, event: Any) -> Any: ...
+
+
+def deliver(event: Any, *, email: Callable[[], _Sends], slack: Callable[[Any], Any]) -> dict[str, Any]:
+    """Send `event` through its channel; returns what happened (for the log and the batch result)."""
+    if event.type == "ticket.created":
+        return {"kind": "acknowledgement", **email().send(event).__dict__}
+    channel = getattr(event.payload, "channel", None)
+    if channel == "slack":
+        return {"kind": "reply", "channel": "slack", "result": str(slack(event))}
+    if channel == "chat":
+        return {"kind": "reply", "channel": "chat", "action": "skipped", "reason": "chat replies are shown in the widget"}
+    return {"kind": "reply", **email().send(event).__dict__}

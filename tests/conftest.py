@@ -106,6 +106,14 @@ def db(rds_data_client, migrated):
 
 
 @pytest.fixture
+def factories(db, clock):
+    """Teams, agents and schedules built through the domain's admin services (tests/factories.py)."""
+    from tests.factories import Factories
+
+    return Factories(db, clock)
+
+
+@pytest.fixture
 def clock():
     from helpdesk.clock import FixedClock
 

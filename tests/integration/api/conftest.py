@@ -120,26 +120,18 @@ def _clear_process_caches() -> None:
 
 
 @pytest.fixture
-def make_agent(db):
-    """Inserts an agent (optionally in teams) and returns (agent_id, email)."""
+def make_agent(factories):
+    """An agent (optionally in teams): returns (agent_id, email)."""
     def make(name: str = "agent", role: str = "agent", team_ids: tuple[uuid.UUID, ...] = (), capacity: int = 10):
-        email = f"{name}-{uuid.uuid4().hex[:6]}@example.com"
-        row = db.query_one("INSERT INTO agents (email, name, role, capacity) VALUES (:e, :n, :r, :c) RETURNING id",
-                           {"e": email, "n": name, "r": role, "c": capacity})
-        for team_id in team_ids:
-            db.execute("INSERT INTO team_members (team_id, agent_id) VALUES (:t::uuid, :a::uuid)", {"t": team_id, "a": row["id"]})
-        return uuid.UUID(row["id"]), email
+        return tuple(factories.agent(name, role=role, teams=team_ids, capacity=capacity))
     return make
-
 
 @pytest.fixture
-def make_team(db):
+def make_team(factories):
     def make(name: str = "team", mode: str = "pull") -> uuid.UUID:
         # 'pull' by default: tickets wait in the queue (push teams assign them at creation).
-        return uuid.UUID(db.query_one("INSERT INTO teams (name, assignment_mode) VALUES (:n, :m) RETURNING id",
-                                      {"n": f"{name}-{uuid.uuid4().hex[:6]}", "m": mode})["id"])
+        return factories.team(name, mode=mode)
     return make
-
 
 @pytest.fixture
 def agent(api, make_agent):

@@ -85,6 +85,8 @@ def test_messages_status_and_invalid_transition(agent, create, db):
     tid = ticket["id"]
     reply = client.post(f"/api/v1/tickets/{tid}/messages", {"body": "On it", "visibility": "public"})
     assert reply.status == 201 and reply.body["message"]["author_agent_id"] == str(agent_id)
+    # a public reply on a ticket nobody owns assigns it to the replier
+    assert (reply.body["ticket"]["status"], reply.body["ticket"]["assignee_id"]) == ("assigned", str(agent_id))
     note = client.post(f"/api/v1/tickets/{tid}/messages", {"body": "secret", "visibility": "internal"})
     assert note.status == 201
     page = client.get(f"/api/v1/tickets/{tid}/messages", query={"limit": "2"})
@@ -95,7 +97,7 @@ def test_messages_status_and_invalid_transition(agent, create, db):
 
     bad = client.post(f"/api/v1/tickets/{tid}/status", {"status": "closed"})
     assert bad.status == 422
-    assert bad.body["from"] == "new" and bad.body["to"] == "closed" and "assigned" in bad.body["allowed"]
+    assert bad.body["from"] == "assigned" and bad.body["to"] == "closed" and "in_progress" in bad.body["allowed"]
     unknown = client.post(f"/api/v1/tickets/{tid}/status", {"status": "exploded"})
     assert unknown.status == 422
 

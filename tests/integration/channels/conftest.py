@@ -129,10 +129,7 @@ def connect(db, clock):
 
 
 @pytest.fixture
-def make_agent(db):
+def make_agent(factories):
     def make(name: str = "Ada", role: str = "agent") -> tuple[uuid.UUID, str]:
-        email = f"{name.lower()}-{uuid.uuid4().hex[:6]}@agents.example.org"
-        row = db.query_one("INSERT INTO agents (email, name, role) VALUES (:e, :n, :r) RETURNING id",
-                           {"e": email, "n": name, "r": role})
-        return uuid.UUID(row["id"]), email
+        return tuple(factories.agent(name, role=role, domain="agents.example.org"))
     return make

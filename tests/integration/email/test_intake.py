@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 
 import pytest
 
 from helpdesk.intake.email.service import list_quarantine
 from helpdesk.outbound.tokens import reply_address
 from helpdesk.tickets.commands import TicketCommands
+from helpdesk.tickets.models import Actor
 
 from .conftest import DOMAIN, SIGNING_KEY, mail
 
@@ -124,11 +124,18 @@ def test_loop_header_is_dropped_without_a_call(db, intake):
     assert out.action == "dropped" and db.stats.calls == 0
 
 
-def test_auto_reply_is_a_system_event_and_never_reopens(db, intake, clock):
+def close(cmds: TicketCommands, agent_id, ticket_id) -> None:
+    """Work a ticket to closed the way agents do (assign, start, resolve, close)."""
+    agent = Actor(type="agent", id=agent_id, role="agent")
+    cmds.assign(ticket_id, agent, agent_id=agent_id)
+    for status in ("in_progress", "resolved", "closed"):
+        cmds.transition(ticket_id, status, agent)
+
+
+def test_auto_reply_is_a_system_event_and_never_reopens(db, intake, clock, factories):
     first = intake.receive(mail(), envelope_recipients=[], raw_key="k")
     cmds = TicketCommands(db, clock)
-    db.execute("UPDATE tickets SET status = 'closed', closed_at = :now::timestamptz WHERE id = :t::uuid",
-               {"now": clock.now(), "t": first.ticket_id})
+    close(cmds, factories.agent().id, first.ticket_id)
     out = intake.receive(mail(message_id="<ooo@customer.test>", subject="Out of office", body="I am away",
                               headers={"Auto-Submitted": "auto-replied", "In-Reply-To": "<m1@customer.test>"}),
                          envelope_recipients=[], raw_key="k2")
@@ -196,10 +203,10 @@ def test_heuristic_is_off_by_default_and_flags_when_on(db, clock, blobs, intake)
     assert str(row["possible_followup_of"]) in (str(first.ticket_id), str(off.ticket_id))
 
 
-def test_closed_long_ago_opens_a_followup_ticket(db, intake, clock):
+def test_closed_long_ago_opens_a_followup_ticket(db, intake, clock, factories):
     first = intake.receive(mail(), envelope_recipients=[], raw_key="k")
-    db.execute("UPDATE tickets SET status = 'closed', closed_at = :at::timestamptz WHERE id = :t::uuid",
-               {"at": clock.now() - timedelta(days=8), "t": first.ticket_id})
+    close(TicketCommands(db, clock), factories.agent().id, first.ticket_id)
+    clock.advance(days=8)
     out = intake.receive(mail(message_id="<late@c>", headers={"In-Reply-To": "<m1@customer.test>"}),
                          envelope_recipients=[], raw_key="k")
     assert out.action == "followup_created" and out.ticket_id != first.ticket_id

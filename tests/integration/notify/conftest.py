@@ -55,23 +55,17 @@ def notifier(db, clock, ses, slack_secret_arn, slack_stub):
 
 
 @pytest.fixture
-def make_agent(db):
+def make_agent(factories):
     def make(name: str = "agent", *, role: str = "agent", slack: str | None = None, team: uuid.UUID | None = None) -> uuid.UUID:
-        row = db.query_one("INSERT INTO agents (email, name, role, slack_user_id) VALUES (:e, :n, :r, :s) RETURNING id",
-                           {"e": f"{name}-{uuid.uuid4().hex[:6]}@agents.example.org", "n": name, "r": role, "s": slack})
-        if team is not None:
-            db.execute("INSERT INTO team_members (team_id, agent_id) VALUES (:t::uuid, :a::uuid)", {"t": team, "a": row["id"]})
-        return uuid.UUID(row["id"])
+        return factories.agent(name, role=role, slack=slack, teams=[team] if team else [],
+                               domain="agents.example.org").id
     return make
-
 
 @pytest.fixture
-def make_team(db):
+def make_team(factories):
     def make(name: str = "team") -> uuid.UUID:
-        return uuid.UUID(db.query_one("INSERT INTO teams (name) VALUES (:n) RETURNING id",
-                                      {"n": f"{name}-{uuid.uuid4().hex[:6]}"})["id"])
+        return factories.team(name)
     return make
-
 
 def mail_text(message: Any) -> str:
     """Headers and decoded body of a raw mail moto recorded."""

@@ -44,7 +44,7 @@ def deliveries(db):
 
 
 def test_assignment_notifies_by_email_and_slack_once_even_when_redelivered(db, notifier, make_agent, slack_stub):
-    agent = make_agent("ann", slack="U_ANN")
+    agent = make_agent("ann", slack="U0ANN")
     ticket, number = make_ticket(db, assignee=agent)
     e = assigned(ticket, number, agent)
     db.stats.calls = 0
@@ -56,7 +56,7 @@ def test_assignment_notifies_by_email_and_slack_once_even_when_redelivered(db, n
     assert f"[TKT-{number}] assigned to you: Printer on fire" in raw and "Auto-Submitted: auto-generated" in raw
     assert mail[0].source == "Helpdesk <notifications@example.com>"
     assert f"/#/ticket/{ticket}" in raw
-    assert [p["channel"] for p in slack_stub.posts] == ["U_ANN"] and slack_stub.posts[0]["path"] == "/api/chat.postMessage"
+    assert [p["channel"] for p in slack_stub.posts] == ["U0ANN"] and slack_stub.posts[0]["path"] == "/api/chat.postMessage"
     assert slack_stub.auth == ["Bearer xoxb-test-token"]
     # SQS delivers the same event again (at-least-once): nobody is told twice.
     again = notifier.handle(e)
@@ -73,7 +73,7 @@ def test_no_slack_user_means_email_only(db, notifier, make_agent, slack_stub):
 
 
 def test_self_assignment_and_pull_notify_nobody(db, notifier, make_agent):
-    agent = make_agent("cy", slack="U_CY")
+    agent = make_agent("cy", slack="U0CY")
     ticket, number = make_ticket(db, assignee=agent)
     assert notifier.handle(event("ticket.assigned", ticket, {"agent_id": str(agent), "reason": "manual", "number": number},
                                  actor=agent, db=db)).sent == 0
@@ -84,7 +84,7 @@ def test_self_assignment_and_pull_notify_nobody(db, notifier, make_agent):
 
 
 def test_customer_reply_notifies_assignee_agent_reply_nobody(db, notifier, make_agent, slack_stub):
-    agent = make_agent("di", slack="U_DI")
+    agent = make_agent("di", slack="U0DI")
     ticket, number = make_ticket(db, assignee=agent)
     base = {"message_id": str(uuid.uuid4()), "visibility": "public", "channel": "email", "number": number,
             "assignee_id": str(agent)}
@@ -120,7 +120,7 @@ def test_breach_tells_assignee_and_team_leads_warning_unassigned_tells_leads(db,
 
 
 def test_preferences_choose_channels_per_event_type(db, clock, notifier, make_agent, slack_stub):
-    agent = make_agent("fay", slack="U_FAY")
+    agent = make_agent("fay", slack="U0FAY")
     prefs = NotificationPreferences(db, clock)
     prefs.put(agent, {"channels": {"ticket.assigned": ["slack"], "ticket.replied": []}})
     ticket, number = make_ticket(db, assignee=agent)
@@ -132,7 +132,7 @@ def test_preferences_choose_channels_per_event_type(db, clock, notifier, make_ag
 
 
 def test_quiet_hours_defer_until_they_end_then_deliver_once(db, notifier, make_agent, slack_stub):
-    agent = make_agent("gus", slack="U_GUS")
+    agent = make_agent("gus", slack="U0GUS")
     # 15:00Z is 10:00 in New York: quiet 09:00-12:00 local ends at 17:00Z.
     NotificationPreferences(db, notifier.clock).put(agent, {"timezone": "America/New_York", "quiet_start": "09:00",
                                                             "quiet_end": "12:00"})
@@ -161,10 +161,10 @@ def test_quiet_hours_drop_suppresses(db, notifier, make_agent):
 
 
 def test_slack_outage_retries_only_slack_and_email_is_not_repeated(db, notifier, make_agent, slack_stub):
-    agent = make_agent("ivy", slack="U_IVY")
+    agent = make_agent("ivy", slack="U0IVY")
     ticket, number = make_ticket(db, assignee=agent)
     e = assigned(ticket, number, agent)
-    slack_stub.fail["U_IVY"] = (503, "service_unavailable")
+    slack_stub.fail["U0IVY"] = (503, "service_unavailable")
     with pytest.raises(RetryLater, match="slack"):
         notifier.handle(e)
     assert len(sent_mail()) == 1
@@ -176,8 +176,8 @@ def test_slack_outage_retries_only_slack_and_email_is_not_repeated(db, notifier,
 
 
 def test_permanent_slack_error_is_recorded_not_retried(db, notifier, make_agent, slack_stub):
-    agent = make_agent("jo", slack="U_GONE")
-    slack_stub.fail["U_GONE"] = (200, "user_not_found")
+    agent = make_agent("jo", slack="U0GONE")
+    slack_stub.fail["U0GONE"] = (200, "user_not_found")
     ticket, number = make_ticket(db, assignee=agent)
     outcome = notifier.handle(assigned(ticket, number, agent))
     assert (outcome.sent, outcome.rejected) == (1, 1)
@@ -232,7 +232,7 @@ def test_concurrent_duplicates_send_once(db, notifier, make_agent, slack_stub, r
 
     from tests.conftest import make_data_api
 
-    agent = make_agent("max", slack="U_MAX")
+    agent = make_agent("max", slack="U0MAX")
     ticket, number = make_ticket(db, assignee=agent)
     e = assigned(ticket, number, agent)
     outcomes: list[str] = []

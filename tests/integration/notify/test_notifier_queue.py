@@ -74,9 +74,9 @@ def run_once(fn, q, messages) -> set[str]:
 
 def test_one_failing_message_is_retried_alone_with_backoff_then_dead_lettered(db, clock, queues, fn, make_agent,
                                                                               slack_stub):
-    good = [make_agent(f"good{i}", slack=f"U_GOOD{i}") for i in range(2)]
-    bad = make_agent("bad", slack="U_BAD")
-    slack_stub.fail["U_BAD"] = (503, "service_unavailable")  # Slack keeps failing for this one DM
+    good = [make_agent(f"good{i}", slack=f"U0GOOD{i}") for i in range(2)]
+    bad = make_agent("bad", slack="U0BAD")
+    slack_stub.fail["U0BAD"] = (503, "service_unavailable")  # Slack keeps failing for this one DM
     cmds = TicketCommands(db, clock, SnsPublisher(queues["sns"], queues["topic"]))
     system = Actor(type="system")
     for agent in [*good, bad]:
@@ -91,7 +91,7 @@ def test_one_failing_message_is_retried_alone_with_backoff_then_dead_lettered(db
     assert len(failed) == 1
     bad_message = next(m for m in first if m["MessageId"] in failed)
     assert json.loads(bad_message["Body"])["payload"]["agent_id"] == str(bad)
-    assert len(sent_mail()) == 3 and sorted(p["channel"] for p in slack_stub.posts) == ["U_GOOD0", "U_GOOD1"]
+    assert len(sent_mail()) == 3 and sorted(p["channel"] for p in slack_stub.posts) == ["U0GOOD0", "U0GOOD1"]
 
     # Backoff: the handler hid the failed message for 30 s (the queue's own timeout is 0).
     assert receive(queues) == []
@@ -115,7 +115,7 @@ def test_one_failing_message_is_retried_alone_with_backoff_then_dead_lettered(db
 
 
 def test_duplicate_and_redelivered_messages_notify_once(db, clock, queues, fn, make_agent, slack_stub):
-    agent = make_agent("ann", slack="U_ANN")
+    agent = make_agent("ann", slack="U0ANN")
     cmds = TicketCommands(db, clock, SnsPublisher(queues["sns"], queues["topic"]))
     ticket = cmds.create_ticket({"channel": "api", "subject": "dup", "body": "b", "requester_email": "c@example.org"}).ticket
     cmds.assign(ticket.id, Actor(type="system"), agent_id=agent)

@@ -27,35 +27,18 @@ def fresh_routing_cache():
 
 
 @pytest.fixture
-def make_team(db):
+def make_team(factories):
     def make(name: str = "team", *, mode: str = "push", schedule: dict | None = None, is_default: bool = False,
              email: str | None = None) -> uuid.UUID:
-        schedule_id = None
-        if schedule is not None:
-            schedule_id = db.query_one("INSERT INTO schedules (name, document) VALUES (:n, :d::jsonb) RETURNING id",
-                                       {"n": f"sched-{uuid.uuid4().hex[:8]}", "d": schedule})["id"]
-        row = db.query_one(
-            "INSERT INTO teams (name, assignment_mode, schedule_id, is_default, email_address) "
-            "VALUES (:n, :m, :s::uuid, :d, :e) RETURNING id",
-            {"n": f"{name}-{uuid.uuid4().hex[:6]}", "m": mode, "s": schedule_id, "d": is_default, "e": email})
-        routing_config.invalidate(db)
-        return uuid.UUID(row["id"])
+        return factories.team(name, mode=mode, schedule=schedule, is_default=is_default, email=email)
     return make
-
 
 @pytest.fixture
-def make_agent(db):
+def make_agent(factories):
     def make(name: str = "agent", *, teams: list[uuid.UUID] = (), capacity: int = 10, skills: list[str] = (),
              active: bool = True) -> uuid.UUID:
-        row = db.query_one(
-            "INSERT INTO agents (email, name, capacity, skills, is_active) VALUES (:e, :n, :c, :s::jsonb, :a) RETURNING id",
-            {"e": f"{name}-{uuid.uuid4().hex[:8]}@example.com", "n": name, "c": capacity, "s": list(skills), "a": active})
-        agent_id = uuid.UUID(row["id"])
-        for team_id in teams:
-            db.execute("INSERT INTO team_members (team_id, agent_id) VALUES (:t::uuid, :a::uuid)", {"t": team_id, "a": agent_id})
-        return agent_id
+        return factories.agent(name, teams=teams, capacity=capacity, skills=skills, active=active).id
     return make
-
 
 def new_ticket(**kw: Any) -> dict[str, Any]:
     return {"channel": "email", "subject": "Help", "body": "Something broke", "requester_email": "c@example.com", **kw}

@@ -17,20 +17,16 @@ def cmds(db, clock):
 
 
 @pytest.fixture
-def make_agent(db):
+def make_agent(factories):
     def make(name: str = "agent", capacity: int = 10) -> uuid.UUID:
-        row = db.query_one("INSERT INTO agents (email, name, capacity) VALUES (:e, :n, :c) RETURNING id",
-                           {"e": f"{name}-{uuid.uuid4().hex[:6]}@example.com", "n": name, "c": capacity})
-        return uuid.UUID(row["id"])
+        return factories.agent(name, capacity=capacity).id
     return make
-
 
 @pytest.fixture
-def make_team(db):
+def make_team(factories):
     def make(name: str = "team") -> uuid.UUID:
-        return uuid.UUID(db.query_one("INSERT INTO teams (name) VALUES (:n) RETURNING id", {"n": f"{name}-{uuid.uuid4().hex[:6]}"})["id"])
+        return factories.team(name)
     return make
-
 
 @pytest.fixture
 def snapshot(db):

@@ -27,6 +27,7 @@ class TeamIn(_Input):
     schedule_id: uuid.UUID | None = None
     assignment_mode: AssignmentMode = "push"
     escalation_team_id: uuid.UUID | None = None
+    is_default: StrictBool = False  # where tickets no routing rule matched go (one team at a time)
 
     @field_validator("email_address")
     @classmethod
@@ -40,6 +41,7 @@ class TeamPatch(_Input):
     schedule_id: uuid.UUID | None = None
     assignment_mode: AssignmentMode | None = None
     escalation_team_id: uuid.UUID | None = None
+    is_default: StrictBool | None = None
 
     @field_validator("email_address")
     @classmethod
@@ -61,6 +63,8 @@ class AgentIn(_Input):
     skills: list[str] = Field(default_factory=list, max_length=MAX_SKILLS)
     capacity: StrictInt = Field(default=10, ge=0, le=1000)
     role: Role = "agent"
+    slack_user_id: str | None = Field(default=None, pattern=r"^[UW][A-Z0-9]{2,30}$",
+                                      description="the agent's Slack member id, for notifications by DM")
 
     _e = field_validator("email")(classmethod(lambda cls, v: normalize_email(v)))
     _s = field_validator("skills")(classmethod(lambda cls, v: _skills(v)))
@@ -73,6 +77,7 @@ class AgentPatch(_Input):
     capacity: StrictInt | None = Field(default=None, ge=0, le=1000)
     role: Role | None = None
     is_active: StrictBool | None = None
+    slack_user_id: str | None = Field(default=None, pattern=r"^[UW][A-Z0-9]{2,30}$")
 
     _s = field_validator("skills")(classmethod(lambda cls, v: None if v is None else _skills(v)))
 
@@ -140,7 +145,7 @@ class Teams:
 
     def update(self, team_id: uuid.UUID, data: TeamPatch | dict[str, Any]) -> dict[str, Any]:
         patch = data if isinstance(data, TeamPatch) else TeamPatch.parse(data)
-        params = _patch_params(patch, ("name", "email_address", "schedule_id", "assignment_mode", "escalation_team_id"))
+        params = _patch_params(patch, ("name", "email_address", "schedule_id", "assignment_mode", "escalation_team_id", "is_default"))
         doc = _write(self.db, sql.UPDATE_TEAM, {**params, "id": team_id, "now": self.clock.now()}, f"team {team_id}")
         if doc is None:
             raise errors.NotFound(f"team {team_id} not found")
@@ -169,7 +174,7 @@ class Agents:
 
     def update(self, agent_id: uuid.UUID, data: AgentPatch | dict[str, Any]) -> dict[str, Any]:
         patch = data if isinstance(data, AgentPatch) else AgentPatch.parse(data)
-        params = _patch_params(patch, ("name", "team_ids", "skills", "capacity", "role", "is_active"))
+        params = _patch_params(patch, ("name", "team_ids", "skills", "capacity", "role", "is_active", "slack_user_id"))
         if params["team_ids"] is None:
             params["team_ids"] = []
         doc = _write(self.db, sql.UPDATE_AGENT, {**params, "id": agent_id, "now": self.clock.now()}, f"agent {agent_id}")

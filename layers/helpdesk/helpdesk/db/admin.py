@@ -6,10 +6,17 @@ clears it and a missing field keeps it. Each command is one statement."""
 TEAM_JSON = """to_jsonb(t) || jsonb_build_object(
     'member_ids', (SELECT coalesce(jsonb_agg(tm.agent_id ORDER BY tm.agent_id), '[]'::jsonb) FROM team_members tm WHERE tm.team_id = t.id))"""
 
+# One team is the default (tickets no routing rule matched go there): making a team the default
+# takes the flag from the previous one in the same statement.
 CREATE_TEAM = f"""
-WITH t AS (
-    INSERT INTO teams (name, email_address, schedule_id, assignment_mode, escalation_team_id, created_at, updated_at)
-    VALUES (:name, :email_address::text, :schedule_id::uuid, :assignment_mode, :escalation_team_id::uuid, :now::timestamptz, :now::timestamptz)
+WITH previous_default AS (
+    UPDATE teams SET is_default = false, updated_at = :now::timestamptz WHERE :is_default AND is_default RETURNING id
+),
+t AS (
+    INSERT INTO teams (name, email_address, schedule_id, assignment_mode, escalation_team_id, is_default, created_at, updated_at)
+    SELECT :name, :email_address::text, :schedule_id::uuid, :assignment_mode, :escalation_team_id::uuid, :is_default,
+           :now::timestamptz, :now::timestamptz
+    FROM (SELECT count(*) FROM previous_default) settled
     RETURNING *
 )
 SELECT to_jsonb(t) || jsonb_build_object('member_ids', '[]'::jsonb) AS doc FROM t
@@ -19,15 +26,20 @@ LIST_TEAMS = f"SELECT {TEAM_JSON} AS doc FROM teams t ORDER BY t.name LIMIT 1000
 GET_TEAM = f"SELECT {TEAM_JSON} AS doc FROM teams t WHERE t.id = :id::uuid"
 
 UPDATE_TEAM = f"""
-WITH t AS (
+WITH previous_default AS (
+    UPDATE teams SET is_default = false, updated_at = :now::timestamptz
+    WHERE :set_is_default AND :is_default::boolean AND is_default AND id <> :id::uuid RETURNING id
+),
+t AS (
     UPDATE teams SET
         name = CASE WHEN :set_name THEN :name::text ELSE name END,
         email_address = CASE WHEN :set_email_address THEN :email_address::text ELSE email_address END,
         schedule_id = CASE WHEN :set_schedule_id THEN :schedule_id::uuid ELSE schedule_id END,
         assignment_mode = CASE WHEN :set_assignment_mode THEN :assignment_mode::text ELSE assignment_mode END,
         escalation_team_id = CASE WHEN :set_escalation_team_id THEN :escalation_team_id::uuid ELSE escalation_team_id END,
+        is_default = CASE WHEN :set_is_default THEN :is_default::boolean ELSE is_default END,
         updated_at = :now::timestamptz
-    WHERE id = :id::uuid RETURNING *
+    WHERE id = :id::uuid AND (SELECT count(*) FROM previous_default) >= 0 RETURNING *
 )
 SELECT {TEAM_JSON} AS doc FROM t
 """
@@ -37,8 +49,8 @@ AGENT_JSON = """(to_jsonb(a) - 'preferences') || jsonb_build_object(
 
 CREATE_AGENT = """
 WITH a AS (
-    INSERT INTO agents (email, name, role, skills, capacity, is_active, created_at, updated_at)
-    VALUES (:email, :name, :role, :skills::jsonb, :capacity, true, :now::timestamptz, :now::timestamptz)
+    INSERT INTO agents (email, name, role, skills, capacity, slack_user_id, is_active, created_at, updated_at)
+    VALUES (:email, :name, :role, :skills::jsonb, :capacity, :slack_user_id::text, true, :now::timestamptz, :now::timestamptz)
     RETURNING *
 ),
 members AS (
@@ -67,6 +79,7 @@ WITH a AS (
         skills = CASE WHEN :set_skills THEN :skills::jsonb ELSE skills END,
         capacity = CASE WHEN :set_capacity THEN :capacity::int ELSE capacity END,
         is_active = CASE WHEN :set_is_active THEN :is_active::boolean ELSE is_active END,
+        slack_user_id = CASE WHEN :set_slack_user_id THEN :slack_user_id::text ELSE slack_user_id END,
         updated_at = :now::timestamptz
     WHERE id = :id::uuid RETURNING *
 ),

@@ -24,19 +24,13 @@ POLICY_LIST = f"SELECT {_POLICY_COLUMNS} FROM sla_policies ORDER BY position, na
 
 POLICY_DELETE = "DELETE FROM sla_policies WHERE id = :id::uuid RETURNING id"
 
-# Which policy a ticket with these attributes would get: the same rule as CREATE_TICKET's `policy` CTE.
+# Which policy a ticket with these attributes would get (sla_policy_match, migration 1161).
 POLICY_MATCH = f"""
 SELECT p.id, p.name, p.position, p.priority, p.tier, p.team_id, p.channel, p.targets, p.schedule_id, p.is_active,
        p.created_at, (p.id = c.sla_policy_id) IS TRUE AS contract
 FROM (SELECT (SELECT sla_policy_id FROM customers WHERE email = :customer_email) AS sla_policy_id,
              coalesce((SELECT tier FROM customers WHERE email = :customer_email), :tier) AS tier) c
-CROSS JOIN LATERAL (
-    SELECT * FROM sla_policies p
-    WHERE p.is_active AND (p.id = c.sla_policy_id OR (
-          (p.priority IS NULL OR p.priority = :priority) AND (p.tier IS NULL OR p.tier = c.tier)
-      AND (p.team_id IS NULL OR p.team_id = :team_id::uuid) AND (p.channel IS NULL OR p.channel = :channel)))
-    ORDER BY (p.id = c.sla_policy_id) IS TRUE DESC, p.position, p.name
-    LIMIT 1) p
+CROSS JOIN LATERAL sla_policy_match(c.sla_policy_id, c.tier, :priority, :team_id::uuid, :channel) p
 """
 
 CUSTOMER_SET_POLICY = """

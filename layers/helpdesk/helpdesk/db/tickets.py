@@ -166,13 +166,7 @@ policy AS (
                     AND pr.pred -> 'schedule' = coalesce(ps.document, ts.document, 'null'::jsonb), false) AS predicted,
            pr.pred -> 'deadlines' AS deadlines, (p.id = c.sla_policy_id) IS TRUE AS contract
     FROM customer c
-    CROSS JOIN LATERAL (
-        SELECT * FROM sla_policies p
-        WHERE p.is_active AND (p.id = c.sla_policy_id OR (
-              (p.priority IS NULL OR p.priority = :priority) AND (p.tier IS NULL OR p.tier = c.tier)
-          AND (p.team_id IS NULL OR p.team_id = (SELECT team_id FROM push)) AND (p.channel IS NULL OR p.channel = :channel)))
-        ORDER BY (p.id = c.sla_policy_id) IS TRUE DESC, p.position, p.name
-        LIMIT 1) p
+    CROSS JOIN LATERAL sla_policy_match(c.sla_policy_id, c.tier, :priority, (SELECT team_id FROM push), :channel) p
     CROSS JOIN LATERAL (SELECT :sla_plan::jsonb -> c.tier AS pred) pr
     LEFT JOIN schedules ps ON ps.id = p.schedule_id
     LEFT JOIN teams tm ON tm.id = (SELECT team_id FROM push)
@@ -598,13 +592,7 @@ updated AS (
 policy AS (
     SELECT p.id, p.targets, u.reopen_count
     FROM updated u JOIN customers c ON c.id = u.requester_id
-    CROSS JOIN LATERAL (
-        SELECT * FROM sla_policies p
-        WHERE p.is_active AND (p.id = c.sla_policy_id OR (
-              (p.priority IS NULL OR p.priority = :priority) AND (p.tier IS NULL OR p.tier = c.tier)
-          AND (p.team_id IS NULL OR p.team_id = u.team_id) AND (p.channel IS NULL OR p.channel = u.channel)))
-        ORDER BY (p.id = c.sla_policy_id) IS TRUE DESC, p.position, p.name
-        LIMIT 1) p
+    CROSS JOIN LATERAL sla_policy_match(c.sla_policy_id, c.tier, :priority, u.team_id, u.channel) p
 ),
 sla_plan AS (
     SELECT s.ticket_id, s.kind, p.id AS policy_id, p.targets -> k.key AS target

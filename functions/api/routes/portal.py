@@ -45,8 +45,8 @@ def _shape(ticket: dict, messages: list[dict]) -> dict:
 
 @router.get("/portal/<token>", summary="A customer's view of their ticket (public messages only)")
 def portal_ticket(token: str) -> Doc:
-    ticket_id = verify_portal_token(token, settings().signing_key)
     svc = services()
+    ticket_id = verify_portal_token(token, settings().signing_keys, svc.clock.now())
     try:
         view = TicketCommands(svc.db, svc.clock, svc.publisher).get_ticket(ticket_id, include_internal=False, message_limit=100)
     except errors.Gone as exc:  # a merged ticket: the customer follows it to its target transparently
@@ -58,8 +58,8 @@ def portal_ticket(token: str) -> Doc:
 @router.post("/portal/<token>/messages", summary="The customer replies through the portal",
              responses={201: {"description": "received", "content": {"application/json": {"model": Doc}}}})
 def portal_reply(token: str, body: PortalMessageIn) -> Response[Doc]:
-    ticket_id = verify_portal_token(token, settings().signing_key)
     svc = services()
+    ticket_id = verify_portal_token(token, settings().signing_keys, svc.clock.now())
     row = svc.db.query_one(admin_sql.TICKET_REQUESTER, {"id": ticket_id})
     if row is None:
         raise errors.NotFound("this ticket link is not valid")

@@ -5,12 +5,15 @@ local stack) and the functions (which read them through `get_settings`).
 """
 from __future__ import annotations
 
+import logging
 import os
 import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 from helpdesk.auth.signing import Keyring
+
+log = logging.getLogger(__name__)
 
 LOCAL_SIGNING_KEY = "local-dev-signing-key"
 
@@ -81,7 +84,7 @@ def signing_keys() -> Keyring:
         return _keyring(explicit)
     arn = _env("HELPDESK_SIGNING_KEY_SECRET_ARN")
     if arn:
-        return _keyring(_secret_string(arn, int(_monotonic() // SECRET_REFRESH_SECONDS)))
+        return _keyring(_secret_string(arn))
     if _env("AWS_LAMBDA_FUNCTION_NAME"):
         raise RuntimeError("no signing key: set HELPDESK_SIGNING_KEY_SECRET_ARN (or HELPDESK_SIGNING_KEY)")
     return _keyring(LOCAL_SIGNING_KEY)
@@ -96,17 +99,30 @@ def _keyring(text: str) -> Keyring:
 # this span (docs/deploy.md: add the new key first, make it current after this span has passed).
 SECRET_REFRESH_SECONDS = 300
 _monotonic = time.monotonic
+_secrets: dict[str, tuple[float, str]] = {}  # arn -> (read at, value)
 
 
-@lru_cache(maxsize=8)
-def _secret_string(arn: str, period: int) -> str:
-    # Once per warm process and period: Settings are built per request, Secrets Manager is not on that path.
+def _secret_string(arn: str) -> str:
+    """The secret's value, read once per warm process and SECRET_REFRESH_SECONDS (Settings are built
+    per request; Secrets Manager is not on that path). A failed refresh keeps the value already read:
+    a passing Secrets Manager error must not fail requests that worked a second ago."""
+    now = _monotonic()
+    cached = _secrets.get(arn)
+    if cached is not None and now - cached[0] < SECRET_REFRESH_SECONDS:
+        return cached[1]
     import boto3
 
     region = _env("AWS_REGION", _env("AWS_DEFAULT_REGION", "us-east-1"))
-    value = boto3.client("secretsmanager", region_name=region).get_secret_value(SecretId=arn)["SecretString"]
+    try:
+        value = boto3.client("secretsmanager", region_name=region).get_secret_value(SecretId=arn)["SecretString"]
+    except Exception as exc:  # noqa: BLE001 - any failure: the cached value, if there is one
+        if cached is None:
+            raise
+        log.warning("could not refresh the secret %s (%s); keeping the value read before", arn, exc)
+        return cached[1]
     if not value:
         raise RuntimeError(f"the signing key secret {arn} is empty")
+    _secrets[arn] = (now, value)
     return value
 
 

@@ -27,7 +27,7 @@ import hashlib
 import hmac
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from helpdesk import errors
@@ -59,7 +59,7 @@ class LinkExpired(LinkRefused):
 @dataclass(frozen=True)
 class Keyring:
     current: str
-    keys: dict[str, bytes]
+    keys: dict[str, bytes] = field(repr=False)  # secrets: never in a log line or a traceback
 
     def __post_init__(self) -> None:
         bad = [kid for kid in self.keys if not KEY_ID.match(kid)]

@@ -66,7 +66,8 @@ class Keyring:
         if bad:
             raise ValueError(f"signing keyring: key ids must be 1-8 characters a-z, 0-9 (got {', '.join(map(repr, bad))})")
         if self.current not in self.keys:
-            raise ValueError(f"signing keyring: current key {self.current!r} is not in keys ({', '.join(sorted(self.keys))})")
+            raise ValueError(f"signing keyring: current key {self.current!r} is not in keys "
+                             f"({', '.join(sorted(self.keys))})")
         empty = [kid for kid, key in self.keys.items() if not key]
         if empty:
             raise ValueError(f"signing keyring: key {empty[0]!r} is empty")
@@ -89,7 +90,8 @@ class Keyring:
         if not isinstance(keys, dict) or not keys or not all(isinstance(v, str) for v in keys.values()) \
                 or not isinstance(doc.get("current"), str):
             raise ValueError('signing keyring: expected {"current": "<key id>", "keys": {"<key id>": "<secret>", ...}} '
-                             f"with at least one key; got members {sorted(doc) if isinstance(doc, dict) else type(doc).__name__}")
+                             "with at least one key; got "
+                             + (f"members {sorted(doc)}" if isinstance(doc, dict) else type(doc).__name__))
         return cls(doc["current"], {kid: secret.encode() for kid, secret in keys.items()})
 
 

@@ -2,10 +2,10 @@
 session id); the transcript is the ticket's public messages.
 
 The customer holds a signed session token (stateless, like the portal link: helpdesk.auth.signing,
-valid for SESSION_LIFETIME: a chat may wait a few days for an answer in an open tab, not longer). With it they post messages, poll
-public messages after a cursor (ticket_messages.position) and end the session. Ending claims the
-transcript mail once (chat_sessions_ended) and mails it when the customer gave an address,
-directly through SES (helpdesk.notify.senders.SesEmailSender, From support@<domain>): chat has no
+valid for SESSION_LIFETIME: a chat may wait a few days for an answer in an open tab, not longer).
+With it they post messages, poll public messages after a cursor (ticket_messages.position) and
+end the session. Ending claims the transcript mail once (chat_sessions_ended) and mails it when
+the customer gave an address, directly through SES (helpdesk.notify.senders.SesEmailSender, From support@<domain>): chat has no
 outbound.requested path (functions/outbound skips chat: replies are shown in the widget).
 
 A customer who gives an email is the same customer as on every other channel (customers are
@@ -93,7 +93,8 @@ class ChatSessions:
              "channel_thread_id": str(session_id), "inbound_message_id": f"chat:{session_id}:0",
              "metadata": {"chat": {"email_given": given is not None, "name": name.strip()}}},
             actor=Actor(type="customer"))
-        return ChatStarted(session_id, sign_session_token(session_id, self.keys, self.clock.now()), result.ticket.id, result.ticket.ref)
+        token = sign_session_token(session_id, self.keys, self.clock.now())
+        return ChatStarted(session_id, token, result.ticket.id, result.ticket.ref)
 
     def _session(self, token: str) -> tuple[uuid.UUID, dict[str, Any]]:
         sid = verify_session_token(token, self.keys, self.clock.now())

@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test bench synth clean
+.PHONY: install run test bench synth smoke clean
 
 $(STAMP): requirements.txt requirements-dev.txt requirements-infra.txt layers/helpdesk/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ bench: install
 
 synth: install
 	$(PY) app.py
+
+# End-to-end check of the local stack (`make run` first), or of a deployed stage: STAGE=dev make smoke
+smoke: install
+	$(PY) scripts/smoke.py
 
 clean:
 	rm -rf $(VENV) .local cdk.out layers/build

@@ -21,6 +21,7 @@ from datetime import datetime, timezone
 from scratch import ROOT, scratch_database  # sets sys.path and the fake AWS environment first
 
 
+from helpdesk.auth.signing import Keyring  # noqa: E402
 from helpdesk.clock import FixedClock  # noqa: E402
 from helpdesk.db.client import DataApi  # noqa: E402
 from helpdesk.events.publisher import DeferredPublisher  # noqa: E402
@@ -29,7 +30,7 @@ from helpdesk.intake.email.blobs import MemoryBlobStore  # noqa: E402
 from helpdesk.outbound.tokens import reply_address  # noqa: E402
 
 DOMAIN = "helpdesk.test"
-KEY = "bench-key"
+KEYS = Keyring.single("bench-key")
 CORPUS = ROOT.parent / "shared" / "corpora" / "zammad_mail" / "test" / "data" / "mail" / "mail079.box"
 
 
@@ -44,7 +45,7 @@ def mail(i: int, *, subject: str = "Order {i} missing", headers: str = "", to: s
 
 def run(db: DataApi, n: int) -> list[tuple[str, int, int, float]]:
     clock = FixedClock(datetime(2026, 3, 2, 15, tzinfo=timezone.utc))
-    intake = EmailIntake(db, clock, DeferredPublisher(), MemoryBlobStore(), signing_key=KEY, support_domains={DOMAIN},
+    intake = EmailIntake(db, clock, DeferredPublisher(), MemoryBlobStore(), signing_keys=KEYS, support_domains={DOMAIN},
                          burst_limit=10_000)
     intake.receive(mail(-1), envelope_recipients=[], raw_key="warm")  # routing loads its rules once per process
     results = []
@@ -63,7 +64,7 @@ def run(db: DataApi, n: int) -> list[tuple[str, int, int, float]]:
     created = measure("new mail -> ticket", [(mail(i), []) for i in range(n)], "created")
     measure("reply by In-Reply-To", [(mail(i, headers=f"In-Reply-To: <m{i}@customer{i % 50}.test>\r\n",
                                            message_id=f"<r{i}@x>"), []) for i in range(n)], "threaded")
-    tokens = [reply_address(o.ticket_id, DOMAIN, KEY) for o in created]
+    tokens = [reply_address(o.ticket_id, DOMAIN, KEYS) for o in created]
     measure("reply by signed token", [(mail(i, to=tokens[i], message_id=f"<t{i}@x>"), [tokens[i]]) for i in range(n)],
             "threaded")
     measure("redelivered mail (no-op)", [(mail(i), []) for i in range(n)], "duplicate")

@@ -9,7 +9,7 @@ from constructs import Construct
 
 from infra.api import Api
 from infra.config import StageConfig
-from infra.data import Data
+from infra.data import DATABASE_NAME, Data
 from infra.mail import Mail
 from infra.messaging import Messaging
 from infra.monitoring import Monitoring
@@ -71,6 +71,9 @@ class HelpdeskStack(Stack):
             "SupportAddresses": ", ".join(self.mail.recipients),
             "ReceiptRuleSet": self.mail.rule_set.receipt_rule_set_name,
             "DbClusterArn": self.data.cluster.cluster_arn,
+            # scripts/smoke.py runs its Data API checks with these (an ARN, never the secret's value).
+            "DbSecretArn": self.data.db_secret.secret_arn,
+            "DbName": DATABASE_NAME,
             "SlackSecretArn": self.data.slack_secret.secret_arn,
             "EventsTopicArn": self.messaging.topic.topic_arn,
             "DashboardName": self.monitoring.dashboard.dashboard_name,

@@ -240,8 +240,14 @@ class LocalStack:
         handle = self._lock_file
         handle.seek(0)
         handle.truncate()
+        # Also how tools reach this stack from outside (scripts/smoke.py): its Data API and support address.
         handle.write(json.dumps({"pid": os.getpid(), "url": self.url, "smtp_port": self.smtp_port,
-                                 "status": "running", "started_at": datetime.now(timezone.utc).isoformat()}))
+                                 "status": "running", "started_at": datetime.now(timezone.utc).isoformat(),
+                                 "support_address": f"support@{os.environ['SUPPORT_DOMAIN']}",
+                                 "data_api": {"url": os.environ["AWS_ENDPOINT_URL_RDS_DATA"],
+                                              "cluster_arn": os.environ["DB_CLUSTER_ARN"],
+                                              "secret_arn": os.environ["DB_SECRET_ARN"],
+                                              "database": os.environ["DB_NAME"]}}))
         handle.flush()
 
     def _release_lock(self) -> None:

@@ -2,7 +2,8 @@
 
 Every answer carries type, title, status, detail and instance (the request path), plus the extra
 members a client needs to act: merged_into (410), from/to/allowed (422 transition), errors (422
-validation), retry_after (429, also as the Retry-After header)."""
+validation), retry_after (429, also as the Retry-After header), reason and expired_at (a signed link
+refused: 403 link_malformed/link_old_format/link_unknown_key/link_bad_signature, 410 link_expired)."""
 from __future__ import annotations
 
 import json
@@ -13,6 +14,7 @@ from aws_lambda_powertools.event_handler import Response
 
 from helpdesk import errors
 from helpdesk.auth import Unauthenticated
+from helpdesk.auth.signing import LinkExpired, LinkRefused
 from helpdesk.auth.uploads import NotConfigured
 
 log = logging.getLogger(__name__)
@@ -22,6 +24,8 @@ TYPE_BASE = "https://helpdesk.dev/problems/"
 # Most specific first: the first isinstance match decides.
 STATUS_BY_ERROR: list[tuple[type[Exception], int, str]] = [
     (Unauthenticated, 401, "Unauthorized"),
+    (LinkExpired, 410, "Link expired"),
+    (LinkRefused, 403, "Link not valid"),
     (errors.Forbidden, 403, "Forbidden"),
     (errors.NotFound, 404, "Not Found"),
     (errors.Gone, 410, "Gone"),

@@ -161,7 +161,10 @@
         if (doc.ended) finish("This chat has ended.");
       })
       .catch(function (err) {
-        if (err.status === 404) { reset(); say("This chat is no longer available; start a new one."); }
+        // 404 no such chat; 403/410 its token is refused or expired (helpdesk.auth.signing)
+        if (err.status === 404 || err.status === 403 || err.status === 410) {
+          reset(); say("This chat is no longer available; start a new one.");
+        }
         else say(err.message);
       })
       .then(function () { state.busy = false; });

@@ -75,7 +75,10 @@ async function start() {
     await load();
     render(main, summary, h("h2", {}, "Conversation"), conversation, form);
   } catch (err) {
-    const text = err.status === 404 || err.status === 403 || err.status === 400
+    const code = (err.problem && err.problem.code) || "";
+    const text = code === "link_expired"
+      ? "This link has expired. Please use the link in our latest email, or write to us again."
+      : err.status === 404 || err.status === 403 || err.status === 400
       ? "This link is not valid (or has been replaced). Please use the latest email from us."
       : err.status === 410 ? "This request was merged into another one; see your latest email from us."
         : `The conversation could not be loaded: ${err.message}`;

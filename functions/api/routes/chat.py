@@ -73,7 +73,7 @@ def _mailer():
 
 def _chat(with_mailer: bool = False):
     svc = services()
-    return _chat_intake().ChatSessions(svc.db, svc.clock, svc.publisher, settings().signing_key,
+    return _chat_intake().ChatSessions(svc.db, svc.clock, svc.publisher, settings().signing_keys,
                         open_ticket=lambda new, actor: open_ticket(svc, new, actor=actor, idempotency_key=None, scope="chat"),
                         mailer=_mailer() if with_mailer else None)
 
@@ -103,7 +103,7 @@ def start_chat(body: ChatStartIn) -> Response[ChatStartOut]:
              responses={201: {"description": "received", "content": {"application/json": {"model": Doc}}}})
 def post_chat_message(token: str, body: ChatMessageIn) -> Response[Doc]:
     svc = services()
-    sid = _chat_intake().verify_session_token(token, settings().signing_key)
+    sid = _chat_intake().verify_session_token(token, settings().signing_keys, svc.clock.now())
     RateLimiter(svc.db, svc.clock).hit([Limit(f"chat-session:{sid}", MESSAGES_PER_SESSION_PER_HOUR),
                                         Limit(f"chat-msg-ip:{source_ip(router)}", MESSAGES_PER_IP_PER_HOUR)])
     return Response(201, content_types.APPLICATION_JSON, _chat().post(token, body.body, body.client_message_id))

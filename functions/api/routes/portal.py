@@ -43,8 +43,8 @@ def _shape(ticket: dict, messages: list[dict]) -> dict:
 
 @router.get("/portal/<token>", summary="A customer's view of their ticket (public messages only)")
 def portal_ticket(token: str) -> Doc:
-    ticket_id = verify_portal_token(token, settings().signing_key)
     svc = services()
+    ticket_id = verify_portal_token(token, settings().signing_keys, svc.clock.now())
     try:
         view = TicketCommands(svc.db, svc.clock, svc.publisher).get_ticket(ticket_id, include_internal=False, message_limit=100)
     except errors.Gone as exc:  # a merged ticket: the customer follows it to its target transparently
@@ -56,8 +56,8 @@ def portal_ticket(token: str) -> Doc:
 @router.post("/portal/<token>/messages", summary="The customer replies through the portal",
              responses={201: {"description": "received", "content": {"application/json": {"model": Doc}}}})
 def portal_reply(token: str, body: PortalMessageIn) -> Response[Doc]:
-    ticket_id = verify_portal_token(token, settings().signing_key)
     svc = services()
+    ticket_id = verify_portal_token(token, settings().signing_keys, svc.clock.now())
     # Through routing's intake: a reply that reopens a closed ticket is handed back to its owner or the queue.
     result = _routing_intake().receive_portal_reply(svc.db, svc.clock, svc.publisher, ticket_id, body.body)
     doc = {"ticket": f"TKT-{result.ticket.number}", "status": result.ticket.status,

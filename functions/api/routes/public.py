@@ -79,10 +79,9 @@ def create_public_ticket(body: PublicTicketIn,
                          # Keys are chosen by anonymous clients: scoped per sender, a guessed key can never
                          # replay (and reveal the portal link of) someone else's ticket.
                          scope=f"web:{email}")
-    key = settings().signing_key
-    out = PublicTicketOut(status="created", ref=f"TKT-{result.ticket.number}",
-                          portal_token=sign_portal_token(result.ticket.id, key),
-                          portal_url=portal_url(settings().web_base_url, result.ticket.id, key))
+    token = sign_portal_token(result.ticket.id, settings().signing_keys, svc.clock.now())
+    out = PublicTicketOut(status="created", ref=f"TKT-{result.ticket.number}", portal_token=token,
+                          portal_url=portal_url(settings().web_base_url, token))
     return Response(201, content_types.APPLICATION_JSON, out.model_dump())
 
 

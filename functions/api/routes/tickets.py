@@ -153,8 +153,8 @@ def add_message(ticket_ref: str, body: MessageIn) -> Response[Doc]:
     if body.attachments:  # checked (signature, ticket, agent, object in S3) before anything is written
         config = settings()
         files = reply_attachments(body.attachments, ticket_ref=parse_ticket_ref(ticket_ref), agent_id=agent_id,
-                                  key=config.signing_key, s3_client=wiring.boto3_client("s3", config),
-                                  bucket=config.attachments_bucket)
+                                  keyring=config.signing_keys, now=services().clock.now(),
+                                  s3_client=wiring.boto3_client("s3", config), bucket=config.attachments_bucket)
     result = _commands().add_message(ticket_ref, {
         "body": body.body, "visibility": body.visibility, "author_type": "agent", "author_agent_id": agent_id,
         "channel": "api", "attachments": files}, actor)
@@ -178,7 +178,8 @@ def reply_upload(ticket_ref: str, body: UploadRequest) -> Response[UploadGrantOu
     ticket = _commands().get_ticket(ticket_ref, include_internal=False, message_limit=0).ticket
     grant = grant_upload(wiring.boto3_client("s3", config), config.attachments_bucket, body, svc.clock.now())
     target = ReplyTarget(uuid.UUID(str(ticket["id"])), int(ticket["number"]), agent_id)
-    out = UploadGrantOut(**grant, reference=sign_reply_reference(grant, body, target, config.signing_key))
+    reference = sign_reply_reference(grant, body, target, config.signing_keys, svc.clock.now())
+    out = UploadGrantOut(**grant, reference=reference)
     return Response(201, content_types.APPLICATION_JSON, out.model_dump())
 
 

@@ -5,9 +5,15 @@ local stack) and the functions (which read them through `get_settings`).
 """
 from __future__ import annotations
 
+import logging
 import os
+import time
 from dataclasses import dataclass, field
 from functools import lru_cache
+
+from helpdesk.auth.signing import Keyring
+
+log = logging.getLogger(__name__)
 
 LOCAL_SIGNING_KEY = "local-dev-signing-key"
 
@@ -23,8 +29,9 @@ class Settings:
     database: str = field(default_factory=lambda: _env("DB_NAME", "helpdesk"))
     region: str = field(default_factory=lambda: _env("AWS_REGION", _env("AWS_DEFAULT_REGION", "us-east-1")))
     support_domain: str = field(default_factory=lambda: _env("SUPPORT_DOMAIN", "example.com"))
-    # Signs reply-address tokens and portal links. In AWS it is read from Secrets Manager.
-    signing_key: str = field(default_factory=lambda: signing_key())
+    # Signs portal links, chat sessions, reply-attachment references and reply addresses
+    # (helpdesk.auth.signing: a plain key or a JSON keyring). In AWS it is read from Secrets Manager.
+    signing_keys: Keyring = field(default_factory=lambda: signing_keys())
     # Messaging and storage (empty = not configured: events wait for the relay, etc.).
     events_topic_arn: str = field(default_factory=lambda: _env("EVENTS_TOPIC_ARN"))
     raw_mail_bucket: str = field(default_factory=lambda: _env("RAW_MAIL_BUCKET"))
@@ -67,30 +74,55 @@ def parse_origins(value: str, name: str) -> tuple[str, ...]:
     return tuple(origins)
 
 
-def signing_key() -> str:
+def signing_keys() -> Keyring:
     """HELPDESK_SIGNING_KEY, else the secret named by HELPDESK_SIGNING_KEY_SECRET_ARN (the stack sets
-    the ARN, not the value, so the key never appears in a function's configuration). In Lambda a
-    missing key is an error: the public local default would let anyone forge reply addresses."""
+    the ARN, not the value, so the key never appears in a function's configuration). Either holds a
+    plain key or a JSON keyring (helpdesk.auth.signing.Keyring.parse). In Lambda a missing key is an
+    error: the public local default would let anyone forge reply addresses."""
     explicit = _env("HELPDESK_SIGNING_KEY")
     if explicit:
-        return explicit
+        return _keyring(explicit)
     arn = _env("HELPDESK_SIGNING_KEY_SECRET_ARN")
     if arn:
-        return _secret_string(arn)
+        return _keyring(_secret_string(arn))
     if _env("AWS_LAMBDA_FUNCTION_NAME"):
         raise RuntimeError("no signing key: set HELPDESK_SIGNING_KEY_SECRET_ARN (or HELPDESK_SIGNING_KEY)")
-    return LOCAL_SIGNING_KEY
+    return _keyring(LOCAL_SIGNING_KEY)
 
 
 @lru_cache(maxsize=8)
+def _keyring(text: str) -> Keyring:
+    return Keyring.parse(text)
+
+
+# A warm process re-reads the secret this often, so a rotated keyring reaches every function within
+# this span (docs/deploy.md: add the new key first, make it current after this span has passed).
+SECRET_REFRESH_SECONDS = 300
+_monotonic = time.monotonic
+_secrets: dict[str, tuple[float, str]] = {}  # arn -> (read at, value)
+
+
 def _secret_string(arn: str) -> str:
-    # Once per warm process: Settings are built per request, Secrets Manager is not on that path.
+    """The secret's value, read once per warm process and SECRET_REFRESH_SECONDS (Settings are built
+    per request; Secrets Manager is not on that path). A failed refresh keeps the value already read:
+    a passing Secrets Manager error must not fail requests that worked a second ago."""
+    now = _monotonic()
+    cached = _secrets.get(arn)
+    if cached is not None and now - cached[0] < SECRET_REFRESH_SECONDS:
+        return cached[1]
     import boto3
 
     region = _env("AWS_REGION", _env("AWS_DEFAULT_REGION", "us-east-1"))
-    value = boto3.client("secretsmanager", region_name=region).get_secret_value(SecretId=arn)["SecretString"]
+    try:
+        value = boto3.client("secretsmanager", region_name=region).get_secret_value(SecretId=arn)["SecretString"]
+    except Exception as exc:  # noqa: BLE001 - any failure: the cached value, if there is one
+        if cached is None:
+            raise
+        log.warning("could not refresh the secret %s (%s); keeping the value read before", arn, exc)
+        return cached[1]
     if not value:
         raise RuntimeError(f"the signing key secret {arn} is empty")
+    _secrets[arn] = (now, value)
     return value
 
 

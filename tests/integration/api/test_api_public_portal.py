@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import uuid
 
-from helpdesk.auth.portal import sign_portal_token
+from helpdesk.auth.portal import PORTAL_LINK_LIFETIME, sign_portal_token
+from helpdesk.auth.signing import Keyring
 from helpdesk.config import get_settings
 
 
@@ -72,19 +73,35 @@ def test_portal_shows_only_public_messages_and_takes_replies(api, agent, db):
     assert author == {"author_type": "customer", "email": "dana@customer.test"}
 
 
-def test_forged_or_foreign_portal_tokens_are_404(api, db):
+def test_refused_portal_links_say_why_and_change_nothing(api, db, clock):
     api.post("/api/v1/public/tickets", form())
     ticket_id = db.query_one("SELECT id FROM tickets")["id"]
-    good = sign_portal_token(ticket_id, get_settings().signing_key)
+    keys = get_settings().signing_keys
+    good = sign_portal_token(ticket_id, keys, clock.now())
     assert api.get(f"/api/v1/portal/{good}").status == 200
-    forged = sign_portal_token(ticket_id, "someone-elses-key")
-    assert api.get(f"/api/v1/portal/{forged}").status == 404
-    assert api.get(f"/api/v1/portal/{good[:-2]}xx").status == 404
-    assert api.get("/api/v1/portal/garbage").status == 404
-    other = sign_portal_token(uuid.uuid4(), get_settings().signing_key)  # valid signature, no such ticket
+
+    def refused(token: str, status: int, code: str) -> None:
+        for answer in (api.get(f"/api/v1/portal/{token}"), api.post(f"/api/v1/portal/{token}/messages", {"body": "hi"})):
+            assert answer.status == status and answer.body["code"] == code, answer.body
+            assert answer.content_type == "application/problem+json" and answer.body["detail"]
+
+    refused(sign_portal_token(ticket_id, Keyring.single("someone-elses-key"), clock.now()), 403, "link_bad_signature")
+    head, mac = good.rsplit(".", 1)
+    refused(f"{head}.{'B' if mac[0] == 'A' else 'A'}{mac[1:]}", 403, "link_bad_signature")
+    refused("garbage", 403, "link_malformed")
+    refused(good.split(".", 1)[1], 403, "link_malformed")
+    refused(sign_portal_token(ticket_id, Keyring.single("retired", "k9"), clock.now()), 403, "link_unknown_key")
+    legacy_id, legacy_mac = good.split(".")[2:]  # the earlier <ticket>.<mac> shape, without key id and expiry
+    refused(f"{legacy_id}.{legacy_mac}", 403, "link_old_format")
+    other = sign_portal_token(uuid.uuid4(), keys, clock.now())  # valid signature, no such ticket
     assert api.get(f"/api/v1/portal/{other}").status == 404
-    assert api.post(f"/api/v1/portal/{forged}/messages", {"body": "hi"}).status == 404
+    clock.advance(PORTAL_LINK_LIFETIME)
+    expired = api.get(f"/api/v1/portal/{good}")
+    assert expired.status == 410 and expired.body["code"] == "link_expired" and "expired at" in expired.body["detail"]
+    refused(good, 410, "link_expired")
     assert db.query_one("SELECT count(*) AS n FROM ticket_messages")["n"] == 1
+    # a fresh link works again
+    assert api.get(f"/api/v1/portal/{sign_portal_token(ticket_id, keys, clock.now())}").status == 200
 
 
 def test_oversized_body_is_413(api):

@@ -2,6 +2,7 @@
 handed back to its previous owner when they are available, otherwise to the team queue."""
 from __future__ import annotations
 
+from helpdesk import wiring
 from helpdesk.auth.portal import sign_portal_token
 from helpdesk.config import get_settings
 
@@ -17,7 +18,7 @@ def _closed_ticket(client, create, team, owner) -> dict:
 
 
 def _reply(api, ticket_id: str):
-    token = sign_portal_token(ticket_id, get_settings().signing_key)
+    token = sign_portal_token(ticket_id, get_settings().signing_keys, wiring.clock().now())  # the test's clock
     answer = api.post(f"/api/v1/portal/{token}/messages", {"body": "It is on fire again."})
     assert answer.status == 201, answer.body
     return answer

@@ -10,6 +10,7 @@ import pytest
 import requests
 from moto import mock_aws
 
+from helpdesk.auth.signing import Keyring
 from helpdesk.config import Settings
 from helpdesk.outbound.email import OutboundEmail
 
@@ -80,7 +81,7 @@ def test_reply_with_an_uploaded_file_stores_it_and_mails_it(agent, create, s3, d
                and e["payload"]["message_id"] == answer.body["message"]["id"]]
     ses = boto3.client("ses", region_name=REGION)
     ses.verify_domain_identity(Domain=DOMAIN)
-    settings = Settings(support_domain=DOMAIN, signing_key=SIGNING_KEY, raw_mail_bucket="raw", attachments_bucket=BUCKET,
+    settings = Settings(support_domain=DOMAIN, signing_keys=Keyring.parse(SIGNING_KEY), raw_mail_bucket="raw", attachments_bucket=BUCKET,
                         region=REGION, ses_configuration_set="")
     sender = OutboundEmail(db, ses, settings, clock, s3_client=s3)
     outcome = sender.send({"id": event["id"], "type": event["event_type"], "payload": event["payload"]})
@@ -123,12 +124,12 @@ def test_bad_references_are_422_and_write_nothing(agent, api, make_agent, create
     answer = reply(good["reference"], foreign["reference"])
     assert answer.status == 422 and "attachments[1]: granted for another ticket" in answer.body["detail"]
     # tampered: a different key under the same signature
-    payload, mac = good["reference"].split(".")
-    answer = reply(payload[:-2] + ("AA" if payload[-2:] != "AA" else "BB") + "." + mac)
-    assert answer.status == 422 and "not signed here" in answer.body["detail"]
+    key_id, expires, payload, mac = good["reference"].split(".")
+    answer = reply(".".join((key_id, expires, payload[:-2] + ("AA" if payload[-2:] != "AA" else "BB"), mac)))
+    assert answer.status == 422 and "signature does not match" in answer.body["detail"]
     # a public-form style key instead of a reference
     answer = reply(good["key"])
-    assert answer.status == 422 and "attachments[0]: not a reference" in answer.body["detail"]
+    assert answer.status == 422 and "attachments[0]: this attachment reference is damaged" in answer.body["detail"]
     # granted but never uploaded
     missing = _grant(client, ticket["ref"], "later.pdf", "application/pdf", 100)
     answer = reply(missing["reference"])

@@ -5,6 +5,8 @@ from __future__ import annotations
 import boto3
 import pytest
 
+from helpdesk.intake.chat import SESSION_LIFETIME
+
 REGION = "us-east-1"
 
 
@@ -91,8 +93,15 @@ def test_chat_without_email_gets_no_transcript_and_same_email_is_the_same_custom
 
 def test_forged_tokens_bad_input_and_rate_limits(api, db):
     bad = api.get("/api/v1/public/chat/sessions/AAAAAAAAAAAAAAAAAAAAAA.forged/messages", claims=None)
-    assert bad.status == 404
-    assert api.post("/api/v1/public/chat/sessions/nope/messages", {"body": "x"}, claims=None).status == 404
+    assert bad.status == 403 and bad.body["code"] == "link_old_format"
+    nope = api.post("/api/v1/public/chat/sessions/nope/messages", {"body": "x"}, claims=None)
+    assert nope.status == 403 and nope.body["code"] == "link_malformed"
+    token = start(api).body["token"]
+    head, mac = token.rsplit(".", 1)
+    forged = f"{head}.{'B' if mac[0] == 'A' else 'A'}{mac[1:]}"
+    for answer in (api.get(f"/api/v1/public/chat/sessions/{forged}/messages", claims=None),
+                   api.post(f"/api/v1/public/chat/sessions/{forged}/end", claims=None)):
+        assert answer.status == 403 and answer.body["code"] == "link_bad_signature"
     assert start(api, email="not-an-email").status == 422
     assert start(api, message="").status == 422
     before = int(db.query_one("SELECT count(*) AS n FROM tickets")["n"])
@@ -131,3 +140,13 @@ def test_merged_chat_keeps_showing_the_conversation(api, db, make_agent):
     bodies = [m["body"] for m in api.get(f"/api/v1/public/chat/sessions/{token}/messages", claims=None).body["messages"]]
     assert "Hi, my order #42 never arrived" in bodies and "Merged and answered" in bodies
     assert api.post(f"/api/v1/public/chat/sessions/{token}/messages", {"body": "thanks"}, claims=None).status == 201
+
+
+def test_an_expired_chat_token_is_410_and_names_when(api, db, clock):
+    token = start(api).body["token"]
+    clock.advance(SESSION_LIFETIME)
+    for answer in (api.get(f"/api/v1/public/chat/sessions/{token}/messages", claims=None),
+                   api.post(f"/api/v1/public/chat/sessions/{token}/messages", {"body": "still there?"}, claims=None)):
+        assert answer.status == 410 and answer.body["code"] == "link_expired", answer.body
+        assert "this chat session expired at" in answer.body["detail"]
+    assert int(db.query_one("SELECT count(*) AS n FROM ticket_messages")["n"]) == 1

@@ -2,10 +2,11 @@ from __future__ import annotations
 
 import pytest
 
+from helpdesk.auth.signing import Keyring
 from helpdesk.intake.email import EmailIntake
 from helpdesk.intake.email.blobs import MemoryBlobStore
 
-SIGNING_KEY = "test-signing-key"
+SIGNING_KEYS = Keyring.single("test-signing-key")
 DOMAIN = "helpdesk.test"
 
 
@@ -18,7 +19,7 @@ def blobs() -> MemoryBlobStore:
 def intake(db, clock, blobs) -> EmailIntake:
     from helpdesk.events.publisher import DeferredPublisher
 
-    return EmailIntake(db, clock, DeferredPublisher(), blobs, signing_key=SIGNING_KEY, support_domains={DOMAIN})
+    return EmailIntake(db, clock, DeferredPublisher(), blobs, signing_keys=SIGNING_KEYS, support_domains={DOMAIN})
 
 
 def mail(*, frm="alice@customer.test", to="support@helpdesk.test", subject="Printer on fire", body="It is on fire.",

@@ -19,7 +19,7 @@ from helpdesk.tickets.commands import TicketCommands
 from helpdesk.tickets.models import Actor
 from local.functions import LambdaContext
 
-from .conftest import DOMAIN, SIGNING_KEY, mail
+from .conftest import DOMAIN, SIGNING_KEYS, mail
 
 RAW = "raw-mail"
 ATT = "attachments"
@@ -39,7 +39,7 @@ def aws(monkeypatch):
 
 @pytest.fixture
 def settings() -> Settings:
-    return Settings(support_domain=DOMAIN, signing_key=SIGNING_KEY, raw_mail_bucket=RAW, attachments_bucket=ATT,
+    return Settings(support_domain=DOMAIN, signing_keys=SIGNING_KEYS, raw_mail_bucket=RAW, attachments_bucket=ATT,
                     region=REGION, ses_configuration_set="")
 
 

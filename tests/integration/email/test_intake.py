@@ -5,12 +5,13 @@ import json
 
 import pytest
 
+from helpdesk.auth.signing import Keyring
 from helpdesk.intake.email.service import list_quarantine
 from helpdesk.outbound.tokens import reply_address
 from helpdesk.tickets.commands import TicketCommands
 from helpdesk.tickets.models import Actor
 
-from .conftest import DOMAIN, SIGNING_KEY, mail
+from .conftest import DOMAIN, SIGNING_KEYS, mail
 
 
 def _messages(db, ticket_id):
@@ -93,7 +94,7 @@ def test_threading_layers(db, intake, layer):
     elif layer == "references":
         headers["References"] = "<unknown@x> <m1@customer.test>"
     elif layer == "token":
-        to = reply_address(first.ticket_id, DOMAIN, SIGNING_KEY)
+        to = reply_address(first.ticket_id, DOMAIN, SIGNING_KEYS)
     else:
         subject = f"Re: [TKT-{number}] Printer on fire"
     db.stats.calls = 0
@@ -113,7 +114,7 @@ def test_subject_tag_from_a_stranger_opens_a_new_ticket(db, intake):
 
 def test_forged_token_is_ignored(db, intake):
     first = intake.receive(mail(), envelope_recipients=[], raw_key="k")
-    forged = reply_address(first.ticket_id, DOMAIN, "wrong-key")
+    forged = reply_address(first.ticket_id, DOMAIN, Keyring.single("wrong-key"))
     out = intake.receive(mail(frm="mallory@evil.test", message_id="<y@evil>", to=forged), envelope_recipients=[forged],
                          raw_key="k2")
     assert out.action == "created" and out.ticket_id != first.ticket_id
@@ -167,7 +168,7 @@ def test_sender_burst_limit(db, clock, blobs):
 
     from helpdesk.events.publisher import DeferredPublisher
 
-    limited = EmailIntake(db, clock, DeferredPublisher(), blobs, signing_key=SIGNING_KEY, support_domains={DOMAIN},
+    limited = EmailIntake(db, clock, DeferredPublisher(), blobs, signing_keys=SIGNING_KEYS, support_domains={DOMAIN},
                           burst_limit=3)
     outs = [limited.receive(mail(message_id=f"<b{i}@c>", body=f"n{i}"), envelope_recipients=[], raw_key="k").action
             for i in range(5)]
@@ -195,7 +196,7 @@ def test_heuristic_is_off_by_default_and_flags_when_on(db, clock, blobs, intake)
     first = intake.receive(mail(), envelope_recipients=[], raw_key="k")
     off = intake.receive(mail(message_id="<h1@c>", subject="RE: Printer on fire"), envelope_recipients=[], raw_key="k")
     assert off.action == "created" and off.layer is None
-    on = EmailIntake(db, clock, DeferredPublisher(), blobs, signing_key=SIGNING_KEY, support_domains={DOMAIN},
+    on = EmailIntake(db, clock, DeferredPublisher(), blobs, signing_keys=SIGNING_KEYS, support_domains={DOMAIN},
                      heuristic=True)
     flagged = on.receive(mail(message_id="<h2@c>", subject="AW: Printer on fire"), envelope_recipients=[], raw_key="k")
     assert flagged.action == "created" and flagged.layer == "heuristic"

@@ -4,10 +4,11 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from helpdesk.auth.signing import Keyring
 from helpdesk.config import Settings
 
 DOMAIN = "helpdesk.test"
-SIGNING_KEY = "test-signing-key"
+SIGNING_KEYS = Keyring.single("test-signing-key")
 ATT = "attachments"
 REGION = "us-east-1"
 
@@ -24,7 +25,7 @@ def aws():
 
 @pytest.fixture
 def settings() -> Settings:
-    return Settings(support_domain=DOMAIN, signing_key=SIGNING_KEY, raw_mail_bucket="raw", attachments_bucket=ATT,
+    return Settings(support_domain=DOMAIN, signing_keys=SIGNING_KEYS, raw_mail_bucket="raw", attachments_bucket=ATT,
                     region=REGION, ses_configuration_set="")
 
 

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from helpdesk import errors
 from helpdesk.auth import Principal, Unauthenticated, parse_claims, role_of
-from helpdesk.auth.portal import sign_portal_token, verify_portal_token
+from helpdesk.auth.portal import PORTAL_LINK_LIFETIME, sign_portal_token, verify_portal_token
+from helpdesk.auth.signing import Keyring, LinkExpired, LinkRefused
 from helpdesk.views import decode_cursor, encode_cursor, parse_statuses
 
 
@@ -36,14 +38,17 @@ def test_role_order():
         Principal("a@x.test", "admin", None).require_agent()
 
 
-def test_portal_token_round_trip_and_tamper():
-    tid = uuid.uuid4()
-    token = sign_portal_token(tid, "k1")
-    assert verify_portal_token(token, "k1") == tid
-    for bad in (sign_portal_token(tid, "k2"), token[:-1] + ("A" if token[-1] != "A" else "B"), "x.y", "", "a" * 40,
-                sign_portal_token(uuid.uuid4(), "k1").split(".")[0] + "." + token.split(".")[1]):
-        with pytest.raises(errors.NotFound):
-            verify_portal_token(bad, "k1")
+def test_portal_token_round_trip_expiry_and_tamper():
+    tid, keys, now = uuid.uuid4(), Keyring.single("s1"), datetime(2026, 3, 2, tzinfo=timezone.utc)
+    token = sign_portal_token(tid, keys, now)
+    assert verify_portal_token(token, keys, now + PORTAL_LINK_LIFETIME - timedelta(seconds=1)) == tid
+    with pytest.raises(LinkExpired):
+        verify_portal_token(token, keys, now + PORTAL_LINK_LIFETIME)
+    other = sign_portal_token(uuid.uuid4(), keys, now).split(".")
+    for bad in (sign_portal_token(tid, Keyring.single("s2"), now), token[:-1] + ("A" if token[-1] != "A" else "B"),
+                "x.y", "", "a" * 40, ".".join(other[:3] + token.split(".")[3:])):
+        with pytest.raises(LinkRefused):
+            verify_portal_token(bad, keys, now)
 
 
 def test_cursors_are_bound_to_their_view():

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from botocore.exceptions import ClientError
 
 from helpdesk import errors
-from helpdesk.auth.uploads import (NotConfigured, ReplyTarget, UploadRequest, reply_attachments,
+from helpdesk.auth.signing import Keyring
+from helpdesk.auth.uploads import (REFERENCE_LIFETIME, NotConfigured, ReplyTarget, UploadRequest, reply_attachments,
                                    sign_reply_reference)
 
-KEY = "unit-signing-key"
+KEYS = Keyring.single("unit-signing-key")
+NOW = datetime(2026, 3, 2, 15, 0, tzinfo=timezone.utc)
 TICKET = uuid.UUID("11111111-2222-3333-4444-555555555555")
 AGENT = uuid.UUID("66666666-7777-8888-9999-000000000000")
 S3_KEY = "uploads/2026-03-02/" + "ab" * 16 + "/log.txt"
@@ -28,13 +31,14 @@ class FakeS3:
         return {"ContentLength": self.sizes[Key]}
 
 
-def _reference(size: int = 100, key: str = KEY, ticket: uuid.UUID = TICKET, number: int = 7) -> str:
+def _reference(size: int = 100, keys: Keyring = KEYS, ticket: uuid.UUID = TICKET, number: int = 7) -> str:
     request = UploadRequest(filename="log.txt", content_type="text/plain", size=size)
-    return sign_reply_reference({"key": S3_KEY}, request, ReplyTarget(ticket, number, AGENT), key)
+    return sign_reply_reference({"key": S3_KEY}, request, ReplyTarget(ticket, number, AGENT), keys, NOW)
 
 
-def _check(references, s3, ticket_ref=("number", 7), agent=AGENT, bucket="b"):
-    return reply_attachments(references, ticket_ref=ticket_ref, agent_id=agent, key=KEY, s3_client=s3, bucket=bucket)
+def _check(references, s3, ticket_ref=("number", 7), agent=AGENT, bucket="b", now=NOW):
+    return reply_attachments(references, ticket_ref=ticket_ref, agent_id=agent, keyring=KEYS, now=now, s3_client=s3,
+                             bucket=bucket)
 
 
 def test_a_reference_matches_the_ticket_by_number_or_id_and_stores_the_real_size():
@@ -60,13 +64,13 @@ def test_other_s3_errors_are_not_hidden():
 def test_every_problem_is_named_and_nothing_is_checked_in_s3_for_forged_ones():
     s3 = FakeS3({S3_KEY: 500})
     with pytest.raises(errors.ValidationFailed) as caught:
-        _check([_reference(key="other-key"), _reference(number=8, ticket=uuid.uuid4()), _reference(size=100),
-                "garbage"], s3)
+        _check([_reference(keys=Keyring.single("other-key")), _reference(number=8, ticket=uuid.uuid4()),
+                _reference(size=100), "garbage"], s3)
     problems = caught.value.extra["problems"]
-    assert problems[0].startswith("attachments[0]: not a reference") and "not signed here" in problems[0]
+    assert problems[0].startswith("attachments[0]: this attachment reference is not valid: its signature does not match")
     assert problems[1].startswith("attachments[1]: granted for another ticket (TKT-8)")
     assert problems[2] == "attachments[2]: log.txt is 500 bytes; 1 to 100 were granted"
-    assert problems[3].startswith("attachments[3]: not a reference")
+    assert problems[3].startswith("attachments[3]: this attachment reference is damaged")
     assert s3.heads == 1
     with pytest.raises(errors.ValidationFailed, match="another agent"):
         _check([_reference()], s3, agent=uuid.uuid4())
@@ -76,3 +80,12 @@ def test_no_bucket_is_not_configured_and_no_references_need_none():
     assert _check([], None, bucket="") == []
     with pytest.raises(NotConfigured):
         _check([_reference()], FakeS3(), bucket="")
+
+
+def test_a_reference_expires_after_its_lifetime_and_says_so():
+    s3 = FakeS3({S3_KEY: 42})
+    assert _check([_reference()], s3, now=NOW + REFERENCE_LIFETIME - timedelta(seconds=1))
+    with pytest.raises(errors.ValidationFailed, match=r"attachments\[0\]: this attachment reference expired at "
+                                                      r"2026-03-03 15:00 UTC"):
+        _check([_reference()], s3, now=NOW + REFERENCE_LIFETIME)
+    assert s3.heads == 1

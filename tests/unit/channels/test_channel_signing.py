@@ -8,7 +8,8 @@ import pytest
 
 from helpdesk import errors
 from helpdesk.auth import Unauthenticated
-from helpdesk.intake.chat import sign_session_token, verify_session_token
+from helpdesk.auth.signing import Keyring, LinkExpired, LinkRefused
+from helpdesk.intake.chat import SESSION_LIFETIME, sign_session_token, verify_session_token
 from helpdesk.intake.slack import sign_request, verify_request
 
 # https://api.slack.com/authentication/verifying-requests-from-slack (the documented example)
@@ -46,11 +47,14 @@ def test_window_edge_is_accepted():
     verify_request(SECRET, TIMESTAMP, BODY, EXPECTED, datetime.fromtimestamp(int(TIMESTAMP) + 300, timezone.utc))
 
 
-def test_chat_tokens_round_trip_and_refuse_forgeries():
-    sid = uuid.uuid4()
-    token = sign_session_token(sid, "k1")
-    assert verify_session_token(token, "k1") == sid
-    for forged in (sign_session_token(sid, "k2"), token[:-2] + "AA", "x", token.split(".")[0], "." + token.split(".")[1],
-                   sign_session_token(uuid.uuid4(), "k2").split(".")[0] + "." + token.split(".")[1]):
-        with pytest.raises(errors.NotFound):
-            verify_session_token(forged, "k1")
+def test_chat_tokens_round_trip_expire_and_refuse_forgeries():
+    sid, keys, now = uuid.uuid4(), Keyring.single("s1"), datetime(2026, 3, 2, tzinfo=timezone.utc)
+    token = sign_session_token(sid, keys, now)
+    assert verify_session_token(token, keys, now) == sid
+    with pytest.raises(LinkExpired):
+        verify_session_token(token, keys, now + SESSION_LIFETIME)
+    parts = token.split(".")
+    for forged in (sign_session_token(sid, Keyring.single("s2"), now), token[:-2] + "AA", "x", parts[0], ".".join(parts[1:]),
+                   ".".join(sign_session_token(uuid.uuid4(), keys, now).split(".")[:3] + parts[3:])):
+        with pytest.raises(LinkRefused):
+            verify_session_token(forged, keys, now)

@@ -5,25 +5,44 @@ from datetime import datetime, timezone
 
 from hypothesis import given, strategies as st
 
+from helpdesk.auth.signing import Keyring
 from helpdesk.intake.email.classify import Kind, classify
 from helpdesk.intake.email.parse import parse_email
 from helpdesk.outbound.compose import compose_reply, tagged_subject
 from helpdesk.outbound.tokens import parse_reply_address, reply_address
 
 
+KEYS = Keyring.single("k")
+ROTATED = Keyring.parse('{"current": "k2026b", "keys": {"k2026b": "new", "k0": "k"}}')
+
+
 @given(st.uuids())
 def test_token_round_trip(ticket_id):
-    address = reply_address(ticket_id, "Helpdesk.Test", "k")
-    assert parse_reply_address(address, "k") == ticket_id
-    assert parse_reply_address(address.upper(), "k") == ticket_id  # local parts get case-folded in transit
-    assert parse_reply_address(address, "other") is None
+    address = reply_address(ticket_id, "Helpdesk.Test", KEYS)
+    assert parse_reply_address(address, KEYS) == ticket_id
+    assert parse_reply_address(address.upper(), KEYS) == ticket_id  # local parts get case-folded in transit
+    assert parse_reply_address(address, Keyring.single("other")) is None
+
+
+def test_reply_addresses_name_their_key_and_survive_rotation():
+    ticket_id = uuid.uuid4()
+    before = reply_address(ticket_id, "helpdesk.test", KEYS)
+    after = reply_address(ticket_id, "helpdesk.test", ROTATED)
+    assert ".k0." in before and ".k2026b." in after
+    assert len(after.partition("@")[0]) <= 64  # RFC 5321 local part, with the longest key id
+    assert parse_reply_address(before, ROTATED) == ticket_id == parse_reply_address(after, ROTATED)
+    retired = Keyring.parse('{"current": "k2026b", "keys": {"k2026b": "new"}}')
+    assert parse_reply_address(before, retired) is None and parse_reply_address(after, retired) == ticket_id
 
 
 def test_tampered_tokens_are_rejected():
-    address = reply_address(uuid.uuid4(), "helpdesk.test", "k")
+    address = reply_address(uuid.uuid4(), "helpdesk.test", KEYS)
     local, _, domain = address.partition("@")
-    for bad in (local[:-1] + ("a" if local[-1] != "a" else "b") + "@" + domain, "support@helpdesk.test", "", "x+y.z@w"):
-        assert parse_reply_address(bad, "k") is None
+    ticket, key_id, mac = local.partition("+")[2].split(".")
+    for bad in (local[:-1] + ("a" if local[-1] != "a" else "b") + "@" + domain, "support@helpdesk.test", "", "x+y.z@w",
+                f"support+{ticket}.{mac}@{domain}",  # the earlier format without a key id
+                f"support+{ticket}.k9.{mac}@{domain}"):  # another key id
+        assert parse_reply_address(bad, KEYS) is None
 
 
 def test_subject_tag_is_added_once():

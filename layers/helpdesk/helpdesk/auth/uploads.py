@@ -5,24 +5,22 @@ uploads/ with a random part, so a submission can only reference objects made thi
 Two callers, one grant (grant_upload):
 - the public web form names the key back (FormAttachment), as before;
 - an agent's reply names a signed *reference* (sign_reply_reference): the grant's key, file name,
-  type and size plus the ticket and agent it was granted for, under an HMAC with the signing key. The
-  reply checks the signature, that it is this ticket's and this agent's, and that the object really
-  is in the bucket (HEAD: its real size is what is stored and mailed)."""
+  type and size plus the ticket and agent it was granted for, signed (helpdesk.auth.signing, valid
+  for REFERENCE_LIFETIME). The reply checks the signature and expiry, that it is this ticket's and
+  this agent's, and that the object really is in the bucket (HEAD: its real size is what is stored and mailed)."""
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from helpdesk import errors
+from helpdesk.auth import signing
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 MAX_FORM_ATTACHMENTS = 5
@@ -30,6 +28,10 @@ MAX_FORM_ATTACHMENTS = 5
 MAX_REPLY_ATTACHMENTS = 10
 MAX_REFERENCE_CHARS = 2000
 UPLOAD_EXPIRES_SECONDS = 900
+# The upload itself must happen within UPLOAD_EXPIRES_SECONDS; the reply naming it may be sent later
+# the same working day (a long draft), not weeks later from a stale browser tab.
+REFERENCE_LIFETIME = timedelta(hours=24)
+REFERENCE_PURPOSE = "attachment reference"
 _CONTENT_TYPE = r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,63}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,63}$"
 UPLOAD_KEY = re.compile(r"^uploads/\d{4}-\d{2}-\d{2}/[0-9a-f]{32}/[A-Za-z0-9._-]{1,120}$")
 
@@ -93,35 +95,24 @@ class ReplyTarget:
     agent_id: uuid.UUID
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+def sign_reply_reference(grant: dict[str, Any], request: UploadRequest, target: ReplyTarget, keyring: signing.Keyring,
+                         now: datetime) -> str:
+    payload = json.dumps({"t": str(target.ticket_id), "n": target.ticket_number, "a": str(target.agent_id),
+                          "k": grant["key"], "f": request.filename, "c": request.content_type, "s": request.size},
+                         separators=(",", ":"), ensure_ascii=False).encode()
+    return signing.sign_token(REFERENCE_PURPOSE, payload, keyring, now, REFERENCE_LIFETIME)
 
 
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def _reference_mac(payload: str, key: str) -> str:
-    return _b64(hmac.new(key.encode(), b"reply-upload:" + payload.encode(), hashlib.sha256).digest()[:20])
-
-
-def sign_reply_reference(grant: dict[str, Any], request: UploadRequest, target: ReplyTarget, key: str) -> str:
-    payload = _b64(json.dumps({"t": str(target.ticket_id), "n": target.ticket_number, "a": str(target.agent_id),
-                               "k": grant["key"], "f": request.filename, "c": request.content_type,
-                               "s": request.size}, separators=(",", ":"), ensure_ascii=False).encode())
-    return f"{payload}.{_reference_mac(payload, key)}"
-
-
-def _open_reference(reference: str, key: str) -> dict[str, Any] | None:
-    """The signed fields, or None when the reference is damaged or not signed with our key."""
-    payload, _, mac = reference.strip().partition(".")
-    if not payload or not mac or not hmac.compare_digest(mac, _reference_mac(payload, key)):
-        return None
+def _open_reference(reference: str, keyring: signing.Keyring, now: datetime) -> dict[str, Any]:
+    """The signed fields; LinkRefused/LinkExpired naming what was wrong."""
+    payload = signing.open_token(REFERENCE_PURPOSE, reference, keyring, now)
     try:
-        doc = json.loads(_unb64(payload))
-        return doc if isinstance(doc, dict) else None
+        doc = json.loads(payload)
     except ValueError:
-        return None
+        doc = None
+    if not isinstance(doc, dict):
+        raise signing.LinkRefused(f"this {REFERENCE_PURPOSE} holds no upload", "malformed")
+    return doc
 
 
 def _uploaded_size(s3_client: Any, bucket: str, s3_key: str) -> int | None:
@@ -139,8 +130,8 @@ def _uploaded_size(s3_client: Any, bucket: str, s3_key: str) -> int | None:
         raise
 
 
-def reply_attachments(references: list[str], *, ticket_ref: tuple[str, Any], agent_id: uuid.UUID, key: str,
-                      s3_client: Any, bucket: str) -> list[dict[str, Any]]:
+def reply_attachments(references: list[str], *, ticket_ref: tuple[str, Any], agent_id: uuid.UUID,
+                      keyring: signing.Keyring, now: datetime, s3_client: Any, bucket: str) -> list[dict[str, Any]]:
     """The attachment metadata of a reply from its references (POST /tickets/{ref}/attachments), or
     ValidationFailed naming every bad one (nothing is written). `ticket_ref` is parse_ticket_ref's
     answer for the ticket the reply is posted to. One S3 HEAD per reference; no database call."""
@@ -156,9 +147,10 @@ def reply_attachments(references: list[str], *, ticket_ref: tuple[str, Any], age
     stored: list[dict[str, Any]] = []
     for index, reference in enumerate(references):
         where = f"attachments[{index}]"
-        doc = _open_reference(reference, key)
-        if doc is None:
-            problems.append(f"{where}: not a reference from POST /tickets/{{ref}}/attachments (damaged or not signed here)")
+        try:
+            doc = _open_reference(reference, keyring, now)
+        except signing.LinkRefused as exc:
+            problems.append(f"{where}: {exc.detail} (POST /tickets/{{ref}}/attachments grants references)")
             continue
         on_ticket = str(value) == doc.get("t") if kind == "id" else value == doc.get("n")
         if not on_ticket:

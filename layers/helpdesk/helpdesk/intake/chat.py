@@ -1,11 +1,11 @@
 """Web chat adapter: one chat session is one ticket (channel "chat", channel_thread_id = the
 session id); the transcript is the ticket's public messages.
 
-The customer holds a signed session token (stateless, like the portal link: base64url(session
-uuid) "." base64url(HMAC-SHA256(key, "chat:" + uuid)[:16])). With it they post messages, poll
-public messages after a cursor (ticket_messages.position) and end the session. Ending claims the
-transcript mail once (chat_sessions_ended) and mails it when the customer gave an address,
-directly through SES (helpdesk.delivery.ses.SesEmailSender, From support@<domain>): chat has no
+The customer holds a signed session token (stateless, like the portal link: helpdesk.auth.signing,
+valid for SESSION_LIFETIME: a chat may wait a few days for an answer in an open tab, not longer).
+With it they post messages, poll public messages after a cursor (ticket_messages.position) and
+end the session. Ending claims the transcript mail once (chat_sessions_ended) and mails it when
+the customer gave an address, directly through SES (helpdesk.delivery.ses.SesEmailSender, From support@<domain>): chat has no
 outbound.requested path (functions/outbound skips chat: replies are shown in the widget).
 
 A customer who gives an email is the same customer as on every other channel (customers are
@@ -13,15 +13,14 @@ upserted by email); without one the requester is a per-session placeholder chat-
 """
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import logging
 import uuid
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, Callable
 
 from helpdesk import errors
+from helpdesk.auth import signing
 from helpdesk.clock import Clock
 from helpdesk.db import channels as sql
 from helpdesk.db.client import DataApi
@@ -34,34 +33,20 @@ PLACEHOLDER_DOMAIN = "chat.invalid"
 SUBJECT_CHARS = 70
 POLL_LIMIT = 100
 TRANSCRIPT_LIMIT = 500
+PURPOSE = "chat session"
+SESSION_LIFETIME = timedelta(days=7)
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+def sign_session_token(session_id: uuid.UUID, keyring: signing.Keyring, now: datetime) -> str:
+    return signing.sign_token(PURPOSE, session_id.bytes, keyring, now, SESSION_LIFETIME)
 
 
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def _mac(session_id: uuid.UUID, key: str) -> str:
-    return _b64(hmac.new(key.encode(), b"chat:" + str(session_id).encode(), hashlib.sha256).digest()[:16])
-
-
-def sign_session_token(session_id: uuid.UUID, key: str) -> str:
-    return f"{_b64(session_id.bytes)}.{_mac(session_id, key)}"
-
-
-def verify_session_token(token: str, key: str) -> uuid.UUID:
-    """The session id; NotFound for anything forged or damaged (no oracle)."""
-    try:
-        id_part, mac_part = token.split(".", 1)
-        sid = uuid.UUID(bytes=_unb64(id_part))
-    except (ValueError, TypeError):
-        raise errors.NotFound("this chat session is not valid") from None
-    if _b64(sid.bytes) != id_part or not hmac.compare_digest(mac_part, _mac(sid, key)):
-        raise errors.NotFound("this chat session is not valid")
-    return sid
+def verify_session_token(token: str, keyring: signing.Keyring, now: datetime) -> uuid.UUID:
+    """The session id; LinkRefused/LinkExpired naming what was wrong."""
+    payload = signing.open_token(PURPOSE, token, keyring, now)
+    if len(payload) != 16:
+        raise signing.LinkRefused(f"this {PURPOSE} does not name a chat", "malformed")
+    return uuid.UUID(bytes=payload)
 
 
 @dataclass
@@ -77,12 +62,12 @@ Mailer = Callable[[dict[str, Any]], str]  # SesEmailSender.send: {"to", "name", 
 
 
 class ChatSessions:
-    def __init__(self, db: DataApi, clock: Clock, publisher: Publisher, signing_key: str, *,
+    def __init__(self, db: DataApi, clock: Clock, publisher: Publisher, signing_keys: signing.Keyring, *,
                  open_ticket: OpenTicket | None = None, mailer: Mailer | None = None) -> None:
         self.db = db
         self.clock = clock
         self.publisher = publisher
-        self.key = signing_key
+        self.keys = signing_keys
         self.open_ticket = open_ticket
         self.mailer = mailer
 
@@ -108,10 +93,11 @@ class ChatSessions:
              "channel_thread_id": str(session_id), "inbound_message_id": f"chat:{session_id}:0",
              "metadata": {"chat": {"email_given": given is not None, "name": name.strip()}}},
             actor=Actor(type="customer"))
-        return ChatStarted(session_id, sign_session_token(session_id, self.key), result.ticket.id, result.ticket.ref)
+        token = sign_session_token(session_id, self.keys, self.clock.now())
+        return ChatStarted(session_id, token, result.ticket.id, result.ticket.ref)
 
     def _session(self, token: str) -> tuple[uuid.UUID, dict[str, Any]]:
-        sid = verify_session_token(token, self.key)
+        sid = verify_session_token(token, self.keys, self.clock.now())
         row = self.db.query_one(sql.CHAT_SESSION, {"session_id": sid, "session_key": str(sid)})
         if row is None:
             raise errors.NotFound("this chat session is not valid")
@@ -130,7 +116,7 @@ class ChatSessions:
         return {"status": "received", "replayed": result.replayed}
 
     def poll(self, token: str, after: int = 0) -> dict[str, Any]:
-        sid = verify_session_token(token, self.key)
+        sid = verify_session_token(token, self.keys, self.clock.now())
         rows = self.db.query(sql.CHAT_MESSAGES, {"session_id": sid, "session_key": str(sid), "after": max(0, after),
                                                  "limit": POLL_LIMIT})
         if not rows:
@@ -143,7 +129,7 @@ class ChatSessions:
 
     def end(self, token: str) -> dict[str, Any]:
         """Ends the chat (idempotent); mails the transcript once when the customer gave an address."""
-        sid = verify_session_token(token, self.key)
+        sid = verify_session_token(token, self.keys, self.clock.now())
         row = self.db.query_one(sql.END_CHAT, {"session_id": sid, "session_key": str(sid), "now": self.clock.now()})
         if row is None:
             raise errors.NotFound("this chat session is not valid")

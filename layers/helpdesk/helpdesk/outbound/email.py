@@ -160,7 +160,7 @@ class OutboundEmail:
         return compose_reply(
             from_address=ticket.get("team_address") or f"support@{domain}", from_name=ticket.get("team_name") or "Support",
             to_address=ticket["requester_email"], to_name=ticket.get("requester_name"),
-            reply_to=reply_address(ticket["id"], domain, self.settings.signing_key),
+            reply_to=reply_address(ticket["id"], domain, self.settings.signing_keys),
             subject=ticket["subject"], number=subject_number, body_text=body,
             body_html=render_html(body, title=f"TKT-{subject_number}"), message_id=claim["generated_message_id"],
             in_reply_to=in_reply_to, references=references, loop_value=domain, sent_at=self.clock.now(),

@@ -28,6 +28,7 @@ from helpdesk.events.publisher import Publisher
 from helpdesk.intake.email.blobs import BlobStore
 from helpdesk.intake.email.classify import Classification, Kind, classify
 from helpdesk.intake.email.parse import ParsedEmail, parse_email, summarize
+from helpdesk.auth.signing import Keyring
 from helpdesk.outbound.tokens import parse_reply_address
 from helpdesk.routing.intake import open_ticket, receive_customer_message
 from helpdesk.tickets.commands import CommandResult, TicketCommands
@@ -65,14 +66,14 @@ def normalize_subject(subject: str) -> str:
 
 class EmailIntake:
     def __init__(self, db: DataApi, clock: Clock, publisher: Publisher, blobs: BlobStore, *,
-                 signing_key: str = "", support_domains: set[str] | None = None, heuristic: bool = False,
+                 signing_keys: Keyring, support_domains: set[str] | None = None, heuristic: bool = False,
                  burst_limit: int = DEFAULT_BURST_LIMIT, raw_bucket: str | None = None) -> None:
         self.db = db
         self.clock = clock
         self.publisher = publisher
         self.blobs = blobs
         self.commands = TicketCommands(db, clock, publisher)
-        self.signing_key = signing_key
+        self.signing_keys = signing_keys
         self.support_domains = {d.lower() for d in (support_domains or set())}
         self.heuristic = heuristic
         self.burst_limit = burst_limit
@@ -82,7 +83,7 @@ class EmailIntake:
     def from_settings(cls, db: DataApi, clock: Clock, publisher: Publisher, blobs: BlobStore, settings: Any,
                       **kwargs: Any) -> "EmailIntake":
         kwargs.setdefault("heuristic", bool(getattr(settings, "email_heuristic_threading", False)))
-        return cls(db, clock, publisher, blobs, signing_key=settings.signing_key,
+        return cls(db, clock, publisher, blobs, signing_keys=settings.signing_keys,
                    support_domains={settings.support_domain}, raw_bucket=settings.raw_mail_bucket, **kwargs)
 
     # -- the entry point ------------------------------------------------------------------------
@@ -137,7 +138,7 @@ class EmailIntake:
                  released: bool = False) -> IntakeOutcome:
         now = self.clock.now()
         recipients = self._recipients(mail, envelope)
-        token_ticket = next((t for t in (parse_reply_address(a, self.signing_key) for a in recipients) if t), None)
+        token_ticket = next((t for t in (parse_reply_address(a, self.signing_keys) for a in recipients) if t), None)
         tag = SUBJECT_TAG.search(mail.subject or "")
         sender = self._sender(mail)
         refs = mail.in_reply_to + list(reversed(mail.references))

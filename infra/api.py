@@ -90,7 +90,7 @@ class Api(Construct):
             # The role API Gateway logs with is one setting per account and region. Kept when the
             # stack is deleted, so another stage's stack still logs (and deploys) after this one goes.
             cloud_watch_role=config.api_gateway_cloudwatch_role,
-            cloud_watch_role_removal_policy=RemovalPolicy.RETAIN,
+            cloud_watch_role_removal_policy=RemovalPolicy.RETAIN if config.api_gateway_cloudwatch_role else None,
             deploy_options=apigw.StageOptions(
                 stage_name=config.stage,
                 access_log_destination=apigw.LogGroupLogDestination(access_logs),

@@ -67,7 +67,9 @@ class Mail(Construct):
             ses.ReceiptRule(self, "Rule", rule_set=self.rule_set, **rule)
             self.activation = None
         else:
-            self.rule_set = ses.ReceiptRuleSet(self, "RuleSet", rules=[ses.ReceiptRuleOptions(**rule)])
+            # A fixed name: another stage in the account adds its rule with -c receiptRuleSetName=<it>.
+            self.rule_set = ses.ReceiptRuleSet(self, "RuleSet", receipt_rule_set_name=f"helpdesk-{config.stage}",
+                                               rules=[ses.ReceiptRuleOptions(**rule)])
             self.activation = self._activate(self.rule_set)
 
         # Sending: the domain identity (Easy DKIM) and a configuration set for outbound mail.

@@ -203,16 +203,24 @@ class Workers(Construct):
                 fn[name].add_environment("SWEEP_MAX_IDLE_SECONDS", str(config.sweep_max_idle_seconds))
 
         def every(rule_id: str, schedule: events.Schedule, description: str, name: str,
-                  max_event_age: Duration) -> events.Rule:
-            return events.Rule(self, rule_id, schedule=schedule, description=description, targets=[
-                targets.LambdaFunction(fn[name], retry_attempts=2, max_event_age=max_event_age,
-                                       dead_letter_queue=self.scheduled_failures)])
+                  max_event_age: Duration, rule_name: str | None = None) -> events.Rule:
+            return events.Rule(self, rule_id, schedule=schedule, description=description, rule_name=rule_name,
+                               targets=[targets.LambdaFunction(fn[name], retry_attempts=2, max_event_age=max_event_age,
+                                                               dead_letter_queue=self.scheduled_failures)])
 
         self.sweep_rule = every("SweepEveryMinute", events.Schedule.rate(Duration.minutes(1)),
                                 "Helpdesk SLA sweep", "sweep", Duration.minutes(1))
         # Notifications deferred by an agent's quiet hours go out on this run (no "Records" in the event).
+        # The notifier switches this rule on when it defers one and off when none is left, so it runs
+        # only while something is deferred. A fixed name: the function's setting and grant name the
+        # rule without referring to it (the rule already refers to the function).
+        notifier_rule_name = f"helpdesk-{config.stage}-notifier-deferred"
         self.notifier_rule = every("NotifierDeferredEveryMinute", events.Schedule.rate(Duration.minutes(1)),
-                                   "Helpdesk deferred agent notifications", "notifier", Duration.minutes(1))
+                                   "Helpdesk deferred agent notifications", "notifier", Duration.minutes(1),
+                                   rule_name=notifier_rule_name)
+        fn["notifier"].add_environment("NOTIFIER_SCHEDULE_RULE", notifier_rule_name)
+        _allow(fn["notifier"], ["events:EnableRule", "events:DisableRule"],
+               [Stack.of(self).format_arn(service="events", resource="rule", resource_name=notifier_rule_name)])
         self.audit_rule = every("AuditExportDaily", events.Schedule.cron(minute="15", hour="3"),
                                 "Helpdesk daily audit export", "audit_export", Duration.hours(1))
 

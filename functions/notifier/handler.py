@@ -1,10 +1,12 @@
 """Agent notifications. Triggered by the notify SQS queue (SNS ticket-events, raw or enveloped) with
 ReportBatchItemFailures: only the records that failed are retried, each after an exponential
 backoff set through its visibility timeout, and land in the DLQ after maxReceiveCount. Also run by
-an EventBridge schedule (every minute) to deliver notifications deferred by quiet hours; that run
-skips the database while nothing deferred is due (deliver_deferred)."""
+an EventBridge schedule (every minute) to deliver notifications deferred by quiet hours. That
+schedule runs only while something is deferred, and skips the database until it is due
+(deliver_deferred)."""
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from typing import Any
 
@@ -26,6 +28,7 @@ tracer = Tracer(service="notifier")
 # failed record still gets its own backoff.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 _idle = IdleSkip()
+SCHEDULE_RULE_ENV = "NOTIFIER_SCHEDULE_RULE"
 
 
 @lru_cache(maxsize=1)
@@ -38,6 +41,10 @@ def record_handler(record: SQSRecord) -> dict[str, Any]:
     outcome = notifier().handle(event)
     if outcome.sent or outcome.deferred or outcome.suppressed or outcome.rejected or outcome.already_done:
         logger.info("notified", extra={"event_id": str(event.id), "event_type": event.type, **outcome.__dict__})
+    # After the deferral is stored (deliver_deferred says why the order matters). A failure fails the
+    # record: its redelivery finds the deferral already stored (already_done) and switches again.
+    if outcome.deferred or outcome.already_done:
+        switch_schedule(on=True)
     return outcome.__dict__
 
 
@@ -52,17 +59,38 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 
 def deliver_deferred() -> dict[str, Any]:
-    """The scheduled run. With SWEEP_MAX_IDLE_SECONDS a warm function whose last run sent nothing
-    leaves the database alone until the earliest deferred notification is due (or that budget ends;
-    helpdesk.idle), so an idle Aurora cluster can pause."""
+    """The scheduled run. When nothing is deferred any more it switches its own schedule off (a
+    deferral switches it on again), so an idle stage runs nothing; while something waits, a warm
+    function leaves the database alone until it is due (within SWEEP_MAX_IDLE_SECONDS;
+    helpdesk.idle), so an idle Aurora cluster can pause meanwhile."""
     now = notifier().clock.now()
     until = _idle.skipping(now)
     if until is not None:
         return {"skipped": True, "until": until.isoformat()}
     outcome = notifier().deliver_due()
     idle = not (outcome.sent or outcome.rejected or outcome.failed)
-    _idle.ran(now, idle=idle, next_due=notifier().next_deferred_at() if idle and max_idle_seconds() else None)
+    next_due = notifier().next_deferred_at() if idle and (max_idle_seconds() or schedule_rule()) else None
+    if idle and next_due is None and schedule_rule():
+        # Nothing waits: the schedule goes off. A deferral stored before the second look is found
+        # by it; one stored after it switches the schedule on after this switched it off.
+        switch_schedule(on=False)
+        if notifier().next_deferred_at() is not None:
+            switch_schedule(on=True)
+    _idle.ran(now, idle=idle, next_due=next_due)
     return {"deferred_sent": outcome.sent, "rejected": outcome.rejected}
+
+
+def schedule_rule() -> str:
+    """The EventBridge rule of the deferred run (the stack sets it; the local stack runs its own loop)."""
+    return os.environ.get(SCHEDULE_RULE_ENV, "")
+
+
+def switch_schedule(*, on: bool) -> None:
+    name = schedule_rule()
+    if not name:
+        return
+    events = wiring.boto3_client("events")
+    (events.enable_rule if on else events.disable_rule)(Name=name)
 
 
 def back_off(records: list[dict[str, Any]], failed_ids: set[str]) -> None:

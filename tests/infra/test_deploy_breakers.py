@@ -225,6 +225,22 @@ def test_dev_schedules_skip_the_database_while_idle_so_it_can_pause(dev, prod):
     assert prod_cluster["ServerlessV2ScalingConfiguration"]["MinCapacity"] == 0.5
 
 
+def test_the_deferred_notification_run_may_switch_its_own_schedule(synth):
+    """The notifier switches its rule on when it defers something and off when nothing is left."""
+    name = f"helpdesk-{synth.stage}-notifier-deferred"
+    ids = _function_logical_ids(synth)
+    rules = [r["Properties"] for r in synth.resources("AWS::Events::Rule").values()
+             if r["Properties"]["Targets"][0]["Arn"] == {"Fn::GetAtt": [ids["notifier"], "Arn"]}]
+    assert [r["Name"] for r in rules] == [name] and rules[0]["State"] == "ENABLED"
+    notifier = our_functions(synth)["notifier"]
+    assert notifier["Environment"]["Variables"]["NOTIFIER_SCHEDULE_RULE"] == name
+    role_id = notifier["Role"]["Fn::GetAtt"][0]
+    switches = [s for p in synth.resources("AWS::IAM::Policy").values() if {"Ref": role_id} in p["Properties"]["Roles"]
+                for s in p["Properties"]["PolicyDocument"]["Statement"] if "events:EnableRule" in s["Action"]]
+    assert len(switches) == 1 and sorted(switches[0]["Action"]) == ["events:DisableRule", "events:EnableRule"]
+    assert f":rule/{name}" in json.dumps(switches[0]["Resource"])
+
+
 # -- 16. the custom domain path ---------------------------------------------------------------
 
 def test_a_custom_domain_gets_its_alias_certificate_and_tls12(dev, staging):

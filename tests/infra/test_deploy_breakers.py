@@ -295,6 +295,49 @@ def test_every_function_traces_with_powertools(synth, layer_dir):
     assert not (python / "botocore").exists(), "the runtime's botocore is not copied into the layer"
 
 
+_TRACE_PROBE = """
+import json, os
+os.environ.update({"LAMBDA_TASK_ROOT": "/var/task", "AWS_LAMBDA_FUNCTION_NAME": "probe",
+                   "_X_AMZN_TRACE_ID": "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
+                   "AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "probe", "AWS_SECRET_ACCESS_KEY": "probe"})
+os.environ.pop("POWERTOOLS_TRACE_DISABLED", None)
+from aws_lambda_powertools import Tracer
+tracer = Tracer(service="probe")  # as functions/*/handler.py do, before any client exists
+import boto3
+from aws_xray_sdk.core import xray_recorder
+from moto import mock_aws
+sent = []
+class Emitter:
+    ip, port = "127.0.0.1", 2000
+    def send_entity(self, entity): sent.append(entity.to_dict())
+    def set_daemon_address(self, address): pass
+xray_recorder.configure(emitter=Emitter())
+@tracer.capture_lambda_handler(capture_response=False)
+def handler(event, context):
+    with mock_aws():
+        boto3.client("sqs").list_queues()
+    return {"secret": "customer data"}
+class Context:
+    function_name, aws_request_id = "probe", "r1"
+handler({}, Context())
+print(json.dumps(sent))
+"""
+
+
+def test_traces_show_the_aws_calls_a_handler_makes():
+    """What X-Ray receives in Lambda with the layer's pinned Powertools and aws-xray-sdk (a process
+    of its own: the SDK patches botocore for good)."""
+    import subprocess
+    import sys
+
+    run = subprocess.run([sys.executable, "-c", _TRACE_PROBE], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert run.returncode == 0, run.stderr[-3000:]
+    entities = json.loads(run.stdout.strip().splitlines()[-1])
+    names = [e["name"] for e in entities]
+    assert "sqs" in names and "## handler" in names  # the AWS call is its own subsegment
+    assert "customer data" not in run.stdout  # responses stay out of traces
+
+
 def _service_statements(synth):
     """(resource, statement) for every Allow to an AWS service in a resource policy of the stack."""
     for logical_id, resource in synth.template["Resources"].items():

@@ -7,8 +7,10 @@ Routes (all Lambda proxy to the one api function):
 - POST /api/v1/channels/slack/events   no authorizer (Slack signs requests): body validated as JSON event
 
 Throttling: API Gateway usage plans only throttle requests that carry an API key, which public
-callers (browsers, Slack) cannot send; so the public routes are throttled by stage method
-settings (which apply to every request) and by WAF rate rules per client IP.
+callers (browsers, Slack) cannot send. Stage throttling is a bucket per method, shared by all
+callers of that method, so it only caps the total; each caller is limited by WAF rate rules per
+client IP, sized for what one browser does: the web form and portal (wafFormLimit) and the chat
+widget, which polls every 3 s (wafChatLimit), each per 5 minutes.
 """
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ GROUPS = ("agent", "lead", "admin")
 PUBLIC_PREFIXES = ("public", "portal")
 CHAT_PREFIX = "public/chat"  # its own resource only when chatAllowedOrigins are set (its CORS preflight)
 SLACK_EVENTS_PATH = "/api/v1/channels/slack/events"
+WAF_WINDOW_SECONDS = 300  # the WAF rate limits count requests per IP over this window
 
 
 class Api(Construct):
@@ -79,18 +82,15 @@ class Api(Construct):
 
         access_logs = logs.LogGroup(self, "AccessLogs", retention=logs.RetentionDays.ONE_YEAR,
                                     removal_policy=RemovalPolicy.DESTROY)
-        # A method setting may only name a resource that exists: the chat resource only with its origins.
-        public_prefixes = (*PUBLIC_PREFIXES, CHAT_PREFIX) if config.chat_allowed_origins else PUBLIC_PREFIXES
-        public_throttle = apigw.MethodDeploymentOptions(
-            throttling_rate_limit=config.public_throttle_rate, throttling_burst_limit=config.public_throttle_burst,
-            logging_level=apigw.MethodLoggingLevel.ERROR, metrics_enabled=True)
         self.rest_api = apigw.RestApi(
             self, "RestApi",
             rest_api_name=f"helpdesk-{config.stage}",
             description="Helpdesk REST API (/api/v1)",
             endpoint_types=[apigw.EndpointType.REGIONAL],
-            cloud_watch_role=True,
-            cloud_watch_role_removal_policy=RemovalPolicy.DESTROY,
+            # The role API Gateway logs with is one setting per account and region. Kept when the
+            # stack is deleted, so another stage's stack still logs (and deploys) after this one goes.
+            cloud_watch_role=config.api_gateway_cloudwatch_role,
+            cloud_watch_role_removal_policy=RemovalPolicy.RETAIN if config.api_gateway_cloudwatch_role else None,
             deploy_options=apigw.StageOptions(
                 stage_name=config.stage,
                 access_log_destination=apigw.LogGroupLogDestination(access_logs),
@@ -103,10 +103,6 @@ class Api(Construct):
                 tracing_enabled=True,
                 throttling_rate_limit=config.api_throttle_rate,
                 throttling_burst_limit=config.api_throttle_burst,
-                method_options={
-                    **{f"/api/v1/{prefix}/{{proxy+}}/*": public_throttle for prefix in public_prefixes},
-                    f"{SLACK_EVENTS_PATH}/POST": public_throttle,
-                },
             ),
             default_cors_preflight_options=apigw.CorsOptions(
                 allow_origins=[web_origin],
@@ -183,29 +179,40 @@ class Api(Construct):
             return wafv2.CfnWebACL.VisibilityConfigProperty(
                 cloud_watch_metrics_enabled=True, metric_name=name, sampled_requests_enabled=True)
 
-        public_path = wafv2.CfnWebACL.StatementProperty(or_statement=wafv2.CfnWebACL.OrStatementProperty(statements=[
-            wafv2.CfnWebACL.StatementProperty(byte_match_statement=wafv2.CfnWebACL.ByteMatchStatementProperty(
+        # The URI path WAF sees starts with the stage name (/dev/api/v1/...): hence CONTAINS.
+        def under(*paths: str) -> wafv2.CfnWebACL.StatementProperty:
+            matches = [wafv2.CfnWebACL.StatementProperty(byte_match_statement=wafv2.CfnWebACL.ByteMatchStatementProperty(
                 field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(uri_path={}),
                 positional_constraint="CONTAINS", search_string=path,
                 text_transformations=[wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="LOWERCASE")]))
-            for path in ("/api/v1/public/", "/api/v1/portal/", "/api/v1/channels/")
+                for path in paths]
+            return matches[0] if len(matches) == 1 else wafv2.CfnWebACL.StatementProperty(
+                or_statement=wafv2.CfnWebACL.OrStatementProperty(statements=matches))
+
+        def per_ip(name: str, priority: int, limit: int, scope: wafv2.CfnWebACL.StatementProperty | None = None):
+            return wafv2.CfnWebACL.RuleProperty(
+                name=name, priority=priority, action=wafv2.CfnWebACL.RuleActionProperty(block={}),
+                statement=wafv2.CfnWebACL.StatementProperty(rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
+                    aggregate_key_type="IP", limit=limit, evaluation_window_sec=WAF_WINDOW_SECONDS,
+                    scope_down_statement=scope)),
+                visibility_config=visibility(name))
+
+        chat = f"/api/v1/{CHAT_PREFIX}/"
+        public_path = under("/api/v1/public/", "/api/v1/portal/", "/api/v1/channels/")
+        # The web form (with its KB suggestions and uploads) and the portal; the chat has its own rule.
+        form_path = wafv2.CfnWebACL.StatementProperty(and_statement=wafv2.CfnWebACL.AndStatementProperty(statements=[
+            under("/api/v1/public/", "/api/v1/portal/"),
+            wafv2.CfnWebACL.StatementProperty(not_statement=wafv2.CfnWebACL.NotStatementProperty(statement=under(chat))),
         ]))
         rules = [
-            wafv2.CfnWebACL.RuleProperty(
-                name="PerIpRateLimit", priority=0, action=wafv2.CfnWebACL.RuleActionProperty(block={}),
-                statement=wafv2.CfnWebACL.StatementProperty(rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
-                    aggregate_key_type="IP", limit=3000)),
-                visibility_config=visibility("PerIpRateLimit")),
-            wafv2.CfnWebACL.RuleProperty(
-                name="PublicPerIpRateLimit", priority=1, action=wafv2.CfnWebACL.RuleActionProperty(block={}),
-                statement=wafv2.CfnWebACL.StatementProperty(rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
-                    aggregate_key_type="IP", limit=300, scope_down_statement=public_path)),
-                visibility_config=visibility("PublicPerIpRateLimit")),
+            per_ip("PerIpRateLimit", 0, 3000),
+            per_ip("FormPerIpRateLimit", 1, config.waf_form_limit, form_path),
+            per_ip("ChatPerIpRateLimit", 2, config.waf_chat_limit, under(chat)),
             # Public bodies larger than the limit are blocked before they reach the function. WAF
             # inspects an API Gateway body up to the association's inspection limit (16 KB by
             # default, raised below to cover the limit); longer bodies count as a match.
             wafv2.CfnWebACL.RuleProperty(
-                name="PublicBodySizeLimit", priority=2, action=wafv2.CfnWebACL.RuleActionProperty(block={}),
+                name="PublicBodySizeLimit", priority=3, action=wafv2.CfnWebACL.RuleActionProperty(block={}),
                 statement=wafv2.CfnWebACL.StatementProperty(and_statement=wafv2.CfnWebACL.AndStatementProperty(statements=[
                     public_path,
                     wafv2.CfnWebACL.StatementProperty(size_constraint_statement=wafv2.CfnWebACL.SizeConstraintStatementProperty(
@@ -216,13 +223,13 @@ class Api(Construct):
                 ])),
                 visibility_config=visibility("PublicBodySizeLimit")),
             wafv2.CfnWebACL.RuleProperty(
-                name="AWSManagedRulesKnownBadInputsRuleSet", priority=3,
+                name="AWSManagedRulesKnownBadInputsRuleSet", priority=4,
                 override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
                 statement=wafv2.CfnWebACL.StatementProperty(managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
                     vendor_name="AWS", name="AWSManagedRulesKnownBadInputsRuleSet")),
                 visibility_config=visibility("KnownBadInputs")),
             wafv2.CfnWebACL.RuleProperty(
-                name="AWSManagedRulesAmazonIpReputationList", priority=4,
+                name="AWSManagedRulesAmazonIpReputationList", priority=5,
                 override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
                 statement=wafv2.CfnWebACL.StatementProperty(managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
                     vendor_name="AWS", name="AWSManagedRulesAmazonIpReputationList")),

@@ -24,6 +24,10 @@ SES_RECEIVING_REGIONS = frozenset({
 })
 
 
+# CloudFront reads viewer certificates from ACM in this region only.
+CLOUDFRONT_CERTIFICATE_REGION = "us-east-1"
+
+
 class ContextError(ValueError):
     """A context value is missing or malformed; the message names the key and what is allowed."""
 
@@ -84,18 +88,32 @@ class StageConfig:
     db_auto_pause_minutes: int = 10
     db_backup_retention_days: int = 1
     deletion_protection: bool = False
-    # Reserved concurrency protects Aurora (ACUs, Data API) from a traffic spike; an account
-    # with a concurrency quota of 10 cannot reserve any: set reserveConcurrency=false there.
-    reserve_concurrency: bool = True
+    # Reserved concurrency caps what a spike can do to Aurora (ACUs, Data API). Opt-in: a new
+    # account's concurrency quota is often 10, and Lambda refuses any reservation there.
+    reserve_concurrency: bool = False
     api_reserved_concurrency: int = 50
     queue_max_concurrency: int = 5
+    # Stage throttling, a bucket per method (agent routes and each public route apart).
     api_throttle_rate: int = 50
     api_throttle_burst: int = 100
-    public_throttle_rate: int = 5
-    public_throttle_burst: int = 10
     public_body_limit_kb: int = 64
-    # WAF web ACL on the API (rate limit per IP, public body size limit).
+    # WAF web ACL on the API: per-IP rate rules (requests per IP per 5 minutes), body size limit.
     waf: bool = True
+    waf_form_limit: int = 300
+    waf_chat_limit: int = 1000
+    # The account-wide API Gateway CloudWatch Logs role: created by this stack and kept on delete,
+    # or (false) left to the account, where another stage or stack already set it.
+    api_gateway_cloudwatch_role: bool = True
+    # SES receipt rules: empty = this stack owns and activates its own rule set; a name = add this
+    # stage's rule to that (already active) rule set, which another stage or the account owns.
+    receipt_rule_set_name: str = ""
+    # Custom domain of the web app (CloudFront alias) and its ACM certificate, which CloudFront
+    # only takes from us-east-1.
+    web_domain: str = ""
+    web_certificate_arn: str = ""
+    # > 0: a warm sweep / notifier schedule leaves the database alone until the next instant it
+    # knows of or this many seconds, so an idle Aurora cluster at 0 ACU can pause.
+    sweep_max_idle_seconds: int = 0
     # Business hours (UTC, Monday-Friday) during which an inbound-mail silence raises an alarm.
     business_hours_utc: tuple[int, int] = (13, 22)
     inbound_silence_hours: int = 2
@@ -122,8 +140,8 @@ class StageConfig:
     def from_context(cls, get: Any) -> "StageConfig":
         """`get(key)` returns a context value or None (e.g. `app.node.try_get_context`).
 
-        Precedence: `-c key=value` / top-level context, then `stages.<stage>.<key>` in cdk.json,
-        then the stage defaults below.
+        Precedence, for every key: `stages.<stage>.<key>`, then the top-level `<key>` (cdk.json or
+        `-c key=value`: the default for every stage), then the built-in stage defaults below.
         """
         stage = str(get("stage") or "dev")
         if not _STAGE.match(stage):
@@ -134,11 +152,14 @@ class StageConfig:
         per_stage = stages.get(stage) or {}
         prod = stage == "prod"
 
+        if not isinstance(per_stage, Mapping):
+            raise ContextError(f"context 'stages.{stage}' must be an object of settings for stage {stage!r}")
+
         def value(key: str, default: Any) -> Any:
-            top = get(key)
-            if top is not None and top != "":
-                return top
-            return per_stage.get(key, default)
+            for source in (per_stage.get(key), get(key)):
+                if source is not None and source != "":
+                    return source
+            return default
 
         region = str(value("region", "us-east-1"))
         if not _REGION.match(region):
@@ -182,6 +203,31 @@ class StageConfig:
         if cognito_prefix and not re.fullmatch(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?", cognito_prefix):
             raise ContextError(
                 f"context 'cognitoDomainPrefix' must be lowercase letters, digits and hyphens, got {cognito_prefix!r}")
+        rule_set_name = str(value("receiptRuleSetName", ""))
+        if rule_set_name and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", rule_set_name):
+            raise ContextError("context 'receiptRuleSetName' must be an SES rule set name (letters, digits, '.', '_', "
+                               f"'-', up to 64), got {rule_set_name!r}")
+        web_domain = str(value("webDomain", "")).lower()
+        certificate_arn = str(value("webCertificateArn", ""))
+        if web_domain and not _DOMAIN.match(web_domain):
+            raise ContextError(f"context 'webDomain' must be a domain name such as help.acme.com, got {web_domain!r}")
+        if bool(web_domain) != bool(certificate_arn):
+            raise ContextError("context 'webDomain' and 'webCertificateArn' go together: CloudFront serves a custom "
+                               "domain only with an ACM certificate for it")
+        if certificate_arn:
+            match = re.fullmatch(r"arn:aws[a-z-]*:acm:([a-z0-9-]+):\d{12}:certificate/[0-9a-f-]{36}", certificate_arn)
+            if not match:
+                raise ContextError("context 'webCertificateArn' must be an ACM certificate ARN "
+                                   f"(arn:aws:acm:us-east-1:<account>:certificate/<id>), got {certificate_arn!r}")
+            if match.group(1) != CLOUDFRONT_CERTIFICATE_REGION:
+                raise ContextError(
+                    f"context 'webCertificateArn' is in {match.group(1)}, but CloudFront only uses ACM certificates "
+                    f"from {CLOUDFRONT_CERTIFICATE_REGION}: request or import the certificate for {web_domain} there")
+        if web_base_url and web_domain and web_base_url.rstrip("/") != f"https://{web_domain}":
+            raise ContextError(f"context 'webBaseUrl' ({web_base_url}) must be https://{web_domain} when 'webDomain' is "
+                               "set (or leave it out: it follows webDomain)")
+        if web_domain:
+            web_base_url = f"https://{web_domain}"
         return cls(
             cognito_domain_prefix=cognito_prefix,
             chat_allowed_origins=chat_origins,
@@ -196,15 +242,22 @@ class StageConfig:
             db_auto_pause_minutes=_as_int("dbAutoPauseMinutes", value("dbAutoPauseMinutes", 10), 5, 1440),
             db_backup_retention_days=_as_int("dbBackupRetentionDays", value("dbBackupRetentionDays", 14 if prod else 1), 1, 35),
             deletion_protection=_as_bool("deletionProtection", value("deletionProtection", prod)),
-            reserve_concurrency=_as_bool("reserveConcurrency", value("reserveConcurrency", True)),
+            reserve_concurrency=_as_bool("reserveConcurrency", value("reserveConcurrency", False)),
             api_reserved_concurrency=_as_int("apiReservedConcurrency", value("apiReservedConcurrency", 100 if prod else 20), 1, 1000),
             queue_max_concurrency=_as_int("queueMaxConcurrency", value("queueMaxConcurrency", 5), 2, 1000),
             api_throttle_rate=_as_int("apiThrottleRate", value("apiThrottleRate", 50), 1, 10000),
             api_throttle_burst=_as_int("apiThrottleBurst", value("apiThrottleBurst", 100), 1, 5000),
-            public_throttle_rate=_as_int("publicThrottleRate", value("publicThrottleRate", 5), 1, 10000),
-            public_throttle_burst=_as_int("publicThrottleBurst", value("publicThrottleBurst", 10), 1, 5000),
             public_body_limit_kb=_as_int("publicBodyLimitKb", value("publicBodyLimitKb", 64), 1, 64),
             waf=_as_bool("waf", value("waf", True)),
+            # WAF's smallest rate limit is 10 requests per window.
+            waf_form_limit=_as_int("wafFormLimit", value("wafFormLimit", 300), 10, 2_000_000_000),
+            waf_chat_limit=_as_int("wafChatLimit", value("wafChatLimit", 1000), 10, 2_000_000_000),
+            api_gateway_cloudwatch_role=_as_bool("apiGatewayCloudWatchRole", value("apiGatewayCloudWatchRole", True)),
+            receipt_rule_set_name=rule_set_name,
+            web_domain=web_domain,
+            web_certificate_arn=certificate_arn,
+            sweep_max_idle_seconds=_as_int("sweepMaxIdleSeconds",
+                                           value("sweepMaxIdleSeconds", 0 if min_capacity > 0 else 3600), 0, 86400),
             business_hours_utc=(start, end),
             inbound_silence_hours=_as_int("inboundSilenceHours", value("inboundSilenceHours", 2), 1, 24),
             alarm_email=alarm_email,

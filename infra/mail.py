@@ -6,13 +6,16 @@ addresses `support+<token>.<hmac>@domain` that outbound mail carries in Reply-To
 """
 from __future__ import annotations
 
-from aws_cdk import Duration, Stack
+from pathlib import Path
+
+from aws_cdk import CustomResource, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_notifications as s3n
 from aws_cdk import aws_ses as ses
 from aws_cdk import aws_ses_actions as ses_actions
-from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 from infra.config import StageConfig
@@ -21,6 +24,7 @@ from infra.nag import suppress
 from infra.storage import private_bucket
 
 RAW_PREFIX = "raw/"
+RULE_SET_HANDLER_DIR = Path(__file__).resolve().parent / "receipt_rule_set"
 
 
 class Mail(Construct):
@@ -45,33 +49,28 @@ class Mail(Construct):
         self.raw_bucket.add_event_notification(
             s3.EventType.OBJECT_CREATED, s3n.SqsDestination(self.inbound.queue), s3.NotificationKeyFilter(prefix=RAW_PREFIX))
 
-        self.rule_set = ses.ReceiptRuleSet(self, "RuleSet", rules=[ses.ReceiptRuleOptions(
-            receipt_rule_name=f"helpdesk-{config.stage}-to-s3",
+        # SES has one active receipt rule set per account and region. By default the stack owns one
+        # and activates it (refusing to replace another active set: infra/receipt_rule_set/index.py);
+        # with receiptRuleSetName it adds its rule to that set, which someone else owns and activates.
+        self.rule_name = f"helpdesk-{config.stage}-to-s3"
+        rule = dict(
+            receipt_rule_name=self.rule_name,
             recipients=self.recipients,
             scan_enabled=True,  # SES adds X-SES-Spam-Verdict / X-SES-Virus-Verdict headers for intake
             tls_policy=ses.TlsPolicy.OPTIONAL,  # many senders still deliver without TLS
             enabled=True,
             actions=[ses_actions.S3(bucket=self.raw_bucket, object_key_prefix=RAW_PREFIX)],
-        )])
-
-        # Only one receipt rule set is active per account and region: this activates ours on deploy
-        # and deactivates it on delete (docs/deploy.md warns about an existing active set).
-        activate = cr.AwsSdkCall(
-            service="SES", action="setActiveReceiptRuleSet",
-            parameters={"RuleSetName": self.rule_set.receipt_rule_set_name},
-            physical_resource_id=cr.PhysicalResourceId.of(f"helpdesk-{config.stage}-active-rule-set"),
         )
-        self.activation = cr.AwsCustomResource(
-            self, "ActivateRuleSet",
-            on_create=activate, on_update=activate,
-            on_delete=cr.AwsSdkCall(service="SES", action="setActiveReceiptRuleSet", parameters={},
-                                    physical_resource_id=cr.PhysicalResourceId.of(f"helpdesk-{config.stage}-active-rule-set")),
-            policy=cr.AwsCustomResourcePolicy.from_statements([
-                iam.PolicyStatement(actions=["ses:SetActiveReceiptRuleSet"], resources=["*"]),
-            ]),
-            install_latest_aws_sdk=False,
-        )
-        self.activation.node.add_dependency(self.rule_set)
+        if config.receipt_rule_set_name:
+            self.rule_set = ses.ReceiptRuleSet.from_receipt_rule_set_name(
+                self, "SharedRuleSet", config.receipt_rule_set_name)
+            ses.ReceiptRule(self, "Rule", rule_set=self.rule_set, **rule)
+            self.activation = None
+        else:
+            # A fixed name: another stage in the account adds its rule with -c receiptRuleSetName=<it>.
+            self.rule_set = ses.ReceiptRuleSet(self, "RuleSet", receipt_rule_set_name=f"helpdesk-{config.stage}",
+                                               rules=[ses.ReceiptRuleOptions(**rule)])
+            self.activation = self._activate(self.rule_set)
 
         # Sending: the domain identity (Easy DKIM) and a configuration set for outbound mail.
         self.configuration_set = ses.ConfigurationSet(
@@ -85,9 +84,31 @@ class Mail(Construct):
             configuration_set=self.configuration_set,
         )
 
-        suppress(self.activation, "AwsSolutions-IAM5",
-                 "ses:SetActiveReceiptRuleSet has no resource-level permissions; IAM requires Resource '*'.",
+
+    def _activate(self, rule_set: ses.ReceiptRuleSet) -> CustomResource:
+        role = iam.Role(self, "ActivateRuleSetRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+                        description="Helpdesk: activates the stack's SES receipt rule set")
+        role.add_to_policy(iam.PolicyStatement(
+            actions=["ses:DescribeActiveReceiptRuleSet", "ses:SetActiveReceiptRuleSet", "ses:DescribeReceiptRuleSet"],
+            resources=["*"]))
+        log_group = logs.LogGroup(self, "ActivateRuleSetLogs", retention=logs.RetentionDays.ONE_MONTH,
+                                  removal_policy=RemovalPolicy.DESTROY)
+        log_group.grant_write(role)
+        function = lambda_.Function(
+            self, "ActivateRuleSetFunction",
+            description="Custom resource: activates the SES receipt rule set without replacing another one",
+            runtime=lambda_.Runtime.PYTHON_3_12, architecture=lambda_.Architecture.ARM_64,
+            code=lambda_.Code.from_asset(str(RULE_SET_HANDLER_DIR)), handler="index.handler",
+            timeout=Duration.minutes(1), role=role, log_group=log_group)
+        suppress(role, "AwsSolutions-IAM5",
+                 "SES receipt rule set actions (Describe/SetActive) have no resource-level permissions: Resource '*'.",
                  applies_to=["Resource::*"])
+        suppress(function, "AwsSolutions-L1", "Python 3.12 like the stack's other functions (tested there).")
+        activation = CustomResource(
+            self, "ActivateRuleSet", service_token=function.function_arn, resource_type="Custom::SesActiveRuleSet",
+            properties={"RuleSetName": rule_set.receipt_rule_set_name, "OwnRules": [self.rule_name]})
+        activation.node.add_dependency(rule_set)
+        return activation
 
     def grant_send(self, grantee: iam.IGrantable) -> None:
         """SES sending from the support domain identity with this configuration set only."""

@@ -20,21 +20,23 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.config import StageConfig
+from infra.nag import suppress
 
 OUTBOUND_EVENT_TYPES = ["outbound.requested", "ticket.created"]
 SEND_REQUEST_TYPES = ["outbound.requested"]  # only outbound handles these
 MAX_RECEIVES = 5  # a message failing 5 times moves to the DLQ (and raises the DLQ alarm)
 
 
+def dead_letter_queue(scope: Construct, id: str) -> sqs.Queue:
+    """Where failed messages and runs wait for inspection and redrive (14 days, SSE-SQS, TLS only)."""
+    return sqs.Queue(scope, id, encryption=sqs.QueueEncryption.SQS_MANAGED, enforce_ssl=True,
+                     retention_period=Duration.days(14))
+
+
 class QueueWithDlq(Construct):
     def __init__(self, scope: Construct, id: str, *, visibility_timeout: Duration) -> None:
         super().__init__(scope, id)
-        self.dlq = sqs.Queue(
-            self, "Dlq",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-        )
+        self.dlq = dead_letter_queue(self, "Dlq")
         self.queue = sqs.Queue(
             self, "Queue",
             encryption=sqs.QueueEncryption.SQS_MANAGED,
@@ -69,3 +71,10 @@ class Messaging(Construct):
             self.outbound.queue, raw_message_delivery=True,
             filter_policy={"event_type": sns.SubscriptionFilter.string_filter(allowlist=OUTBOUND_EVENT_TYPES)},
         ))
+
+    def failure_queue(self, id: str) -> sqs.Queue:
+        """A dead-letter queue for failures that come from no queue (Lambda destinations, EventBridge)."""
+        queue = dead_letter_queue(self, id)
+        suppress(queue, "AwsSolutions-SQS3",
+                 "This queue is itself a dead-letter destination (failed scheduled runs); it needs no DLQ of its own.")
+        return queue

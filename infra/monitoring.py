@@ -12,7 +12,7 @@ Powertools; the names are the contract with the domain code, listed in docs/depl
 """
 from __future__ import annotations
 
-from aws_cdk import Duration
+from aws_cdk import ArnFormat, Aws, Duration, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
@@ -25,6 +25,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.config import StageConfig
+from infra.messaging import MAX_RECEIVES
 from infra.workers import METRICS_NAMESPACE, SERVICE_NAME
 
 CUSTOM_METRICS = ("TicketsCreated", "FirstResponseTime", "SlaBreaches", "SlaTargetsMet",
@@ -50,9 +51,27 @@ class Monitoring(Construct):
                  functions: dict[str, lambda_.Function], rest_api: apigw.RestApi,
                  inbound_queue: sqs.IQueue, dlqs: dict[str, sqs.IQueue]) -> None:
         super().__init__(scope, id)
-        self.alarm_topic = sns.Topic(self, "AlarmTopic", display_name="Helpdesk alarms", master_key=key,
-                                     enforce_ssl=True)
-        key.grant(iam.ServicePrincipal("cloudwatch.amazonaws.com"), "kms:Decrypt", "kms:GenerateDataKey*")
+        # The topic's name is fixed so the key policy can name its ARN without a circular reference.
+        topic_name = f"helpdesk-{config.stage}-alarms"
+        stack = Stack.of(self)
+        topic_arn = stack.format_arn(service="sns", resource=topic_name)
+        self.alarm_topic = sns.Topic(self, "AlarmTopic", topic_name=topic_name, display_name="Helpdesk alarms",
+                                     master_key=key, enforce_ssl=True)
+        # enforce_ssl gives the topic a policy of its own, which replaces SNS's default one: without
+        # this statement CloudWatch may not publish, and alarms would notify no one.
+        self.alarm_topic.add_to_resource_policy(iam.PolicyStatement(
+            sid="CloudWatchAlarmsPublish", principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+            actions=["sns:Publish"], resources=[self.alarm_topic.topic_arn],
+            conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID},
+                        "ArnLike": {"aws:SourceArn": stack.format_arn(
+                            service="cloudwatch", resource="alarm", resource_name=f"helpdesk-{config.stage}-*",
+                            arn_format=ArnFormat.COLON_RESOURCE_NAME)}}))
+        # CloudWatch encrypts what it publishes with the topic's key: for this topic only (SNS passes
+        # the topic ARN as encryption context).
+        key.add_to_resource_policy(iam.PolicyStatement(
+            sid="CloudWatchAlarmsEncrypt", principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+            actions=["kms:Decrypt", "kms:GenerateDataKey*"], resources=["*"],
+            conditions={"StringEquals": {"kms:EncryptionContext:aws:sns:topicArn": topic_arn}}))
         if config.alarm_email:
             self.alarm_topic.add_subscription(subscriptions.EmailSubscription(config.alarm_email))
         action = cw_actions.SnsAction(self.alarm_topic)
@@ -102,7 +121,8 @@ class Monitoring(Construct):
                   metric=dlq.metric_approximate_number_of_messages_visible(period=Duration.minutes(1), statistic="Maximum"),
                   threshold=1, comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
                   evaluation_periods=1, treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-                  alarm_description=f"Messages in the {name} dead-letter queue: they failed {5} times; inspect and redrive.")
+                  alarm_description=f"Messages in the {name} dead-letter queue (a queue message failed {MAX_RECEIVES} "
+                                    "times, or a scheduled run failed once): inspect and redrive.")
 
         # 4. API 5xx rate above 5% (at least 20 requests in the period, so one error at night is not a page).
         requests = rest_api.metric_count(period=Duration.minutes(5), statistic="Sum")

@@ -58,7 +58,7 @@ class HelpdeskStack(Stack):
             self, "Monitoring", config=config, key=self.messaging.key, functions=self.workers.functions,
             rest_api=self.api.rest_api, inbound_queue=self.mail.inbound.queue,
             dlqs={"inbound": self.mail.inbound.dlq, "notify": self.messaging.notify.dlq,
-                  "outbound": self.messaging.outbound.dlq})
+                  "outbound": self.messaging.outbound.dlq, "scheduled": self.workers.scheduled_failures})
 
         self._suppress_cdk_internals()
 
@@ -89,7 +89,6 @@ class HelpdeskStack(Stack):
         """Findings on the singleton handlers aws-cdk-lib adds at stack level for our constructs."""
         reasons = {
             "BucketNotificationsHandler": "CDK's S3 bucket-notification handler (configures raw-mail -> SQS)",
-            "AWS679f53fac002430cb0da5b7982bd2287": "CDK's AwsCustomResource handler (activates the SES rule set)",
             "Custom::CDKBucketDeployment": "CDK's BucketDeployment handler (copies web/ to the site bucket)",
         }
         for child in self.node.children:

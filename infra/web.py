@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from aws_cdk import Duration
+from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_s3 as s3
@@ -23,6 +24,10 @@ class Web(Construct):
         self.bucket = private_bucket(
             self, "Site", access_logs=access_logs,
             lifecycle_rules=[s3.LifecycleRule(id="tidy", abort_incomplete_multipart_upload_after=Duration.days(1))])
+        # A custom domain: CloudFront's alias with its ACM certificate (us-east-1, checked by
+        # infra/config.py); the viewer minimum is then TLS 1.2.
+        certificate = (acm.Certificate.from_certificate_arn(self, "Certificate", config.web_certificate_arn)
+                       if config.web_domain else None)
         self.distribution = cloudfront.Distribution(
             self, "Cdn",
             comment=f"Helpdesk web ({config.stage})",
@@ -33,19 +38,23 @@ class Web(Construct):
                 response_headers_policy=cloudfront.ResponseHeadersPolicy.SECURITY_HEADERS,
             ),
             default_root_object="index.html",
+            domain_names=[config.web_domain] if config.web_domain else None,
+            certificate=certificate,
             minimum_protocol_version=cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
             http_version=cloudfront.HttpVersion.HTTP2_AND_3,
             price_class=cloudfront.PriceClass.PRICE_CLASS_100,
             enable_logging=True, log_bucket=access_logs, log_file_prefix="cloudfront/",
         )
         self.url = config.web_base_url or f"https://{self.distribution.distribution_domain_name}"
+        self.custom_domain = config.web_domain
         suppress(self.distribution, "AwsSolutions-CFR1",
                  "Customers write in from any country; no geo restriction for a support portal.")
         suppress(self.distribution, "AwsSolutions-CFR2",
                  "Static files only; the dynamic API has its own regional WAF. A CloudFront WAF must live in us-east-1.")
-        suppress(self.distribution, "AwsSolutions-CFR4",
-                 "The default *.cloudfront.net certificate allows TLSv1; with a custom domain and ACM certificate the "
-                 "distribution's minimum is TLSv1.2_2021 (set above).")
+        if not config.web_domain:
+            suppress(self.distribution, "AwsSolutions-CFR4",
+                     "No custom domain configured (webDomain/webCertificateArn): the default *.cloudfront.net "
+                     "certificate allows TLSv1; with them the distribution's minimum is TLSv1.2_2021 (set above).")
 
     def deploy_site(self, site_config: dict) -> s3deploy.BucketDeployment | None:
         """Uploads web/ plus a generated config.json (API URL, Cognito hosted UI) if web/ exists;

@@ -20,6 +20,7 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_logs as logs
 from aws_cdk import triggers
@@ -39,6 +40,8 @@ ARCHITECTURE = lambda_.Architecture.ARM_64
 METRICS_NAMESPACE = "Helpdesk"
 SERVICE_NAME = "helpdesk"
 SQS_CONSUMER_TIMEOUT = Duration.seconds(60)
+# Run by EventBridge schedules (asynchronous invocations).
+SCHEDULED_FUNCTIONS = ("sweep", "notifier", "audit_export")
 
 
 @dataclass(frozen=True)
@@ -184,23 +187,42 @@ class Workers(Construct):
                 queue, batch_size=10, max_batching_window=Duration.seconds(1),
                 report_batch_item_failures=True, max_concurrency=config.queue_max_concurrency))
 
-        # Schedules.
-        self.sweep_rule = events.Rule(
-            self, "SweepEveryMinute", schedule=events.Schedule.rate(Duration.minutes(1)),
-            description="Helpdesk SLA sweep",
-            targets=[targets.LambdaFunction(fn["sweep"], retry_attempts=0, max_event_age=Duration.minutes(1))],
-        )
+        # Schedules. Lambda retries a failed asynchronous run twice by default: a scheduled run is
+        # not retried (the next run does the work again, and a retried audit export would overlap
+        # the next), and a run that fails, or that EventBridge could not deliver, lands in this queue
+        # (the monitoring alarms on it).
+        self.scheduled_failures = messaging.failure_queue("ScheduledFailures")
+        for name in SCHEDULED_FUNCTIONS:
+            fn[name].configure_async_invoke(
+                retry_attempts=0, max_event_age=Duration.hours(1),
+                on_failure=destinations.SqsDestination(self.scheduled_failures))
+        # With SWEEP_MAX_IDLE_SECONDS the sweep and the deferred-notification run skip the database
+        # while nothing is due (functions/sweep/handler.py, functions/notifier/handler.py).
+        if config.sweep_max_idle_seconds:
+            for name in ("sweep", "notifier"):
+                fn[name].add_environment("SWEEP_MAX_IDLE_SECONDS", str(config.sweep_max_idle_seconds))
+
+        def every(rule_id: str, schedule: events.Schedule, description: str, name: str,
+                  max_event_age: Duration, rule_name: str | None = None) -> events.Rule:
+            return events.Rule(self, rule_id, schedule=schedule, description=description, rule_name=rule_name,
+                               targets=[targets.LambdaFunction(fn[name], retry_attempts=2, max_event_age=max_event_age,
+                                                               dead_letter_queue=self.scheduled_failures)])
+
+        self.sweep_rule = every("SweepEveryMinute", events.Schedule.rate(Duration.minutes(1)),
+                                "Helpdesk SLA sweep", "sweep", Duration.minutes(1))
         # Notifications deferred by an agent's quiet hours go out on this run (no "Records" in the event).
-        self.notifier_rule = events.Rule(
-            self, "NotifierDeferredEveryMinute", schedule=events.Schedule.rate(Duration.minutes(1)),
-            description="Helpdesk deferred agent notifications",
-            targets=[targets.LambdaFunction(fn["notifier"], retry_attempts=0, max_event_age=Duration.minutes(1))],
-        )
-        self.audit_rule = events.Rule(
-            self, "AuditExportDaily", schedule=events.Schedule.cron(minute="15", hour="3"),
-            description="Helpdesk daily audit export",
-            targets=[targets.LambdaFunction(fn["audit_export"], retry_attempts=2)],
-        )
+        # The notifier switches this rule on when it defers one and off when none is left, so it runs
+        # only while something is deferred. A fixed name: the function's setting and grant name the
+        # rule without referring to it (the rule already refers to the function).
+        notifier_rule_name = f"helpdesk-{config.stage}-notifier-deferred"
+        self.notifier_rule = every("NotifierDeferredEveryMinute", events.Schedule.rate(Duration.minutes(1)),
+                                   "Helpdesk deferred agent notifications", "notifier", Duration.minutes(1),
+                                   rule_name=notifier_rule_name)
+        fn["notifier"].add_environment("NOTIFIER_SCHEDULE_RULE", notifier_rule_name)
+        _allow(fn["notifier"], ["events:EnableRule", "events:DisableRule"],
+               [Stack.of(self).format_arn(service="events", resource="rule", resource_name=notifier_rule_name)])
+        self.audit_rule = every("AuditExportDaily", events.Schedule.cron(minute="15", hour="3"),
+                                "Helpdesk daily audit export", "audit_export", Duration.hours(1))
 
         # Migrations on deploy: after the cluster (and its writer) exist, before any other
         # function's new code goes live. Re-runs whenever the migrate function or its layer

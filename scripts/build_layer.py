@@ -28,6 +28,8 @@ LAYER_DIR = ROOT / "layers" / "build" / "helpdesk-layer"
 STAMPS = LAYER_DIR.parent / ".stamps"
 PACKAGE_SRC = ROOT / "layers" / "helpdesk" / "helpdesk"
 REQUIREMENTS = ROOT / "requirements.txt"
+# Packages the Lambda Python runtime provides (import names and their dist-info prefixes).
+RUNTIME_PROVIDED = frozenset({"boto3", "botocore", "s3transfer", "urllib3"})
 _IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo", ".pytest_cache")
 
 
@@ -68,6 +70,11 @@ def _install_dependencies(python_dir: Path, force: bool) -> None:
         )
     # Console scripts are of no use in a layer and point at the build machine's interpreter.
     shutil.rmtree(python_dir / "bin", ignore_errors=True)
+    # The Lambda runtime ships the AWS SDK: a second copy (pulled in by aws-xray-sdk) would only
+    # add ~80 MB and shadow the runtime's.
+    for path in python_dir.iterdir():
+        if path.name.split("-")[0].lower() in RUNTIME_PROVIDED:
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
     stamp.parent.mkdir(parents=True, exist_ok=True)
     stamp.write_text(wanted)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Tracer
 
 from helpdesk import errors
 
@@ -16,11 +16,14 @@ else:  # Lambda: this directory is the code root
     from app import allow_chat_origins, build_app  # type: ignore[no-redef]
 
 logger = Logger(service="api")
+# X-Ray subsegments for every AWS SDK and HTTP call; responses stay out of traces (customer data).
+tracer = Tracer(service="api")
 app = build_app()
 # API Gateway accepts 10 MB, Lambda 6 MB; our largest body (100,000 chars, JSON-escaped) stays under 4 MiB.
 MAX_REQUEST_BYTES = 4 * 1_048_576
 
 
+@tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return allow_chat_origins(event, _answer(event, context))
 

@@ -7,7 +7,7 @@ import os
 from datetime import timedelta
 from typing import Any
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Tracer
 
 from helpdesk import wiring
 from helpdesk.config import get_settings
@@ -16,9 +16,12 @@ from helpdesk.events.outbox import prune_processed, prune_published
 from helpdesk.notify.notifier import prune_deliveries
 
 logger = Logger(service="audit_export")
+# X-Ray subsegments for every AWS SDK and HTTP call; responses stay out of traces (customer data).
+tracer = Tracer(service="audit_export")
 
 
 @logger.inject_lambda_context
+@tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     settings = get_settings()
     db, clock = wiring.data_api(), wiring.clock(settings)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
@@ -30,6 +30,8 @@ else:  # Lambda: this directory is the code root
     from models import S3EventNotification  # type: ignore[no-redef]
 
 logger = Logger(service="inbound_email")
+# X-Ray subsegments for every AWS SDK and HTTP call; responses stay out of traces (customer data).
+tracer = Tracer(service="inbound_email")
 # SES writes this object when the receipt rule's S3 action is created: not a customer's mail.
 SES_SETUP_NOTIFICATION = "AMAZON_SES_SETUP_NOTIFICATION"
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
@@ -72,5 +74,6 @@ def record_handler(record: SQSRecord) -> list[dict[str, Any]]:
 
 
 @logger.inject_lambda_context
+@tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

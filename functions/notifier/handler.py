@@ -1,26 +1,34 @@
 """Agent notifications. Triggered by the notify SQS queue (SNS ticket-events, raw or enveloped) with
 ReportBatchItemFailures: only the records that failed are retried, each after an exponential
 backoff set through its visibility timeout, and land in the DLQ after maxReceiveCount. Also run by
-an EventBridge schedule (every minute) to deliver notifications deferred by quiet hours."""
+an EventBridge schedule (every minute) to deliver notifications deferred by quiet hours. That
+schedule runs only while something is deferred, and skips the database until it is due
+(deliver_deferred)."""
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from typing import Any
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from helpdesk import wiring
 from helpdesk.events.retry import backoff_seconds, parse_queue_arn
 from helpdesk.events.schemas import parse_event
+from helpdesk.idle import IdleSkip, max_idle_seconds
 from helpdesk.notify.build import notifier_from_settings
 from helpdesk.notify.notifier import Notifier
 
 logger = Logger(service="notifier")
+# X-Ray subsegments for every AWS SDK and HTTP call; responses stay out of traces (customer data).
+tracer = Tracer(service="notifier")
 # A batch whose every record failed is reported like any partial failure (not raised), so each
 # failed record still gets its own backoff.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+_idle = IdleSkip()
+SCHEDULE_RULE_ENV = "NOTIFIER_SCHEDULE_RULE"
 
 
 @lru_cache(maxsize=1)
@@ -33,17 +41,56 @@ def record_handler(record: SQSRecord) -> dict[str, Any]:
     outcome = notifier().handle(event)
     if outcome.sent or outcome.deferred or outcome.suppressed or outcome.rejected or outcome.already_done:
         logger.info("notified", extra={"event_id": str(event.id), "event_type": event.type, **outcome.__dict__})
+    # After the deferral is stored (deliver_deferred says why the order matters). A failure fails the
+    # record: its redelivery finds the deferral already stored (already_done) and switches again.
+    if outcome.deferred or outcome.already_done:
+        switch_schedule(on=True)
     return outcome.__dict__
 
 
 @logger.inject_lambda_context
+@tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if "Records" not in event:  # the schedule
-        outcome = notifier().deliver_due()
-        return {"deferred_sent": outcome.sent, "rejected": outcome.rejected}
+        return deliver_deferred()
     result = process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
     back_off(event["Records"], {f["itemIdentifier"] for f in result.get("batchItemFailures", [])})
     return result
+
+
+def deliver_deferred() -> dict[str, Any]:
+    """The scheduled run. When nothing is deferred any more it switches its own schedule off (a
+    deferral switches it on again), so an idle stage runs nothing; while something waits, a warm
+    function leaves the database alone until it is due (within SWEEP_MAX_IDLE_SECONDS;
+    helpdesk.idle), so an idle Aurora cluster can pause meanwhile."""
+    now = notifier().clock.now()
+    until = _idle.skipping(now)
+    if until is not None:
+        return {"skipped": True, "until": until.isoformat()}
+    outcome = notifier().deliver_due()
+    idle = not (outcome.sent or outcome.rejected or outcome.failed)
+    next_due = notifier().next_deferred_at() if idle and (max_idle_seconds() or schedule_rule()) else None
+    if idle and next_due is None and schedule_rule():
+        # Nothing waits: the schedule goes off. A deferral stored before the second look is found
+        # by it; one stored after it switches the schedule on after this switched it off.
+        switch_schedule(on=False)
+        if notifier().next_deferred_at() is not None:
+            switch_schedule(on=True)
+    _idle.ran(now, idle=idle, next_due=next_due)
+    return {"deferred_sent": outcome.sent, "rejected": outcome.rejected}
+
+
+def schedule_rule() -> str:
+    """The EventBridge rule of the deferred run (the stack sets it; the local stack runs its own loop)."""
+    return os.environ.get(SCHEDULE_RULE_ENV, "")
+
+
+def switch_schedule(*, on: bool) -> None:
+    name = schedule_rule()
+    if not name:
+        return
+    events = wiring.boto3_client("events")
+    (events.enable_rule if on else events.disable_rule)(Name=name)
 
 
 def back_off(records: list[dict[str, Any]], failed_ids: set[str]) -> None:

@@ -2,23 +2,27 @@
 jobs (outbox relay, out-of-office handovers, queue backfill). Each job runs on its own: one failing or
 missing job is reported and the others still run.
 
-Idle cost: with SWEEP_MAX_IDLE_SECONDS > 0 (e.g. 900) a warm function skips database work until the
-earliest of the next SLA instant the last sweep saw and that many seconds, so an idle Aurora
-Serverless v2 cluster can auto-pause; deadlines created meanwhile are then swept up to that late.
-0 (the default) touches the database every run.
+Idle cost: with SWEEP_MAX_IDLE_SECONDS > 0 (the stack sets 3600 in dev) a warm function skips database
+work until the earliest of the next SLA instant the last sweep saw and that many seconds, so an idle
+Aurora Serverless v2 cluster can auto-pause; deadlines created meanwhile are then swept up to that
+late (helpdesk.idle). 0 (the default) touches the database every run.
 """
 from __future__ import annotations
 
 import os
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Callable
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Tracer
+
+from helpdesk.idle import IdleSkip
 
 logger = Logger(service="sweep")
+# X-Ray subsegments for every AWS SDK and HTTP call; responses stay out of traces (customer data).
+tracer = Tracer(service="sweep")
 METRICS_NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Helpdesk")
 SERVICE = "helpdesk"  # the dashboard's metric searches include this dimension (infra/monitoring.py)
-_skip_until: datetime | None = None
+_idle = IdleSkip()
 
 
 def jobs(db: Any, clock: Any, publisher: Any) -> list[tuple[str, Callable[[], Any]]]:
@@ -90,22 +94,17 @@ def _json(value: Any) -> Any:
 
 
 @logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict, context: object) -> dict:
-    global _skip_until
     from helpdesk import wiring
 
     clock = wiring.clock()
     now = clock.now()
-    if _skip_until is not None and now < _skip_until:
-        return {"skipped": True, "until": _skip_until.isoformat()}
+    until = _idle.skipping(now)
+    if until is not None:
+        return {"skipped": True, "until": until.isoformat()}
     report = run_jobs(wiring.data_api(), clock, wiring.publisher())
-    max_idle = int(os.environ.get("SWEEP_MAX_IDLE_SECONDS", "0") or 0)
     sla = report.get("sla") if isinstance(report.get("sla"), dict) else {}
-    if max_idle > 0 and "error" not in sla and not report.get("outbox_relay"):
-        horizon = now + timedelta(seconds=max_idle)
-        next_due = sla.get("next_due_at")
-        _skip_until = min(next_due, horizon) if next_due else horizon
-    else:
-        _skip_until = None
+    _idle.ran(now, idle="error" not in sla and not report.get("outbox_relay"), next_due=sla.get("next_due_at"))
     logger.info("sweep done", extra={"report": _json(report)})
     return _json(report)

@@ -29,6 +29,14 @@ FUNCTION_NAMES = ("api", "inbound_email", "outbound", "notifier", "sweep", "migr
 PROD_CONTEXT = ["-c", "stage=prod", "-c", "supportDomain=help.example.org", "-c", "alarmEmail=ops@example.org",
                 "-c", "chatAllowedOrigins=https://shop.example.org,https://www.example.org",
                 "-c", "aws:cdk:disable-asset-staging=true"]
+# A second stage in dev's account with every opt-in on: it adds its SES rule to dev's active rule
+# set, leaves the account's API Gateway logging role to dev, reserves concurrency and serves the
+# web app on a custom domain.
+CERTIFICATE_ARN = "arn:aws:acm:us-east-1:123456789012:certificate/0f3c2f7e-6a0e-4d8e-9a43-2a1b3c4d5e6f"
+STAGING_CONTEXT = ["-c", "stage=staging", "-c", "supportDomain=staging.example.com",
+                   "-c", "receiptRuleSetName=helpdesk-dev", "-c", "apiGatewayCloudWatchRole=false",
+                   "-c", "reserveConcurrency=true", "-c", "webDomain=help.example.com",
+                   "-c", f"webCertificateArn={CERTIFICATE_ARN}", "-c", "aws:cdk:disable-asset-staging=true"]
 
 
 @dataclass
@@ -103,7 +111,7 @@ def start_lint(outdir: Path, stage: str) -> subprocess.Popen:
                             text=True)
 
 
-_PROD_SCRIPT = """
+_SYNTH_SCRIPT = """
 import sys
 from pathlib import Path
 sys.path.insert(0, {root!r})
@@ -111,7 +119,7 @@ import app
 the_app, _ = app.build_app(app.load_context({argv!r}), outdir={outdir!r}, functions_dir=Path({functions!r}),
                            layer_dir=Path({layer!r}))
 the_app.synth()
-lint({outdir!r} + "/Helpdesk-prod.template.json", {outdir!r} + "/cfn-lint.json")
+lint({outdir!r} + "/Helpdesk-{stage}.template.json", {outdir!r} + "/cfn-lint.json")
 """
 
 
@@ -126,15 +134,32 @@ def layer_dir() -> Path:
 def synth_inputs(tmp_path_factory, layer_dir):
     tmp = tmp_path_factory.mktemp("infra")
     functions = functions_dir_for_synth(tmp)
-    prod_out = tmp / "cdk.out.prod"
-    script = _LINT_CODE + _PROD_SCRIPT.format(root=str(ROOT), argv=PROD_CONTEXT, outdir=str(prod_out),
-                                 functions=str(functions), layer=str(layer_dir))
-    process = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
-    yield {"tmp": tmp, "functions": functions, "prod_out": prod_out, "prod_process": process}
-    if process.poll() is None:  # prod never requested (a subset of tests ran)
-        process.kill()
-        process.communicate()
+    # prod starts now (most tests use it); staging only when a test asks for it.
+    inputs = {"tmp": tmp, "functions": functions, "processes": {}}
+    inputs["start"] = lambda stage, argv: start_synth(inputs, stage, argv, layer_dir)
+    inputs["start"]("prod", PROD_CONTEXT)
+    yield inputs
+    for process in inputs["processes"].values():
+        if process.poll() is None:  # never requested (a subset of tests ran)
+            process.kill()
+            process.communicate()
+
+
+def start_synth(inputs: dict, stage: str, argv: list[str], layer_dir: Path) -> None:
+    if stage in inputs["processes"]:
+        return
+    outdir = inputs["tmp"] / f"cdk.out.{stage}"
+    script = _LINT_CODE + _SYNTH_SCRIPT.format(root=str(ROOT), argv=argv, outdir=str(outdir), stage=stage,
+                                               functions=str(inputs["functions"]), layer=str(layer_dir))
+    inputs["processes"][stage] = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE,
+                                                  stderr=subprocess.PIPE, text=True)
+
+
+def finish_synth(inputs: dict, stage: str) -> Synth:
+    process: subprocess.Popen = inputs["processes"][stage]
+    _, stderr = process.communicate(timeout=600)
+    assert process.returncode == 0, f"{stage} synth failed:\n{stderr[-4000:]}"
+    return read_assembly(inputs["tmp"] / f"cdk.out.{stage}", stage)
 
 
 @pytest.fixture(scope="session")
@@ -152,10 +177,14 @@ def dev(synth_inputs, layer_dir) -> Synth:
 
 @pytest.fixture(scope="session")
 def prod(synth_inputs) -> Synth:
-    process: subprocess.Popen = synth_inputs["prod_process"]
-    _, stderr = process.communicate(timeout=300)
-    assert process.returncode == 0, f"prod synth failed:\n{stderr[-4000:]}"
-    return read_assembly(synth_inputs["prod_out"], "prod")
+    return finish_synth(synth_inputs, "prod")
+
+
+@pytest.fixture(scope="session")
+def staging(synth_inputs) -> Synth:
+    """A second stage in dev's account with the opt-ins on (STAGING_CONTEXT)."""
+    synth_inputs["start"]("staging", STAGING_CONTEXT)
+    return finish_synth(synth_inputs, "staging")
 
 
 @pytest.fixture(scope="session", params=["dev", "prod"])

@@ -11,6 +11,7 @@ DATA_ACTION_PREFIXES = ("rds-data:", "rds:", "s3:", "sqs:", "sns:", "secretsmana
                         "dynamodb:", "lambda:InvokeFunction")
 # Actions without resource-level permissions that AWS requires on "*".
 STAR_ONLY_ACTIONS = {"xray:PutTraceSegments", "xray:PutTelemetryRecords", "ses:SetActiveReceiptRuleSet",
+                     "ses:DescribeActiveReceiptRuleSet", "ses:DescribeReceiptRuleSet",
                      "cloudfront:GetInvalidation", "cloudfront:CreateInvalidation"}
 
 

@@ -148,3 +148,73 @@ def test_scheduled_run_delivers_deferred(db, fn, notifier, make_agent):
     scheduled = {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}
     assert fn.handler(scheduled, LambdaContext(function_name="helpdesk-notifier")) == {"deferred_sent": 1, "rejected": 0}
     assert len(sent_mail()) == 1
+
+
+def test_an_idle_scheduled_run_leaves_the_database_alone_until_the_next_deferral_is_due(db, fn, notifier, make_agent,
+                                                                                       monkeypatch):
+    from helpdesk.idle import IdleSkip
+    from helpdesk.notify.preferences import NotificationPreferences
+
+    from .test_notifier import assigned, make_ticket
+
+    agent = make_agent("quinn")
+    NotificationPreferences(db, notifier.clock).put(agent, {"quiet_start": "14:00", "quiet_end": "16:00"})
+    ticket, number = make_ticket(db, assignee=agent)
+    assert notifier.handle(assigned(ticket, number, agent)).deferred == 1
+    monkeypatch.setenv("SWEEP_MAX_IDLE_SECONDS", "86400")
+    monkeypatch.setattr(fn, "_idle", IdleSkip())
+    scheduled = {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}
+    context = LambdaContext(function_name="helpdesk-notifier")
+    start = notifier.clock.now()
+    assert fn.handler(scheduled, context) == {"deferred_sent": 0, "rejected": 0}  # still quiet hours
+    db.stats.calls = 0
+    notifier.clock = FixedClock(start.replace(hour=15, minute=59))
+    skipped = fn.handler(scheduled, context)
+    assert skipped["skipped"] is True and skipped["until"].startswith(start.strftime("%Y-%m-%dT16:00"))
+    assert db.stats.calls == 0
+    notifier.clock = FixedClock(start.replace(hour=16, minute=0))
+    assert fn.handler(scheduled, context) == {"deferred_sent": 1, "rejected": 0}
+    assert len(sent_mail()) == 1
+    # Without a budget every run reads the database.
+    monkeypatch.setenv("SWEEP_MAX_IDLE_SECONDS", "0")
+    fn.handler(scheduled, context)
+    db.stats.calls = 0
+    assert "skipped" not in fn.handler(scheduled, context) and db.stats.calls > 0
+
+
+def test_the_deferred_schedule_runs_only_while_something_is_deferred(db, fn, notifier, make_agent, monkeypatch, aws):
+    from helpdesk.idle import IdleSkip
+    from helpdesk.notify.preferences import NotificationPreferences
+
+    from .test_notifier import assigned, make_ticket
+
+    events = boto3.client("events", region_name=REGION)
+    events.put_rule(Name="helpdesk-test-notifier-deferred", ScheduleExpression="rate(1 minute)", State="ENABLED")
+    monkeypatch.setenv("NOTIFIER_SCHEDULE_RULE", "helpdesk-test-notifier-deferred")
+    monkeypatch.setattr(fn, "_idle", IdleSkip())
+
+    def state() -> str:
+        return events.describe_rule(Name="helpdesk-test-notifier-deferred")["State"]
+
+    scheduled = {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}
+    context = LambdaContext(function_name="helpdesk-notifier")
+    start = notifier.clock.now()
+    fn.handler(scheduled, context)
+    assert state() == "DISABLED"  # nothing deferred: nothing runs every minute
+
+    agent = make_agent("rae")
+    NotificationPreferences(db, notifier.clock).put(agent, {"quiet_start": "14:00", "quiet_end": "16:00"})
+    ticket, number = make_ticket(db, assignee=agent)
+    message = {"messageId": "m1", "receiptHandle": "h1", "body": assigned(ticket, number, agent).model_dump_json(),
+               "attributes": {"ApproximateReceiveCount": "1"}, "messageAttributes": {}, "md5OfBody": "",
+               "eventSource": "aws:sqs", "eventSourceARN": f"arn:aws:sqs:{REGION}:123456789012:notify",
+               "awsRegion": REGION}
+    assert fn.handler({"Records": [message]}, context)["batchItemFailures"] == []
+    assert state() == "ENABLED"  # the deferral switched it on
+
+    assert fn.handler(scheduled, context) == {"deferred_sent": 0, "rejected": 0}
+    assert state() == "ENABLED"  # still waiting for 16:00
+    notifier.clock = FixedClock(start.replace(hour=16, minute=0))
+    assert fn.handler(scheduled, context) == {"deferred_sent": 1, "rejected": 0}
+    fn.handler(scheduled, context)
+    assert state() == "DISABLED"  # delivered: off again

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
 
 from helpdesk.events.publisher import RecordingPublisher
+from helpdesk.idle import IdleSkip
 from helpdesk.sla.sweep import SweepSettings, run_sweep
 from helpdesk.tickets.models import Actor
 
@@ -173,7 +174,7 @@ def test_handler_runs_every_job_and_reports_missing_ones(db, now, monkeypatch):
     db.stats.calls = 0
     assert "skipped" not in sweep_handler.handler({}, context) and db.stats.calls > 0
     monkeypatch.setenv("SWEEP_MAX_IDLE_SECONDS", "900")
-    monkeypatch.setattr(sweep_handler, "_skip_until", None)
+    monkeypatch.setattr(sweep_handler, "_idle", IdleSkip())
     first = sweep_handler.handler({}, context)
     db.stats.calls = 0
     second = sweep_handler.handler({}, context)

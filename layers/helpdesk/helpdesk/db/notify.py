@@ -104,6 +104,12 @@ FROM due WHERE n.event_id = due.event_id AND n.agent_id = due.agent_id AND n.cha
 RETURNING n.event_id, n.agent_id, n.channel, n.message, n.attempts
 """
 
+# When the earliest waiting deferred delivery becomes due (NULL: none waits); an idle scheduled
+# run skips the database until then (helpdesk.idle). Reads the deliver_after index.
+NEXT_DEFERRED = """
+SELECT min(deliver_after) AS next_at FROM notification_deliveries WHERE status = 'deferred'
+"""
+
 # A deferred delivery whose send failed goes back to waiting, retried after a backoff.
 REDEFER = """
 UPDATE notification_deliveries n SET status = 'deferred', claimed_until = NULL, last_error = r.error,

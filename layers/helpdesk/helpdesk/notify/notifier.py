@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
@@ -178,6 +178,10 @@ class Notifier:
         if redefer:
             self.db.execute(sql.REDEFER, {"now": self.clock.now(), "failed": redefer})
         return outcome
+
+    def next_deferred_at(self) -> datetime | None:
+        """When the earliest waiting deferred notification becomes due (None: nothing is deferred)."""
+        return self.db.execute(sql.NEXT_DEFERRED, {}).one()["next_at"]
 
 
 def prune_deliveries(db: DataApi, clock: Clock, *, keep: timedelta = timedelta(days=90)) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 
@@ -30,6 +31,29 @@ def _bracket(message_id: str) -> str:
     return message_id if message_id.startswith("<") else f"<{message_id}>"
 
 
+class MsgIdList(str):
+    """A Message-ID, In-Reply-To or References value written as an RFC 5322 msg-id list: folded
+    only between ids, never as RFC 2047 encoded-words (which the stdlib's header folding writes
+    for any token longer than a line, e.g. an Outlook 365 id, and which no client matches)."""
+
+    def __new__(cls, name: str, ids: Sequence[str]) -> "MsgIdList":
+        value = super().__new__(cls, " ".join(_bracket(i) for i in ids))
+        value.name = name
+        return value
+
+    name: str
+
+    def fold(self, *, policy: Any) -> str:
+        lines, line = [], f"{self.name}:"
+        for ident in self.split(" "):
+            if len(line) > len(self.name) + 1 and len(line) + 1 + len(ident) > policy.max_line_length:
+                lines.append(line)
+                line = ""
+            line += f" {ident}"
+        lines.append(line)
+        return policy.linesep.join(lines) + policy.linesep
+
+
 def compose_reply(*, from_address: str, from_name: str | None, to_address: str, to_name: str | None, reply_to: str,
                   subject: str, number: int, body_text: str, body_html: str | None, message_id: str,
                   in_reply_to: str | None, references: list[str], loop_value: str, sent_at: datetime,
@@ -43,14 +67,14 @@ def compose_reply(*, from_address: str, from_name: str | None, to_address: str, 
     msg["Reply-To"] = reply_to
     msg["Subject"] = tagged_subject(subject, number)
     msg["Date"] = format_datetime(sent_at)
-    msg["Message-ID"] = _bracket(message_id)
+    msg["Message-ID"] = MsgIdList("Message-ID", [message_id])
     if in_reply_to:
-        msg["In-Reply-To"] = _bracket(in_reply_to)
+        msg["In-Reply-To"] = MsgIdList("In-Reply-To", [in_reply_to])
     refs = [r for r in references if r][-MAX_REFERENCES:]
     if in_reply_to and in_reply_to not in refs:
         refs.append(in_reply_to)
     if refs:
-        msg["References"] = " ".join(_bracket(r) for r in refs)
+        msg["References"] = MsgIdList("References", refs)
     msg[LOOP_HEADER] = loop_value
     if automatic:
         msg["Auto-Submitted"] = "auto-replied"

@@ -11,13 +11,15 @@ import hashlib
 import mimetypes
 import re
 from dataclasses import dataclass, field
-from email import message_from_bytes, policy
+from email import message_from_bytes
 from email.message import EmailMessage, Message
 from email.utils import getaddresses, parseaddr
 from typing import Any
 
 from helpdesk.intake.email.html import html_to_text, sanitize_html
+from helpdesk.intake.email.limits import bound_html, capped_policy, scrub
 from helpdesk.intake.email.quotes import extract_reply
+from helpdesk.intake.email.repair import repair_header_block
 
 MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024
 MAX_ATTACHMENTS = 20
@@ -385,7 +387,7 @@ def _walk(part: Message, out: _Collector, depth: int = 0) -> None:
                 out.embedded_ids += message_ids(_header(inner_msg, name) or _raw_header(inner_msg, name))
             sub = _Collector()
             _walk(inner_msg, sub, depth + 1)
-            text = "\n".join(sub.texts) or (html_to_text("\n".join(sub.htmls)) if sub.htmls else "")
+            text = "\n".join(sub.texts) or (html_to_text(bound_html("\n".join(sub.htmls))[0]) if sub.htmls else "")
             out.forwarded.append({"from": _header(inner_msg, "from"), "subject": _header(inner_msg, "subject"),
                                   "date": _header(inner_msg, "date"), "text": text[:20_000]})
         return
@@ -407,10 +409,12 @@ def parse_email(raw: bytes) -> ParsedEmail:
     # An mbox "From " line before the headers (zammad's .box files, some MTAs) is not a header.
     if raw.startswith(b"From "):
         raw = raw.split(b"\n", 1)[1] if b"\n" in raw else b""
-    msg: EmailMessage = message_from_bytes(raw, policy=policy.default)  # type: ignore[assignment]
+    raw, repairs = repair_header_block(raw)
+    capped = capped_policy()
+    msg: EmailMessage = message_from_bytes(raw, policy=capped)  # type: ignore[assignment]
     out = _Collector()
     _walk(msg, out)
-    defects = [type(d).__name__ for d in getattr(msg, "defects", [])] + out.defects
+    defects = [type(d).__name__ for d in getattr(msg, "defects", [])] + out.defects + repairs + (capped.cut or [])
 
     headers: dict[str, str] = {}
     for key in msg.keys():
@@ -430,6 +434,9 @@ def parse_email(raw: bytes) -> ParsedEmail:
     subject = _header(msg, "subject") or _raw_header(msg, "subject")
 
     html_raw = "\n".join(out.htmls) if out.htmls else None
+    if html_raw is not None:
+        html_raw, html_notes = bound_html(html_raw)
+        defects += html_notes
     if out.texts:
         text = "\n".join(t.strip("\n") for t in out.texts)
     elif html_raw is not None:
@@ -441,6 +448,7 @@ def parse_email(raw: bytes) -> ParsedEmail:
         if fwd["text"] and fwd["text"][:200] not in text:
             text += (f"\n\n---------- Forwarded message ----------\nFrom: {fwd['from']}\nDate: {fwd['date']}\n"
                      f"Subject: {fwd['subject']}\n\n{fwd['text']}")
+    text = text[:MAX_FULL_CHARS]  # before quote extraction, whose cost grows with the text
     reply_text = extract_reply(text) if text.strip() else ""
 
     header_id = normalize_message_id(headers.get("message-id", ""))
@@ -498,7 +506,7 @@ def parse_email(raw: bytes) -> ParsedEmail:
     )
     if not parsed.message_id:
         parsed.message_id = parsed.synthetic_message_id()
-    return parsed
+    return scrub(parsed)
 
 
 def summarize(parsed: ParsedEmail) -> dict[str, Any]:

@@ -58,6 +58,20 @@ class Settings:
     # Email threading layer 4 (docs/architecture.md): same sender + normalized subject within 7 days -> a new ticket
     # flagged as a possible follow-up. Off by default.
     email_heuristic_threading: bool = field(default_factory=lambda: _env("HELPDESK_EMAIL_HEURISTIC").lower() in ("1", "true", "yes"))
+    # Newsletters, mailing lists and campaign mail (never acknowledged): "quarantine" keeps them in the
+    # admins' quarantine list, "ticket" opens a ticket tagged "bulk".
+    email_bulk_mail: str = field(default_factory=lambda: parse_choice(_env("HELPDESK_EMAIL_BULK", "quarantine"),
+                                                                      "HELPDESK_EMAIL_BULK", BULK_MAIL_CHOICES))
+
+
+BULK_MAIL_CHOICES = ("quarantine", "ticket")
+
+
+def parse_choice(value: str, name: str, allowed: tuple[str, ...]) -> str:
+    choice = value.strip().lower()
+    if choice not in allowed:
+        raise ValueError(f"{name}={value!r} is not allowed (one of {', '.join(allowed)})")
+    return choice
 
 
 def parse_origins(value: str, name: str) -> tuple[str, ...]:

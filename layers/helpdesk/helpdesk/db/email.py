@@ -12,13 +12,15 @@ WITH refs AS (
 sender AS (SELECT id FROM customers WHERE email = :sender::text)
 SELECT
     (SELECT coalesce(jsonb_agg(jsonb_build_object('message_id', x.message_id, 'ticket_id', x.ticket_id,
-                                                  'content_sha256', x.content_sha256, 'source', x.source)), '[]'::jsonb)
+                                                  'content_sha256', x.content_sha256, 'source', x.source,
+                                                  'kind', x.kind)), '[]'::jsonb)
      FROM (
-        SELECT e.message_id, e.ticket_id, m.metadata ->> 'content_sha256' AS content_sha256, 'message' AS source
+        -- kind: 'inbound', or 'generated'/'ses' for the ids of mail we sent
+        SELECT e.message_id, e.ticket_id, m.metadata ->> 'content_sha256' AS content_sha256, 'message' AS source, e.kind
         FROM email_message_ids e LEFT JOIN ticket_messages m ON m.id = e.ticket_message_id
         WHERE e.message_id IN (:message_id::text, :synthetic_id::text)
         UNION ALL
-        SELECT q.message_id, NULL::uuid, q.content_sha256, 'quarantine'
+        SELECT q.message_id, NULL::uuid, q.content_sha256, 'quarantine', NULL::text
         FROM email_quarantine q WHERE q.message_id IN (:message_id::text, :synthetic_id::text) AND q.released_at IS NULL
           AND NOT :releasing::boolean  -- an admin's release processes the quarantined mail itself
      ) x) AS existing,
@@ -128,8 +130,8 @@ UPDATE email_outbound SET state = :state, last_error = :error::text WHERE ticket
 # message, at most :limit per recipient within the window (a mail storm gets few acks).
 CLAIM_ACK = """
 WITH msg AS (
-    SELECT m.id, m.ticket_id, m.author_type, m.channel, m.inbound_message_id FROM ticket_messages m
-    WHERE m.id = :message_id::uuid
+    SELECT m.id, m.ticket_id, m.author_type, m.channel, m.inbound_message_id, m.metadata ? 'bulk' AS bulk
+    FROM ticket_messages m WHERE m.id = :message_id::uuid
 ),
 tk AS (
     SELECT t.id, t.number, t.subject, t.channel, t.status, t.team_id, c.email AS requester_email, c.name AS requester_name,
@@ -146,7 +148,7 @@ claimed AS (
     SELECT msg.id, msg.ticket_id, :event_id::uuid, 'sending', :generated_message_id, tk.requester_email, :now::timestamptz, 'ack'
     FROM msg, tk, recent
     WHERE msg.author_type = 'customer' AND msg.channel = 'email' AND tk.channel = 'email' AND tk.requester_email IS NOT NULL
-      AND recent.n < :limit
+      AND recent.n < :limit AND NOT msg.bulk  -- a newsletter or list mail is never acknowledged
     ON CONFLICT (ticket_message_id) DO UPDATE SET
         state = 'sending', attempts = email_outbound.attempts + 1, claimed_at = EXCLUDED.claimed_at
     WHERE email_outbound.state = 'failed'

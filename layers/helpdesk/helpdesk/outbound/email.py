@@ -39,6 +39,8 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=2)
 EMAIL_CHANNELS = ("email", "web", "api")  # tickets whose customer is answered by mail
 BODY_SLICE_CHARS = 15_000
+NO_SMTPUTF8 = ("not sent: the customer's address has a non-ASCII local part, and SES accepts only 7-bit ASCII "
+               "local parts (it does not support SMTPUTF8, RFC 6531); answer through another channel")
 ACK_LIMIT = 3  # acknowledgements per customer address ...
 ACK_WINDOW = timedelta(hours=1)  # ... within this window
 
@@ -138,6 +140,8 @@ class OutboundEmail:
                     raise errors.Conflict(f"the acknowledgement of message {message_id} is in flight; retry after {LEASE}")
                 return SendOutcome("already_sent", "acknowledged before", previous.get("ses_message_id"),
                                    previous.get("generated_message_id"))
+            if row["message"].get("bulk"):
+                return SendOutcome("skipped", "bulk mail (a newsletter or mailing list) is never acknowledged")
             if int(row.get("recent_acks") or 0) >= ACK_LIMIT:
                 return SendOutcome("skipped", f"{ACK_LIMIT} acknowledgements already sent to this customer within {ACK_WINDOW}")
             return SendOutcome("skipped", "not a customer's email")
@@ -171,6 +175,10 @@ class OutboundEmail:
                  attachments: list[dict[str, Any]] | None = None) -> SendOutcome:
         domain = self.settings.support_domain.lower()
         from_address = ticket.get("team_address") or f"support@{domain}"
+        if not str(ticket["requester_email"]).isascii():
+            # Stored addresses have ASCII (IDNA) domains already; only the local part can be UTF-8.
+            self.db.execute(sql.RECORD_FAILED, {"message_id": message_id, "state": "skipped", "error": NO_SMTPUTF8})
+            return SendOutcome("skipped", NO_SMTPUTF8)
         try:
             files: list[outbound_files.OutboundFile] = []
             entries = [e for e in attachments or [] if isinstance(e, dict) and e.get("s3_key")]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import datetime
 from typing import Any, Literal, get_args
 from uuid import UUID
@@ -25,14 +26,37 @@ PRIORITIES: tuple[str, ...] = ("low", "normal", "high", "urgent")
 
 # Deliberately simple: one @, no spaces, a dot in the domain. Real validation is delivery.
 _EMAIL = re.compile(r"^[^@\s<>(),;:\"\[\]]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 TICKET_REF = re.compile(r"^TKT-(\d{1,18})$", re.IGNORECASE)
 
 
 def normalize_email(value: str) -> str:
-    email = value.strip().lower()
-    if len(email) > 254 or not _EMAIL.match(email):
+    """The address as stored and matched: lower case, NFC, the domain in its ASCII (IDNA) form.
+    International addresses (RFC 6531/6532) are accepted: a UTF-8 local part is kept as written,
+    a Unicode domain becomes its xn-- form (display_email shows it back in Unicode)."""
+    email = unicodedata.normalize("NFC", value.strip()).lower()
+    local, at, domain = email.rpartition("@")
+    if at and not domain.isascii():
+        try:
+            domain = domain.encode("idna").decode("ascii")
+        except UnicodeError:
+            raise ValueError(f"{value!r} is not an email address (its domain is not a valid international "
+                             "domain name)") from None
+        email = f"{local}@{domain}"
+    if len(email) > 254 or not _EMAIL.match(email) or _CONTROL.search(local):
         raise ValueError(f"{value!r} is not an email address (expected name@domain.tld)")
     return email
+
+
+def display_email(email: str) -> str:
+    """A stored address with its domain in Unicode again (xn-- labels decoded), for people to read."""
+    local, at, domain = email.rpartition("@")
+    if not at or "xn--" not in domain:
+        return email
+    try:
+        return f"{local}@{domain.encode('ascii').decode('idna')}"
+    except UnicodeError:
+        return email
 
 
 class _Input(BaseModel):

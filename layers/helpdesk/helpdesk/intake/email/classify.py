@@ -24,6 +24,7 @@ class Kind(str, Enum):
     LOOP = "loop"  # our own outbound mail came back: drop
     BOUNCE = "bounce"  # a delivery status notification
     AUTO_REPLY = "auto_reply"  # out-of-office, autoresponders, bulk
+    BULK = "bulk"  # newsletters, mailing lists, marketing campaigns
     SPAM = "spam"
     VIRUS = "virus"
     PERSON = "person"
@@ -71,4 +72,29 @@ def classify(mail: ParsedEmail) -> Classification:
         return Classification(Kind.AUTO_REPLY, "out-of-office subject from an autoresponder")
     if mail.header("x-ses-spam-verdict").strip().upper() == "FAIL":
         return Classification(Kind.SPAM, "X-SES-Spam-Verdict: FAIL")
+    bulk = bulk_mail(mail)
+    if bulk is not None:
+        return bulk
     return Classification(Kind.PERSON, "no automatic-mail signal")
+
+
+# RFC 2369/2919 list headers, and the headers bulk mailers stamp on every campaign
+# (Mailchimp, Constant Contact, Salesforce Marketing Cloud, Mailgun, Return Path, CSA-certified senders).
+_LIST_HEADERS = ("list-unsubscribe", "list-id", "list-post")
+_CAMPAIGN_HEADERS = ("x-campaign", "x-campaignid", "x-campaign-id", "x-mc-user", "x-roving-campaignid",
+                     "x-sfmc-stack", "x-mailgun-campaign-id", "x-rpcampaign", "x-csa-complaints")
+_BULK_MAILERS = re.compile(r"\b(?:mailchimp|sendinblue|brevo|constant ?contact|campaign ?monitor|mailjet|klaviyo|"
+                           r"hubspot|marketo|exacttarget|acoustic|mailerlite|phplist|mailman|sympa|listserv|"
+                           r"newsletter)\b", re.IGNORECASE)
+
+
+def bulk_mail(mail: ParsedEmail) -> Classification | None:
+    """A newsletter, list or campaign mail: it has list headers, a bulk mailer's campaign headers,
+    or names a bulk mailer in X-Mailer."""
+    for name in _LIST_HEADERS + _CAMPAIGN_HEADERS:
+        if mail.header(name).strip():
+            return Classification(Kind.BULK, f"{name} header present")
+    mailer = mail.header("x-mailer")
+    if _BULK_MAILERS.search(mailer):
+        return Classification(Kind.BULK, f"X-Mailer: {mailer[:100]}")
+    return None

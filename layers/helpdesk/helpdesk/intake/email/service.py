@@ -44,6 +44,13 @@ HEURISTIC_WINDOW = timedelta(days=7)
 BURST_WINDOW = timedelta(minutes=10)
 DEFAULT_BURST_LIMIT = 30
 NO_TEXT = "(no text in this mail)"
+# email_message_ids kinds naming the ids of mail WE sent (the generated id and the one SES used)
+OUR_ID_KINDS = ("generated", "ses")
+BULK_TAG = "bulk"
+# SQLSTATE classes of a statement that fails for this mail's content whatever the retry: data
+# exceptions (22: a NUL, an invalid value), integrity (23, but a unique violation is a concurrent
+# redelivery, which a retry resolves), program limits (54: a row or index entry too large).
+_CONTENT_SQLSTATES = ("22", "23", "54")
 
 
 @dataclass
@@ -67,7 +74,8 @@ def normalize_subject(subject: str) -> str:
 class EmailIntake:
     def __init__(self, db: DataApi, clock: Clock, publisher: Publisher, blobs: BlobStore, *,
                  signing_keys: Keyring, support_domains: set[str] | None = None, heuristic: bool = False,
-                 burst_limit: int = DEFAULT_BURST_LIMIT, raw_bucket: str | None = None) -> None:
+                 burst_limit: int = DEFAULT_BURST_LIMIT, raw_bucket: str | None = None,
+                 bulk_mail: str = "quarantine") -> None:
         self.db = db
         self.clock = clock
         self.publisher = publisher
@@ -78,11 +86,13 @@ class EmailIntake:
         self.heuristic = heuristic
         self.burst_limit = burst_limit
         self.raw_bucket = raw_bucket
+        self.bulk_mail = bulk_mail  # "quarantine" or "ticket" (Settings.email_bulk_mail)
 
     @classmethod
     def from_settings(cls, db: DataApi, clock: Clock, publisher: Publisher, blobs: BlobStore, settings: Any,
                       **kwargs: Any) -> "EmailIntake":
         kwargs.setdefault("heuristic", bool(getattr(settings, "email_heuristic_threading", False)))
+        kwargs.setdefault("bulk_mail", getattr(settings, "email_bulk_mail", "quarantine"))
         return cls(db, clock, publisher, blobs, signing_keys=settings.signing_keys,
                    support_domains={settings.support_domain}, raw_bucket=settings.raw_mail_bucket, **kwargs)
 
@@ -92,7 +102,7 @@ class EmailIntake:
             mail = parse_email(raw)
         except Exception as exc:  # noqa: BLE001 - any parser failure: keep the mail, never lose it
             log.exception("unparseable mail %s", raw_key)
-            return self._quarantine_unparseable(raw, raw_key, f"{type(exc).__name__}: {exc}")
+            return self._quarantine_raw(raw, raw_key, "unparseable", f"{type(exc).__name__}: {exc}")
         kind = classify(mail)
         if kind.kind is Kind.LOOP:
             return IntakeOutcome("dropped", kind.reason, message_id=mail.message_id, classification=kind.kind.value)
@@ -102,6 +112,11 @@ class EmailIntake:
             # The mail parsed but does not fit a ticket (e.g. a From no one can answer): kept for admins.
             log.warning("mail %s kept in quarantine: %s", raw_key, exc)
             return self._quarantine(mail, "error", f"not a valid ticket message: {exc}", raw_key)
+        except Exception as exc:
+            if not _fails_for_content(exc):
+                raise  # transient (database or S3 unreachable, a concurrent delivery): the record is retried
+            log.exception("mail %s could not be stored: kept in quarantine", raw_key)
+            return self._quarantine_store_failure(mail, raw, raw_key, exc)
 
     def release(self, quarantine_id: uuid.UUID | str, raw: bytes, *, envelope_recipients: list[str] | None = None
                 ) -> IntakeOutcome:
@@ -157,12 +172,18 @@ class EmailIntake:
         existing = row.get("existing") or []
         if any(e["message_id"] == synthetic for e in existing) or any(
                 e["message_id"] == mail.message_id and e.get("content_sha256") in (mail.content_sha256, None)
-                for e in existing):
+                and e.get("kind") not in OUR_ID_KINDS for e in existing):
             hit = next((e for e in existing if e.get("ticket_id")), existing[0])
             return IntakeOutcome("duplicate", "this mail was already received", message_id=mail.message_id,
                                  ticket_id=_uuid(hit.get("ticket_id")), classification=kind.kind.value)
         if existing:
             mail.message_id = synthetic
+        ours = next((e for e in existing if e.get("kind") in OUR_ID_KINDS), None)
+        if ours is not None:
+            # Our loop header is absent (that mail was dropped above), yet the Message-ID is one we
+            # gave our own mail: a forgery or a broken relay. Kept for an admin, under the synthetic id.
+            return self._quarantine(mail, "suspicious", f"reuses the Message-ID of a mail we sent "
+                                    f"(<{ours['message_id']}>, ticket {ours.get('ticket_id')})", raw_key)
 
         ticket_id, layer = None, None
         for candidate, name in ((row.get("token_ticket_id"), "token"), (row.get("reference_ticket_id"), "references"),
@@ -179,6 +200,8 @@ class EmailIntake:
             return self._system_event(mail, kind, ticket_id, layer, raw_key)
         if sender is None:
             return self._quarantine(mail, "error", "no usable From address to answer", raw_key)
+        if kind.kind is Kind.BULK and ticket_id is None and self.bulk_mail != "ticket":
+            return self._quarantine(mail, "bulk", kind.reason, raw_key)
         if not released and int(row.get("sender_recent") or 0) >= self.burst_limit:
             return self._quarantine(mail, "rate_limited",
                                     f"more than {self.burst_limit} mails from {sender} within {BURST_WINDOW}", raw_key)
@@ -203,7 +226,8 @@ class EmailIntake:
         # domains, whatever they are) and To/Cc addresses at the support domain.
         delivered = {r.strip().strip("<>").lower() for r in list(envelope) + mail.received_for}
         routing_recipients = [r for r in recipients if r in delivered or r.rpartition("@")[2] in self.support_domains]
-        new = self._new_ticket(mail, sender, routing_recipients, attachments, raw_key, possible_followup)
+        new = self._new_ticket(mail, sender, routing_recipients, attachments, raw_key, possible_followup,
+                               bulk=kind.reason if kind.kind is Kind.BULK else None)
         result = open_ticket(self.db, self.clock, self.publisher, new, actor=Actor(type="customer"),
                              idempotency_scope="email")
         return IntakeOutcome("duplicate" if result.replayed else "created",
@@ -244,8 +268,11 @@ class EmailIntake:
                            "size": att.size, "content_id": att.content_id, "inline": att.inline})
         return stored
 
-    def _body(self, mail: ParsedEmail) -> tuple[str, str | None]:
-        body = (mail.reply_text or mail.text or "").strip() or NO_TEXT
+    def _body(self, mail: ParsedEmail, *, opening: bool = False) -> tuple[str, str | None]:
+        """The message body and, when that is not the whole text, the full text beside it. A reply in
+        a thread shows its new text above the quoted history; the mail that opens a ticket keeps
+        everything (a forward's content, a newsletter past its first line of dashes)."""
+        body = ((mail.text if opening else mail.reply_text) or mail.text or "").strip() or NO_TEXT
         if mail.skipped_attachments:
             notes = ", ".join(f"{s.filename} ({s.size} bytes, {s.reason})" for s in mail.skipped_attachments)
             body += f"\n\n[Attachments not kept: {notes}]"
@@ -264,8 +291,8 @@ class EmailIntake:
                           metadata=self._metadata(mail, raw_key))
 
     def _new_ticket(self, mail: ParsedEmail, sender: str, recipients: list[str], attachments: list[dict[str, Any]],
-                    raw_key: str, possible_followup: uuid.UUID | None) -> NewTicket:
-        body, full = self._body(mail)
+                    raw_key: str, possible_followup: uuid.UUID | None, *, bulk: str | None = None) -> NewTicket:
+        body, full = self._body(mail, opening=True)
         subject = re.sub(r"\s+", " ", mail.subject or "").strip()[:MAX_SUBJECT] or "(no subject)"
         participants = []
         for address in mail.to + mail.cc:
@@ -279,7 +306,9 @@ class EmailIntake:
                          body_html=mail.html[:MAX_BODY * 5] if mail.html else None, requester_email=sender,
                          requester_name=(mail.from_name or None) and mail.from_name[:200],
                          inbound_message_id=mail.message_id, participants=participants[:50], attachments=attachments,
-                         metadata=self._metadata(mail, raw_key, recipients=recipients[:20]),
+                         tags=[BULK_TAG] if bulk else [],
+                         metadata=self._metadata(mail, raw_key, recipients=recipients[:20],
+                                                 **({"bulk": bulk} if bulk else {})),
                          possible_followup_of=possible_followup)
 
     def _heuristic_match(self, mail: ParsedEmail, candidates: list[dict[str, Any]]) -> uuid.UUID | None:
@@ -321,17 +350,27 @@ class EmailIntake:
         })
         return IntakeOutcome("quarantined", f"{reason}: {detail}", message_id=mail.message_id, classification=reason)
 
-    def _quarantine_unparseable(self, raw: bytes, raw_key: str, detail: str) -> IntakeOutcome:
+    def _quarantine_store_failure(self, mail: ParsedEmail, raw: bytes, raw_key: str, exc: Exception) -> IntakeOutcome:
+        detail = f"could not be stored: {type(exc).__name__}: {exc}"
+        try:
+            return self._quarantine(mail, "store_failed", detail, raw_key)
+        except Exception as again:  # noqa: BLE001 - the parsed fields themselves fail: keep the bare minimum
+            if not _fails_for_content(again):
+                raise
+            return self._quarantine_raw(raw, raw_key, "store_failed", detail)
+
+    def _quarantine_raw(self, raw: bytes, raw_key: str, reason: str, detail: str) -> IntakeOutcome:
+        """A quarantine row from the raw bytes alone (nothing parsed is trusted): their hash, size and S3 key."""
         import hashlib
 
         digest = hashlib.sha256(raw).hexdigest()
-        message_id = f"{digest[:40]}@unparseable.helpdesk.invalid"
+        message_id = f"{digest[:40]}@{reason.replace('_', '-')}.helpdesk.invalid"
         self.db.execute(sql.QUARANTINE, {
-            "message_id": message_id, "reason": "unparseable", "detail": detail[:2000], "from_email": None,
+            "message_id": message_id, "reason": reason, "detail": detail.replace("\x00", "")[:2000], "from_email": None,
             "subject": None, "raw_key": raw_key, "raw_bucket": self.raw_bucket, "content_sha256": digest,
             "metadata": {"size": len(raw)}, "now": self.clock.now(),
         })
-        return IntakeOutcome("quarantined", f"unparseable: {detail}", message_id=message_id, classification="unparseable")
+        return IntakeOutcome("quarantined", f"{reason}: {detail}", message_id=message_id, classification=reason)
 
 
 def list_quarantine(db: DataApi, *, limit: int = 100, reason: str | None = None,
@@ -341,6 +380,17 @@ def list_quarantine(db: DataApi, *, limit: int = 100, reason: str | None = None,
     if not 1 <= limit <= 500:
         raise errors.ValidationFailed("limit must be between 1 and 500")
     return db.query(sql.LIST_QUARANTINE, {"limit": limit, "reason": reason, "include_released": include_released})
+
+
+def _fails_for_content(exc: BaseException) -> bool:
+    """Whether storing failed because of what this mail holds (a retry fails the same way), rather than
+    for a passing reason (database or storage unreachable, a concurrent delivery of the same mail)."""
+    if isinstance(exc, errors.DatabaseError):
+        return (not isinstance(exc, (errors.UniqueViolation, errors.DatabaseUnavailable, errors.SerializationFailure))
+                and (exc.sqlstate or "")[:2] in _CONTENT_SQLSTATES)
+    if isinstance(exc, errors.HelpdeskError):
+        return False
+    return isinstance(exc, (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError))
 
 
 def _uuid(value: Any) -> uuid.UUID | None:

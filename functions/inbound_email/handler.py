@@ -35,6 +35,15 @@ tracer = Tracer(service="inbound_email")
 # SES writes this object when the receipt rule's S3 action is created: not a customer's mail.
 SES_SETUP_NOTIFICATION = "AMAZON_SES_SETUP_NOTIFICATION"
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+# A mail is processed or quarantined within a few seconds (helpdesk.intake.email.limits bounds the
+# parsing); a record is started only with this much of the function's time left. The rest of the
+# batch is reported failed and comes back on its own, instead of the whole batch (mail already
+# done included) returning to the queue when the function times out.
+RESERVE_MILLIS = 15_000
+
+
+class OutOfTime(Exception):
+    """Not started: too little of the invocation's time was left (the record is retried)."""
 
 
 @lru_cache(maxsize=1)
@@ -57,7 +66,9 @@ def process_object(bucket: str, key: str) -> dict[str, Any]:
     return result
 
 
-def record_handler(record: SQSRecord) -> list[dict[str, Any]]:
+def record_handler(record: SQSRecord, lambda_context: Any = None) -> list[dict[str, Any]]:
+    if lambda_context is not None and lambda_context.get_remaining_time_in_millis() < RESERVE_MILLIS:
+        raise OutOfTime(f"{lambda_context.get_remaining_time_in_millis()} ms left, {RESERVE_MILLIS} ms needed")
     notification = S3EventNotification.model_validate_json(record.body)
     if notification.event == "s3:TestEvent":
         return []

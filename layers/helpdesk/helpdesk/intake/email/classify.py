@@ -56,6 +56,9 @@ def classify(mail: ParsedEmail) -> Classification:
     auto_submitted = mail.header("auto-submitted").strip().lower()
     if auto_submitted and not auto_submitted.startswith("no"):
         return Classification(Kind.AUTO_REPLY, f"Auto-Submitted: {auto_submitted}")
+    bulk = bulk_mail(mail)  # before Precedence: a newsletter says "Precedence: bulk" too
+    if bulk is not None:
+        return bulk
     precedence = mail.header("precedence").strip().lower()
     if precedence in _AUTO_PRECEDENCE:
         return Classification(Kind.AUTO_REPLY, f"Precedence: {precedence}")
@@ -72,9 +75,6 @@ def classify(mail: ParsedEmail) -> Classification:
         return Classification(Kind.AUTO_REPLY, "out-of-office subject from an autoresponder")
     if mail.header("x-ses-spam-verdict").strip().upper() == "FAIL":
         return Classification(Kind.SPAM, "X-SES-Spam-Verdict: FAIL")
-    bulk = bulk_mail(mail)
-    if bulk is not None:
-        return bulk
     return Classification(Kind.PERSON, "no automatic-mail signal")
 
 

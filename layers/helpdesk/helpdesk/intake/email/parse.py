@@ -19,7 +19,7 @@ from typing import Any
 from helpdesk.intake.email.html import html_to_text, sanitize_html
 from helpdesk.intake.email.limits import bound_html, capped_policy, scrub
 from helpdesk.intake.email.quotes import extract_reply
-from helpdesk.intake.email.repair import repair_header_block
+from helpdesk.intake.email.repair import obsolete_address, repair_header_block
 
 MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024
 MAX_ATTACHMENTS = 20
@@ -407,7 +407,7 @@ def _walk(part: Message, out: _Collector, depth: int = 0) -> None:
 
 def parse_email(raw: bytes) -> ParsedEmail:
     # An mbox "From " line before the headers (zammad's .box files, some MTAs) is not a header.
-    if raw.startswith(b"From "):
+    if raw.startswith(b"From ") and not re.match(rb"From[ \t]*:", raw):  # "From  : x" is the obsolete From field
         raw = raw.split(b"\n", 1)[1] if b"\n" in raw else b""
     raw, repairs = repair_header_block(raw)
     capped = capped_policy()
@@ -426,7 +426,7 @@ def parse_email(raw: bytes) -> ParsedEmail:
     from_name, from_email = (from_pairs[0] if from_pairs else ("", None))
     if from_email is None:
         name, addr = parseaddr(_raw_header(msg, "from"))
-        from_email = addr.lower() if "@" in addr else None
+        from_email = addr.lower() if "@" in addr else obsolete_address(_raw_header(msg, "from"))
         from_name = name
     if not from_name:  # the obsolete "addr (Name)" form keeps the name in a comment
         comment = re.search(r"\(([^()]{1,200})\)", _raw_header(msg, "from"))
@@ -445,9 +445,10 @@ def parse_email(raw: bytes) -> ParsedEmail:
         text = ""
     text = text.replace("\r\n", "\n").replace("\x00", "")
     for fwd in out.forwarded:
-        if fwd["text"] and fwd["text"][:200] not in text:
+        forwarded = fwd["text"].replace("\r\n", "\n")
+        if forwarded and forwarded[:200] not in text:
             text += (f"\n\n---------- Forwarded message ----------\nFrom: {fwd['from']}\nDate: {fwd['date']}\n"
-                     f"Subject: {fwd['subject']}\n\n{fwd['text']}")
+                     f"Subject: {fwd['subject']}\n\n{forwarded}")
     text = text[:MAX_FULL_CHARS]  # before quote extraction, whose cost grows with the text
     reply_text = extract_reply(text) if text.strip() else ""
 

@@ -62,3 +62,19 @@ def _kind(line: bytes) -> str:
     if match is None:
         return "broken"
     return "field" if line[match.end(1):match.end(1) + 1] == b":" else "spaced"
+
+
+_ANGLE = re.compile(r"<([^<>]*)>")
+_COMMENT = re.compile(r"\([^()]*\)")
+
+
+def obsolete_address(value: str) -> str | None:
+    """The address of a From written in RFC 5322's obsolete syntax, which the stdlib's address
+    parser refuses: comments and folding white space inside it, "jdoe@machine(comment).  example"."""
+    match = _ANGLE.search(value)
+    candidate = match.group(1) if match else value
+    candidate = re.sub(r"\s+", "", _COMMENT.sub("", candidate))
+    local, at, domain = candidate.rpartition("@")
+    if not at or not local or "." not in domain or "@" in local:
+        return None
+    return candidate.lower()

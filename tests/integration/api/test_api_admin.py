@@ -67,6 +67,15 @@ def test_customer_lookup_and_their_tickets(agent, create):
     assert {t["subject"] for t in tickets.body["items"]} == {"first", "second"}
 
 
+def test_an_international_customer_is_found_by_either_form_and_shown_in_unicode(agent, create):
+    client, _ = agent
+    create(client, requester_email="jdöe@mächine.example", subject="Grüße")
+    for given in ("JDÖE@MÄCHINE.EXAMPLE", "jdöe@xn--mchine-bua.example"):
+        [found] = client.get("/api/v1/customers", query={"email": given}).body["items"]
+        assert (found["email"], found["email_display"]) == ("jdöe@xn--mchine-bua.example", "jdöe@mächine.example")
+    assert client.get(f"/api/v1/customers/{found['id']}").body["email_display"] == "jdöe@mächine.example"
+
+
 def test_kb_articles_crud(api, agent, make_agent):
     _, email = make_agent("kbwriter", role="lead")
     lead = api.as_claims(email, "lead")

@@ -31,7 +31,7 @@ function authorOf(ctx, message, ticket, requester) {
   }
   if (message.author_type === "customer") {
     const person = requester && (!message.author_customer_id || message.author_customer_id === requester.id) ? requester : null;
-    return message.author_name || message.author_email || (person && (person.name || person.email)) || "Customer";
+    return message.author_name || message.author_email || (person && (person.name || person.email_display || person.email)) || "Customer";
   }
   return "System";
 }
@@ -129,7 +129,8 @@ export async function renderTicket(main, ctx, ref) {
     document.title = `${ticketRef(ticket)} · Helpdesk`;
     render(title, `${ticketRef(ticket)}: `, h("span", { class: "subject" }, ticket.subject));
     const person = ticket.requester || requester;
-    const requesterText = person ? (person.name ? `${person.name} <${person.email}>` : person.email) : ticket.requester_email || "";
+    const shown = person && (person.email_display || person.email);
+    const requesterText = person ? (person.name ? `${person.name} <${shown}>` : shown) : ticket.requester_email || "";
     const rows = [
       ["Status", h("span", { class: `status status-${ticket.status}`, id: "ticket-status" }, statusLabel(ticket.status))],
       ["Priority", ticket.priority],

@@ -14,7 +14,7 @@ from helpdesk.clock import Clock
 from helpdesk.db import admin as sql
 from helpdesk.db import kb as kb_sql
 from helpdesk.db.client import DataApi
-from helpdesk.tickets.models import _Input, normalize_email
+from helpdesk.tickets.models import _Input, display_email, normalize_email
 
 AssignmentMode = Literal["push", "round_robin", "pull"]
 Role = Literal["agent", "lead", "admin"]
@@ -200,13 +200,20 @@ class Customers:
             if len(prefix) < 2:
                 raise errors.ValidationFailed("q needs at least 2 characters")
         rows = self.db.query(sql.FIND_CUSTOMERS, {"email": email, "prefix": prefix, "limit": max(1, min(limit, 100))})
-        return [r["doc"] for r in rows]
+        return [_with_display_email(r["doc"]) for r in rows]
 
     def get(self, customer_id: uuid.UUID) -> dict[str, Any]:
         row = self.db.query_one(sql.GET_CUSTOMER, {"id": customer_id})
         if row is None:
             raise errors.NotFound(f"customer {customer_id} not found")
-        return row["doc"]
+        return _with_display_email(row["doc"])
+
+
+def _with_display_email(doc: dict[str, Any]) -> dict[str, Any]:
+    """email is stored with an ASCII (IDNA) domain for matching; email_display is what people read."""
+    if isinstance(doc.get("email"), str):
+        doc["email_display"] = display_email(doc["email"])
+    return doc
 
 
 class KbArticles:

@@ -91,6 +91,8 @@ def hostile_mails() -> dict[str, bytes]:
         b"\r\n\r\n--b\r\nContent-Type: text/plain; " + b"a=b; " * 100_000 + b"\r\n\r\nhello\r\n--b--\r\n",
         "0.9 MB References": head % b"refs" + b"Subject: r\r\nReferences: " + b" ".join(
             b"<%d@x.test>" % i for i in range(60_000)) + b"\r\n\r\nbody",
+        "1,000 nested multiparts": head % b"deep" + b"Subject: d\r\nContent-Type: multipart/mixed; boundary=b0\r\n\r\n"
+        + b"".join(b"--b%d\r\nContent-Type: multipart/mixed; boundary=b%d\r\n\r\n" % (i - 1, i) for i in range(1, 1_000)),
         "NULs in part headers and DSN": head % b"nul" + b"Subject: n\x00ul\r\nContent-Type: multipart/mixed; boundary=b"
         b"\r\n\r\n--b\r\nContent-Type: text/plain\x00\r\nContent-ID: <a\x00b@x>\r\n\r\nhi\x00\r\n--b\r\n"
         b"Content-Type: message/delivery-status\r\n\r\nFinal-Recipient: rfc822; a\x00@x\r\nAction: failed\r\n--b--\r\n",

@@ -133,3 +133,12 @@ def test_records_not_started_in_time_are_handed_back_and_the_rest_are_done(db, a
     result = module.handler({"Records": records}, Clock(function_name="test"))
     assert result == {"batchItemFailures": [{"itemIdentifier": "m2"}, {"itemIdentifier": "m3"}]}
     assert [t["subject"] for t in _tickets(db)] == ["Late 0", "Late 1"]
+
+
+def test_a_mail_nested_beyond_what_is_parsed_is_quarantined_at_once(db, inbound):
+    deep = b"".join(b"--b%d\r\nContent-Type: multipart/mixed; boundary=b%d\r\n\r\n" % (i, i + 1) for i in range(1_000))
+    assert inbound(_multipart(deep.replace(b"--b0\r\n", b"--b\r\n", 1), "deep@c"), key="inbound/deep") == \
+        {"batchItemFailures": []}
+    tickets, quarantined = _kept(db)
+    assert tickets == 0 and [(q["reason"], q["raw_key"]) for q in quarantined] == [("unparseable", "inbound/deep")]
+    assert "multipart boundaries declared" in quarantined[0]["detail"]

@@ -161,3 +161,12 @@ def test_international_addresses_are_stored_with_ascii_domains(given, stored, sh
 def test_malformed_addresses_are_refused(bad):
     with pytest.raises(ValueError, match="is not an email address"):
         normalize_email(bad)
+
+
+def test_a_mail_nested_a_thousand_multiparts_deep_is_refused_before_parsing():
+    from helpdesk.intake.email.limits import MAX_MULTIPARTS, MailTooComplex
+
+    raw = HEAD + b"Subject: deep\r\nContent-Type: multipart/mixed; boundary=b0\r\n\r\n" + b"".join(
+        b"--b%d\r\nContent-Type: multipart/mixed; boundary=b%d\r\n\r\n" % (i - 1, i) for i in range(1, 1_000))
+    with pytest.raises(MailTooComplex, match=f"1000 multipart boundaries declared; at most {MAX_MULTIPARTS}"):
+        parse_email(raw)

@@ -25,6 +25,10 @@ MAX_HTML_DEPTH = 100
 # room for a long RFC 2231 file name split into numbered pieces.
 MAX_MIME_PARAMS = 100
 _MIME_PARAM_HEADERS = {"content-type", "content-disposition"}
+# multipart containers (declared boundaries) in one mail: the stdlib parser nests a generator per
+# level and fails with RecursionError near 1,000 levels after ~4 s; real mail has a few dozen at most.
+MAX_MULTIPARTS = 300
+_BOUNDARY = re.compile(rb"boundary\s*=", re.IGNORECASE)
 # Kept from the end, cut at an id boundary: the latest ids are the ones threading needs.
 _KEEP_TAIL = {"references"}
 
@@ -53,6 +57,17 @@ class CappedPolicy(EmailPolicy):
             else:
                 value = value[:MAX_HEADER_CHARS]
         return name, value
+
+
+class MailTooComplex(ValueError):
+    """The mail's structure is beyond what is parsed (it is quarantined as unparseable, kept in S3)."""
+
+
+def check_structure(raw: bytes) -> None:
+    """Refuses, before parsing, a mail declaring more multipart containers than MAX_MULTIPARTS."""
+    count = sum(1 for _ in _BOUNDARY.finditer(raw))
+    if count > MAX_MULTIPARTS:
+        raise MailTooComplex(f"{count} multipart boundaries declared; at most {MAX_MULTIPARTS} are parsed")
 
 
 def capped_policy() -> CappedPolicy:

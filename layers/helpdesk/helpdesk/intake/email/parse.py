@@ -17,7 +17,7 @@ from email.utils import getaddresses, parseaddr
 from typing import Any
 
 from helpdesk.intake.email.html import html_to_text, sanitize_html
-from helpdesk.intake.email.limits import bound_html, capped_policy, scrub
+from helpdesk.intake.email.limits import bound_html, capped_policy, check_structure, scrub
 from helpdesk.intake.email.quotes import extract_reply
 from helpdesk.intake.email.repair import obsolete_address, repair_header_block
 
@@ -409,6 +409,7 @@ def parse_email(raw: bytes) -> ParsedEmail:
     # An mbox "From " line before the headers (zammad's .box files, some MTAs) is not a header.
     if raw.startswith(b"From ") and not re.match(rb"From[ \t]*:", raw):  # "From  : x" is the obsolete From field
         raw = raw.split(b"\n", 1)[1] if b"\n" in raw else b""
+    check_structure(raw)
     raw, repairs = repair_header_block(raw)
     capped = capped_policy()
     msg: EmailMessage = message_from_bytes(raw, policy=capped)  # type: ignore[assignment]

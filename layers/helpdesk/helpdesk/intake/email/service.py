@@ -139,7 +139,9 @@ class EmailIntake:
             raise errors.ValidationFailed(f"the raw mail given is not quarantined mail {quarantine_id} "
                                           f"(Message-ID {mail.message_id}, expected {current['message_id']})")
         mail.message_id = current["message_id"]
-        outcome = self._receive(mail, Classification(Kind.PERSON, "released by an admin"), envelope_recipients or [],
+        # Released bulk mail becomes a ticket still tagged bulk (and so still never acknowledged).
+        kind = Kind.BULK if current["reason"] == "bulk" else Kind.PERSON
+        outcome = self._receive(mail, Classification(kind, "released by an admin"), envelope_recipients or [],
                                 current.get("raw_key") or "", released=True)
         if outcome.ticket_id is None:
             return outcome  # still not a ticket (e.g. no usable From): stays in the list, unreleased
@@ -200,7 +202,7 @@ class EmailIntake:
             return self._system_event(mail, kind, ticket_id, layer, raw_key)
         if sender is None:
             return self._quarantine(mail, "error", "no usable From address to answer", raw_key)
-        if kind.kind is Kind.BULK and ticket_id is None and self.bulk_mail != "ticket":
+        if kind.kind is Kind.BULK and ticket_id is None and self.bulk_mail != "ticket" and not released:
             return self._quarantine(mail, "bulk", kind.reason, raw_key)
         if not released and int(row.get("sender_recent") or 0) >= self.burst_limit:
             return self._quarantine(mail, "rate_limited",

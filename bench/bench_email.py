@@ -101,7 +101,7 @@ def hostile_mails() -> dict[str, bytes]:
 
 def run_hostile(db: DataApi) -> list[tuple[str, str, float]]:
     clock = FixedClock(datetime(2026, 3, 2, 15, tzinfo=timezone.utc))
-    intake = EmailIntake(db, clock, DeferredPublisher(), MemoryBlobStore(), signing_key=KEY, support_domains={DOMAIN},
+    intake = EmailIntake(db, clock, DeferredPublisher(), MemoryBlobStore(), signing_keys=KEYS, support_domains={DOMAIN},
                          burst_limit=10_000)
     results = []
     for name, raw in hostile_mails().items():

@@ -3,8 +3,12 @@
 The backend sits below botocore: either as a `before-send` hook (in-process; botocore has
 already validated and serialized the call) or as an HTTP endpoint (`endpoint_url`) for other
 processes. It enforces what Aurora's Data API enforces, so SQL that passes here works there:
-no array parameters, one statement per call, the 1 MiB response and 64 KB row limits, and
-transactions that expire after 3 idle minutes.
+parameters typed as the service types them (longValue bigint, stringValue varchar, doubleValue
+double precision, booleanValue boolean, blobValue bytea, isNull untyped), every statement prepared
+on the server from its first call, no array parameters, one statement per call, only the result
+types the service returns, the 45 s statement limit, the 1 MiB response and 64 KB row limits,
+transactions that expire after 3 idle minutes, and a paused cluster that answers
+DatabaseResumingException while it wakes up.
 """
 from __future__ import annotations
 
@@ -21,6 +25,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 
 import psycopg
+from psycopg.types.numeric import Int8Dumper
 from psycopg.types.string import StrDumper
 
 from local.sqlparams import translate
@@ -28,14 +33,28 @@ from local.sqlparams import translate
 MAX_RESPONSE_BYTES = 1024 * 1024
 MAX_ROW_BYTES = 64 * 1024
 TRANSACTION_IDLE_SECONDS = 180.0
-# A statement text run this many times on a connection becomes a server-side prepared statement
-# (psycopg's counter), so PostgreSQL reuses its plan, as the raw-psycopg reference in bench/ does.
-# The application's commands are one large CTE each: planning one costs 1-3 ms on every call,
-# which would otherwise dominate local latency. What the Data API accepts is unchanged: the SQL,
-# the parameter types and every check below are the same whether a statement is prepared or not.
-PREPARE_THRESHOLD = 5
+STATEMENT_TIMEOUT_SECONDS = 45.0
+# The service's errors name server-side prepared statements: it prepares every statement, so a
+# parameter whose type cannot be inferred, or a plan that does not fit, fails on the first call.
+PREPARE_THRESHOLD = 0
+# Set LOCAL_DATA_API_RESUMING_SECONDS to start the local stack as a cluster waking from 0 ACU.
+RESUMING_SECONDS_ENV = "LOCAL_DATA_API_RESUMING_SECONDS"
+# Dev hook on the local endpoint: POST {"seconds": 15} here pauses the cluster for that long.
+RESUMING_HOOK = "/_local/resuming"
+RESUMING_MESSAGE = ("A request was cancelled because the Aurora Serverless DB instance was paused. The Data API request "
+                    "automatically resumes the DB instance. Wait a few seconds and try again.")
+STATEMENT_TIMEOUT_MESSAGE = "Request timed out"  # what the service answers (aws-sdk-js#3385)
 
 _CASTS = {"UUID": "uuid", "TIMESTAMP": "timestamp", "DATE": "date", "TIME": "time", "DECIMAL": "numeric", "JSON": "json"}
+# The result types the Data API returns for Aurora PostgreSQL (data-api-operations, "supported
+# types"); any other column (void, interval, regtype, tsvector, "char", record, ...) is refused with
+# UnsupportedResultException. Enum columns (pg_type.typtype 'e') are returned too.
+SUPPORTED_RESULT_TYPES = frozenset({
+    "bool", "bytea", "date", "cidr", "numeric", "float8", "inet", "int4", "int2", "int8", "jsonb", "json",
+    "float4", "text", "bpchar", "varchar", "name", "time", "timestamp", "timestamptz", "uuid", "vector",
+    "_bool", "_bit", "_date", "_numeric", "_float4", "_float8", "_int2", "_int4", "_int8", "_json",
+    "_text", "_bpchar", "_varchar", "_time", "_timestamp", "_uuid",
+})
 _OPERATIONS = {
     "/Execute": "ExecuteStatement",
     "/BatchExecute": "BatchExecuteStatement",
@@ -43,6 +62,12 @@ _OPERATIONS = {
     "/CommitTransaction": "CommitTransaction",
     "/RollbackTransaction": "RollbackTransaction",
 }
+
+
+class VarcharDumper(StrDumper):
+    """The service binds stringValue as character varying (its errors say `uuid = character varying`)."""
+
+    oid = psycopg.postgres.types["varchar"].oid
 
 
 class DataApiError(Exception):
@@ -66,22 +91,36 @@ class LocalDataApi:
     """Runs Data API requests (already-parsed JSON bodies) on PostgreSQL."""
 
     def __init__(self, dsn: str, *, pool_size: int = 16, idle_timeout: float = TRANSACTION_IDLE_SECONDS,
+                 statement_timeout: float = STATEMENT_TIMEOUT_SECONDS,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
         self.dsn = dsn
         self.idle_timeout = idle_timeout
+        self.statement_timeout = statement_timeout
         self._monotonic = monotonic
         self._pool: queue.LifoQueue[psycopg.Connection] = queue.LifoQueue()
         self._pool_size = pool_size
         self._transactions: dict[str, _Transaction] = {}
         self._lock = threading.Lock()
-        self.resuming_failures = 0  # > 0: answer that many calls with DatabaseResumingException
+        self._resuming_until = float("-inf")
         self.requests = 0
+
+    # -- a paused cluster ----------------------------------------------------------------
+    def resume_after(self, seconds: float) -> None:
+        """Act as a cluster waking from 0 ACU: answer DatabaseResumingException for `seconds` (0 ends it)."""
+        self._resuming_until = self._monotonic() + seconds
+
+    @property
+    def resuming(self) -> bool:
+        return self._monotonic() < self._resuming_until
 
     # -- connections ---------------------------------------------------------------------
     def _connect(self) -> psycopg.Connection:
-        conn = psycopg.connect(self.dsn, autocommit=True, prepare_threshold=PREPARE_THRESHOLD)
-        # Aurora's Data API sends string values as text: be as strict, so missing casts fail here too.
-        conn.adapters.register_dumper(str, StrDumper)
+        conn = psycopg.connect(self.dsn, autocommit=True, prepare_threshold=PREPARE_THRESHOLD,
+                               options=f"-c statement_timeout={int(self.statement_timeout * 1000)}")
+        # Typed as the service types them, so a missing cast fails here as it fails there: psycopg
+        # would send str untyped (PostgreSQL infers) and int as the smallest type that fits.
+        conn.adapters.register_dumper(str, VarcharDumper)
+        conn.adapters.register_dumper(int, Int8Dumper)
         conn.execute("SET TIME ZONE 'UTC'")
         return conn
 
@@ -119,9 +158,8 @@ class LocalDataApi:
     def handle(self, operation: str, body: dict[str, Any]) -> dict[str, Any]:
         self.requests += 1
         self._expire_idle_transactions()
-        if self.resuming_failures > 0:
-            self.resuming_failures -= 1
-            raise DataApiError("DatabaseResumingException", "The Aurora DB instance is resuming after being auto-paused. Please wait a few seconds and try again.")
+        if self.resuming:
+            raise DataApiError("DatabaseResumingException", RESUMING_MESSAGE)
         if operation == "ExecuteStatement":
             return self._execute(body)
         if operation == "BatchExecuteStatement":
@@ -189,6 +227,8 @@ class LocalDataApi:
         return translated.sql, values
 
     def _run(self, body: dict[str, Any], fn: Callable[[psycopg.Connection], dict[str, Any]]) -> dict[str, Any]:
+        if body.get("continueAfterTimeout"):
+            return self._run_past_timeout(body, fn)
         tid = body.get("transactionId")
         if tid:
             tx = self._transaction(tid)
@@ -202,6 +242,34 @@ class LocalDataApi:
             return fn(conn)
         finally:
             self._release(conn)
+
+    def _run_past_timeout(self, body: dict[str, Any], fn: Callable[[psycopg.Connection], dict[str, Any]]) -> dict[str, Any]:
+        """continueAfterTimeout: the caller still gets the timeout error, but the statement runs on."""
+        outcome: dict[str, Any] = {}
+        done = threading.Event()
+
+        def work(conn: psycopg.Connection) -> dict[str, Any]:
+            conn.execute("SET statement_timeout = 0")
+            try:
+                return fn(conn)
+            finally:
+                if not conn.closed and conn.info.transaction_status != psycopg.pq.TransactionStatus.INERROR:
+                    conn.execute("RESET statement_timeout")
+
+        def background() -> None:
+            try:
+                outcome["result"] = self._run({**body, "continueAfterTimeout": False}, work)
+            except BaseException as exc:  # handed to the waiting caller, or dropped once it gave up
+                outcome["error"] = exc
+            finally:
+                done.set()
+
+        threading.Thread(target=background, name="local-data-api-continue", daemon=True).start()
+        if not done.wait(self.statement_timeout):
+            raise DataApiError("StatementTimeoutException", STATEMENT_TIMEOUT_MESSAGE)
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome["result"]
 
     def _execute(self, body: dict[str, Any]) -> dict[str, Any]:
         sql, values = self._prepare(body, body.get("parameters", []))
@@ -228,8 +296,9 @@ class LocalDataApi:
                         generated = []
                         description = cur.description
                         if description:
+                            types = _result_types(conn, description)
                             row = cur.fetchone()
-                            generated = [_encode_value(v, _type_name(conn, d.type_code)) for v, d in zip(row or [], description)]
+                            generated = [_encode_value(v, t) for v, t in zip(row or [], types)]
                         results.append({"generatedFields": generated})
             except psycopg.Error as exc:
                 raise _database_error(exc) from exc
@@ -271,8 +340,18 @@ def _type_name(conn: psycopg.Connection, oid: int) -> str:
     info = conn.adapters.types.get(oid)
     if info is not None:
         return info.name
-    row = conn.execute("SELECT typname FROM pg_type WHERE oid = %s", (oid,)).fetchone()
+    row = conn.execute("SELECT CASE WHEN typtype = 'e' THEN 'enum' ELSE typname END FROM pg_type WHERE oid = %s",
+                       (oid,)).fetchone()
     return row[0] if row else "unknown"
+
+
+def _result_types(conn: psycopg.Connection, description: Any) -> list[str]:
+    """Each result column's type name; a type the service does not return fails the call, as there."""
+    types = [_type_name(conn, d.type_code) for d in description]
+    for name in types:
+        if name not in SUPPORTED_RESULT_TYPES and name != "enum":
+            raise DataApiError("UnsupportedResultException", f"The result contains the unsupported data type {name}")
+    return types
 
 
 def _format_timestamp(value: dt.datetime) -> str:
@@ -335,7 +414,7 @@ def _result(cur: psycopg.Cursor, body: dict[str, Any]) -> dict[str, Any]:
     if description is None:
         return response
     conn = cur.connection
-    types = [_type_name(conn, d.type_code) for d in description]
+    types = _result_types(conn, description)
     names = [d.name for d in description]
     rows = cur.fetchall()
     total = 0
@@ -381,12 +460,16 @@ def _json_value(value: Any, type_name: str) -> Any:
 
 
 def _database_error(exc: psycopg.Error) -> DataApiError:
+    """The service's message: PgJDBC's rendering of the server error (message, then Detail, Hint,
+    Position and Where lines when the server sent them), then `; SQLState: NNNNN`."""
     diag = exc.diag
-    parts = [f"ERROR: {diag.message_primary or str(exc).strip()}"]
-    if diag.message_detail:
-        parts.append(f"  Detail: {diag.message_detail}")
-    if diag.constraint_name:
-        parts.append(f"  Constraint: {diag.constraint_name}")
+    if exc.sqlstate == "57014" and "statement timeout" in (diag.message_primary or ""):
+        return DataApiError("StatementTimeoutException", STATEMENT_TIMEOUT_MESSAGE)
+    parts = [f"{diag.severity_nonlocalized or 'ERROR'}: {diag.message_primary or str(exc).strip()}"]
+    for label, value in (("Detail", diag.message_detail), ("Hint", diag.message_hint),
+                         ("Position", diag.statement_position), ("Where", diag.context)):
+        if value:
+            parts.append(f"  {label}: {value}")
     return DataApiError("DatabaseErrorException", "\n".join(parts) + f"; SQLState: {exc.sqlstate or 'XX000'}")
 
 
@@ -403,6 +486,10 @@ class _RawResponse:
 
 
 def _http_answer(backend: LocalDataApi, path: str, raw_body: bytes) -> tuple[int, dict[str, str], bytes]:
+    if path.split("?")[0] == RESUMING_HOOK:
+        seconds = float(json.loads(raw_body or b"{}").get("seconds", 0))
+        backend.resume_after(seconds)
+        return 200, {"content-type": "application/json"}, json.dumps({"resumingSeconds": seconds}).encode()
     operation = _OPERATIONS.get(path.split("?")[0])
     try:
         if operation is None:

@@ -192,6 +192,9 @@ class LocalStack:
         smtp = SmtpFront(self.smtp_handler, host=self.host, port=self.smtp_port)
         smtp.start()
         self._on_stop("smtp", smtp.stop)
+        # A dev database that was idle: the first requests meet a cluster waking from 0 ACU (switchable
+        # later too: POST {"seconds": N} to <data api url>/_local/resuming).
+        backend.resume_after(float(os.environ.get(dataapi.RESUMING_SECONDS_ENV) or 0))
         self._write_lock_info()
         self.ready.set()
         log.info("Helpdesk local stack ready in %.1fs: %s (API + web), smtp://%s:%d, tokens in %s, mail in %s",

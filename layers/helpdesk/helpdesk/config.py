@@ -28,6 +28,8 @@ class Settings:
     secret_arn: str = field(default_factory=lambda: _env("DB_SECRET_ARN", "arn:aws:secretsmanager:us-east-1:000000000000:secret:helpdesk-local"))
     database: str = field(default_factory=lambda: _env("DB_NAME", "helpdesk"))
     region: str = field(default_factory=lambda: _env("AWS_REGION", _env("AWS_DEFAULT_REGION", "us-east-1")))
+    # The longest a function waits for one Data API statement (botocore's read timeout, seconds).
+    db_read_timeout: float = field(default_factory=lambda: float(_env("DB_READ_TIMEOUT_SECONDS", "10")))
     support_domain: str = field(default_factory=lambda: _env("SUPPORT_DOMAIN", "example.com"))
     # Signs portal links, chat sessions, reply-attachment references and reply addresses
     # (helpdesk.auth.signing: a plain key or a JSON keyring). In AWS it is read from Secrets Manager.

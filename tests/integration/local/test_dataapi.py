@@ -65,9 +65,9 @@ def client(backend):
 
 
 @pytest.fixture
-def api(client, backend):
-    backend.resuming_failures = 0
-    a = DataApi(client, resource_arn=ARN, secret_arn=SECRET, database="scratch", sleep=lambda s: None)
+def api(client, backend, fake_clock):
+    backend.resume_after(0)
+    a = resume_client(client, fake_clock, [])
     a.execute("CREATE TABLE IF NOT EXISTS items (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, owner text NOT NULL, "
               "n integer NOT NULL CHECK (n >= 0), UNIQUE (owner, n))")
     a.execute("TRUNCATE items CASCADE")
@@ -172,9 +172,9 @@ def test_missing_parameter_rejected(api):
 
 
 def test_row_limit_64k(api):
-    assert len(api.query_one("SELECT repeat('x', :n) AS s", {"n": MAX_ROW_BYTES - 100})["s"]) == MAX_ROW_BYTES - 100
+    assert len(api.query_one("SELECT repeat('x', :n::int) AS s", {"n": MAX_ROW_BYTES - 100})["s"]) == MAX_ROW_BYTES - 100
     with pytest.raises(errors.DatabaseError, match="row larger than"):
-        api.query("SELECT repeat('x', :n) AS s", {"n": MAX_ROW_BYTES + 1})
+        api.query("SELECT repeat('x', :n::int) AS s", {"n": MAX_ROW_BYTES + 1})
 
 
 def test_row_limit_counts_utf8_bytes_not_escapes(api):
@@ -187,9 +187,9 @@ def test_row_limit_counts_utf8_bytes_not_escapes(api):
 def test_response_limit_1mib(api):
     per_row = 60_000
     ok_rows = MAX_RESPONSE_BYTES // (per_row + 100) - 1
-    assert len(api.query("SELECT repeat('x', :n) AS s FROM generate_series(1, :k)", {"n": per_row, "k": ok_rows})) == ok_rows
+    assert len(api.query("SELECT repeat('x', :n::int) AS s FROM generate_series(1, :k)", {"n": per_row, "k": ok_rows})) == ok_rows
     with pytest.raises(errors.DatabaseError, match="1 MiB"):
-        api.query("SELECT repeat('x', :n) AS s FROM generate_series(1, :k)", {"n": per_row, "k": ok_rows + 3})
+        api.query("SELECT repeat('x', :n::int) AS s FROM generate_series(1, :k)", {"n": per_row, "k": ok_rows + 3})
 
 
 # -- SQLSTATE mapping on real errors -------------------------------------------------------
@@ -212,31 +212,84 @@ def test_real_sqlstates_map_to_domain_errors(api):
 
 
 # -- retries -------------------------------------------------------------------------------
-def test_resuming_database_is_retried_with_backoff(client, backend):
+class InvocationContext:
+    def __init__(self, remaining_seconds: float) -> None:
+        self.remaining_seconds = remaining_seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        return int(self.remaining_seconds * 1000)
+
+
+def resume_client(client, fake_clock, sleeps):
+    """A client on the backend's own fake time: each backoff sleep moves the cluster's clock too."""
+
+    def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        fake_clock.now += seconds
+
+    return DataApi(client, resource_arn=ARN, secret_arn=SECRET, database="scratch", sleep=sleep, monotonic=fake_clock)
+
+
+def test_a_paused_cluster_answers_resuming_for_its_span_of_seconds(client, backend, fake_clock):
+    backend.resume_after(15)
+    try:
+        for _ in range(3):  # a span of time, not a number of calls
+            with pytest.raises(ClientError) as info:
+                raw(client, "SELECT 1 AS one")
+            assert info.value.response["Error"]["Code"] == "DatabaseResumingException"
+            assert "Wait a few seconds and try again" in info.value.response["Error"]["Message"]
+        fake_clock.now += 15
+        assert raw(client, "SELECT 1 AS one")["records"] == [[{"longValue": 1}]]
+    finally:
+        backend.resume_after(0)
+
+
+def test_the_api_rides_out_a_15_second_resume(client, backend, fake_clock):
+    from helpdesk.db.client import API_GATEWAY_SECONDS
+
     sleeps: list[float] = []
-    api = DataApi(client, resource_arn=ARN, secret_arn=SECRET, database="scratch", sleep=sleeps.append,
-                  base_delay=0.1, max_delay=5.0, max_attempts=6)
-    backend.resuming_failures = 3
-    assert api.query_one("SELECT 1 AS one") == {"one": 1}
-    assert api.stats.calls == 4  # three refused attempts, then the answer
-    assert len(sleeps) == 3
-    for attempt, delay in enumerate(sleeps, start=1):
+    api = resume_client(client, fake_clock, sleeps)
+    api.bind_invocation(InvocationContext(29.0), at_most=API_GATEWAY_SECONDS)
+    started = fake_clock.now
+    backend.resume_after(15)
+    try:
+        assert api.query_one("SELECT 1 AS one") == {"one": 1}
+    finally:
+        backend.resume_after(0)
+    waited = fake_clock.now - started
+    assert 15 <= waited <= 17  # answered within ~2 s (the capped backoff) of the cluster waking
+    assert max(sleeps) <= 2.0
+    for attempt, delay in enumerate(sleeps[:4], start=1):
         nominal = 0.1 * 2 ** (attempt - 1)
         assert nominal / 2 <= delay <= nominal  # exponential with jitter
 
 
-def test_resuming_forever_gives_up_with_database_unavailable(client, backend):
-    sleeps: list[float] = []
-    api = DataApi(client, resource_arn=ARN, secret_arn=SECRET, database="scratch", sleep=sleeps.append,
-                  base_delay=1.0, max_delay=3.0, max_attempts=5)
-    backend.resuming_failures = 100
+def test_a_resume_longer_than_the_invocation_allows_gives_up_in_time(client, backend, fake_clock):
+    from helpdesk.db.client import ANSWER_MARGIN_SECONDS, API_GATEWAY_SECONDS, READ_TIMEOUT_SECONDS
+
+    api = resume_client(client, fake_clock, [])
+    api.bind_invocation(InvocationContext(60.0), at_most=API_GATEWAY_SECONDS)
+    started = fake_clock.now
+    backend.resume_after(120)
     try:
-        with pytest.raises(errors.DatabaseUnavailable, match="after 5 attempts: DatabaseResumingException"):
+        with pytest.raises(errors.DatabaseUnavailable, match="DatabaseResumingException"):
             api.query("SELECT 1")
-        assert api.stats.calls == 5 and len(sleeps) == 4
-        assert max(sleeps) <= 3.0  # capped
     finally:
-        backend.resuming_failures = 0
+        backend.resume_after(0)
+    # The last attempt may still hang for a read timeout: the whole must fit in API Gateway's 29 s.
+    window = API_GATEWAY_SECONDS - READ_TIMEOUT_SECONDS - ANSWER_MARGIN_SECONDS
+    assert window - 2.0 <= fake_clock.now - started <= window
+    assert window >= 15  # a cluster waking from 0 ACU fits
+
+
+def test_a_long_invocation_waits_longer(client, backend, fake_clock):
+    api = resume_client(client, fake_clock, [])
+    api.bind_invocation(InvocationContext(55.0))  # the sweep's timeout, no API Gateway in front
+    backend.resume_after(40)
+    try:
+        assert api.query_one("SELECT 1 AS one") == {"one": 1}
+    finally:
+        backend.resume_after(0)
 
 
 def test_sql_errors_are_not_retried(api):

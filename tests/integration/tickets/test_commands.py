@@ -552,12 +552,12 @@ def test_a_failed_follow_up_does_not_fail_the_committed_command(db, clock, data_
         """Publishes, then the database goes away before the follow-up statement."""
 
         def publish(self, events):
-            data_api_backend.resuming_failures = 100
+            data_api_backend.resume_after(3600)
             return [str(e["id"]) for e in events]
 
     try:
         result = TicketCommands(db, clock, OutageAfterPublish()).create_ticket(new_ticket())
     finally:
-        data_api_backend.resuming_failures = 0
+        data_api_backend.resume_after(0)
     assert result.ticket.number == 1  # the caller is told the truth: the ticket exists
     assert db.query_one("SELECT count(*) AS c FROM outbox WHERE published_at IS NULL")["c"] == 1  # the relay finishes it

@@ -125,8 +125,10 @@ def test_sqlstate_mapping(sqlstate, cls):
     assert err.detail == 'duplicate key value violates unique constraint "tickets_pkey"'
 
 
-def test_constraint_from_detail_line():
-    err = _domain_error("DatabaseErrorException", "ERROR: new row violates check\n  Constraint: tickets_status_check; SQLState: 23514")
+def test_constraint_from_the_message_the_service_sends():
+    # PgJDBC's rendering, as the Data API sends it: no "Constraint:" line, the name is in the message.
+    err = _domain_error("DatabaseErrorException", 'ERROR: new row for relation "tickets" violates check constraint '
+                        '"tickets_status_check"\n  Detail: Failing row contains (1).; SQLState: 23514')
     assert isinstance(err, errors.CheckViolation)
     assert err.extra["constraint"] == "tickets_status_check"
 

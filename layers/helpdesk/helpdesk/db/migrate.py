@@ -59,7 +59,8 @@ def migrate(db: DataApi, migrations: list[Migration] | None = None) -> list[str]
             _check_unchanged(migration, recorded[migration.version])
             continue
         with db.transaction() as tx:
-            tx.execute("SELECT pg_advisory_xact_lock(:key)", {"key": _LOCK_KEY})
+            # pg_advisory_xact_lock returns void, a type the Data API refuses to return: select a constant.
+            tx.execute("SELECT true AS locked FROM pg_advisory_xact_lock(:key)", {"key": _LOCK_KEY})
             row = tx.execute("SELECT checksum FROM schema_migrations WHERE version = :v", {"v": migration.version}).first()
             if row is not None:  # another migrator applied it while we waited for the lock
                 _check_unchanged(migration, row["checksum"])

@@ -37,10 +37,9 @@ STATEMENT_TIMEOUT_SECONDS = 45.0
 # The service's errors name server-side prepared statements: it prepares every statement, so a
 # parameter whose type cannot be inferred, or a plan that does not fit, fails on the first call.
 PREPARE_THRESHOLD = 0
-# Set LOCAL_DATA_API_RESUMING_SECONDS to start the local stack as a cluster waking from 0 ACU.
+# Set LOCAL_DATA_API_RESUMING_SECONDS to start the local stack as a cluster waking from 0 ACU (later:
+# POST /api/v1/dev/database {"resuming_seconds": N}; tests call LocalDataApi.resume_after).
 RESUMING_SECONDS_ENV = "LOCAL_DATA_API_RESUMING_SECONDS"
-# Dev hook on the local endpoint: POST {"seconds": 15} here pauses the cluster for that long.
-RESUMING_HOOK = "/_local/resuming"
 RESUMING_MESSAGE = ("A request was cancelled because the Aurora Serverless DB instance was paused. The Data API request "
                     "automatically resumes the DB instance. Wait a few seconds and try again.")
 STATEMENT_TIMEOUT_MESSAGE = "Request timed out"  # what the service answers (aws-sdk-js#3385)
@@ -486,10 +485,6 @@ class _RawResponse:
 
 
 def _http_answer(backend: LocalDataApi, path: str, raw_body: bytes) -> tuple[int, dict[str, str], bytes]:
-    if path.split("?")[0] == RESUMING_HOOK:
-        seconds = float(json.loads(raw_body or b"{}").get("seconds", 0))
-        backend.resume_after(seconds)
-        return 200, {"content-type": "application/json"}, json.dumps({"resumingSeconds": seconds}).encode()
     operation = _OPERATIONS.get(path.split("?")[0])
     try:
         if operation is None:

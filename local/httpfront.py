@@ -1,6 +1,6 @@
 """The local API Gateway and web host on 127.0.0.1:8080.
 
-- /api/v1/dev/...  the local-only endpoints (token, clock, health); never part of functions/api.
+- /api/v1/dev/...  the local-only endpoints (token, clock, database, health); never part of functions/api.
 - /api/...         turned into an API Gateway REST proxy event for functions/api, with the claims
                    Cognito's authorizer would supply when the request carries a valid local token.
 - anything else    a static file from web/ (/ is web/index.html).
@@ -169,13 +169,19 @@ class HttpFront:
                 raise Problem(422, "Invalid advance_seconds",
                               "advance_seconds must be a number of seconds between 0 and 31622400 (the clock only moves forward)")
             return _json(200, self.dev.advance_clock(float(seconds)))
+        if route == "database" and method == "POST":
+            seconds = _json_body(body).get("resuming_seconds")
+            if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 <= seconds <= 3600:
+                raise Problem(422, "Invalid resuming_seconds",
+                              "resuming_seconds must be a number of seconds between 0 and 3600 (0 wakes the database)")
+            return _json(200, self.dev.pause_database(float(seconds)))
         if route == "token" and method == "POST":
             email = _json_body(body).get("email")
             if not isinstance(email, str) or "@" not in email:
                 raise Problem(422, "Invalid email", "send {\"email\": \"<a seeded agent's address>\"}")
             return _json(200, {"token": self.dev.issue_token(email.strip().lower())})
         raise Problem(404, "Not found",
-                      f"{method} {path}: the dev endpoints are GET health, GET/POST clock, POST token under {DEV_PREFIX}")
+                      f"{method} {path}: the dev endpoints are GET health, GET/POST clock, POST database, POST token under {DEV_PREFIX}")
 
     def _api(self, method: str, raw_path: str, headers: dict[str, str], body: bytes,
              source_ip: str) -> tuple[int, dict[str, list[str]], bytes]:

@@ -193,8 +193,9 @@ class LocalStack:
         smtp.start()
         self._on_stop("smtp", smtp.stop)
         # A dev database that was idle: the first requests meet a cluster waking from 0 ACU (switchable
-        # later too: POST {"seconds": N} to <data api url>/_local/resuming).
+        # later too: POST /api/v1/dev/database {"resuming_seconds": N}).
         backend.resume_after(float(os.environ.get(dataapi.RESUMING_SECONDS_ENV) or 0))
+        self.data_api_backend = backend
         self._write_lock_info()
         self.ready.set()
         log.info("Helpdesk local stack ready in %.1fs: %s (API + web), smtp://%s:%d, tokens in %s, mail in %s",
@@ -369,6 +370,12 @@ class LocalStack:
 
         clock = FileOffsetClock(self.clock_offset_path)
         return {"now": clock.now().isoformat(), "offset_seconds": clock.offset().total_seconds()}
+
+    def pause_database(self, seconds: float) -> dict[str, Any]:
+        """The local Data API answers DatabaseResumingException for `seconds`, as a cluster waking from 0 ACU."""
+        self.data_api_backend.resume_after(seconds)
+        log.info("local Data API resuming for %ss", seconds)
+        return {"resuming_seconds": seconds}
 
     def advance_clock(self, seconds: float) -> dict[str, Any]:
         from helpdesk.wiring import FileOffsetClock

@@ -9,6 +9,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from botocore.exceptions import ConnectionError as BotoConnectionError, HTTPClientError
 
 from helpdesk import errors
 from helpdesk.auth import DEFAULT_RESOLVER
@@ -106,6 +107,10 @@ def build_app() -> APIGatewayRestResolver:
     def _bad_json(exc: Exception) -> Response:
         return problems.problem(400, "Bad request", "the request body is not valid JSON (UTF-8)", code="bad_request",
                                 instance=app.current_event.path)
+
+    @app.exception_handler([BotoConnectionError, HTTPClientError])  # connect/read timeouts, dropped connections
+    def _unreachable(exc: Exception) -> Response:
+        return problems.unreachable(exc, app.current_event.path)
 
     @app.exception_handler(Exception)
     def _unexpected(exc: Exception) -> Response:

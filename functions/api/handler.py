@@ -6,7 +6,8 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Tracer
 
-from helpdesk import errors
+from helpdesk import errors, wiring
+from helpdesk.db.client import API_GATEWAY_SECONDS
 
 if __package__:
     from . import problems
@@ -29,6 +30,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 
 def _answer(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    wiring.bind_invocation(context, at_most=API_GATEWAY_SECONDS)
     body = event.get("body") or ""
     if len(body) > MAX_REQUEST_BYTES:
         response = problems.from_domain(

@@ -44,6 +44,9 @@ STATUS_BY_ERROR: list[tuple[type[Exception], int, str]] = [
 ]
 # Transient trouble or a deployment gap, not the caller's fault: 503 with Retry-After (seconds). Matched by
 # code because these classes live in modules the API imports only when a route uses them.
+# A database that did not answer in time (resuming from a pause, a timeout, a failover): by then the
+# cluster is usually back. The client has already retried until the invocation's deadline.
+DATABASE_RETRY_AFTER_SECONDS = 5  # also for other AWS services that did not answer
 RETRY_LATER_BY_CODE: dict[str, int] = {
     "mail_storage_unavailable": 30,  # helpdesk.intake.email.s3.MailStorageUnavailable (quarantine release)
 }
@@ -76,6 +79,8 @@ def from_domain(exc: errors.HelpdeskError, instance: str | None = None) -> Respo
     if isinstance(exc, errors.DatabaseError):
         # SQL details stay in the logs; the caller gets what it can act on.
         log.error("database error %s: %s", exc.code, exc.detail)
+        if status == 503:
+            headers["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
         if status >= 500:
             return problem(status, title, "the database could not complete the request; retry later",
                            code=exc.code, instance=instance, headers=headers)
@@ -102,6 +107,14 @@ def missing_module(exc: ModuleNotFoundError, instance: str | None = None) -> Res
     """A route whose domain module is not deployed yet (another team's work in progress)."""
     return problem(501, "Not implemented", f"this feature is not available yet (module {exc.name} is missing)",
                    code="not_implemented", instance=instance)
+
+
+def unreachable(exc: Exception, instance: str | None = None) -> Response:
+    """An AWS call (S3, SES, ...) that got no answer in time: transient, so 503 and when to retry, not a 500."""
+    log.error("no answer from an AWS service: %s", exc)
+    return problem(503, "Service unavailable", "a service this request needs did not answer in time; retry later",
+                   code="upstream_unavailable", instance=instance,
+                   headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)})
 
 
 def internal(instance: str | None = None) -> Response:

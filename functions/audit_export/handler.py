@@ -24,6 +24,7 @@ tracer = Tracer(service="audit_export")
 @tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     settings = get_settings()
+    wiring.bind_invocation(context)
     db, clock = wiring.data_api(), wiring.clock(settings)
     run = run_export(db, wiring.boto3_client("s3", settings), settings.audit_bucket,
                      older_than=timedelta(days=int(os.environ.get("AUDIT_HOT_DAYS", "90"))), clock=clock,

@@ -87,4 +87,5 @@ def record_handler(record: SQSRecord, lambda_context: Any = None) -> list[dict[s
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    wiring.bind_invocation(context)
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

@@ -12,6 +12,8 @@ tracer = Tracer(service="migrate")
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict, context: object) -> dict:
-    applied = migrate(DataApi.from_settings())
+    db = DataApi.from_settings()
+    db.bind_invocation(context)  # the first deploy may meet a paused cluster: wait out its resume
+    applied = migrate(db)
     logger.info("migrations applied", extra={"applied": applied})
     return {"applied": applied}

@@ -51,6 +51,7 @@ def record_handler(record: SQSRecord) -> dict[str, Any]:
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    wiring.bind_invocation(context)
     if "Records" not in event:  # the schedule
         return deliver_deferred()
     result = process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

@@ -98,6 +98,7 @@ def _json(value: Any) -> Any:
 def handler(event: dict, context: object) -> dict:
     from helpdesk import wiring
 
+    wiring.bind_invocation(context)
     clock = wiring.clock()
     now = clock.now()
     until = _idle.skipping(now)

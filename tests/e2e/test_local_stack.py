@@ -89,6 +89,16 @@ def test_dev_clock_moves_forward_only(http):
     assert http.get("/api/v1/dev/clock").json()["offset_seconds"] == after["offset_seconds"]
 
 
+def test_a_request_during_a_database_resume_waits_for_it(http, tokens):
+    assert http.post("/api/v1/dev/database", {"resuming_seconds": 2}).status == 200
+    started = time.monotonic()
+    answer = http.get("/api/v1/tickets", token=tokens["admin@example.com"])
+    assert answer.status == 200, answer.body  # the client retried DatabaseResumingException for ~2 s
+    assert time.monotonic() - started >= 1.5
+    for bad in ({"resuming_seconds": -1}, {"resuming_seconds": "soon"}, {"resuming_seconds": 7200}, {}):
+        assert http.post("/api/v1/dev/database", bad).status == 422, bad
+
+
 def test_web_ui_is_served_at_the_root(http):
     answer = http.get("/")
     assert answer.status == 200

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from helpdesk.clock import Clock, SystemClock
 from helpdesk.config import Settings, get_settings
-from helpdesk.db.client import DataApi
+from helpdesk.db.client import CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS, DataApi
 from helpdesk.events.publisher import DeferredPublisher, Publisher
 
 
@@ -39,12 +39,26 @@ def data_api() -> DataApi:
     return DataApi.from_settings()
 
 
+def bind_invocation(context: object, *, at_most: float | None = None) -> None:
+    """Bound this invocation's database retries by its remaining time (DataApi.bind_invocation)."""
+    data_api().bind_invocation(context, at_most=at_most)
+
+
+def sdk_config():
+    """Every SDK call ends inside the API's 29 s: 2 attempts x (3 s connect + 10 s read) + backoff
+    (botocore's defaults, 60 s + 60 s and up to 5 attempts, outlast any of our functions' timeouts)."""
+    from botocore.config import Config
+
+    return Config(connect_timeout=CONNECT_TIMEOUT_SECONDS, read_timeout=READ_TIMEOUT_SECONDS,
+                  retries={"mode": "standard", "max_attempts": 2})
+
+
 def boto3_client(service: str, settings: Settings | None = None):
     """A boto3 client for S3/SQS/SNS/SES/Secrets Manager; AWS_ENDPOINT_URL points it at moto locally."""
     import boto3
 
     settings = settings or get_settings()
-    kwargs = {"region_name": settings.region}
+    kwargs = {"region_name": settings.region, "config": sdk_config()}
     if settings.aws_endpoint_url:
         kwargs["endpoint_url"] = settings.aws_endpoint_url
     return boto3.client(service, **kwargs)

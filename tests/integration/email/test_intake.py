@@ -15,7 +15,9 @@ from .conftest import DOMAIN, SIGNING_KEYS, mail
 
 
 def _messages(db, ticket_id):
-    return db.query("SELECT * FROM ticket_messages WHERE ticket_id = :t::uuid ORDER BY position", {"t": ticket_id})
+    # Not SELECT *: the Data API refuses the search_tsv (tsvector) column, on Aurora as here.
+    return db.query("SELECT body, inbound_message_id, author_type, visibility FROM ticket_messages "
+                    "WHERE ticket_id = :t::uuid ORDER BY position", {"t": ticket_id})
 
 
 def test_new_mail_creates_a_ticket_in_two_calls(db, intake):
@@ -25,7 +27,7 @@ def test_new_mail_creates_a_ticket_in_two_calls(db, intake):
     out = intake.receive(mail(), envelope_recipients=["support@helpdesk.test"], raw_key="inbound/1")
     assert out.action == "created"
     assert db.stats.calls == 2
-    ticket = db.query_one("SELECT * FROM tickets WHERE id = :t::uuid", {"t": out.ticket_id})
+    ticket = db.query_one("SELECT subject, channel FROM tickets WHERE id = :t::uuid", {"t": out.ticket_id})
     assert ticket["subject"] == "Printer on fire" and ticket["channel"] == "email"
     [msg] = _messages(db, out.ticket_id)
     assert msg["body"] == "It is on fire." and msg["inbound_message_id"] == "m1@customer.test"

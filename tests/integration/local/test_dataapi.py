@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time as clock_time
 import uuid
 from datetime import date, datetime, time, timezone
 from decimal import Decimal
@@ -115,24 +116,86 @@ def test_json_list_instead_of_array(api):
     assert [r["x"] for r in rows] == ["a", "b"]
 
 
-def test_strings_are_text_so_missing_casts_fail_here_too(api):
+def test_strings_are_varchar_so_missing_casts_fail_here_too(api):
     with pytest.raises(errors.DatabaseError) as info:
         api.execute("SELECT 1 WHERE gen_random_uuid() = :id", {"id": str(uuid.uuid4())})
-    assert info.value.sqlstate == "42883"  # operator does not exist: uuid = text
+    assert info.value.sqlstate == "42883"  # operator does not exist: uuid = character varying
 
 
-def test_repeated_statements_are_prepared_and_still_checked(api, backend):
-    from local.dataapi import PREPARE_THRESHOLD
+def test_parameters_are_typed_as_the_service_types_them(client):
+    params = [{"name": "l", "value": {"longValue": 3}}, {"name": "s", "value": {"stringValue": "x"}},
+              {"name": "d", "value": {"doubleValue": 0.5}}, {"name": "b", "value": {"booleanValue": True}},
+              {"name": "blob", "value": {"blobValue": b"\x00"}}]
+    record = raw(client, "SELECT pg_typeof(:l)::text, pg_typeof(:s)::text, pg_typeof(:d)::text, pg_typeof(:b)::text, "
+                         "pg_typeof(:blob)::text", params)["records"][0]
+    assert [f["stringValue"] for f in record] == ["bigint", "character varying", "double precision", "boolean", "bytea"]
 
-    sql = "SELECT :owner AS owner, :id::uuid AS id"
-    for _ in range(PREPARE_THRESHOLD + 2):  # prepared by now: the same answers and the same type rules
-        assert api.query_one(sql, {"owner": "a", "id": uuid.UUID(int=7)}) == {"owner": "a", "id": str(uuid.UUID(int=7))}
-    with pytest.raises(errors.DatabaseError) as info:  # a uuid sent as text still needs its cast
-        for _ in range(PREPARE_THRESHOLD + 2):
-            api.execute("SELECT 1 WHERE gen_random_uuid() = :id", {"id": str(uuid.uuid4())})
-    assert info.value.sqlstate == "42883"
-    prepared = api.query_one("SELECT count(*) AS n FROM pg_prepared_statements")["n"]
-    assert prepared >= 1, "repeated statements should be prepared on the connection"
+
+def test_a_small_integer_is_still_a_bigint(client):
+    # Bound as the smallest type that fits, left(text, :n) would work here and fail on Aurora.
+    with pytest.raises(ClientError) as info:
+        raw(client, "SELECT left('abcdef', :n)", [{"name": "n", "value": {"longValue": 3}}])
+    assert "function left(unknown, bigint) does not exist" in info.value.response["Error"]["Message"]
+    assert raw(client, "SELECT left('abcdef', :n::int) AS s",
+               [{"name": "n", "value": {"longValue": 3}}])["records"] == [[{"stringValue": "abc"}]]
+
+
+def test_a_null_has_no_type_of_its_own(client):
+    with pytest.raises(ClientError) as info:
+        raw(client, "SELECT :x IS NULL", [{"name": "x", "value": {"isNull": True}}])
+    assert "could not determine data type of parameter $1" in info.value.response["Error"]["Message"]
+    assert raw(client, "SELECT :x::text IS NULL", [{"name": "x", "value": {"isNull": True}}])["records"] == [[{"booleanValue": True}]]
+
+
+def test_every_statement_is_prepared_from_its_first_call(api):
+    marker = f"first_call_{uuid.uuid4().hex}"
+    api.query(f"SELECT 1 AS {marker}")
+    prepared = api.query_one("SELECT count(*) AS n FROM pg_prepared_statements WHERE statement LIKE :m", {"m": f"%{marker}%"})
+    assert prepared["n"] == 1
+
+
+def test_result_types_the_service_does_not_return_are_refused(client):
+    for sql, type_name in (("SELECT pg_sleep(0)", "void"), ("SELECT interval '1 day'", "interval"),
+                           ("SELECT 'int4'::regtype", "regtype"), ("SELECT to_tsvector('simple', 'a')", "tsvector")):
+        with pytest.raises(ClientError) as info:
+            raw(client, sql)
+        assert info.value.response["Error"]["Code"] == "UnsupportedResultException"
+        assert info.value.response["Error"]["Message"] == f"The result contains the unsupported data type {type_name}"
+    assert raw(client, "SELECT true AS locked FROM pg_advisory_xact_lock(:k)",
+               [{"name": "k", "value": {"longValue": 1}}])["records"] == [[{"booleanValue": True}]]
+
+
+def test_error_messages_have_the_service_shape(client, api):
+    with pytest.raises(ClientError) as info:
+        raw(client, "SELECT no_such_column FROM items")
+    assert info.value.response["Error"]["Message"] == 'ERROR: column "no_such_column" does not exist\n  Position: 8; SQLState: 42703'
+    api.execute("INSERT INTO items (owner, n) VALUES ('dup', 1)")
+    with pytest.raises(ClientError) as info:
+        raw(client, "INSERT INTO items (owner, n) VALUES ('dup', 1)")
+    assert info.value.response["Error"]["Message"] == (
+        'ERROR: duplicate key value violates unique constraint "items_owner_n_key"\n'
+        "  Detail: Key (owner, n)=(dup, 1) already exists.; SQLState: 23505")
+
+
+def test_statements_are_cut_at_the_time_limit(scratch_uri):
+    backend = LocalDataApi(scratch_uri, statement_timeout=0.3)
+    quick = attach(boto3.client("rds-data", region_name="us-east-1"), backend)
+    try:
+        with pytest.raises(ClientError) as info:
+            raw(quick, "SELECT 1 AS one FROM pg_sleep(2)")
+        assert info.value.response["Error"]["Code"] == "StatementTimeoutException"
+        assert info.value.response["Error"]["Message"] == "Request timed out"
+        raw(quick, "CREATE TABLE IF NOT EXISTS late_rows (v text)")
+        with pytest.raises(ClientError) as info:  # continueAfterTimeout: the caller still hears the timeout...
+            raw(quick, "INSERT INTO late_rows SELECT 'done' FROM pg_sleep(0.8)", continueAfterTimeout=True)
+        assert info.value.response["Error"]["Code"] == "StatementTimeoutException"
+        assert raw(quick, "SELECT count(*) AS c FROM late_rows")["records"] == [[{"longValue": 0}]]
+        deadline = clock_time.monotonic() + 5
+        while raw(quick, "SELECT count(*) AS c FROM late_rows")["records"] != [[{"longValue": 1}]]:
+            assert clock_time.monotonic() < deadline, "...but the statement ran on and committed"
+            clock_time.sleep(0.1)
+    finally:
+        backend.close()
 
 
 def test_prepared_select_star_survives_ddl_from_another_connection(api, scratch_uri):

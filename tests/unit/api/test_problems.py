@@ -28,6 +28,8 @@ def test_status_and_problem_json(exc, status):
         assert body["merged_into"] == "abc"
     if status == 429:
         assert response.headers["Retry-After"] == "30"
+    if status == 503:  # transient: the caller is told when to come back
+        assert response.headers["Retry-After"] == str(problems.DATABASE_RETRY_AFTER_SECONDS)
     if status == 500:
         assert "SELECT" not in body["detail"]  # SQL stays in the logs
 
@@ -44,3 +46,13 @@ def test_request_validation_errors():
     body = json.loads(r.body)
     assert r.status_code == 422 and body["detail"] == "query.limit: Input should be less than or equal to 100"
     assert "input" not in body["errors"][0]  # never echo what was sent
+
+
+def test_an_aws_call_without_an_answer_is_a_503_with_retry_after():
+    from botocore.exceptions import ReadTimeoutError
+
+    response = problems.unreachable(ReadTimeoutError(endpoint_url="https://email.us-east-1.amazonaws.com"), "/api/v1/x")
+    body = json.loads(response.body)
+    assert response.status_code == 503 == body["status"]
+    assert response.headers["Content-Type"] == "application/problem+json"
+    assert response.headers["Retry-After"] == str(problems.DATABASE_RETRY_AFTER_SECONDS)

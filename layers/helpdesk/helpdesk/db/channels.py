@@ -45,7 +45,7 @@ WHERE email = :email AND slack_user_id IS NULL
 # sent before, is in flight within its lease, or is not something Slack should see.
 CLAIM_SLACK_POST = """
 WITH msg AS (
-    SELECT m.id, left(m.body, :max_chars) AS body, m.author_type, m.visibility,
+    SELECT m.id, left(m.body, :max_chars::int) AS body, m.author_type, m.visibility,
            t.channel, t.channel_thread_id, t.number, a.name AS agent_name
     FROM ticket_messages m JOIN tickets t ON t.id = m.ticket_id
     LEFT JOIN agents a ON a.id = m.author_agent_id

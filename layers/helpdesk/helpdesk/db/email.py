@@ -163,7 +163,7 @@ FROM msg LEFT JOIN tk ON true
 
 # A slice of a long message body (at most 15,000 characters: under 64 KB even at 4 bytes each).
 BODY_SLICE = """
-SELECT substr(body, :start, :length) AS piece FROM ticket_messages WHERE id = :message_id::uuid
+SELECT substr(body, :start::int, :length::int) AS piece FROM ticket_messages WHERE id = :message_id::uuid
 """
 
 # An admin releases a quarantined mail (a spam false positive, a burst): marked released, then

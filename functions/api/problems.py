@@ -81,6 +81,10 @@ def from_domain(exc: errors.HelpdeskError, instance: str | None = None) -> Respo
         log.error("database error %s: %s", exc.code, exc.detail)
         if status == 503:
             headers["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+        if isinstance(exc, errors.OutcomeUnknown):
+            return problem(status, title, "the database did not confirm the change, which may have been applied: "
+                           "check before repeating it, or repeat it with the same Idempotency-Key",
+                           code=exc.code, instance=instance, headers=headers)
         if status >= 500:
             return problem(status, title, "the database could not complete the request; retry later",
                            code=exc.code, instance=instance, headers=headers)

@@ -88,3 +88,11 @@ class DatabaseUnavailable(DatabaseError):
     """The database stayed unavailable (resuming or throttled) after bounded retries."""
 
     code = "database_unavailable"
+
+
+class OutcomeUnknown(DatabaseUnavailable):
+    """A write got no answer (a timeout, a dropped connection, a 5xx after it was sent): it may or may
+    not have been applied, so it is not sent again. The caller checks, or repeats it with the same
+    Idempotency-Key."""
+
+    code = "outcome_unknown"

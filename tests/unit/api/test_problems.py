@@ -16,6 +16,7 @@ from helpdesk.auth import Unauthenticated
     (errors.InvalidTransition("x", **{"from": "new", "to": "closed", "allowed": ["assigned"]}), 422),
     (errors.PayloadTooLarge("x"), 413), (errors.RateLimited("x", retry_after=30), 429),
     (errors.UniqueViolation("dup", "23505"), 409), (errors.DatabaseUnavailable("down"), 503),
+    (errors.OutcomeUnknown("no answer"), 503),
     (errors.DatabaseError("boom SELECT secret", "XX000"), 500),
 ])
 def test_status_and_problem_json(exc, status):
@@ -30,6 +31,8 @@ def test_status_and_problem_json(exc, status):
         assert response.headers["Retry-After"] == "30"
     if status == 503:  # transient: the caller is told when to come back
         assert response.headers["Retry-After"] == str(problems.DATABASE_RETRY_AFTER_SECONDS)
+    if isinstance(exc, errors.OutcomeUnknown):  # and that a write may already have been applied
+        assert "may have been applied" in body["detail"]
     if status == 500:
         assert "SELECT" not in body["detail"]  # SQL stays in the logs
 

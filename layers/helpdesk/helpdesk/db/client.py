@@ -229,7 +229,8 @@ class DataApi:
                 error = _domain_error(code, message)
                 serialization = retry_serialization and isinstance(error, errors.SerializationFailure)
                 if code in _TIMEOUT_CODES or (code in _AMBIGUOUS_CODES and not repeatable):
-                    raise errors.DatabaseUnavailable(f"{code}: {message}; the statement may or may not have run") from exc
+                    unknown = errors.DatabaseUnavailable if repeatable else errors.OutcomeUnknown
+                    raise unknown(f"{code}: {message}; the statement may or may not have run") from exc
                 if not (code in _NOT_RUN_CODES or code in _AMBIGUOUS_CODES or serialization):
                     raise error from exc
                 failure: Exception = exc
@@ -240,7 +241,7 @@ class DataApi:
             except (BotoConnectionError, HTTPClientError) as exc:
                 # A read timeout or a dropped connection after the request was sent: it may have run.
                 code = type(exc).__name__
-                error = errors.DatabaseUnavailable(f"no answer from the database ({code}); the statement may or may not have run")
+                error = errors.OutcomeUnknown(f"no answer from the database ({code}); the statement may or may not have run")
                 if not repeatable:
                     raise error from exc
                 failure = exc

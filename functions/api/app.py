@@ -9,7 +9,6 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from botocore.exceptions import ConnectionError as BotoConnectionError, HTTPClientError
 
 from helpdesk import errors
 from helpdesk.auth import DEFAULT_RESOLVER
@@ -108,12 +107,13 @@ def build_app() -> APIGatewayRestResolver:
         return problems.problem(400, "Bad request", "the request body is not valid JSON (UTF-8)", code="bad_request",
                                 instance=app.current_event.path)
 
-    @app.exception_handler([BotoConnectionError, HTTPClientError])  # connect/read timeouts, dropped connections
-    def _unreachable(exc: Exception) -> Response:
-        return problems.unreachable(exc, app.current_event.path)
-
     @app.exception_handler(Exception)
     def _unexpected(exc: Exception) -> Response:
+        # botocore is imported here, not at cold start: an AWS call without an answer is a 503, not a 500.
+        from botocore.exceptions import ConnectionError as BotoConnectionError, HTTPClientError
+
+        if isinstance(exc, (BotoConnectionError, HTTPClientError)):  # connect/read timeouts, dropped connections
+            return problems.unreachable(exc, app.current_event.path)
         log.exception("unhandled error")
         return problems.internal(app.current_event.path)
 

@@ -43,3 +43,15 @@ def test_a_lost_answer_is_a_503_and_the_retry_with_its_key_finds_the_one_ticket(
     again = client.post("/api/v1/tickets", ticket_body(), headers={"Idempotency-Key": "lost-1"})
     assert again.status == 201 and again.headers.get("Idempotent-Replayed") == "true"
     assert db.query_one("SELECT count(*) AS n FROM tickets")["n"] == 1
+
+
+def test_an_aws_call_without_an_answer_is_a_503_not_a_500(agent, monkeypatch):
+    client, _ = agent
+
+    def no_answer(settings=None):
+        raise ReadTimeoutError(endpoint_url="https://secretsmanager.us-east-1.amazonaws.com")
+
+    monkeypatch.setattr(wiring, "clock", no_answer)  # any collaborator a route builds from AWS
+    answer = client.get("/api/v1/tickets")
+    assert answer.status == 503 and answer.content_type == "application/problem+json"
+    assert answer.body["code"] == "upstream_unavailable" and int(answer.headers["Retry-After"]) > 0

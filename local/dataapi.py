@@ -376,22 +376,11 @@ def _encode_value(value: Any, type_name: str) -> dict[str, Any]:
         return {"stringValue": _format_timestamp(value)}
     if isinstance(value, (dt.date, dt.time)):
         return {"stringValue": value.isoformat()}
-    if isinstance(value, dt.timedelta):
-        return {"stringValue": _format_interval(value)}
     if isinstance(value, decimal.Decimal):
         return {"stringValue": str(value)}
     if isinstance(value, list):
         return {"arrayValue": _encode_array(value)}
     return {"stringValue": str(value)}
-
-
-def _format_interval(value: dt.timedelta) -> str:
-    seconds = value.total_seconds()
-    sign = "-" if seconds < 0 else ""
-    seconds = abs(seconds)
-    hours, rem = divmod(seconds, 3600)
-    minutes, secs = divmod(rem, 60)
-    return f"{sign}{int(hours):02d}:{int(minutes):02d}:{secs:09.6f}".rstrip("0").rstrip(".")
 
 
 def _encode_array(values: list[Any]) -> dict[str, Any]:

@@ -170,7 +170,7 @@ class DataApi:
         # A single statement outside a transaction is atomic, so a serialization failure can be retried.
         alone = transaction_id is None
         response = self._call("execute_statement", request, retry_serialization=alone,
-                              repeatable=alone and (idempotent or reads_only(sql)))
+                              repeatable=lambda: alone and (idempotent or reads_only(sql)))
         return Result(decode_records(response), response.get("numberOfRecordsUpdated", 0))
 
     def query(self, sql: str, params: Mapping[str, Any] | None = None, **kw: Any) -> list[Row]:
@@ -189,21 +189,21 @@ class DataApi:
             request["transactionId"] = transaction_id
         alone = transaction_id is None
         response = self._call("batch_execute_statement", request, retry_serialization=alone,
-                              repeatable=alone and (idempotent or reads_only(sql)))
+                              repeatable=lambda: alone and (idempotent or reads_only(sql)))
         return len(response.get("updateResults", []))
 
     @contextmanager
     def transaction(self) -> Iterator["Transaction"]:
         """Begin/commit around several statements. Costs two extra round trips: prefer one CTE statement."""
         # A begin retried after an ambiguous failure at worst leaves an empty transaction the service expires.
-        tid = self._call("begin_transaction", dict(self._target), repeatable=True)["transactionId"]
+        tid = self._call("begin_transaction", dict(self._target), repeatable=lambda: True)["transactionId"]
         tx = Transaction(self, tid)
         try:
             yield tx
         except BaseException:
             try:
                 self._call("rollback_transaction", {"resourceArn": self._target["resourceArn"], "secretArn": self._target["secretArn"], "transactionId": tid},
-                           repeatable=True)
+                           repeatable=lambda: True)
             except errors.HelpdeskError:
                 pass  # the transaction may already be gone; the original error matters
             raise
@@ -211,7 +211,9 @@ class DataApi:
 
     # -- plumbing ------------------------------------------------------------------------
     def _call(self, operation: str, request: dict[str, Any], *, retry_serialization: bool = False,
-              repeatable: bool = False) -> dict[str, Any]:
+              repeatable: Callable[[], bool] = lambda: False) -> dict[str, Any]:
+        """`repeatable` says whether running the call twice is harmless; asked only after an ambiguous
+        failure (reading a statement's code costs milliseconds on its first call in a process)."""
         from botocore.exceptions import ClientError, ConnectionError as BotoConnectionError, EndpointConnectionError, \
             ConnectTimeoutError, HTTPClientError
 
@@ -228,8 +230,8 @@ class DataApi:
                 message = exc.response.get("Error", {}).get("Message", "") or str(exc)
                 error = _domain_error(code, message)
                 serialization = retry_serialization and isinstance(error, errors.SerializationFailure)
-                if code in _TIMEOUT_CODES or (code in _AMBIGUOUS_CODES and not repeatable):
-                    unknown = errors.DatabaseUnavailable if repeatable else errors.OutcomeUnknown
+                if code in _TIMEOUT_CODES or (code in _AMBIGUOUS_CODES and not repeatable()):
+                    unknown = errors.DatabaseUnavailable if repeatable() else errors.OutcomeUnknown
                     raise unknown(f"{code}: {message}; the statement may or may not have run") from exc
                 if not (code in _NOT_RUN_CODES or code in _AMBIGUOUS_CODES or serialization):
                     raise error from exc
@@ -242,7 +244,7 @@ class DataApi:
                 # A read timeout or a dropped connection after the request was sent: it may have run.
                 code = type(exc).__name__
                 error = errors.OutcomeUnknown(f"no answer from the database ({code}); the statement may or may not have run")
-                if not repeatable:
+                if not repeatable():
                     raise error from exc
                 failure = exc
             delay = min(self._max_delay, self._base_delay * 2 ** min(attempt - 1, 16)) * (0.5 + random.random() / 2)  # jitter spreads retry storms

@@ -285,13 +285,16 @@ def test_reopened_ticket_moves_when_owner_unavailable(db, clock, assign, make_te
 def test_backfill_is_bounded_per_run(db, assign, make_team, make_agent, queue):
     team = make_team()
     make_agent(teams=[team], capacity=10)
-    queue(team, 4)
+    queue(team, 5)
     routing_config(db)  # warm the per-process routing cache
     db.stats.calls = 0
-    assert assign.backfill(max_statements=2) == 2
-    assert db.stats.calls == 1 + 2  # the teams with a queue, then one statement per ticket
-    assert assign.backfill(budget_seconds=0) == 0
-    assert assign.backfill() == 2
+    assert assign.backfill(batch=2, max_rounds=1) == 2
+    assert db.stats.calls == 1  # one statement for the batch
+    db.stats.calls = 0
+    assert assign.backfill(batch=2) == 3
+    assert db.stats.calls == 2  # a full batch, then a short one ends the run
+    with pytest.raises(errors.ValidationFailed, match="batch must be between 1 and"):
+        assign.backfill(batch=0)
 
 
 def test_after_customer_message_acts_only_on_a_reopen(db, clock, assign, make_team, make_agent, queue):

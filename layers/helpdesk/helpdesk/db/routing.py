@@ -7,6 +7,7 @@ The agent for a push is picked by routing_pick_agent() (migration 0200), under t
 """
 from __future__ import annotations
 
+from helpdesk.db.sla import _EVENT_ROWS
 from helpdesk.db.tickets import _EVENT_WRITES, _OUTBOX_JSON, _PENDING_JSON, _TICKET_RESULT, assignment_tail
 
 # Statuses whose unassigned tickets wait in a team's queue (index tickets_routing_queue).
@@ -94,31 +95,19 @@ SELECT EXISTS (SELECT 1 FROM agent) AS agent_exists,
        {_OUTBOX_JSON} AS events, {_PENDING_JSON.format(cte='sla_changed')} AS pending_sla
 """
 
-# Push one existing ticket (:ticket_id), or, with :ticket_id NULL, the first queued ticket of
-# :team_id after the cursor (back-fill). Lock order everywhere: the ticket (SKIP LOCKED in
-# back-fill, so it never waits holding nothing useful), then the team row, then the agent row.
+# Push one existing ticket (:ticket_id). Lock order everywhere: the ticket, then the team row, then
+# the agent row (routing_backfill locks its teams first but never waits for a ticket or an agent).
 #
 # :kind 'queued'   - only an unassigned ticket in a queue status is pushed;
 #       'reopened' - only when the current assignee is unavailable (inactive, away, left the team):
 #                    pushed to another eligible agent, or unassigned into the queue.
 PUSH = f"""
-WITH target AS (
+WITH subject AS (
     SELECT t.id, t.status, t.team_id, t.tags, t.assignee_id, t.priority_rank, t.created_at FROM tickets t
     WHERE t.id = :ticket_id::uuid
       AND (:kind <> 'reopened' OR t.status IN ('assigned', 'in_progress', 'reopened'))
     FOR NO KEY UPDATE
 ),
-queued AS (
-    SELECT t.id, t.status, t.team_id, t.tags, t.assignee_id, t.priority_rank, t.created_at FROM tickets t
-    WHERE :ticket_id::uuid IS NULL AND t.team_id = :team_id::uuid
-      AND t.assignee_id IS NULL AND t.status IN {QUEUE_STATUSES}
-      AND (:after_id::uuid IS NULL
-           OR (t.priority_rank, t.created_at, t.id) > (:after_rank::int, :after_created::timestamptz, :after_id::uuid))
-    ORDER BY t.priority_rank, t.created_at, t.id
-    LIMIT 1
-    FOR NO KEY UPDATE SKIP LOCKED
-),
-subject AS (SELECT * FROM target UNION ALL SELECT * FROM queued),
 owner_unavailable AS (
     SELECT s.id FROM subject s LEFT JOIN agents a ON a.id = s.assignee_id
     WHERE :kind = 'reopened' AND s.assignee_id IS NOT NULL
@@ -151,20 +140,25 @@ updated AS (
                           ELSE 'pushed' END''')}
 SELECT (SELECT to_jsonb(s) FROM subject s) AS subject,
        (SELECT {_TICKET_RESULT.format(t='u')} FROM updated u) AS ticket,
-       -- back-fill: whether anyone in the team could take a ticket at all (skills aside)
-       EXISTS (SELECT 1 FROM team_members m JOIN agents a ON a.id = m.agent_id
-               WHERE m.team_id = coalesce(:team_id::uuid, (SELECT team_id FROM subject))
-                 AND a.is_active AND a.active_count < a.capacity AND NOT {_AWAY.format(a='a')}) AS capacity_left,
        {_OUTBOX_JSON} AS events, {_PENDING_JSON.format(cte='sla_changed')} AS pending_sla
 """
 
-# Teams with queued tickets whose mode pushes (back-fill candidates).
-QUEUED_TEAMS = f"""
-SELECT tm.id AS team_id FROM teams tm
-WHERE tm.assignment_mode IN ('push', 'round_robin')
-  AND (:team_id::uuid IS NULL OR tm.id = :team_id::uuid)
-  AND EXISTS (SELECT 1 FROM tickets t WHERE t.team_id = tm.id AND t.assignee_id IS NULL AND t.status IN {QUEUE_STATUSES})
-ORDER BY tm.id
+# Back-fill: queued tickets of every push/round-robin team on shift (or just :team_id) to agents with
+# free capacity, at most :limit per call, planned and written by routing_backfill() (migration 1110)
+# under the same locks a push takes; this statement adds the history rows, audit and outbox events
+# a push writes (reason 'backfill'). One call whatever the queue's size.
+BACKFILL = f"""
+WITH written AS (
+    SELECT b.ticket, b.old_status FROM routing_backfill(:now::timestamptz, :off_shift::jsonb, :team_id::uuid, :limit::int) b
+),
+updated AS (
+    SELECT r.*, w.old_status, NULL::uuid AS old_assignee
+    FROM written w CROSS JOIN LATERAL jsonb_populate_record(NULL::tickets, w.ticket) r
+),
+{assignment_tail("'backfill'")}
+-- One row per event (a batch's events would not fit the Data API's 64 KB row limit as one array).
+SELECT (SELECT count(*) FROM updated) AS assigned, {_PENDING_JSON.format(cte='sla_changed')} AS pending_sla,
+       {_EVENT_ROWS}
 """
 
 # -- out of office -----------------------------------------------------------------------------

@@ -8,12 +8,12 @@ lock on the team row inside the statement (routing_pick_agent, migration 0200), 
 never take an agent above capacity. Pull ignores capacity (the agent asks for the work).
 
 Calls: claim_next_ticket 1 (+1 follow-up when the publisher accepted events or an SLA deadline must
-be filled); push_assign and reopened the same; backfill 1 per ticket tried + 1 to find the teams;
+be filled); push_assign and reopened the same; backfill 1 per batch of up to 500 assignments (at most 4,
++1 follow-up), whatever the queue's size;
 hand_over_due 1 (events are published by the outbox relay).
 """
 from __future__ import annotations
 
-import time
 import uuid
 from datetime import datetime
 from typing import Any
@@ -28,9 +28,11 @@ from helpdesk.tickets.commands import CommandResult, TicketCommands
 from helpdesk.tickets.models import Actor, Ticket
 
 SYSTEM = Actor.system()
-BACKFILL_TRIES_PER_TEAM = 200
-BACKFILL_MAX_STATEMENTS = 500
-BACKFILL_BUDGET_SECONDS = 30.0
+# One back-fill statement assigns at most BACKFILL_BATCH tickets (its event rows, about 1 KB per ticket,
+# stay inside the Data API's 1 MB result); a sweep runs at most BACKFILL_MAX_ROUNDS of them.
+BACKFILL_BATCH = 500
+BACKFILL_MAX_BATCH = 500
+BACKFILL_MAX_ROUNDS = 4
 
 
 def _uuid(value: Any, what: str) -> uuid.UUID:
@@ -98,52 +100,46 @@ class Assignment:
             return None
         return self.reopened(result.ticket.id)
 
-    def backfill(self, team_id: uuid.UUID | str | None = None, *, per_team: int = BACKFILL_TRIES_PER_TEAM,
-                 max_statements: int = BACKFILL_MAX_STATEMENTS, budget_seconds: float = BACKFILL_BUDGET_SECONDS) -> int:
-        """Give queued tickets (priority, then oldest first) to agents with free capacity, in every
-        push/round-robin team on shift (or just `team_id`). Returns how many were assigned. Tickets
-        no eligible agent can take (skills) are stepped over; a team stops when nobody has capacity.
+    def backfill(self, team_id: uuid.UUID | str | None = None, *, batch: int = BACKFILL_BATCH,
+                 max_rounds: int = BACKFILL_MAX_ROUNDS) -> int:
+        """Give queued tickets (priority, then oldest first) to on-shift, skilled agents with free
+        capacity, least loaded first (round robin: longest since the last assignment), in every
+        push/round-robin team (or just `team_id`). Returns how many were assigned. The same decisions
+        and guarantees as a push per ticket (routing_backfill, migration 1110), with history rows,
+        audit and outbox events as a push writes them (reason backfill).
 
-        One statement per ticket tried (each under the team lock, like a push), bounded per run by
-        max_statements and budget_seconds so a sweep never overruns: a large backlog (a shift start
-        after a night of queued tickets) drains over consecutive sweeps, while agents can also pull."""
+        Calls: at most max_rounds statements of up to `batch` tickets each (a round that comes back
+        short ends the run), + 1 follow-up when the publisher accepted events, + 1 when the process's
+        routing configuration is older than its TTL: never per ticket, and tickets nobody can take
+        cost nothing. A backlog larger than batch x max_rounds (a shift start after a night of queued
+        tickets) drains over consecutive sweeps, while agents can also pull."""
         team = _uuid(team_id, "team_id") if team_id is not None else None
+        if not 1 <= batch <= BACKFILL_MAX_BATCH:
+            raise errors.ValidationFailed(f"batch must be between 1 and {BACKFILL_MAX_BATCH}, got {batch}")
         now = self.clock.now()
-        config = routing_config(self.db)
+        off_shift = routing_config(self.db).off_shift_teams(now)
         assigned = 0
-        statements = 0
-        deadline = time.monotonic() + budget_seconds
-        for row in self.db.query(sql.QUEUED_TEAMS, {"team_id": team}):
-            tid = uuid.UUID(row["team_id"])
-            if tid in config.teams and not config.on_shift(tid, now):
-                continue
-            cursor: dict[str, Any] = {"after_rank": None, "after_created": None, "after_id": None}
-            for _ in range(per_team):
-                if statements >= max_statements or time.monotonic() > deadline:
-                    return assigned
-                statements += 1
-                out = self._push(kind="queued", ticket_id=None, team_id=tid, reason="backfill", **cursor)
-                if out["subject"] is None:
-                    break  # queue exhausted (or the rest is being claimed right now)
-                if out["ticket"] is not None:
-                    self._commands._finish(out)
-                    assigned += 1
-                    continue
-                if not out["capacity_left"]:
-                    break
-                subject = out["subject"]
-                cursor = {"after_rank": subject["priority_rank"], "after_created": subject["created_at"],
-                          "after_id": subject["id"]}
+        events: list[dict[str, Any]] = []
+        pending: list[dict[str, Any]] = []
+        for _ in range(max_rounds):
+            rows = self.db.execute(sql.BACKFILL, {
+                "team_id": team, "off_shift": off_shift, "limit": batch, "now": now,
+                "assigned_by": None, "actor_type": "system", "actor_id": None,
+            }).rows
+            taken = int(rows[0]["assigned"])
+            assigned += taken
+            events.extend(r["event"] for r in rows if r["event"] is not None)
+            pending.extend(rows[0]["pending_sla"] or [])
+            if taken < batch:
+                break
+        if events or pending:
+            self._commands._publish_and_settle(events, pending)
         return assigned
 
-    def _push(self, *, kind: str, ticket_id: uuid.UUID | None, reason: str, team_id: uuid.UUID | None = None,
-              after_rank: int | None = None, after_created: Any = None, after_id: Any = None) -> dict[str, Any]:
+    def _push(self, *, kind: str, ticket_id: uuid.UUID, reason: str) -> dict[str, Any]:
         now = self.clock.now()
         return self.db.execute(sql.PUSH, {
-            "kind": kind, "ticket_id": ticket_id, "team_id": team_id, "reason": reason,
-            "after_rank": after_rank,
-            "after_created": datetime.fromisoformat(after_created) if isinstance(after_created, str) else after_created,
-            "after_id": _uuid(after_id, "after_id") if after_id is not None else None,
+            "kind": kind, "ticket_id": ticket_id, "reason": reason,
             "off_shift": routing_config(self.db).off_shift_teams(now),
             "assigned_by": None, "now": now, "actor_type": "system", "actor_id": None,
         }).one()

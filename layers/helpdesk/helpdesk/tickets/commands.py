@@ -441,7 +441,13 @@ class TicketCommands:
         With load_sla_config (a create that had to leave deadlines pending), that statement also
         refreshes the process's SLA configuration copy (helpdesk.sla.cache)."""
         events: list[dict[str, Any]] = row.get("events") or []
-        pending = row.get("pending_sla") or []
+        self._publish_and_settle(events, row.get("pending_sla") or [], load_sla_config=load_sla_config)
+        return CommandResult(Ticket.model_validate(row["ticket"]), events=events)
+
+    def _publish_and_settle(self, events: list[dict[str, Any]], pending: list[dict[str, Any]], *,
+                            load_sla_config: bool = False) -> None:
+        """Publish committed events and fill pending SLA deadlines (one follow-up statement, none
+        when there is nothing to acknowledge). Also used by batch writers (the queue back-fill)."""
         published: list[str] = []
         if events:
             try:
@@ -468,7 +474,6 @@ class TicketCommands:
                     self.db.execute(sql.FINISH, params)
             except errors.HelpdeskError:
                 log.exception("follow-up statement failed; the relay/sweep will finish it")
-        return CommandResult(Ticket.model_validate(row["ticket"]), events=events)
 
 
 def _refuse_missing_or_merged(row: Row | None, ticket_ref: Any) -> None:

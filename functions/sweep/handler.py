@@ -2,6 +2,12 @@
 jobs (outbox relay, out-of-office handovers, queue backfill). Each job runs on its own: one failing or
 missing job is reported and the others still run.
 
+Every job's Data API calls are bounded by a constant, never by the number of open or queued tickets
+(tests/integration/sla/test_sweep_jobs.py pins them at two backlog sizes): sla SweepSettings.max_calls
+(4 when nothing is due), outbox_relay RELAY_MAX_CALLS (2), out_of_office_handover HAND_OVER_MAX_PAGES
+(1 per page of absent agents), queue_backfill BACKFILL_MAX_CALLS (1 per batch of up to 500 assignments,
++ the routing configuration when expired), metrics 1.
+
 Idle cost: with SWEEP_MAX_IDLE_SECONDS > 0 (the stack sets 3600 in dev) a warm function skips database
 work until the earliest of the next SLA instant the last sweep saw and that many seconds, so an idle
 Aurora Serverless v2 cluster can auto-pause; deadlines created meanwhile are then swept up to that

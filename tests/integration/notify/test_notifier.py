@@ -261,3 +261,23 @@ def test_prune_keeps_recent_and_unfinished_deliveries(db, notifier, make_agent):
     notifier.handle(assigned(ticket, number, agent))
     assert prune_deliveries(db, notifier.clock) == 0
     assert prune_deliveries(db, FixedClock(AT + timedelta(days=91))) == 1
+
+
+@pytest.mark.parametrize("due", [3, 300])
+def test_the_scheduled_run_costs_the_same_calls_whatever_is_due(db, notifier, make_agent, due):
+    from helpdesk.notify.notifier import DELIVER_DUE_MAX_CALLS
+
+    agent = make_agent("joy")
+    NotificationPreferences(db, notifier.clock).put(agent, {"timezone": "America/New_York", "quiet_start": "09:00",
+                                                            "quiet_end": "12:00"})
+    ticket, number = make_ticket(db, assignee=agent)
+    assert notifier.handle(assigned(ticket, number, agent)).deferred == 1
+    db.execute("""INSERT INTO notification_deliveries (event_id, agent_id, channel, event_type, ticket_id, status,
+                                                       deliver_after, message, created_at, updated_at)
+                  SELECT gen_random_uuid(), agent_id, channel, event_type, ticket_id, status, deliver_after, message,
+                         created_at, updated_at
+                  FROM notification_deliveries, generate_series(2, :n) WHERE status = 'deferred'""", {"n": due})
+    late = Notifier(db, FixedClock(AT + timedelta(hours=2)), notifier.senders)
+    db.stats.calls = 0
+    assert late.deliver_due().sent == min(due, 100)  # one run's limit; the rest on the next
+    assert db.stats.calls == 2 <= DELIVER_DUE_MAX_CALLS  # claim + settle

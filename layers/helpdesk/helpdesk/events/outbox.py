@@ -27,6 +27,8 @@ from helpdesk.events.schemas import validate_outbox_row
 
 log = logging.getLogger(__name__)
 
+# Data API calls of one relay run, whatever the backlog: claim, then settle (none settled: claim only).
+RELAY_MAX_CALLS = 2
 # A command publishes its own events right after commit; the relay leaves rows this young alone.
 GRACE = timedelta(seconds=5)
 # Longer than one publish round takes; a relay that died holding rows releases them after this.
@@ -45,7 +47,8 @@ class RelayRound:
 
 def relay_pending(db: DataApi, publisher: Publisher, *, limit: int = 500, clock: Clock | None = None,
                   grace: timedelta = GRACE, lease: timedelta = LEASE) -> int:
-    """Publish up to `limit` pending outbox rows, oldest first; returns how many were published."""
+    """Publish up to `limit` pending outbox rows, oldest first; returns how many were published.
+    At most RELAY_MAX_CALLS Data API calls: a larger backlog waits for the next run."""
     return relay_round(db, publisher, limit=limit, clock=clock, grace=grace, lease=lease).published
 
 

@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 # previous attempt's claims have expired and can be taken over.
 LEASE = timedelta(seconds=30)
 MAX_DEFERRED_ATTEMPTS = 10
+# Data API calls of one scheduled run (deliver_due), whatever is due: claim, settle, re-defer.
+DELIVER_DUE_MAX_CALLS = 3
 
 
 class RetryLater(Exception):
@@ -157,7 +159,9 @@ class Notifier:
 
     # -- deferred (quiet hours over) ----------------------------------------------------------------
     def deliver_due(self, *, limit: int = 100) -> Outcome:
-        """Send deferred notifications whose quiet hours have ended (the notifier's scheduled run)."""
+        """Send deferred notifications whose quiet hours have ended (the notifier's scheduled run): up to
+        `limit` per run, the rest on the next. At most DELIVER_DUE_MAX_CALLS Data API calls (claim, then
+        one statement for the settled and one for the re-deferred), never one per notification."""
         outcome = Outcome()
         now = self.clock.now()
         rows = self.db.execute(sql.CLAIM_DUE_DEFERRED, {"now": now, "lease_until": now + self.lease, "limit": limit}).rows

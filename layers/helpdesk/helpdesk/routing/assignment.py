@@ -33,6 +33,12 @@ SYSTEM = Actor.system()
 BACKFILL_BATCH = 500
 BACKFILL_MAX_BATCH = 500
 BACKFILL_MAX_ROUNDS = 4
+# Calls of one back-fill run at most: its rounds, the follow-up acknowledging published events, and
+# reloading the routing configuration when the process's copy is older than its TTL.
+BACKFILL_MAX_CALLS = BACKFILL_MAX_ROUNDS + 2
+# The out-of-office handover job: pages of HAND_OVER_PAGE absent agents, one call each.
+HAND_OVER_PAGE = 200
+HAND_OVER_MAX_PAGES = 10
 
 
 def _uuid(value: Any, what: str) -> uuid.UUID:
@@ -110,8 +116,8 @@ class Assignment:
 
         Calls: at most max_rounds statements of up to `batch` tickets each (a round that comes back
         short ends the run), + 1 follow-up when the publisher accepted events, + 1 when the process's
-        routing configuration is older than its TTL: never per ticket, and tickets nobody can take
-        cost nothing. A backlog larger than batch x max_rounds (a shift start after a night of queued
+        routing configuration is older than its TTL (BACKFILL_MAX_CALLS with the defaults): never per
+        ticket, and tickets nobody can take cost nothing. A backlog larger than batch x max_rounds (a shift start after a night of queued
         tickets) drains over consecutive sweeps, while agents can also pull."""
         team = _uuid(team_id, "team_id") if team_id is not None else None
         if not 1 <= batch <= BACKFILL_MAX_BATCH:
@@ -176,10 +182,11 @@ class Assignment:
         if self.db.query_one(sql.CLEAR_OUT_OF_OFFICE, {"agent_id": agent, "now": self.clock.now()}) is None:
             raise errors.NotFound(f"agent {agent} not found")
 
-    def hand_over_due(self, *, limit: int = 200, max_pages: int = 10) -> int:
+    def hand_over_due(self, *, limit: int = HAND_OVER_PAGE, max_pages: int = HAND_OVER_MAX_PAGES) -> int:
         """Sweep job: hands every open ticket held by an agent who is away now to their delegate or the
         team queue (reason vacation_handover). Returns the number of tickets moved. One call per page
-        of `limit` absent agents with work left (usually one call)."""
+        of `limit` absent agents with work left (usually one call), at most max_pages, whatever the
+        number of tickets they hold."""
         moved = 0
         for _ in range(max_pages):
             row = self._hand_over_page(None, limit)

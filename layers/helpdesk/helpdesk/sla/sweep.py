@@ -9,7 +9,9 @@
 Every job is one statement that takes at most `batch` rows (SKIP LOCKED + compare-and-set, so two
 overlapping sweeps never take the same row and each event is written once) and is repeated while a
 batch comes back full, at most `max_rounds` times: the number of Data API calls per sweep depends on
-how much is due (bounded), never on how many tickets are open. Events are written to the outbox in
+how much is due, never on how many tickets are open, and is at most SweepSettings.max_calls
+(3 jobs x max_rounds + the pending/status read + one follow-up; 32 with the defaults; 5 when each
+job's batch comes back short). Events are written to the outbox in
 the same statement; the sweep then publishes them and acknowledges them with the recomputed
 deadlines in one follow-up statement (the relay publishes whatever that misses).
 """
@@ -38,6 +40,12 @@ class SweepSettings:
     max_rounds: int = 10
     auto_close_after: timedelta = timedelta(hours=AUTO_CLOSE_HOURS)
     warn_before: timedelta | None = None  # None: SLA_WARN_BEFORE_SECONDS (default 30 minutes)
+
+    @property
+    def max_calls(self) -> int:
+        """Data API calls one sweep makes at most: breach, warn and auto-close rounds, the pending and
+        status read, the follow-up that acknowledges published events and writes deadlines."""
+        return 3 * self.max_rounds + 2
 
 
 def run_sweep(db: DataApi, clock: Clock, publisher: Publisher, *, settings: SweepSettings | None = None) -> dict[str, Any]:

@@ -4,6 +4,12 @@ migrations, so every index and trigger the product relies on is there while we m
 
 Full scale (scale=1.0): 2,000 agents in 50 teams, 1,000,000 tickets of which 150,000 open, about
 8 messages each, SLA clocks on every open ticket.
+
+The routing queue is what a sweep meets in a live system: teams push and are always on shift (so the
+back-fill is measured whatever the hour the bench runs), agents have free capacity, and almost every
+queued ticket asks for the skill 'legal', which in each team only one agent has, and that agent is
+full: a queue no free agent is skilled for. One queued ticket in QUEUE_TAKEABLE_EVERY is untagged:
+the first sweep (catch-up) back-fills those, later sweeps have nothing to assign.
 """
 from __future__ import annotations
 
@@ -23,6 +29,9 @@ DEADLINE_PAST_MINUTES = 30
 DEADLINE_SPREAD_MINUTES = 14 * 24 * 60
 DEADLINE_SQL = (f"now() + ((abs(hashtext(t.id::text)) % {DEADLINE_SPREAD_MINUTES}) - {DEADLINE_PAST_MINUTES})"
                 " * interval '1 minute'")
+
+QUEUE_SKILL = "legal"
+QUEUE_TAKEABLE_EVERY = 100
 
 BUSINESS_HOURS = ('{"timezone": "America/New_York", "hours": {"mon": [["09:00", "17:00"]], "tue": [["09:00", "17:00"]], '
                   '"wed": [["09:00", "17:00"]], "thu": [["09:00", "17:00"]], "fri": [["09:00", "17:00"]]}}')
@@ -71,8 +80,8 @@ def load(uri: str, shape: Shape, progress: Callable[[str], None] = print) -> dic
         conn.execute("SELECT setseed(0.42)")
         step("schedule, teams", f"""
             WITH s AS (INSERT INTO schedules (name, document) VALUES ('Bench business hours', '{BUSINESS_HOURS}'::jsonb) RETURNING id)
-            INSERT INTO teams (name, email_address, schedule_id, assignment_mode)
-            SELECT 'Team ' || g, 'team' || g || '@bench.example.com', s.id, 'push' FROM s, generate_series(1, %(teams)s) g""",
+            INSERT INTO teams (name, email_address, assignment_mode)
+            SELECT 'Team ' || g, 'team' || g || '@bench.example.com', 'push' FROM s, generate_series(1, %(teams)s) g""",
              {"teams": shape.teams})
         step("agents", """
             INSERT INTO agents (email, name, role, skills, capacity, last_assigned_at)
@@ -86,6 +95,10 @@ def load(uri: str, shape: Shape, progress: Callable[[str], None] = print) -> dic
             SELECT t.id, a.id FROM (SELECT id, row_number() OVER (ORDER BY email) AS n FROM agents) a
             JOIN (SELECT id, row_number() OVER (ORDER BY name) - 1 AS k FROM teams) t ON a.n %% %(teams)s = t.k""",
              {"teams": shape.teams})
+        step("the skilled agent of each team", """
+            UPDATE agents SET skills = skills || jsonb_build_array(%(skill)s::text)
+            WHERE id IN (SELECT DISTINCT ON (team_id) agent_id FROM team_members ORDER BY team_id, agent_id)""",
+             {"skill": QUEUE_SKILL})
         step("customers", """
             INSERT INTO customers (email, name, tier)
             SELECT 'customer' || g || '@example.net', 'Customer ' || g,
@@ -121,7 +134,8 @@ def load(uri: str, shape: Shape, progress: Callable[[str], None] = print) -> dic
                        c.id, ba.team_id,
                        CASE WHEN st.status IN ('new') THEN NULL
                             ELSE ba.agents[1 + (g / %(teams)s) %% array_length(ba.agents, 1)] END,
-                       '[]'::jsonb,
+                       CASE WHEN st.status = 'new' AND g %% %(takeable)s <> 0 THEN jsonb_build_array(%(skill)s::text)
+                            ELSE '[]'::jsonb END,
                        CASE WHEN st.status NOT IN ('new', 'assigned') THEN created + interval '2 hours' END,
                        CASE WHEN st.status IN ('resolved', 'closed') THEN created + interval '1 day' END,
                        CASE WHEN st.status = 'closed' THEN created + interval '4 days' END,
@@ -136,13 +150,17 @@ def load(uri: str, shape: Shape, progress: Callable[[str], None] = print) -> dic
                 JOIN bench_agents ba ON ba.k = g %% %(teams)s
                 JOIN bench_customers c ON c.k = g %% %(customers)s""",
                  {"tickets": shape.tickets, "open": shape.open_tickets, "teams": shape.teams,
-                  "customers": shape.customers, "mpt": shape.messages_per_ticket})
+                  "customers": shape.customers, "mpt": shape.messages_per_ticket, "takeable": QUEUE_TAKEABLE_EVERY,
+                  "skill": QUEUE_SKILL})
             step("agent load counters", """
                 UPDATE agents a SET active_count = coalesce(l.n, 0)
                 FROM agents a2 LEFT JOIN (SELECT assignee_id, count(*) AS n FROM tickets
                                           WHERE status IN ('assigned', 'in_progress', 'reopened') GROUP BY assignee_id) l
                      ON l.assignee_id = a2.id
                 WHERE a.id = a2.id""")
+            # The skilled agents are full: nobody free can take the tagged queue.
+            step("skilled agents at capacity", "UPDATE agents SET capacity = least(active_count, 1000) WHERE skills ? %(skill)s",
+                 {"skill": QUEUE_SKILL})
             step("messages", f"""
                 INSERT INTO ticket_messages (ticket_id, author_type, author_customer_id, author_agent_id, visibility,
                                              channel, body, created_at)
@@ -185,14 +203,18 @@ def load(uri: str, shape: Shape, progress: Callable[[str], None] = print) -> dic
     return timings
 
 
-def rewind_sla_clocks(uri: str, progress: Callable[[str], None] = print) -> None:
-    """Put every open clock's deadline back where load() put it, so a run on a reused database
-    starts from the same SLA backlog as a fresh load (an earlier run's sweeps breached some)."""
-    progress("  rewinding SLA deadlines to the loaded spread ...")
+def rewind_to_loaded(uri: str, progress: Callable[[str], None] = print) -> None:
+    """Put every open clock's deadline back where load() put it and the back-filled tickets back in the
+    queue, so a run on a reused database starts from the same SLA backlog and routing queue as a fresh
+    load (an earlier run's sweeps breached and assigned some)."""
+    progress("  rewinding SLA deadlines and the routing queue to the loaded state ...")
     with psycopg.connect(uri, autocommit=True) as conn:
         # Resolved tickets older than the 72 h window are what a live sweep closed long ago.
         conn.execute("""UPDATE tickets SET status = 'closed', closed_at = resolved_at + interval '72 hours'
                         WHERE status = 'resolved' AND resolved_at < now() - interval '72 hours'""")
+        # What an earlier run's sweeps back-filled goes back to the queue, so the catch-up has it to do again.
+        conn.execute("""UPDATE tickets SET assignee_id = NULL, status = 'new'
+                        WHERE status = 'assigned' AND id IN (SELECT ticket_id FROM assignments WHERE reason = 'backfill')""")
         conn.execute(f"""
             UPDATE sla_targets s SET due_at = {DEADLINE_SQL}, warn_at = {DEADLINE_SQL} - interval '30 minutes',
                    warned_at = NULL, breached_at = NULL, recompute_from = NULL

@@ -9,10 +9,13 @@
 -- round_robin: longest since the last assignment. The loads it plans with count its own picks, so
 -- nobody goes over capacity; each pick stamps last_assigned_at like a push.
 --
--- Tickets nobody free can take are filtered out by the candidate query (one pass over the team's
--- queue index, no call and no loop iteration each), so a queue no free agent is skilled for costs
--- nothing but that scan; a team stops reading its queue once its free slots are taken. At most
--- p_limit tickets per call (the caller repeats while a call fills up).
+-- Tickets nobody free can take cost no call and no read of their own: the queue is read per distinct
+-- tag set (a skip scan of tickets_routing_queue_tag_sets, one index probe per set), a set is
+-- takeable when some free member holds every skill it requires, and only the takeable sets' tickets
+-- are read, at most as many per set as there are free slots (within one tag set the tickets
+-- assigned are always a prefix in queue order: they need the same agents). So the cost of a sweep
+-- grows with the number of distinct tag sets waiting, never with the number of tickets behind them.
+-- At most p_limit tickets per call (the caller repeats while a call fills up).
 --
 -- Concurrency (same guarantees as a push): every candidate team row is locked first, in id order,
 -- like a push locks its one team, so back-fill and pushes into a team run one at a time. Only then
@@ -26,6 +29,64 @@
 --
 -- p_off_shift: the ids of teams off shift now (the application owns the business-hours calendar).
 -- Returns each written ticket (to_jsonb of the row) and its status before.
+CREATE INDEX IF NOT EXISTS tickets_routing_queue_tag_sets
+    ON tickets (team_id, md5(tags::text), priority_rank, created_at, id)
+    WHERE assignee_id IS NULL AND status IN ('new', 'reopened', 'in_progress');
+
+-- The distinct tag sets of a team's queue (md5 of the tags document, and one such document): a skip
+-- scan, one index probe per set, whatever the number of tickets.
+CREATE OR REPLACE FUNCTION routing_queue_tag_sets(p_team uuid)
+RETURNS TABLE (tag_hash text, tags jsonb) LANGUAGE sql STABLE AS $$
+    WITH RECURSIVE sets AS (
+        (SELECT md5(t.tags::text) AS h FROM tickets t
+         WHERE t.team_id = p_team AND t.assignee_id IS NULL AND t.status IN ('new', 'reopened', 'in_progress')
+         ORDER BY md5(t.tags::text) LIMIT 1)
+        UNION ALL
+        SELECT (SELECT md5(t.tags::text) FROM tickets t
+                WHERE t.team_id = p_team AND t.assignee_id IS NULL AND t.status IN ('new', 'reopened', 'in_progress')
+                  AND md5(t.tags::text) > s.h
+                ORDER BY md5(t.tags::text) LIMIT 1)
+        FROM sets s WHERE s.h IS NOT NULL
+    )
+    SELECT s.h, (SELECT t.tags FROM tickets t
+                 WHERE t.team_id = p_team AND t.assignee_id IS NULL AND t.status IN ('new', 'reopened', 'in_progress')
+                   AND md5(t.tags::text) = s.h LIMIT 1)
+    FROM sets s WHERE s.h IS NOT NULL
+$$;
+
+-- The skills a ticket's tags require in a team: the tags some active member lists as a skill
+-- (p_team_skills, lower case), compared case-insensitively, as routing_pick_agent does.
+CREATE OR REPLACE FUNCTION routing_required_skills(p_tags jsonb, p_team_skills text[])
+RETURNS text[] LANGUAGE sql IMMUTABLE AS $$
+    SELECT coalesce(array_agg(DISTINCT lower(x.tag)), '{}')
+    FROM jsonb_array_elements_text(coalesce(p_tags, '[]'::jsonb)) AS x(tag) WHERE lower(x.tag) = ANY (p_team_skills)
+$$;
+
+-- The skills of an agent as a lower-case JSON array (for ?& against required skills).
+CREATE OR REPLACE FUNCTION routing_skill_set(p_skills jsonb)
+RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
+    SELECT coalesce(jsonb_agg(DISTINCT lower(s.skill)), '[]'::jsonb)
+    FROM jsonb_array_elements_text(coalesce(p_skills, '[]'::jsonb)) AS s(skill)
+$$;
+
+-- The active members' skills of a team (what counts as a requirement there), lower case.
+CREATE OR REPLACE FUNCTION routing_team_skills(p_team uuid)
+RETURNS text[] LANGUAGE sql STABLE AS $$
+    SELECT coalesce(array_agg(DISTINCT lower(s.skill)), '{}')
+    FROM team_members m JOIN agents a ON a.id = m.agent_id
+    CROSS JOIN LATERAL jsonb_array_elements_text(a.skills) AS s(skill)
+    WHERE m.team_id = p_team AND a.is_active
+$$;
+
+-- md5s of the tag sets waiting in a team's queue that some agent with one of p_profiles (skill sets)
+-- can take.
+CREATE OR REPLACE FUNCTION routing_takeable_tag_sets(p_team uuid, p_team_skills text[], p_profiles jsonb[])
+RETURNS text[] LANGUAGE sql STABLE AS $$
+    SELECT array_agg(q.tag_hash) FROM routing_queue_tag_sets(p_team) q
+    WHERE EXISTS (SELECT 1 FROM unnest(p_profiles) AS f(skills)
+                  WHERE f.skills ?& routing_required_skills(q.tags, p_team_skills))
+$$;
+
 CREATE OR REPLACE FUNCTION routing_backfill(p_now timestamptz, p_off_shift jsonb, p_team uuid, p_limit integer)
 RETURNS TABLE (ticket jsonb, old_status text) LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
@@ -41,6 +102,8 @@ DECLARE
     v_cap integer[];
     v_last timestamptz[];
     v_skills jsonb[];
+    v_profiles jsonb[];
+    v_hashes text[];
     v_slots integer;
     v_best integer;
     v_pick_tickets uuid[];
@@ -50,16 +113,20 @@ BEGIN
     IF v_left < 1 THEN
         RETURN;
     END IF;
+    -- The teams with work: on shift, with a queued tag set some free member can take. Read without
+    -- locks, so a sweep with nothing to assign (the steady state) locks nothing.
     SELECT coalesce(array_agg(tm.id ORDER BY tm.id), '{}') INTO v_teams
     FROM teams tm
+    CROSS JOIN LATERAL (
+        SELECT array_agg(DISTINCT routing_skill_set(a.skills)) AS profiles
+        FROM team_members m JOIN agents a ON a.id = m.agent_id
+        WHERE m.team_id = tm.id AND a.is_active AND a.active_count < a.capacity
+          AND NOT routing_is_away(a.ooo_start, a.ooo_end, p_now)) fa
     WHERE tm.assignment_mode IN ('push', 'round_robin')
       AND (p_team IS NULL OR tm.id = p_team)
       AND NOT (tm.id::text IN (SELECT jsonb_array_elements_text(coalesce(p_off_shift, '[]'::jsonb))))
-      AND EXISTS (SELECT 1 FROM tickets t WHERE t.team_id = tm.id AND t.assignee_id IS NULL
-                                            AND t.status IN ('new', 'reopened', 'in_progress'))
-      AND EXISTS (SELECT 1 FROM team_members m JOIN agents a ON a.id = m.agent_id
-                  WHERE m.team_id = tm.id AND a.is_active AND a.active_count < a.capacity
-                    AND NOT routing_is_away(a.ooo_start, a.ooo_end, p_now));
+      AND fa.profiles IS NOT NULL
+      AND routing_takeable_tag_sets(tm.id, routing_team_skills(tm.id), fa.profiles) IS NOT NULL;
     IF cardinality(v_teams) = 0 THEN
         RETURN;
     END IF;
@@ -71,16 +138,11 @@ BEGIN
                   WHERE id = ANY (v_teams) AND assignment_mode IN ('push', 'round_robin') ORDER BY id LOOP
         EXIT WHEN v_left < 1;
         v_push := v_team.assignment_mode = 'push';
-        SELECT coalesce(array_agg(DISTINCT lower(s.skill)), '{}') INTO v_team_skills
-        FROM team_members m JOIN agents a ON a.id = m.agent_id
-        CROSS JOIN LATERAL jsonb_array_elements_text(a.skills) AS s(skill)
-        WHERE m.team_id = v_team.id AND a.is_active;
+        v_team_skills := routing_team_skills(v_team.id);
 
         v_ids := '{}'; v_load := '{}'; v_cap := '{}'; v_last := '{}'; v_skills := '{}'; v_slots := 0;
         FOR v_agent IN
-            SELECT a.id, a.active_count, a.capacity, a.last_assigned_at,
-                   (SELECT coalesce(jsonb_agg(DISTINCT lower(s.skill)), '[]'::jsonb)
-                    FROM jsonb_array_elements_text(a.skills) AS s(skill)) AS skills
+            SELECT a.id, a.active_count, a.capacity, a.last_assigned_at, routing_skill_set(a.skills) AS skills
             FROM agents a
             WHERE a.id IN (SELECT m.agent_id FROM team_members m WHERE m.team_id = v_team.id)
               AND a.is_active AND a.active_count < a.capacity
@@ -96,16 +158,23 @@ BEGIN
             v_slots := v_slots + (v_agent.capacity - v_agent.active_count);
         END LOOP;
         CONTINUE WHEN v_slots < 1;
+        SELECT array_agg(DISTINCT s) INTO v_profiles FROM unnest(v_skills) AS s;
+        v_hashes := routing_takeable_tag_sets(v_team.id, v_team_skills, v_profiles);
+        CONTINUE WHEN v_hashes IS NULL;
 
         v_pick_tickets := '{}'; v_pick_agents := '{}'; v_pick_old := '{}';
         FOR v_ticket IN
-            SELECT t.id, t.status, r.required FROM tickets t
-            CROSS JOIN LATERAL (
-                SELECT coalesce(array_agg(DISTINCT lower(x.tag)), '{}') AS required
-                FROM jsonb_array_elements_text(t.tags) AS x(tag) WHERE lower(x.tag) = ANY (v_team_skills)) r
-            WHERE t.team_id = v_team.id AND t.assignee_id IS NULL AND t.status IN ('new', 'reopened', 'in_progress')
-              -- some free agent holds every required skill (a ticket nobody can take is stepped over here)
-              AND EXISTS (SELECT 1 FROM unnest(v_skills) AS f(skills) WHERE f.skills ?& r.required)
+            SELECT t.id, t.status, routing_required_skills(t.tags, v_team_skills) AS required FROM tickets t
+            WHERE t.id IN (
+                    -- the head of each takeable tag set's queue (tickets of other sets are never read)
+                    SELECT c.id FROM unnest(v_hashes) AS h(tag_hash)
+                    CROSS JOIN LATERAL (
+                        SELECT q.id FROM tickets q
+                        WHERE q.team_id = v_team.id AND md5(q.tags::text) = h.tag_hash
+                          AND q.assignee_id IS NULL AND q.status IN ('new', 'reopened', 'in_progress')
+                        ORDER BY q.priority_rank, q.created_at, q.id
+                        LIMIT least(v_left, v_slots)) c)
+              AND t.team_id = v_team.id AND t.assignee_id IS NULL AND t.status IN ('new', 'reopened', 'in_progress')
             ORDER BY t.priority_rank, t.created_at, t.id
             LIMIT v_left
             FOR NO KEY UPDATE OF t SKIP LOCKED
@@ -128,8 +197,6 @@ BEGIN
             v_pick_tickets := v_pick_tickets || v_ticket.id;
             v_pick_agents := v_pick_agents || v_ids[v_best];
             v_pick_old := v_pick_old || v_ticket.status;
-            -- Rows are fetched (and locked) as the loop goes: once the slots are taken, the rest of the
-            -- queue is never read.
             EXIT WHEN v_slots < 1;
         END LOOP;
         CONTINUE WHEN cardinality(v_pick_tickets) = 0;

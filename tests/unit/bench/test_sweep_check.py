@@ -52,3 +52,11 @@ def test_a_failed_job_or_a_missing_second_scale_is_never_met():
     unchecked, big = check({"catch-up": (12, 100.0), "steady state": (9, 1.0)}, {})
     assert unchecked.target(big["steady state"]) == ("not checked (no measurement at the check scale)", "missed")
     assert bench_main._target(big["steady state"])[1] == "missed"  # a sweep row outside SweepCheck: no claim
+
+
+def test_steady_state_sweeps_that_differ_among_themselves_are_not_met():
+    sweeps, big = check({"catch-up": (12, 100.0), "steady state": (9, 1.0)}, {"catch-up": (12, 100.0), "steady state": (9, 1.0)})
+    uneven = Measurement(big["steady state"].name, samples_ms=[10.0] * 5, calls=41, ops=5)  # 8.2 calls per sweep
+    sweeps.main["steady state"] = uneven
+    sweeps.check["steady state"] = Measurement("small", samples_ms=[10.0] * 5, calls=41, ops=5)
+    assert sweeps.target(uneven)[1] == "missed"

@@ -212,6 +212,8 @@ def rewind_to_loaded(uri: str, progress: Callable[[str], None] = print) -> None:
         # Resolved tickets older than the 72 h window are what a live sweep closed long ago.
         conn.execute("""UPDATE tickets SET status = 'closed', closed_at = resolved_at + interval '72 hours'
                         WHERE status = 'resolved' AND resolved_at < now() - interval '72 hours'""")
+        # An earlier run's events were delivered (its API measurements publish nothing inline).
+        conn.execute("UPDATE outbox SET published_at = now() WHERE published_at IS NULL")
         # What an earlier run's sweeps back-filled goes back to the queue, so the catch-up has it to do again.
         conn.execute("""UPDATE tickets SET assignee_id = NULL, status = 'new'
                         WHERE status = 'assigned' AND id IN (SELECT ticket_id FROM assignments WHERE reason = 'backfill')""")

@@ -165,6 +165,21 @@ def test_backfill_catch_up_is_bounded_by_batches(db, clock, make_team, make_agen
     assert db.stats.calls == min(3, queued // 100 + 1)
 
 
+def test_a_full_batch_fits_the_data_api_limits(db, clock, make_team, make_agent):
+    team = make_team()
+    for i in range(2):
+        make_agent(f"a{i}", teams=[team], capacity=1000)
+    db.execute(BULK_QUEUE, {"team": team, "now": clock.now(), "n": 600, "tag": "none", "tag_every": 1})
+    publisher = RecordingPublisher()
+    assign = Assignment(db, clock, publisher)
+    routing_config(db)
+    db.stats.calls = 0
+    assert assign.backfill() == 600
+    assert db.stats.calls == 3  # a full batch of 500, the remaining 100, one follow-up acknowledging 1,200 events
+    assert len(publisher.published) == 1200
+    assert db.query_one("SELECT count(*) AS n FROM outbox WHERE published_at IS NULL")["n"] == 0
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("queued", [60, 1200])
 def test_concurrent_backfills_pushes_and_claims_keep_every_guarantee(db, clock, rds_data_client, make_team, make_agent,

@@ -28,10 +28,10 @@ from helpdesk.tickets.commands import CommandResult, TicketCommands
 from helpdesk.tickets.models import Actor, Ticket
 
 SYSTEM = Actor.system()
-# One back-fill statement assigns at most BACKFILL_BATCH tickets (its event rows, about 1 KB per ticket,
-# stay inside the Data API's 1 MB result); a sweep runs at most BACKFILL_MAX_ROUNDS of them.
+# One back-fill statement assigns at most BACKFILL_BATCH tickets (the default and the largest batch: its
+# event rows, about 1 KB per ticket, stay inside the Data API's 1 MB result); a sweep runs at most
+# BACKFILL_MAX_ROUNDS of them.
 BACKFILL_BATCH = 500
-BACKFILL_MAX_BATCH = 500
 BACKFILL_MAX_ROUNDS = 4
 # Calls of one back-fill run at most: its rounds, the follow-up acknowledging published events, and
 # reloading the routing configuration when the process's copy is older than its TTL.
@@ -117,11 +117,12 @@ class Assignment:
         Calls: at most max_rounds statements of up to `batch` tickets each (a round that comes back
         short ends the run), + 1 follow-up when the publisher accepted events, + 1 when the process's
         routing configuration is older than its TTL (BACKFILL_MAX_CALLS with the defaults): never per
-        ticket, and tickets nobody can take cost nothing. A backlog larger than batch x max_rounds (a shift start after a night of queued
-        tickets) drains over consecutive sweeps, while agents can also pull."""
+        ticket, and tickets nobody can take cost nothing. A backlog larger than batch x max_rounds (a
+        shift start after a night of queued tickets) drains over consecutive sweeps, while agents can
+        also pull."""
         team = _uuid(team_id, "team_id") if team_id is not None else None
-        if not 1 <= batch <= BACKFILL_MAX_BATCH:
-            raise errors.ValidationFailed(f"batch must be between 1 and {BACKFILL_MAX_BATCH}, got {batch}")
+        if not 1 <= batch <= BACKFILL_BATCH:
+            raise errors.ValidationFailed(f"batch must be between 1 and {BACKFILL_BATCH}, got {batch}")
         now = self.clock.now()
         off_shift = routing_config(self.db).off_shift_teams(now)
         assigned = 0

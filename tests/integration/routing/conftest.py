@@ -1,6 +1,7 @@
 """Fixtures for routing tests: teams, agents and memberships on the real PostgreSQL (local Data API)."""
 from __future__ import annotations
 
+import threading
 import uuid
 from typing import Any
 
@@ -53,3 +54,30 @@ def loads(db):
             "AND t.status IN ('assigned', 'in_progress', 'reopened')) AS held FROM agents a")
         return {r["id"]: (r["active_count"], r["held"], r["capacity"]) for r in rows}
     return take
+
+
+def run_threads(n: int, target) -> list[BaseException]:
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def wrapped(i: int) -> None:
+        try:
+            target(i)
+        except BaseException as exc:  # noqa: BLE001 - reported by the test
+            with lock:
+                errors.append(exc)
+
+    threads = [threading.Thread(target=wrapped, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not any(t.is_alive() for t in threads), "a worker hung"
+    return errors
+
+
+@pytest.fixture
+def capacity_guard(db):
+    db.execute("ALTER TABLE agents ADD CONSTRAINT test_never_above_capacity CHECK (active_count <= capacity)")
+    yield
+    db.execute("ALTER TABLE agents DROP CONSTRAINT IF EXISTS test_never_above_capacity")

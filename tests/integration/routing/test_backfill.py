@@ -16,8 +16,7 @@ from helpdesk.routing.intake import open_ticket
 from helpdesk.tickets.commands import TicketCommands
 from helpdesk.tickets.models import Actor
 
-from .conftest import new_ticket, thread_db
-from .test_concurrency import capacity_guard, run_threads  # noqa: F401 - the fixture is used by name
+from .conftest import new_ticket, run_threads, thread_db
 
 # Queued tickets in bulk: priorities cycle, every `tag_every`-th ticket carries :tag.
 BULK_QUEUE = """
@@ -183,7 +182,7 @@ def test_a_full_batch_fits_the_data_api_limits(db, clock, make_team, make_agent)
 @pytest.mark.slow
 @pytest.mark.parametrize("queued", [60, 1200])
 def test_concurrent_backfills_pushes_and_claims_keep_every_guarantee(db, clock, rds_data_client, make_team, make_agent,
-                                                                     capacity_guard, loads, queued):  # noqa: F811
+                                                                     capacity_guard, loads, queued):
     """Back-fills in parallel with pushes into the same teams (agents shared by two teams) and claims:
     nobody above capacity even for an instant (CHECK), no ticket assigned twice, one history row
     and one ticket.assigned event per assignment, and no deadlock, at a small and a large queue."""

@@ -4,7 +4,6 @@ capacity" a hard rule during the push tests: any overshoot, even for an instant 
 fails that statement and is counted as an error."""
 from __future__ import annotations
 
-import threading
 import uuid
 from collections import Counter
 
@@ -14,7 +13,7 @@ from helpdesk.events.publisher import DeferredPublisher
 from helpdesk.routing.assignment import Assignment
 from helpdesk.routing.intake import open_ticket
 
-from .conftest import new_ticket, thread_db
+from .conftest import new_ticket, run_threads, thread_db
 
 QUEUE_SQL = """
 WITH c AS (INSERT INTO customers (email) VALUES ('bulk@example.com') RETURNING id)
@@ -23,33 +22,6 @@ SELECT gen_random_uuid(), 'queued ' || g, (ARRAY['low', 'normal', 'high', 'urgen
        :team::uuid, :now::timestamptz + make_interval(secs => g), :now::timestamptz
 FROM c, generate_series(1, :n) g
 """
-
-
-def run_threads(n: int, target) -> list[BaseException]:
-    errors: list[BaseException] = []
-    lock = threading.Lock()
-
-    def wrapped(i: int) -> None:
-        try:
-            target(i)
-        except BaseException as exc:  # noqa: BLE001 - reported by the test
-            with lock:
-                errors.append(exc)
-
-    threads = [threading.Thread(target=wrapped, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert not any(t.is_alive() for t in threads), "a worker hung"
-    return errors
-
-
-@pytest.fixture
-def capacity_guard(db):
-    db.execute("ALTER TABLE agents ADD CONSTRAINT test_never_above_capacity CHECK (active_count <= capacity)")
-    yield
-    db.execute("ALTER TABLE agents DROP CONSTRAINT IF EXISTS test_never_above_capacity")
 
 
 @pytest.mark.slow

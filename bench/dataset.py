@@ -222,3 +222,6 @@ def rewind_to_loaded(uri: str, progress: Callable[[str], None] = print) -> None:
                    warned_at = NULL, breached_at = NULL, recompute_from = NULL
             FROM tickets t
             WHERE t.id = s.ticket_id AND s.state IN ('running', 'paused')""")
+        # The rewind rewrote every open clock: vacuum and re-analyze, as after a fresh load, so the
+        # sweep is not measured against the dead rows and stale statistics this left behind.
+        conn.execute("VACUUM ANALYZE tickets, sla_targets, outbox, agents")

@@ -88,8 +88,11 @@ def test_backfill_leaves_the_trail_of_a_push(db, clock, make_team, make_agent, q
     team = make_team()
     agent = make_agent(teams=[team], capacity=5)
     fresh, returned, reopened = queue(team, 3)
-    db.execute("UPDATE tickets SET status = 'in_progress' WHERE id = :t::uuid", {"t": returned.id})
-    db.execute("UPDATE tickets SET status = 'reopened' WHERE id = :t::uuid", {"t": reopened.id})
+    # unassigned in_progress (its agent went away) and reopened, walked through the state machine
+    for ticket, path in ((returned, ("assigned", "in_progress")),
+                         (reopened, ("assigned", "in_progress", "resolved", "closed", "reopened"))):
+        for status in path:
+            db.execute("UPDATE tickets SET status = :s WHERE id = :t::uuid", {"s": status, "t": ticket.id})
     publisher = RecordingPublisher()
     routing_config(db)
     db.stats.calls = 0

@@ -1,13 +1,23 @@
 from __future__ import annotations
 
+import json
+import uuid
+
+import boto3
 import pytest
+from moto import mock_aws
 
 from helpdesk.auth.signing import Keyring
+from helpdesk.config import Settings
 from helpdesk.intake.email import EmailIntake
-from helpdesk.intake.email.blobs import MemoryBlobStore
+from helpdesk.intake.email.blobs import MemoryBlobStore, S3BlobStore
+from local.functions import LambdaContext
 
 SIGNING_KEYS = Keyring.single("test-signing-key")
 DOMAIN = "helpdesk.test"
+RAW = "raw-mail"
+ATT = "attachments"
+REGION = "us-east-1"
 
 
 @pytest.fixture
@@ -31,3 +41,44 @@ def mail(*, frm="alice@customer.test", to="support@helpdesk.test", subject="Prin
         lines.append(f"{k}: {v}")
     lines += ["MIME-Version: 1.0", "Content-Type: text/plain; charset=utf-8", "", body, ""]
     return "\r\n".join(lines).encode()
+
+
+@pytest.fixture
+def aws(monkeypatch):
+    with mock_aws():
+        s3 = boto3.client("s3", region_name=REGION)
+        s3.create_bucket(Bucket=RAW)
+        s3.create_bucket(Bucket=ATT)
+        ses = boto3.client("ses", region_name=REGION)
+        ses.verify_domain_identity(Domain=DOMAIN)
+        yield {"s3": s3, "ses": ses}
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings(support_domain=DOMAIN, signing_keys=SIGNING_KEYS, raw_mail_bucket=RAW, attachments_bucket=ATT,
+                    region=REGION, ses_configuration_set="")
+
+
+@pytest.fixture
+def inbound(aws, db, clock, settings, monkeypatch):
+    from functions.inbound_email import handler as module
+    from helpdesk.events.publisher import DeferredPublisher
+
+    intake = EmailIntake.from_settings(db, clock, DeferredPublisher(), S3BlobStore(aws["s3"], ATT), settings)
+    monkeypatch.setattr(module, "intake", lambda: intake)
+    monkeypatch.setattr(module, "s3", lambda: aws["s3"])
+    counter = iter(range(10_000))
+
+    def deliver(raw: bytes, recipients: list[str] | None = None, *, key: str | None = None) -> dict:
+        key = key or f"inbound/{next(counter)}-{uuid.uuid4().hex}"
+        aws["s3"].put_object(Bucket=RAW, Key=key, Body=raw,
+                             Metadata={"envelope-recipients": ",".join(recipients or [f"support@{DOMAIN}"])})
+        body = {"Records": [{"eventName": "ObjectCreated:Put", "s3": {"bucket": {"name": RAW}, "object": {"key": key}}}]}
+        event = {"Records": [{"messageId": str(uuid.uuid4()), "receiptHandle": "r", "body": json.dumps(body),
+                              "attributes": {"ApproximateReceiveCount": "1"}, "messageAttributes": {},
+                              "md5OfBody": "", "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:1:inbound",
+                              "awsRegion": REGION}]}
+        return module.handler(event, LambdaContext(function_name="test"))
+
+    return deliver

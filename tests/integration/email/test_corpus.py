@@ -1,0 +1,140 @@
+"""Every real mail of tests/corpora/email/*/ through the whole inbound path: an SES-shaped S3 object
+and its S3 event on SQS into functions/inbound_email (some also through the local SMTP front first),
+then the ticket, message, attachments or quarantine row it became checked against the upstream
+project's own expectations (expected.json beside the mails; see tests/corpora/email/README.md)."""
+from __future__ import annotations
+
+import json
+import re
+import smtplib
+from pathlib import Path
+
+import pytest
+
+from helpdesk.intake.email.classify import classify
+from helpdesk.intake.email.parse import parse_email
+
+from .conftest import DOMAIN, RAW
+
+CORPUS = Path(__file__).resolve().parents[2] / "corpora" / "email"
+# Through the local SMTP front as well (a bounce with a null sender, clients, charsets, attachments).
+VIA_SMTP = {"chatwoot/bounced_with_no_from.eml", "talon/outlook.eml", "mail_gem/multi_charset__japanese_iso_2022.eml",
+            "mail_gem/attachment__attachment_with_unquoted_name.eml", "mail_gem/multipart_report__report_530.eml"}
+
+
+def _cases() -> list[tuple[str, dict]]:
+    cases = []
+    for expected in sorted(CORPUS.glob("*/expected.json")):
+        for name, expect in sorted(json.loads(expected.read_text(encoding="utf-8")).items()):
+            cases.append((f"{expected.parent.name}/{name}", expect))
+    return cases
+
+
+CASES = _cases()
+
+
+def test_the_corpus_is_in_the_tree_with_its_sources():
+    assert len(CASES) >= 40
+    for folder in {c.split("/")[0] for c, _ in CASES}:
+        files = {p.name for p in (CORPUS / folder).iterdir()}
+        assert {"SOURCE.md", "LICENSE", "expected.json"} <= files, folder
+        listed = set(json.loads((CORPUS / folder / "expected.json").read_text(encoding="utf-8")))
+        assert listed == {f for f in files if f.endswith(".eml")}, f"{folder}: every mail has expectations"
+
+
+def _fold(text: str) -> str:
+    return re.sub(r"\s+", " ", text or "").strip()
+
+
+def _check(db, raw: bytes, expect: dict) -> None:
+    tickets = db.query("SELECT id, subject, requester_id FROM tickets")
+    if expect.get("auto"):
+        assert tickets == [], "an automatic mail never opens a ticket"
+        [row] = db.query("SELECT reason, metadata FROM email_quarantine")
+        assert row["reason"] == "auto_reply_unmatched"
+        if "kind" in expect:
+            assert classify(parse_email(raw)).kind.value == expect["kind"]
+        got = [{k: (d.get(k) or "").lower() for k in ("recipient", "action", "status")}
+               for d in (row["metadata"] or {}).get("delivery_status") or []]
+        for block in expect.get("delivery_status", []):
+            assert {k: v.lower() for k, v in block.items()} in got
+        return
+    assert len(tickets) == 1, "a person's mail opens exactly one ticket"
+    [ticket] = tickets
+    [message] = db.query("SELECT body, body_full, attachments, metadata FROM ticket_messages WHERE ticket_id = :t::uuid",
+                         {"t": str(ticket["id"])})
+    customer = db.query_one("SELECT email, name FROM customers WHERE id = :c::uuid", {"c": str(ticket["requester_id"])})
+    meta = message["metadata"]
+    if "from" in expect:
+        assert customer["email"] == expect["from"].lower()
+    if "from_name" in expect:
+        assert customer["name"] == expect["from_name"]
+    if "subject" in expect:
+        assert ticket["subject"] == _fold(expect["subject"])
+    for key in ("to", "cc"):
+        if key in expect:
+            assert meta[key] == [a.lower() for a in expect[key]]
+    if "message_id" in expect:
+        assert meta["header_message_id"] == expect["message_id"]
+    for key in ("in_reply_to", "references"):
+        if key in expect:
+            assert meta[key] == expect[key]
+    attachments = message["attachments"] or []
+    if "attachments" in expect:
+        assert sorted(a["filename"] for a in attachments) == sorted(expect["attachments"])
+    if "attachment_sizes" in expect:
+        assert sorted(a["size"] for a in attachments) == sorted(expect["attachment_sizes"])
+    text = (message["body"] or "") + "\n" + (message["body_full"] or "")
+    for fragment in expect.get("body_contains", []):
+        assert fragment in text
+    if "reply" in expect:
+        assert message["body"].strip() == expect["reply"].strip()
+
+
+@pytest.mark.parametrize(("case", "expect"), CASES, ids=[c for c, _ in CASES])
+def test_corpus_mail_through_the_inbound_handler(db, inbound, case, expect):
+    raw = (CORPUS / case).read_bytes()
+    assert inbound(raw) == {"batchItemFailures": []}
+    _check(db, raw, expect)
+    assert inbound(raw) == {"batchItemFailures": []}, "redelivery"
+    assert len(db.query("SELECT id FROM tickets")) == (0 if expect.get("auto") else 1), "redelivery changes nothing"
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_front(aws):
+    """The local SMTP front (SES inbound stand-in) writing to the test's (moto) raw bucket."""
+    from local.smtpfront import SesInbound, SmtpFront
+
+    sent: list[str] = []
+
+    class Queue:
+        def send_message(self, QueueUrl: str, MessageBody: str) -> None:  # noqa: N803 - boto3's names
+            sent.append(json.loads(MessageBody)["Records"][0]["s3"]["object"]["key"])
+
+    handler = SesInbound(endpoint="", inbound_queue_url="inbound", domains=lambda: {DOMAIN})
+    handler._s3, handler._sqs = aws["s3"], Queue()  # noqa: SLF001 - the front's clients, pointed at moto
+    front = SmtpFront(handler, host="127.0.0.1", port=_free_port())
+    front.start()
+    yield front, sent
+    front.stop()
+
+
+@pytest.mark.parametrize(("case", "expect"), [c for c in CASES if c[0] in VIA_SMTP], ids=[c for c, _ in CASES if c in VIA_SMTP])
+def test_corpus_mail_through_the_local_smtp_front(db, aws, inbound, smtp_front, case, expect):
+    front, stored = smtp_front
+    raw = (CORPUS / case).read_bytes()
+    envelope_from = "" if expect.get("auto") else "sender@customer.test"
+    with smtplib.SMTP("127.0.0.1", front.controller.port, timeout=10) as smtp:
+        smtp.sendmail(envelope_from, [f"support@{DOMAIN}"], raw)
+    [key] = stored
+    as_stored = aws["s3"].get_object(Bucket=RAW, Key=key)["Body"].read()
+    assert inbound(as_stored) == {"batchItemFailures": []}
+    _check(db, as_stored, expect)

@@ -64,9 +64,21 @@ class Settings:
     # admins' quarantine list, "ticket" opens a ticket tagged "bulk".
     email_bulk_mail: str = field(default_factory=lambda: parse_choice(_env("HELPDESK_EMAIL_BULK", "quarantine"),
                                                                       "HELPDESK_EMAIL_BULK", BULK_MAIL_CHOICES))
+    # Mail whose sender SES could not authenticate and that would thread by its subject tag or into a
+    # closed/resolved ticket: 'new_ticket' (opened apart) or 'quarantine' ("unverified sender").
+    email_unverified_sender: str = field(default_factory=lambda: parse_choice(
+        _env("HELPDESK_EMAIL_UNVERIFIED_SENDER", "new_ticket"), "HELPDESK_EMAIL_UNVERIFIED_SENDER", UNVERIFIED_SENDER_CHOICES))
+    # Customer domains whose DMARC failures are not quarantined (e.g. a customer behind a forwarder).
+    email_dmarc_allowlist: tuple[str, ...] = field(default_factory=lambda: tuple(
+        d.strip().lower() for d in _env("HELPDESK_EMAIL_DMARC_ALLOWLIST").split(",") if d.strip()))
+    # An internal help desk: colleagues at the support domain are customers (our own team addresses,
+    # reply addresses and the loop header still never are).
+    email_support_domain_customers: bool = field(
+        default_factory=lambda: _env("HELPDESK_EMAIL_SUPPORT_DOMAIN_CUSTOMERS").lower() in ("1", "true", "yes"))
 
 
 BULK_MAIL_CHOICES = ("quarantine", "ticket")
+UNVERIFIED_SENDER_CHOICES = ("new_ticket", "quarantine")
 
 
 def parse_choice(value: str, name: str, allowed: tuple[str, ...]) -> str:

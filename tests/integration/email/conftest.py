@@ -18,6 +18,10 @@ DOMAIN = "helpdesk.test"
 RAW = "raw-mail"
 ATT = "attachments"
 REGION = "us-east-1"
+# What SES stamps on mail whose sender it authenticated (customer.test signs and publishes DMARC).
+SES_AUTHENTICATED = {"Authentication-Results": "amazonses.com; spf=pass (spfCheck: domain of customer.test designates "
+                     "192.0.2.1 as permitted sender) client-ip=192.0.2.1; envelope-from=alice@customer.test; "
+                     "helo=mx.customer.test; dkim=pass header.i=@customer.test; dmarc=pass header.from=customer.test;"}
 
 
 @pytest.fixture

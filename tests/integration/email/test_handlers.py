@@ -19,7 +19,7 @@ from helpdesk.tickets.commands import TicketCommands
 from helpdesk.tickets.models import Actor
 from local.functions import LambdaContext
 
-from .conftest import ATT, DOMAIN, RAW, REGION, SIGNING_KEYS, mail
+from .conftest import ATT, DOMAIN, RAW, REGION, SES_AUTHENTICATED, SIGNING_KEYS, mail
 
 
 @pytest.fixture
@@ -136,7 +136,7 @@ def test_round_trip(db, clock, inbound, outbound, aws):
                             headers={"In-Reply-To": f"<{ses_row['message_id']}>"}),
         "references": mail(frm="carol@customer.test", message_id="<r2@c>", subject="Re: Invoice",
                            headers={"References": f"<{generated}>"}),
-        "subject_tag": mail(frm="carol@customer.test", message_id="<r3@c>", subject=tag),
+        "subject_tag": mail(frm="carol@customer.test", message_id="<r3@c>", subject=tag, headers=SES_AUTHENTICATED),
         "token": mail(frm="carol@other-address.test", message_id="<r4@c>", subject="hello", to=token_address),
     }
     for name, raw in replies.items():

@@ -11,7 +11,7 @@ from helpdesk.outbound.tokens import reply_address
 from helpdesk.tickets.commands import TicketCommands
 from helpdesk.tickets.models import Actor
 
-from .conftest import DOMAIN, SIGNING_KEYS, mail
+from .conftest import DOMAIN, SES_AUTHENTICATED, SIGNING_KEYS, mail
 
 
 def _messages(db, ticket_id):
@@ -80,10 +80,25 @@ def test_missing_message_id_gets_a_stable_synthetic_id(db, intake):
     assert other.action == "created" and other.message_id != first.message_id
 
 
-def test_reused_message_id_on_a_different_mail_is_kept(db, intake):
-    intake.receive(mail(), envelope_recipients=[], raw_key="k")
-    other = intake.receive(mail(subject="Another thing", body="new"), envelope_recipients=[], raw_key="k2")
+def test_the_same_message_id_from_the_same_sender_is_the_same_mail(db, intake):
+    first = intake.receive(mail(), envelope_recipients=[], raw_key="k")
+    # resent from the outbox (a new Date), or a copy through an alias or list that added a footer
+    resent = mail(body="It is on fire.\n\n-- \nSent through the team alias").replace(
+        b"Mon, 02 Mar 2026 14:00:00", b"Mon, 02 Mar 2026 14:09:00")
+    again = intake.receive(resent, envelope_recipients=[], raw_key="k2")
+    assert again.action == "duplicate" and again.ticket_id == first.ticket_id
+    assert len(db.query("SELECT id FROM tickets")) == 1
+
+
+def test_a_reused_message_id_from_another_sender_is_kept_and_threaded_by_the_other_layers(db, intake):
+    first = intake.receive(mail(), envelope_recipients=[], raw_key="k")
+    other = intake.receive(mail(frm="bob@elsewhere.test", subject="Another thing", body="new"),
+                           envelope_recipients=[], raw_key="k2")
     assert other.action == "created" and other.message_id.endswith("@synthetic.helpdesk.invalid")
+    reply = intake.receive(mail(frm="bob@elsewhere.test", message_id="<b2@elsewhere.test>", body="more",
+                                headers={"In-Reply-To": "<m1@customer.test>"}),
+                           envelope_recipients=[], raw_key="k3")
+    assert reply.action == "threaded" and reply.ticket_id == first.ticket_id
 
 
 @pytest.mark.parametrize("layer", ["in_reply_to", "references", "token", "subject_tag"])
@@ -99,6 +114,7 @@ def test_threading_layers(db, intake, layer):
         to = reply_address(first.ticket_id, DOMAIN, SIGNING_KEYS)
     else:
         subject = f"Re: [TKT-{number}] Printer on fire"
+        headers.update(SES_AUTHENTICATED)  # the tag threads only mail SES authenticated
     db.stats.calls = 0
     out = intake.receive(mail(message_id="<m2@customer.test>", to=to, subject=subject, headers=headers, body="More."),
                          envelope_recipients=[to], raw_key="k2")
@@ -210,7 +226,7 @@ def test_closed_long_ago_opens_a_followup_ticket(db, intake, clock, factories):
     first = intake.receive(mail(), envelope_recipients=[], raw_key="k")
     close(TicketCommands(db, clock), factories.agent().id, first.ticket_id)
     clock.advance(days=8)
-    out = intake.receive(mail(message_id="<late@c>", headers={"In-Reply-To": "<m1@customer.test>"}),
+    out = intake.receive(mail(message_id="<late@c>", headers={"In-Reply-To": "<m1@customer.test>", **SES_AUTHENTICATED}),
                          envelope_recipients=[], raw_key="k")
     assert out.action == "followup_created" and out.ticket_id != first.ticket_id
 

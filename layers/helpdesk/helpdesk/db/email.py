@@ -13,24 +13,29 @@ sender AS (SELECT id FROM customers WHERE email = :sender::text)
 SELECT
     (SELECT coalesce(jsonb_agg(jsonb_build_object('message_id', x.message_id, 'ticket_id', x.ticket_id,
                                                   'content_sha256', x.content_sha256, 'source', x.source,
-                                                  'kind', x.kind)), '[]'::jsonb)
+                                                  'kind', x.kind, 'from', x.from_email)), '[]'::jsonb)
      FROM (
         -- kind: 'inbound', or 'generated'/'ses' for the ids of mail we sent
-        SELECT e.message_id, e.ticket_id, m.metadata ->> 'content_sha256' AS content_sha256, 'message' AS source, e.kind
+        SELECT e.message_id, e.ticket_id, m.metadata ->> 'content_sha256' AS content_sha256, 'message' AS source, e.kind,
+               m.metadata ->> 'from' AS from_email
         FROM email_message_ids e LEFT JOIN ticket_messages m ON m.id = e.ticket_message_id
         WHERE e.message_id IN (:message_id::text, :synthetic_id::text)
         UNION ALL
-        SELECT q.message_id, NULL::uuid, q.content_sha256, 'quarantine', NULL::text
+        SELECT q.message_id, NULL::uuid, q.content_sha256, 'quarantine', NULL::text, q.from_email
         FROM email_quarantine q WHERE q.message_id IN (:message_id::text, :synthetic_id::text) AND q.released_at IS NULL
           AND NOT :releasing::boolean  -- an admin's release processes the quarantined mail itself
      ) x) AS existing,
     (SELECT t.id FROM tickets t WHERE t.id = :token_ticket_id::uuid) AS token_ticket_id,
     (SELECT e.ticket_id FROM refs r JOIN email_message_ids e ON e.message_id = r.message_id
      ORDER BY r.rank LIMIT 1) AS reference_ticket_id,
+    (SELECT t.status FROM refs r JOIN email_message_ids e ON e.message_id = r.message_id JOIN tickets t ON t.id = e.ticket_id
+     ORDER BY r.rank LIMIT 1) AS reference_ticket_status,
     (SELECT t.id FROM tickets t JOIN customers c ON c.id = t.requester_id
      WHERE t.number = :tag_number::bigint
        AND (c.email = :sender::text OR EXISTS (
             SELECT 1 FROM ticket_participants p WHERE p.ticket_id = t.id AND p.email = :sender::text))) AS tag_ticket_id,
+    -- one of our own addresses (a team's) as the sender: our mail looping back, never a customer
+    EXISTS (SELECT 1 FROM teams tm WHERE tm.email_address = :sender::text) AS sender_is_ours,
     (SELECT coalesce(jsonb_agg(jsonb_build_object('id', t.id, 'subject', t.subject, 'created_at', t.created_at)
                                ORDER BY t.created_at DESC), '[]'::jsonb)
      FROM (SELECT t.id, t.subject, t.created_at FROM tickets t, sender s

@@ -11,7 +11,8 @@ import hashlib
 import mimetypes
 import re
 from dataclasses import dataclass, field
-from email import message_from_bytes
+from email import message_from_bytes, policy
+from email.header import decode_header, make_header
 from email.message import EmailMessage, Message
 from email.utils import getaddresses, parseaddr
 from typing import Any
@@ -93,12 +94,24 @@ class ParsedEmail:
         return f"{self.content_sha256[:40]}@{SYNTHETIC_DOMAIN}"
 
 
+_RAW_BYTES = re.compile(r"[\udc80-\udcff]")
+
+
 def _clean(value: str) -> str:
-    """Header text with undecodable bytes (surrogate escapes) made visible instead of crashing later."""
-    return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace").replace("\x00", "")
+    """Header text with raw 8-bit bytes (surrogate escapes: unencoded UTF-8, or Latin-1/Windows-1252
+    as Outlook wrote for years) decoded with the body's fallback chain instead of U+FFFD."""
+    if _RAW_BYTES.search(value):
+        value = decode_bytes(value.encode("utf-8", "surrogateescape"), None)
+    return value.replace("\x00", "")
 
 
 def _header(msg: Message, name: str) -> str:
+    raw = _raw_header(msg, name)
+    if raw and raw != _raw_header_text(msg, name):  # raw 8-bit bytes: policy.default would make them U+FFFD
+        try:
+            return str(policy.default.header_factory(name, re.sub(r"\r?\n(?=[ \t])", "", raw)))
+        except Exception:  # noqa: BLE001
+            return raw
     try:
         value = msg.get(name)
     except Exception:  # noqa: BLE001 - a header policy.default cannot parse
@@ -111,11 +124,15 @@ def _header(msg: Message, name: str) -> str:
         return ""
 
 
-def _raw_header(msg: Message, name: str) -> str:
+def _raw_header_text(msg: Message, name: str) -> str:
     for key, value in msg._headers:  # noqa: SLF001 - the undecoded value, when decoding failed
         if key.lower() == name.lower():
-            return _clean(value if isinstance(value, str) else str(value))
+            return value if isinstance(value, str) else str(value)
     return ""
+
+
+def _raw_header(msg: Message, name: str) -> str:
+    return _clean(_raw_header_text(msg, name))
 
 
 def normalize_message_id(value: str) -> str | None:
@@ -271,8 +288,9 @@ def _is_attachment(part: Message) -> bool:
         filename = part.get_filename()
     except Exception:  # noqa: BLE001
         return True
-    return disposition == "attachment" or (filename is not None and disposition != "inline") or (
-        filename is not None and part.get_content_maintype() != "text")
+    # A named part is a file whatever its disposition: a text part with a filename (a .txt or .csv
+    # a client marked inline) is kept as that file, not merged into the body.
+    return disposition == "attachment" or filename is not None
 
 
 @dataclass
@@ -291,6 +309,7 @@ def _filename(part: Message, ctype: str) -> str:
         name = part.get_filename()
     except Exception:  # noqa: BLE001
         name = None
+    name = _unquoted_filename(part, name or "")
     if name:
         return _clean(name).replace("/", "_").replace("\\", "_")[:255]
     if ctype == "message/rfc822":
@@ -303,6 +322,49 @@ def _filename(part: Message, ctype: str) -> str:
         return "delivery-status.txt"
     ext = mimetypes.guess_extension(ctype) or ".bin"
     return f"attachment{ext}"
+
+
+def _unquoted_filename(part: Message, name: str) -> str:
+    """Unquoted names the parameter parser cuts or drops: `filename=This is a test.txt` (cut at the
+    first space) and `filename==?utf-8?B?...?=` (an encoded word, not allowed there but common):
+    the raw header keeps the whole name up to the next ';'."""
+    for header in ("content-disposition", "content-type"):
+        raw = re.sub(r"\r?\n[ \t]+", " ", _raw_header_text(part, header))
+        found = re.search(r"(?:^|;)\s*(?:file)?name\s*=\s*([^\s\";][^;]*?)\s*(?:;|$)", raw, re.IGNORECASE)
+        if not found:
+            continue
+        value = found.group(1)
+        if value.startswith("=?") and value.endswith("?="):
+            try:
+                return str(make_header(decode_header(value)))
+            except Exception:  # noqa: BLE001 - a broken encoded word: keep the name we had
+                return name
+        if value.startswith(name) and len(value) > len(name):
+            return value
+    return name
+
+
+# A uuencoded file pasted into a text body (Lotus Notes, old Outlook): "begin 644 name" ... "end".
+_UU_BLOCK = re.compile(r"^begin [0-7]{3,4} ([^\r\n]+)\r?\n((?:[^\r\n]*\r?\n){1,200000}?)end[ \t]*(?:\r?\n|$)",
+                       re.MULTILINE)
+
+
+def _uuencoded_files(text: str) -> tuple[str, list[Attachment]]:
+    """The text without its inline uuencoded blocks, and the files they held."""
+    if "begin " not in text:
+        return text, []
+    files: list[Attachment] = []
+
+    def take(match: re.Match[str]) -> str:
+        try:
+            data = _uudecode(match.group(2))
+        except Exception:  # noqa: BLE001 - not really uuencoded: leave the text as it was
+            return match.group(0)
+        name = match.group(1).strip().replace("/", "_").replace("\\", "_")[:255] or "attachment.bin"
+        files.append(Attachment(name, mimetypes.guess_type(name)[0] or "application/octet-stream", data))
+        return ""
+
+    return _UU_BLOCK.sub(take, text), files
 
 
 def _delivery_status(data: bytes) -> list[dict[str, str]]:
@@ -393,6 +455,9 @@ def _walk(part: Message, out: _Collector, depth: int = 0) -> None:
         return
     if ctype in ("text/plain", "text/html") and not _is_attachment(part):
         text = _part_text(part)
+        if ctype == "text/plain":
+            text, files = _uuencoded_files(text)
+            out.attachments += files
         (out.texts if ctype == "text/plain" else out.htmls).append(text)
         return
     try:

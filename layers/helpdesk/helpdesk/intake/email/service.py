@@ -22,9 +22,11 @@ from typing import Any
 
 from helpdesk import errors
 from helpdesk.clock import Clock
+from helpdesk.config import UNVERIFIED_SENDER_CHOICES
 from helpdesk.db import email as sql
 from helpdesk.db.client import DataApi
 from helpdesk.events.publisher import Publisher
+from helpdesk.intake.email.auth import sender_auth
 from helpdesk.intake.email.blobs import BlobStore
 from helpdesk.intake.email.classify import Classification, Kind, classify
 from helpdesk.intake.email.parse import ParsedEmail, parse_email, summarize
@@ -51,6 +53,8 @@ BULK_TAG = "bulk"
 # exceptions (22: a NUL, an invalid value), integrity (23, but a unique violation is a concurrent
 # redelivery, which a retry resolves), program limits (54: a row or index entry too large).
 _CONTENT_SQLSTATES = ("22", "23", "54")
+# Statuses a mail may add to (and so reopen) only from an authenticated sender or by the signed reply address.
+_SETTLED = ("closed", "resolved")
 
 
 @dataclass
@@ -75,7 +79,12 @@ class EmailIntake:
     def __init__(self, db: DataApi, clock: Clock, publisher: Publisher, blobs: BlobStore, *,
                  signing_keys: Keyring, support_domains: set[str] | None = None, heuristic: bool = False,
                  burst_limit: int = DEFAULT_BURST_LIMIT, raw_bucket: str | None = None,
-                 bulk_mail: str = "quarantine") -> None:
+                 bulk_mail: str = "quarantine",
+                 unverified_sender: str = "new_ticket", dmarc_allowlist: tuple[str, ...] = (),
+                 support_domain_customers: bool = False) -> None:
+        if unverified_sender not in UNVERIFIED_SENDER_CHOICES:
+            raise ValueError(f"unverified_sender must be one of {', '.join(UNVERIFIED_SENDER_CHOICES)}, "
+                             f"not {unverified_sender!r}")
         self.db = db
         self.clock = clock
         self.publisher = publisher
@@ -87,12 +96,18 @@ class EmailIntake:
         self.burst_limit = burst_limit
         self.raw_bucket = raw_bucket
         self.bulk_mail = bulk_mail  # "quarantine" or "ticket" (Settings.email_bulk_mail)
+        self.unverified_sender = unverified_sender
+        self.dmarc_allowlist = {d.lower() for d in dmarc_allowlist}
+        self.support_domain_customers = support_domain_customers
 
     @classmethod
     def from_settings(cls, db: DataApi, clock: Clock, publisher: Publisher, blobs: BlobStore, settings: Any,
                       **kwargs: Any) -> "EmailIntake":
         kwargs.setdefault("heuristic", bool(getattr(settings, "email_heuristic_threading", False)))
         kwargs.setdefault("bulk_mail", getattr(settings, "email_bulk_mail", "quarantine"))
+        kwargs.setdefault("unverified_sender", getattr(settings, "email_unverified_sender", "new_ticket"))
+        kwargs.setdefault("dmarc_allowlist", tuple(getattr(settings, "email_dmarc_allowlist", ())))
+        kwargs.setdefault("support_domain_customers", bool(getattr(settings, "email_support_domain_customers", False)))
         return cls(db, clock, publisher, blobs, signing_keys=settings.signing_keys,
                    support_domains={settings.support_domain}, raw_bucket=settings.raw_mail_bucket, **kwargs)
 
@@ -169,12 +184,19 @@ class EmailIntake:
             "heuristic": self.heuristic and kind.kind is Kind.PERSON, "heuristic_since": now - HEURISTIC_WINDOW,
             "burst_since": now - BURST_WINDOW, "releasing": released,
         }) or {}
-        # Redelivery of the same mail: a no-op. The same Message-ID on a DIFFERENT mail (broken
-        # clients reuse ids): kept under the synthetic id derived from its content.
+        if row.get("sender_is_ours"):  # one of our team addresses: our own mail come back
+            return IntakeOutcome("dropped", f"sent by our own address {sender}", message_id=mail.message_id,
+                                 classification=Kind.LOOP.value)
+        # Redelivery of the same mail: a no-op, whatever its Date, trace headers or a footer a list
+        # added: the same Message-ID from the same sender is the same mail. The same id from a
+        # DIFFERENT sender (broken software reusing ids): kept under the synthetic id derived from its
+        # content, and threaded by the other layers.
         existing = row.get("existing") or []
         if any(e["message_id"] == synthetic for e in existing) or any(
-                e["message_id"] == mail.message_id and e.get("content_sha256") in (mail.content_sha256, None)
-                and e.get("kind") not in OUR_ID_KINDS for e in existing):
+                e["message_id"] == mail.message_id and e.get("kind") not in OUR_ID_KINDS and (
+                    e.get("content_sha256") in (mail.content_sha256, None)
+                    or (mail.header_message_id is not None and e.get("from") == mail.from_email))
+                for e in existing):
             hit = next((e for e in existing if e.get("ticket_id")), existing[0])
             return IntakeOutcome("duplicate", "this mail was already received", message_id=mail.message_id,
                                  ticket_id=_uuid(hit.get("ticket_id")), classification=kind.kind.value)
@@ -196,6 +218,12 @@ class EmailIntake:
 
         if kind.kind in (Kind.SPAM, Kind.VIRUS):
             return self._quarantine(mail, kind.kind.value, kind.reason, raw_key)
+        auth = sender_auth(mail)
+        from_domain = (mail.from_email or "").rpartition("@")[2]
+        verified = auth.vouches_for(from_domain)
+        if (not released and not kind.automatic and auth.dmarc_rejects and from_domain not in self.dmarc_allowlist):
+            return self._quarantine(mail, "dmarc_fail", f"DMARC failed for {from_domain}, whose policy is "
+                                    f"p={auth.dmarc_policy} (SPF {auth.spf or 'none'}, DKIM {auth.dkim or 'none'})", raw_key)
         if kind.automatic:
             if ticket_id is None:
                 return self._quarantine(mail, "auto_reply_unmatched", kind.reason, raw_key)
@@ -207,6 +235,18 @@ class EmailIntake:
         if not released and int(row.get("sender_recent") or 0) >= self.burst_limit:
             return self._quarantine(mail, "rate_limited",
                                     f"more than {self.burst_limit} mails from {sender} within {BURST_WINDOW}", raw_key)
+
+        # Threading by the subject tag, or adding to a closed/resolved ticket by anything but the
+        # signed reply address, needs a sender SES authenticated: a forged From with a customer's
+        # address and their tag must not land in (or reopen) their conversation.
+        unverified_match = None
+        if ticket_id is not None and not released and not verified and (
+                layer == "subject_tag" or (layer == "references" and row.get("reference_ticket_status") in _SETTLED)):
+            if self.unverified_sender == "quarantine":
+                return self._quarantine(mail, "unverified_sender", f"would have been added to ticket {ticket_id} by "
+                                        f"{layer}, but SES did not authenticate {sender} (SPF {auth.spf or 'none'}, "
+                                        f"DKIM {auth.dkim or 'none'}, DMARC {auth.dmarc or 'none'})", raw_key)
+            unverified_match, ticket_id, layer = str(ticket_id), None, None
 
         attachments = self._store_attachments(mail)
         if ticket_id is not None:
@@ -230,6 +270,8 @@ class EmailIntake:
         routing_recipients = [r for r in recipients if r in delivered or r.rpartition("@")[2] in self.support_domains]
         new = self._new_ticket(mail, sender, routing_recipients, attachments, raw_key, possible_followup,
                                bulk=kind.reason if kind.kind is Kind.BULK else None)
+        if unverified_match:  # for the agent: it named that ticket, but its sender is not proven
+            new.metadata["unverified_match_of"] = unverified_match
         result = open_ticket(self.db, self.clock, self.publisher, new, actor=Actor(type="customer"),
                              idempotency_scope="email")
         return IntakeOutcome("duplicate" if result.replayed else "created",
@@ -257,10 +299,18 @@ class EmailIntake:
                 email = normalize_email(candidate)
             except ValueError:
                 continue
-            if email.rpartition("@")[2] in self.support_domains:
+            if email.rpartition("@")[2] in self.support_domains and not self._colleague(email):
                 continue  # never a customer: one of our own addresses
             return email
         return None
+
+    def _colleague(self, email: str) -> bool:
+        """At the support domain but a person (internal help desk setting), not one of our own
+        addresses: a signed reply address, or the default support address outbound mail comes from
+        (team addresses are checked by the lookup)."""
+        domain = email.rpartition("@")[2]
+        return (self.support_domain_customers and email != f"support@{domain}"
+                and parse_reply_address(email, self.signing_keys) is None)
 
     def _store_attachments(self, mail: ParsedEmail) -> list[dict[str, Any]]:
         stored = []

@@ -159,8 +159,28 @@ def _addresses(msg: Message, name: str) -> list[tuple[str, str]]:
     try:
         pairs = getaddresses([value])
     except Exception:  # noqa: BLE001
-        return []
-    return [(n, a.strip().lower()) for n, a in pairs if a and "@" in a]
+        pairs = []
+    found = [(n, a.strip().lower()) for n, a in pairs if a and "@" in a]
+    # The header parser can drop a bracketed address it misread (its text is then missing): the
+    # raw header still has it.
+    raw = re.sub(r"\r?\n[ \t]+", " ", _raw_header(msg, name))
+    bracketed = {a.lower() for a in re.findall(r"<([^<>\s]+@[^<>\s]+)>", raw)}
+    if not bracketed <= {a for _, a in found}:
+        return _bracketed_addresses(raw)
+    return found
+
+
+def _bracketed_addresses(value: str) -> list[tuple[str, str]]:
+    """Address lists the parser misreads, e.g. an unquoted "@" in a display name
+    (`Mikel@Lindsaar <raasdnil@gmail.com>`): each comma-separated element's <address> wins."""
+    out = []
+    for element in re.split(r',(?=(?:[^"]*"[^"]*")*[^"]*$)(?![^<]*>)', value):
+        match = re.search(r"<([^<>\s]+@[^<>\s]+)>\s*$", element)
+        if match:
+            out.append((element[:match.start()].strip().strip('"').strip(), match.group(1).lower()))
+        else:
+            out += [(n, a.strip().lower()) for n, a in getaddresses([element]) if a and "@" in a]
+    return out
 
 
 def decode_iso2022jp_cp50220(data: bytes) -> str:

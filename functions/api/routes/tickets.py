@@ -193,6 +193,25 @@ def list_messages(ticket_ref: str,
     return ItemsOut(items=items, next_cursor=next_cursor)
 
 
+class MessageFullOut(Doc):
+    id: str
+    body: str = Field(description="the whole new text of the message (views show its first 2,000 characters)")
+    body_full: Optional[str] = Field(None, description="the whole mail as received: quoted history and forwarded "
+                                                       "mails included (null when it is the body)")
+    quoted: Optional[str] = Field(None, description="the part of body_full below the new text (quoted or forwarded)")
+    body_html: Optional[str] = Field(None, description="the mail's HTML, sanitized at intake")
+
+
+@router.get("/tickets/<ticket_ref>/messages/<message_id>",
+            summary="One message in full: its whole text, the quoted/forwarded part and the sanitized HTML",
+            description="Views cut bodies at 2,000 characters (`body_truncated`); this returns the rest. 404 when the "
+                        "message is not on this ticket, 410 for a merged ticket.")
+def get_message(ticket_ref: str, message_id: str) -> MessageFullOut:
+    caller(router)
+    message = _commands().get_message(ticket_ref, parse_uuid(message_id, "message_id"), include_internal=True)
+    return MessageFullOut(**message)
+
+
 @router.get("/tickets/<ticket_ref>/attachments/<attachment_id>",
             summary="A short-lived download URL for one attachment of the ticket",
             description="attachment_id: the attachment's UUID, or `<message id>.<index>` (its place in that message's "

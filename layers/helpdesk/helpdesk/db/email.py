@@ -166,10 +166,6 @@ SELECT to_jsonb(msg) AS message, to_jsonb(tk) AS ticket, (SELECT to_jsonb(c) FRO
 FROM msg LEFT JOIN tk ON true
 """
 
-# A slice of a long message body (at most 15,000 characters: under 64 KB even at 4 bytes each).
-BODY_SLICE = """
-SELECT substr(body, :start::int, :length::int) AS piece FROM ticket_messages WHERE id = :message_id::uuid
-"""
 
 # An admin releases a quarantined mail (a spam false positive, a burst): marked released, then
 # processed again as a person's mail. Only an unreleased row can be released (once).

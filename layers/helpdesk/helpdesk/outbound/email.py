@@ -33,12 +33,12 @@ from helpdesk.outbound import files as outbound_files
 from helpdesk.outbound.compose import compose_reply
 from helpdesk.outbound.html import render_html
 from helpdesk.outbound.tokens import reply_address
+from helpdesk.tickets.commands import read_message_text
 
 log = logging.getLogger(__name__)
 # Longer than one send attempt can take (the outbound function's timeout is well under a minute).
 LEASE = timedelta(minutes=2)
 EMAIL_CHANNELS = ("email", "web", "api")  # tickets whose customer is answered by mail
-BODY_SLICE_CHARS = 15_000
 NO_SMTPUTF8 = ("not sent: the customer's address has a non-ASCII local part, and SES accepts only 7-bit ASCII "
                "local parts (it does not support SMTPUTF8, RFC 6531); answer through another channel")
 ACK_LIMIT = 3  # acknowledgements per customer address ...
@@ -107,17 +107,10 @@ class OutboundEmail:
             return SendOutcome("skipped", f"ticket channel {ticket.get('channel')} is not answered by email")
 
         thread_ids = [i for i in row.get("thread_ids") or [] if i != claim["generated_message_id"]]
-        body = message["body"] if message.get("body") is not None else self._read_body(message_id, int(message["body_chars"]))
+        body = message["body"] if message.get("body") is not None else read_message_text(
+            self.db, message_id, "body", int(message["body_chars"]))
         return self._deliver(message_id, ticket, claim, body, row.get("last_customer_message_id"),
                              thread_ids, automatic=False, attachments=message.get("attachments") or [])
-
-    def _read_body(self, message_id: uuid.UUID, chars: int) -> str:
-        """A body too long for one Data API row, read in slices (1 call per 15,000 characters)."""
-        pieces = []
-        for start in range(1, chars + 1, BODY_SLICE_CHARS):
-            row = self.db.query_one(sql.BODY_SLICE, {"message_id": message_id, "start": start, "length": BODY_SLICE_CHARS})
-            pieces.append((row or {}).get("piece") or "")
-        return "".join(pieces)
 
     def acknowledge(self, event_id: uuid.UUID, payload: dict[str, Any]) -> SendOutcome:
         """Exactly one acknowledgement per new email ticket (never for automatic mail: that never

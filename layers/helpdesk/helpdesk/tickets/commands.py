@@ -60,6 +60,27 @@ class TicketView:
     messages: list[dict[str, Any]]
 
 
+def read_message_text(db: DataApi, message_id: uuid.UUID | str, text: str, chars: int) -> str:
+    """A message text too long for one Data API row (body, body_full or body_html), read in slices:
+    1 call per 15,000 characters."""
+    pieces = []
+    for start in range(1, chars + 1, sql.MESSAGE_TEXT_SLICE_CHARS):
+        row = db.query_one(sql.MESSAGE_TEXT_SLICE, {"message_id": message_id, "text": text, "start": start,
+                                                    "length": sql.MESSAGE_TEXT_SLICE_CHARS})
+        pieces.append((row or {}).get("piece") or "")
+    return "".join(pieces)
+
+
+def quoted_part(body: str, full: str | None) -> str | None:
+    """What the whole mail holds below its new text (quoted history, forwarded mails), or None."""
+    if not full:
+        return None
+    new = (body or "").strip()
+    at = full.find(new) if new else -1
+    rest = full[at + len(new):] if at >= 0 else full
+    return rest.strip("\n") or None
+
+
 class TicketCommands:
     def __init__(self, db: DataApi, clock: Clock | None = None, publisher: Publisher | None = None) -> None:
         self.db = db
@@ -422,6 +443,30 @@ class TicketCommands:
             "limit": max(1, min(limit, MAX_PAGE)),
         })
         return [r["doc"] for r in rows]
+
+    def get_message(self, ticket_ref: str | uuid.UUID, message_id: uuid.UUID, *,
+                    include_internal: bool = True) -> dict[str, Any]:
+        """One message of the ticket in full: the whole new text (`body`), the whole mail as received
+        (`body_full`: quoted history and forwarded mails included), the part of it below the new
+        text (`quoted`) and the sanitized HTML. 1 call, plus 1 per further 15,000 characters of a
+        text longer than 4,000."""
+        kind, value = ("id", ticket_ref) if isinstance(ticket_ref, uuid.UUID) else parse_ticket_ref(str(ticket_ref))
+        row = self.db.query_one(sql.GET_MESSAGE, {
+            "id": value if kind == "id" else None, "number": value if kind == "number" else None,
+            "message_id": message_id, "include_internal": include_internal})
+        if row is None:
+            raise errors.NotFound(f"ticket {ticket_ref} not found")
+        if row["status"] == "merged":
+            raise errors.Gone(f"ticket {ticket_ref} was merged", merged_into=row["merged_into_id"])
+        message = row.get("message")
+        if message is None:
+            raise errors.NotFound(f"no message {message_id} on ticket {ticket_ref}")
+        for text in ("body", "body_full", "body_html"):
+            chars = int(message.pop(f"{text}_chars") or 0)
+            if chars > sql.MESSAGE_FIRST_SLICE_CHARS:
+                message[text] = read_message_text(self.db, message_id, text, chars)
+        message["quoted"] = quoted_part(message["body"], message.get("body_full"))
+        return message
 
     # -- plumbing ----------------------------------------------------------------------------
     def _resolve_id(self, ref: str | uuid.UUID) -> uuid.UUID:

@@ -1,0 +1,55 @@
+"""GET /tickets/{ref}/messages/{id}: a message in full (views cut bodies at 2,000 characters), with the
+quoted/forwarded part and the sanitized HTML."""
+from __future__ import annotations
+
+from email.message import EmailMessage
+
+from helpdesk.events.publisher import DeferredPublisher
+from helpdesk.intake.email import EmailIntake
+from helpdesk.intake.email.blobs import MemoryBlobStore
+
+
+def _forwarded_order(long_text: str) -> bytes:
+    order = EmailMessage()
+    order["From"] = "shop@store.test"
+    order["Subject"] = "Your order 4711"
+    order.set_content("Order 4711 confirmed: 3 x blue widget, total 42.00 EUR")
+    mail = EmailMessage()
+    mail["From"] = "Alice <alice@customer.test>"
+    mail["To"] = "support@helpdesk.test"
+    mail["Subject"] = "Wrong items"
+    mail["Message-ID"] = "<fw1@customer.test>"
+    mail.set_content(long_text + "\n\nOn Mon, Support <support@helpdesk.test> wrote:\n> earlier answer\n")
+    mail.add_alternative(f"<p>{long_text}</p><script>alert(1)</script>", subtype="html")
+    mail.add_attachment(order)
+    return mail.as_bytes()
+
+
+def test_the_whole_message_is_readable(agent, db, clock):
+    client, _ = agent
+    long_text = "ünïcödé line of the complaint. " * 600  # 18,600 characters: several slices
+    intake = EmailIntake(db, clock, DeferredPublisher(), MemoryBlobStore(), support_domains={"helpdesk.test"})
+    created = intake.receive(_forwarded_order(long_text), envelope_recipients=[], raw_key="k")
+    listed = client.get(f"/api/v1/tickets/{created.ticket_id}/messages").body["items"][0]
+    assert listed["body_truncated"] and len(listed["body"]) == 2000
+
+    db.stats.calls = 0
+    full = client.get(f"/api/v1/tickets/{created.ticket_id}/messages/{listed['id']}")
+    assert full.status == 200, full.body
+    assert full.body["body"].strip() == long_text.strip()
+    assert "Order 4711 confirmed" in full.body["body_full"] and "earlier answer" in full.body["quoted"]
+    assert "Order 4711 confirmed" in full.body["quoted"] and "line of the complaint" not in full.body["quoted"]
+    assert "<script" not in full.body["body_html"] and long_text.strip()[:50] in full.body["body_html"]
+    assert full.body["forwarded"][0]["subject"] == "Your order 4711"
+    assert db.stats.calls <= 1 + 1 + 3 + 2 + 2  # principal, the read, then 15,000-character slices per long text
+
+
+def test_a_message_not_on_the_ticket_is_404_and_a_bad_id_400(agent, create):
+    client, _ = agent
+    ticket = create(client)
+    other = create(client)
+    message_id = client.get(f"/api/v1/tickets/{other['id']}/messages").body["items"][0]["id"]
+    assert client.get(f"/api/v1/tickets/{ticket['id']}/messages/{message_id}").status == 404
+    assert client.get(f"/api/v1/tickets/{other['id']}/messages/{message_id}").body["body"] == "It is really on fire."
+    assert client.get(f"/api/v1/tickets/{ticket['id']}/messages/not-a-uuid").status in (400, 422)
+    assert client.get("/api/v1/tickets/TKT-999/messages/" + message_id).status == 404

@@ -14,7 +14,8 @@ from helpdesk.config import Settings
 from helpdesk.events.schemas import Event
 from helpdesk.intake.email import EmailIntake
 from helpdesk.intake.email.blobs import S3BlobStore
-from helpdesk.outbound.email import OutboundEmail
+from helpdesk.auth.portal import portal_url
+from helpdesk.outbound.email import OutboundEmail, portal_footer
 from helpdesk.tickets.commands import TicketCommands
 from helpdesk.tickets.models import Actor
 from local.functions import LambdaContext
@@ -198,7 +199,7 @@ def _created_events(db):
                                       "FROM outbox WHERE event_type = 'ticket.created' ORDER BY seq")]
 
 
-def test_acknowledgement_once_per_ticket_and_rate_limited(db, inbound, outbound):
+def test_acknowledgement_once_per_ticket_and_rate_limited(db, inbound, outbound, settings):
     from helpdesk.outbound.email import ACK_LIMIT
 
     for i in range(ACK_LIMIT + 1):
@@ -213,6 +214,8 @@ def test_acknowledgement_once_per_ticket_and_rate_limited(db, inbound, outbound)
     first = message_from_bytes(acks[0].raw_data.encode() if isinstance(acks[0].raw_data, str) else acks[0].raw_data,
                                policy=policy.default)
     assert first["Auto-Submitted"] == "auto-replied" and first["In-Reply-To"] == "<d0@c>"
+    first_ticket = db.query_one("SELECT id FROM tickets WHERE number = 1")["id"]
+    assert portal_url(settings.web_base_url, first_ticket, SIGNING_KEY) in first.get_body(("plain",)).get_content()
     # the customer's auto-responder answering our ack: a system event, never a ticket or a reopen
     tickets = len(_tickets(db))
     inbound(mail(frm="dan@customer.test", message_id="<away@c>", subject="Out of office",
@@ -220,7 +223,7 @@ def test_acknowledgement_once_per_ticket_and_rate_limited(db, inbound, outbound)
     assert len(_tickets(db)) == tickets
 
 
-def test_long_multibyte_reply_is_sent_whole(db, clock, inbound, outbound):
+def test_long_multibyte_reply_is_sent_whole(db, clock, inbound, outbound, settings):
     inbound(mail(frm="long@customer.test", message_id="<long@c>"))
     [ticket] = _tickets(db)
     agent = _agent(db)
@@ -233,7 +236,8 @@ def test_long_multibyte_reply_is_sent_whole(db, clock, inbound, outbound):
     [sent] = sent_messages()[before:]
     raw = sent.raw_data.encode() if isinstance(sent.raw_data, str) else sent.raw_data
     text = message_from_bytes(raw, policy=policy.default).get_body(("plain",)).get_content()
-    assert text.rstrip("\n") == body
+    url = portal_url(settings.web_base_url, ticket["id"], SIGNING_KEY)
+    assert text.rstrip("\n") == body + portal_footer(url)  # the whole reply, then the customer's portal link
 
 
 def test_bounce_of_our_reply_is_a_system_event_on_the_ticket(db, clock, inbound, outbound):
@@ -291,3 +295,21 @@ def test_configuration_set_and_send_lease(db, clock, aws, settings, inbound):
     sender.clock = FixedClock(clock.now() + timedelta(minutes=3))
     assert sender.send(Event.from_outbox_row(event)).action == "sent"
     assert sender.send(Event.from_outbox_row(event)).action == "already_sent"
+
+
+def test_the_web_forms_confirmation_mail_is_sent_with_the_portal_link(db, clock, outbound, aws, settings):
+    from helpdesk.events.publisher import DeferredPublisher
+    from helpdesk.routing.intake import open_ticket
+    from helpdesk.tickets.models import NewTicket
+
+    result = open_ticket(db, clock, DeferredPublisher(), NewTicket(
+        channel="web", subject="Cannot log in", body="Since this morning.", requester_email="erin@customer.test"),
+        actor=Actor(type="customer"), idempotency_scope="web:erin@customer.test")
+    before = len(sent_messages())
+    assert outbound(_created_events(db)) == {"batchItemFailures": []}
+    [ack] = sent_messages()[before:]
+    raw = ack.raw_data.encode() if isinstance(ack.raw_data, str) else ack.raw_data
+    sent = message_from_bytes(raw, policy=policy.default)
+    assert sent["To"] == "erin@customer.test" and "[TKT-1]" in sent["Subject"]
+    text = sent.get_body(("plain",)).get_content()
+    assert "opened ticket TKT-1" in text and portal_url(settings.web_base_url, result.ticket.id, SIGNING_KEY) in text

@@ -11,7 +11,8 @@ import pytest
 from helpdesk.events.publisher import DeferredPublisher
 from helpdesk.intake.email import EmailIntake
 from helpdesk.intake.email.blobs import S3BlobStore
-from helpdesk.outbound.email import OutboundEmail
+from helpdesk.auth.portal import portal_url
+from helpdesk.outbound.email import OutboundEmail, portal_footer
 from helpdesk.outbound.files import encoded_size
 from helpdesk.tickets.commands import TicketCommands
 from helpdesk.tickets.models import Actor
@@ -72,8 +73,10 @@ def test_reply_is_text_html_and_files_and_threads_back(db, clock, aws, settings,
     alternative = out.get_payload()[0]
     assert alternative.get_content_type() == "multipart/alternative"
     assert [p.get_content_type() for p in alternative.get_payload()] == ["text/plain", "text/html"]
-    assert out.get_body(("plain",)).get_content().rstrip("\n") == HOSTILE
+    link = portal_url(settings.web_base_url, ticket_id, settings.signing_key)
+    assert out.get_body(("plain",)).get_content().rstrip("\n") == HOSTILE + portal_footer(link)
     html = out.get_body(("html",)).get_content()
+    assert link in html
     assert "<script" not in html and "<img" not in html and "&lt;script&gt;" in html
     assert '<a href="https://status.test/i/42" rel="noopener noreferrer">' in html and "Billing team" in html
     parts = [(p.get_filename(), p.get_content_type(), p.get_content()) for p in out.iter_attachments()]

@@ -131,8 +131,8 @@ RECORD_FAILED = """
 UPDATE email_outbound SET state = :state, last_error = :error::text WHERE ticket_message_id = :message_id::uuid AND state = 'sending'
 """
 
-# The acknowledgement of a new email ticket: claimed on the ticket's first (customer, email)
-# message, at most :limit per recipient within the window (a mail storm gets few acks).
+# The acknowledgement of a new email or web-form ticket: claimed on the ticket's first customer
+# message (email or web), at most :limit per recipient within the window (a mail storm gets few acks).
 CLAIM_ACK = """
 WITH msg AS (
     SELECT m.id, m.ticket_id, m.author_type, m.channel, m.inbound_message_id, m.metadata ? 'bulk' AS bulk
@@ -152,7 +152,8 @@ claimed AS (
     INSERT INTO email_outbound (ticket_message_id, ticket_id, event_id, state, generated_message_id, recipient, claimed_at, kind)
     SELECT msg.id, msg.ticket_id, :event_id::uuid, 'sending', :generated_message_id, tk.requester_email, :now::timestamptz, 'ack'
     FROM msg, tk, recent
-    WHERE msg.author_type = 'customer' AND msg.channel = 'email' AND tk.channel = 'email' AND tk.requester_email IS NOT NULL
+    WHERE msg.author_type = 'customer' AND msg.channel IN ('email', 'web') AND tk.channel = msg.channel
+      AND tk.requester_email IS NOT NULL
       AND recent.n < :limit AND NOT msg.bulk  -- a newsletter or list mail is never acknowledged
     ON CONFLICT (ticket_message_id) DO UPDATE SET
         state = 'sending', attempts = email_outbound.attempts + 1, claimed_at = EXCLUDED.claimed_at

@@ -32,13 +32,21 @@ from helpdesk.db.client import DataApi
 from helpdesk.outbound import files as outbound_files
 from helpdesk.outbound.compose import compose_reply
 from helpdesk.outbound.html import render_html
+from helpdesk.auth.portal import portal_url
 from helpdesk.outbound.tokens import reply_address
 from helpdesk.tickets.commands import read_message_text
 
 log = logging.getLogger(__name__)
+PORTAL_FOOTER = "\n\n--\nFollow this request and answer it online: {url}"
+
+
+def portal_footer(url: str) -> str:
+    return PORTAL_FOOTER.format(url=url)
+
 # Longer than one send attempt can take (the outbound function's timeout is well under a minute).
 LEASE = timedelta(minutes=2)
 EMAIL_CHANNELS = ("email", "web", "api")  # tickets whose customer is answered by mail
+ACK_CHANNELS = ("email", "web")  # new tickets acknowledged by mail (the web form's page promises it)
 NO_SMTPUTF8 = ("not sent: the customer's address has a non-ASCII local part, and SES accepts only 7-bit ASCII "
                "local parts (it does not support SMTPUTF8, RFC 6531); answer through another channel")
 ACK_LIMIT = 3  # acknowledgements per customer address ...
@@ -113,10 +121,10 @@ class OutboundEmail:
                              thread_ids, automatic=False, attachments=message.get("attachments") or [])
 
     def acknowledge(self, event_id: uuid.UUID, payload: dict[str, Any]) -> SendOutcome:
-        """Exactly one acknowledgement per new email ticket (never for automatic mail: that never
-        opens a ticket), at most ACK_LIMIT per customer address within ACK_WINDOW."""
-        if payload.get("channel") != "email" or not payload.get("message_id"):
-            return SendOutcome("skipped", "only tickets opened by email are acknowledged by email")
+        """Exactly one acknowledgement per new email or web-form ticket (never for automatic mail: that
+        never opens a ticket), at most ACK_LIMIT per customer address within ACK_WINDOW."""
+        if payload.get("channel") not in ACK_CHANNELS or not payload.get("message_id"):
+            return SendOutcome("skipped", "only tickets opened by email or the web form are acknowledged by email")
         message_id = uuid.UUID(str(payload["message_id"]))
         now = self.clock.now()
         row = self.db.query_one(sql.CLAIM_ACK, {
@@ -154,6 +162,8 @@ class OutboundEmail:
                  references: list[str], automatic: bool, files: list[outbound_files.OutboundFile]) -> Any:
         domain = self.settings.support_domain.lower()
         subject_number = int(ticket["number"])
+        # Every mail to the customer (acknowledgement, public reply) carries their way back in.
+        body += portal_footer(portal_url(self.settings.web_base_url, ticket["id"], self.settings.signing_key))
         return compose_reply(
             from_address=ticket.get("team_address") or f"support@{domain}", from_name=ticket.get("team_name") or "Support",
             to_address=ticket["requester_email"], to_name=ticket.get("requester_name"),

@@ -21,7 +21,8 @@ from .conftest import DOMAIN
 CORPUS = Path(__file__).resolve().parents[2] / "corpora" / "email"
 # Through the local SMTP front as well (a bounce with a null sender, clients, charsets, attachments).
 VIA_SMTP = {"chatwoot/bounced_with_no_from.eml", "talon/gmail.eml", "mail_gem/multi_charset__japanese_iso_2022.eml",
-            "mail_gem/attachment__attachment_with_unquoted_name.eml", "mail_gem/multipart_report__report_530.eml"}
+            "mail_gem/attachment__attachment_with_unquoted_name.eml", "mail_gem/multipart_report__report_530.eml",
+            "sisimai/rfc3834-03.eml", "sisimai/lhost-postfix-01.eml"}
 
 
 # Where our design deliberately differs from an upstream expectation: talon's reply extraction keeps

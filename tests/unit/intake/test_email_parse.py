@@ -77,7 +77,7 @@ def test_chatwoot_autoreply_vectors(corpora):
 @pytest.mark.parametrize("header,value,kind", [
     ("X-Helpdesk-Loop", "helpdesk.test", Kind.LOOP), ("Auto-Submitted", "auto-replied", Kind.AUTO_REPLY),
     ("Auto-Submitted", "no", Kind.PERSON), ("Precedence", "junk", Kind.AUTO_REPLY), ("X-Autorespond", "yes", Kind.AUTO_REPLY),
-    ("Return-Path", "<>", Kind.BOUNCE), ("X-SES-Spam-Verdict", "FAIL", Kind.SPAM), ("X-SES-Virus-Verdict", "FAIL", Kind.VIRUS),
+    ("Return-Path", "<>", Kind.AUTO_REPLY), ("X-SES-Spam-Verdict", "FAIL", Kind.SPAM), ("X-SES-Virus-Verdict", "FAIL", Kind.VIRUS),
     ("X-SES-Spam-Verdict", "PASS", Kind.PERSON)])
 def test_classification_signals(header, value, kind):
     raw = _headers_mail({"From": "a@b.test", "Subject": "x", header: value})

@@ -22,6 +22,8 @@ _OOO_SUBJECT = re.compile(
     re.IGNORECASE)
 
 
+_BOUNCE_SUBJECT = re.compile(r"undeliver|delivery (?:status|failure|has failed)|returned mail|mail delivery failed|"
+                             r"failure notice|non.?delivery", re.IGNORECASE)
 # Autoresponders that send no RFC 3834 header but a header of their own (iCloud's vacation reply,
 # cPanel/Exim, Zimbra, GMX/web.de, mailbox "away" rules).
 _VACATION_HEADERS = ("x-apple-action", "x-autoreply", "x-autorespond", "x-autoresponder", "x-mail-autoreply",
@@ -89,8 +91,6 @@ def classify(mail: ParsedEmail) -> Classification:
     sender = mail.from_email or ""
     if _DAEMON.match(sender):
         return Classification(Kind.BOUNCE, f"sent by {sender}")
-    if "return-path" in mail.headers and null_sender(return_path):
-        return Classification(Kind.BOUNCE, "null envelope sender (Return-Path: <>)")
     auto_submitted = mail.header("auto-submitted").strip().lower()
     if auto_submitted and not auto_submitted.startswith("no"):
         return Classification(Kind.AUTO_REPLY, f"Auto-Submitted: {auto_submitted}")
@@ -105,6 +105,11 @@ def classify(mail: ParsedEmail) -> Classification:
     vacation = _vacation_reply(mail)
     if vacation:
         return Classification(Kind.AUTO_REPLY, vacation)
+    # No report and no daemon sender above: an empty envelope sender is an autoresponder (RFC 3834
+    # asks them to send from it), never a person.
+    if "return-path" in mail.headers and null_sender(return_path):
+        kind = Kind.BOUNCE if _BOUNCE_SUBJECT.search(mail.subject or "") else Kind.AUTO_REPLY
+        return Classification(kind, "null envelope sender (Return-Path: <>)")
     if mail.header("x-ses-spam-verdict").strip().upper() == "FAIL":
         return Classification(Kind.SPAM, "X-SES-Spam-Verdict: FAIL")
     return Classification(Kind.PERSON, "no automatic-mail signal")

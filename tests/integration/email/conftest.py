@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import json
+import re
+import smtplib
 import uuid
 
 import boto3
@@ -11,6 +13,7 @@ from helpdesk.auth.signing import Keyring
 from helpdesk.config import Settings
 from helpdesk.intake.email import EmailIntake
 from helpdesk.intake.email.blobs import MemoryBlobStore, S3BlobStore
+from local import aws as local_aws
 from local.functions import LambdaContext
 
 SIGNING_KEYS = Keyring.single("test-signing-key")
@@ -86,3 +89,38 @@ def inbound(aws, db, clock, settings, monkeypatch):
         return module.handler(event, LambdaContext(function_name="test"))
 
     return deliver
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_front(aws):
+    """The local SMTP front (SES inbound stand-in) writing to the test's (moto) raw bucket."""
+    from local.smtpfront import SesInbound, SmtpFront
+
+    sent: list[str] = []
+
+    class Queue:
+        def send_message(self, QueueUrl: str, MessageBody: str) -> None:  # noqa: N803 - boto3's names
+            sent.append(json.loads(MessageBody)["Records"][0]["s3"]["object"]["key"])
+
+    handler = SesInbound(endpoint="http://127.0.0.1:9", inbound_queue_url="inbound", domains=lambda: {DOMAIN})
+    handler._s3, handler._sqs = aws["s3"], Queue()  # noqa: SLF001 - the front's clients, pointed at moto
+    aws["s3"].create_bucket(Bucket=local_aws.RAW_MAIL_BUCKET)
+    front = SmtpFront(handler, host="127.0.0.1", port=_free_port())
+    front.start()
+
+    def send(raw: bytes, envelope_from: str = "sender@customer.test") -> bytes:
+        """Sends `raw` through the front; the mail as the front stored it (SES's headers on top)."""
+        with smtplib.SMTP("127.0.0.1", front.controller.port, timeout=10) as smtp:  # SMTP lines end in CRLF
+            smtp.sendmail(envelope_from, [f"support@{DOMAIN}"], re.sub(rb"\r?\n", b"\r\n", raw))
+        return aws["s3"].get_object(Bucket=local_aws.RAW_MAIL_BUCKET, Key=sent.pop())["Body"].read()
+
+    yield send
+    front.stop()

@@ -6,15 +6,12 @@ from __future__ import annotations
 
 import json
 import re
-import smtplib
 from pathlib import Path
 
 import pytest
 
 from helpdesk.intake.email.classify import classify
 from helpdesk.intake.email.parse import parse_email
-
-from local import aws as local_aws
 
 from .conftest import DOMAIN
 
@@ -114,42 +111,9 @@ def test_corpus_mail_through_the_inbound_handler(db, inbound, case, expect):
     assert len(db.query("SELECT id FROM tickets")) == (0 if expect.get("auto") else 1), "redelivery changes nothing"
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def smtp_front(aws):
-    """The local SMTP front (SES inbound stand-in) writing to the test's (moto) raw bucket."""
-    from local.smtpfront import SesInbound, SmtpFront
-
-    sent: list[str] = []
-
-    class Queue:
-        def send_message(self, QueueUrl: str, MessageBody: str) -> None:  # noqa: N803 - boto3's names
-            sent.append(json.loads(MessageBody)["Records"][0]["s3"]["object"]["key"])
-
-    handler = SesInbound(endpoint="http://127.0.0.1:9", inbound_queue_url="inbound", domains=lambda: {DOMAIN})
-    handler._s3, handler._sqs = aws["s3"], Queue()  # noqa: SLF001 - the front's clients, pointed at moto
-    aws["s3"].create_bucket(Bucket=local_aws.RAW_MAIL_BUCKET)
-    front = SmtpFront(handler, host="127.0.0.1", port=_free_port())
-    front.start()
-    yield front, sent
-    front.stop()
-
-
 @pytest.mark.parametrize(("case", "expect"), [c for c in CASES if c[0] in VIA_SMTP], ids=[c for c, _ in CASES if c in VIA_SMTP])
-def test_corpus_mail_through_the_local_smtp_front(db, aws, inbound, smtp_front, case, expect):
-    front, stored = smtp_front
+def test_corpus_mail_through_the_local_smtp_front(db, inbound, smtp_front, case, expect):
     raw = (CORPUS / case).read_bytes()
-    envelope_from = "" if expect.get("auto") else "sender@customer.test"
-    with smtplib.SMTP("127.0.0.1", front.controller.port, timeout=10) as smtp:
-        smtp.sendmail(envelope_from, [f"support@{DOMAIN}"], raw)
-    [key] = stored
-    as_stored = aws["s3"].get_object(Bucket=local_aws.RAW_MAIL_BUCKET, Key=key)["Body"].read()
+    as_stored = smtp_front(raw, envelope_from="" if expect.get("auto") else "sender@customer.test")
     assert inbound(as_stored) == {"batchItemFailures": []}
     _check(db, as_stored, expect, case)

@@ -105,3 +105,19 @@ def test_colleagues_at_the_support_domain_are_customers_when_the_setting_says_so
     assert internal.receive(mail(frm=f"dana@{DOMAIN}", message_id="<c5@helpdesk.test>", headers={"X-Helpdesk-Loop": "1"}),
                             envelope_recipients=[], raw_key="k5").action == "dropped"
     assert len(_tickets(db)) == 1
+
+
+def test_through_the_local_smtp_front_verdicts_are_stamped_and_a_test_senders_kept(db, inbound, smtp_front):
+    assert inbound(smtp_front(mail())) == {"batchItemFailures": []}
+    # the front stamps SES's passing verdicts: the customer's tagged reply threads
+    tagged = smtp_front(mail(message_id="<r1@customer.test>", subject="Re: [TKT-1] Printer on fire", body="More."))
+    assert inbound(tagged) == {"batchItemFailures": []}
+    assert len(_tickets(db)) == 1
+    # a test sender's failing verdicts are kept (dev only): a DMARC rejection goes to quarantine
+    assert inbound(smtp_front(mail(message_id="<r2@customer.test>", headers=DMARC_REJECT))) == {"batchItemFailures": []}
+    [row] = db.query("SELECT reason FROM email_quarantine")
+    assert row["reason"] == "dmarc_fail"
+    # and a forged tag with SPF/DKIM failing opens a ticket of its own
+    forged = smtp_front(mail(message_id="<f@evil.test>", subject="Re: [TKT-1] Printer on fire", headers=SPOOFED))
+    assert inbound(forged) == {"batchItemFailures": []}
+    assert len(_tickets(db)) == 2

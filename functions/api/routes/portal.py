@@ -13,11 +13,12 @@ from helpdesk import errors
 from helpdesk.auth.portal import verify_portal_token
 from helpdesk.tickets.commands import TicketCommands
 
-from ._shared import ApiModel, Doc, services, settings
+from ._shared import ApiModel, Doc, parse_uuid, services, settings
 
 router = Router()
 PUBLIC_TICKET_FIELDS = ("number", "subject", "status", "priority", "created_at", "updated_at", "resolved_at", "closed_at")
 PUBLIC_MESSAGE_FIELDS = ("id", "author_type", "body", "body_truncated", "created_at", "attachments")
+PUBLIC_FULL_FIELDS = ("body_full", "quoted", "body_html")  # one message in full (portal_message)
 
 
 class PortalMessageIn(ApiModel):
@@ -51,6 +52,20 @@ def portal_ticket(token: str) -> Doc:
         target = uuid.UUID(str(exc.extra["merged_into"]))
         view = TicketCommands(svc.db, svc.clock, svc.publisher).get_ticket(target, include_internal=False, message_limit=100)
     return Doc(**_shape(view.ticket, view.messages))
+
+
+@router.get("/portal/<token>/messages/<message_id>",
+            summary="One public message of the customer's ticket in full (the ticket view cuts bodies at 2,000 characters)")
+def portal_message(token: str, message_id: str) -> Doc:
+    ticket_id = verify_portal_token(token, settings().signing_key)
+    svc = services()
+    commands = TicketCommands(svc.db, svc.clock, svc.publisher)
+    wanted = parse_uuid(message_id, "message_id")
+    try:
+        message = commands.get_message(ticket_id, wanted, include_internal=False)
+    except errors.Gone as exc:  # a merged ticket: its messages moved to the target
+        message = commands.get_message(uuid.UUID(str(exc.extra["merged_into"])), wanted, include_internal=False)
+    return Doc(**{k: message.get(k) for k in PUBLIC_MESSAGE_FIELDS + PUBLIC_FULL_FIELDS if k != "body_truncated"})
 
 
 @router.post("/portal/<token>/messages", summary="The customer replies through the portal",

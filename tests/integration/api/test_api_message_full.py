@@ -53,3 +53,26 @@ def test_a_message_not_on_the_ticket_is_404_and_a_bad_id_400(agent, create):
     assert client.get(f"/api/v1/tickets/{other['id']}/messages/{message_id}").body["body"] == "It is really on fire."
     assert client.get(f"/api/v1/tickets/{ticket['id']}/messages/not-a-uuid").status in (400, 422)
     assert client.get("/api/v1/tickets/TKT-999/messages/" + message_id).status == 404
+
+
+def test_the_portal_shows_a_public_message_in_full_and_never_an_internal_one(api, agent, db):
+    from helpdesk.auth.portal import sign_portal_token
+
+    client, _ = agent
+    created = api.post("/api/v1/public/tickets", {"requester_email": "dana@customer.test", "subject": "Where is it",
+                                                  "body": "Ordered last week, nothing yet."}).body
+    ticket_id = db.query_one("SELECT id FROM tickets")["id"]
+    long_answer = "Here is everything we found. " * 300  # 8,700 characters: past the 2,000 of the ticket view
+    client.post(f"/api/v1/tickets/{ticket_id}/messages", {"body": long_answer, "visibility": "public"})
+    client.post(f"/api/v1/tickets/{ticket_id}/messages", {"body": "INTERNAL: grumpy", "visibility": "internal"})
+    ids = {m["body"][:8]: m["id"] for m in client.get(f"/api/v1/tickets/{ticket_id}/messages").body["items"]}
+    token = created["portal_token"]
+    view = api.get(f"/api/v1/portal/{token}").body
+    answer = next(m for m in view["messages"] if m["body"].startswith("Here is"))
+    assert answer["body_truncated"]
+    full = api.get(f"/api/v1/portal/{token}/messages/{answer['id']}")
+    assert full.status == 200 and full.body["body"] == long_answer
+    assert "author_agent_id" not in full.body and "inbound_message_id" not in full.body
+    assert api.get(f"/api/v1/portal/{token}/messages/{ids['INTERNAL']}").status == 404
+    foreign = sign_portal_token(ticket_id, "someone-elses-key")
+    assert api.get(f"/api/v1/portal/{foreign}/messages/{answer['id']}").status == 404

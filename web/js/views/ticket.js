@@ -48,12 +48,37 @@ function messageView(ctx, message, ticket, requester) {
         message.channel ? h("span", { class: "muted small" }, `via ${message.channel}`) : null),
       // The body is text: tickets carry HTML and SQL, shown literally (pre-wrap keeps lines).
       h("div", { class: "message-body" }, message.body),
-      message.body_truncated ? h("p", { class: "muted small" }, "(message shortened; the full text is in the original)") : null,
+      message.body_truncated || message.channel === "email" ? wholeMessageButton(ctx, ticket, message) : null,
       (message.attachments || []).length
         ? h("ul", { class: "attachments", "aria-label": "Attachments" }, message.attachments.map((a, index) => h("li", {},
           attachmentLink(ctx, ticket, message, a, index),
           a.size ? h("span", { class: "muted small" }, ` (${formatBytes(a.size)})`) : null)))
         : null));
+}
+
+// Views carry the first 2,000 characters; the whole text, the quoted/forwarded part of a mail and
+// its (sanitized) HTML come from GET /tickets/{id}/messages/{message id}, shown as text.
+function wholeMessageButton(ctx, ticket, message) {
+  if (!message.id || !ticket || !ticket.id) return null;
+  const label = message.body_truncated ? "Show the whole message" : "Show the quoted and forwarded text";
+  return h("button", {
+    type: "button", class: "link small",
+    onclick: async (event) => {
+      const button = event.currentTarget;
+      button.disabled = true;
+      try {
+        const full = await ctx.api.get(`/tickets/${encodeURIComponent(ticket.id)}/messages/${encodeURIComponent(message.id)}`);
+        const article = button.closest("article");
+        article.querySelector(".message-body").textContent = full.body;
+        button.replaceWith(full.quoted
+          ? h("details", { class: "quoted" }, h("summary", {}, "Quoted and forwarded text"), h("div", { class: "message-body" }, full.quoted))
+          : h("p", { class: "muted small" }, "(nothing quoted or forwarded)"));
+      } catch (err) {
+        button.disabled = false;
+        announce(`Could not load the whole message: ${err.message}`, "error");
+      }
+    },
+  }, label);
 }
 
 // The attachments bucket is private: on click the API hands out a short-lived presigned URL for

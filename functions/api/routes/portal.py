@@ -57,8 +57,8 @@ def portal_ticket(token: str) -> Doc:
 @router.get("/portal/<token>/messages/<message_id>",
             summary="One public message of the customer's ticket in full (the ticket view cuts bodies at 2,000 characters)")
 def portal_message(token: str, message_id: str) -> Doc:
-    ticket_id = verify_portal_token(token, settings().signing_key)
     svc = services()
+    ticket_id = verify_portal_token(token, settings().signing_keys, svc.clock.now())
     commands = TicketCommands(svc.db, svc.clock, svc.publisher)
     wanted = parse_uuid(message_id, "message_id")
     try:

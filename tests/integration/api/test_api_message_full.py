@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from email.message import EmailMessage
 
+from helpdesk.auth.signing import Keyring
 from helpdesk.events.publisher import DeferredPublisher
 from helpdesk.intake.email import EmailIntake
 from helpdesk.intake.email.blobs import MemoryBlobStore
@@ -28,7 +29,8 @@ def _forwarded_order(long_text: str) -> bytes:
 def test_the_whole_message_is_readable(agent, db, clock):
     client, _ = agent
     long_text = "ünïcödé line of the complaint. " * 600  # 18,600 characters: several slices
-    intake = EmailIntake(db, clock, DeferredPublisher(), MemoryBlobStore(), support_domains={"helpdesk.test"})
+    intake = EmailIntake(db, clock, DeferredPublisher(), MemoryBlobStore(), signing_keys=Keyring.single("k"),
+                         support_domains={"helpdesk.test"})
     created = intake.receive(_forwarded_order(long_text), envelope_recipients=[], raw_key="k")
     listed = client.get(f"/api/v1/tickets/{created.ticket_id}/messages").body["items"][0]
     assert listed["body_truncated"] and len(listed["body"]) == 2000
@@ -55,7 +57,7 @@ def test_a_message_not_on_the_ticket_is_404_and_a_bad_id_400(agent, create):
     assert client.get("/api/v1/tickets/TKT-999/messages/" + message_id).status == 404
 
 
-def test_the_portal_shows_a_public_message_in_full_and_never_an_internal_one(api, agent, db):
+def test_the_portal_shows_a_public_message_in_full_and_never_an_internal_one(api, agent, db, clock):
     from helpdesk.auth.portal import sign_portal_token
 
     client, _ = agent
@@ -74,5 +76,5 @@ def test_the_portal_shows_a_public_message_in_full_and_never_an_internal_one(api
     assert full.status == 200 and full.body["body"] == long_answer
     assert "author_agent_id" not in full.body and "inbound_message_id" not in full.body
     assert api.get(f"/api/v1/portal/{token}/messages/{ids['INTERNAL']}").status == 404
-    foreign = sign_portal_token(ticket_id, "someone-elses-key")
-    assert api.get(f"/api/v1/portal/{foreign}/messages/{answer['id']}").status == 404
+    foreign = sign_portal_token(ticket_id, Keyring.single("someone-elses-key"), clock.now())
+    assert api.get(f"/api/v1/portal/{foreign}/messages/{answer['id']}").status == 403  # a link we did not sign

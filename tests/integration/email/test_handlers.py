@@ -14,7 +14,7 @@ from helpdesk.config import Settings
 from helpdesk.events.schemas import Event
 from helpdesk.intake.email import EmailIntake
 from helpdesk.intake.email.blobs import S3BlobStore
-from helpdesk.auth.portal import portal_url
+from helpdesk.auth.portal import portal_url, sign_portal_token
 from helpdesk.outbound.email import OutboundEmail, portal_footer
 from helpdesk.tickets.commands import TicketCommands
 from helpdesk.tickets.models import Actor
@@ -194,12 +194,17 @@ def test_generated_mail_never_fails_the_batch_and_is_kept(db, inbound, raws):
             assert kept["n"] == 1, outcome
 
 
+def _portal_link(settings, clock, ticket_id) -> str:
+    """The link our mails end with (signed now: the test clock does not move while it sends)."""
+    return portal_url(settings.web_base_url, sign_portal_token(ticket_id, settings.signing_keys, clock.now()))
+
+
 def _created_events(db):
     return [dict(r) for r in db.query("SELECT id, event_type, schema_version, ticket_id, payload, occurred_at "
                                       "FROM outbox WHERE event_type = 'ticket.created' ORDER BY seq")]
 
 
-def test_acknowledgement_once_per_ticket_and_rate_limited(db, inbound, outbound, settings):
+def test_acknowledgement_once_per_ticket_and_rate_limited(db, clock, inbound, outbound, settings):
     from helpdesk.outbound.email import ACK_LIMIT
 
     for i in range(ACK_LIMIT + 1):
@@ -215,7 +220,7 @@ def test_acknowledgement_once_per_ticket_and_rate_limited(db, inbound, outbound,
                                policy=policy.default)
     assert first["Auto-Submitted"] == "auto-replied" and first["In-Reply-To"] == "<d0@c>"
     first_ticket = db.query_one("SELECT id FROM tickets WHERE number = 1")["id"]
-    assert portal_url(settings.web_base_url, first_ticket, SIGNING_KEY) in first.get_body(("plain",)).get_content()
+    assert _portal_link(settings, clock, first_ticket) in first.get_body(("plain",)).get_content()
     # the customer's auto-responder answering our ack: a system event, never a ticket or a reopen
     tickets = len(_tickets(db))
     inbound(mail(frm="dan@customer.test", message_id="<away@c>", subject="Out of office",
@@ -236,7 +241,7 @@ def test_long_multibyte_reply_is_sent_whole(db, clock, inbound, outbound, settin
     [sent] = sent_messages()[before:]
     raw = sent.raw_data.encode() if isinstance(sent.raw_data, str) else sent.raw_data
     text = message_from_bytes(raw, policy=policy.default).get_body(("plain",)).get_content()
-    url = portal_url(settings.web_base_url, ticket["id"], SIGNING_KEY)
+    url = _portal_link(settings, clock, ticket["id"])
     assert text.rstrip("\n") == body + portal_footer(url)  # the whole reply, then the customer's portal link
 
 
@@ -312,4 +317,4 @@ def test_the_web_forms_confirmation_mail_is_sent_with_the_portal_link(db, clock,
     sent = message_from_bytes(raw, policy=policy.default)
     assert sent["To"] == "erin@customer.test" and "[TKT-1]" in sent["Subject"]
     text = sent.get_body(("plain",)).get_content()
-    assert "opened ticket TKT-1" in text and portal_url(settings.web_base_url, result.ticket.id, SIGNING_KEY) in text
+    assert "opened ticket TKT-1" in text and _portal_link(settings, clock, result.ticket.id) in text

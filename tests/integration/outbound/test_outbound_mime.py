@@ -11,7 +11,7 @@ import pytest
 from helpdesk.events.publisher import DeferredPublisher
 from helpdesk.intake.email import EmailIntake
 from helpdesk.intake.email.blobs import S3BlobStore
-from helpdesk.auth.portal import portal_url
+from helpdesk.auth.portal import portal_url, sign_portal_token
 from helpdesk.outbound.email import OutboundEmail, portal_footer
 from helpdesk.outbound.files import encoded_size
 from helpdesk.tickets.commands import TicketCommands
@@ -73,7 +73,7 @@ def test_reply_is_text_html_and_files_and_threads_back(db, clock, aws, settings,
     alternative = out.get_payload()[0]
     assert alternative.get_content_type() == "multipart/alternative"
     assert [p.get_content_type() for p in alternative.get_payload()] == ["text/plain", "text/html"]
-    link = portal_url(settings.web_base_url, ticket_id, settings.signing_key)
+    link = portal_url(settings.web_base_url, sign_portal_token(ticket_id, settings.signing_keys, clock.now()))
     assert out.get_body(("plain",)).get_content().rstrip("\n") == HOSTILE + portal_footer(link)
     html = out.get_body(("html",)).get_content()
     assert link in html

@@ -32,7 +32,7 @@ from helpdesk.db.client import DataApi
 from helpdesk.outbound import files as outbound_files
 from helpdesk.outbound.compose import compose_reply
 from helpdesk.outbound.html import render_html
-from helpdesk.auth.portal import portal_url
+from helpdesk.auth.portal import portal_url, sign_portal_token
 from helpdesk.outbound.tokens import reply_address
 from helpdesk.tickets.commands import read_message_text
 
@@ -163,7 +163,9 @@ class OutboundEmail:
         domain = self.settings.support_domain.lower()
         subject_number = int(ticket["number"])
         # Every mail to the customer (acknowledgement, public reply) carries their way back in.
-        body += portal_footer(portal_url(self.settings.web_base_url, ticket["id"], self.settings.signing_key))
+        # (a fresh link: each mail from us renews the customer's 90 days)
+        token = sign_portal_token(ticket["id"], self.settings.signing_keys, self.clock.now())
+        body += portal_footer(portal_url(self.settings.web_base_url, token))
         return compose_reply(
             from_address=ticket.get("team_address") or f"support@{domain}", from_name=ticket.get("team_name") or "Support",
             to_address=ticket["requester_email"], to_name=ticket.get("requester_name"),

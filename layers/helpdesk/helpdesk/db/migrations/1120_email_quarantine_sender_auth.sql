@@ -1,6 +1,30 @@
--- Sender authentication (SES's SPF/DKIM/DMARC verdicts) adds two quarantine reasons: a DMARC failure
--- from a domain whose policy is reject/quarantine, and a sender SES did not authenticate whose mail
--- would have threaded by its subject tag or into a closed/resolved ticket (setting: quarantine).
-ALTER TABLE email_quarantine DROP CONSTRAINT email_quarantine_reason_check;
-ALTER TABLE email_quarantine ADD CONSTRAINT email_quarantine_reason_check CHECK (reason IN (
-    'spam', 'virus', 'rate_limited', 'auto_reply_unmatched', 'unparseable', 'error', 'dmarc_fail', 'unverified_sender'));
+-- Sender authentication (SES's SPF/DKIM/DMARC verdicts) adds two reasons a mail is kept in quarantine:
+--   dmarc_fail         DMARC failed for a From domain whose policy is reject or quarantine
+--   unverified_sender  SES did not authenticate the sender of a mail that would have threaded by its
+--                      subject tag or into a closed/resolved ticket (HELPDESK_EMAIL_UNVERIFIED_SENDER=quarantine)
+-- The allowed reasons are those of the current constraint plus these two, read from the catalogue,
+-- so reasons another migration added (before or after this one is applied) are kept.
+DO $$
+DECLARE
+    current_def text;
+    reasons text[];
+    constraint_name name;
+BEGIN
+    SELECT string_agg(pg_get_constraintdef(c.oid), ' ') INTO current_def
+    FROM pg_constraint c
+    WHERE c.conrelid = 'email_quarantine'::regclass AND c.contype = 'c' AND pg_get_constraintdef(c.oid) LIKE '%reason%';
+    SELECT array_agg(DISTINCT m[1]) INTO reasons
+    FROM regexp_matches(coalesce(current_def, ''), '''([a-z_]+)''', 'g') AS m;
+    reasons := array(SELECT DISTINCT unnest(coalesce(reasons, '{}'::text[]) ||
+                                            ARRAY['spam', 'virus', 'rate_limited', 'auto_reply_unmatched', 'unparseable',
+                                                  'error', 'dmarc_fail', 'unverified_sender']) ORDER BY 1);
+    FOR constraint_name IN
+        SELECT c.conname FROM pg_constraint c
+        WHERE c.conrelid = 'email_quarantine'::regclass AND c.contype = 'c' AND pg_get_constraintdef(c.oid) LIKE '%reason%'
+    LOOP
+        EXECUTE format('ALTER TABLE email_quarantine DROP CONSTRAINT %I', constraint_name);
+    END LOOP;
+    EXECUTE format('ALTER TABLE email_quarantine ADD CONSTRAINT email_quarantine_reason_check CHECK (reason = ANY (%L::text[]))',
+                   reasons);
+END
+$$;

@@ -116,10 +116,10 @@ def smtp_front(aws):
     front = SmtpFront(handler, host="127.0.0.1", port=_free_port())
     front.start()
 
-    def send(raw: bytes, envelope_from: str = "sender@customer.test") -> bytes:
+    def send(raw: bytes, envelope_from: str = "sender@customer.test", to: list[str] | None = None) -> bytes:
         """Sends `raw` through the front; the mail as the front stored it (SES's headers on top)."""
         with smtplib.SMTP("127.0.0.1", front.controller.port, timeout=10) as smtp:  # SMTP lines end in CRLF
-            smtp.sendmail(envelope_from, [f"support@{DOMAIN}"], re.sub(rb"\r?\n", b"\r\n", raw))
+            smtp.sendmail(envelope_from, to or [f"support@{DOMAIN}"], re.sub(rb"\r?\n", b"\r\n", raw))
         return aws["s3"].get_object(Bucket=local_aws.RAW_MAIL_BUCKET, Key=sent.pop())["Body"].read()
 
     yield send

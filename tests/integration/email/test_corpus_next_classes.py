@@ -26,7 +26,7 @@ from helpdesk.tickets.commands import TicketCommands
 from helpdesk.tickets.models import Actor, display_email
 
 from .conftest import DOMAIN
-from .test_handlers import _agent, _created_events, _tickets, aws, inbound, outbound, sent_messages, settings  # noqa: F401
+from .test_handlers import _agent, _created_events, _tickets, outbound, sent_messages  # noqa: F401
 
 CORPUS = Path(__file__).resolve().parents[2] / "corpora" / "email"
 SOURCES = ("spamscope_mail_parser", "mail_gem")
@@ -37,7 +37,8 @@ def _cases() -> list[tuple[str, str, dict]]:
     for source in SOURCES:
         expected = json.loads((CORPUS / source / "expected.json").read_text())
         for name, expect in expected.items():
-            cases.append((expect["class"], f"{source}/{name}", expect))
+            if "class" in expect:  # the mails of issue 25's classes (test_corpus.py runs every mail)
+                cases.append((expect["class"], f"{source}/{name}", expect))
     return sorted(cases)
 
 

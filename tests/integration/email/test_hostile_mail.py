@@ -14,8 +14,8 @@ from helpdesk.tickets.commands import TicketCommands
 from helpdesk.tickets.models import Actor
 from local.functions import LambdaContext
 
-from .conftest import DOMAIN, mail
-from .test_handlers import RAW, _agent, _tickets, aws, inbound, outbound, settings  # noqa: F401
+from .conftest import DOMAIN, RAW, mail
+from .test_handlers import _agent, _tickets, outbound  # noqa: F401
 
 NUL_CASES = {
     "part content-type": b"--b\r\nContent-Type: text/plain\x00; charset=utf-8\r\n\r\nhello\r\n--b--\r\n",

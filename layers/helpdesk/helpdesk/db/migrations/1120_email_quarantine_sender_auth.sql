@@ -2,8 +2,10 @@
 --   dmarc_fail         DMARC failed for a From domain whose policy is reject or quarantine
 --   unverified_sender  SES did not authenticate the sender of a mail that would have threaded by its
 --                      subject tag or into a closed/resolved ticket (HELPDESK_EMAIL_UNVERIFIED_SENDER=quarantine)
--- The allowed reasons are those of the current constraint plus these two, read from the catalogue,
--- so reasons another migration added (before or after this one is applied) are kept.
+-- The allowed reasons are those of the current constraint plus these two, read from the catalogue
+-- in either form PostgreSQL prints them (ARRAY['a'::text, ...] or '{a,...}'::text[]), so reasons
+-- another migration added before or after this one is applied are kept; the constraint is written
+-- as an IN list, which later migrations read the same way.
 DO $$
 DECLARE
     current_def text;
@@ -13,8 +15,11 @@ BEGIN
     SELECT string_agg(pg_get_constraintdef(c.oid), ' ') INTO current_def
     FROM pg_constraint c
     WHERE c.conrelid = 'email_quarantine'::regclass AND c.contype = 'c' AND pg_get_constraintdef(c.oid) LIKE '%reason%';
-    SELECT array_agg(DISTINCT m[1]) INTO reasons
-    FROM regexp_matches(coalesce(current_def, ''), '''([a-z_]+)''', 'g') AS m;
+    SELECT array_agg(DISTINCT w) INTO reasons FROM (
+        SELECT m[1] AS w FROM regexp_matches(coalesce(current_def, ''), '''([a-z_]+)''', 'g') AS m
+        UNION
+        SELECT unnest(string_to_array(m[1], ',')) FROM regexp_matches(coalesce(current_def, ''), '''\{([a-z_,]+)\}''', 'g') AS m
+    ) found;
     reasons := array(SELECT DISTINCT unnest(coalesce(reasons, '{}'::text[]) ||
                                             ARRAY['spam', 'virus', 'rate_limited', 'auto_reply_unmatched', 'unparseable',
                                                   'error', 'dmarc_fail', 'unverified_sender']) ORDER BY 1);
@@ -24,7 +29,7 @@ BEGIN
     LOOP
         EXECUTE format('ALTER TABLE email_quarantine DROP CONSTRAINT %I', constraint_name);
     END LOOP;
-    EXECUTE format('ALTER TABLE email_quarantine ADD CONSTRAINT email_quarantine_reason_check CHECK (reason = ANY (%L::text[]))',
-                   reasons);
+    EXECUTE format('ALTER TABLE email_quarantine ADD CONSTRAINT email_quarantine_reason_check CHECK (reason IN (%s))',
+                   (SELECT string_agg(quote_literal(r), ', ') FROM unnest(reasons) AS r));
 END
 $$;

@@ -20,6 +20,7 @@ def _forwarded_order(long_text: str) -> bytes:
     mail["To"] = "support@helpdesk.test"
     mail["Subject"] = "Wrong items"
     mail["Message-ID"] = "<fw1@customer.test>"
+    mail["In-Reply-To"] = "<first@customer.test>"  # a reply: its new text is the body, the rest is quoted
     mail.set_content(long_text + "\n\nOn Mon, Support <support@helpdesk.test> wrote:\n> earlier answer\n")
     mail.add_alternative(f"<p>{long_text}</p><script>alert(1)</script>", subtype="html")
     mail.add_attachment(order)
@@ -31,7 +32,11 @@ def test_the_whole_message_is_readable(agent, db, clock):
     long_text = "ünïcödé line of the complaint. " * 600  # 18,600 characters: several slices
     intake = EmailIntake(db, clock, DeferredPublisher(), MemoryBlobStore(), signing_keys=Keyring.single("k"),
                          support_domains={"helpdesk.test"})
+    first = (b"From: alice@customer.test\r\nTo: support@helpdesk.test\r\nSubject: Wrong items\r\n"
+             b"Message-ID: <first@customer.test>\r\n\r\nThe order is wrong.\r\n")
+    intake.receive(first, envelope_recipients=[], raw_key="k0")
     created = intake.receive(_forwarded_order(long_text), envelope_recipients=[], raw_key="k")
+    assert created.action == "threaded"
     listed = client.get(f"/api/v1/tickets/{created.ticket_id}/messages").body["items"][0]
     assert listed["body_truncated"] and len(listed["body"]) == 2000
 

@@ -68,12 +68,10 @@ STEADY_SWEEPS = 5  # the steady state's time is the median of this many sweeps (
 
 
 def sweep_max_calls() -> int:
-    """The scheduled sweep's call bound: the sum of its jobs' bounds (functions/sweep/handler.py)."""
-    from helpdesk.events.outbox import RELAY_MAX_CALLS
-    from helpdesk.routing.assignment import BACKFILL_MAX_CALLS, HAND_OVER_MAX_PAGES
-    from helpdesk.sla.sweep import SweepSettings
+    """The scheduled sweep's call bound: the sum of its jobs' bounds (helpdesk.periodic)."""
+    from helpdesk.periodic import max_calls
 
-    return SweepSettings().max_calls + RELAY_MAX_CALLS + HAND_OVER_MAX_PAGES + BACKFILL_MAX_CALLS + 1
+    return max_calls()
 
 
 def db_name(scale: float) -> str:

@@ -13,7 +13,7 @@ from helpdesk.admin import Agents, Teams
 from helpdesk.clock import Clock, SystemClock
 from helpdesk.db.client import DataApi
 from helpdesk.routing import config as routing_config
-from helpdesk.sla.schedules import Schedules
+from helpdesk.sla.schedule_store import Schedules
 
 
 class AgentRef(NamedTuple):

@@ -1,4 +1,4 @@
-"""Business-hours schedules and SLA policies (the sla engineer's modules: helpdesk.sla.schedules,
+"""Business-hours schedules and SLA policies (the sla engineer's modules: helpdesk.sla.schedule_store,
 helpdesk.sla.policies); reading needs agent, writing needs admin. Bodies are passed through to
 those modules, which validate them (ValidationFailed -> 422)."""
 from __future__ import annotations
@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from helpdesk.sla.policies import SlaPolicyIn
-from helpdesk.sla.schedules import ScheduleIn
+from helpdesk.sla.schedule_store import ScheduleIn
 from pydantic_core import to_jsonable_python
 
 from ._shared import Doc, ItemsOut, caller, services
@@ -24,7 +24,7 @@ def _json(value: Any) -> Any:
 
 
 def schedules(svc):
-    from helpdesk.sla.schedules import Schedules
+    from helpdesk.sla.schedule_store import Schedules
 
     return Schedules(svc.db, svc.clock)
 

@@ -6,7 +6,7 @@ from helpdesk import wiring
 from helpdesk.events.publisher import DeferredPublisher
 from helpdesk.sla import cache as sla_cache
 from helpdesk.sla.policies import SlaPolicies
-from helpdesk.sla.schedules import Schedules
+from helpdesk.sla.schedule_store import Schedules
 
 NY_HOURS = {"timezone": "America/New_York", "hours": {d: [["09:00", "17:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}}
 

@@ -37,7 +37,7 @@ def test_new_mail_under_a_business_hours_policy_is_two_calls_with_its_deadlines(
     """The threading lookup + the create, which writes the business-time SLA deadlines itself (no follow-up)."""
     from helpdesk.sla import cache as sla_cache
     from helpdesk.sla.policies import SlaPolicies
-    from helpdesk.sla.schedules import Schedules
+    from helpdesk.sla.schedule_store import Schedules
 
     hours = {"timezone": "America/New_York", "hours": {d: [["09:00", "17:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}}
     schedule = Schedules(db, clock).create({"name": "new-york", "document": hours})

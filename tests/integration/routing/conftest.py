@@ -81,3 +81,21 @@ def capacity_guard(db):
     db.execute("ALTER TABLE agents ADD CONSTRAINT test_never_above_capacity CHECK (active_count <= capacity)")
     yield
     db.execute("ALTER TABLE agents DROP CONSTRAINT IF EXISTS test_never_above_capacity")
+
+
+@pytest.fixture
+def queue(db, clock):
+    """Creates unassigned tickets in a team's queue through the core command (no push), a second apart."""
+    from datetime import timedelta
+
+    from helpdesk.tickets.commands import TicketCommands
+
+    cmds = TicketCommands(db, clock)
+
+    def make(team_id, n: int = 1, **kw):
+        out = []
+        for _ in range(n):
+            out.append(cmds.create_ticket(new_ticket(team_id=str(team_id), **kw)).ticket)
+            clock.advance(timedelta(seconds=1))
+        return out
+    return make

@@ -13,26 +13,12 @@ from helpdesk.routing.config import routing_config
 from helpdesk.tickets.commands import TicketCommands
 from helpdesk.tickets.models import Actor
 
-from .conftest import new_ticket
 
 
 @pytest.fixture
 def assign(db, clock):
     return Assignment(db, clock)
 
-
-@pytest.fixture
-def queue(db, clock):
-    """Creates unassigned tickets in a team's queue through the core command (no push)."""
-    cmds = TicketCommands(db, clock)
-
-    def make(team_id, n: int = 1, **kw):
-        out = []
-        for _ in range(n):
-            out.append(cmds.create_ticket(new_ticket(team_id=str(team_id), **kw)).ticket)
-            clock.advance(timedelta(seconds=1))
-        return out
-    return make
 
 
 def trail(db, ticket_id):

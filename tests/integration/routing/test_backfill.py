@@ -3,7 +3,6 @@ decisions as one push per ticket, the same trail, calls that do not grow with th
 push guarantees (capacity, no double assignment) under concurrency at two queue sizes."""
 from __future__ import annotations
 
-import uuid
 from collections import Counter
 from datetime import timedelta
 
@@ -28,18 +27,6 @@ SELECT gen_random_uuid(), 'queued ' || g, (ARRAY['low', 'normal', 'high', 'urgen
 FROM c, generate_series(1, :n) g
 """
 
-
-@pytest.fixture
-def queue(db, clock):
-    cmds = TicketCommands(db, clock)
-
-    def make(team_id, n: int = 1, **kw):
-        out = []
-        for _ in range(n):
-            out.append(cmds.create_ticket(new_ticket(team_id=str(team_id), **kw)).ticket)
-            clock.advance(timedelta(seconds=1))
-        return out
-    return make
 
 
 def owners(db, team) -> dict[str, str | None]:

@@ -9,7 +9,7 @@ import pytest
 from helpdesk.clock import FixedClock
 from helpdesk.events.publisher import RecordingPublisher
 from helpdesk.sla.policies import SlaPolicies
-from helpdesk.sla.schedules import Schedules
+from helpdesk.sla.schedule_store import Schedules
 from helpdesk.tickets.commands import TicketCommands
 from helpdesk.tickets.models import Actor
 

@@ -229,7 +229,7 @@ def test_warning_lead_time_is_configurable(db, monkeypatch, standard_policy, ope
 
 
 def test_tokyo_customer_san_francisco_team(db, cmds, now, policies):
-    from helpdesk.sla.schedules import Schedules
+    from helpdesk.sla.schedule_store import Schedules
 
     sf = Schedules(db, now).create({"name": "san francisco", "document": {
         "timezone": "America/Los_Angeles", "hours": {d: [["09:00", "17:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}}})

@@ -5,6 +5,7 @@ import json
 from datetime import datetime, timedelta, timezone
 
 from helpdesk.sla.metrics import breach_points, last_full_minute, window_metrics
+from local.functions import LambdaContext
 
 UTC = timezone.utc
 
@@ -93,7 +94,7 @@ def test_sweep_handler_emits_embedded_metrics(db, now, standard_policy, open_tic
     monkeypatch.setattr(wiring, "data_api", lambda: db)
     monkeypatch.setattr(wiring, "clock", lambda settings=None: now)
     monkeypatch.setattr(wiring, "publisher", lambda settings=None: DeferredPublisher())
-    report = sweep.run_jobs(db, now, DeferredPublisher())
+    report = sweep.handler({}, LambdaContext(function_name="sweep"))
     assert report["metrics"] == 4  # TicketsCreated (email) + the three outbox metrics
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
     emf = [x for x in lines if x.get("TicketsCreated") == [1.0] or x.get("TicketsCreated") == 1.0]

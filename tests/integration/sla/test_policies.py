@@ -6,7 +6,7 @@ import uuid
 import pytest
 
 from helpdesk import errors
-from helpdesk.sla.schedules import Schedules
+from helpdesk.sla.schedule_store import Schedules
 
 from .conftest import NY_HOURS
 

@@ -60,21 +60,29 @@ def world(db, now, bulk_tickets):
 
 
 def job_calls(db, now) -> dict[str, int]:
-    """Data API calls per job of one scheduled sweep, in the handler's order."""
-    from functions.sweep.handler import jobs
+    """Data API calls per job of one scheduled run, in the order helpdesk.periodic runs them."""
+    from helpdesk.periodic import jobs, run_job
     from helpdesk.routing.config import invalidate
 
     invalidate()  # a sweep a minute after the last finds its routing configuration expired (TTL 30 s)
     out = {}
-    for name, job in jobs(db, now, RecordingPublisher()):
+    publisher = RecordingPublisher()
+    for job in jobs():
         db.stats.calls = 0
-        job()
-        out[name] = db.stats.calls
+        run_job(job, db, now, publisher)
+        out[job.name] = db.stats.calls
     return out
 
 
 BOUNDS = {"sla": SweepSettings().max_calls, "outbox_relay": RELAY_MAX_CALLS,
           "out_of_office_handover": HAND_OVER_MAX_PAGES, "queue_backfill": BACKFILL_MAX_CALLS, "metrics": 1}
+
+
+def test_the_schedule_declares_each_job_bound_where_the_job_lives():
+    from helpdesk import periodic
+
+    assert {job.name: job.max_calls for job in periodic.jobs()} == BOUNDS
+    assert periodic.max_calls() == sum(BOUNDS.values())
 
 
 def test_every_job_is_bounded_and_the_same_at_two_backlog_sizes(db, now, world):

@@ -1,6 +1,6 @@
 """SLA deadlines of a new ticket computed before its create statement, so that no follow-up is needed.
 
-A new ticket's clocks need due_at/warn_at walked in business time (Python, helpdesk.sla.clocks). Instead
+A new ticket's clocks need due_at/warn_at walked in business time (Python, helpdesk.sla.deadlines). Instead
 of a follow-up statement after the create, create_ticket predicts, per customer tier, the policy the
 statement will pick (the same ordered first match on priority, tier, team and channel) from this
 process's copy of the active policies and schedules, and computes the deadlines at the statement's
@@ -27,7 +27,7 @@ from typing import Any, Iterable, Mapping
 
 from helpdesk.db import sla as sql
 from helpdesk.db.client import DataApi
-from helpdesk.sla.clocks import configured_warn_before, deadline_for
+from helpdesk.sla.deadlines import configured_warn_before, deadline_for
 from helpdesk.tickets.models import TIERS
 
 TTL_SECONDS = 300.0

@@ -20,7 +20,7 @@ from typing import Any, Iterable
 from helpdesk import errors
 from helpdesk.db import sla as sql
 from helpdesk.db.client import DataApi
-from helpdesk.sla.schedule import Schedule, business_time_between
+from helpdesk.sla.business_hours import Schedule, business_time_between
 
 PAGE = 1000
 _ALWAYS = Schedule.always()

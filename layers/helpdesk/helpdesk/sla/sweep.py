@@ -28,7 +28,7 @@ from helpdesk.db import sla as sql
 from helpdesk.db import tickets as ticket_sql
 from helpdesk.db.client import DataApi
 from helpdesk.events.publisher import Publisher
-from helpdesk.sla.clocks import deadline_for
+from helpdesk.sla.deadlines import deadline_for
 from helpdesk.tickets.states import AUTO_CLOSE_HOURS
 
 log = logging.getLogger(__name__)

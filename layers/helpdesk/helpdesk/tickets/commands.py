@@ -30,7 +30,7 @@ from helpdesk.db import tickets as sql
 from helpdesk.db.client import DataApi, Row
 from helpdesk.events.publisher import DeferredPublisher, Publisher
 from helpdesk.sla import cache as sla_cache
-from helpdesk.sla.clocks import deadline_for
+from helpdesk.sla.deadlines import deadline_for
 from helpdesk.tickets import states
 from helpdesk.tickets.models import TIERS, Actor, Message, NewMessage, NewTicket, Ticket, parse_ticket_ref
 

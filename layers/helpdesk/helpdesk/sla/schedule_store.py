@@ -1,4 +1,4 @@
-"""Business-hour schedules stored for teams and policies: a name and the schedule JSON document (helpdesk.sla.schedule)."""
+"""Business-hour schedules stored for teams and policies: a name and the schedule JSON document (helpdesk.sla.business_hours)."""
 from __future__ import annotations
 
 import uuid
@@ -11,7 +11,7 @@ from helpdesk.clock import Clock, SystemClock
 from helpdesk.db import sla as sql
 from helpdesk.db.client import DataApi, Row
 from helpdesk.sla.policies import _uuid
-from helpdesk.sla.schedule import Schedule
+from helpdesk.sla.business_hours import Schedule
 from helpdesk.tickets.models import describe_validation_error
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from helpdesk.sla.clocks import deadline_for
+from helpdesk.sla.deadlines import deadline_for
 
 UTC = timezone.utc
 NY = {"timezone": "America/New_York", "hours": {d: [["09:00", "17:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}}

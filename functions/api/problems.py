@@ -17,12 +17,19 @@ from helpdesk.auth import Unauthenticated
 from helpdesk.auth.signing import LinkExpired, LinkRefused
 from helpdesk.auth.uploads import NotConfigured
 
+if __package__:
+    from .body import BadRequest, UnsupportedMediaType
+else:  # Lambda: this directory is the code root
+    from body import BadRequest, UnsupportedMediaType  # type: ignore[no-redef]
+
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://helpdesk.dev/problems/"
 
 # Most specific first: the first isinstance match decides.
 STATUS_BY_ERROR: list[tuple[type[Exception], int, str]] = [
+    (BadRequest, 400, "Bad request"),
+    (UnsupportedMediaType, 415, "Unsupported media type"),
     (Unauthenticated, 401, "Unauthorized"),
     (LinkExpired, 410, "Link expired"),
     (LinkRefused, 403, "Link not valid"),

@@ -13,6 +13,7 @@ from pydantic import ConfigDict, Field
 from helpdesk import wiring
 from helpdesk.auth.ratelimit import Limit, RateLimiter
 from helpdesk.tickets.models import normalize_email
+from helpdesk.views import MAX_MESSAGE_POSITION
 
 from ._shared import ApiModel, Doc, open_ticket, services, settings, source_ip
 
@@ -111,7 +112,7 @@ def post_chat_message(token: str, body: ChatMessageIn) -> Response[Doc]:
 
 @router.get("/public/chat/sessions/<token>/messages",
             summary="Web chat: public messages after `after` (a cursor: pass back `cursor`)")
-def poll_chat(token: str, after: Annotated[int, Query(ge=0)] = 0) -> ChatMessagesOut:
+def poll_chat(token: str, after: Annotated[int, Query(ge=0, le=MAX_MESSAGE_POSITION)] = 0) -> ChatMessagesOut:
     return ChatMessagesOut(**_chat().poll(token, after))
 
 

@@ -94,3 +94,15 @@ def test_every_get_route_refuses_an_oversized_cursor_or_number(api, admin, param
             for who, client in (("anonymous", api), ("admin", admin)):
                 answer = client.call(method, path, query={param: value})
                 assert answer.status < 500, f"{who} {method} {path}?{param}={value[:10]}…: {answer.status} {answer.body}"
+
+
+def test_conversation_cursors_beyond_any_position_are_refused(api, admin, create):
+    ticket = create(admin)
+    started = api.post("/api/v1/public/chat/sessions", {"name": "Ann", "message": "Hello"})
+    assert started.status == 201
+    for path, param in ((f"/api/v1/tickets/{ticket['id']}/messages", "cursor"),
+                        (f"/api/v1/public/chat/sessions/{started.body['token']}/messages", "after")):
+        for value in ("9" * 25, str(2**63), "9" * 5_000):
+            answer = admin.get(path, query={param: value})
+            _refused(answer, f"{path}?{param}={value[:12]}…")
+        assert admin.get(path, query={param: str(2**63 - 1)}).status == 200

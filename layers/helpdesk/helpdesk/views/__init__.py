@@ -23,6 +23,7 @@ View = Literal["all", "mine", "queue", "at_risk"]
 VIEWS: tuple[str, ...] = ("all", "mine", "queue", "at_risk")
 MIN_PAGE, MAX_PAGE, DEFAULT_PAGE = 1, 100, 25
 AT_RISK_HORIZON = timedelta(hours=2)
+MAX_MESSAGE_POSITION = 2**63 - 1  # message positions (conversation cursors) are bigint: a larger one was never handed out
 STATUS_ALIASES = {"open": tuple(s.value for s in Status if s in OPEN)}
 ALL_STATUSES = tuple(s.value for s in Status)
 
@@ -166,8 +167,8 @@ def conversation_page(db: DataApi, ticket_ref: str, *, limit: int, cursor: str |
     kind, value = parse_ticket_ref(ticket_ref)
     before = None
     if cursor is not None:
-        if not cursor.isdigit():
-            raise errors.ValidationFailed("cursor must be the next_cursor of the previous page (a number)")
+        if not cursor.isdigit() or int(cursor) > MAX_MESSAGE_POSITION:
+            raise errors.ValidationFailed("cursor must be the next_cursor of the previous page (a message position)")
         before = int(cursor)
     rows = db.query(sql.MESSAGES_PAGE, {
         "id": value if kind == "id" else None, "number": value if kind == "number" else None,

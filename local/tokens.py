@@ -61,7 +61,7 @@ def verify(token: str, key: str, *, now: float | None = None) -> dict[str, Any]:
 
 def agent_claims(agent_id: str, email: str, role: str) -> dict[str, str]:
     """The claims of the interfaces contract: Cognito's `cognito:groups` carries the role."""
-    return {"sub": str(agent_id), "email": email, "cognito:groups": role}
+    return {"sub": str(agent_id), "email": email, "email_verified": "true", "cognito:groups": role}
 
 
 def authorizer_claims(claims: dict[str, Any]) -> dict[str, str]:

@@ -70,7 +70,9 @@ class Client:
 
     def as_claims(self, email: str, groups: str = "agent") -> "Client":
         other = Client(self.db)
-        other.claims = {"sub": str(uuid.uuid4()), "email": email, "cognito:groups": groups}
+        # One user pool identity per address (as Cognito's sub): its first sign-in binds it to the agent.
+        other.claims = {"sub": str(uuid.uuid5(uuid.NAMESPACE_URL, f"cognito:{email}")), "email": email,
+                        "email_verified": "true", "cognito:groups": groups}
         return other
 
     def call(self, method: str, path: str, **kw: Any) -> Answer:

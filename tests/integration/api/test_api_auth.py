@@ -32,13 +32,60 @@ def test_agent_cannot_use_admin_routes(agent, db):
     assert db.query_one("SELECT (SELECT count(*) FROM teams) + (SELECT count(*) FROM agents) AS n")["n"] == 1
 
 
-def test_groups_as_list_or_comma_string_and_highest_role_wins(api, make_agent):
-    _, email = make_agent("lead")
+def test_groups_as_list_or_comma_string_admit_and_the_record_decides_the_role(api, make_agent):
+    _, email = make_agent("lead", role="lead")
     as_list = api.as_claims(email)
     as_list.claims["cognito:groups"] = ["agent", "lead"]
     assert as_list.post("/api/v1/kb/articles", {"title": "Reset password", "body": "Click reset."}).status == 201
     assert api.as_claims(email, "agent,lead").post("/api/v1/kb/articles", {"title": "T2", "body": "B"}).status == 201
-    assert api.as_claims(email, "agent").post("/api/v1/kb/articles", {"title": "T3", "body": "B"}).status == 403
+    # The token's group only admits the user; the agent record's role applies (lead here).
+    assert api.as_claims(email, "agent").post("/api/v1/kb/articles", {"title": "T3", "body": "B"}).status == 201
+
+
+def test_a_token_claiming_a_higher_group_gets_the_records_role(api, make_agent):
+    _, email = make_agent("plain")
+    answer = api.as_claims(email, "admin").post("/api/v1/kb/articles", {"title": "T", "body": "B"})
+    assert answer.status == 403 and "you are agent" in answer.body["detail"]
+
+
+def test_a_demoted_lead_loses_lead_routes_within_seconds(api, admin, make_agent, monkeypatch):
+    from helpdesk.auth import DEFAULT_RESOLVER, RECORD_TTL_SECONDS
+
+    root, _ = admin
+    lead_id, email = make_agent("lead", role="lead")
+    lead = api.as_claims(email, "lead")
+    now = [1000.0]
+    monkeypatch.setattr(DEFAULT_RESOLVER, "_monotonic", lambda: now[0])
+    assert lead.post("/api/v1/kb/articles", {"title": "Before", "body": "B"}).status == 201
+    assert root.patch(f"/api/v1/agents/{lead_id}", {"role": "agent"}).status == 200
+    now[0] += RECORD_TTL_SECONDS + 0.001
+    answer = lead.post("/api/v1/kb/articles", {"title": "After", "body": "B"})
+    assert answer.status == 403 and "you are agent" in answer.body["detail"]
+    assert RECORD_TTL_SECONDS <= 10
+
+
+def test_agents_match_by_the_tokens_sub_not_its_email(api, make_agent, db):
+    alice_id, alice = make_agent("alice", role="lead")
+    _, bob = make_agent("bob")
+    alice_client = api.as_claims(alice, "lead")
+    assert alice_client.get("/api/v1/agents/me").body["id"] == str(alice_id)  # first sign-in binds the sub
+    # Another identity presenting Alice's address (a changed email claim) is not Alice.
+    impostor = api.as_claims(alice, "lead")
+    impostor.claims = {**impostor.claims, "sub": str(uuid.uuid4())}
+    assert impostor.get("/api/v1/agents/me").status == 403
+    # Alice's identity with a changed email claim is still Alice, never the agent of the new address.
+    renamed = api.as_claims(alice, "lead")
+    renamed.claims = {**renamed.claims, "email": bob}
+    assert renamed.get("/api/v1/agents/me").body["id"] == str(alice_id)
+    assert db.query_one("SELECT identity_sub FROM agents WHERE email = :e", {"e": bob})["identity_sub"] is None
+
+
+def test_an_unverified_email_does_not_bind_an_agent(api, make_agent, db):
+    _, email = make_agent("carol")
+    client = api.as_claims(email, "agent")
+    client.claims = {**client.claims, "email_verified": "false"}
+    assert client.get("/api/v1/tickets").status == 403
+    assert db.query_one("SELECT identity_sub FROM agents WHERE email = :e", {"e": email})["identity_sub"] is None
 
 
 def test_admin_without_agent_record_can_bootstrap(api):

@@ -46,7 +46,8 @@ def wsgi_app(environ, start_response):
         "multiValueQueryStringParameters": multi or None, "pathParameters": None, "stageVariables": None,
         "requestContext": {"httpMethod": environ["REQUEST_METHOD"], "path": environ["PATH_INFO"], "stage": "prod",
                            "requestId": str(uuid.uuid4()), "identity": {"sourceIp": "203.0.113.50"},
-                           "authorizer": {"claims": {"sub": "st", "email": ADMIN_EMAIL, "cognito:groups": "admin"}}},
+                           "authorizer": {"claims": {"sub": "st", "email": ADMIN_EMAIL, "email_verified": "true",
+                                                          "cognito:groups": "admin"}}},
         "body": body if raw else None, "isBase64Encoded": is_b64,
     }
     answer = handler(event, None)

@@ -18,15 +18,19 @@ from helpdesk.views import decode_cursor, encode_cursor, parse_statuses
     ("Admin", "admin"), ("", None), ("viewers", None),
 ])
 def test_role_from_groups(groups, role):
-    assert role_of(parse_claims({"email": "a@b.test", "cognito:groups": groups}).groups) == role
+    assert role_of(parse_claims({"sub": "s1", "email": "a@b.test", "cognito:groups": groups}).groups) == role
 
 
-def test_claims_need_an_email():
+def test_claims_need_an_email_and_a_sub():
     with pytest.raises(Unauthenticated):
         parse_claims(None)
     with pytest.raises(Unauthenticated):
         parse_claims({"sub": "x", "cognito:groups": "agent"})
-    assert parse_claims({"email": " A@B.Test "}).email == "a@b.test"
+    with pytest.raises(Unauthenticated, match="sub"):
+        parse_claims({"email": "a@b.test", "cognito:groups": "agent"})
+    claims = parse_claims({"sub": "s1", "email": " A@B.Test "})
+    assert claims.email == "a@b.test" and claims.email_verified is False
+    assert parse_claims({"sub": "s1", "email": "a@b.test", "email_verified": "True"}).email_verified is True
 
 
 def test_role_order():

@@ -1,8 +1,10 @@
 """Who is calling: claims (Cognito authorizer in AWS, locally signed tokens) -> a Principal with a role.
 
-Roles are ordered agent < lead < admin; a route names the least role it needs. The agent record is
-found by the claims' email; lookups are cached briefly per warm process so a read stays ONE Data
-API call (an agent's role comes from the claims, so a cached row cannot widen anyone's rights)."""
+Roles are ordered agent < lead < admin; a route names the least role it needs. The token only says
+the user belongs to the help desk (one of its groups); the ROLE comes from the agent record, read at
+request time, so a demoted lead loses lead routes within RECORD_TTL_SECONDS. The agent record is found
+by the token's immutable `sub` (bound on the first sign-in with a verified email equal to the agent's
+address), never by the email claim alone. The lookup is cached a few seconds per warm process."""
 from __future__ import annotations
 
 import time
@@ -30,6 +32,7 @@ class Claims:
     sub: str
     email: str
     groups: tuple[str, ...]
+    email_verified: bool = False
 
 
 @dataclass(frozen=True)
@@ -64,13 +67,18 @@ def parse_claims(claims: Mapping[str, Any] | None) -> Claims:
     email = str(claims.get("email") or "").strip().lower()
     if not email:
         raise Unauthenticated("the credentials carry no email claim")
+    sub = str(claims.get("sub") or "").strip()
+    if not sub:
+        raise Unauthenticated("the credentials carry no sub claim")
     raw = claims.get("cognito:groups") or ""
     if isinstance(raw, str):
         parts = raw.strip().strip("[]").replace(",", " ").split()
     else:
         parts = [str(g) for g in raw]
     groups = tuple(g.strip().lower() for g in parts if g.strip())
-    return Claims(sub=str(claims.get("sub") or ""), email=email, groups=groups)
+    # API Gateway passes Cognito's claims as strings ("true"); other issuers may send a boolean.
+    verified = str(claims.get("email_verified") or "").strip().lower() == "true"
+    return Claims(sub=sub, email=email, groups=groups, email_verified=verified)
 
 
 def role_of(groups: tuple[str, ...]) -> str | None:
@@ -79,38 +87,42 @@ def role_of(groups: tuple[str, ...]) -> str | None:
 
 
 MAX_CACHED = 10_000
+RECORD_TTL_SECONDS = 5.0  # how long a role change (demotion, deactivation) may take to apply
 
 
 class PrincipalResolver:
     """Claims -> Principal, with a short per-process cache of the agent lookup."""
 
-    def __init__(self, ttl_seconds: float = 60.0, monotonic=time.monotonic) -> None:
+    def __init__(self, ttl_seconds: float = RECORD_TTL_SECONDS, monotonic=time.monotonic) -> None:
         self.ttl = ttl_seconds
         self._monotonic = monotonic
-        self._cache: dict[str, tuple[float, dict[str, Any] | None]] = {}
+        self._cache: dict[tuple[str, str, bool], tuple[float, dict[str, Any] | None]] = {}
 
     def clear(self) -> None:
         self._cache.clear()
 
     def resolve(self, db: DataApi, claims: Mapping[str, Any] | None) -> Principal:
         parsed = parse_claims(claims)
-        role = role_of(parsed.groups)
-        if role is None:
+        token_role = role_of(parsed.groups)
+        if token_role is None:
             raise errors.Forbidden(f"{parsed.email} is in no helpdesk group; one of {', '.join(ROLES)} is needed")
         now = self._monotonic()
-        hit = self._cache.get(parsed.email)
+        key = (parsed.sub, parsed.email, parsed.email_verified)
+        hit = self._cache.get(key)
         if hit is None or now - hit[0] > self.ttl:
-            row = db.query_one(admin_sql.AGENT_BY_EMAIL, {"email": parsed.email})
+            row = db.query_one(admin_sql.AGENT_FOR_IDENTITY, {"sub": parsed.sub, "email": parsed.email,
+                                                              "email_verified": parsed.email_verified})
             hit = (now, row)
-            if len(self._cache) >= MAX_CACHED:  # bounded: unknown addresses are cached too
+            if len(self._cache) >= MAX_CACHED:  # bounded: unknown identities are cached too
                 self._cache.clear()
-            self._cache[parsed.email] = hit
+            self._cache[key] = hit
         row = hit[1]
         if row is None or not row["is_active"]:
-            if role != "admin":  # an admin may sign in before having an agent record (to create the first ones)
+            # An admin of the user pool may sign in before having an agent record (to create the first ones).
+            if token_role != "admin" or row is not None:
                 raise errors.Forbidden(f"{parsed.email} is not an active agent of this help desk")
-            return Principal(parsed.email, role, None, None, parsed.sub)
-        return Principal(parsed.email, role, uuid.UUID(row["id"]), row["name"], parsed.sub)
+            return Principal(parsed.email, token_role, None, None, parsed.sub)
+        return Principal(parsed.email, row["role"], uuid.UUID(row["id"]), row["name"], parsed.sub)
 
 
 DEFAULT_RESOLVER = PrincipalResolver()

@@ -126,3 +126,14 @@ def test_s3_failure_records_failed_and_retries(db, clock, aws, settings, intake)
         OutboundEmail(db, aws["ses"], settings, clock, s3_client=BrokenS3()).send(event)
     assert db.query_one("SELECT state FROM email_outbound")["state"] == "failed" and _sent() == []
     assert OutboundEmail(db, aws["ses"], settings, clock, s3_client=aws["s3"]).send(event).action == "sent"
+
+
+def test_a_reply_quoting_500_levels_deep_is_mailed(db, clock, aws, settings, intake):
+    # Issue 22: the HTML renderer recursed once per '>' and the reply died (retried into the DLQ).
+    body = "See below.\n" + ">" * 500 + " the original question\nThanks"
+    _, event = _reply(db, clock, intake, body, [])
+    assert OutboundEmail(db, aws["ses"], settings, clock, s3_client=aws["s3"]).send(event).action == "sent"
+    [sent] = _sent()
+    out = message_from_bytes(_raw(sent), policy=policy.default)
+    assert out.get_body(("plain",)).get_content().rstrip("\n") == body
+    assert "the original question" in out.get_body(("html",)).get_content()

@@ -6,7 +6,7 @@ from html.parser import HTMLParser
 from hypothesis import given, strategies as st
 
 from helpdesk.outbound.files import LeftOut, clean_content_type, clean_filename, collect, encoded_size, left_out_note
-from helpdesk.outbound.html import render_html
+from helpdesk.outbound.html import MAX_QUOTE_DEPTH, render_html
 
 
 class _Tags(HTMLParser):
@@ -58,6 +58,23 @@ def test_paragraphs_breaks_links_quotes_and_footer():
     assert "It is broken" in doc
     footer = doc.split('<div style="color:#777', 1)[1]
     assert "Support team" in footer and 'href="mailto:help@example.com"' in footer
+
+
+def test_deep_quoting_is_rendered_without_recursion_and_capped():
+    # Issue 22: a reply holding a line of 500 '>' killed the outbound mail (one stack frame pair per level).
+    for depth in (500, 5_000, 200_000):
+        doc = render_html(f"Hello\n{'>' * depth} the bottom\nBye")
+        assert doc.count("<blockquote") == MAX_QUOTE_DEPTH == doc.count("</blockquote>")
+        text = "".join(_parse(doc).text)
+        assert "the bottom" in text and "Bye" in text and text.count(">") == depth - MAX_QUOTE_DEPTH
+
+
+def test_quote_levels_open_and_close_as_the_lines_go():
+    doc = render_html("> a\n>> b\n> > > c\n> d\ne")
+    assert doc.count("<blockquote") == 3
+    body = doc.split("<body", 1)[1]
+    assert body.index("<p>a</p>") < body.index("<p>b</p>") < body.index("<p>c</p>") < body.index("<p>d</p>")
+    assert body.rindex("</blockquote>") < body.index("<p>e</p>")
 
 
 @given(st.text(max_size=300))

@@ -12,10 +12,12 @@ import re
 
 # A URL runs until whitespace or a character that cannot be part of it in running text ("<>, quotes).
 _URL = re.compile(r"""(?i)\b(?:https?://|mailto:)[^\s<>"'`]+""")
+_QUOTE_PREFIX = re.compile(r"(?:> ?)*")  # each level: a '>' and at most one space after it
 _TRAILING = ".,;:!?)]}"  # sentence punctuation after a URL is not part of it
 SIGNATURE_SEPARATOR = "-- "
 STYLE_QUOTE = "margin:0 0 0 .8ex;border-left:1px solid #ccc;padding-left:1ex;color:#555"
 STYLE_FOOTER = "color:#777;font-size:90%"
+MAX_QUOTE_DEPTH = 20  # nested blockquotes shown; deeper quoting stays at this depth
 
 
 def _link(match: re.Match[str]) -> str:
@@ -40,36 +42,48 @@ def _inline(text: str) -> str:
     return "".join(out)
 
 
+def _quote_depth(line: str) -> tuple[int, str]:
+    """How many quote levels a line has ("> > a" and ">> a" are both 2) and its text without them."""
+    prefix = _QUOTE_PREFIX.match(line).group(0)
+    return prefix.count(">"), line[len(prefix):]
+
+
 def _paragraphs(lines: list[str]) -> str:
-    """Blank-line separated paragraphs; single line breaks kept; '>' runs become blockquotes."""
-    blocks: list[str] = []
-    para: list[str] = []
-    quote: list[str] = []
+    """Blank-line separated paragraphs; single line breaks kept; '>' runs become nested blockquotes.
+
+    Built with an explicit stack, one level per quote depth, not by recursion: a line of 500 '>' is
+    one line of quoted history, not 500 stack frames. Levels beyond MAX_QUOTE_DEPTH are shown at
+    that depth with their remaining '>' as text."""
+    levels: list[tuple[list[str], list[str]]] = [([], [])]  # per open level: (blocks, paragraph lines)
 
     def flush_para() -> None:
+        blocks, para = levels[-1]
         if para:
             blocks.append("<p>" + "<br>\n".join(_inline(line) for line in para) + "</p>")
             para.clear()
 
-    def flush_quote() -> None:
-        if quote:
-            inner = _paragraphs([q[1:].removeprefix(" ") for q in quote])
-            blocks.append(f'<blockquote style="{STYLE_QUOTE}">{inner}</blockquote>')
-            quote.clear()
+    def close_level() -> None:
+        flush_para()
+        blocks, _ = levels.pop()
+        levels[-1][0].append(f'<blockquote style="{STYLE_QUOTE}">' + "\n".join(blocks) + "</blockquote>")
 
     for line in lines:
-        if line.startswith(">"):
+        depth, text = _quote_depth(line)
+        if depth > MAX_QUOTE_DEPTH:
+            depth, text = MAX_QUOTE_DEPTH, ">" * (depth - MAX_QUOTE_DEPTH) + " " + text
+        while len(levels) - 1 > depth:
+            close_level()
+        while len(levels) - 1 < depth:
             flush_para()
-            quote.append(line)
-            continue
-        flush_quote()
-        if line.strip():
-            para.append(line)
+            levels.append(([], []))
+        if text.strip():
+            levels[-1][1].append(text)
         else:
             flush_para()
+    while len(levels) > 1:
+        close_level()
     flush_para()
-    flush_quote()
-    return "\n".join(blocks)
+    return "\n".join(levels[0][0])
 
 
 def render_html(text: str, *, title: str = "") -> str:

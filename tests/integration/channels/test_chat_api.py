@@ -75,6 +75,17 @@ def test_chat_conversation_with_agent_reply_and_transcript(api, db, make_agent, 
     assert api.get(f"/api/v1/public/chat/sessions/{token}/messages", claims=None).body["ended"] is True
 
 
+def test_a_chat_name_with_line_breaks_cannot_break_the_transcript_mail(api, ses):
+    started = start(api, name="Lin\r\nBcc: victim@evil.test", email="lin@example.org")
+    assert started.status == 201, started.body
+    ended = api.post(f"/api/v1/public/chat/sessions/{started.body['token']}/end", claims=None)
+    assert ended.body["transcript"] == "sent"
+    [mail] = sent_mail()
+    raw = (mail.raw_data if hasattr(mail, "raw_data") else str(mail)).replace("\r\n", "\n")
+    headers = raw.split("\n\n", 1)[0]
+    assert "\nBcc:" not in headers and "Lin Bcc: victim@evil.test" in headers
+
+
 def test_chat_without_email_gets_no_transcript_and_same_email_is_the_same_customer(api, db, ses):
     anonymous = start(api)
     assert anonymous.status == 201

@@ -281,3 +281,13 @@ def test_the_scheduled_run_costs_the_same_calls_whatever_is_due(db, notifier, ma
     db.stats.calls = 0
     assert late.deliver_due().sent == min(due, 100)  # one run's limit; the rest on the next
     assert db.stats.calls == 2 <= DELIVER_DUE_MAX_CALLS  # claim + settle
+
+
+def test_a_subject_with_line_breaks_is_notified_on_one_header_line(db, notifier, make_agent):
+    # Issue 22: CR/LF in a ticket subject made the notification mail fail to build (retried into the DLQ).
+    agent = make_agent("eve")
+    ticket, number = make_ticket(db, assignee=agent, subject="Help\r\nBcc: victim@evil.test\r\n\r\nbody")
+    assert notifier.handle(assigned(ticket, number, agent)).sent == 1
+    headers = mail_text(sent_mail()[0]).replace("\r\n", "\n").split("\n\n", 1)[0]
+    assert f"[TKT-{number}] assigned to you: Help Bcc: victim@evil.test body" in headers
+    assert "\nBcc:" not in headers

@@ -5,7 +5,9 @@ from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 from typing import Any
 
-from helpdesk.delivery import DeliveryError
+from helpdesk.delivery import DeliveryError, header_text
+
+MAX_SUBJECT_CHARS = 900  # SES accepts long (folded) subjects; ours quote a ticket subject of at most 500
 
 # SES errors about this message/recipient: retrying the same mail cannot succeed.
 _SES_PERMANENT = {"MessageRejected", "InvalidParameterValue"}
@@ -25,8 +27,10 @@ class SesEmailSender:
     def send(self, message: dict[str, Any]) -> str:
         mail = EmailMessage()
         mail["From"] = self.from_address
-        mail["To"] = formataddr((message.get("name") or "", message["to"]))
-        mail["Subject"] = message["subject"]
+        # A ticket subject or chat name may hold CR/LF: as a header it would refuse to build (and the
+        # notification would be retried into the DLQ) or inject a header.
+        mail["To"] = formataddr((header_text(message.get("name")), message["to"]))
+        mail["Subject"] = header_text(message["subject"], MAX_SUBJECT_CHARS)
         mail["Message-ID"] = make_msgid(domain=self.from_address.rsplit("@", 1)[-1].rstrip(">"))
         mail["Auto-Submitted"] = "auto-generated"
         mail["X-Auto-Response-Suppress"] = "All"

@@ -8,6 +8,7 @@ from typing import Any
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 
+from helpdesk.delivery import header_text
 from helpdesk.outbound.files import OutboundFile
 
 LOOP_HEADER = "X-Helpdesk-Loop"
@@ -20,11 +21,6 @@ def tagged_subject(subject: str, number: int) -> str:
     if tag.lower() in clean.lower():
         return clean if clean.lower().startswith("re:") else f"Re: {clean}"
     return f"Re: {tag} {clean}".strip()
-
-
-def _display_name(name: str | None) -> str:
-    """A name from a customer's mail header may hold anything: no line breaks in our headers."""
-    return re.sub(r"[\x00-\x1f\x7f]+", " ", name or "").strip()[:200]
 
 
 def _bracket(message_id: str) -> str:
@@ -60,7 +56,7 @@ def compose_reply(*, from_address: str, from_name: str | None, to_address: str, 
                   automatic: bool = False, attachments: Sequence[OutboundFile] = ()) -> EmailMessage:
     """multipart/alternative (text, and HTML when given); with attachments the alternative is the
     first part of a multipart/mixed, each file a base64 part with its name (RFC 2231 for non-ASCII)."""
-    from_name, to_name = _display_name(from_name), _display_name(to_name)
+    from_name, to_name = header_text(from_name), header_text(to_name)
     msg = EmailMessage()
     msg["From"] = formataddr((from_name, from_address)) if from_name else from_address
     msg["To"] = formataddr((to_name, to_address)) if to_name else to_address

@@ -291,3 +291,27 @@ def test_a_subject_with_line_breaks_is_notified_on_one_header_line(db, notifier,
     headers = mail_text(sent_mail()[0]).replace("\r\n", "\n").split("\n\n", 1)[0]
     assert f"[TKT-{number}] assigned to you: Help Bcc: victim@evil.test body" in headers
     assert "\nBcc:" not in headers
+
+
+def test_a_burst_of_customer_replies_is_coalesced_into_one_notification(db, clock, notifier, make_agent, slack_stub):
+    # Issue 22: 30 portal replies in 0.9 s sent the agent 30 mails.
+    agent = make_agent("fay", slack="U_FAY")
+    ticket, number = make_ticket(db, assignee=agent)
+    other, other_number = make_ticket(db, assignee=agent)
+
+    def reply(ticket_id, number):
+        return event("ticket.replied", ticket_id, {"message_id": str(uuid.uuid4()), "visibility": "public",
+                                                   "channel": "web", "number": number, "assignee_id": str(agent),
+                                                   "author_type": "customer"})
+
+    outcomes = [notifier.handle(reply(ticket, number)) for _ in range(30)]
+    assert sum(o.sent for o in outcomes) == 2 and sum(o.coalesced for o in outcomes) == 58  # email + slack once
+    assert len(sent_mail()) == 1 and len(slack_stub.posts) == 1
+    assert notifier.handle(reply(other, other_number)).sent == 2  # another ticket is news
+    # After the window the next reply is news again.
+    later = Notifier(db, FixedClock(clock.now() + timedelta(minutes=3)), notifier.senders,
+                     web_base_url=notifier.web_base_url)
+    assert later.handle(reply(ticket, number)).sent == 2
+    # Other kinds of event are never coalesced.
+    assert notifier.handle(assigned(ticket, number, agent)).sent == 2
+    assert notifier.handle(assigned(ticket, number, agent, reason="rule")).sent == 2

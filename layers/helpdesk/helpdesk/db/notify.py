@@ -44,14 +44,28 @@ ORDER BY a.id
 """
 
 # Claim the deliveries of one event (the dedupe key is (event_id, agent_id, channel)): new ones are
-# inserted (as 'sending' with a lease, or 'deferred'/'suppressed' for quiet hours); a 'failed' one
+# inserted (as 'sending' with a lease, 'deferred'/'suppressed' for quiet hours, or 'coalesced'); a 'failed' one
 # or one whose lease ran out (its sender died) is taken over. Rows answered with claimed = false
 # were handled before (sent, deferred, suppressed, rejected) or are being sent right now by
 # another worker (status 'sending' or NULL: inserted concurrently, not visible to this snapshot).
+#
+# Coalescing: a delivery that would be sent becomes 'coalesced' (never sent) when the same agent was
+# sent (or is being sent) a notification of the same type about the same ticket on the same channel
+# after :coalesce_since (NULL: this event type is never coalesced).
 CLAIM_DELIVERIES = """
-WITH planned AS (
+WITH given AS (
     SELECT * FROM jsonb_to_recordset(:deliveries::jsonb)
         AS d(agent_id uuid, channel text, status text, deliver_after timestamptz, message jsonb)
+),
+planned AS (
+    SELECT g.agent_id, g.channel, g.deliver_after, g.message,
+           CASE WHEN g.status = 'sending' AND EXISTS (
+                    SELECT 1 FROM notification_deliveries r
+                    WHERE r.ticket_id = :ticket_id::uuid AND r.agent_id = g.agent_id AND r.channel = g.channel
+                      AND r.event_type = :event_type AND r.status IN ('sending', 'sent')
+                      AND r.created_at > :coalesce_since::timestamptz AND r.event_id <> :event_id::uuid)
+                THEN 'coalesced' ELSE g.status END AS status
+    FROM given g
 ),
 claimed AS (
     INSERT INTO notification_deliveries AS n (event_id, agent_id, channel, event_type, ticket_id, status, attempts,
@@ -124,7 +138,7 @@ WHERE n.event_id = r.event_id AND n.agent_id = r.agent_id AND n.channel = r.chan
 PRUNE_DELIVERIES = """
 WITH gone AS (
     DELETE FROM notification_deliveries
-    WHERE created_at < :before::timestamptz AND status IN ('sent', 'suppressed', 'rejected')
+    WHERE created_at < :before::timestamptz AND status IN ('sent', 'suppressed', 'rejected', 'coalesced')
     RETURNING 1
 )
 SELECT count(*) AS deleted FROM gone

@@ -7,6 +7,8 @@ Dedupe and delivery semantics (at-least-once, deliberately):
    anything is sent: 'sending' with a short lease, or 'deferred'/'suppressed' in quiet hours. A
    redelivered event finds its rows and sends nothing again; a concurrent duplicate cannot claim
    a row another worker holds.
+   A burst about one ticket (COALESCE_WINDOW: a customer's many replies) is claimed 'coalesced'
+   after the first one sent to that agent on that channel: recorded, not sent.
 3. Send, then SETTLE in one statement: 'sent' (with the SES MessageId / Slack ts), 'rejected'
    (permanent, not retried) or 'failed' (taken over by the next attempt).
 A crash after the provider accepted a message but before SETTLE leaves 'sending'; once the lease
@@ -44,6 +46,10 @@ LEASE = timedelta(seconds=30)
 MAX_DEFERRED_ATTEMPTS = 10
 # Data API calls of one scheduled run (deliver_due), whatever is due: claim, settle, re-defer.
 DELIVER_DUE_MAX_CALLS = 3
+# Events that come in bursts about one ticket (a customer sending many replies): after one is sent to
+# an agent on a channel, the next ones within the window are coalesced (recorded, not sent). The
+# first mail already sends the agent to the ticket, where every reply is shown.
+COALESCE_WINDOW: dict[str, timedelta] = {"ticket.replied": timedelta(minutes=2)}
 
 
 class RetryLater(Exception):
@@ -55,6 +61,7 @@ class Outcome:
     sent: int = 0
     deferred: int = 0
     suppressed: int = 0
+    coalesced: int = 0
     rejected: int = 0
     already_done: int = 0
     failed: list[str] = field(default_factory=list)
@@ -89,6 +96,7 @@ class Notifier:
         rows = self.db.execute(sql.CLAIM_DELIVERIES, {
             "event_id": event.id, "event_type": event.type, "ticket_id": event.ticket_id, "deliveries": planned,
             "now": now, "lease_until": now + self.lease,
+            "coalesce_since": now - COALESCE_WINDOW[event.type] if event.type in COALESCE_WINDOW else None,
         }).rows
         results: list[dict[str, Any]] = []
         in_flight_elsewhere = False
@@ -103,6 +111,8 @@ class Notifier:
                 outcome.deferred += 1
             elif row["status"] == "suppressed":
                 outcome.suppressed += 1
+            elif row["status"] == "coalesced":
+                outcome.coalesced += 1
             elif row["status"] == "sending":
                 results.append(self._send(event.id, row, outcome))
         if results:

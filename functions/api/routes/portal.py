@@ -11,11 +11,15 @@ from pydantic import ConfigDict, Field
 
 from helpdesk import errors
 from helpdesk.auth.portal import verify_portal_token
+from helpdesk.auth.ratelimit import Limit, RateLimiter
 from helpdesk.tickets.commands import TicketCommands
 
-from ._shared import ApiModel, Doc, parse_uuid, services, settings
+from ._shared import ApiModel, Doc, parse_uuid, services, settings, source_ip
 
 router = Router()
+# A customer writes a few replies an hour; a script behind one link or one address writes hundreds.
+REPLIES_PER_TICKET_PER_HOUR = 20
+REPLIES_PER_IP_PER_HOUR = 60
 PUBLIC_TICKET_FIELDS = ("number", "subject", "status", "priority", "created_at", "updated_at", "resolved_at", "closed_at")
 PUBLIC_MESSAGE_FIELDS = ("id", "author_type", "body", "body_truncated", "created_at", "attachments")
 PUBLIC_FULL_FIELDS = ("body_full", "quoted", "body_html")  # one message in full (portal_message)
@@ -68,11 +72,15 @@ def portal_message(token: str, message_id: str) -> Doc:
     return Doc(**{k: message.get(k) for k in PUBLIC_MESSAGE_FIELDS + PUBLIC_FULL_FIELDS if k != "body_truncated"})
 
 
-@router.post("/portal/<token>/messages", summary="The customer replies through the portal",
-             responses={201: {"description": "received", "content": {"application/json": {"model": Doc}}}})
+@router.post("/portal/<token>/messages", summary="The customer replies through the portal (rate-limited per ticket and per IP)",
+             responses={201: {"description": "received", "content": {"application/json": {"model": Doc}}},
+                        429: {"description": "too many requests (Retry-After)"}})
 def portal_reply(token: str, body: PortalMessageIn) -> Response[Doc]:
     svc = services()
     ticket_id = verify_portal_token(token, settings().signing_keys, svc.clock.now())
+    # Per ticket, not per token string: every link of one ticket shares the budget.
+    RateLimiter(svc.db, svc.clock).hit([Limit(f"portal-ticket:{ticket_id}", REPLIES_PER_TICKET_PER_HOUR),
+                                        Limit(f"portal-ip:{source_ip(router)}", REPLIES_PER_IP_PER_HOUR)])
     # Through routing's intake: a reply that reopens a closed ticket is handed back to its owner or the queue.
     result = _routing_intake().receive_portal_reply(svc.db, svc.clock, svc.publisher, ticket_id, body.body)
     doc = {"ticket": f"TKT-{result.ticket.number}", "status": result.ticket.status,

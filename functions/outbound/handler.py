@@ -1,6 +1,7 @@
 """Outbound replies. Triggered by the outbound SQS queue (SNS ticket-events filtered to
 outbound.requested and ticket.created; raw delivery or the SNS envelope) with ReportBatchItemFailures.
-ticket.created of an email ticket sends its one acknowledgement (Auto-Submitted: auto-replied).
+ticket.created of an email or web-form ticket sends its one acknowledgement (Auto-Submitted: auto-replied; like
+every mail from us it carries the portal link, which the web form no longer answers).
 
 Which channel answers is helpdesk.outbound.dispatch's rule; this handler wires the senders
 (helpdesk.outbound.email.OutboundEmail through SES, helpdesk.outbound.slack) and reports per record. Environment: SUPPORT_DOMAIN, HELPDESK_SIGNING_KEY,

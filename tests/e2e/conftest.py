@@ -103,3 +103,29 @@ def require_functions(health):
             pytest.skip(f"functions/{', functions/'.join(missing)} not available yet (the stack logs it at start)")
 
     return require
+
+
+@pytest.fixture(scope="session")
+def mailed_portal_token(local_stack):
+    """The portal token of the web-form ticket acknowledged to `address`, read from the acknowledgement
+    mail in the stack's Maildir: the form never answers the link (only the mailbox's owner gets it)."""
+    import mailbox
+    import time
+    from email import message_from_bytes, policy
+
+    def read(address: str, timeout: float = 30.0) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if local_stack.maildir_path.is_dir():
+                box = mailbox.Maildir(str(local_stack.maildir_path), create=False)
+                for key in list(box.keys()):
+                    mail = message_from_bytes(box.get_bytes(key), policy=policy.default)
+                    if address.lower() not in (mail.get("To") or "").lower():
+                        continue
+                    for line in mail.get_body(("plain",)).get_content().splitlines():
+                        if "/portal.html#" in line:
+                            return line.strip().split("#", 1)[1]
+            time.sleep(0.3)
+        raise AssertionError(f"no acknowledgement with a portal link to {address} after {timeout} s:\n{local_stack.log_tail()}")
+
+    return read

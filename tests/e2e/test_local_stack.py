@@ -281,3 +281,17 @@ def test_zz_ctrl_c_stops_cleanly_and_a_restart_keeps_the_data(local_stack, http,
         assert http.get(f"/api/v1/tickets/{ticket_id}", token=tokens["admin@example.com"]).status == 200
     if mail_waits:
         assert http.get("/api/v1/dev/health").json()["queues"]["inbound"]["waiting"] == waiting
+
+
+def test_the_web_form_mails_the_portal_link_and_never_answers_it(http, health, require_functions, mailed_portal_token):
+    require_functions("api", "outbound")
+    if not health.get("events_topic"):
+        pytest.skip("helpdesk.events.sns not available yet: events stay in the outbox, nothing reaches the outbound queue")
+    email = f"form.{uuid.uuid4().hex[:8]}@customer.test"
+    answer = http.post("/api/v1/public/tickets", {"requester_email": email, "subject": "Lost parcel", "body": "Where is it?"})
+    assert answer.status == 201, answer.body
+    assert set(answer.json()) <= {"status", "ref", "portal"}
+    token = mailed_portal_token(email)
+    assert token not in json.dumps(answer.json())
+    view = http.get(f"/api/v1/portal/{token}")
+    assert view.status == 200 and view.json()["ref"] == answer.json()["ref"]

@@ -2,7 +2,11 @@
 
 Honeypot: the form has a field `website` hidden from people; bots fill it. A filled honeypot gets
 202 {"status": "received"} and NOTHING is stored or counted: the bot sees a plausible success and
-learns nothing, while a real submission answers 201 with the ticket reference and portal link."""
+learns nothing, while a real submission answers 201 with the ticket reference.
+
+The portal link is never in the answer: anyone can type an existing customer's address into the form,
+and the link shows that customer's conversation. It is mailed to the address (the ticket's
+acknowledgement, helpdesk.outbound.email), so only whoever reads that mailbox gets it."""
 from __future__ import annotations
 
 from typing import Annotated, Optional
@@ -12,7 +16,6 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Header
 from pydantic import ConfigDict, Field
 
-from helpdesk.auth.portal import portal_url, sign_portal_token
 from helpdesk.auth.ratelimit import Limit, RateLimiter
 from helpdesk.auth.uploads import MAX_FORM_ATTACHMENTS, FormAttachment, UploadRequest, grant_upload
 from helpdesk.tickets.models import MAX_SUBJECT, Actor, normalize_email
@@ -52,8 +55,7 @@ class SuggestIn(ApiModel):
 class PublicTicketOut(ApiModel):
     status: str
     ref: Optional[str] = None
-    portal_token: Optional[str] = None
-    portal_url: Optional[str] = None
+    portal: Optional[str] = Field(default=None, description="where the link to follow the request goes (by mail)")
 
 
 @router.post("/public/tickets", summary="Web form: open a ticket without signing in (rate-limited)",
@@ -77,11 +79,10 @@ def create_public_ticket(body: PublicTicketIn,
                                "attachments": [a.as_ticket_attachment() for a in body.attachments]},
                          actor=Actor(type="customer"), idempotency_key=idempotency_key,
                          # Keys are chosen by anonymous clients: scoped per sender, a guessed key can never
-                         # replay (and reveal the portal link of) someone else's ticket.
+                         # replay someone else's ticket.
                          scope=f"web:{email}")
-    token = sign_portal_token(result.ticket.id, settings().signing_keys, svc.clock.now())
-    out = PublicTicketOut(status="created", ref=f"TKT-{result.ticket.number}", portal_token=token,
-                          portal_url=portal_url(settings().web_base_url, token))
+    out = PublicTicketOut(status="created", ref=f"TKT-{result.ticket.number}",
+                          portal="a link to follow this request was mailed to the address given")
     return Response(201, content_types.APPLICATION_JSON, out.model_dump())
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import uuid
 
+from helpdesk import wiring
 from helpdesk.auth.portal import PORTAL_LINK_LIFETIME, sign_portal_token
 from helpdesk.auth.signing import Keyring
 from helpdesk.config import get_settings
@@ -15,12 +16,23 @@ def form(**over):
     return body
 
 
-def test_public_form_opens_a_web_ticket_with_portal_link(api, db):
+def mailed_token(db, ref: str) -> str:
+    """The portal token of a ticket, as its acknowledgement mails it (tests/integration/outbound checks that mail)."""
+    ticket_id = db.query_one("SELECT id FROM tickets WHERE number = :n", {"n": int(ref.split("-")[1])})["id"]
+    return sign_portal_token(ticket_id, get_settings().signing_keys, wiring.clock().now())  # the API's clock
+
+
+def test_public_form_opens_a_web_ticket_and_never_answers_its_portal_link(api, db, publisher):
     answer = api.post("/api/v1/public/tickets", form())
     assert answer.status == 201, answer.body
-    assert answer.body["ref"] == "TKT-1" and answer.body["portal_url"].endswith(answer.body["portal_token"])
+    assert answer.body["ref"] == "TKT-1" and "mailed" in answer.body["portal"]
+    # Anyone may type an existing customer's address: the link that shows the conversation goes by mail.
+    token = mailed_token(db, "TKT-1")
+    assert token not in str(answer.body) and "portal_token" not in answer.body and "portal_url" not in answer.body
     row = db.query_one("SELECT t.channel, c.email FROM tickets t JOIN customers c ON c.id = t.requester_id")
     assert row == {"channel": "web", "email": "dana@customer.test"}
+    [created] = [e for e in publisher.published if e["event_type"] == "ticket.created"]
+    assert created["payload"]["channel"] == "web"  # the outbound function acknowledges it, with the link
 
 
 def test_honeypot_answers_202_and_stores_nothing(api, db):
@@ -53,7 +65,7 @@ def test_public_form_validation(api, db):
 
 def test_portal_shows_only_public_messages_and_takes_replies(api, agent, db):
     created = api.post("/api/v1/public/tickets", form()).body
-    token = created["portal_token"]
+    token = mailed_token(db, created["ref"])
     client, agent_id = agent
     ticket_id = db.query_one("SELECT id FROM tickets")["id"]
     client.post(f"/api/v1/tickets/{ticket_id}/messages", {"body": "INTERNAL: customer is grumpy", "visibility": "internal"})
@@ -141,7 +153,7 @@ def test_portal_link_of_a_merged_ticket_shows_the_target(api, agent, db):
     second = api.post("/api/v1/public/tickets", form(subject="Second")).body
     client, _ = agent
     assert client.post(f"/api/v1/tickets/{second['ref']}/merge", {"into": first["ref"]}).status == 200
-    view = api.get(f"/api/v1/portal/{second['portal_token']}")
+    view = api.get(f"/api/v1/portal/{mailed_token(db, second['ref'])}")
     assert view.status == 200 and view.body["ref"] == first["ref"]
 
 
@@ -152,3 +164,20 @@ def test_public_idempotency_key_is_scoped_to_the_sender(api, db):
     stranger = api.post("/api/v1/public/tickets", form(requester_email="mallory@evil.test"), headers={"Idempotency-Key": "k"})
     assert stranger.status == 201 and stranger.body["ref"] != first.body["ref"]
     assert db.query_one("SELECT count(*) AS n FROM tickets")["n"] == 2
+
+
+def test_portal_replies_are_rate_limited_per_ticket_and_per_ip(api, db):
+    first = mailed_token(db, api.post("/api/v1/public/tickets", form()).body["ref"])
+    answers = [api.post(f"/api/v1/portal/{first}/messages", {"body": f"again {i}"}, source_ip=f"198.51.100.{i}").status
+               for i in range(21)]
+    assert answers.count(201) == 20 and answers[-1] == 429  # per ticket, whatever the IP
+    limited = api.post(f"/api/v1/portal/{first}/messages", {"body": "more"}, source_ip="198.51.100.200")
+    assert limited.status == 429 and int(limited.headers["Retry-After"]) > 0 and "portal-ticket" in limited.body["detail"]
+    # One IP writing into many tickets.
+    tokens = [mailed_token(db, api.post("/api/v1/public/tickets", form(requester_email=f"p{i}@bulk.test"),
+                                        source_ip=f"192.0.2.{i}").body["ref"]) for i in range(4)]
+    statuses = [api.post(f"/api/v1/portal/{tokens[i % 4]}/messages", {"body": f"spray {i}"}, source_ip="203.0.113.66").status
+                for i in range(61)]
+    assert statuses.count(201) == 60 and statuses[-1] == 429
+    stored = db.query_one("SELECT count(*) AS n FROM ticket_messages WHERE body LIKE 'again %' OR body LIKE 'spray %'")
+    assert stored["n"] == 80

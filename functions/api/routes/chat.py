@@ -22,6 +22,7 @@ STARTS_PER_IP_PER_HOUR = 20
 STARTS_PER_EMAIL_PER_HOUR = 10
 MESSAGES_PER_SESSION_PER_HOUR = 120
 MESSAGES_PER_IP_PER_HOUR = 600
+VERIFY_ATTEMPTS_PER_SESSION_PER_HOUR = 5  # a 6-digit code: 5 guesses an hour cannot find it
 POLL_INTERVAL_MS = 3000
 
 
@@ -39,6 +40,14 @@ class ChatStartOut(ApiModel):
     token: Optional[str] = None
     ref: Optional[str] = None
     poll_interval_ms: int = POLL_INTERVAL_MS
+    verification: Optional[str] = Field(default=None, description="code_sent: enter the code mailed to the address "
+                                        "(POST .../verify); until then agents see the address as unverified")
+
+
+class ChatVerifyIn(ApiModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(pattern=r"^\s*[0-9]{6}\s*$", description="the 6-digit code mailed to the chat's address")
 
 
 class ChatMessageIn(ApiModel):
@@ -64,7 +73,7 @@ def _chat_intake():
 
 
 def _mailer():
-    from helpdesk.delivery.ses import SesEmailSender  # only when a session ends with a transcript
+    from helpdesk.delivery.ses import SesEmailSender  # only for a transcript or an address's verification code
 
     cfg = settings()
     sender = SesEmailSender(wiring.boto3_client("ses", cfg), from_address=f"Support <support@{cfg.support_domain}>",
@@ -95,8 +104,8 @@ def start_chat(body: ChatStartIn) -> Response[ChatStartOut]:
             pass  # the adapter names the bad address
     svc = services()
     RateLimiter(svc.db, svc.clock).hit(limits)
-    started = _chat().start(name=body.name, email=body.email, message=body.message)
-    out = ChatStartOut(status="started", token=started.token, ref=started.ref)
+    started = _chat(with_mailer=bool(body.email)).start(name=body.name, email=body.email, message=body.message)
+    out = ChatStartOut(status="started", token=started.token, ref=started.ref, verification=started.verification)
     return Response(201, content_types.APPLICATION_JSON, out.model_dump())
 
 
@@ -114,6 +123,15 @@ def post_chat_message(token: str, body: ChatMessageIn) -> Response[Doc]:
             summary="Web chat: public messages after `after` (a cursor: pass back `cursor`)")
 def poll_chat(token: str, after: Annotated[int, Query(ge=0, le=MAX_MESSAGE_POSITION)] = 0) -> ChatMessagesOut:
     return ChatMessagesOut(**_chat().poll(token, after))
+
+
+@router.post("/public/chat/sessions/<token>/verify",
+             summary="Web chat: the visitor proves the address they gave with the code mailed to it (rate-limited)")
+def verify_chat_address(token: str, body: ChatVerifyIn) -> Doc:
+    svc = services()
+    sid = _chat_intake().verify_session_token(token, settings().signing_keys, svc.clock.now())
+    RateLimiter(svc.db, svc.clock).hit([Limit(f"chat-verify:{sid}", VERIFY_ATTEMPTS_PER_SESSION_PER_HOUR)])
+    return Doc(**_chat().verify(token, body.code))
 
 
 @router.post("/public/chat/sessions/<token>/end",

@@ -18,11 +18,16 @@ def ses(aws, monkeypatch):
     return client
 
 
-def sent_mail() -> list:
+def sent_mail(kind: str = "transcript") -> list:
+    """The chat's mails of one kind: "transcript" or "verification code"."""
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.ses.models import ses_backends
 
-    return list(ses_backends[DEFAULT_ACCOUNT_ID][REGION].sent_messages)
+    return [m for m in ses_backends[DEFAULT_ACCOUNT_ID][REGION].sent_messages if kind in _raw(m)]
+
+
+def _raw(mail) -> str:
+    return mail.raw_data if hasattr(mail, "raw_data") else str(mail)
 
 
 def start(api, source_ip: str = "203.0.113.7", **body):
@@ -66,7 +71,7 @@ def test_chat_conversation_with_agent_reply_and_transcript(api, db, make_agent, 
     assert ended.status == 200 and ended.body == {"status": "ended", "transcript": "sent"}
     mails = sent_mail()
     assert len(mails) == 1
-    raw = mails[0].raw_data if hasattr(mails[0], "raw_data") else str(mails[0])
+    raw = _raw(mails[0])
     assert "lin@example.org" in raw and "It ships today, sorry!" in raw and "Let me check" not in raw
     assert api.post(f"/api/v1/public/chat/sessions/{token}/end", claims=None).body["transcript"] == "already_handled"
     assert len(sent_mail()) == 1
@@ -81,9 +86,43 @@ def test_a_chat_name_with_line_breaks_cannot_break_the_transcript_mail(api, ses)
     ended = api.post(f"/api/v1/public/chat/sessions/{started.body['token']}/end", claims=None)
     assert ended.body["transcript"] == "sent"
     [mail] = sent_mail()
-    raw = (mail.raw_data if hasattr(mail, "raw_data") else str(mail)).replace("\r\n", "\n")
+    raw = _raw(mail).replace("\r\n", "\n")
     headers = raw.split("\n\n", 1)[0]
     assert "\nBcc:" not in headers and "Lin Bcc: victim@evil.test" in headers
+
+
+def test_a_chat_giving_an_address_is_unverified_to_agents_until_the_mailed_code_is_entered(api, db, ses, make_agent):
+    # Issue 22: anyone could chat as an existing customer's address.
+    assert api.post("/api/v1/public/tickets", {"requester_email": "kim@example.org", "subject": "Refund", "body": "please"},
+                    claims=None).status == 201
+    started = start(api, name="Kim?", email="kim@example.org")
+    assert started.status == 201 and started.body["verification"] == "code_sent"
+    token = started.body["token"]
+    [mail] = sent_mail("verification code")
+    raw = _raw(mail)
+    assert "kim@example.org" in raw
+    code = next(w.strip(".") for w in raw.split() if w.strip(".").isdigit() and len(w.strip(".")) == 6)
+    _, agent_email = make_agent("Ada")
+    agent = api.as_claims(agent_email)
+    ticket_id = db.query_one("SELECT id FROM tickets WHERE channel = 'chat'")["id"]
+    assert agent.get(f"/api/v1/tickets/{ticket_id}").body["chat_address_verified"] is False
+
+    wrong = "000000" if code != "000000" else "111111"
+    refused = api.post(f"/api/v1/public/chat/sessions/{token}/verify", {"code": wrong}, claims=None)
+    assert refused.status == 422 and "code" in refused.body["detail"]
+    assert api.post(f"/api/v1/public/chat/sessions/{token}/verify", {"code": "12ab"}, claims=None).status == 422
+    assert agent.get(f"/api/v1/tickets/{ticket_id}").body["chat_address_verified"] is False
+    assert api.post(f"/api/v1/public/chat/sessions/{token}/verify", {"code": code}, claims=None).body == {"status": "verified"}
+    assert agent.get(f"/api/v1/tickets/{ticket_id}").body["chat_address_verified"] is True
+    # Another session's code does not verify this one; guesses are limited per session.
+    other = start(api, name="Kim?", email="kim@example.org", source_ip="198.51.100.3").body["token"]
+    guesses = [api.post(f"/api/v1/public/chat/sessions/{other}/verify", {"code": code}, claims=None).status
+               for _ in range(6)]
+    assert guesses[:5] == [422] * 5 and guesses[5] == 429
+    # Without an address there is nothing to verify or mail.
+    anonymous = start(api, source_ip="198.51.100.4").body
+    assert anonymous["verification"] is None
+    assert api.post(f"/api/v1/public/chat/sessions/{anonymous['token']}/verify", {"code": code}, claims=None).status in (409, 422)
 
 
 def test_chat_without_email_gets_no_transcript_and_same_email_is_the_same_customer(api, db, ses):

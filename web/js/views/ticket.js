@@ -150,6 +150,11 @@ export async function renderTicket(main, ctx, ref) {
   const conversation = h("ol", { class: "conversation", "aria-label": "Conversation" });
   let lastStatus = null;
 
+  // A chat visitor can type anyone's address; until they enter the code mailed to it, say so.
+  function chatAddressUnverified(t) {
+    return t.chat_address_verified === false;
+  }
+
   function drawHeader() {
     document.title = `${ticketRef(ticket)} · Helpdesk`;
     render(title, `${ticketRef(ticket)}: `, h("span", { class: "subject" }, ticket.subject));
@@ -161,7 +166,10 @@ export async function renderTicket(main, ctx, ref) {
       ["Priority", ticket.priority],
       ["Team", ctx.teamName(ticket.team_id)],
       ["Assignee", h("span", { id: "ticket-assignee" }, ctx.agentName(ticket.assignee_id))],
-      ["Requester", requesterText || "—"],
+      ["Requester", chatAddressUnverified(ticket)
+        ? [requesterText || "—", " ", h("strong", { class: "warning", id: "requester-unverified" },
+            "(address not verified: the chat visitor has not entered the code mailed to it)")]
+        : requesterText || "—"],
       ["Channel", ticket.channel],
       ["Opened", formatDateTime(ticket.created_at)],
     ];

@@ -119,6 +119,24 @@ SELECT t.id AS ticket_id, t.number, t.subject, t.email, t.name, (SELECT transcri
 FROM t
 """
 
+# The visitor entered the code mailed to the chat's address (its digest matches the one stored at start):
+# the agent sees it verified. Flag and digest live in the chat's first message's metadata (written when
+# the chat starts; they follow a merge); a chat without an address (address_verified null) stays as it is.
+VERIFY_CHAT_ADDRESS = """
+WITH first AS (
+    SELECT id, metadata FROM ticket_messages WHERE inbound_message_id = 'chat:' || :session_key || ':0'
+),
+verified AS (
+    UPDATE ticket_messages m SET metadata = jsonb_set(m.metadata, '{chat,address_verified}', 'true'::jsonb)
+    FROM first
+    WHERE m.id = first.id AND first.metadata #> '{chat,address_verified}' IS NOT NULL
+      AND first.metadata #>> '{chat,code_sha256}' = :code_sha256
+    RETURNING m.id
+)
+SELECT (metadata #>> '{chat,address_verified}')::boolean AS address_verified, EXISTS (SELECT 1 FROM verified) AS matched
+FROM first
+"""
+
 RECORD_TRANSCRIPT = """
 UPDATE chat_sessions_ended SET transcript_state = :state, transcript_error = :error WHERE session_id = :session_id::uuid
 """

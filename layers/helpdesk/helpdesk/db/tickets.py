@@ -652,7 +652,11 @@ SELECT 'ticket' AS kind, to_jsonb(t) - 'priority_rank' || jsonb_build_object(
            'sla', (SELECT coalesce(jsonb_agg(jsonb_build_object('kind', s.kind, 'state', s.state, 'due_at', s.due_at,
                    'warn_at', s.warn_at, 'breached_at', s.breached_at, 'met_at', s.met_at, 'paused_at', s.paused_at,
                    'target_seconds', s.target_seconds, 'business', s.business) ORDER BY s.kind), '[]'::jsonb)
-                   FROM sla_targets s WHERE s.ticket_id = t.id)) AS doc
+                   FROM sla_targets s WHERE s.ticket_id = t.id),
+           -- A chat's address stays unverified until the visitor enters the code mailed to it (intake.chat).
+           'chat_address_verified', CASE WHEN t.channel = 'chat' THEN (
+                   SELECT (m.metadata #>> '{{chat,address_verified}}')::boolean FROM ticket_messages m
+                   WHERE m.inbound_message_id = 'chat:' || t.channel_thread_id || ':0') END) AS doc
 FROM t
 UNION ALL
 (SELECT 'message', {_MESSAGE_JSON}

@@ -10,10 +10,17 @@ outbound.requested path (functions/outbound skips chat: replies are shown in the
 
 A customer who gives an email is the same customer as on every other channel (customers are
 upserted by email); without one the requester is a per-session placeholder chat-<id>@chat.invalid.
+
+Anyone can type someone else's address into the widget, so a given address is UNVERIFIED (the first
+message's metadata chat.address_verified = false; agents see the ticket's chat_address_verified) until the visitor enters the code mailed to
+it at start (verify). Only the code's digest is stored (with the address flag); attempts are
+rate-limited by the route.
 """
 from __future__ import annotations
 
+import hashlib
 import logging
+import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -49,12 +56,18 @@ def verify_session_token(token: str, keyring: signing.Keyring, now: datetime) ->
     return uuid.UUID(bytes=payload)
 
 
+def code_digest(session_id: uuid.UUID, code: str) -> str:
+    """What is stored of the 6-digit code mailed to a chat's address (never the code itself)."""
+    return hashlib.sha256(f"chat-verify:{session_id}:{code.strip()}".encode()).hexdigest()
+
+
 @dataclass
 class ChatStarted:
     session_id: uuid.UUID
     token: str
     ticket_id: uuid.UUID
     ref: str
+    verification: str | None = None  # code_sent | code_not_sent (a given address), None (no address)
 
 
 OpenTicket = Callable[..., Any]
@@ -85,16 +98,45 @@ class ChatSessions:
             except ValueError as exc:
                 raise errors.ValidationFailed(f"email: {exc}") from None
         session_id = uuid.uuid4()
+        code = f"{secrets.randbelow(1_000_000):06d}"  # mailed to the given address; only its digest is stored
         first_line = message.strip().splitlines()[0]
         subject = "Chat: " + (first_line if len(first_line) <= SUBJECT_CHARS else first_line[:SUBJECT_CHARS - 1] + "…")
         result = self.open_ticket(
             {"channel": "chat", "subject": subject, "body": message, "requester_name": name.strip(),
              "requester_email": given or f"chat-{session_id}@{PLACEHOLDER_DOMAIN}",
              "channel_thread_id": str(session_id), "inbound_message_id": f"chat:{session_id}:0",
-             "metadata": {"chat": {"email_given": given is not None, "name": name.strip()}}},
+             "metadata": {"chat": {"email_given": given is not None, "name": name.strip(),
+                                   "address_verified": False if given else None,
+                                   "code_sha256": code_digest(session_id, code) if given else None}}},
             actor=Actor(type="customer"))
+        verification = self._mail_code(session_id, code, given, name.strip(), result.ticket.ref) if given else None
         token = sign_session_token(session_id, self.keys, self.clock.now())
-        return ChatStarted(session_id, token, result.ticket.id, result.ticket.ref)
+        return ChatStarted(session_id, token, result.ticket.id, result.ticket.ref, verification)
+
+    def _mail_code(self, session_id: uuid.UUID, code: str, address: str, name: str, ref: str) -> str:
+        try:
+            if self.mailer is None:
+                raise RuntimeError("no mailer configured")
+            self.mailer({"to": address, "name": name, "subject": f"Your chat verification code [{ref}]",
+                         "text": f"Your verification code for the support chat is {code}.\n\n"
+                                 "Enter it in the chat to show that this address is yours. If you did not start "
+                                 "a chat with us, ignore this mail: nothing is shared until the code is entered."})
+        except Exception as exc:  # noqa: BLE001 - the chat starts anyway, unverified
+            log.warning("verification code mail for chat %s failed: %s", session_id, exc)
+            return "code_not_sent"
+        return "code_sent"
+
+    def verify(self, token: str, code: str) -> dict[str, Any]:
+        """Marks the chat's address verified when `code` is the one mailed to it."""
+        sid = verify_session_token(token, self.keys, self.clock.now())
+        row = self.db.query_one(sql.VERIFY_CHAT_ADDRESS, {"session_key": str(sid), "code_sha256": code_digest(sid, code)})
+        if row is None:
+            raise errors.NotFound("this chat session is not valid")
+        if row["address_verified"] is None:
+            raise errors.Conflict("this chat gave no email address: there is nothing to verify")
+        if not row["matched"]:
+            raise errors.ValidationFailed("code: this is not the code we mailed to the address given in this chat")
+        return {"status": "verified"}
 
     def _session(self, token: str) -> tuple[uuid.UUID, dict[str, Any]]:
         sid = verify_session_token(token, self.keys, self.clock.now())

@@ -101,10 +101,18 @@
     el("div", { className: "hdchat-row" }, [endBtn, sendBtn])
   ]);
 
+  // Shown when the visitor gave an address: the code mailed to it proves the address is theirs.
+  var codeInput = el("input", { type: "text", name: "code", inputmode: "numeric", pattern: "[0-9]{6}", maxlength: "6",
+                                autocomplete: "one-time-code" });
+  var verifyForm = el("form", { className: "hdchat-verify", novalidate: true, hidden: true }, [
+    field("hdchat-code", "Code we emailed you (confirms the address is yours)", codeInput),
+    el("button", { type: "submit", className: "hdchat-btn hdchat-secondary", text: "Confirm" })
+  ]);
+
   var panel = el("section", { id: "hdchat-panel", className: "hdchat-panel", role: "dialog", "aria-modal": "false",
                               "aria-labelledby": "hdchat-title", hidden: true }, [
     el("div", { className: "hdchat-head" }, [el("h2", { id: "hdchat-title", text: TITLE }), closeBtn]),
-    el("div", { className: "hdchat-body" }, [log, startForm, messageForm, status])
+    el("div", { className: "hdchat-body" }, [log, startForm, verifyForm, messageForm, status])
   ]);
 
   // -- API -------------------------------------------------------------------------------------
@@ -187,6 +195,7 @@
     clearInterval(state.timer);
     state.ended = true;
     messageForm.hidden = true;
+    verifyForm.hidden = true;
     say(text);
     state.token = null;
     remember();
@@ -197,6 +206,7 @@
     state.token = null; state.cursor = 0; state.ended = false; state.seen = {};
     log.textContent = "";
     messageForm.hidden = true;
+    verifyForm.hidden = true;
     startForm.hidden = false;
     remember();
   }
@@ -213,8 +223,17 @@
       state.pollMs = doc.poll_interval_ms || DEFAULT_POLL_MS;
       remember();
       say("Connected (" + doc.ref + "). We will answer here.");
+      verifyForm.hidden = doc.verification !== "code_sent";
       return enterConversation();
     }).catch(function (err) { say(err.message); });
+  });
+
+  verifyForm.addEventListener("submit", function (event) {
+    event.preventDefault();
+    if (!state.token || !/^[0-9]{6}$/.test(codeInput.value.trim())) { say("Please enter the 6-digit code."); return; }
+    request("POST", "/public/chat/sessions/" + encodeURIComponent(state.token) + "/verify", { code: codeInput.value.trim() })
+      .then(function () { verifyForm.hidden = true; say("Thank you, your address is confirmed."); input.focus(); })
+      .catch(function (err) { say(err.message); });
   });
 
   var counter = 0;

@@ -12,6 +12,7 @@ from pydantic import ConfigDict, Field
 from helpdesk import errors
 from helpdesk.auth.portal import verify_portal_token
 from helpdesk.auth.ratelimit import Limit, RateLimiter
+from helpdesk.db import admin as admin_sql
 from helpdesk.tickets.commands import TicketCommands
 
 from ._shared import ApiModel, Doc, parse_uuid, services, settings, source_ip
@@ -39,10 +40,15 @@ def _routing_intake():
     return intake
 
 
-def _shape(ticket: dict, messages: list[dict]) -> dict:
+def _shape(ticket: dict, messages: list[dict], viewer: str) -> dict:
+    """The public messages of the viewer's own conversation: after an (agent-confirmed) merge of two
+    customers' tickets, each one's link shows what was written in their own ticket and their own
+    messages, never the other customer's conversation."""
     out = {k: ticket.get(k) for k in PUBLIC_TICKET_FIELDS}
     out["ref"] = f"TKT-{ticket['number']}"
-    out["messages"] = [{k: m.get(k) for k in PUBLIC_MESSAGE_FIELDS} for m in messages if m.get("visibility") == "public"]
+    out["messages"] = [{k: m.get(k) for k in PUBLIC_MESSAGE_FIELDS} for m in messages
+                       if m.get("visibility") == "public" and viewer in (
+                           str(m.get("conversation_customer_id") or ticket["requester_id"]), str(m.get("author_customer_id")))]
     return out
 
 
@@ -50,12 +56,15 @@ def _shape(ticket: dict, messages: list[dict]) -> dict:
 def portal_ticket(token: str) -> Doc:
     svc = services()
     ticket_id = verify_portal_token(token, settings().signing_keys, svc.clock.now())
+    commands = TicketCommands(svc.db, svc.clock, svc.publisher)
     try:
-        view = TicketCommands(svc.db, svc.clock, svc.publisher).get_ticket(ticket_id, include_internal=False, message_limit=100)
+        view = commands.get_ticket(ticket_id, include_internal=False, message_limit=100)
+        viewer = str(view.ticket["requester_id"])
     except errors.Gone as exc:  # a merged ticket: the customer follows it to its target transparently
-        target = uuid.UUID(str(exc.extra["merged_into"]))
-        view = TicketCommands(svc.db, svc.clock, svc.publisher).get_ticket(target, include_internal=False, message_limit=100)
-    return Doc(**_shape(view.ticket, view.messages))
+        row = svc.db.query_one(admin_sql.TICKET_REQUESTER, {"id": ticket_id})  # whose link this is
+        view = commands.get_ticket(uuid.UUID(str(exc.extra["merged_into"])), include_internal=False, message_limit=100)
+        viewer = str(row["customer_id"]) if row else ""
+    return Doc(**_shape(view.ticket, view.messages, viewer))
 
 
 @router.get("/portal/<token>/messages/<message_id>",

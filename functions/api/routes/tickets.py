@@ -88,6 +88,9 @@ class MergeIn(ApiModel):
     model_config = ConfigDict(extra="forbid")
 
     into: str = Field(min_length=1, max_length=60, description="the target ticket: a UUID or TKT-n")
+    confirm_different_requesters: bool = Field(
+        default=False, description="required when the tickets have different requesters (409 otherwise); each "
+                                   "customer's portal keeps showing only their own conversation")
 
 
 def _commands() -> TicketCommands:
@@ -255,5 +258,5 @@ def assign(ticket_ref: str, body: AssignIn) -> TicketOut:
 @router.post("/tickets/<ticket_ref>/merge", summary="Merge this ticket into another (its messages move)")
 def merge(ticket_ref: str, body: MergeIn) -> TicketOut:
     actor, _ = _agent_actor()
-    result = _commands().merge(ticket_ref, body.into, actor)
+    result = _commands().merge(ticket_ref, body.into, actor, allow_other_requester=body.confirm_different_requesters)
     return TicketOut(**ticket_json(result.ticket))

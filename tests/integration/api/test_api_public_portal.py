@@ -181,3 +181,42 @@ def test_portal_replies_are_rate_limited_per_ticket_and_per_ip(api, db):
     assert statuses.count(201) == 60 and statuses[-1] == 429
     stored = db.query_one("SELECT count(*) AS n FROM ticket_messages WHERE body LIKE 'again %' OR body LIKE 'spray %'")
     assert stored["n"] == 80
+
+
+def test_merging_two_customers_tickets_needs_confirmation_and_keeps_each_portal_to_its_own(api, agent, db):
+    # Issue 22: a merge across requesters showed customer A's portal customer B's conversation.
+    mine = api.post("/api/v1/public/tickets", form(requester_email="ann@a.test", subject="Ann's", body="ANN-FIRST")).body
+    theirs = api.post("/api/v1/public/tickets", form(requester_email="bob@b.test", subject="Bob's", body="BOB-FIRST")).body
+    client, _ = agent
+    assert client.post(f"/api/v1/tickets/{theirs['ref']}/messages", {"body": "BOB-ANSWER"}).status == 201
+    assert client.post(f"/api/v1/tickets/{mine['ref']}/messages", {"body": "ANN-ANSWER"}).status == 201
+
+    refused = client.post(f"/api/v1/tickets/{mine['ref']}/merge", {"into": theirs["ref"]})
+    assert refused.status == 409 and "different requesters" in refused.body["detail"]
+    assert refused.body["reason"] == "requesters_differ"
+    assert db.query_one("SELECT status FROM tickets WHERE number = :n", {"n": int(mine["ref"][4:])})["status"] != "merged"
+
+    merged = client.post(f"/api/v1/tickets/{mine['ref']}/merge", {"into": theirs["ref"], "confirm_different_requesters": True})
+    assert merged.status == 200, merged.body
+    ann_link, bob_link = mailed_token(db, mine["ref"]), mailed_token(db, theirs["ref"])
+    assert api.post(f"/api/v1/portal/{ann_link}/messages", {"body": "ANN-LATER"}).status == 201
+
+    def bodies(link):
+        view = api.get(f"/api/v1/portal/{link}")
+        assert view.status == 200 and view.body["ref"] == theirs["ref"]
+        return {m["body"] for m in view.body["messages"]}
+
+    assert bodies(ann_link) == {"ANN-FIRST", "ANN-ANSWER", "ANN-LATER"}
+    assert bodies(bob_link) >= {"BOB-FIRST", "BOB-ANSWER"} and not bodies(bob_link) & {"ANN-FIRST", "ANN-ANSWER"}
+    # Agents see the whole merged conversation.
+    whole = client.get(f"/api/v1/tickets/{theirs['ref']}").body["messages"]
+    assert {"ANN-FIRST", "BOB-FIRST", "ANN-LATER"} <= {m["body"] for m in whole}
+
+
+def test_merging_one_customers_tickets_needs_no_confirmation(api, agent, db):
+    first = api.post("/api/v1/public/tickets", form(subject="One", body="FIRST")).body
+    second = api.post("/api/v1/public/tickets", form(subject="Two", body="SECOND")).body
+    client, _ = agent
+    assert client.post(f"/api/v1/tickets/{second['ref']}/merge", {"into": first["ref"]}).status == 200
+    for ref in (first["ref"], second["ref"]):
+        assert {m["body"] for m in api.get(f"/api/v1/portal/{mailed_token(db, ref)}").body["messages"]} == {"FIRST", "SECOND"}

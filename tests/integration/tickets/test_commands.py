@@ -434,8 +434,10 @@ def test_merge_moves_messages_and_answers_gone(db, cmds, make_agent):
     dst = cmds.create_ticket(new_ticket()).ticket
     cmds.assign(src.id, AGENT, agent_id=agent)
     cmds.add_message(src.id, msg(body="second"), CUSTOMER)
+    with pytest.raises(errors.Conflict, match="different requesters"):  # bob's ticket into ann's: confirm first
+        cmds.merge(src.id, dst.id, AGENT)
     calls(db)
-    result = cmds.merge(src.id, dst.ref, AGENT)
+    result = cmds.merge(src.id, dst.ref, AGENT, allow_other_requester=True)
     assert calls(db) == 2  # resolving TKT ref + the merge; with two UUIDs it is one
     assert result.ticket.id == dst.id and result.ticket.message_count == 3
     assert db.query_one("SELECT active_count FROM agents")["active_count"] == 0

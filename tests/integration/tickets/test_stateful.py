@@ -99,10 +99,10 @@ def test_random_command_sequences_keep_the_invariants(db):
             except EXPECTED_REFUSALS:
                 pass
 
-        @rule(src=tickets, dst=tickets)
-        def merge(self, src, dst):
-            try:
-                self.cmds.merge(src, dst, Actor.system())
+        @rule(src=tickets, dst=tickets, confirm=st.booleans())
+        def merge(self, src, dst, confirm):
+            try:  # unconfirmed merges of ann's and bob's tickets are refused (Conflict)
+                self.cmds.merge(src, dst, Actor.system(), allow_other_requester=confirm)
             except EXPECTED_REFUSALS + (errors.NotFound,):
                 pass
 

@@ -508,20 +508,26 @@ FROM target tg
 MERGE = f"""
 WITH locked AS (
     -- Both rows, locked in id order so two opposite merges cannot deadlock.
-    SELECT id, status, number, merged_into_id FROM tickets
+    SELECT id, status, number, merged_into_id, requester_id FROM tickets
     WHERE id IN (:source_id::uuid, :target_id::uuid) ORDER BY id FOR UPDATE
 ),
 source AS (SELECT * FROM locked WHERE id = :source_id::uuid),
 target AS (SELECT * FROM locked WHERE id = :target_id::uuid),
 ok AS (
-    SELECT s.id AS source_id, s.status AS old_status, s.number AS source_number, t.id AS target_id, t.number AS target_number
+    SELECT s.id AS source_id, s.status AS old_status, s.number AS source_number, t.id AS target_id, t.number AS target_number,
+           s.requester_id AS source_requester
     FROM source s, target t
     WHERE s.id <> t.id
       AND s.status IN (SELECT jsonb_array_elements_text(:allowed_from::jsonb))
       AND t.status NOT IN ('merged', 'duplicate', 'spam')
+      -- Another customer's ticket only when the agent confirmed it (the conversations become one).
+      AND (s.requester_id = t.requester_id OR :allow_other_requester::boolean)
 ),
 moved_messages AS (
-    UPDATE ticket_messages m SET ticket_id = ok.target_id FROM ok WHERE m.ticket_id = ok.source_id RETURNING m.id
+    -- Each message keeps whose conversation it was: that customer's portal link shows it, the other's does not.
+    UPDATE ticket_messages m SET ticket_id = ok.target_id,
+           conversation_customer_id = coalesce(m.conversation_customer_id, ok.source_requester)
+    FROM ok WHERE m.ticket_id = ok.source_id RETURNING m.id
 ),
 moved_ids AS (
     UPDATE email_message_ids e SET ticket_id = ok.target_id FROM ok WHERE e.ticket_id = ok.source_id
@@ -570,6 +576,7 @@ events AS (
 {_EVENT_WRITES}
 SELECT (SELECT status FROM source) AS source_status, (SELECT merged_into_id FROM source) AS source_merged_into,
        (SELECT status FROM target) AS target_status, (SELECT merged_into_id FROM target) AS target_merged_into,
+       (SELECT requester_id FROM source) IS DISTINCT FROM (SELECT requester_id FROM target) AS requesters_differ,
        (SELECT {_TICKET_RESULT.format(t='u')} FROM target_updated u) AS ticket,
        {_OUTBOX_JSON} AS events, {_PENDING_JSON.format(cte='sla_changed')} AS pending_sla
 """
@@ -644,7 +651,8 @@ _MESSAGE_JSON = f"""jsonb_build_object(
     'author_customer_id', m.author_customer_id, 'author_agent_id', m.author_agent_id, 'visibility', m.visibility,
     'channel', m.channel, 'body', left(m.body, {MESSAGE_PREVIEW_CHARS}),
     'body_truncated', length(m.body) > {MESSAGE_PREVIEW_CHARS}, 'attachments', m.attachments,
-    'inbound_message_id', m.inbound_message_id, 'created_at', m.created_at)"""
+    'inbound_message_id', m.inbound_message_id, 'created_at', m.created_at,
+    'conversation_customer_id', m.conversation_customer_id)"""
 
 GET_TICKET = f"""
 WITH t AS (SELECT * FROM tickets WHERE (:id::uuid IS NOT NULL AND id = :id::uuid) OR (:number::bigint IS NOT NULL AND number = :number::bigint))

@@ -391,7 +391,11 @@ class TicketCommands:
         return self._finish(row)
 
     # -- merge -------------------------------------------------------------------------------
-    def merge(self, source_ref: str | uuid.UUID, into_ref: str | uuid.UUID, actor: Actor) -> CommandResult:
+    def merge(self, source_ref: str | uuid.UUID, into_ref: str | uuid.UUID, actor: Actor, *,
+              allow_other_requester: bool = False) -> CommandResult:
+        """Moves the source's conversation into the target. Tickets of different requesters merge only
+        with allow_other_requester (the agent confirmed it): their customers' portals each keep
+        showing only their own conversation (ticket_messages.conversation_customer_id)."""
         source_id, target_id = self._resolve_id(source_ref), self._resolve_id(into_ref)
         if source_id == target_id:
             raise errors.ValidationFailed("a ticket cannot be merged into itself")
@@ -402,12 +406,18 @@ class TicketCommands:
             "now": self.clock.now(),
             "actor_type": actor.type,
             "actor_id": actor.id,
+            "allow_other_requester": allow_other_requester,
         }).one()
         if row["ticket"] is None:
             if row["source_status"] is None:
                 raise errors.NotFound(f"ticket {source_ref} not found")
             if row["target_status"] is None:
                 raise errors.ValidationFailed(f"merge target {into_ref} not found")
+            if row["requesters_differ"] and not allow_other_requester and row["source_status"] != "merged":
+                raise errors.Conflict(
+                    f"tickets {source_ref} and {into_ref} have different requesters: merging joins two customers' "
+                    "conversations; to merge anyway, confirm with confirm_different_requesters: true",
+                    reason="requesters_differ")
             if row["source_status"] == "merged":
                 raise errors.Gone(f"ticket {source_ref} was already merged", merged_into=str(row["source_merged_into"]))
             if row["target_status"] in ("merged", "duplicate", "spam"):

@@ -294,7 +294,16 @@ export async function renderTicket(main, ctx, ref) {
       if (!window.confirm(`Merge ${ticketRef(ticket)} into ${into}? Its messages move there and this ticket closes as merged.`)) return;
       try {
         // The answer is this (now merged) ticket; follow it to the ticket that stays.
-        const merged = await ctx.api.post(`/tickets/${ticket.id}/merge`, { into });
+        let merged;
+        try {
+          merged = await ctx.api.post(`/tickets/${ticket.id}/merge`, { into });
+        } catch (err) {
+          // Another customer's ticket: joining two customers' conversations needs an explicit yes.
+          if (!(err.status === 409 && err.problem && err.problem.reason === "requesters_differ")) throw err;
+          if (!window.confirm(`${ticketRef(ticket)} and ${into} belong to different customers. Merge them anyway? `
+            + "Each customer keeps seeing only their own conversation in the portal.")) return;
+          merged = await ctx.api.post(`/tickets/${ticket.id}/merge`, { into, confirm_different_requesters: true });
+        }
         const target = (merged && merged.merged_into_id) || into;
         announce(`${ticketRef(ticket)} merged into ${into}.`);
         ctx.navigate(`#/ticket/${encodeURIComponent(target)}`);

@@ -181,3 +181,46 @@ def bulk_tickets(db, clock):
             {"n": n, "status": status, "priority": priority, "team_id": team_id, "assignee_id": assignee_id,
              "subject": subject, "now": clock.now()})
     return make
+
+
+def wsgi_app(claims: dict[str, Any] | None):
+    """A WSGI app over the Lambda handler (for schemathesis): each HTTP request becomes the API Gateway
+    REST proxy event the Lambda gets (the shape the local stack builds), with `claims` as the Cognito
+    authorizer would add them, or none (a caller without a token)."""
+    import base64
+    from urllib.parse import parse_qs
+
+    def app(environ, start_response):
+        from functions.api.handler import handler
+
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        raw = environ["wsgi.input"].read(length) if length else b""
+        headers = {k[5:].replace("_", "-").title(): v for k, v in environ.items() if k.startswith("HTTP_")}
+        if environ.get("CONTENT_TYPE"):
+            headers["Content-Type"] = environ["CONTENT_TYPE"]
+        multi = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+        try:
+            body, is_b64 = raw.decode("utf-8"), False
+        except UnicodeDecodeError:
+            body, is_b64 = base64.b64encode(raw).decode(), True
+        event = {
+            "resource": "/{proxy+}", "path": environ["PATH_INFO"], "httpMethod": environ["REQUEST_METHOD"],
+            "headers": headers, "multiValueHeaders": {k: [v] for k, v in headers.items()},
+            "queryStringParameters": {k: v[-1] for k, v in multi.items()} or None,
+            "multiValueQueryStringParameters": multi or None, "pathParameters": None, "stageVariables": None,
+            "requestContext": {"httpMethod": environ["REQUEST_METHOD"], "path": environ["PATH_INFO"], "stage": "prod",
+                               "requestId": str(uuid.uuid4()), "identity": {"sourceIp": "203.0.113.50"},
+                               **({"authorizer": {"claims": claims}} if claims else {})},
+            "body": body if raw else None, "isBase64Encoded": is_b64,
+        }
+        answer = handler(event, None)
+        out_headers: list[tuple[str, str]] = []
+        for k, v in (answer.get("multiValueHeaders") or {}).items():
+            out_headers += [(k, x) for x in (v if isinstance(v, list) else [v])]
+        out_headers += list((answer.get("headers") or {}).items())
+        status = answer["statusCode"]
+        start_response(f"{status} X", out_headers)
+        text = answer.get("body") or ""
+        return [base64.b64decode(text) if answer.get("isBase64Encoded") else text.encode()]
+
+    return app

@@ -2,16 +2,11 @@
 operation gets generated requests (valid and invalid); no answer may be a 5xx or fall outside the
 documented responses (status, content type, body schema).
 
-The WSGI adapter turns each HTTP request into the API Gateway REST proxy event the Lambda gets (the
-same shape the local stack builds), with the claims of a signed-in admin, as the Cognito authorizer
-would add them."""
+The WSGI adapter (conftest.wsgi_app) turns each HTTP request into the API Gateway REST proxy event
+the Lambda gets, here with the claims of a signed-in admin, as the Cognito authorizer would add them."""
 from __future__ import annotations
 
-import base64
-import json
-import uuid
 from pathlib import Path
-from urllib.parse import parse_qs
 
 import pytest
 
@@ -22,44 +17,11 @@ from helpdesk import wiring  # noqa: E402
 from helpdesk.auth import DEFAULT_RESOLVER  # noqa: E402
 from helpdesk.events.publisher import DeferredPublisher  # noqa: E402
 
+from .conftest import wsgi_app  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[3]
 ADMIN_EMAIL = "schemathesis-admin@example.com"
-
-
-def wsgi_app(environ, start_response):
-    from functions.api.handler import handler
-
-    length = int(environ.get("CONTENT_LENGTH") or 0)
-    raw = environ["wsgi.input"].read(length) if length else b""
-    headers = {k[5:].replace("_", "-").title(): v for k, v in environ.items() if k.startswith("HTTP_")}
-    if environ.get("CONTENT_TYPE"):
-        headers["Content-Type"] = environ["CONTENT_TYPE"]
-    multi = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
-    try:
-        body, is_b64 = raw.decode("utf-8"), False
-    except UnicodeDecodeError:
-        body, is_b64 = base64.b64encode(raw).decode(), True
-    event = {
-        "resource": "/{proxy+}", "path": environ["PATH_INFO"], "httpMethod": environ["REQUEST_METHOD"],
-        "headers": headers, "multiValueHeaders": {k: [v] for k, v in headers.items()},
-        "queryStringParameters": {k: v[-1] for k, v in multi.items()} or None,
-        "multiValueQueryStringParameters": multi or None, "pathParameters": None, "stageVariables": None,
-        "requestContext": {"httpMethod": environ["REQUEST_METHOD"], "path": environ["PATH_INFO"], "stage": "prod",
-                           "requestId": str(uuid.uuid4()), "identity": {"sourceIp": "203.0.113.50"},
-                           "authorizer": {"claims": {"sub": "st", "email": ADMIN_EMAIL, "email_verified": "true",
-                                                          "cognito:groups": "admin"}}},
-        "body": body if raw else None, "isBase64Encoded": is_b64,
-    }
-    answer = handler(event, None)
-    out_headers: list[tuple[str, str]] = []
-    for k, v in (answer.get("multiValueHeaders") or {}).items():
-        out_headers += [(k, x) for x in (v if isinstance(v, list) else [v])]
-    out_headers += list((answer.get("headers") or {}).items())
-    status = answer["statusCode"]
-    start_response(f"{status} X", out_headers)
-    text = answer.get("body") or ""
-    return [base64.b64decode(text) if answer.get("isBase64Encoded") else text.encode()]
-
+ADMIN_CLAIMS = {"sub": "st", "email": ADMIN_EMAIL, "email_verified": "true", "cognito:groups": "admin"}
 
 from schemathesis.checks import not_a_server_error  # noqa: E402
 from schemathesis.specs.openapi.checks import (content_type_conformance, negative_data_rejection,  # noqa: E402
@@ -70,7 +32,7 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_headers_conformance, negative_data_rejection, unsupported_method]
 
 schema = schemathesis.openapi.from_path(ROOT / "docs" / "openapi.json")
-schema.app = wsgi_app
+schema.app = wsgi_app(ADMIN_CLAIMS)
 # Swagger UI is HTML by design (not part of the JSON API contract).
 schema = schema.exclude(path="/api/v1/docs")
 

@@ -143,3 +143,40 @@ def corpora() -> Path:
     if not CORPORA.is_dir():
         pytest.skip(f"shared corpora not found at {CORPORA}")
     return CORPORA
+
+
+# -- dead letters ------------------------------------------------------------------------------
+# Nothing accepted may be lost: a message of any queue (inbound mail, outbound, notify) that reaches
+# a dead-letter queue during a test fails that test, unless it is marked dead_letters_expected (a
+# test of the redrive path itself). moto moves a message to the DLQ by adding the received message
+# to it; a new message is added with a receive count of 0, a redriven one never is. The local stack
+# in a child process (tests/e2e) is checked by its own fixture through /dev/health.
+_dead_letters: list[str] = []
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _watch_dead_letters():
+    try:
+        from moto.sqs.models import Queue
+    except ImportError:  # moto is a dev dependency; without it there are no queues to watch
+        yield
+        return
+    original = Queue.add_message
+
+    def add_message(self, message, *args, **kwargs):
+        if getattr(message, "approximate_receive_count", 0) > 0:
+            _dead_letters.append(f"{self.name}: {str(getattr(message, 'body', ''))[:300]}")
+        return original(self, message, *args, **kwargs)
+
+    Queue.add_message = add_message
+    yield
+    Queue.add_message = original
+
+
+@pytest.fixture(autouse=True)
+def _no_dead_letters(request):
+    _dead_letters.clear()
+    yield
+    if _dead_letters and request.node.get_closest_marker("dead_letters_expected") is None:
+        found, _dead_letters[:] = list(_dead_letters), []
+        pytest.fail(f"{len(found)} message(s) reached a dead-letter queue: {found}", pytrace=False)

@@ -71,9 +71,21 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory):
                               data_dir=tmp_path_factory.mktemp("local-stack"), sweep_interval=5)
     stack.start()
     yield stack
+    dead = _dead_letters(stack)
     code = stack.stop()
+    # Nothing the stack accepted may be lost: no inbound, outbound or notify message in a DLQ after the run.
+    assert not dead, f"messages in the local stack's dead-letter queues after the e2e run: {dead}\n{stack.log_tail()}"
     if code != 0:
         print(f"local stack exited with {code}:\n{stack.log_tail()}")
+
+
+def _dead_letters(stack) -> dict[str, int]:
+    try:
+        with urllib.request.urlopen(f"{stack.url}/api/v1/dev/health", timeout=10) as answer:
+            queues = json.loads(answer.read()).get("queues") or {}
+    except (OSError, ValueError) as exc:
+        return {"(health unreadable)": str(exc)}  # type: ignore[dict-item]
+    return {name: q["dead_letters"] for name, q in queues.items() if q.get("dead_letters")}
 
 
 @pytest.fixture(scope="session")

@@ -72,6 +72,7 @@ def run_once(fn, q, messages) -> set[str]:
     return failed
 
 
+@pytest.mark.dead_letters_expected  # the redrive path itself
 def test_one_failing_message_is_retried_alone_with_backoff_then_dead_lettered(db, clock, queues, fn, make_agent,
                                                                               slack_stub):
     good = [make_agent(f"good{i}", slack=f"U0GOOD{i}") for i in range(2)]

@@ -39,9 +39,15 @@ CORS_MAX_AGE = 600
 DESCRIPTION = """Help desk REST API.
 
 **Sign-in.** Agent routes need a Cognito token (API Gateway's authorizer passes its claims; the local
-stack's tokens become the same claims). Roles come from the groups `agent` < `lead` < `admin`; each
-route names the least role it needs (403 otherwise). The agent record is found by the token's email.
-Public routes (`/public/...`, `/portal/{token}`) need none: the portal token is a signed link.
+stack's tokens become the same claims). The token's group (`agent`, `lead` or `admin`) admits the user;
+the role (`agent` < `lead` < `admin`) comes from the agent record at request time (a change applies
+within seconds). Each route names the least role it needs (403 otherwise). The agent record is found
+by the token's `sub`, bound on the first sign-in with a verified email equal to the agent's address.
+Public routes (`/public/...`, `/portal/{token}`) need none: the portal token is a signed link, mailed to
+the customer (never returned by the web form).
+
+**Bodies** are JSON (`application/json`, any case, or `application/<type>+json`; else 415), at most
+4 MiB (413), nested at most 64 levels, with integers within ±2^63 and finite numbers (422).
 
 **Errors** are `application/problem+json` (RFC 9457): `type`, `title`, `status`, `detail`, `instance`,
 plus `errors` (422 validation), `from`/`to`/`allowed` (422 invalid transition), `merged_into` (410),

@@ -46,9 +46,18 @@ def _shape(ticket: dict, messages: list[dict], viewer: str) -> dict:
     messages, never the other customer's conversation."""
     out = {k: ticket.get(k) for k in PUBLIC_TICKET_FIELDS}
     out["ref"] = f"TKT-{ticket['number']}"
+    # Customers whose conversations were merged in: what they write later is theirs, not the viewer's.
+    others = {str(m["conversation_customer_id"]) for m in messages if m.get("conversation_customer_id")} - {viewer}
+
+    def own(m: dict) -> bool:
+        author = str(m.get("author_customer_id"))
+        if author == viewer:
+            return True
+        owner = str(m.get("conversation_customer_id") or ticket["requester_id"])
+        return owner == viewer and author not in others
+
     out["messages"] = [{k: m.get(k) for k in PUBLIC_MESSAGE_FIELDS} for m in messages
-                       if m.get("visibility") == "public" and viewer in (
-                           str(m.get("conversation_customer_id") or ticket["requester_id"]), str(m.get("author_customer_id")))]
+                       if m.get("visibility") == "public" and own(m)]
     return out
 
 

@@ -207,7 +207,7 @@ def test_merging_two_customers_tickets_needs_confirmation_and_keeps_each_portal_
         return {m["body"] for m in view.body["messages"]}
 
     assert bodies(ann_link) == {"ANN-FIRST", "ANN-ANSWER", "ANN-LATER"}
-    assert bodies(bob_link) >= {"BOB-FIRST", "BOB-ANSWER"} and not bodies(bob_link) & {"ANN-FIRST", "ANN-ANSWER"}
+    assert bodies(bob_link) == {"BOB-FIRST", "BOB-ANSWER"}
     # Agents see the whole merged conversation.
     whole = client.get(f"/api/v1/tickets/{theirs['ref']}").body["messages"]
     assert {"ANN-FIRST", "BOB-FIRST", "ANN-LATER"} <= {m["body"] for m in whole}

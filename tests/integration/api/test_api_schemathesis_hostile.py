@@ -91,7 +91,7 @@ def served(db, clock, monkeypatch):
     ticket_id = db.query_one("SELECT id FROM tickets WHERE number = :n", {"n": int(ref[4:])})["id"]
     chat = client.post("/api/v1/public/chat/sessions", {"name": "Fuzz", "message": "hi"}, claims=None).body["token"]
     db.execute("DELETE FROM rate_limits")
-    yield client, {"portal": sign_portal_token(ticket_id, get_settings().signing_key), "chat": chat}
+    yield client, {"portal": sign_portal_token(ticket_id, get_settings().signing_keys, clock.now()), "chat": chat}
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -6,7 +6,7 @@
 Each step prints one line, PASS / FAIL / SKIP with what it saw (or why it was skipped and how to
 run it); the exit status is 1 when any step failed, 2 when the target cannot be reached at all.
 
-Steps: the public form opens a ticket and its signed portal link reads it; an agent creates and
+Steps: the public form opens a ticket and the signed portal link it mails reads it; an agent creates and
 reads a ticket through the API; a mail to the support address becomes a ticket (SES receiving:
 locally through the SMTP front); an agent's public reply is on the ticket and goes out (outbound
 delivered it to SES; locally it is in the Maildir); locally, the customer's answer to that mail
@@ -232,12 +232,30 @@ def step_public_form_and_portal(run: Run) -> str:
         "requester_email": f"smoke.{run.marker}@customer.test", "requester_name": "Smoke Test",
         "subject": f"Smoke test {run.marker} (web form)", "body": "Opened by scripts/smoke.py; safe to close."},
         headers={"Idempotency-Key": f"smoke-form-{run.marker}"}), 201, "POST /public/tickets")
-    token = created.get("portal_token") or ""
+    if "portal_token" in created or "portal_url" in created:
+        raise StepFailed("the form's answer carries the portal link: it must only be mailed to the address")
+    number = int(str(created["ref"]).split("-")[1])
+
+    def acknowledged() -> dict[str, Any] | None:
+        row = t.data_api.query_one(sql.ACK_OF_TICKET, {"number": number})
+        if row and row["state"] == "failed":
+            raise StepFailed(f"the acknowledgement failed: {row['last_error']}")
+        return row if row and row["state"] == "sent" else None
+
+    row = run.wait_for("the acknowledgement with the portal link was not sent", acknowledged)
+    if t.maildir is None:
+        return (f"{created['ref']} opened; its portal link was mailed to {row['recipient']} (SES message "
+                f"{row['ses_message_id']}): open it from that mailbox")
+    mail = run.wait_for(f"the acknowledgement is not in {t.maildir}",
+                        lambda: _mail_in_maildir(t.maildir, f"TKT-{number}: Smoke test {run.marker}"))
+    link = next((line.strip() for line in mail.get_body(("plain",)).get_content().splitlines()
+                 if "/portal.html#" in line), "")
+    token = link.split("#", 1)[1] if link else ""
     view = t.expect(t.call("GET", f"/portal/{token}"), 200, "GET /portal/<token>")
     if view.get("ref") != created.get("ref") or run.marker not in (view.get("subject") or ""):
         raise StepFailed(f"the portal shows {view.get('ref')} {view.get('subject')!r}, not {created.get('ref')}")
     key_id = token.split(".")[0] if token.count(".") == 3 else "?"
-    return f"{created['ref']} opened and read back through its portal link (signed with key {key_id})"
+    return f"{created['ref']} opened and read back through the portal link it mailed (signed with key {key_id})"
 
 
 def step_agent_create_and_read(run: Run) -> str:
@@ -390,7 +408,7 @@ def step_largest_response(run: Run) -> str:
 
 
 STEPS: list[tuple[str, Callable[[Run], str]]] = [
-    ("API: the public form opens a ticket, its portal link reads it", step_public_form_and_portal),
+    ("API: the public form opens a ticket and mails its portal link, which reads it", step_public_form_and_portal),
     ("API: an agent creates and reads a ticket", step_agent_create_and_read),
     ("Mail in: a mail to the support address becomes a ticket", step_mail_in),
     ("Mail out: an agent's reply is sent", step_reply_out),

@@ -1,4 +1,5 @@
-"""The customer portal: a signed link (no account) shows one ticket and its PUBLIC messages only,
+"""The customer portal: a signed link (no account) shows one ticket and the PUBLIC messages of the
+customer's own conversation (helpdesk.tickets.portal),
 and lets the customer reply (the reply follows DESIGN's customer-message rules: it resumes a
 waiting ticket, reopens a recently closed one, or opens a follow-up)."""
 from __future__ import annotations
@@ -12,8 +13,8 @@ from pydantic import ConfigDict, Field
 from helpdesk import errors
 from helpdesk.auth.portal import verify_portal_token
 from helpdesk.auth.ratelimit import Limit, RateLimiter
-from helpdesk.db import admin as admin_sql
 from helpdesk.tickets.commands import TicketCommands
+from helpdesk.tickets.portal import PUBLIC_MESSAGE_FIELDS, portal_view
 
 from ._shared import ApiModel, Doc, parse_uuid, services, settings, source_ip
 
@@ -21,8 +22,6 @@ router = Router()
 # A customer writes a few replies an hour; a script behind one link or one address writes hundreds.
 REPLIES_PER_TICKET_PER_HOUR = 20
 REPLIES_PER_IP_PER_HOUR = 60
-PUBLIC_TICKET_FIELDS = ("number", "subject", "status", "priority", "created_at", "updated_at", "resolved_at", "closed_at")
-PUBLIC_MESSAGE_FIELDS = ("id", "author_type", "body", "body_truncated", "created_at", "attachments")
 PUBLIC_FULL_FIELDS = ("body_full", "quoted", "body_html")  # one message in full (portal_message)
 
 
@@ -40,40 +39,11 @@ def _routing_intake():
     return intake
 
 
-def _shape(ticket: dict, messages: list[dict], viewer: str) -> dict:
-    """The public messages of the viewer's own conversation: after an (agent-confirmed) merge of two
-    customers' tickets, each one's link shows what was written in their own ticket and their own
-    messages, never the other customer's conversation."""
-    out = {k: ticket.get(k) for k in PUBLIC_TICKET_FIELDS}
-    out["ref"] = f"TKT-{ticket['number']}"
-    # Customers whose conversations were merged in: what they write later is theirs, not the viewer's.
-    others = {str(m["conversation_customer_id"]) for m in messages if m.get("conversation_customer_id")} - {viewer}
-
-    def own(m: dict) -> bool:
-        author = str(m.get("author_customer_id"))
-        if author == viewer:
-            return True
-        owner = str(m.get("conversation_customer_id") or ticket["requester_id"])
-        return owner == viewer and author not in others
-
-    out["messages"] = [{k: m.get(k) for k in PUBLIC_MESSAGE_FIELDS} for m in messages
-                       if m.get("visibility") == "public" and own(m)]
-    return out
-
-
-@router.get("/portal/<token>", summary="A customer's view of their ticket (public messages only)")
+@router.get("/portal/<token>", summary="A customer's view of their ticket (public messages of their own conversation)")
 def portal_ticket(token: str) -> Doc:
     svc = services()
     ticket_id = verify_portal_token(token, settings().signing_keys, svc.clock.now())
-    commands = TicketCommands(svc.db, svc.clock, svc.publisher)
-    try:
-        view = commands.get_ticket(ticket_id, include_internal=False, message_limit=100)
-        viewer = str(view.ticket["requester_id"])
-    except errors.Gone as exc:  # a merged ticket: the customer follows it to its target transparently
-        row = svc.db.query_one(admin_sql.TICKET_REQUESTER, {"id": ticket_id})  # whose link this is
-        view = commands.get_ticket(uuid.UUID(str(exc.extra["merged_into"])), include_internal=False, message_limit=100)
-        viewer = str(row["customer_id"]) if row else ""
-    return Doc(**_shape(view.ticket, view.messages, viewer))
+    return Doc(**portal_view(TicketCommands(svc.db, svc.clock, svc.publisher), ticket_id))
 
 
 @router.get("/portal/<token>/messages/<message_id>",

@@ -295,7 +295,7 @@ def test_a_subject_with_line_breaks_is_notified_on_one_header_line(db, notifier,
 
 def test_a_burst_of_customer_replies_is_coalesced_into_one_notification(db, clock, notifier, make_agent, slack_stub):
     # Issue 22: 30 portal replies in 0.9 s sent the agent 30 mails.
-    agent = make_agent("fay", slack="U_FAY")
+    agent = make_agent("fay", slack="UFAY0001")
     ticket, number = make_ticket(db, assignee=agent)
     other, other_number = make_ticket(db, assignee=agent)
 

@@ -46,6 +46,12 @@ SELECT id, number, channel, subject FROM tickets WHERE strpos(subject, :marker) 
 """
 
 # What outbound mail made of an agent's reply (state 'sent' once SES accepted it).
+# The acknowledgement of a web-form ticket (it carries the portal link), by the ticket's number.
+ACK_OF_TICKET = """
+SELECT o.state, o.ses_message_id, o.recipient, o.last_error FROM email_outbound o JOIN tickets t ON t.id = o.ticket_id
+WHERE t.number = :number AND o.kind = 'ack'
+"""
+
 OUTBOUND_OF_MESSAGE = """
 SELECT state, ses_message_id, recipient, last_error FROM email_outbound WHERE ticket_message_id = :message_id::uuid
 """

@@ -110,8 +110,9 @@ class PrincipalResolver:
         key = (parsed.sub, parsed.email, parsed.email_verified)
         hit = self._cache.get(key)
         if hit is None or now - hit[0] > self.ttl:
-            row = db.query_one(admin_sql.AGENT_FOR_IDENTITY, {"sub": parsed.sub, "email": parsed.email,
-                                                              "email_verified": parsed.email_verified})
+            row = db.query_one(admin_sql.AGENT_BY_SUB, {"sub": parsed.sub})
+            if row is None and parsed.email_verified:  # a first sign-in: one more call, once per user
+                row = db.query_one(admin_sql.BIND_AGENT_IDENTITY, {"sub": parsed.sub, "email": parsed.email})
             hit = (now, row)
             if len(self._cache) >= MAX_CACHED:  # bounded: unknown identities are cached too
                 self._cache.clear()

@@ -16,9 +16,9 @@ def all_outbox(db) -> list[dict]:
     return db.query("SELECT id, event_type, schema_version, ticket_id, payload, occurred_at FROM outbox ORDER BY seq")
 
 
-def test_ticket_commands_and_sla_sweep_events_validate(db, clock):
-    team = db.query_one("INSERT INTO teams (name) VALUES ('t1') RETURNING id")["id"]
-    agent = db.query_one("INSERT INTO agents (email, name) VALUES ('a@example.com', 'A') RETURNING id")["id"]
+def test_ticket_commands_and_sla_sweep_events_validate(db, clock, factories):
+    team = str(factories.team("t1"))
+    agent = str(factories.agent("A").id)
     db.execute("""INSERT INTO sla_policies (name, targets) VALUES ('fast',
                   '{"first_response": {"seconds": 600, "business": false}, "resolution": {"seconds": 3600, "business": false}}')""")
     rec = RecordingPublisher()
@@ -57,16 +57,13 @@ def test_ticket_commands_and_sla_sweep_events_validate(db, clock):
         assert {"sla.warning", "sla.breached"} <= types, types
 
 
-def test_routing_events_validate(db, clock):
+def test_routing_events_validate(db, clock, factories):
     try:
         from helpdesk.routing.assignment import Assignment
     except ImportError:
         pytest.skip("helpdesk.routing not available")
-    team = db.query_one("INSERT INTO teams (name, assignment_mode) VALUES ('r1', 'pull') RETURNING id")["id"]
-    a1, a2 = (db.query_one("INSERT INTO agents (email, name) VALUES (:e, :e) RETURNING id", {"e": e})["id"]
-              for e in ("r1@example.com", "r2@example.com"))
-    for agent in (a1, a2):
-        db.execute("INSERT INTO team_members (team_id, agent_id) VALUES (:t::uuid, :a::uuid)", {"t": team, "a": agent})
+    team = str(factories.team("r1", mode="pull"))
+    a1, a2 = (str(factories.agent(name, teams=[team]).id) for name in ("r1", "r2"))
     rec = RecordingPublisher()
     cmds = TicketCommands(db, clock, rec)
     routing = Assignment(db, clock, rec)

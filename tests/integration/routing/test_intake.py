@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from helpdesk import errors
+from helpdesk.admin import Teams
 from helpdesk.events.publisher import DeferredPublisher, RecordingPublisher
 from helpdesk.routing.intake import open_ticket
 from helpdesk.routing.rules import RoutingRules
@@ -77,7 +78,7 @@ def test_recipient_rule_and_explicit_team(db, clock, make_team, make_agent):
 def test_team_created_after_cache_and_unknown_team(db, clock, make_agent):
     open_ticket(db, clock, DeferredPublisher(), new_ticket())  # the cache now knows no team
     # a team created elsewhere (another process): this process's cache does not know it yet
-    team = db.query_one("INSERT INTO teams (name) VALUES ('created elsewhere') RETURNING id")["id"]
+    team = str(Teams(db, clock).create({"name": "created elsewhere"})["id"])  # not through factories: they refresh the cache
     agent = make_agent(teams=[team])
     db.stats.calls = 0
     t = open_ticket(db, clock, DeferredPublisher(), new_ticket(team_id=team)).ticket

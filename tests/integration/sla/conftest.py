@@ -9,7 +9,6 @@ import pytest
 from helpdesk.clock import FixedClock
 from helpdesk.events.publisher import RecordingPublisher
 from helpdesk.sla.policies import SlaPolicies
-from helpdesk.sla.schedule_store import Schedules
 from helpdesk.tickets.commands import TicketCommands
 from helpdesk.tickets.models import Actor
 
@@ -36,11 +35,8 @@ def cmds(db, now):
 
 
 @pytest.fixture
-def team(db, now):
-    schedule = Schedules(db, now).create({"name": "new-york", "document": NY_HOURS})
-    row = db.query_one("INSERT INTO teams (name, schedule_id) VALUES ('support', :s::uuid) RETURNING id",
-                       {"s": schedule["id"]})
-    return uuid.UUID(row["id"])
+def team(factories):
+    return factories.team("support", schedule=NY_HOURS)
 
 
 @pytest.fixture
@@ -55,10 +51,8 @@ def standard_policy(policies, team):
 
 
 @pytest.fixture
-def agent(db):
-    row = db.query_one("INSERT INTO agents (email, name) VALUES (:e, 'Ann') RETURNING id",
-                       {"e": f"ann-{uuid.uuid4().hex[:6]}@example.com"})
-    return uuid.UUID(row["id"])
+def agent(factories):
+    return factories.agent("Ann").id
 
 
 @pytest.fixture

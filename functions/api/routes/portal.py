@@ -1,20 +1,18 @@
 """The customer portal: a signed link (no account) shows one ticket and the PUBLIC messages of the
 customer's own conversation (helpdesk.tickets.portal),
-and lets the customer reply (the reply follows DESIGN's customer-message rules: it resumes a
+and lets the customer reply (the reply follows the customer-message rules, docs/architecture.md: it resumes a
 waiting ticket, reopens a recently closed one, or opens a follow-up)."""
 from __future__ import annotations
-
-import uuid
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from pydantic import ConfigDict, Field
 
-from helpdesk import errors
 from helpdesk.auth.portal import verify_portal_token
 from helpdesk.auth.ratelimit import Limit, RateLimiter
 from helpdesk.tickets.commands import TicketCommands
-from helpdesk.tickets.portal import PUBLIC_MESSAGE_FIELDS, portal_view
+from helpdesk.tickets.portal import portal_message as own_message_in_full
+from helpdesk.tickets.portal import portal_view
 
 from ._shared import ApiModel, Doc, parse_uuid, services, settings, source_ip
 
@@ -22,7 +20,6 @@ router = Router()
 # A customer writes a few replies an hour; a script behind one link or one address writes hundreds.
 REPLIES_PER_TICKET_PER_HOUR = 20
 REPLIES_PER_IP_PER_HOUR = 60
-PUBLIC_FULL_FIELDS = ("body_full", "quoted", "body_html")  # one message in full (portal_message)
 
 
 class PortalMessageIn(ApiModel):
@@ -51,13 +48,8 @@ def portal_ticket(token: str) -> Doc:
 def portal_message(token: str, message_id: str) -> Doc:
     svc = services()
     ticket_id = verify_portal_token(token, settings().signing_keys, svc.clock.now())
-    commands = TicketCommands(svc.db, svc.clock, svc.publisher)
     wanted = parse_uuid(message_id, "message_id")
-    try:
-        message = commands.get_message(ticket_id, wanted, include_internal=False)
-    except errors.Gone as exc:  # a merged ticket: its messages moved to the target
-        message = commands.get_message(uuid.UUID(str(exc.extra["merged_into"])), wanted, include_internal=False)
-    return Doc(**{k: message.get(k) for k in PUBLIC_MESSAGE_FIELDS + PUBLIC_FULL_FIELDS if k != "body_truncated"})
+    return Doc(**own_message_in_full(TicketCommands(svc.db, svc.clock, svc.publisher), ticket_id, wanted))
 
 
 @router.post("/portal/<token>/messages", summary="The customer replies through the portal (rate-limited per ticket and per IP)",

@@ -208,6 +208,12 @@ def test_merging_two_customers_tickets_needs_confirmation_and_keeps_each_portal_
 
     assert bodies(ann_link) == {"ANN-FIRST", "ANN-ANSWER", "ANN-LATER"}
     assert bodies(bob_link) == {"BOB-FIRST", "BOB-ANSWER"}
+    # Nor can a link open the other conversation's messages one by one, by their ids.
+    theirs_only = [m for m in client.get(f"/api/v1/tickets/{theirs['ref']}").body["messages"] if m["body"].startswith("BOB")]
+    for message in theirs_only:
+        assert api.get(f"/api/v1/portal/{ann_link}/messages/{message['id']}").status == 404
+        shown = api.get(f"/api/v1/portal/{bob_link}/messages/{message['id']}")
+        assert shown.status == 200 and shown.body["body"] == message["body"]
     # Agents see the whole merged conversation.
     whole = client.get(f"/api/v1/tickets/{theirs['ref']}").body["messages"]
     assert {"ANN-FIRST", "BOB-FIRST", "ANN-LATER"} <= {m["body"] for m in whole}

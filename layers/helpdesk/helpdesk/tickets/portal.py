@@ -15,20 +15,35 @@ from helpdesk.tickets.commands import TicketCommands
 
 PUBLIC_TICKET_FIELDS = ("number", "subject", "status", "priority", "created_at", "updated_at", "resolved_at", "closed_at")
 PUBLIC_MESSAGE_FIELDS = ("id", "author_type", "body", "body_truncated", "created_at", "attachments")
+PUBLIC_FULL_FIELDS = ("body_full", "quoted", "body_html")  # one message in full (portal_message)
 MESSAGE_LIMIT = 100
 
 
-def portal_view(commands: TicketCommands, ticket_id: uuid.UUID) -> dict[str, Any]:
-    """Ticket fields and own public messages; 2 Data API calls (3 for a merged ticket's link)."""
+def _view_and_viewer(commands: TicketCommands, ticket_id: uuid.UUID) -> tuple[Any, str]:
     try:
         view = commands.get_ticket(ticket_id, include_internal=False, message_limit=MESSAGE_LIMIT)
-        viewer = str(view.ticket["requester_id"])
+        return view, str(view.ticket["requester_id"])
     except errors.Gone as exc:  # the customer follows a merged ticket to its target transparently
         row = commands.db.query_one(admin_sql.TICKET_REQUESTER, {"id": ticket_id})  # whose link this is
         view = commands.get_ticket(uuid.UUID(str(exc.extra["merged_into"])), include_internal=False,
                                    message_limit=MESSAGE_LIMIT)
-        viewer = str(row["customer_id"]) if row else ""
+        return view, str(row["customer_id"]) if row else ""
+
+
+def portal_view(commands: TicketCommands, ticket_id: uuid.UUID) -> dict[str, Any]:
+    """Ticket fields and own public messages; 2 Data API calls (3 for a merged ticket's link)."""
+    view, viewer = _view_and_viewer(commands, ticket_id)
     return shape(view.ticket, view.messages, viewer)
+
+
+def portal_message(commands: TicketCommands, ticket_id: uuid.UUID, message_id: uuid.UUID) -> dict[str, Any]:
+    """One message of the link's own conversation in full (the view cuts bodies): only a message the
+    portal view shows this customer, so a merge never opens another customer's message by its id."""
+    view, viewer = _view_and_viewer(commands, ticket_id)
+    if str(message_id) not in {str(m["id"]) for m in shape(view.ticket, view.messages, viewer)["messages"]}:
+        raise errors.NotFound(f"message {message_id} is not part of this conversation")
+    message = commands.get_message(uuid.UUID(str(view.ticket["id"])), message_id, include_internal=False)
+    return {k: message.get(k) for k in PUBLIC_MESSAGE_FIELDS + PUBLIC_FULL_FIELDS if k != "body_truncated"}
 
 
 def shape(ticket: dict[str, Any], messages: list[dict[str, Any]], viewer: str) -> dict[str, Any]:

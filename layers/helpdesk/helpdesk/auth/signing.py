@@ -27,6 +27,7 @@ import hashlib
 import hmac
 import json
 import re
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
@@ -161,3 +162,17 @@ def open_token(purpose: str, token: str, keyring: Keyring, now: datetime) -> byt
         raise malformed from None
     check(purpose, key_id, int(expires_text), body, given, keyring, now)
     return payload
+
+
+def sign_id(purpose: str, value: uuid.UUID | str, keyring: Keyring, now: datetime, lifetime: timedelta) -> str:
+    """A token naming one id (a ticket, a chat session)."""
+    return sign_token(purpose, (value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))).bytes,
+                      keyring, now, lifetime)
+
+
+def open_id(purpose: str, token: str, keyring: Keyring, now: datetime, *, names: str) -> uuid.UUID:
+    """The id a sign_id token names; LinkRefused/LinkExpired saying what was wrong (`names`: "a ticket")."""
+    payload = open_token(purpose, token, keyring, now)
+    if len(payload) != 16:
+        raise LinkRefused(f"this {purpose} does not name {names}", "malformed")
+    return uuid.UUID(bytes=payload)

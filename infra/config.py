@@ -63,6 +63,21 @@ def _as_bool(key: str, value: Any) -> bool:
     raise ContextError(f"context '{key}' must be true or false, got {value!r}")
 
 
+def _as_choice(key: str, value: Any, choices: tuple[str, ...]) -> str:
+    text = str(value).strip().lower()
+    if text not in choices:
+        raise ContextError(f"context '{key}' must be one of {', '.join(choices)}, got {value!r}")
+    return text
+
+
+def _as_domains(key: str, value: Any) -> tuple[str, ...]:
+    domains = tuple(d.strip().lower() for d in _as_list(key, value) if d.strip())
+    for d in domains:
+        if not re.fullmatch(r"[a-z0-9.-]+\.[a-z0-9-]+", d):
+            raise ContextError(f"context '{key}' must list mail domains (e.g. partner.example), got {d!r}")
+    return domains
+
+
 def _as_list(key: str, value: Any) -> list[str]:
     if isinstance(value, str):  # `-c receivingAddresses=support,orders` or a JSON list
         value = json.loads(value) if value.strip().startswith("[") else [v.strip() for v in value.split(",") if v.strip()]
@@ -123,6 +138,15 @@ class StageConfig:
     cognito_domain_prefix: str = ""
     # Customer sites that embed the chat widget (https origins, or "*"): CORS on the public chat routes only.
     chat_allowed_origins: tuple[str, ...] = ()
+    # Inbound mail policy (helpdesk/config.py reads these from the environment of inbound_email and api):
+    # a sender SES could not authenticate who matches a ticket by subject tag or writes to a closed one
+    # (new_ticket | quarantine); newsletters and list mail (quarantine | ticket); domains whose DMARC
+    # failures are still accepted; colleagues at the support domain as customers; threading layer 4.
+    email_unverified_sender: str = "new_ticket"
+    email_bulk_mail: str = "quarantine"
+    email_dmarc_allowlist: tuple[str, ...] = ()
+    email_support_domain_customers: bool = False
+    email_heuristic_threading: bool = False
 
     @property
     def is_prod(self) -> bool:
@@ -231,6 +255,13 @@ class StageConfig:
         return cls(
             cognito_domain_prefix=cognito_prefix,
             chat_allowed_origins=chat_origins,
+            email_unverified_sender=_as_choice("emailUnverifiedSender", value("emailUnverifiedSender", "new_ticket"),
+                                               ("new_ticket", "quarantine")),
+            email_bulk_mail=_as_choice("emailBulkMail", value("emailBulkMail", "quarantine"), ("quarantine", "ticket")),
+            email_dmarc_allowlist=_as_domains("emailDmarcAllowlist", value("emailDmarcAllowlist", [])),
+            email_support_domain_customers=_as_bool("emailSupportDomainCustomers",
+                                                    value("emailSupportDomainCustomers", False)),
+            email_heuristic_threading=_as_bool("emailHeuristicThreading", value("emailHeuristicThreading", False)),
             stage=stage,
             region=region,
             account=str(account) if account else None,

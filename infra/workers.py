@@ -169,6 +169,15 @@ class Workers(Construct):
         for name in ("outbound", "notifier"):
             ses_send(name)
 
+        # Inbound mail policy: the inbound function and the API (releasing quarantined mail) read the same.
+        for name in ("inbound_email", "api"):
+            fn[name].add_environment("HELPDESK_EMAIL_UNVERIFIED_SENDER", config.email_unverified_sender)
+            fn[name].add_environment("HELPDESK_EMAIL_BULK", config.email_bulk_mail)
+            fn[name].add_environment("HELPDESK_EMAIL_DMARC_ALLOWLIST", ",".join(config.email_dmarc_allowlist))
+            fn[name].add_environment("HELPDESK_EMAIL_SUPPORT_DOMAIN_CUSTOMERS",
+                                     "true" if config.email_support_domain_customers else "false")
+            fn[name].add_environment("HELPDESK_EMAIL_HEURISTIC", "true" if config.email_heuristic_threading else "false")
+
         if config.chat_allowed_origins:  # customer sites embedding the chat widget (CORS on public chat only)
             fn["api"].add_environment("CHAT_ALLOWED_ORIGINS", ",".join(config.chat_allowed_origins))
 

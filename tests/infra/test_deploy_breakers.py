@@ -54,6 +54,11 @@ EVERY_KEY = {
     "webCertificateArn": (CERTIFICATE_ARN, CERTIFICATE_ARN.replace("0f3c", "1f3c"),
                           lambda c: c.web_certificate_arn.endswith("1f3c2f7e-6a0e-4d8e-9a43-2a1b3c4d5e6f")),
     "sweepMaxIdleSeconds": (0, 600, lambda c: c.sweep_max_idle_seconds == 600),
+    "emailUnverifiedSender": ("new_ticket", "quarantine", lambda c: c.email_unverified_sender == "quarantine"),
+    "emailBulkMail": ("quarantine", "ticket", lambda c: c.email_bulk_mail == "ticket"),
+    "emailDmarcAllowlist": (["a.example"], ["Partner.Example"], lambda c: c.email_dmarc_allowlist == ("partner.example",)),
+    "emailSupportDomainCustomers": (False, True, lambda c: c.email_support_domain_customers is True),
+    "emailHeuristicThreading": (False, True, lambda c: c.email_heuristic_threading is True),
     "businessHoursUtc": ([13, 22], [8, 17], lambda c: c.business_hours_utc == (8, 17)),
     "inboundSilenceHours": (2, 5, lambda c: c.inbound_silence_hours == 5),
     "alarmEmail": ("a@example.com", "b@example.com", lambda c: c.alarm_email == "b@example.com"),
@@ -269,6 +274,8 @@ def test_a_custom_domain_gets_its_alias_certificate_and_tls12(dev, staging):
     ({"region": "ap-east-1"}, "cannot receive mail with SES"),
     ({"receiptRuleSetName": "has spaces"}, "context 'receiptRuleSetName'"),
     ({"sweepMaxIdleSeconds": -1}, "context 'sweepMaxIdleSeconds'"),
+    ({"emailBulkMail": "drop"}, "context 'emailBulkMail' must be one of quarantine, ticket"),
+    ({"emailDmarcAllowlist": ["not a domain"]}, "context 'emailDmarcAllowlist'"),
     ({"wafChatLimit": 5}, "context 'wafChatLimit' must be between 10"),
 ])
 def test_settings_that_cannot_work_are_refused_with_a_clear_message(context, message):
@@ -376,3 +383,27 @@ def test_the_second_stage_is_cdk_nag_and_cfn_lint_clean(staging):
     assert [f"{m['path']}: {m['text'][:200]}" for m in staging.nag("error") + staging.nag("warning")] == []
     findings = [f"{m['rule']} {m['message']}" for m in staging.lint_findings() if m["rule"] not in ACCEPTED_LINT_RULES]
     assert findings == []
+
+
+def test_the_inbound_mail_policy_reaches_the_functions_that_read_mail(dev):
+    """inbound_email and api (releasing quarantined mail) read the same policy from their environment."""
+    functions = our_functions(dev)
+    readers = {name for name, props in functions.items()
+               if "HELPDESK_EMAIL_BULK" in props.get("Environment", {}).get("Variables", {})}
+    assert readers == {"inbound_email", "api"}
+    for name in readers:
+        env = functions[name]["Environment"]["Variables"]
+        assert env["HELPDESK_EMAIL_UNVERIFIED_SENDER"] == "new_ticket" and env["HELPDESK_EMAIL_BULK"] == "quarantine"
+        assert env["HELPDESK_EMAIL_SUPPORT_DOMAIN_CUSTOMERS"] == "false" and env["HELPDESK_EMAIL_HEURISTIC"] == "false"
+
+
+def test_the_stack_offers_the_choices_the_functions_accept():
+    """The mail policy's choices are the runtime's (helpdesk/config.py), which infra does not import."""
+    from helpdesk import config as runtime
+
+    source = (ROOT / "infra" / "config.py").read_text()
+    offered = {node.args[0].value: tuple(e.value for e in node.args[2].elts)
+               for node in ast.walk(ast.parse(source))
+               if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "_as_choice"}
+    assert offered == {"emailBulkMail": runtime.BULK_MAIL_CHOICES,
+                       "emailUnverifiedSender": runtime.UNVERIFIED_SENDER_CHOICES}

@@ -5,22 +5,15 @@ import re
 import smtplib
 import uuid
 
-import boto3
 import pytest
-from moto import mock_aws
 
-from helpdesk.auth.signing import Keyring
-from helpdesk.config import Settings
 from helpdesk.intake.email import EmailIntake
 from helpdesk.intake.email.blobs import MemoryBlobStore, S3BlobStore
 from local import aws as local_aws
 from local.functions import LambdaContext
+# The shared mail world; `aws` and `settings` are fixtures of this package through this import.
+from tests.integration.mail_world import ATT, DOMAIN, RAW, REGION, SIGNING_KEYS, aws, customer_mail, settings  # noqa: F401
 
-SIGNING_KEYS = Keyring.single("test-signing-key")
-DOMAIN = "helpdesk.test"
-RAW = "raw-mail"
-ATT = "attachments"
-REGION = "us-east-1"
 # What SES stamps on mail whose sender it authenticated (customer.test signs and publishes DMARC).
 SES_AUTHENTICATED = {"Authentication-Results": "amazonses.com; spf=pass (spfCheck: domain of customer.test designates "
                      "192.0.2.1 as permitted sender) client-ip=192.0.2.1; envelope-from=alice@customer.test; "
@@ -41,30 +34,7 @@ def intake(db, clock, blobs) -> EmailIntake:
 
 def mail(*, frm="alice@customer.test", to="support@helpdesk.test", subject="Printer on fire", body="It is on fire.",
          message_id="<m1@customer.test>", headers: dict[str, str] | None = None) -> bytes:
-    lines = [f"From: Alice <{frm}>", f"To: {to}", f"Subject: {subject}", "Date: Mon, 02 Mar 2026 14:00:00 +0000"]
-    if message_id:
-        lines.append(f"Message-ID: {message_id}")
-    for k, v in (headers or {}).items():
-        lines.append(f"{k}: {v}")
-    lines += ["MIME-Version: 1.0", "Content-Type: text/plain; charset=utf-8", "", body, ""]
-    return "\r\n".join(lines).encode()
-
-
-@pytest.fixture
-def aws(monkeypatch):
-    with mock_aws():
-        s3 = boto3.client("s3", region_name=REGION)
-        s3.create_bucket(Bucket=RAW)
-        s3.create_bucket(Bucket=ATT)
-        ses = boto3.client("ses", region_name=REGION)
-        ses.verify_domain_identity(Domain=DOMAIN)
-        yield {"s3": s3, "ses": ses}
-
-
-@pytest.fixture
-def settings() -> Settings:
-    return Settings(support_domain=DOMAIN, signing_keys=SIGNING_KEYS, raw_mail_bucket=RAW, attachments_bucket=ATT,
-                    region=REGION, ses_configuration_set="")
+    return customer_mail(name="Alice", frm=frm, to=to, subject=subject, body=body, message_id=message_id, headers=headers)
 
 
 @pytest.fixture

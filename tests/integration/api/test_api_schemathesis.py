@@ -13,9 +13,6 @@ import pytest
 schemathesis = pytest.importorskip("schemathesis", reason="schemathesis is a dev dependency (requirements-dev.txt)")
 from hypothesis import HealthCheck, settings  # noqa: E402
 
-from helpdesk import wiring  # noqa: E402
-from helpdesk.auth import DEFAULT_RESOLVER  # noqa: E402
-from helpdesk.events.publisher import DeferredPublisher  # noqa: E402
 
 from .conftest import wsgi_app  # noqa: E402
 
@@ -38,15 +35,10 @@ schema = schema.exclude(path="/api/v1/docs")
 
 
 @pytest.fixture
-def served(db, clock, monkeypatch):
-    monkeypatch.setattr(wiring, "data_api", lambda: db)
-    monkeypatch.setattr(wiring, "clock", lambda settings=None: clock)
-    monkeypatch.setattr(wiring, "publisher", lambda settings=None: DeferredPublisher())
+def served(api, db, monkeypatch):
+    """The API wired to this test's database (the api fixture), with the admin the claims name."""
     monkeypatch.setenv("ATTACHMENTS_BUCKET", "helpdesk-attachments-schemathesis")
-    DEFAULT_RESOLVER.clear()
     db.execute("INSERT INTO agents (email, name, role) VALUES (:e, 'Admin', 'admin')", {"e": ADMIN_EMAIL})
-    yield
-    DEFAULT_RESOLVER.clear()
 
 
 @pytest.mark.slow

@@ -23,12 +23,10 @@ from hypothesis import HealthCheck, settings  # noqa: E402
 from schemathesis import GenerationMode  # noqa: E402
 from schemathesis.checks import not_a_server_error  # noqa: E402
 
-from helpdesk import wiring  # noqa: E402
 from helpdesk.auth.portal import sign_portal_token  # noqa: E402
 from helpdesk.config import get_settings  # noqa: E402
-from helpdesk.events.publisher import DeferredPublisher  # noqa: E402
 
-from .conftest import Client, wsgi_app  # noqa: E402
+from .conftest import wsgi_app  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[3]
 PUBLIC = r"^/api/v1/(public/|portal/|channels/slack/events$)"
@@ -77,14 +75,11 @@ HOSTILE_VALUES = ["A" * 20_000, "9" * 5_000, "..%2F..%2Fetc%2Fpasswd", "x\x00y",
 
 
 @pytest.fixture
-def served(db, clock, monkeypatch):
-    monkeypatch.setattr(wiring, "data_api", lambda: db)
-    monkeypatch.setattr(wiring, "clock", lambda settings=None: clock)
-    monkeypatch.setattr(wiring, "publisher", lambda settings=None: DeferredPublisher())
+def served(api, db, clock, monkeypatch):
     monkeypatch.setenv("ATTACHMENTS_BUCKET", "helpdesk-attachments-schemathesis")
     # The per-IP rate limits would turn most of the run into 429s: each case starts with fresh counters.
     db.execute("DELETE FROM rate_limits")
-    client = Client(db)
+    client = api
     # Real credentials for the {token} routes, so hostile input also reaches a live portal and chat.
     ref = client.post("/api/v1/public/tickets", {"requester_email": "fuzz@customer.test", "subject": "fuzz", "body": "b"},
                       claims=None).body["ref"]

@@ -2,11 +2,12 @@
 --   dmarc_fail         DMARC failed for a From domain whose policy is reject or quarantine
 --   unverified_sender  SES did not authenticate the sender of a mail that would have threaded by its
 --                      subject tag or into a closed/resolved ticket (HELPDESK_EMAIL_UNVERIFIED_SENDER=quarantine)
--- The allowed reasons are those of the current constraint plus these two, read from the catalogue
--- in either form PostgreSQL prints them (ARRAY['a'::text, ...] or '{a,...}'::text[]), so reasons
--- another migration added before or after this one is applied are kept; the constraint is written
--- as an IN list, which later migrations read the same way.
-DO $$
+--
+-- email_quarantine_allow_reasons: the one way a migration adds quarantine reasons. The allowed
+-- reasons become those of the current constraint plus the given ones, read from the catalogue in
+-- either form PostgreSQL prints them (ARRAY['a'::text, ...] or '{a,...}'::text[]), so no migration
+-- drops a reason another one added; the constraint is rewritten as an IN list.
+CREATE FUNCTION email_quarantine_allow_reasons(VARIADIC added text[]) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
     current_def text;
     reasons text[];
@@ -20,9 +21,7 @@ BEGIN
         UNION
         SELECT unnest(string_to_array(m[1], ',')) FROM regexp_matches(coalesce(current_def, ''), '''\{([a-z_,]+)\}''', 'g') AS m
     ) found;
-    reasons := array(SELECT DISTINCT unnest(coalesce(reasons, '{}'::text[]) ||
-                                            ARRAY['spam', 'virus', 'rate_limited', 'auto_reply_unmatched', 'unparseable',
-                                                  'error', 'dmarc_fail', 'unverified_sender']) ORDER BY 1);
+    reasons := array(SELECT DISTINCT unnest(coalesce(reasons, '{}'::text[]) || added) ORDER BY 1);
     FOR constraint_name IN
         SELECT c.conname FROM pg_constraint c
         WHERE c.conrelid = 'email_quarantine'::regclass AND c.contype = 'c' AND pg_get_constraintdef(c.oid) LIKE '%reason%'
@@ -33,3 +32,9 @@ BEGIN
                    (SELECT string_agg(quote_literal(r), ', ') FROM unnest(reasons) AS r));
 END
 $$;
+
+-- (The first six are 0500's; naming them keeps them if that constraint was ever written differently.)
+DO $$ BEGIN
+    PERFORM email_quarantine_allow_reasons('spam', 'virus', 'rate_limited', 'auto_reply_unmatched', 'unparseable', 'error',
+                                           'dmarc_fail', 'unverified_sender');
+END $$;

@@ -51,6 +51,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "helpdesk")]
 
 from helpdesk.db import smoke as sql  # noqa: E402
 from helpdesk.db.client import DataApi  # noqa: E402
+from helpdesk.db.tickets.reads import MESSAGE_PREVIEW_CHARS  # noqa: E402
 
 REQUIRED_OUTPUTS = ("ApiUrl", "SupportAddresses", "DbClusterArn", "DbSecretArn", "DbName")
 LOCAL_AGENT = "admin@example.com"  # seeded by the local stack, an admin with an agent record
@@ -396,14 +397,15 @@ def step_jsonb(run: Run) -> str:
 
 def step_largest_response(run: Run) -> str:
     started = time.monotonic()
-    rows = run.target.data_api.query(sql.LARGEST_PAGE, {"char": "🙂"})
+    rows = run.target.data_api.query(sql.LARGEST_PAGE, {"char": "🙂", "preview_chars": MESSAGE_PREVIEW_CHARS,
+                                                       "messages": sql.LARGEST_PAGE_MESSAGES})
     seconds = time.monotonic() - started
     size = sum(len(json.dumps(r["doc"], ensure_ascii=False).encode()) for r in rows)
     bodies = {len(r["doc"]["body"]) for r in rows}
-    if len(rows) != sql.LARGEST_PAGE_MESSAGES or bodies != {sql.MESSAGE_PREVIEW_CHARS}:
+    if len(rows) != sql.LARGEST_PAGE_MESSAGES or bodies != {MESSAGE_PREVIEW_CHARS}:
         raise StepFailed(f"{len(rows)} rows with body lengths {sorted(bodies)}; expected {sql.LARGEST_PAGE_MESSAGES} "
-                         f"of {sql.MESSAGE_PREVIEW_CHARS}")
-    return (f"{len(rows)} messages x {sql.MESSAGE_PREVIEW_CHARS} four-byte characters = {size / 1024:.0f} KiB "
+                         f"of {MESSAGE_PREVIEW_CHARS}")
+    return (f"{len(rows)} messages x {MESSAGE_PREVIEW_CHARS} four-byte characters = {size / 1024:.0f} KiB "
             f"in one call ({seconds:.2f} s)")
 
 

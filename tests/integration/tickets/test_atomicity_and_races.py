@@ -9,7 +9,7 @@ import uuid
 import pytest
 
 from helpdesk import errors
-from helpdesk.db import tickets as sql
+from helpdesk.db.tickets.create import CREATE_TICKET
 from helpdesk.tickets import states
 from helpdesk.tickets.commands import TicketCommands
 from helpdesk.tickets.models import Actor
@@ -43,7 +43,7 @@ def test_create_fails_on_a_late_check_in_participants(db, snapshot):
               "idem_key": None, "idem_hash": "h", "actor_type": "customer", "actor_id": None, "route": None,
               "sla_plan": None}
     with pytest.raises(errors.CheckViolation, match="ticket_participants"):
-        db.execute(sql.CREATE_TICKET, params)
+        db.execute(CREATE_TICKET, params)
     assert snapshot() == before  # not even the customer upsert survived
 
 

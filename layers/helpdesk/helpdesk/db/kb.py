@@ -1,15 +1,14 @@
 """SQL of the knowledge-base articles (suggestions are in helpdesk/db/search.py)."""
 
-_ARTICLE = "to_jsonb(a) - 'search_tsv'"
 
-CREATE_ARTICLE = f"""
+CREATE_ARTICLE = """
 WITH a AS (
     INSERT INTO kb_articles (title, body, tags, is_published, created_at, updated_at)
     VALUES (:title, :body, :tags::jsonb, :is_published, :now::timestamptz, :now::timestamptz) RETURNING *
 )
-SELECT {_ARTICLE} AS doc FROM a
+SELECT to_jsonb(a) - 'search_tsv' AS doc FROM a
 """
-GET_ARTICLE = f"SELECT {_ARTICLE} AS doc FROM kb_articles a WHERE a.id = :id::uuid"
+GET_ARTICLE = "SELECT to_jsonb(a) - 'search_tsv' AS doc FROM kb_articles a WHERE a.id = :id::uuid"
 # Lists show a preview, not whole bodies (a page stays under the Data API's 1 MiB).
 LIST_ARTICLES = """
 SELECT jsonb_build_object('id', a.id, 'title', a.title, 'tags', a.tags, 'is_published', a.is_published,
@@ -19,7 +18,7 @@ WHERE (:include_unpublished OR a.is_published)
   AND (:after_title::text IS NULL OR (a.title, a.id) > (:after_title::text, :after_id::uuid))
 ORDER BY a.title, a.id LIMIT :limit
 """
-UPDATE_ARTICLE = f"""
+UPDATE_ARTICLE = """
 WITH a AS (
     UPDATE kb_articles SET
         title = CASE WHEN :set_title THEN :title::text ELSE title END,
@@ -29,6 +28,6 @@ WITH a AS (
         updated_at = :now::timestamptz
     WHERE id = :id::uuid RETURNING *
 )
-SELECT {_ARTICLE} AS doc FROM a
+SELECT to_jsonb(a) - 'search_tsv' AS doc FROM a
 """
 DELETE_ARTICLE = "DELETE FROM kb_articles WHERE id = :id::uuid RETURNING id"

@@ -1,36 +1,36 @@
 """SQL for routing rules and assignment (helpdesk.routing). One statement per command.
 
-Assignment statements reuse the ticket core's fragments (audit + outbox writes, SLA effects, the
-ticket JSON) so a pushed, pulled or handed-over ticket leaves exactly the trail a manual assign does:
-an assignments row, an audit event and an outbox event, in the same statement as the change.
+Assignment statements leave their trail through record_assignments (migration 1170), as the manual
+assign does, so a pushed, pulled or back-filled ticket leaves exactly the trail a manual assign does:
+an assignments row, the SLA effects, an audit event and an outbox event, in the same statement.
 The agent for a push is picked by routing_pick_agent() (migration 0200), under the team-row lock.
 """
 from __future__ import annotations
 
-from helpdesk.db.sla import _EVENT_ROWS
-from helpdesk.db.tickets import _EVENT_WRITES, _OUTBOX_JSON, _PENDING_JSON, _TICKET_RESULT, assignment_tail
 
-# Statuses whose unassigned tickets wait in a team's queue (index tickets_routing_queue).
+# Statuses whose unassigned tickets wait in a team's queue (index tickets_routing_queue); the
+# queue statements here and in helpdesk.db.views write them out.
 QUEUE_STATUSES = "('new', 'reopened', 'in_progress')"
-# Open statuses an agent holds during an absence (handed over at its start).
-HELD_STATUSES = "('assigned', 'in_progress', 'waiting_on_customer', 'reopened')"
 
 # -- rules -------------------------------------------------------------------------------------
-_RULE_COLUMNS = "id, name, position, is_active, conditions, team_id, created_at, updated_at"
-_RULE_ORDER = "position, created_at, id"
 
-LIST_RULES = f"SELECT {_RULE_COLUMNS} FROM routing_rules ORDER BY {_RULE_ORDER}"
+LIST_RULES = """
+SELECT id, name, position, is_active, conditions, team_id, created_at, updated_at FROM routing_rules
+ORDER BY position, created_at, id
+"""
 
-GET_RULE = f"SELECT {_RULE_COLUMNS} FROM routing_rules WHERE id = :id::uuid"
+GET_RULE = """
+SELECT id, name, position, is_active, conditions, team_id, created_at, updated_at FROM routing_rules WHERE id = :id::uuid
+"""
 
-INSERT_RULE = f"""
+INSERT_RULE = """
 INSERT INTO routing_rules (name, position, is_active, conditions, team_id, created_at, updated_at)
 SELECT :name, coalesce(:position::int, (SELECT coalesce(max(position), 0) + 10 FROM routing_rules)),
        :is_active, :conditions::jsonb, :team_id::uuid, :now::timestamptz, :now::timestamptz
-RETURNING {_RULE_COLUMNS}
+RETURNING id, name, position, is_active, conditions, team_id, created_at, updated_at
 """
 
-UPDATE_RULE = f"""
+UPDATE_RULE = """
 UPDATE routing_rules SET
     name = coalesce(:name::text, name),
     position = coalesce(:position::int, position),
@@ -39,16 +39,16 @@ UPDATE routing_rules SET
     team_id = coalesce(:team_id::uuid, team_id),
     updated_at = :now::timestamptz
 WHERE id = :id::uuid
-RETURNING {_RULE_COLUMNS}
+RETURNING id, name, position, is_active, conditions, team_id, created_at, updated_at
 """
 
 DELETE_RULE = "DELETE FROM routing_rules WHERE id = :id::uuid RETURNING id"
 
 # Everything routing decides with, in one read: the active rules in order, and every team with its
 # mode, default flag and schedule document. One row per rule/team (no row nears the 64 KB limit).
-LOAD_CONFIG = f"""
+LOAD_CONFIG = """
 SELECT 'rule' AS kind, to_jsonb(r) AS doc FROM (
-    SELECT {_RULE_COLUMNS} FROM routing_rules WHERE is_active ORDER BY {_RULE_ORDER}) r
+    SELECT id, name, position, is_active, conditions, team_id, created_at, updated_at FROM routing_rules WHERE is_active ORDER BY position, created_at, id) r
 UNION ALL
 SELECT 'team', jsonb_build_object('id', t.id, 'name', t.name, 'assignment_mode', t.assignment_mode,
                                   'is_default', t.is_default, 'schedule', s.document)
@@ -58,21 +58,18 @@ FROM teams t LEFT JOIN schedules s ON s.id = t.schedule_id
 CUSTOMER_TIER = "SELECT tier FROM customers WHERE email = :email"
 
 # -- assignment --------------------------------------------------------------------------------
-_AWAY = "routing_is_away({a}.ooo_start, {a}.ooo_end, :now::timestamptz)"
-# Whether a team is on shift now, from the application's list of teams currently off shift.
-_ON_SHIFT = "NOT ({team}::text IN (SELECT jsonb_array_elements_text(:off_shift::jsonb)))"
 
 
 # Pull: the agent's next ticket. Highest priority, then oldest, unassigned ticket of any of the
 # agent's teams; SKIP LOCKED so concurrent claimers never wait on (or take) the same row. A row
 # another claimer committed meanwhile fails the re-check of the WHERE clause and the next one is
 # taken. Pull ignores capacity: the agent asks for the work.
-CLAIM_NEXT = f"""
+CLAIM_NEXT = """
 WITH agent AS (SELECT id FROM agents WHERE id = :agent_id::uuid AND is_active),
 target AS (
     SELECT t.id, t.status, t.assignee_id FROM tickets t
     WHERE t.team_id IN (SELECT m.team_id FROM team_members m JOIN agent a ON a.id = m.agent_id)
-      AND t.assignee_id IS NULL AND t.status IN {QUEUE_STATUSES}
+      AND t.assignee_id IS NULL AND t.status IN ('new', 'reopened', 'in_progress')
     ORDER BY t.priority_rank, t.created_at, t.id
     LIMIT 1
     FOR NO KEY UPDATE SKIP LOCKED
@@ -89,10 +86,16 @@ updated AS (
 stamp AS (
     UPDATE agents SET last_assigned_at = :now::timestamptz WHERE id = (SELECT assignee_id FROM updated)
 ),
-{assignment_tail("'pulled'")}
+recorded AS (
+    -- the history row, SLA effects and events every assignment leaves (migration 1170)
+    SELECT r.kind, r.doc FROM record_assignments(
+        (SELECT jsonb_agg(to_jsonb(u) || jsonb_build_object('reason', 'pulled'::text)) FROM updated u),
+        :assigned_by::uuid, :actor_type, :actor_id::uuid, :now::timestamptz) r
+)
 SELECT EXISTS (SELECT 1 FROM agent) AS agent_exists,
-       (SELECT {_TICKET_RESULT.format(t='u')} FROM updated u) AS ticket,
-       {_OUTBOX_JSON} AS events, {_PENDING_JSON.format(cte='sla_changed')} AS pending_sla
+       (SELECT to_jsonb(u) - 'priority_rank' FROM updated u) AS ticket,
+       (SELECT coalesce(jsonb_agg(r.doc ORDER BY (r.doc ->> 'seq')::bigint), '[]'::jsonb) FROM recorded r WHERE r.kind = 'event') AS events,
+       (SELECT coalesce(jsonb_agg(r.doc), '[]'::jsonb) FROM recorded r WHERE r.kind = 'pending_sla') AS pending_sla
 """
 
 # Push one existing ticket (:ticket_id). Lock order everywhere: the ticket, then the team row, then
@@ -101,7 +104,7 @@ SELECT EXISTS (SELECT 1 FROM agent) AS agent_exists,
 # :kind 'queued'   - only an unassigned ticket in a queue status is pushed;
 #       'reopened' - only when the current assignee is unavailable (inactive, away, left the team):
 #                    pushed to another eligible agent, or unassigned into the queue.
-PUSH = f"""
+PUSH = """
 WITH subject AS (
     SELECT t.id, t.status, t.team_id, t.tags, t.assignee_id, t.priority_rank, t.created_at FROM tickets t
     WHERE t.id = :ticket_id::uuid
@@ -111,17 +114,19 @@ WITH subject AS (
 owner_unavailable AS (
     SELECT s.id FROM subject s LEFT JOIN agents a ON a.id = s.assignee_id
     WHERE :kind = 'reopened' AND s.assignee_id IS NOT NULL
-      AND (a.id IS NULL OR NOT a.is_active OR {_AWAY.format(a='a')}
+      AND (a.id IS NULL OR NOT a.is_active OR routing_is_away(a.ooo_start, a.ooo_end, :now::timestamptz)
            OR (s.team_id IS NOT NULL AND NOT EXISTS (
                    SELECT 1 FROM team_members m WHERE m.team_id = s.team_id AND m.agent_id = s.assignee_id)))
 ),
 eligible AS (
     SELECT s.* FROM subject s
-    WHERE (:kind = 'queued' AND s.assignee_id IS NULL AND s.status IN {QUEUE_STATUSES})
+    WHERE (:kind = 'queued' AND s.assignee_id IS NULL AND s.status IN ('new', 'reopened', 'in_progress'))
        OR s.id IN (SELECT id FROM owner_unavailable)
 ),
 pick AS (
-    SELECT e.id, routing_pick_agent(e.team_id, e.tags, :now::timestamptz, {_ON_SHIFT.format(team='e.team_id')}) AS agent_id
+    SELECT e.id, routing_pick_agent(e.team_id, e.tags, :now::timestamptz, 
+                                       -- on shift: not in the application's list of teams off shift now
+                                       NOT (e.team_id::text IN (SELECT jsonb_array_elements_text(:off_shift::jsonb)))) AS agent_id
     FROM eligible e
 ),
 updated AS (
@@ -134,20 +139,28 @@ updated AS (
     WHERE t.id = p.id AND (p.agent_id IS NOT NULL OR s.assignee_id IS NOT NULL)
     RETURNING t.*, s.status AS old_status, s.assignee_id AS old_assignee
 ),
-{assignment_tail('''CASE WHEN :kind = 'reopened' THEN 'reopened'
-                          WHEN :reason <> 'pushed' THEN :reason
-                          WHEN (SELECT tm.assignment_mode FROM teams tm WHERE tm.id = u.team_id) = 'round_robin' THEN 'round_robin'
-                          ELSE 'pushed' END''')}
+recorded AS (
+    -- the history row, SLA effects and events every assignment leaves (migration 1170)
+    SELECT r.kind, r.doc FROM record_assignments(
+        (SELECT jsonb_agg(to_jsonb(u) || jsonb_build_object('reason', CASE WHEN :kind = 'reopened' THEN 'reopened'
+                                                              WHEN :reason <> 'pushed' THEN :reason
+                                                              WHEN (SELECT tm.assignment_mode FROM teams tm
+                                                                    WHERE tm.id = u.team_id) = 'round_robin'
+                                                                  THEN 'round_robin'
+                                                              ELSE 'pushed' END)) FROM updated u),
+        :assigned_by::uuid, :actor_type, :actor_id::uuid, :now::timestamptz) r
+)
 SELECT (SELECT to_jsonb(s) FROM subject s) AS subject,
-       (SELECT {_TICKET_RESULT.format(t='u')} FROM updated u) AS ticket,
-       {_OUTBOX_JSON} AS events, {_PENDING_JSON.format(cte='sla_changed')} AS pending_sla
+       (SELECT to_jsonb(u) - 'priority_rank' FROM updated u) AS ticket,
+       (SELECT coalesce(jsonb_agg(r.doc ORDER BY (r.doc ->> 'seq')::bigint), '[]'::jsonb) FROM recorded r WHERE r.kind = 'event') AS events,
+       (SELECT coalesce(jsonb_agg(r.doc), '[]'::jsonb) FROM recorded r WHERE r.kind = 'pending_sla') AS pending_sla
 """
 
 # Back-fill: queued tickets of every push/round-robin team on shift (or just :team_id) to agents with
 # free capacity, at most :limit per call, planned and written by routing_backfill() (migration 1110)
 # under the same locks a push takes; this statement adds the history rows, audit and outbox events
 # a push writes (reason 'backfill'). One call whatever the queue's size.
-BACKFILL = f"""
+BACKFILL = """
 WITH written AS (
     SELECT b.ticket, b.old_status FROM routing_backfill(:now::timestamptz, :off_shift::jsonb, :team_id::uuid, :limit::int) b
 ),
@@ -155,10 +168,18 @@ updated AS (
     SELECT r.*, w.old_status, NULL::uuid AS old_assignee
     FROM written w CROSS JOIN LATERAL jsonb_populate_record(NULL::tickets, w.ticket) r
 ),
-{assignment_tail("'backfill'")}
+recorded AS (
+    -- the history row, SLA effects and events every assignment leaves (migration 1170)
+    SELECT r.kind, r.doc FROM record_assignments(
+        (SELECT jsonb_agg(to_jsonb(u) || jsonb_build_object('reason', 'backfill'::text)) FROM updated u),
+        :assigned_by::uuid, :actor_type, :actor_id::uuid, :now::timestamptz) r
+)
 -- One row per event (a batch's events would not fit the Data API's 64 KB row limit as one array).
-SELECT (SELECT count(*) FROM updated) AS assigned, {_PENDING_JSON.format(cte='sla_changed')} AS pending_sla,
-       {_EVENT_ROWS}
+SELECT (SELECT count(*) FROM updated) AS assigned,
+       (SELECT coalesce(jsonb_agg(r.doc), '[]'::jsonb) FROM recorded r WHERE r.kind = 'pending_sla') AS pending_sla,
+       e.doc AS event
+FROM (SELECT 1) one LEFT JOIN recorded e ON e.kind = 'event'
+ORDER BY (e.doc ->> 'seq')::bigint
 """
 
 # -- out of office -----------------------------------------------------------------------------
@@ -186,7 +207,7 @@ RETURNING id
 # active and not away too) or back to the team queue, reason vacation_handover. Runs every sweep,
 # so a ticket that comes back to an away agent later (a reopen) moves on as well. The first run of
 # an absence also writes agent.out_of_office_started (ticket_id NULL) for the notifier.
-HAND_OVER = f"""
+HAND_OVER = """
 WITH away AS (
     SELECT a.id, a.ooo_delegate_id, a.ooo_end, a.ooo_handed_over_at IS NULL AS first_time FROM agents a
     WHERE a.ooo_start IS NOT NULL AND a.ooo_start <= :now::timestamptz
@@ -194,18 +215,18 @@ WITH away AS (
       AND (:agent_id::uuid IS NULL OR a.id = :agent_id::uuid)
       -- only absences with work left, so a page of `limit` never fills up with finished ones
       AND (a.ooo_handed_over_at IS NULL
-           OR EXISTS (SELECT 1 FROM tickets t WHERE t.assignee_id = a.id AND t.status IN {HELD_STATUSES}))
+           OR EXISTS (SELECT 1 FROM tickets t WHERE t.assignee_id = a.id AND t.status IN ('assigned', 'in_progress', 'waiting_on_customer', 'reopened')))
     ORDER BY a.id
     LIMIT :limit
     FOR NO KEY UPDATE
 ),
 plan AS (
     SELECT aw.id AS agent_id, aw.first_time, aw.ooo_end, d.id AS delegate_id FROM away aw
-    LEFT JOIN agents d ON d.id = aw.ooo_delegate_id AND d.is_active AND NOT {_AWAY.format(a='d')}
+    LEFT JOIN agents d ON d.id = aw.ooo_delegate_id AND d.is_active AND NOT routing_is_away(d.ooo_start, d.ooo_end, :now::timestamptz)
 ),
 held AS (
     SELECT t.id, t.status, t.assignee_id FROM tickets t
-    WHERE t.assignee_id IN (SELECT agent_id FROM plan) AND t.status IN {HELD_STATUSES}
+    WHERE t.assignee_id IN (SELECT agent_id FROM plan) AND t.status IN ('assigned', 'in_progress', 'waiting_on_customer', 'reopened')
     ORDER BY t.id
     FOR NO KEY UPDATE
 ),
@@ -246,8 +267,11 @@ events AS (
                               'to_delegate', p.delegate_id IS NOT NULL)
     FROM plan p WHERE p.first_time
 ),
-{_EVENT_WRITES}
+written AS (
+    SELECT w.event FROM write_ticket_events((SELECT jsonb_agg(to_jsonb(e)) FROM events e), :now::timestamptz) AS w(event)
+)
 SELECT (SELECT count(*) FROM away) AS agents_away, (SELECT count(*) FROM plan WHERE first_time) AS absences_started,
        (SELECT count(*) FROM updated) AS tickets_moved,
-       (SELECT count(*) FROM updated WHERE assignee_id IS NOT NULL) AS to_delegates
+       (SELECT count(*) FROM updated WHERE assignee_id IS NOT NULL) AS to_delegates,
+       (SELECT count(*) FROM written) AS events_written
 """

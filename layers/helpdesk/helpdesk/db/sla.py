@@ -1,31 +1,30 @@
 """SQL for SLA policies and schedules (admin CRUD). The sweep's and reports' statements live here too."""
 from __future__ import annotations
 
-_POLICY_COLUMNS = "id, name, position, priority, tier, team_id, channel, targets, schedule_id, is_active, created_at"
 
-POLICY_INSERT = f"""
+POLICY_INSERT = """
 INSERT INTO sla_policies (name, position, priority, tier, team_id, channel, targets, schedule_id, is_active, created_at)
 VALUES (:name, :position, :priority, :tier, :team_id::uuid, :channel, :targets::jsonb, :schedule_id::uuid, :is_active,
         :now::timestamptz)
-RETURNING {_POLICY_COLUMNS}
+RETURNING id, name, position, priority, tier, team_id, channel, targets, schedule_id, is_active, created_at
 """
 
-POLICY_UPDATE = f"""
+POLICY_UPDATE = """
 UPDATE sla_policies SET name = :name, position = :position, priority = :priority, tier = :tier, team_id = :team_id::uuid,
        channel = :channel, targets = :targets::jsonb, schedule_id = :schedule_id::uuid, is_active = :is_active
 WHERE id = :id::uuid
-RETURNING {_POLICY_COLUMNS}
+RETURNING id, name, position, priority, tier, team_id, channel, targets, schedule_id, is_active, created_at
 """
 
-POLICY_GET = f"SELECT {_POLICY_COLUMNS} FROM sla_policies WHERE id = :id::uuid"
+POLICY_GET = "SELECT id, name, position, priority, tier, team_id, channel, targets, schedule_id, is_active, created_at FROM sla_policies WHERE id = :id::uuid"
 
 # The order in which policies are tried (first match wins); a customer's contract policy comes first.
-POLICY_LIST = f"SELECT {_POLICY_COLUMNS} FROM sla_policies ORDER BY position, name"
+POLICY_LIST = "SELECT id, name, position, priority, tier, team_id, channel, targets, schedule_id, is_active, created_at FROM sla_policies ORDER BY position, name"
 
 POLICY_DELETE = "DELETE FROM sla_policies WHERE id = :id::uuid RETURNING id"
 
 # Which policy a ticket with these attributes would get (sla_policy_match, migration 1161).
-POLICY_MATCH = f"""
+POLICY_MATCH = """
 SELECT p.id, p.name, p.position, p.priority, p.tier, p.team_id, p.channel, p.targets, p.schedule_id, p.is_active,
        p.created_at, (p.id = c.sla_policy_id) IS TRUE AS contract
 FROM (SELECT (SELECT sla_policy_id FROM customers WHERE email = :customer_email) AS sla_policy_id,
@@ -52,8 +51,8 @@ SCHEDULE_GET = "SELECT id, name, document, created_at, updated_at FROM schedules
 SCHEDULE_LIST = "SELECT id, name, document, created_at, updated_at FROM schedules ORDER BY name"
 
 
-# What helpdesk.sla.cache reads (SLA_CONFIG_ROWS lives with FINISH in helpdesk.db.tickets, which returns it too).
-from helpdesk.db.tickets import SLA_CONFIG_ROWS as SLA_CONFIG  # noqa: E402
+# What helpdesk.sla.cache reads (the view, migration 1170; the ticket follow-up FINISH can return it too).
+SLA_CONFIG = "SELECT kind, doc FROM sla_config_rows"
 
 # -- the sweep ---------------------------------------------------------------------------------
 # Each statement takes at most :limit rows in due order over a partial index, locks them with SKIP
@@ -62,13 +61,12 @@ from helpdesk.db.tickets import SLA_CONFIG_ROWS as SLA_CONFIG  # noqa: E402
 # Tickets are locked before their SLA rows, in the same order as the ticket commands (no deadlocks);
 # a ticket a command holds is skipped this round and taken by the next sweep. The locked rows are
 # updated by ctid (a TID scan: a locked row cannot move), never by a join the planner might hash.
-from helpdesk.db.tickets import _EVENT_WRITES  # noqa: E402 - shared event plumbing
+#
+# Each returns one row per event written (at least one row, event NULL when none): a batch of events
+# as one JSON value would pass the Data API's 64 KB row limit; as rows, a batch of 500 stays far
+# under 1 MiB. The events are written by write_ticket_events (migration 1170), read in full here.
 
-# One row per event written (at least one row, event NULL when none): a batch of events as one JSON
-# value would pass the Data API's 64 KB row limit; as rows, a batch of 500 stays far under 1 MiB.
-_EVENT_ROWS = "to_jsonb(o) AS event FROM (SELECT 1) one LEFT JOIN outbox_rows o ON true ORDER BY o.seq"
-
-SWEEP_WARN = f"""
+SWEEP_WARN = """
 WITH due AS (
     SELECT s.ctid AS row_id FROM sla_targets s JOIN tickets t ON t.id = s.ticket_id
     WHERE s.state = 'running' AND s.warned_at IS NULL AND s.warn_at <= :now::timestamptz AND s.recompute_from IS NULL
@@ -89,14 +87,16 @@ events AS (
     FROM warned w JOIN tickets t ON t.id = w.ticket_id
     WHERE w.due_at > :now::timestamptz
 ),
-{_EVENT_WRITES}
-SELECT (SELECT count(*) FROM warned) AS taken, {_EVENT_ROWS}
+written AS (
+    SELECT w.event FROM write_ticket_events((SELECT jsonb_agg(to_jsonb(e)) FROM events e), :now::timestamptz) AS w(event)
+)
+SELECT (SELECT count(*) FROM warned) AS taken, w.event FROM (SELECT 1) one LEFT JOIN written w ON true ORDER BY (w.event ->> 'seq')::bigint
 """
 
 # Breach: mark the clock, raise the ticket's priority one step (once per ticket per sweep), escalate:
 # an unassigned ticket moves to its team's escalation team when one is set, and the event asks the
 # notifier to tell the team lead(s). The priority bump does not re-time the clocks (already breached).
-SWEEP_BREACH = f"""
+SWEEP_BREACH = """
 WITH due AS (
     SELECT s.ctid AS row_id, t.ctid AS ticket_row FROM sla_targets s JOIN tickets t ON t.id = s.ticket_id
     WHERE s.state = 'running' AND s.breached_at IS NULL AND s.due_at <= :now::timestamptz AND s.recompute_from IS NULL
@@ -140,13 +140,15 @@ events AS (
                               'notify', jsonb_build_array('assignee', 'team_lead')) AS payload
     FROM raised r JOIN per_ticket p ON p.ticket_id = r.id
 ),
-{_EVENT_WRITES}
-SELECT (SELECT count(*) FROM breached) AS taken, {_EVENT_ROWS}
+written AS (
+    SELECT w.event FROM write_ticket_events((SELECT jsonb_agg(to_jsonb(e)) FROM events e), :now::timestamptz) AS w(event)
+)
+SELECT (SELECT count(*) FROM breached) AS taken, w.event FROM (SELECT 1) one LEFT JOIN written w ON true ORDER BY (w.event ->> 'seq')::bigint
 """
 
 # Resolved tickets with no customer reply for 72 h are closed (a customer reply moves a resolved ticket
 # back to in_progress, so "still resolved" means "no reply since").
-SWEEP_AUTO_CLOSE = f"""
+SWEEP_AUTO_CLOSE = """
 WITH due AS (
     SELECT t.ctid AS row_id FROM tickets t
     WHERE t.status = 'resolved' AND t.resolved_at <= :cutoff::timestamptz
@@ -166,8 +168,10 @@ events AS (
                               'assignee_id', c.assignee_id, 'team_id', c.team_id) AS payload
     FROM closed c
 ),
-{_EVENT_WRITES}
-SELECT (SELECT count(*) FROM closed) AS taken, {_EVENT_ROWS}
+written AS (
+    SELECT w.event FROM write_ticket_events((SELECT jsonb_agg(to_jsonb(e)) FROM events e), :now::timestamptz) AS w(event)
+)
+SELECT (SELECT count(*) FROM closed) AS taken, w.event FROM (SELECT 1) one LEFT JOIN written w ON true ORDER BY (w.event ->> 'seq')::bigint
 """
 
 # Clocks whose deadline a command could not write (its follow-up failed), plus when the next thing

@@ -3,11 +3,10 @@ the Data API behaviours the app relies on, and find what the smoke run's own act
 Nothing here writes."""
 from __future__ import annotations
 
-from helpdesk.db.tickets import MESSAGE_PREVIEW_CHARS
-
 # The largest page the app asks for: GET /tickets/{ref}?messages=100 and the portal's view read 100
-# messages, each cut to MESSAGE_PREVIEW_CHARS (db/tickets.py sized that so a page of 4-byte
-# characters stays under the Data API's 1 MiB response). The check asks for exactly that worst case.
+# messages, each cut to MESSAGE_PREVIEW_CHARS (helpdesk.db.tickets.reads sized that so a page of 4-byte
+# characters stays under the Data API's 1 MiB response). The check asks for exactly that worst case
+# (:preview_chars and :messages: MESSAGE_PREVIEW_CHARS and LARGEST_PAGE_MESSAGES).
 LARGEST_PAGE_MESSAGES = 100
 
 # Timestamps: a parameter comes back as the same instant (to the microsecond), the session's zone
@@ -33,11 +32,11 @@ SELECT :doc::jsonb ->> 'name' AS name,
        (SELECT string_agg(id, ',' ORDER BY id) FROM jsonb_array_elements_text(:ids::jsonb) AS e(id)) AS ids
 """
 
-LARGEST_PAGE = f"""
+LARGEST_PAGE = """
 SELECT jsonb_build_object('id', gen_random_uuid(), 'position', g, 'author_type', 'customer', 'visibility', 'public',
-                          'channel', 'email', 'body', repeat(:char, {MESSAGE_PREVIEW_CHARS}), 'body_truncated', true,
+                          'channel', 'email', 'body', repeat(:char, :preview_chars::int), 'body_truncated', true,
                           'attachments', '[]'::jsonb, 'created_at', now()) AS doc
-FROM generate_series(1, {LARGEST_PAGE_MESSAGES}) AS g
+FROM generate_series(1, :messages::int) AS g
 """
 
 # The ticket a smoke mail opened (its subject carries the run's marker).

@@ -5,8 +5,9 @@ Wire format (the SNS message body, and the SQS body with raw delivery):
     {"id": "<uuid>", "type": "ticket.assigned", "version": 1, "ticket_id": "<uuid>|null",
      "occurred_at": "2026-03-02T15:00:00+00:00", "payload": {...}}
 
-The types below are exactly what the producers write (helpdesk/db/tickets.py for the ticket
-commands, helpdesk/db/sla.py for sla.*, helpdesk/db/routing.py for agent.out_of_office_started). A payload model lists the fields consumers rely on; extra
+The types below are exactly what the producers write (helpdesk/db/tickets/ and the functions of
+migration 1170 for the ticket commands, helpdesk/db/sla.py for sla.*, helpdesk/db/routing.py for
+agent.out_of_office_started). A payload model lists the fields consumers rely on; extra
 fields are kept (additive changes need no new version); a breaking change is a new `version`
 with its own model registered beside the old one. An unknown type or version is rejected with
 UnknownEventType naming what is known, so a producer bug is loud instead of silently dropped.

@@ -14,8 +14,8 @@ follow-up fills the deadlines as before. A stale copy can cost a follow-up, neve
 How the copy is filled without spending a call: when a create had to take the pending path for a
 reason the copy explains (no copy yet, or `sla_stale`: the ordered match picked something else than
 predicted), its follow-up statement, which runs anyway, also returns the configuration rows
-(helpdesk.db.tickets.FINISH_LOADING_SLA_CONFIG). A copy older than TTL_SECONDS is refreshed the same
-way at the next follow-up. `load` reads it explicitly (one call) for warming.
+(helpdesk.db.tickets.followup.FINISH with load_sla_config). A copy older than TTL_SECONDS is
+refreshed the same way at the next follow-up. `load` reads it explicitly (one call) for warming.
 """
 from __future__ import annotations
 

@@ -25,7 +25,7 @@ from typing import Any
 from helpdesk import errors
 from helpdesk.clock import Clock
 from helpdesk.db import sla as sql
-from helpdesk.db import tickets as ticket_sql
+from helpdesk.db.tickets import followup
 from helpdesk.db.client import DataApi
 from helpdesk.events.publisher import Publisher
 from helpdesk.sla.deadlines import deadline_for
@@ -84,9 +84,10 @@ def run_sweep(db: DataApi, clock: Clock, publisher: Publisher, *, settings: Swee
         except Exception:  # noqa: BLE001 - downstream outage: the outbox relay publishes later
             log.exception("publishing %d sweep events failed; left to the outbox relay", len(events))
     if published or deadlines:
-        row = db.execute(ticket_sql.FINISH, {"now": now, "published": published, "deadlines": deadlines}).one()
-        counts["deadlines_recomputed"] = int(row["deadlines"])
-        counts["events_published"] = int(row["published"])
+        done = db.execute(followup.FINISH, {"now": now, "published": published, "deadlines": deadlines,
+                                            "load_sla_config": False}).rows[0]["doc"]
+        counts["deadlines_recomputed"] = int(done["deadlines"])
+        counts["events_published"] = int(done["published"])
     return {**counts, "events": events, "next_due_at": _next_due(status, deadlines, cfg)}
 
 

@@ -26,7 +26,7 @@ from typing import Any
 
 from helpdesk import errors
 from helpdesk.clock import Clock, SystemClock
-from helpdesk.db import tickets as sql
+from helpdesk.db.tickets import changes, conversation, create, followup, reads
 from helpdesk.db.client import DataApi, Row
 from helpdesk.events.publisher import DeferredPublisher, Publisher
 from helpdesk.sla import cache as sla_cache
@@ -64,9 +64,9 @@ def read_message_text(db: DataApi, message_id: uuid.UUID | str, text: str, chars
     """A message text too long for one Data API row (body, body_full or body_html), read in slices:
     1 call per 15,000 characters."""
     pieces = []
-    for start in range(1, chars + 1, sql.MESSAGE_TEXT_SLICE_CHARS):
-        row = db.query_one(sql.MESSAGE_TEXT_SLICE, {"message_id": message_id, "text": text, "start": start,
-                                                    "length": sql.MESSAGE_TEXT_SLICE_CHARS})
+    for start in range(1, chars + 1, reads.MESSAGE_TEXT_SLICE_CHARS):
+        row = db.query_one(reads.MESSAGE_TEXT_SLICE, {"message_id": message_id, "text": text, "start": start,
+                                                    "length": reads.MESSAGE_TEXT_SLICE_CHARS})
         pieces.append((row or {}).get("piece") or "")
     return "".join(pieces)
 
@@ -127,7 +127,7 @@ class TicketCommands:
             "actor_id": actor.id,
         }
         try:
-            row = self.db.execute(sql.CREATE_TICKET, params).one()
+            row = self.db.execute(create.CREATE_TICKET, params).one()
         except errors.UniqueViolation as exc:
             constraint = exc.extra.get("constraint") or ""
             if idempotency_key and constraint.startswith("idempotency_keys"):
@@ -173,7 +173,7 @@ class TicketCommands:
             return None
 
     def _replay(self, scope: str, key: str, request_hash: str) -> CommandResult:
-        row = self.db.query_one(sql.IDEMPOTENT_REPLAY, {"idem_scope": scope, "idem_key": key})
+        row = self.db.query_one(create.IDEMPOTENT_REPLAY, {"idem_scope": scope, "idem_key": key})
         if row is None:  # the winner rolled back after we collided: let the client retry
             raise errors.Conflict(f"a request with Idempotency-Key {key!r} is in flight; retry")
         if row["request_hash"] != request_hash:
@@ -181,7 +181,7 @@ class TicketCommands:
         return CommandResult(Ticket.model_validate(row["ticket"]), replayed=True)
 
     def _already_received(self, inbound_message_id: str | None) -> CommandResult:
-        row = self.db.query_one(sql.TICKET_BY_INBOUND_MESSAGE_ID, {"inbound_message_id": inbound_message_id})
+        row = self.db.query_one(create.TICKET_BY_INBOUND_MESSAGE_ID, {"inbound_message_id": inbound_message_id})
         return CommandResult(Ticket.model_validate(row["ticket"]) if row else None, replayed=True)
 
     # -- messages ----------------------------------------------------------------------------
@@ -214,7 +214,7 @@ class TicketCommands:
                 "next_reply_plan": next_reply_plan,
             }
             try:
-                row = self.db.execute(sql.ADD_MESSAGE, params).first()
+                row = self.db.execute(conversation.ADD_MESSAGE, params).first()
             except errors.UniqueViolation as exc:
                 if new.inbound_message_id:
                     return self._already_received(new.inbound_message_id)
@@ -305,7 +305,7 @@ class TicketCommands:
                 original_id = self._resolve_id(duplicate_of)
             except errors.NotFound:
                 raise errors.ValidationFailed(f"duplicate_of {duplicate_of}: no such ticket") from None
-        row = self.db.execute(sql.TRANSITION, {
+        row = self.db.execute(changes.TRANSITION, {
             "ticket_id": ticket_id,
             "to_status": target.value,
             "allowed_from": states.sources_of(target),
@@ -344,7 +344,7 @@ class TicketCommands:
         if reason is not None and len(reason) > 1000:
             raise errors.ValidationFailed("reason is too long: at most 1000 characters")
         ticket_id = self._resolve_id(ticket_ref)
-        row = self.db.execute(sql.CHANGE_PRIORITY, {
+        row = self.db.execute(changes.CHANGE_PRIORITY, {
             "ticket_id": ticket_id, "priority": priority, "reason": reason, "now": self.clock.now(),
             "actor_type": actor.type, "actor_id": actor.id,
         }).first()
@@ -366,7 +366,7 @@ class TicketCommands:
             raise errors.ValidationFailed(f"unknown assignment reason {reason!r}; allowed: {', '.join(ASSIGNMENT_REASONS)}")
         allowed = ASSIGNABLE if agent_id is not None else TEAM_MOVABLE
         ticket_id = self._resolve_id(ticket_ref)
-        row = self.db.execute(sql.ASSIGN, {
+        row = self.db.execute(changes.ASSIGN, {
             "ticket_id": ticket_id,
             "agent_id": agent_id,
             "team_id": team_id,
@@ -399,7 +399,7 @@ class TicketCommands:
         source_id, target_id = self._resolve_id(source_ref), self._resolve_id(into_ref)
         if source_id == target_id:
             raise errors.ValidationFailed("a ticket cannot be merged into itself")
-        row = self.db.execute(sql.MERGE, {
+        row = self.db.execute(changes.MERGE, {
             "source_id": source_id,
             "target_id": target_id,
             "allowed_from": states.sources_of(states.Status.MERGED),
@@ -433,11 +433,12 @@ class TicketCommands:
     def get_ticket(self, ticket_ref: str | uuid.UUID, *, include_internal: bool = True, message_limit: int = 50) -> TicketView:
         """The ticket with its SLA clocks and latest messages (newest first), in one call."""
         kind, value = ("id", ticket_ref) if isinstance(ticket_ref, uuid.UUID) else parse_ticket_ref(str(ticket_ref))
-        rows = self.db.query(sql.GET_TICKET, {
+        rows = self.db.query(reads.GET_TICKET, {
             "id": value if kind == "id" else None,
             "number": value if kind == "number" else None,
             "include_internal": include_internal,
             "message_limit": max(0, min(message_limit, MAX_PAGE)),
+            "preview_chars": reads.MESSAGE_PREVIEW_CHARS,
         })
         ticket = next((r["doc"] for r in rows if r["kind"] == "ticket"), None)
         if ticket is None:
@@ -448,9 +449,9 @@ class TicketCommands:
 
     def list_messages(self, ticket_id: uuid.UUID, *, include_internal: bool, before: int | None = None,
                       limit: int = 50) -> list[dict[str, Any]]:
-        rows = self.db.query(sql.LIST_MESSAGES, {
+        rows = self.db.query(reads.LIST_MESSAGES, {
             "ticket_id": ticket_id, "include_internal": include_internal, "before": before,
-            "limit": max(1, min(limit, MAX_PAGE)),
+            "limit": max(1, min(limit, MAX_PAGE)), "preview_chars": reads.MESSAGE_PREVIEW_CHARS,
         })
         return [r["doc"] for r in rows]
 
@@ -461,9 +462,10 @@ class TicketCommands:
         text (`quoted`) and the sanitized HTML. 1 call, plus 1 per further 15,000 characters of a
         text longer than 4,000."""
         kind, value = ("id", ticket_ref) if isinstance(ticket_ref, uuid.UUID) else parse_ticket_ref(str(ticket_ref))
-        row = self.db.query_one(sql.GET_MESSAGE, {
+        row = self.db.query_one(reads.GET_MESSAGE, {
             "id": value if kind == "id" else None, "number": value if kind == "number" else None,
-            "message_id": message_id, "include_internal": include_internal})
+            "message_id": message_id, "include_internal": include_internal,
+            "first_slice_chars": reads.MESSAGE_FIRST_SLICE_CHARS})
         if row is None:
             raise errors.NotFound(f"ticket {ticket_ref} not found")
         if row["status"] == "merged":
@@ -473,7 +475,7 @@ class TicketCommands:
             raise errors.NotFound(f"no message {message_id} on ticket {ticket_ref}")
         for text in ("body", "body_full", "body_html"):
             chars = int(message.pop(f"{text}_chars") or 0)
-            if chars > sql.MESSAGE_FIRST_SLICE_CHARS:
+            if chars > reads.MESSAGE_FIRST_SLICE_CHARS:
                 message[text] = read_message_text(self.db, message_id, text, chars)
         message["quoted"] = quoted_part(message["body"], message.get("body_full"))
         return message
@@ -520,13 +522,12 @@ class TicketCommands:
                 log.exception("SLA deadline for ticket %s (%s) left to the sweep", clock.get("ticket_id"), clock.get("kind"))
         load_sla_config = load_sla_config and bool(pending)
         if published or deadlines or load_sla_config:
-            params = {"now": self.clock.now(), "published": published, "deadlines": deadlines}
+            params = {"now": self.clock.now(), "published": published, "deadlines": deadlines,
+                      "load_sla_config": load_sla_config}
             try:
+                rows = self.db.execute(followup.FINISH, params).rows
                 if load_sla_config:
-                    rows = self.db.execute(sql.FINISH_LOADING_SLA_CONFIG, params).rows
                     sla_cache.store(self.db, sla_cache.SlaConfig.from_rows(r for r in rows if r["kind"] != "counts"))
-                else:
-                    self.db.execute(sql.FINISH, params)
             except errors.HelpdeskError:
                 log.exception("follow-up statement failed; the relay/sweep will finish it")
 

@@ -180,3 +180,26 @@ def _no_dead_letters(request):
     if _dead_letters and request.node.get_closest_marker("dead_letters_expected") is None:
         found, _dead_letters[:] = list(_dead_letters), []
         pytest.fail(f"{len(found)} message(s) reached a dead-letter queue: {found}", pytrace=False)
+
+
+# Every typed statement (helpdesk.db.statement.Statement) a test runs returns exactly the columns its
+# row type declares: the types callers read instead of the SQL stay true.
+@pytest.fixture(scope="session", autouse=True)
+def _statements_return_their_declared_rows():
+    from helpdesk.db.client import DataApi
+    from helpdesk.db.statement import Statement
+
+    original = DataApi.execute
+
+    def execute(self, sql, params=None, **kwargs):
+        result = original(self, sql, params, **kwargs)
+        if isinstance(sql, Statement):
+            for row in result.rows:
+                assert set(row) == sql.declared_columns, (
+                    f"a statement returned columns {sorted(row)}; its row type {sql.row.__name__} declares "
+                    f"{sorted(sql.declared_columns)}")
+        return result
+
+    DataApi.execute = execute
+    yield
+    DataApi.execute = original

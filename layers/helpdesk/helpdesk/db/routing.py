@@ -7,6 +7,12 @@ The agent for a push is picked by routing_pick_agent() (migration 0200), under t
 """
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any, TypedDict
+
+from helpdesk.db.statement import JsonValue, Statement
+from helpdesk.db.tickets import CommandRow
+
 
 # Statuses whose unassigned tickets wait in a team's queue (index tickets_routing_queue); the
 # queue statements here and in helpdesk.db.views write them out.
@@ -58,13 +64,51 @@ FROM teams t LEFT JOIN schedules s ON s.id = t.schedule_id
 CUSTOMER_TIER = "SELECT tier FROM customers WHERE email = :email"
 
 # -- assignment --------------------------------------------------------------------------------
+class AssignmentActor(TypedDict):
+    now: datetime
+    assigned_by: Any                  # the agent who assigned (None for routing)
+    actor_type: str
+    actor_id: Any
+
+
+class ClaimNextParams(AssignmentActor):
+    agent_id: Any
+
+
+class ClaimNextRow(CommandRow):
+    agent_exists: bool
+
+
+class PushParams(AssignmentActor):
+    ticket_id: Any
+    kind: str                         # queued | reopened
+    reason: str                       # pushed | backfill
+    off_shift: JsonValue              # ids of the teams off shift now
+
+
+class PushRow(CommandRow):
+    subject: dict[str, Any] | None    # the ticket as it was (None: not found or not eligible)
+
+
+class BackfillParams(AssignmentActor):
+    team_id: Any                      # one team, or None for every push/round-robin team
+    off_shift: JsonValue
+    limit: int
+
+
+class BackfillRow(TypedDict):
+    assigned: int
+    pending_sla: list[dict[str, Any]]
+    event: dict[str, Any] | None      # one row per event (None when there are none)
+
+
 
 
 # Pull: the agent's next ticket. Highest priority, then oldest, unassigned ticket of any of the
 # agent's teams; SKIP LOCKED so concurrent claimers never wait on (or take) the same row. A row
 # another claimer committed meanwhile fails the re-check of the WHERE clause and the next one is
 # taken. Pull ignores capacity: the agent asks for the work.
-CLAIM_NEXT = """
+CLAIM_NEXT = Statement("""
 WITH agent AS (SELECT id FROM agents WHERE id = :agent_id::uuid AND is_active),
 target AS (
     SELECT t.id, t.status, t.assignee_id FROM tickets t
@@ -96,7 +140,7 @@ SELECT EXISTS (SELECT 1 FROM agent) AS agent_exists,
        (SELECT to_jsonb(u) - 'priority_rank' FROM updated u) AS ticket,
        (SELECT coalesce(jsonb_agg(r.doc ORDER BY (r.doc ->> 'seq')::bigint), '[]'::jsonb) FROM recorded r WHERE r.kind = 'event') AS events,
        (SELECT coalesce(jsonb_agg(r.doc), '[]'::jsonb) FROM recorded r WHERE r.kind = 'pending_sla') AS pending_sla
-"""
+""", params=ClaimNextParams, row=ClaimNextRow)
 
 # Push one existing ticket (:ticket_id). Lock order everywhere: the ticket, then the team row, then
 # the agent row (routing_backfill locks its teams first but never waits for a ticket or an agent).
@@ -104,7 +148,7 @@ SELECT EXISTS (SELECT 1 FROM agent) AS agent_exists,
 # :kind 'queued'   - only an unassigned ticket in a queue status is pushed;
 #       'reopened' - only when the current assignee is unavailable (inactive, away, left the team):
 #                    pushed to another eligible agent, or unassigned into the queue.
-PUSH = """
+PUSH = Statement("""
 WITH subject AS (
     SELECT t.id, t.status, t.team_id, t.tags, t.assignee_id, t.priority_rank, t.created_at FROM tickets t
     WHERE t.id = :ticket_id::uuid
@@ -154,13 +198,13 @@ SELECT (SELECT to_jsonb(s) FROM subject s) AS subject,
        (SELECT to_jsonb(u) - 'priority_rank' FROM updated u) AS ticket,
        (SELECT coalesce(jsonb_agg(r.doc ORDER BY (r.doc ->> 'seq')::bigint), '[]'::jsonb) FROM recorded r WHERE r.kind = 'event') AS events,
        (SELECT coalesce(jsonb_agg(r.doc), '[]'::jsonb) FROM recorded r WHERE r.kind = 'pending_sla') AS pending_sla
-"""
+""", params=PushParams, row=PushRow)
 
 # Back-fill: queued tickets of every push/round-robin team on shift (or just :team_id) to agents with
 # free capacity, at most :limit per call, planned and written by routing_backfill() (migration 1110)
 # under the same locks a push takes; this statement adds the history rows, audit and outbox events
 # a push writes (reason 'backfill'). One call whatever the queue's size.
-BACKFILL = """
+BACKFILL = Statement("""
 WITH written AS (
     SELECT b.ticket, b.old_status FROM routing_backfill(:now::timestamptz, :off_shift::jsonb, :team_id::uuid, :limit::int) b
 ),
@@ -180,7 +224,7 @@ SELECT (SELECT count(*) FROM updated) AS assigned,
        e.doc AS event
 FROM (SELECT 1) one LEFT JOIN recorded e ON e.kind = 'event'
 ORDER BY (e.doc ->> 'seq')::bigint
-"""
+""", params=BackfillParams, row=BackfillRow)
 
 # -- out of office -----------------------------------------------------------------------------
 SET_OUT_OF_OFFICE = """
@@ -207,7 +251,21 @@ RETURNING id
 # active and not away too) or back to the team queue, reason vacation_handover. Runs every sweep,
 # so a ticket that comes back to an away agent later (a reopen) moves on as well. The first run of
 # an absence also writes agent.out_of_office_started (ticket_id NULL) for the notifier.
-HAND_OVER = """
+class HandOverParams(TypedDict):
+    now: datetime
+    agent_id: Any                     # one agent, or None for everyone away now
+    limit: int
+
+
+class HandOverRow(TypedDict):
+    agents_away: int
+    absences_started: int
+    tickets_moved: int
+    to_delegates: int
+    events_written: int
+
+
+HAND_OVER = Statement("""
 WITH away AS (
     SELECT a.id, a.ooo_delegate_id, a.ooo_end, a.ooo_handed_over_at IS NULL AS first_time FROM agents a
     WHERE a.ooo_start IS NOT NULL AND a.ooo_start <= :now::timestamptz
@@ -274,4 +332,4 @@ SELECT (SELECT count(*) FROM away) AS agents_away, (SELECT count(*) FROM plan WH
        (SELECT count(*) FROM updated) AS tickets_moved,
        (SELECT count(*) FROM updated WHERE assignee_id IS NOT NULL) AS to_delegates,
        (SELECT count(*) FROM written) AS events_written
-"""
+""", params=HandOverParams, row=HandOverRow)

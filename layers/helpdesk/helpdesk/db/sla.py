@@ -1,6 +1,11 @@
 """SQL for SLA policies and schedules (admin CRUD). The sweep's and reports' statements live here too."""
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any, TypedDict
+
+from helpdesk.db.statement import Statement
+
 
 POLICY_INSERT = """
 INSERT INTO sla_policies (name, position, priority, tier, team_id, channel, targets, schedule_id, is_active, created_at)
@@ -55,6 +60,28 @@ SCHEDULE_LIST = "SELECT id, name, document, created_at, updated_at FROM schedule
 SLA_CONFIG = "SELECT kind, doc FROM sla_config_rows"
 
 # -- the sweep ---------------------------------------------------------------------------------
+class SweepParams(TypedDict):
+    now: datetime
+    limit: int
+
+
+class AutoCloseParams(SweepParams):
+    cutoff: datetime                  # resolved before this and still resolved: closed
+    reason: str
+
+
+class SweepRow(TypedDict):
+    taken: int                        # rows this round took (a full batch: run another round)
+    event: dict[str, Any] | None      # one row per event written (None when there are none)
+
+
+class SweepStatusRow(TypedDict):
+    pending: list[dict[str, Any]]
+    next_warn_at: datetime | None
+    next_due_at: datetime | None
+    oldest_resolved_at: datetime | None
+
+
 # Each statement takes at most :limit rows in due order over a partial index, locks them with SKIP
 # LOCKED (an overlapping sweep takes other rows, never the same ones), and re-checks the condition in
 # its UPDATE (compare-and-set), so each warning/breach/close and its event is written exactly once.
@@ -66,7 +93,7 @@ SLA_CONFIG = "SELECT kind, doc FROM sla_config_rows"
 # as one JSON value would pass the Data API's 64 KB row limit; as rows, a batch of 500 stays far
 # under 1 MiB. The events are written by write_ticket_events (migration 1170), read in full here.
 
-SWEEP_WARN = """
+SWEEP_WARN = Statement("""
 WITH due AS (
     SELECT s.ctid AS row_id FROM sla_targets s JOIN tickets t ON t.id = s.ticket_id
     WHERE s.state = 'running' AND s.warned_at IS NULL AND s.warn_at <= :now::timestamptz AND s.recompute_from IS NULL
@@ -91,12 +118,12 @@ written AS (
     SELECT w.event FROM write_ticket_events((SELECT jsonb_agg(to_jsonb(e)) FROM events e), :now::timestamptz) AS w(event)
 )
 SELECT (SELECT count(*) FROM warned) AS taken, w.event FROM (SELECT 1) one LEFT JOIN written w ON true ORDER BY (w.event ->> 'seq')::bigint
-"""
+""", params=SweepParams, row=SweepRow)
 
 # Breach: mark the clock, raise the ticket's priority one step (once per ticket per sweep), escalate:
 # an unassigned ticket moves to its team's escalation team when one is set, and the event asks the
 # notifier to tell the team lead(s). The priority bump does not re-time the clocks (already breached).
-SWEEP_BREACH = """
+SWEEP_BREACH = Statement("""
 WITH due AS (
     SELECT s.ctid AS row_id, t.ctid AS ticket_row FROM sla_targets s JOIN tickets t ON t.id = s.ticket_id
     WHERE s.state = 'running' AND s.breached_at IS NULL AND s.due_at <= :now::timestamptz AND s.recompute_from IS NULL
@@ -144,11 +171,11 @@ written AS (
     SELECT w.event FROM write_ticket_events((SELECT jsonb_agg(to_jsonb(e)) FROM events e), :now::timestamptz) AS w(event)
 )
 SELECT (SELECT count(*) FROM breached) AS taken, w.event FROM (SELECT 1) one LEFT JOIN written w ON true ORDER BY (w.event ->> 'seq')::bigint
-"""
+""", params=SweepParams, row=SweepRow)
 
 # Resolved tickets with no customer reply for 72 h are closed (a customer reply moves a resolved ticket
 # back to in_progress, so "still resolved" means "no reply since").
-SWEEP_AUTO_CLOSE = """
+SWEEP_AUTO_CLOSE = Statement("""
 WITH due AS (
     SELECT t.ctid AS row_id FROM tickets t
     WHERE t.status = 'resolved' AND t.resolved_at <= :cutoff::timestamptz
@@ -172,11 +199,11 @@ written AS (
     SELECT w.event FROM write_ticket_events((SELECT jsonb_agg(to_jsonb(e)) FROM events e), :now::timestamptz) AS w(event)
 )
 SELECT (SELECT count(*) FROM closed) AS taken, w.event FROM (SELECT 1) one LEFT JOIN written w ON true ORDER BY (w.event ->> 'seq')::bigint
-"""
+""", params=AutoCloseParams, row=SweepRow)
 
 # Clocks whose deadline a command could not write (its follow-up failed), plus when the next thing
 # becomes due (each min() is one probe of a partial index) so an idle deployment can skip sweeps.
-SWEEP_PENDING = """
+SWEEP_PENDING = Statement("""
 SELECT
     (SELECT coalesce(jsonb_agg(to_jsonb(p)), '[]'::jsonb) FROM (
         SELECT ticket_id, kind, target_seconds, business, schedule, recompute_from, paused_at, due_at, state, adjust_seconds
@@ -185,7 +212,7 @@ SELECT
     (SELECT min(warn_at) FROM sla_targets WHERE state = 'running' AND warned_at IS NULL) AS next_warn_at,
     (SELECT min(due_at) FROM sla_targets WHERE state = 'running' AND breached_at IS NULL) AS next_due_at,
     (SELECT min(resolved_at) FROM tickets WHERE status = 'resolved') AS oldest_resolved_at
-"""
+""", params=SweepParams, row=SweepStatusRow)
 
 # -- reports -----------------------------------------------------------------------------------
 # Tickets created in [since, until), one keyset page at a time (rows stay small: the 1 MiB response

@@ -5,7 +5,9 @@
 --
 -- A function here that writes rows is VOLATILE and is called from a CTE the statement's final
 -- SELECT reads in full (a SELECT CTE runs only when read, unlike an INSERT/UPDATE CTE); each
--- statement's comment says so where it matters.
+-- statement's comment says so where it matters. The writing functions are PL/pgSQL because it keeps
+-- their plans for the session (a SQL-language function is planned again at every statement, which
+-- made a command about a third slower).
 
 -- A ticket's SLA clock as the commands return it when its deadline must be computed by the
 -- application in business time (`pending_sla`: recompute_from is set).
@@ -26,7 +28,9 @@ CREATE TYPE sla_clock_change AS (
 -- `events` is a JSON array of {id, ticket_id, event_type, actor_type, actor_id, from_status,
 -- to_status, payload}; returns the outbox rows written, in seq order, as the publisher takes them.
 CREATE FUNCTION write_ticket_events(events jsonb, written_at timestamptz)
-RETURNS SETOF jsonb LANGUAGE sql VOLATILE AS $$
+RETURNS SETOF jsonb LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+    RETURN QUERY
     WITH e AS (
         SELECT * FROM jsonb_to_recordset(coalesce(events, '[]'::jsonb))
             AS e(id uuid, ticket_id uuid, event_type text, actor_type text, actor_id uuid, from_status text,
@@ -44,7 +48,8 @@ RETURNS SETOF jsonb LANGUAGE sql VOLATILE AS $$
         SELECT e.id, e.event_type, e.ticket_id, e.payload, written_at FROM e
         RETURNING id, event_type, schema_version, ticket_id, payload, occurred_at, seq
     )
-    SELECT to_jsonb(o) FROM outbox_rows o ORDER BY o.seq
+    SELECT to_jsonb(o) FROM outbox_rows o ORDER BY o.seq;
+END
 $$;
 
 -- What a status change does to one ticket's SLA clocks (the design's "SLA effects per transition"):
@@ -55,7 +60,9 @@ $$;
 -- other clocks of the ticket leaves alone the kinds returned here. Returns every clock it changed.
 CREATE FUNCTION apply_sla_transition(for_ticket uuid, old_status text, new_status text,
                                      is_first_response boolean, changed_at timestamptz)
-RETURNS SETOF sla_clock_change LANGUAGE sql VOLATILE AS $$
+RETURNS SETOF sla_clock_change LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+    RETURN QUERY
     WITH sla_plan AS (
         SELECT s.ticket_id, s.kind, s.policy_id,
             CASE
@@ -100,7 +107,8 @@ RETURNS SETOF sla_clock_change LANGUAGE sql VOLATILE AS $$
     FROM sla_plan a LEFT JOIN sla_policies p ON p.id = a.policy_id
     WHERE s.ticket_id = a.ticket_id AND s.kind = a.kind AND a.action IS NOT NULL
     RETURNING s.ticket_id, s.kind, s.target_seconds, s.business, s.schedule, s.recompute_from, s.paused_at, s.due_at,
-              s.state, s.adjust_seconds
+              s.state, s.adjust_seconds;
+END
 $$;
 
 -- The trail every assignment leaves, whoever made it (an agent, push, pull, back-fill): the history
@@ -109,7 +117,10 @@ $$;
 -- added. Returns ('event', outbox row) and ('pending_sla', clock) rows.
 CREATE FUNCTION record_assignments(changes jsonb, assigning_agent uuid, by_actor_type text, by_actor_id uuid,
                                    changed_at timestamptz)
-RETURNS TABLE (kind text, doc jsonb) LANGUAGE sql VOLATILE AS $$
+RETURNS TABLE (kind text, doc jsonb) LANGUAGE plpgsql VOLATILE AS $$
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
     WITH c AS (
         SELECT * FROM jsonb_to_recordset(coalesce(changes, '[]'::jsonb))
             AS c(id uuid, number bigint, team_id uuid, assignee_id uuid, status text, old_status text,
@@ -146,7 +157,8 @@ RETURNS TABLE (kind text, doc jsonb) LANGUAGE sql VOLATILE AS $$
     )
     SELECT 'pending_sla'::text, to_jsonb(s) FROM clocks s WHERE s.recompute_from IS NOT NULL
     UNION ALL
-    SELECT 'event'::text, w.event FROM written w
+    SELECT 'event'::text, w.event FROM written w;
+END
 $$;
 
 -- A message as the ticket page lists it: its fields and its body cut to `preview_chars` characters

@@ -21,6 +21,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from helpdesk import wiring
 from helpdesk.config import get_settings
+from helpdesk.insight.metrics import emit, inbound_points
 from helpdesk.intake.email import EmailIntake
 from helpdesk.intake.email.s3 import read_raw_mail, s3_email_intake
 
@@ -63,6 +64,7 @@ def process_object(bucket: str, key: str) -> dict[str, Any]:
     result = {"bucket": bucket, "key": key, "action": outcome.action, "reason": outcome.reason,
               "ticket_id": str(outcome.ticket_id) if outcome.ticket_id else None, "layer": outcome.layer}
     logger.info("inbound mail", extra=result)
+    emit(inbound_points(outcome.action, outcome.layer, outcome.classification))
     return result
 
 

@@ -16,9 +16,10 @@ from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from helpdesk import wiring
+from helpdesk import errors, wiring
 from helpdesk.config import get_settings
 from helpdesk.events.schemas import parse_event
+from helpdesk.insight.metrics import emit, outbound_failure_points, outbound_points
 from helpdesk.outbound import dispatch
 from helpdesk.outbound.email import OutboundEmail
 
@@ -43,8 +44,15 @@ def send_slack(event: Any) -> Any:
 
 def record_handler(record: SQSRecord) -> dict[str, Any]:
     event = parse_event(record.body)  # invalid -> exception -> retried, then DLQ
-    outcome = dispatch.deliver(event, email=email_sender, slack=send_slack)
+    try:
+        outcome = dispatch.deliver(event, email=email_sender, slack=send_slack)
+    except errors.Conflict:
+        raise  # another attempt holds the send: retried later, not a failure
+    except Exception:
+        emit(outbound_failure_points(event))
+        raise
     logger.info("outbound", extra={"event_id": str(event.id), **outcome})
+    emit(outbound_points(outcome))
     return outcome
 
 

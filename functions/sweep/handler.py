@@ -9,32 +9,19 @@ late (helpdesk.idle). 0 (the default) touches the database every run.
 """
 from __future__ import annotations
 
-import os
 from datetime import datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger, Tracer
 
 from helpdesk.idle import IdleSkip
+from helpdesk.insight.metrics import emit
 from helpdesk.periodic import run_periodic_jobs
 
 logger = Logger(service="sweep")
 # X-Ray subsegments for every AWS SDK and HTTP call; responses stay out of traces (customer data).
 tracer = Tracer(service="sweep")
-METRICS_NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Helpdesk")
-SERVICE = "helpdesk"  # the dashboard's metric searches include this dimension (infra/monitoring.py)
 _idle = IdleSkip()
-
-
-def emit(points: list[Any]) -> None:
-    """CloudWatch embedded metric format on stdout (namespace from POWERTOOLS_METRICS_NAMESPACE)."""
-    from aws_lambda_powertools.metrics import MetricUnit, single_metric
-
-    for point in points:
-        with single_metric(name=point.name, unit=MetricUnit(point.unit), value=point.value,
-                           namespace=METRICS_NAMESPACE, default_dimensions={"service": SERVICE}) as metric:
-            if point.dimension:
-                metric.add_dimension(name=point.dimension[0], value=str(point.dimension[1]))
 
 
 def _json(value: Any) -> Any:

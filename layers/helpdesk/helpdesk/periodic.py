@@ -1,6 +1,6 @@
 """The jobs the every-minute schedule runs (functions/sweep in AWS, the schedule loop locally), in
 order, each with the most Data API calls it may make: the SLA sweep, the outbox relay, out-of-office
-handovers, the queue back-fill and the operational metrics.
+handovers, the queue back-fill, the operational metrics and the operations snapshot (helpdesk.insight).
 
 Each job runs on its own: one failing job is reported and the others still run. The bounds never
 depend on how many tickets are open or queued (tests/integration/sla/test_sweep_jobs.py pins them at
@@ -79,6 +79,15 @@ def _metrics(ctx: _Context) -> int:
     return len(points)
 
 
+def _operations_metrics(ctx: _Context) -> int:
+    from helpdesk.insight.metrics import operations_snapshot
+    from helpdesk.sla.metrics import last_full_minute
+
+    points = operations_snapshot(ctx.db, *last_full_minute(ctx.clock.now()))
+    ctx.metric_points.extend(points)
+    return len(points)
+
+
 def jobs() -> list[Job]:
     """The jobs in the order they run, with their call bounds (read from the modules that own them)."""
     from helpdesk.events.outbox import RELAY_MAX_CALLS
@@ -87,7 +96,8 @@ def jobs() -> list[Job]:
 
     return [Job("sla", SweepSettings().max_calls, _sla), Job("outbox_relay", RELAY_MAX_CALLS, _outbox_relay),
             Job("out_of_office_handover", HAND_OVER_MAX_PAGES, _out_of_office_handover),
-            Job("queue_backfill", BACKFILL_MAX_CALLS, _queue_backfill), Job("metrics", 1, _metrics)]
+            Job("queue_backfill", BACKFILL_MAX_CALLS, _queue_backfill), Job("metrics", 1, _metrics),
+            Job("operations_metrics", 1, _operations_metrics)]
 
 
 def max_calls() -> int:

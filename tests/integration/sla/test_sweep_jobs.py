@@ -75,7 +75,8 @@ def job_calls(db, now) -> dict[str, int]:
 
 
 BOUNDS = {"sla": SweepSettings().max_calls, "outbox_relay": RELAY_MAX_CALLS,
-          "out_of_office_handover": HAND_OVER_MAX_PAGES, "queue_backfill": BACKFILL_MAX_CALLS, "metrics": 1}
+          "out_of_office_handover": HAND_OVER_MAX_PAGES, "queue_backfill": BACKFILL_MAX_CALLS, "metrics": 1,
+          "operations_metrics": 1}
 
 
 def test_the_schedule_declares_each_job_bound_where_the_job_lives():
@@ -95,4 +96,5 @@ def test_every_job_is_bounded_and_the_same_at_two_backlog_sizes(db, now, world):
     assert set(small) == set(BOUNDS)
     assert all(small[job] <= BOUNDS[job] for job in BOUNDS), (small, BOUNDS)
     # the steady state: nothing due, nothing assignable, the handover and relay each one page
-    assert small == {"sla": 4, "outbox_relay": 2, "out_of_office_handover": 1, "queue_backfill": 2, "metrics": 1}
+    assert small == {"sla": 4, "outbox_relay": 2, "out_of_office_handover": 1, "queue_backfill": 2, "metrics": 1,
+                     "operations_metrics": 1}

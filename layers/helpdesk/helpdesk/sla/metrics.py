@@ -23,6 +23,7 @@ class MetricPoint:
     unit: str  # "Count" or "Seconds"
     value: float
     dimension: tuple[str, str] | None = None
+    second_dimension: tuple[str, str] | None = None  # e.g. the status beside the team
 
 
 def last_full_minute(now: datetime) -> tuple[datetime, datetime]:

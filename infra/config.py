@@ -129,9 +129,13 @@ class StageConfig:
     # > 0: a warm sweep / notifier schedule leaves the database alone until the next instant it
     # knows of or this many seconds, so an idle Aurora cluster at 0 ACU can pause.
     sweep_max_idle_seconds: int = 0
-    # Business hours (UTC, Monday-Friday) during which an inbound-mail silence raises an alarm.
-    business_hours_utc: tuple[int, int] = (13, 22)
-    inbound_silence_hours: int = 2
+    # Alarm thresholds (infra/monitoring.py; what to do when each fires: docs/runbook.md). Inbound
+    # silence counts only minutes the support address is open (the sweep's SupportOpen metric).
+    inbound_silence_minutes: int = 15
+    reopen_rate_max_percent: int = 15
+    quarantine_rate_max_percent: int = 25
+    backlog_age_target_hours: int = 48
+    outbound_failures_max: int = 5
     alarm_email: str = ""
     log_retention_days: int = 30
     # Cognito hosted UI domain prefix (globally unique per region); empty = helpdesk-<stage>-<account id>.
@@ -209,12 +213,6 @@ class StageConfig:
         max_capacity = _as_float("dbMaxCapacity", value("dbMaxCapacity", 16 if prod else 4), 1, 256)
         if max_capacity < min_capacity:
             raise ContextError(f"context 'dbMaxCapacity' ({max_capacity}) must be >= 'dbMinCapacity' ({min_capacity})")
-        hours = _as_list("businessHoursUtc", value("businessHoursUtc", [13, 22]))
-        if len(hours) != 2:
-            raise ContextError(f"context 'businessHoursUtc' must be [startHour, endHour] in UTC, got {hours!r}")
-        start, end = (_as_int("businessHoursUtc", h, 0, 24) for h in hours)
-        if start >= end:
-            raise ContextError(f"context 'businessHoursUtc' start ({start}) must be before end ({end})")
         alarm_email = str(value("alarmEmail", ""))
         if alarm_email and "@" not in alarm_email:
             raise ContextError(f"context 'alarmEmail' must be an email address, got {alarm_email!r}")
@@ -289,8 +287,11 @@ class StageConfig:
             web_certificate_arn=certificate_arn,
             sweep_max_idle_seconds=_as_int("sweepMaxIdleSeconds",
                                            value("sweepMaxIdleSeconds", 0 if min_capacity > 0 else 3600), 0, 86400),
-            business_hours_utc=(start, end),
-            inbound_silence_hours=_as_int("inboundSilenceHours", value("inboundSilenceHours", 2), 1, 24),
+            inbound_silence_minutes=_as_int("inboundSilenceMinutes", value("inboundSilenceMinutes", 15), 5, 1440),
+            reopen_rate_max_percent=_as_int("reopenRateMaxPercent", value("reopenRateMaxPercent", 15), 1, 100),
+            quarantine_rate_max_percent=_as_int("quarantineRateMaxPercent", value("quarantineRateMaxPercent", 25), 1, 100),
+            backlog_age_target_hours=_as_int("backlogAgeTargetHours", value("backlogAgeTargetHours", 48), 1, 8760),
+            outbound_failures_max=_as_int("outboundFailuresMax", value("outboundFailuresMax", 5), 1, 100000),
             alarm_email=alarm_email,
             log_retention_days=_as_int("logRetentionDays", value("logRetentionDays", 365 if prod else 30), 1, 3653),
         )

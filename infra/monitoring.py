@@ -9,6 +9,19 @@ Powertools; the names are the contract with the domain code, listed in docs/depl
 - OutboxBacklog       Count,   outbox events not yet published to SNS (after that minute's relay)
 - OutboxOldestAgeSeconds Seconds, age of the oldest of them (0 when none); alarm above OUTBOX_MAX_AGE
 - OutboxParked        Count,   outbox events that can never be published (failed schema validation)
+Operations insight (helpdesk/insight/metrics.py says where each comes from; docs/runbook.md what to
+do when an alarm on them fires):
+- TicketsInFlight     Count,   dimensions team, status (new .. reopened), each minute
+- AgentUtilization    Percent, dimension team: active tickets / capacity of its active agents
+- BacklogTickets, BacklogOldestAgeSeconds, BacklogMedianAgeSeconds: our turn (in flight but not
+  waiting on the customer), per team and overall (no team dimension)
+- TimeToAssignment    Seconds, one value per ticket first assigned (p50/p95 from the statistics)
+- TicketsReopened, TicketsResolved  Count per minute (reopen rate = reopened / resolved)
+- SupportOpen         1 while the support address's business hours are open (default team's schedule)
+- InboundMail         Count, total and by outcome (token, references, subject_tag, heuristic,
+                      new_ticket, automatic, quarantined, duplicate, dropped)
+- MailQuarantined     Count, total and by reason
+- AutoAcknowledgementsSent, RepliesSent (channel), OutboundSendFailures (total and by channel)
 """
 from __future__ import annotations
 
@@ -29,27 +42,37 @@ from infra.messaging import MAX_RECEIVES
 from infra.workers import METRICS_NAMESPACE, SERVICE_NAME
 
 CUSTOM_METRICS = ("TicketsCreated", "FirstResponseTime", "SlaBreaches", "SlaTargetsMet",
-                  "OutboxBacklog", "OutboxOldestAgeSeconds", "OutboxParked")
+                  "OutboxBacklog", "OutboxOldestAgeSeconds", "OutboxParked",
+                  "TicketsInFlight", "AgentUtilization", "BacklogTickets", "BacklogOldestAgeSeconds",
+                  "BacklogMedianAgeSeconds", "TimeToAssignment", "TicketsReopened", "TicketsResolved", "SupportOpen",
+                  "InboundMail", "MailQuarantined", "AutoAcknowledgementsSent", "RepliesSent", "OutboundSendFailures")
+# InboundMail outcomes that are threading decisions (helpdesk.insight.metrics.THREADING_OUTCOMES).
+THREADING_OUTCOMES = ("token", "references", "subject_tag", "heuristic", "new_ticket")
 # The relay runs every minute: an event older than this means the relay is stuck or SNS refuses it,
 # so notifications, outbound mail and Slack replies are not going out.
 OUTBOX_MAX_AGE = Duration.minutes(10)
 
 
 def _sweep_metric(name: str, statistic: str, period: Duration, label: str | None = None) -> cloudwatch.Metric:
-    """A metric the sweep emits without a dimension of its own (only Powertools' service)."""
+    """A metric emitted without a dimension of its own (only the service), by the sweep or a consumer."""
     return cloudwatch.Metric(namespace=METRICS_NAMESPACE, metric_name=name, dimensions_map={"service": SERVICE_NAME},
                              statistic=statistic, period=period, label=label)
 
 
-def _search(metric: str, dimensions: str, statistic: str, period: Duration) -> str:
+def _search(metric: str, dimensions: str, statistic: str, period: Duration, also: str = "") -> str:
     return (f"SEARCH('{{{METRICS_NAMESPACE},{dimensions}}} MetricName=\"{metric}\" "
-            f"service=\"{SERVICE_NAME}\"', '{statistic}', {int(period.to_seconds())})")
+            f"service=\"{SERVICE_NAME}\"{also}', '{statistic}', {int(period.to_seconds())})")
+
+
+def _graph(expression: str, period: Duration, label: str = "") -> cloudwatch.MathExpression:
+    """A SEARCH expression on a graph (one line per dimension value found)."""
+    return cloudwatch.MathExpression(expression=expression, using_metrics={}, period=period, label=label)
 
 
 class Monitoring(Construct):
     def __init__(self, scope: Construct, id: str, *, config: StageConfig, key: kms.IKey,
                  functions: dict[str, lambda_.Function], rest_api: apigw.RestApi,
-                 inbound_queue: sqs.IQueue, dlqs: dict[str, sqs.IQueue]) -> None:
+                 dlqs: dict[str, sqs.IQueue]) -> None:
         super().__init__(scope, id)
         # The topic's name is fixed so the key policy can name its ARN without a circular reference.
         topic_name = f"helpdesk-{config.stage}-alarms"
@@ -84,23 +107,22 @@ class Monitoring(Construct):
             self.alarms[name] = created
             return created
 
-        # 1. No inbound mail processed for N hours during business hours (UTC, Mon-Fri).
-        #    Processed = messages deleted from the inbound queue by inbound_email (success).
-        start, end = config.business_hours_utc
-        processed = inbound_queue.metric_number_of_messages_deleted(period=Duration.hours(1), statistic="Sum")
-        filled = cloudwatch.MathExpression(expression="FILL(processed, 0)", using_metrics={"processed": processed},
-                                           period=Duration.hours(1))
-        # Outside business hours the expression is 1 (never below the threshold).
-        in_hours = cloudwatch.MathExpression(
-            expression=f"IF(DAY(filled) <= 5 AND HOUR(filled) >= {start} AND HOUR(filled) < {end}, filled, 1)",
-            using_metrics={"filled": filled}, period=Duration.hours(1),
-            label="inbound mail processed (business hours)")
-        alarm("inbound-mail-silent", metric=in_hours, threshold=1,
-              comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-              evaluation_periods=config.inbound_silence_hours, datapoints_to_alarm=config.inbound_silence_hours,
+        # 1. No inbound mail processed for N minutes while the support address is open. The sweep
+        #    knows the business hours (the default team's schedule) and emits SupportOpen every minute;
+        #    the inbound consumer counts every mail it processes (InboundMail, whatever became of it).
+        minute = Duration.minutes(1)
+        silence = config.inbound_silence_minutes
+        silent_while_open = cloudwatch.MathExpression(
+            expression="IF(FILL(open, 0) == 1 AND FILL(mail, 0) == 0, 1, 0)",
+            using_metrics={"open": _sweep_metric("SupportOpen", "Maximum", minute),
+                           "mail": _sweep_metric("InboundMail", "Sum", minute)},
+            period=minute, label="support open and no inbound mail")
+        alarm("inbound-mail-silent", metric=silent_while_open, threshold=1,
+              comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+              evaluation_periods=silence, datapoints_to_alarm=silence,
               treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-              alarm_description=f"No inbound mail processed for {config.inbound_silence_hours} h during business "
-                                f"hours ({start}:00-{end}:00 UTC, Mon-Fri): check MX, SES rule set, inbound queue.")
+              alarm_description=f"No inbound mail processed for {silence} minutes while support is open (the "
+                                "default team's business hours). Runbook: docs/runbook.md#inbound-mail-silent")
 
         # 2. The sweep is not running (scheduled every minute) or is failing.
         sweep = functions["sweep"]
@@ -146,7 +168,45 @@ class Monitoring(Construct):
                                 "notifications and outbound replies wait. Missing data (sweep down or idle) is "
                                 "covered by sweep-not-running.")
 
+        # 6. Operations: reopen and quarantine rate spikes, backlog age over target, outbound send failures.
+        hour, quarter = Duration.hours(1), Duration.minutes(15)
+        reopen_rate = cloudwatch.MathExpression(
+            expression="IF(resolved >= 10, 100 * FILL(reopened, 0) / resolved, 0)",
+            using_metrics={"reopened": _sweep_metric("TicketsReopened", "Sum", hour),
+                           "resolved": _sweep_metric("TicketsResolved", "Sum", hour)},
+            period=hour, label="reopen rate % (reopened / resolved, per hour)")
+        alarm("reopen-rate-spike", metric=reopen_rate, threshold=config.reopen_rate_max_percent,
+              comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD, evaluation_periods=1,
+              treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+              alarm_description=f"More than {config.reopen_rate_max_percent}% as many tickets reopened as resolved "
+                                "in an hour (at least 10 resolved). Runbook: docs/runbook.md#reopen-rate-spike")
+        quarantine_rate = cloudwatch.MathExpression(
+            expression="IF(mail >= 10, 100 * FILL(quarantined, 0) / mail, 0)",
+            using_metrics={"quarantined": _sweep_metric("MailQuarantined", "Sum", quarter),
+                           "mail": _sweep_metric("InboundMail", "Sum", quarter)},
+            period=quarter, label="quarantined % of inbound mail")
+        alarm("quarantine-rate-spike", metric=quarantine_rate, threshold=config.quarantine_rate_max_percent,
+              comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+              evaluation_periods=2, datapoints_to_alarm=2, treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+              alarm_description=f"More than {config.quarantine_rate_max_percent}% of inbound mail quarantined for 30 "
+                                "minutes (at least 10 mails per 15 minutes). Runbook: docs/runbook.md#quarantine-rate-spike")
+        backlog_target = Duration.hours(config.backlog_age_target_hours)
+        five_minutes = Duration.minutes(5)
+        alarm("backlog-age-over-target", metric=_sweep_metric("BacklogOldestAgeSeconds", "Maximum", five_minutes),
+              threshold=backlog_target.to_seconds(),
+              comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+              evaluation_periods=3, datapoints_to_alarm=3, treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+              alarm_description=f"A ticket has waited on us (not on the customer) for more than "
+                                f"{config.backlog_age_target_hours} hours. Runbook: docs/runbook.md#backlog-age-over-target")
+        alarm("outbound-send-failures", metric=_sweep_metric("OutboundSendFailures", "Sum", five_minutes),
+              threshold=config.outbound_failures_max,
+              comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+              evaluation_periods=1, treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+              alarm_description=f"{config.outbound_failures_max} or more replies or acknowledgements failed to send "
+                                "in 5 minutes (SES or Slack refused). Runbook: docs/runbook.md#outbound-send-failures")
+
         self.dashboard = self._dashboard(config, functions, dlqs, rest_api, requests, error_rate)
+        self._operations_widgets(config)
 
     def _dashboard(self, config: StageConfig, functions: dict[str, lambda_.Function], dlqs: dict[str, sqs.IQueue],
                    rest_api: apigw.RestApi, requests: cloudwatch.IMetric, error_rate: cloudwatch.IMetric) -> cloudwatch.Dashboard:
@@ -213,3 +273,59 @@ class Monitoring(Construct):
                       functions["api"].metric_duration(period=five, statistic="p95", label="api function p95")]),
         )
         return dashboard
+
+    def _operations_widgets(self, config: StageConfig) -> None:
+        """The lead's view: load, backlog, assignment, threading health, reopens, mail in and out."""
+        five, hour = Duration.minutes(5), Duration.hours(1)
+        threading_outcomes = " OR ".join(f'outcome="{o}"' for o in THREADING_OUTCOMES)
+        threading = _graph(_search("InboundMail", "outcome,service", "Sum", hour,
+                                                 f" ({threading_outcomes})"), hour)
+        threading_share = cloudwatch.MathExpression(expression="100 * threading / SUM(threading)",
+                                                    using_metrics={"threading": threading}, period=hour, label="")
+        reopen_rate = cloudwatch.MathExpression(
+            expression="IF(resolved > 0, 100 * FILL(reopened, 0) / resolved, 0)",
+            using_metrics={"reopened": _sweep_metric("TicketsReopened", "Sum", hour),
+                           "resolved": _sweep_metric("TicketsResolved", "Sum", hour)},
+            period=hour, label="reopen rate %")
+        self.dashboard.add_widgets(
+            cloudwatch.GraphWidget(title="Tickets in flight by team and status", stacked=True, width=8,
+                                   left=[_graph(_search("TicketsInFlight", "service,status,team", "Maximum", five), five)]),
+            cloudwatch.GraphWidget(title="Agent utilization by team (% of capacity)", width=8,
+                                   left=[_graph(_search("AgentUtilization", "service,team", "Maximum", five), five)],
+                                   left_y_axis=cloudwatch.YAxisProps(min=0, max=100)),
+            cloudwatch.GraphWidget(title="Time to assignment (seconds, first owner)", width=8,
+                                   left=[_sweep_metric("TimeToAssignment", "p50", hour, "p50"),
+                                         _sweep_metric("TimeToAssignment", "p95", hour, "p95")]),
+        )
+        self.dashboard.add_widgets(
+            cloudwatch.GraphWidget(title="Backlog age (our turn; seconds)", width=8,
+                                   left=[_sweep_metric("BacklogOldestAgeSeconds", "Maximum", five, "oldest"),
+                                         _sweep_metric("BacklogMedianAgeSeconds", "Maximum", five, "median")],
+                                   right=[_sweep_metric("BacklogTickets", "Maximum", five, "tickets")],
+                                   left_annotations=[cloudwatch.HorizontalAnnotation(
+                                       value=Duration.hours(config.backlog_age_target_hours).to_seconds(), label="target")]),
+            cloudwatch.GraphWidget(title="Backlog oldest age by team (seconds)", width=8,
+                                   left=[_graph(_search("BacklogOldestAgeSeconds", "service,team", "Maximum", five), five)]),
+            cloudwatch.GraphWidget(title="Reopen rate (% of resolutions, per hour)", width=8, left=[reopen_rate],
+                                   right=[_sweep_metric("TicketsReopened", "Sum", hour, "reopened"),
+                                          _sweep_metric("TicketsResolved", "Sum", hour, "resolved")],
+                                   left_annotations=[cloudwatch.HorizontalAnnotation(
+                                       value=config.reopen_rate_max_percent, label="alarm")]),
+        )
+        self.dashboard.add_widgets(
+            cloudwatch.GraphWidget(title="Threading by layer (% of customer mail, per hour)", stacked=True, width=8,
+                                   left=[threading_share], left_y_axis=cloudwatch.YAxisProps(min=0, max=100)),
+            cloudwatch.GraphWidget(title="Inbound mail by outcome and support hours", stacked=True, width=8,
+                                   left=[_graph(_search("InboundMail", "outcome,service", "Sum", hour), hour)],
+                                   right=[_sweep_metric("SupportOpen", "Maximum", hour, "support open")]),
+            cloudwatch.GraphWidget(title="Auto-acknowledgements and quarantined mail (per hour)", width=8,
+                                   left=[_sweep_metric("AutoAcknowledgementsSent", "Sum", hour, "acknowledgements sent")],
+                                   right=[_graph(_search("MailQuarantined", "reason,service", "Sum", hour), hour)]),
+        )
+        self.dashboard.add_widgets(
+            cloudwatch.GraphWidget(title="Outbound: replies sent and send failures (per 5 minutes)", width=12,
+                                   left=[_graph(_search("RepliesSent", "channel,service", "Sum", five), five)],
+                                   right=[_graph(_search("OutboundSendFailures", "channel,service", "Sum", five), five)],
+                                   right_annotations=[cloudwatch.HorizontalAnnotation(
+                                       value=config.outbound_failures_max, label="alarm")]),
+        )

@@ -56,7 +56,7 @@ class HelpdeskStack(Stack):
         })
         self.monitoring = Monitoring(
             self, "Monitoring", config=config, key=self.messaging.key, functions=self.workers.functions,
-            rest_api=self.api.rest_api, inbound_queue=self.mail.inbound.queue,
+            rest_api=self.api.rest_api,
             dlqs={"inbound": self.mail.inbound.dlq, "notify": self.messaging.notify.dlq,
                   "outbound": self.messaging.outbound.dlq, "scheduled": self.workers.scheduled_failures})
 

@@ -30,10 +30,10 @@ def test_cdk_json_context_and_cli_overrides():
 
 def test_cli_strings_are_parsed():
     parsed = config(stage="staging", dbMaxCapacity="8", reserveConcurrency="false",
-                    receivingAddresses="support,billing", businessHoursUtc="[8, 17]")
+                    receivingAddresses="support,billing", inboundSilenceMinutes="30")
     assert parsed.db_max_capacity == 8 and parsed.reserve_concurrency is False
     assert parsed.receiving_local_parts == ("support", "billing")
-    assert parsed.business_hours_utc == (8, 17)
+    assert parsed.inbound_silence_minutes == 30
 
 
 @pytest.mark.parametrize("context, message", [
@@ -44,7 +44,7 @@ def test_cli_strings_are_parsed():
     ({"receivingAddresses": ["support+x"]}, "context 'receivingAddresses'"),
     ({"dbMinCapacity": 8, "dbMaxCapacity": 4}, "'dbMaxCapacity' (4.0) must be >= 'dbMinCapacity' (8.0)"),
     ({"dbAutoPauseMinutes": "soon"}, "context 'dbAutoPauseMinutes' must be an integer"),
-    ({"businessHoursUtc": [18, 9]}, "start (18) must be before end (9)"),
+    ({"inboundSilenceMinutes": 2}, "context 'inboundSilenceMinutes'"),
     ({"webBaseUrl": "http://insecure"}, "must start with https://"),
     ({"account": "12"}, "12-digit"),
 ])

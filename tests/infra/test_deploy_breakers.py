@@ -59,8 +59,11 @@ EVERY_KEY = {
     "emailDmarcAllowlist": (["a.example"], ["Partner.Example"], lambda c: c.email_dmarc_allowlist == ("partner.example",)),
     "emailSupportDomainCustomers": (False, True, lambda c: c.email_support_domain_customers is True),
     "emailHeuristicThreading": (False, True, lambda c: c.email_heuristic_threading is True),
-    "businessHoursUtc": ([13, 22], [8, 17], lambda c: c.business_hours_utc == (8, 17)),
-    "inboundSilenceHours": (2, 5, lambda c: c.inbound_silence_hours == 5),
+    "inboundSilenceMinutes": (15, 30, lambda c: c.inbound_silence_minutes == 30),
+    "reopenRateMaxPercent": (15, 20, lambda c: c.reopen_rate_max_percent == 20),
+    "quarantineRateMaxPercent": (25, 40, lambda c: c.quarantine_rate_max_percent == 40),
+    "backlogAgeTargetHours": (48, 24, lambda c: c.backlog_age_target_hours == 24),
+    "outboundFailuresMax": (5, 10, lambda c: c.outbound_failures_max == 10),
     "alarmEmail": ("a@example.com", "b@example.com", lambda c: c.alarm_email == "b@example.com"),
     "logRetentionDays": (30, 90, lambda c: c.log_retention_days == 90),
 }

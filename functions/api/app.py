@@ -19,12 +19,14 @@ if __package__:
     from .routes import (agents, customers, kb, portal, public, quarantine, queue, reports, routing_rules, search,
                          sla_admin, teams, tickets)
     from .routes import chat, slack
+    from .routes import lead_reports
     from .routes._shared import claims_of, services
 else:  # Lambda: this directory is the code root
     import problems  # type: ignore[no-redef]
     from routes import (agents, customers, kb, portal, public, quarantine, queue, reports, routing_rules,  # type: ignore[no-redef]
                         search, sla_admin, teams, tickets)
     from routes import chat, slack  # type: ignore[no-redef]
+    from routes import lead_reports  # type: ignore[no-redef]
     from routes._shared import claims_of, services  # type: ignore[no-redef]
 
 log = logging.getLogger(__name__)
@@ -64,7 +66,7 @@ with another body is 409.
 is filled the answer is `202 {"status": "received"}` and nothing is stored or counted.
 """
 ROUTERS = (tickets, queue, search, kb, teams, agents, customers, sla_admin, routing_rules, reports, public, portal,
-           quarantine, chat, slack)
+           quarantine, chat, slack, lead_reports)
 
 
 def _signed_in(app: APIGatewayRestResolver, next_middleware: Any) -> Response:

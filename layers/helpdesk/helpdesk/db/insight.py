@@ -63,3 +63,68 @@ SELECT 'support_hours', NULL, NULL, NULL, NULL, NULL, s.document
 FROM teams tm JOIN schedules s ON s.id = tm.schedule_id
 WHERE tm.is_default
 """
+
+# -- the leads' reports (helpdesk.insight.reports), one statement each --------------------------------
+# Tickets created in [:since, :until) without spam, duplicates and merged tickets (not customer
+# demand), counted per period (:unit day, week or month, in the time zone :tz) three ways: by channel,
+# by team, and in total; `breakdown` says which (grouping(), since a NULL team is a real "no team").
+REPORT_VOLUME = """
+SELECT to_char(t.period, 'YYYY-MM-DD') AS period,
+       CASE WHEN grouping(t.channel) = 0 THEN 'channel' WHEN grouping(t.team_id) = 0 THEN 'team' ELSE 'total' END AS breakdown,
+       t.channel, t.team_id::text AS team_id, min(tm.name) AS team_name, count(*)::int AS tickets
+FROM (SELECT date_trunc(:unit, created_at AT TIME ZONE :tz) AS period, channel, team_id
+      FROM tickets
+      WHERE created_at >= :since::timestamptz AND created_at < :until::timestamptz
+        AND status NOT IN ('spam', 'duplicate', 'merged')
+        AND (:team_id::uuid IS NULL OR team_id = :team_id::uuid)) t
+LEFT JOIN teams tm ON tm.id = t.team_id
+GROUP BY GROUPING SETS ((t.period, t.channel), (t.period, t.team_id), (t.period))
+ORDER BY t.period, 2, t.channel, team_name
+"""
+
+# The tickets in flight now, per team and overall (team_id NULL with grouped = 1): how many in each
+# status, the backlog (our turn: not waiting on the customer), its age (wall-clock seconds at :now:
+# oldest, p50, p95) and how many are older than a day, three days and a week.
+REPORT_BACKLOG = """
+WITH open_tickets AS (
+    SELECT t.team_id, t.status, t.assignee_id, extract(epoch FROM :now::timestamptz - t.created_at)::double precision AS age
+    FROM tickets t
+    WHERE t.status IN ('new', 'assigned', 'in_progress', 'waiting_on_customer', 'reopened')
+      AND (:team_id::uuid IS NULL OR t.team_id = :team_id::uuid)
+)
+SELECT grouping(o.team_id) AS grouped, o.team_id::text AS team_id, min(tm.name) AS team_name,
+       count(*)::int AS in_flight,
+       count(*) FILTER (WHERE o.status = 'new')::int AS new,
+       count(*) FILTER (WHERE o.status = 'assigned')::int AS assigned,
+       count(*) FILTER (WHERE o.status = 'in_progress')::int AS in_progress,
+       count(*) FILTER (WHERE o.status = 'reopened')::int AS reopened,
+       count(*) FILTER (WHERE o.status = 'waiting_on_customer')::int AS waiting_on_customer,
+       count(*) FILTER (WHERE o.status <> 'waiting_on_customer')::int AS backlog,
+       count(*) FILTER (WHERE o.status <> 'waiting_on_customer' AND o.assignee_id IS NULL)::int AS unassigned,
+       max(o.age) FILTER (WHERE o.status <> 'waiting_on_customer') AS oldest_age_seconds,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY o.age) FILTER (WHERE o.status <> 'waiting_on_customer') AS p50_age_seconds,
+       percentile_cont(0.95) WITHIN GROUP (ORDER BY o.age) FILTER (WHERE o.status <> 'waiting_on_customer') AS p95_age_seconds,
+       count(*) FILTER (WHERE o.status <> 'waiting_on_customer' AND o.age > 86400)::int AS older_than_1d,
+       count(*) FILTER (WHERE o.status <> 'waiting_on_customer' AND o.age > 3 * 86400)::int AS older_than_3d,
+       count(*) FILTER (WHERE o.status <> 'waiting_on_customer' AND o.age > 7 * 86400)::int AS older_than_7d
+FROM open_tickets o LEFT JOIN teams tm ON tm.id = o.team_id
+GROUP BY GROUPING SETS ((o.team_id), ())
+ORDER BY grouped, team_name
+"""
+
+# Per agent (the ticket's current assignee), tickets created in [:since, :until) without spam,
+# duplicates and merged ones: handled (assigned to them), solved (now resolved or closed), ever solved
+# (solved, or reopened since: the reopen rate's denominator) and reopened (at least once).
+REPORT_AGENTS = """
+SELECT t.assignee_id::text AS agent_id, a.name AS agent_name, a.email AS agent_email,
+       count(*)::int AS handled,
+       count(*) FILTER (WHERE t.status IN ('resolved', 'closed'))::int AS solved,
+       count(*) FILTER (WHERE t.status IN ('resolved', 'closed') OR t.reopen_count > 0)::int AS ever_solved,
+       count(*) FILTER (WHERE t.reopen_count > 0)::int AS reopened
+FROM tickets t JOIN agents a ON a.id = t.assignee_id
+WHERE t.created_at >= :since::timestamptz AND t.created_at < :until::timestamptz
+  AND t.status NOT IN ('spam', 'duplicate', 'merged')
+  AND (:team_id::uuid IS NULL OR t.team_id = :team_id::uuid)
+GROUP BY t.assignee_id, a.name, a.email
+ORDER BY a.name, t.assignee_id
+"""

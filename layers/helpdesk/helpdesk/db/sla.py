@@ -220,7 +220,7 @@ SELECT
 # whether it breached, the team's schedule, and the periods spent waiting on the customer (from the
 # audit trail's status changes; an open period ends at the measured instant).
 REPORT_TICKETS = """
-SELECT t.id, t.team_id, t.priority, t.created_at, t.first_response_at, t.resolved_at,
+SELECT t.id, t.team_id, tm.name AS team_name, t.assignee_id, t.priority, t.created_at, t.first_response_at, t.resolved_at,
        (SELECT jsonb_object_agg(s.kind, jsonb_build_object('business', s.business, 'schedule', s.schedule,
                                                          -- marked by the sweep, or met after its deadline
                                                          'breached', s.breached_at IS NOT NULL OR s.met_at > s.due_at))

@@ -15,7 +15,7 @@ import math
 import uuid
 from collections import defaultdict
 from datetime import datetime, timedelta
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from helpdesk import errors
 from helpdesk.db import sla as sql
@@ -68,31 +68,37 @@ def measure(start: datetime, end: datetime, waiting: list[tuple[datetime, dateti
 def sla_report(db: DataApi, *, since: datetime, until: datetime, team_id: uuid.UUID | str | None = None) -> dict[str, Any]:
     """Per team (and per priority within it) plus overall: first response and resolution in business seconds
     (count, p50, p95, mean) and breach rate, for tickets created in [since, until). Reads in pages of 1,000."""
+    groups: dict[tuple[str | None, str | None], dict[str, list]] = defaultdict(
+        lambda: {"first_response": [], "resolution": [], "clocked": [], "breached": []})
+    for row, values in measured_tickets(db, since=since, until=until, team_id=team_id):
+        _add(groups, row, values)
+    return _shape(groups, since, until, team_id)
+
+
+def measured_tickets(db: DataApi, *, since: datetime, until: datetime, team_id: uuid.UUID | str | None = None
+                     ) -> Iterator[tuple[dict[str, Any], dict[str, float]]]:
+    """Each ticket created in [since, until) (spam, duplicate and merged left out) with its first response
+    and resolution in business seconds, waiting on the customer subtracted (only those it has). Pages of 1,000."""
     if since.tzinfo is None or until.tzinfo is None:
         raise errors.ValidationFailed("since and until must be aware datetimes (with a time zone)")
     if until <= since:
         raise errors.ValidationFailed(f"until ({until.isoformat()}) must be after since ({since.isoformat()})")
-    groups: dict[tuple[str | None, str | None], dict[str, list]] = defaultdict(
-        lambda: {"first_response": [], "resolution": [], "clocked": [], "breached": []})
     after: tuple[Any, Any] = (None, None)
     while True:
         rows = db.query(sql.REPORT_TICKETS, {"since": since, "until": until, "team_id": team_id, "limit": PAGE,
                                              "after_created": after[0], "after_id": after[1]})
         for row in rows:
-            _add(groups, row)
+            yield row, _durations(row)
         if len(rows) < PAGE:
             break
         after = (rows[-1]["created_at"], uuid.UUID(rows[-1]["id"]))
-    return _shape(groups, since, until, team_id)
 
 
-def _add(groups: dict, row: dict[str, Any]) -> None:
+def _durations(row: dict[str, Any]) -> dict[str, float]:
     clocks = row.get("clocks") or {}
     created = _instant(row["created_at"])
     assert created is not None
     waiting = [(_instant(a), _instant(b)) for a, b in (row.get("waiting") or [])]
-    team = row["team_id"]
-    keys = [(team, None), (team, row["priority"]), ("*", None)]
     first = _instant(row.get("first_response_at"))
     resolved = _instant(row.get("resolved_at"))
     values: dict[str, float] = {}
@@ -100,8 +106,17 @@ def _add(groups: dict, row: dict[str, Any]) -> None:
         values["first_response"] = measure(created, first, waiting, _schedule(clocks.get("first_response"), row.get("team_schedule")))
     if resolved is not None:
         values["resolution"] = measure(created, resolved, waiting, _schedule(clocks.get("resolution"), row.get("team_schedule")))
+    return values
+
+
+def _add(groups: dict, row: dict[str, Any], values: dict[str, float]) -> None:
+    clocks = row.get("clocks") or {}
+    team = row["team_id"]
+    keys = [(team, None), (team, row["priority"]), ("*", None)]
     for key in keys:
         g = groups[key]
+        if key[0] != "*":
+            g["team_name"] = row.get("team_name")
         for kind, seconds in values.items():
             g[kind].append(seconds)
         if clocks:
@@ -126,7 +141,7 @@ def _shape(groups: dict, since: datetime, until: datetime, team_id: Any) -> dict
     for (team, priority), g in groups.items():
         if team == "*":
             continue
-        entry = teams.setdefault(team, {"team_id": team, "by_priority": {}})
+        entry = teams.setdefault(team, {"team_id": team, "team_name": g.get("team_name"), "by_priority": {}})
         if priority is None:
             entry.update(_stats(g))
         else:

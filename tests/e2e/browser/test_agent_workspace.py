@@ -208,14 +208,14 @@ def test_reports_page_shows_charts_or_says_not_available(page, sign_in, workspac
     if page.locator("#report-unavailable").count():
         assert "not available" in page.inner_text("#report-unavailable").lower()
         return
-    assert page.locator("svg.chart[role='img']").count() == 3
-    rows = page.locator("table.report-table tbody tr")
+    assert page.locator(".report-output svg.chart[role='img']").count() == 3
+    rows = page.locator(".report-output table.report-table tbody tr")
     assert rows.last.locator("th").inner_text() == "All teams"
-    ours = page.locator("table.report-table tbody tr", has_text=workspace.team_name)
+    ours = page.locator(".report-output table.report-table tbody tr", has_text=workspace.team_name)
     assert ours.count() == 1
     cells = ours.locator("td").all_inner_texts()
     assert cells[0] != "—" and cells[3] != "—", f"first response and resolution p50 of {workspace.team_name}: {cells}"
-    assert workspace.team_name[:23] in page.locator("svg.chart").first.inner_html()
+    assert workspace.team_name[:23] in page.locator(".report-output svg.chart").first.inner_html()
 
 
 def test_dev_clock_page_moves_the_clock_and_countdowns_follow_the_server_time(page, sign_in, workspace, make_ticket):

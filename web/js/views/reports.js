@@ -3,6 +3,7 @@
 import { groupedBarChart } from "../charts.js";
 import { field, h, render } from "../dom.js";
 import { formatDuration } from "../format.js";
+import { csvButton, renderOperationsReports } from "./operations.js";
 
 function pick(obj, names) {
   if (!obj || typeof obj !== "object") return null;
@@ -52,15 +53,15 @@ export async function renderReports(main, ctx) {
   const since = h("input", { type: "date", name: "since", value: isoDate(new Date(today.getTime() - 30 * 86400000)) });
   const until = h("input", { type: "date", name: "until", value: isoDate(new Date(today.getTime() + 86400000)) });
   const output = h("div", { class: "report-output", "aria-live": "polite" });
+  const operations = h("div", { class: "operations-output" });
+  const period = () => ({ since: new Date(`${since.value}T00:00:00Z`).toISOString(),
+    until: new Date(`${until.value}T00:00:00Z`).toISOString() });
 
   async function show() {
     render(output, h("p", {}, "Loading report…"));
     let report;
     try {
-      report = await ctx.api.get("/reports/sla", {
-        since: new Date(`${since.value}T00:00:00Z`).toISOString(),
-        until: new Date(`${until.value}T00:00:00Z`).toISOString(),
-      });
+      report = await ctx.api.get("/reports/sla", period());
     } catch (err) {
       if (err.status === 403) {
         render(output, h("div", { class: "notice", id: "report-forbidden" },
@@ -104,8 +105,11 @@ export async function renderReports(main, ctx) {
           h("td", {}, r.breachRate === null || Number.isNaN(r.breachRate) ? "—" : pct(r.breachRate)))))));
   }
 
-  const form = h("form", { class: "inline-form", onsubmit: (e) => { e.preventDefault(); show(); } },
-    field("From", since), field("Until", until), h("button", { type: "submit", class: "primary" }, "Show report"));
-  render(main, h("section", { "aria-labelledby": "page-title" }, h("h1", { id: "page-title" }, "SLA report"), form, output));
-  await show();
+  const showAll = () => Promise.all([show(), renderOperationsReports(operations, ctx, period())]);
+  const form = h("form", { class: "inline-form", onsubmit: (e) => { e.preventDefault(); showAll(); } },
+    field("From", since), field("Until", until), h("button", { type: "submit", class: "primary" }, "Show report"),
+    csvButton(ctx, "/reports/sla", period, "sla.csv", "Download SLA CSV"));
+  render(main, h("h1", { id: "page-title" }, "Reports"), form,
+    h("section", { "aria-labelledby": "sla-title" }, h("h2", { id: "sla-title" }, "SLA"), output), operations);
+  await showAll();
 }

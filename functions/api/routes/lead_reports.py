@@ -69,5 +69,6 @@ def agents(since: Annotated[AwareDatetime, Query()], until: Annotated[AwareDatet
     from helpdesk.insight.reports import agents_csv, agents_report
 
     caller(router, "lead")
-    report = agents_report(services().db, since=since, until=until, team_id=team)
+    svc = services()
+    report = agents_report(svc.db, since=since, until=until, now=svc.clock.now(), team_id=team)
     return answer(report, format, agents_csv, f"agents_{_span(since, until)}")

@@ -114,17 +114,105 @@ ORDER BY grouped, team_name
 
 # Per agent (the ticket's current assignee), tickets created in [:since, :until) without spam,
 # duplicates and merged ones: handled (assigned to them), solved (now resolved or closed), ever solved
-# (solved, or reopened since: the reopen rate's denominator) and reopened (at least once).
+# (solved, or reopened since: the reopen rate's denominator) and reopened (at least once); and their
+# first response and resolution in business seconds (count, p50, p95, mean), measured as
+# helpdesk.sla.reports measures them: on the clock's schedule (none: 24/7), the team's when the ticket
+# had no clock, less the business time spent waiting on the customer (audit trail), never below 0.
+# Business time is set-based: each (schedule, local date) gets its open intervals once
+# (insight_day_intervals, migration 1240), joined to every span that touches that date.
+# `missing_countries`: holiday_country codes of the schedules used that :holidays did not cover.
 REPORT_AGENTS = """
-SELECT t.assignee_id::text AS agent_id, a.name AS agent_name, a.email AS agent_email,
-       count(*)::int AS handled,
-       count(*) FILTER (WHERE t.status IN ('resolved', 'closed'))::int AS solved,
-       count(*) FILTER (WHERE t.status IN ('resolved', 'closed') OR t.reopen_count > 0)::int AS ever_solved,
-       count(*) FILTER (WHERE t.reopen_count > 0)::int AS reopened
-FROM tickets t JOIN agents a ON a.id = t.assignee_id
-WHERE t.created_at >= :since::timestamptz AND t.created_at < :until::timestamptz
-  AND t.status NOT IN ('spam', 'duplicate', 'merged')
-  AND (:team_id::uuid IS NULL OR t.team_id = :team_id::uuid)
-GROUP BY t.assignee_id, a.name, a.email
-ORDER BY a.name, t.assignee_id
+WITH scope AS (
+    SELECT t.id, t.assignee_id, t.status, t.reopen_count, t.created_at, t.first_response_at, t.resolved_at,
+           ts.document AS team_schedule
+    FROM tickets t
+    LEFT JOIN teams tm ON tm.id = t.team_id
+    LEFT JOIN schedules ts ON ts.id = tm.schedule_id
+    WHERE t.created_at >= :since::timestamptz AND t.created_at < :until::timestamptz
+      AND t.status NOT IN ('spam', 'duplicate', 'merged') AND t.assignee_id IS NOT NULL
+      AND (:team_id::uuid IS NULL OR t.team_id = :team_id::uuid)
+),
+measured AS (
+    SELECT s.id, s.assignee_id, k.kind, s.created_at AS started, k.ended,
+           CASE WHEN c.ticket_id IS NULL THEN s.team_schedule WHEN c.business THEN c.schedule END AS schedule
+    FROM scope s
+    CROSS JOIN LATERAL (VALUES ('first_response', s.first_response_at), ('resolution', s.resolved_at)) k(kind, ended)
+    LEFT JOIN sla_targets c ON c.ticket_id = s.id AND c.kind = k.kind
+    WHERE k.ended IS NOT NULL
+),
+waits AS (
+    SELECT a.ticket_id, a.occurred_at AS started,
+           (SELECT min(b.occurred_at) FROM ticket_audit b
+            WHERE b.ticket_id = a.ticket_id AND b.id > a.id AND b.from_status = 'waiting_on_customer') AS ended
+    FROM ticket_audit a JOIN scope s ON s.id = a.ticket_id
+    WHERE a.to_status = 'waiting_on_customer'
+),
+spans AS (
+    SELECT m.id, m.assignee_id, m.kind, m.schedule, md5(m.schedule::text) AS schedule_key, 1 AS sign,
+           m.started AS a, m.ended AS b
+    FROM measured m
+    UNION ALL
+    SELECT m.id, m.assignee_id, m.kind, m.schedule, md5(m.schedule::text), -1,
+           greatest(w.started, m.started), least(coalesce(w.ended, m.ended), m.ended)
+    FROM measured m JOIN waits w ON w.ticket_id = m.id
+    WHERE least(coalesce(w.ended, m.ended), m.ended) > greatest(w.started, m.started)
+),
+span_days AS (
+    SELECT sp.id, sp.assignee_id, sp.kind, sp.sign, sp.a, sp.b, sp.schedule_key, d::date AS day
+    FROM spans sp,
+         generate_series((sp.a AT TIME ZONE (sp.schedule ->> 'timezone'))::date,
+                         (sp.b AT TIME ZONE (sp.schedule ->> 'timezone'))::date, interval '1 day') d
+    WHERE sp.schedule IS NOT NULL AND sp.b > sp.a
+),
+open_intervals AS (
+    SELECT d.schedule_key, d.day, i.open_at, i.close_at
+    FROM (SELECT DISTINCT schedule_key, day FROM span_days) d
+    JOIN (SELECT DISTINCT ON (schedule_key) schedule_key, schedule FROM spans WHERE schedule IS NOT NULL) u
+      ON u.schedule_key = d.schedule_key,
+         insight_day_intervals(u.schedule, d.day, :holidays::jsonb) i
+    WHERE i.close_at > i.open_at
+),
+span_seconds AS (
+    SELECT sd.id, sd.assignee_id, sd.kind,
+           sd.sign * extract(epoch FROM least(sd.b, o.close_at) - greatest(sd.a, o.open_at))::double precision AS seconds
+    FROM span_days sd JOIN open_intervals o ON o.schedule_key = sd.schedule_key AND o.day = sd.day
+    WHERE o.close_at > sd.a AND o.open_at < sd.b
+    UNION ALL
+    SELECT sp.id, sp.assignee_id, sp.kind, sp.sign * greatest(extract(epoch FROM sp.b - sp.a)::double precision, 0)
+    FROM spans sp WHERE sp.schedule IS NULL
+    UNION ALL
+    SELECT m.id, m.assignee_id, m.kind, 0 FROM measured m  -- every measured ticket counts, even at 0 s
+),
+per_ticket AS (
+    SELECT id, assignee_id, kind, greatest(sum(seconds), 0) AS seconds FROM span_seconds GROUP BY id, assignee_id, kind
+),
+times AS (
+    SELECT assignee_id,
+           count(*) FILTER (WHERE kind = 'first_response')::int AS fr_count,
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds) FILTER (WHERE kind = 'first_response') AS fr_p50,
+           percentile_cont(0.95) WITHIN GROUP (ORDER BY seconds) FILTER (WHERE kind = 'first_response') AS fr_p95,
+           avg(seconds) FILTER (WHERE kind = 'first_response') AS fr_mean,
+           count(*) FILTER (WHERE kind = 'resolution')::int AS res_count,
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds) FILTER (WHERE kind = 'resolution') AS res_p50,
+           percentile_cont(0.95) WITHIN GROUP (ORDER BY seconds) FILTER (WHERE kind = 'resolution') AS res_p95,
+           avg(seconds) FILTER (WHERE kind = 'resolution') AS res_mean
+    FROM per_ticket GROUP BY assignee_id
+),
+workload AS (
+    SELECT assignee_id, count(*)::int AS handled,
+           count(*) FILTER (WHERE status IN ('resolved', 'closed'))::int AS solved,
+           count(*) FILTER (WHERE status IN ('resolved', 'closed') OR reopen_count > 0)::int AS ever_solved,
+           count(*) FILTER (WHERE reopen_count > 0)::int AS reopened
+    FROM scope GROUP BY assignee_id
+)
+SELECT w.assignee_id::text AS agent_id, a.name AS agent_name, a.email AS agent_email,
+       w.handled, w.solved, w.ever_solved, w.reopened,
+       coalesce(tm.fr_count, 0) AS fr_count, tm.fr_p50, tm.fr_p95, tm.fr_mean,
+       coalesce(tm.res_count, 0) AS res_count, tm.res_p50, tm.res_p95, tm.res_mean,
+       (SELECT jsonb_agg(DISTINCT c) FROM (SELECT DISTINCT schedule ->> 'holiday_country' AS c FROM spans) u
+        WHERE c IS NOT NULL AND NOT (:holidays::jsonb ? c)) AS missing_countries
+FROM workload w
+JOIN agents a ON a.id = w.assignee_id
+LEFT JOIN times tm ON tm.assignee_id = w.assignee_id
+ORDER BY a.name, w.assignee_id
 """

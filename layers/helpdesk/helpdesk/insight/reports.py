@@ -1,11 +1,11 @@
 """The leads' reports: volume by channel and team over time, the backlog and its age, and per agent
 (handled, solved, reopen rate, first response and resolution), each also as CSV.
 
-Volume, backlog and the agents' workload figures are computed set-based by one statement each
-(helpdesk.db.insight). First response and resolution are business time, measured as the SLA report
-measures them (helpdesk.sla.reports.measured_tickets: the clock's schedule, waiting on the customer
-subtracted, spam/duplicates/merged left out, p50 and p95 beside the mean), which walks each ticket's
-schedule in Python and reads the tickets in pages of 1,000.
+Every figure is computed set-based by one statement per report (helpdesk.db.insight). The agents'
+first response and resolution are business time, measured as the SLA report measures them (the
+clock's schedule, waiting on the customer subtracted, spam/duplicates/merged left out, p50 and p95
+beside the mean), by the SQL mirror of helpdesk.sla.business_hours (migration 1240; a property test
+holds the two together).
 """
 from __future__ import annotations
 
@@ -121,31 +121,44 @@ def backlog_report(db: DataApi, *, now: datetime, team_id: uuid.UUID | str | Non
             "overall": overall, "teams": teams}
 
 
-def agents_report(db: DataApi, *, since: datetime, until: datetime,
-                  team_id: uuid.UUID | str | None = None) -> dict[str, Any]:
-    """Per agent (the current assignee) for tickets created in [since, until): handled, solved, reopened
-    and the reopen rate (reopened / ever solved) from one statement; first response and resolution
-    (business seconds, count, p50, p95, mean) measured like the SLA report. `satisfaction` is None
-    until the lifecycle issue brings ratings (its figures belong in `satisfaction`)."""
-    from helpdesk.sla.reports import measured_tickets, summarize
+# holiday_country codes the agents report has met in this process: their public holidays go with
+# every statement, so only the first report that meets a new one needs a second call.
+_COUNTRIES: set[str] = set()
 
+
+def _country_holidays(since: datetime, last: datetime) -> dict[str, list[str]]:
+    from helpdesk.sla.business_hours import public_holidays
+
+    first_day, last_day = since.date() - timedelta(days=1), last.date() + timedelta(days=1)
+    return {code: [d.isoformat() for d in public_holidays(code, first_day, last_day)] for code in sorted(_COUNTRIES)}
+
+
+def agents_report(db: DataApi, *, since: datetime, until: datetime, now: datetime,
+                  team_id: uuid.UUID | str | None = None) -> dict[str, Any]:
+    """Per agent (the current assignee) for tickets created in [since, until): handled, solved, reopened,
+    the reopen rate (reopened / ever solved), and first response and resolution in business seconds
+    (count, p50, p95, mean; the SLA report's measure: the clock's schedule, waiting on the customer
+    subtracted). One Data API call (a second, once per process, when a schedule names a holiday_country
+    not met before: its public holidays come from Python). `satisfaction` is None until the lifecycle
+    issue brings ratings (its figures belong there)."""
     _check_period(since, until, MAX_AGENT_DAYS)
     team = str(team_id) if team_id else None
-    rows = db.query(sql.REPORT_AGENTS, {"since": since, "until": until, "team_id": team})
-    durations: dict[str, dict[str, list[float]]] = defaultdict(lambda: {"first_response": [], "resolution": []})
-    for ticket, values in measured_tickets(db, since=since, until=until, team_id=team):
-        if ticket.get("assignee_id"):
-            for kind, seconds in values.items():
-                durations[str(ticket["assignee_id"])][kind].append(seconds)
-    agents = []
-    for row in rows:
-        measured = durations.get(row["agent_id"], {"first_response": [], "resolution": []})
-        agents.append({"agent_id": row["agent_id"], "agent_name": row["agent_name"], "agent_email": row["agent_email"],
-                       "handled": row["handled"], "solved": row["solved"], "reopened": row["reopened"],
-                       "reopen_rate": (row["reopened"] / row["ever_solved"]) if row["ever_solved"] else None,
-                       "first_response": summarize(measured["first_response"]),
-                       "resolution": summarize(measured["resolution"]),
-                       "satisfaction": None})
+    params = {"since": since, "until": until, "team_id": team}
+    rows = db.query(sql.REPORT_AGENTS, {**params, "holidays": _country_holidays(since, max(until, now))})
+    missing = {c for row in rows[:1] for c in (row.get("missing_countries") or [])}
+    if missing:
+        _COUNTRIES.update(missing)
+        rows = db.query(sql.REPORT_AGENTS, {**params, "holidays": _country_holidays(since, max(until, now))})
+
+    def times(row: dict[str, Any], prefix: str) -> dict[str, Any]:
+        return {"count": row[f"{prefix}_count"], "p50": row[f"{prefix}_p50"], "p95": row[f"{prefix}_p95"],
+                "mean": row[f"{prefix}_mean"]}
+
+    agents = [{"agent_id": row["agent_id"], "agent_name": row["agent_name"], "agent_email": row["agent_email"],
+               "handled": row["handled"], "solved": row["solved"], "reopened": row["reopened"],
+               "reopen_rate": (row["reopened"] / row["ever_solved"]) if row["ever_solved"] else None,
+               "first_response": times(row, "fr"), "resolution": times(row, "res"), "satisfaction": None}
+              for row in rows]
     return {"since": since.isoformat(), "until": until.isoformat(), "team_id": team,
             "unit": "business seconds", "agents": agents}
 

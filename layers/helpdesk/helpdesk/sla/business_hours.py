@@ -103,6 +103,16 @@ def _country_calendar(code: str) -> Any:
     return holidays.country_holidays(country, subdiv=subdiv or None)
 
 
+def public_holidays(code: str, first: date, last: date) -> list[date]:
+    """The public holidays of a `holiday_country` code from first to last (inclusive): what a schedule
+    with that country closes, for callers that measure business time elsewhere (the reports' SQL)."""
+    import holidays
+
+    country, _, subdiv = code.partition("-")
+    calendar = holidays.country_holidays(country, subdiv=subdiv or None, years=range(first.year, last.year + 1))
+    return sorted(d for d in calendar if first <= d <= last)
+
+
 def _check_country(code: Any) -> str:
     import holidays
 

@@ -13,6 +13,7 @@ import time of each handler module; the Lambda layer's size. Writes bench/RESULT
     .venv/bin/python -m bench --scale 0.05    # a smaller run
     .venv/bin/python -m bench --reuse         # keep the loaded database from the previous run
     .venv/bin/python -m bench --scale 0.1 --sweep-only   # only the sweep, at 0.1 and 0.01
+    .venv/bin/python -m bench --scale 0.1 --reports-only # only the leads' reports, at 0.01 and 0.1
 """
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ import sys
 import time
 import uuid
 import warnings
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable
 
@@ -223,6 +224,24 @@ class Bench:
             "POST", "/api/v1/queue/next", claimers[i % len(claimers)], expect=(200, 204)),
             max(iterations, 200), concurrency=min(50, len(claimers)), note=f"{min(50, len(claimers))} threads")
         self._raw_reference(fx, iterations)
+
+    def run_reports(self, iterations: int) -> None:
+        """The leads' reports through functions/api, over the last 30 days (about 86,000 tickets at any
+        scale >= 0.1: the dataset opens one ticket every 30 s) and the whole backlog."""
+        lead = self.fixtures()["lead"]
+        who = {"sub": lead, "email": lead, "email_verified": "true", "cognito:groups": "lead"}
+        self.api("GET", "/api/v1/agents/me", who)  # the lead's identity is looked up once per process
+        now = datetime.now(timezone.utc)
+        period = f"since={(now - timedelta(days=30)).strftime('%Y-%m-%dT%H:%M:%SZ')}&until={now.strftime('%Y-%m-%dT%H:%M:%SZ')}"
+        with psycopg.connect(self.uri) as conn:
+            in_period = conn.execute("SELECT count(*) FROM tickets WHERE created_at >= now() - interval '30 days'").fetchone()[0]
+        say(f"measuring the leads' reports ({in_period:,} tickets in the last 30 days) ...")
+        for name, path in (("volume by day", f"/api/v1/reports/volume?{period}&unit=day"),
+                           ("backlog", "/api/v1/reports/backlog"),
+                           ("agents", f"/api/v1/reports/agents?{period}"),
+                           ("SLA", f"/api/v1/reports/sla?{period}")):
+            self.measure(f"report: {name} (API)", lambda i, path=path: self.api("GET", path, who), iterations,
+                         note=f"{in_period:,} tickets in 30 days" if name != "backlog" else "every open ticket")
 
     def _inbound_email(self, iterations: int) -> None:
         try:
@@ -438,6 +457,10 @@ def _target(m: Measurement) -> tuple[str, str]:
         return "reference", "-"
     if m.name.startswith("SLA sweep"):
         return "not checked (the sweep is checked against a second scale: SweepCheck)", "missed"
+    if m.name.startswith("report:"):
+        # Issue 23: every figure set-based in one call per report (the caller's identity is cached).
+        ok = m.calls_per_op <= 1 + 1e-9 and not m.errors
+        return "calls <= 1", "met" if ok else "missed"
     is_read = any(m.name.startswith(p) for p in ("get ticket", "my open", "team queue", "search", "KB suggest"))
     limit = TARGET_READ_CALLS if is_read else TARGET_WRITE_CALLS
     parts = [f"calls <= {limit}"]
@@ -457,11 +480,24 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--check-scale", type=float, default=None,
                         help="the second scale the sweep is measured at in the same run (default: scale / 10)")
     parser.add_argument("--sweep-only", action="store_true", help="measure only the sweep at both scales (no RESULTS.md)")
+    parser.add_argument("--reports-only", action="store_true",
+                        help="measure only the leads' reports at both scales (no RESULTS.md)")
     args = parser.parse_args(argv)
     command = "make bench" if args.scale == 1.0 and not argv else "python -m bench " + " ".join(argv or sys.argv[1:])
     check_scale = args.check_scale if args.check_scale is not None else args.scale / 10
     if not 0 < check_scale < args.scale:
         parser.error(f"--check-scale must be above 0 and below --scale ({args.scale:g}), got {check_scale:g}")
+    if args.reports_only:
+        for scale in (check_scale, args.scale):
+            only = Bench(scale, args.reuse)
+            try:
+                only.run_reports(min(args.iterations, 3))
+            finally:
+                only.backend.close()
+            for m in only.results:
+                say(f"  scale {scale:g}: {m.name}: {_fmt(m.calls_per_op)} calls, p50 {_fmt(m.p50)} ms, "
+                    f"p95 {_fmt(m.p95)} ms ({m.note})")
+        return
     # The smaller scale first: each Bench points the process's handlers (wiring) at its own database.
     small = Bench(check_scale, args.reuse)
     try:
@@ -477,6 +513,7 @@ def main(argv: list[str] | None = None) -> None:
         if args.sweep_only:
             return
         bench.run_operations(args.iterations)
+        bench.run_reports(min(args.iterations, 10))
     finally:
         bench.backend.close()
     say("cold imports of the handler modules ...")

@@ -36,5 +36,6 @@ def sla(since: Annotated[AwareDatetime, Query()], until: Annotated[AwareDatetime
         raise errors.ValidationFailed("until must be after since")
     if (until - since).days > MAX_DAYS:
         raise errors.ValidationFailed(f"the period is at most {MAX_DAYS} days")
-    return answer(report(services().db, since=since, until=until, team_id=team), format, sla_csv,
+    svc = services()
+    return answer(report(svc.db, since=since, until=until, now=svc.clock.now(), team_id=team), format, sla_csv,
                   f"sla_{since.date().isoformat()}_{until.date().isoformat()}")

@@ -115,76 +115,21 @@ ORDER BY grouped, team_name
 # Per agent (the ticket's current assignee), tickets created in [:since, :until) without spam,
 # duplicates and merged ones: handled (assigned to them), solved (now resolved or closed), ever solved
 # (solved, or reopened since: the reopen rate's denominator) and reopened (at least once); and their
-# first response and resolution in business seconds (count, p50, p95, mean), measured as
-# helpdesk.sla.reports measures them: on the clock's schedule (none: 24/7), the team's when the ticket
-# had no clock, less the business time spent waiting on the customer (audit trail), never below 0.
-# Business time is set-based: each (schedule, local date) gets its open intervals once
-# (insight_day_intervals, migration 1240), joined to every span that touches that date.
+# first response and resolution in business seconds (count, p50, p95, mean) from
+# insight_measured_times (migration 1240: the SLA report's measure, set-based).
 # `missing_countries`: holiday_country codes of the schedules used that :holidays did not cover.
 REPORT_AGENTS = """
 WITH scope AS (
-    SELECT t.id, t.assignee_id, t.status, t.reopen_count, t.created_at, t.first_response_at, t.resolved_at,
-           ts.document AS team_schedule
+    SELECT t.id, t.assignee_id, t.status, t.reopen_count
     FROM tickets t
-    LEFT JOIN teams tm ON tm.id = t.team_id
-    LEFT JOIN schedules ts ON ts.id = tm.schedule_id
     WHERE t.created_at >= :since::timestamptz AND t.created_at < :until::timestamptz
       AND t.status NOT IN ('spam', 'duplicate', 'merged') AND t.assignee_id IS NOT NULL
       AND (:team_id::uuid IS NULL OR t.team_id = :team_id::uuid)
 ),
 measured AS (
-    SELECT s.id, s.assignee_id, k.kind, s.created_at AS started, k.ended,
-           CASE WHEN c.ticket_id IS NULL THEN s.team_schedule WHEN c.business THEN c.schedule END AS schedule
-    FROM scope s
-    CROSS JOIN LATERAL (VALUES ('first_response', s.first_response_at), ('resolution', s.resolved_at)) k(kind, ended)
-    LEFT JOIN sla_targets c ON c.ticket_id = s.id AND c.kind = k.kind
-    WHERE k.ended IS NOT NULL
-),
-waits AS (
-    SELECT a.ticket_id, a.occurred_at AS started,
-           (SELECT min(b.occurred_at) FROM ticket_audit b
-            WHERE b.ticket_id = a.ticket_id AND b.id > a.id AND b.from_status = 'waiting_on_customer') AS ended
-    FROM ticket_audit a JOIN scope s ON s.id = a.ticket_id
-    WHERE a.to_status = 'waiting_on_customer'
-),
-spans AS (
-    SELECT m.id, m.assignee_id, m.kind, m.schedule, md5(m.schedule::text) AS schedule_key, 1 AS sign,
-           m.started AS a, m.ended AS b
-    FROM measured m
-    UNION ALL
-    SELECT m.id, m.assignee_id, m.kind, m.schedule, md5(m.schedule::text), -1,
-           greatest(w.started, m.started), least(coalesce(w.ended, m.ended), m.ended)
-    FROM measured m JOIN waits w ON w.ticket_id = m.id
-    WHERE least(coalesce(w.ended, m.ended), m.ended) > greatest(w.started, m.started)
-),
-span_days AS (
-    SELECT sp.id, sp.assignee_id, sp.kind, sp.sign, sp.a, sp.b, sp.schedule_key, d::date AS day
-    FROM spans sp,
-         generate_series((sp.a AT TIME ZONE (sp.schedule ->> 'timezone'))::date,
-                         (sp.b AT TIME ZONE (sp.schedule ->> 'timezone'))::date, interval '1 day') d
-    WHERE sp.schedule IS NOT NULL AND sp.b > sp.a
-),
-open_intervals AS (
-    SELECT d.schedule_key, d.day, i.open_at, i.close_at
-    FROM (SELECT DISTINCT schedule_key, day FROM span_days) d
-    JOIN (SELECT DISTINCT ON (schedule_key) schedule_key, schedule FROM spans WHERE schedule IS NOT NULL) u
-      ON u.schedule_key = d.schedule_key,
-         insight_day_intervals(u.schedule, d.day, :holidays::jsonb) i
-    WHERE i.close_at > i.open_at
-),
-span_seconds AS (
-    SELECT sd.id, sd.assignee_id, sd.kind,
-           sd.sign * extract(epoch FROM least(sd.b, o.close_at) - greatest(sd.a, o.open_at))::double precision AS seconds
-    FROM span_days sd JOIN open_intervals o ON o.schedule_key = sd.schedule_key AND o.day = sd.day
-    WHERE o.close_at > sd.a AND o.open_at < sd.b
-    UNION ALL
-    SELECT sp.id, sp.assignee_id, sp.kind, sp.sign * greatest(extract(epoch FROM sp.b - sp.a)::double precision, 0)
-    FROM spans sp WHERE sp.schedule IS NULL
-    UNION ALL
-    SELECT m.id, m.assignee_id, m.kind, 0 FROM measured m  -- every measured ticket counts, even at 0 s
-),
-per_ticket AS (
-    SELECT id, assignee_id, kind, greatest(sum(seconds), 0) AS seconds FROM span_seconds GROUP BY id, assignee_id, kind
+    SELECT m.ticket_id, m.kind, m.seconds, m.holiday_country, s.assignee_id
+    FROM insight_measured_times(:since::timestamptz, :until::timestamptz, :team_id::uuid, :holidays::jsonb) m
+    JOIN scope s ON s.id = m.ticket_id
 ),
 times AS (
     SELECT assignee_id,
@@ -196,7 +141,7 @@ times AS (
            percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds) FILTER (WHERE kind = 'resolution') AS res_p50,
            percentile_cont(0.95) WITHIN GROUP (ORDER BY seconds) FILTER (WHERE kind = 'resolution') AS res_p95,
            avg(seconds) FILTER (WHERE kind = 'resolution') AS res_mean
-    FROM per_ticket GROUP BY assignee_id
+    FROM measured GROUP BY assignee_id
 ),
 workload AS (
     SELECT assignee_id, count(*)::int AS handled,
@@ -209,10 +154,56 @@ SELECT w.assignee_id::text AS agent_id, a.name AS agent_name, a.email AS agent_e
        w.handled, w.solved, w.ever_solved, w.reopened,
        coalesce(tm.fr_count, 0) AS fr_count, tm.fr_p50, tm.fr_p95, tm.fr_mean,
        coalesce(tm.res_count, 0) AS res_count, tm.res_p50, tm.res_p95, tm.res_mean,
-       (SELECT jsonb_agg(DISTINCT c) FROM (SELECT DISTINCT schedule ->> 'holiday_country' AS c FROM spans) u
-        WHERE c IS NOT NULL AND NOT (:holidays::jsonb ? c)) AS missing_countries
+       (SELECT jsonb_agg(DISTINCT m.holiday_country) FROM measured m
+        WHERE m.holiday_country IS NOT NULL AND NOT (:holidays::jsonb ? m.holiday_country)) AS missing_countries
 FROM workload w
 JOIN agents a ON a.id = w.assignee_id
 LEFT JOIN times tm ON tm.assignee_id = w.assignee_id
 ORDER BY a.name, w.assignee_id
+"""
+
+# The SLA report (helpdesk.sla.reports.sla_report): per team, per team and priority, and overall
+# (grouping() says which), tickets created in [:since, :until) without spam, duplicates and merged ones:
+# how many, first response and resolution in business seconds (count, p50, p95, mean; from
+# insight_measured_times), how many had an SLA clock and how many of those had any clock breached
+# (marked by the sweep, or met after its deadline).
+REPORT_SLA = """
+WITH scope AS (
+    SELECT t.id, t.team_id, t.priority,
+           EXISTS (SELECT 1 FROM sla_targets c WHERE c.ticket_id = t.id) AS clocked,
+           EXISTS (SELECT 1 FROM sla_targets c
+                   WHERE c.ticket_id = t.id AND (c.breached_at IS NOT NULL OR c.met_at > c.due_at)) AS breached
+    FROM tickets t
+    WHERE t.created_at >= :since::timestamptz AND t.created_at < :until::timestamptz
+      AND t.status NOT IN ('spam', 'duplicate', 'merged')
+      AND (:team_id::uuid IS NULL OR t.team_id = :team_id::uuid)
+),
+measured AS (
+    SELECT * FROM insight_measured_times(:since::timestamptz, :until::timestamptz, :team_id::uuid, :holidays::jsonb)
+),
+per_ticket AS (
+    SELECT s.id, s.team_id, s.priority, s.clocked, s.breached,
+           max(m.seconds) FILTER (WHERE m.kind = 'first_response') AS first_response,
+           max(m.seconds) FILTER (WHERE m.kind = 'resolution') AS resolution
+    FROM scope s LEFT JOIN measured m ON m.ticket_id = s.id
+    GROUP BY s.id, s.team_id, s.priority, s.clocked, s.breached
+)
+SELECT grouping(p.team_id) AS all_teams, grouping(p.priority) AS all_priorities,
+       p.team_id::text AS team_id, min(tm.name) AS team_name, p.priority,
+       count(*)::int AS tickets,
+       count(p.first_response)::int AS fr_count,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY p.first_response) AS fr_p50,
+       percentile_cont(0.95) WITHIN GROUP (ORDER BY p.first_response) AS fr_p95,
+       avg(p.first_response) AS fr_mean,
+       count(p.resolution)::int AS res_count,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY p.resolution) AS res_p50,
+       percentile_cont(0.95) WITHIN GROUP (ORDER BY p.resolution) AS res_p95,
+       avg(p.resolution) AS res_mean,
+       count(*) FILTER (WHERE p.clocked)::int AS clocked,
+       count(*) FILTER (WHERE p.breached)::int AS breached,
+       (SELECT jsonb_agg(DISTINCT m.holiday_country) FROM measured m
+        WHERE m.holiday_country IS NOT NULL AND NOT (:holidays::jsonb ? m.holiday_country)) AS missing_countries
+FROM per_ticket p LEFT JOIN teams tm ON tm.id = p.team_id
+GROUP BY GROUPING SETS ((p.team_id), (p.team_id, p.priority), ())
+ORDER BY all_teams DESC, p.team_id, all_priorities DESC, p.priority
 """

@@ -1,4 +1,5 @@
-"""SQL for SLA policies and schedules (admin CRUD). The sweep's and reports' statements live here too."""
+"""SQL for SLA policies and schedules (admin CRUD). The sweep's statements live here too (the reports'
+are in helpdesk/db/insight.py)."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -214,30 +215,3 @@ SELECT
     (SELECT min(resolved_at) FROM tickets WHERE status = 'resolved') AS oldest_resolved_at
 """, params=SweepParams, row=SweepStatusRow)
 
-# -- reports -----------------------------------------------------------------------------------
-# Tickets created in [since, until), one keyset page at a time (rows stay small: the 1 MiB response
-# limit), with what the report needs to measure them in business time: each clock's schedule and
-# whether it breached, the team's schedule, and the periods spent waiting on the customer (from the
-# audit trail's status changes; an open period ends at the measured instant).
-REPORT_TICKETS = """
-SELECT t.id, t.team_id, tm.name AS team_name, t.assignee_id, t.priority, t.created_at, t.first_response_at, t.resolved_at,
-       (SELECT jsonb_object_agg(s.kind, jsonb_build_object('business', s.business, 'schedule', s.schedule,
-                                                         -- marked by the sweep, or met after its deadline
-                                                         'breached', s.breached_at IS NOT NULL OR s.met_at > s.due_at))
-        FROM sla_targets s WHERE s.ticket_id = t.id) AS clocks,
-       ts.document AS team_schedule,
-       (SELECT coalesce(jsonb_agg(jsonb_build_array(w.started, w.ended) ORDER BY w.started), '[]'::jsonb) FROM (
-            SELECT a.occurred_at AS started,
-                   (SELECT min(b.occurred_at) FROM ticket_audit b
-                    WHERE b.ticket_id = a.ticket_id AND b.id > a.id AND b.from_status = 'waiting_on_customer') AS ended
-            FROM ticket_audit a WHERE a.ticket_id = t.id AND a.to_status = 'waiting_on_customer') w) AS waiting
-FROM tickets t
-LEFT JOIN teams tm ON tm.id = t.team_id
-LEFT JOIN schedules ts ON ts.id = tm.schedule_id
-WHERE t.created_at >= :since::timestamptz AND t.created_at < :until::timestamptz
-  AND t.status NOT IN ('spam', 'duplicate', 'merged')
-  AND (:team_id::uuid IS NULL OR t.team_id = :team_id::uuid)
-  AND (:after_created::timestamptz IS NULL OR (t.created_at, t.id) > (:after_created::timestamptz, :after_id::uuid))
-ORDER BY t.created_at, t.id
-LIMIT :limit
-"""

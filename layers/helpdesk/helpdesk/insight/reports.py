@@ -121,18 +121,6 @@ def backlog_report(db: DataApi, *, now: datetime, team_id: uuid.UUID | str | Non
             "overall": overall, "teams": teams}
 
 
-# holiday_country codes the agents report has met in this process: their public holidays go with
-# every statement, so only the first report that meets a new one needs a second call.
-_COUNTRIES: set[str] = set()
-
-
-def _country_holidays(since: datetime, last: datetime) -> dict[str, list[str]]:
-    from helpdesk.sla.business_hours import public_holidays
-
-    first_day, last_day = since.date() - timedelta(days=1), last.date() + timedelta(days=1)
-    return {code: [d.isoformat() for d in public_holidays(code, first_day, last_day)] for code in sorted(_COUNTRIES)}
-
-
 def agents_report(db: DataApi, *, since: datetime, until: datetime, now: datetime,
                   team_id: uuid.UUID | str | None = None) -> dict[str, Any]:
     """Per agent (the current assignee) for tickets created in [since, until): handled, solved, reopened,
@@ -141,14 +129,12 @@ def agents_report(db: DataApi, *, since: datetime, until: datetime, now: datetim
     subtracted). One Data API call (a second, once per process, when a schedule names a holiday_country
     not met before: its public holidays come from Python). `satisfaction` is None until the lifecycle
     issue brings ratings (its figures belong there)."""
+    from helpdesk.insight.business_time import query_measured
+
     _check_period(since, until, MAX_AGENT_DAYS)
     team = str(team_id) if team_id else None
-    params = {"since": since, "until": until, "team_id": team}
-    rows = db.query(sql.REPORT_AGENTS, {**params, "holidays": _country_holidays(since, max(until, now))})
-    missing = {c for row in rows[:1] for c in (row.get("missing_countries") or [])}
-    if missing:
-        _COUNTRIES.update(missing)
-        rows = db.query(sql.REPORT_AGENTS, {**params, "holidays": _country_holidays(since, max(until, now))})
+    rows = query_measured(db, sql.REPORT_AGENTS, {"since": since, "until": until, "team_id": team},
+                          first=since, last=max(until, now))
 
     def times(row: dict[str, Any], prefix: str) -> dict[str, Any]:
         return {"count": row[f"{prefix}_count"], "p50": row[f"{prefix}_p50"], "p95": row[f"{prefix}_p95"],

@@ -69,3 +69,77 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
             WHERE i.close_at > i.open_at AND i.close_at > p_start AND i.open_at < p_end), 0)
     END
 $$;
+
+-- First response and resolution of every ticket created in [p_since, p_until) (of team p_team when
+-- given; spam, duplicates and merged tickets left out), in business seconds, as
+-- helpdesk.sla.reports.measure counts them: from creation, on the clock's schedule (a clock not in
+-- business time, or without a schedule: 24/7), the team's schedule when the ticket had no clock,
+-- less the business time spent waiting on the customer (periods from the audit trail), never below 0.
+-- Set-based: each (schedule, local date) gets its open intervals once, joined to every span touching
+-- that date. holiday_country names the schedule's country, for the caller to check p_holidays had it.
+CREATE FUNCTION insight_measured_times(p_since timestamptz, p_until timestamptz, p_team uuid, p_holidays jsonb)
+RETURNS TABLE (ticket_id uuid, kind text, seconds double precision, holiday_country text)
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+WITH scope AS (
+    SELECT t.id, t.created_at, t.first_response_at, t.resolved_at, ts.document AS team_schedule
+    FROM tickets t
+    LEFT JOIN teams tm ON tm.id = t.team_id
+    LEFT JOIN schedules ts ON ts.id = tm.schedule_id
+    WHERE t.created_at >= p_since AND t.created_at < p_until
+      AND t.status NOT IN ('spam', 'duplicate', 'merged')
+      AND (p_team IS NULL OR t.team_id = p_team)
+),
+measured AS (
+    SELECT s.id, k.kind, s.created_at AS started, k.ended,
+           CASE WHEN c.ticket_id IS NULL THEN s.team_schedule WHEN c.business THEN c.schedule END AS schedule
+    FROM scope s
+    CROSS JOIN LATERAL (VALUES ('first_response', s.first_response_at), ('resolution', s.resolved_at)) k(kind, ended)
+    LEFT JOIN sla_targets c ON c.ticket_id = s.id AND c.kind = k.kind
+    WHERE k.ended IS NOT NULL
+),
+waits AS (
+    SELECT a.ticket_id, a.occurred_at AS started,
+           (SELECT min(b.occurred_at) FROM ticket_audit b
+            WHERE b.ticket_id = a.ticket_id AND b.id > a.id AND b.from_status = 'waiting_on_customer') AS ended
+    FROM ticket_audit a JOIN scope s ON s.id = a.ticket_id
+    WHERE a.to_status = 'waiting_on_customer'
+),
+spans AS (
+    SELECT m.id, m.kind, m.schedule, md5(m.schedule::text) AS schedule_key, 1 AS sign, m.started AS a, m.ended AS b
+    FROM measured m
+    UNION ALL
+    SELECT m.id, m.kind, m.schedule, md5(m.schedule::text), -1,
+           greatest(w.started, m.started), least(coalesce(w.ended, m.ended), m.ended)
+    FROM measured m JOIN waits w ON w.ticket_id = m.id
+    WHERE least(coalesce(w.ended, m.ended), m.ended) > greatest(w.started, m.started)
+),
+span_days AS (
+    SELECT sp.id, sp.kind, sp.sign, sp.a, sp.b, sp.schedule_key, d::date AS day
+    FROM spans sp,
+         generate_series((sp.a AT TIME ZONE (sp.schedule ->> 'timezone'))::date,
+                         (sp.b AT TIME ZONE (sp.schedule ->> 'timezone'))::date, interval '1 day') d
+    WHERE sp.schedule IS NOT NULL AND sp.b > sp.a
+),
+open_intervals AS (
+    SELECT d.schedule_key, d.day, i.open_at, i.close_at
+    FROM (SELECT DISTINCT schedule_key, day FROM span_days) d
+    JOIN (SELECT DISTINCT ON (schedule_key) schedule_key, schedule FROM spans WHERE schedule IS NOT NULL) u
+      ON u.schedule_key = d.schedule_key,
+         insight_day_intervals(u.schedule, d.day, p_holidays) i
+    WHERE i.close_at > i.open_at
+),
+span_seconds AS (
+    SELECT sd.id, sd.kind,
+           sd.sign * extract(epoch FROM least(sd.b, o.close_at) - greatest(sd.a, o.open_at))::double precision AS seconds
+    FROM span_days sd JOIN open_intervals o ON o.schedule_key = sd.schedule_key AND o.day = sd.day
+    WHERE o.close_at > sd.a AND o.open_at < sd.b
+    UNION ALL
+    SELECT sp.id, sp.kind, sp.sign * greatest(extract(epoch FROM sp.b - sp.a)::double precision, 0)
+    FROM spans sp WHERE sp.schedule IS NULL
+    UNION ALL
+    SELECT m.id, m.kind, 0 FROM measured m  -- every measured ticket counts, even at 0 s
+)
+SELECT ss.id, ss.kind, greatest(sum(ss.seconds), 0), min(m.schedule ->> 'holiday_country')
+FROM span_seconds ss JOIN measured m ON m.id = ss.id AND m.kind = ss.kind
+GROUP BY ss.id, ss.kind
+$$;

@@ -105,16 +105,17 @@ waits AS (
     WHERE a.to_status = 'waiting_on_customer'
 ),
 spans AS (
-    SELECT m.id, m.kind, m.schedule, md5(m.schedule::text) AS schedule_key, 1 AS sign, m.started AS a, m.ended AS b
+    SELECT m.id, m.kind, m.schedule, md5(m.schedule::text) AS schedule_key, m.schedule ->> 'holiday_country' AS country,
+           1 AS sign, m.started AS a, m.ended AS b
     FROM measured m
     UNION ALL
-    SELECT m.id, m.kind, m.schedule, md5(m.schedule::text), -1,
+    SELECT m.id, m.kind, m.schedule, md5(m.schedule::text), m.schedule ->> 'holiday_country', -1,
            greatest(w.started, m.started), least(coalesce(w.ended, m.ended), m.ended)
     FROM measured m JOIN waits w ON w.ticket_id = m.id
     WHERE least(coalesce(w.ended, m.ended), m.ended) > greatest(w.started, m.started)
 ),
 span_days AS (
-    SELECT sp.id, sp.kind, sp.sign, sp.a, sp.b, sp.schedule_key, d::date AS day
+    SELECT sp.id, sp.kind, sp.country, sp.sign, sp.a, sp.b, sp.schedule_key, d::date AS day
     FROM spans sp,
          generate_series((sp.a AT TIME ZONE (sp.schedule ->> 'timezone'))::date,
                          (sp.b AT TIME ZONE (sp.schedule ->> 'timezone'))::date, interval '1 day') d
@@ -129,17 +130,18 @@ open_intervals AS (
     WHERE i.close_at > i.open_at
 ),
 span_seconds AS (
-    SELECT sd.id, sd.kind,
+    SELECT sd.id, sd.kind, sd.country,
            sd.sign * extract(epoch FROM least(sd.b, o.close_at) - greatest(sd.a, o.open_at))::double precision AS seconds
     FROM span_days sd JOIN open_intervals o ON o.schedule_key = sd.schedule_key AND o.day = sd.day
     WHERE o.close_at > sd.a AND o.open_at < sd.b
     UNION ALL
-    SELECT sp.id, sp.kind, sp.sign * greatest(extract(epoch FROM sp.b - sp.a)::double precision, 0)
-    FROM spans sp WHERE sp.schedule IS NULL
-    UNION ALL
-    SELECT m.id, m.kind, 0 FROM measured m  -- every measured ticket counts, even at 0 s
+    -- every span once more: 24/7 spans with their wall time, the others with 0 so that a ticket whose
+    -- span touches no open interval is still counted (at 0 s)
+    SELECT sp.id, sp.kind, sp.country,
+           CASE WHEN sp.schedule IS NULL THEN sp.sign * greatest(extract(epoch FROM sp.b - sp.a)::double precision, 0) ELSE 0 END
+    FROM spans sp
 )
-SELECT ss.id, ss.kind, greatest(sum(ss.seconds), 0), min(m.schedule ->> 'holiday_country')
-FROM span_seconds ss JOIN measured m ON m.id = ss.id AND m.kind = ss.kind
-GROUP BY ss.id, ss.kind
+SELECT id, kind, greatest(sum(seconds), 0), min(country)
+FROM span_seconds
+GROUP BY id, kind
 $$;

@@ -11,7 +11,8 @@ Powertools; the names are the contract with the domain code, listed in docs/depl
 - OutboxParked        Count,   outbox events that can never be published (failed schema validation)
 Operations insight (helpdesk/insight/metrics.py says where each comes from; docs/runbook.md what to
 do when an alarm on them fires):
-- TicketsInFlight     Count,   dimensions team, status (new .. reopened), each minute
+- TicketsInFlight     Count,   dimensions team, status (new .. reopened); like the next two, a gauge
+                      measured every fifth minute (it reads every ticket in flight)
 - AgentUtilization    Percent, dimension team: active tickets / capacity of its active agents
 - BacklogTickets, BacklogOldestAgeSeconds, BacklogMedianAgeSeconds: our turn (in flight but not
   waiting on the customer), per team and overall (no team dimension)

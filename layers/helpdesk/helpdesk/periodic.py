@@ -80,10 +80,11 @@ def _metrics(ctx: _Context) -> int:
 
 
 def _operations_metrics(ctx: _Context) -> int:
-    from helpdesk.insight.metrics import operations_snapshot
+    from helpdesk.insight.metrics import gauges_due, operations_snapshot
     from helpdesk.sla.metrics import last_full_minute
 
-    points = operations_snapshot(ctx.db, *last_full_minute(ctx.clock.now()))
+    since, until = last_full_minute(ctx.clock.now())
+    points = operations_snapshot(ctx.db, since, until, gauges=gauges_due(until))
     ctx.metric_points.extend(points)
     return len(points)
 

@@ -23,9 +23,9 @@ def by_name(points):
     return out
 
 
-def snapshot(db, now):
+def snapshot(db, now, gauges=True):
     db.stats.calls = 0
-    points = operations_snapshot(db, *last_full_minute(now.now() + timedelta(minutes=1)))
+    points = operations_snapshot(db, *last_full_minute(now.now() + timedelta(minutes=1)), gauges=gauges)
     assert db.stats.calls == 1
     return by_name(points)
 
@@ -105,7 +105,7 @@ def test_the_sweep_emits_the_snapshot_as_embedded_metrics(db, cmds, now, desk, m
     from helpdesk.events.publisher import DeferredPublisher
 
     open_ticket(cmds, desk["billing"])
-    now.advance(minutes=2)
+    now.set(datetime(2026, 3, 9, 14, 5, 30, tzinfo=UTC))  # the window 14:04-14:05 ends on a fifth minute: gauges too
     monkeypatch.setattr(wiring, "data_api", lambda: db)
     monkeypatch.setattr(wiring, "clock", lambda settings=None: now)
     monkeypatch.setattr(wiring, "publisher", lambda settings=None: DeferredPublisher())
@@ -120,3 +120,16 @@ def test_the_sweep_emits_the_snapshot_as_embedded_metrics(db, cmds, now, desk, m
     oldest = [d for d in docs if "BacklogOldestAgeSeconds" in d and "team" not in d]
     assert oldest and oldest[0]["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["service"]]
     assert [d["SupportOpen"] for d in docs if "SupportOpen" in d] in ([1.0], [[1.0]])
+
+
+def test_the_gauges_are_measured_every_fifth_minute_the_window_figures_every_minute(db, cmds, now, desk):
+    from helpdesk.insight.metrics import gauges_due
+
+    ticket = open_ticket(cmds, desk["tech"])
+    now.advance(minutes=10)
+    cmds.assign(ticket.id, LEAD, agent_id=desk["cy"])
+    light = snapshot(db, now, gauges=False)
+    assert set(light) == {"TimeToAssignment", "TicketsReopened", "TicketsResolved", "SupportOpen"}
+    assert light["TimeToAssignment"] == {(): [600.0]}
+    assert [m for m in range(60) if gauges_due(datetime(2026, 3, 9, 14, m, tzinfo=UTC))] == [0, 5, 10, 15, 20, 25, 30,
+                                                                                           35, 40, 45, 50, 55]

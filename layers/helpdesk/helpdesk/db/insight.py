@@ -7,12 +7,14 @@ Statuses, as the state machine names them (helpdesk.tickets.states):
 """
 
 # One row per metric (and team/status): counts in `n`, seconds or a capacity in `value`, a median in
-# `median`, the support address's schedule document in `schedule`. `:now` is the end of the window
-# [:since, :until) the per-minute counts cover (the sweep passes the last full minute).
+# `median`, the support address's schedule document in `schedule`. The per-minute figures cover the
+# window [:since, :until) (the sweep passes the last full minute); the gauges (in flight, backlog,
+# utilization: a scan of every ticket in flight) are measured at :until, and only when :gauges is true
+# (a one-time filter: otherwise their tables are not read).
 OPERATIONS_SNAPSHOT = """
 WITH in_flight AS (
     SELECT t.team_id, t.status, t.created_at FROM tickets t
-    WHERE t.status IN ('new', 'assigned', 'in_progress', 'waiting_on_customer', 'reopened')
+    WHERE :gauges::boolean AND t.status IN ('new', 'assigned', 'in_progress', 'waiting_on_customer', 'reopened')
 ),
 transitions AS (
     SELECT count(*) FILTER (WHERE a.to_status = 'reopened')::int AS reopened,
@@ -35,11 +37,13 @@ SELECT 'backlog', CASE WHEN grouping(tm.name) = 1 THEN NULL ELSE coalesce(tm.nam
 FROM in_flight f LEFT JOIN teams tm ON tm.id = f.team_id
 WHERE f.status <> 'waiting_on_customer'
 GROUP BY GROUPING SETS ((tm.name), ())
+HAVING :gauges::boolean
 UNION ALL
 -- Agent utilization per team: the active tickets its active agents hold (agents.active_count, kept by
 -- a trigger) against their capacity.
 SELECT 'utilization', tm.name, NULL, sum(a.active_count)::int, sum(a.capacity)::double precision, NULL, NULL
 FROM teams tm JOIN team_members m ON m.team_id = tm.id JOIN agents a ON a.id = m.agent_id AND a.is_active
+WHERE :gauges::boolean
 GROUP BY tm.name
 UNION ALL
 -- Time to assignment: each ticket that got its FIRST assignee in the window (ticket_audit_occurred,

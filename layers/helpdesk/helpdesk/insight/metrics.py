@@ -1,11 +1,12 @@
 """The operations metrics a support lead watches, as CloudWatch embedded metrics (EMF).
 
 Where each comes from (never an extra Data API call on a request):
-- the sweep's operations snapshot, one statement a minute (`operations_snapshot`): TicketsInFlight
-  (team, status), AgentUtilization (team), BacklogTickets / BacklogOldestAgeSeconds /
-  BacklogMedianAgeSeconds (team, and overall without a team), TimeToAssignment (one value per ticket
-  first assigned in the minute, so CloudWatch gives p50/p95), TicketsReopened and TicketsResolved (the
-  reopen rate is their ratio), SupportOpen (1 while the support address's business hours are open);
+- the sweep's operations snapshot, one statement a minute (`operations_snapshot`): TimeToAssignment
+  (one value per ticket first assigned in the minute, so CloudWatch gives p50/p95), TicketsReopened
+  and TicketsResolved (the reopen rate is their ratio), SupportOpen (1 while the support address's
+  business hours are open); and every GAUGE_MINUTES minutes the gauges, which read every ticket in
+  flight: TicketsInFlight (team, status), AgentUtilization (team), BacklogTickets /
+  BacklogOldestAgeSeconds / BacklogMedianAgeSeconds (team, and overall without a team);
 - the inbound mail consumer, per mail (`inbound_points`): InboundMail by outcome (the threading layer
   that decided, a new ticket, or what else happened: the threading-health signal) and MailQuarantined
   by reason;
@@ -29,6 +30,9 @@ from helpdesk.sla.metrics import MetricPoint
 
 SERVICE = "helpdesk"  # the dimension every metric carries; the dashboard and alarms select on it
 MAX_ASSIGNMENTS = 1000  # first assignments measured per minute; far above 50,000 tickets a day
+# The gauges scan every ticket in flight (150,000 at the largest size we serve): every 5th minute, not
+# every minute, keeps the steady-state sweep cheap; the dashboard and alarms read them per 5 minutes.
+GAUGE_MINUTES = 5
 # InboundMail outcomes that are threading decisions (their shares are the threading-health signal).
 THREADING_OUTCOMES = ("token", "references", "subject_tag", "heuristic", "new_ticket")
 INBOUND_OUTCOMES = THREADING_OUTCOMES + ("automatic", "quarantined", "duplicate", "dropped")
@@ -38,14 +42,20 @@ SNAPSHOT_METRICS = ("TicketsInFlight", "AgentUtilization", "BacklogTickets", "Ba
 CONSUMER_METRICS = ("InboundMail", "MailQuarantined", "AutoAcknowledgementsSent", "RepliesSent", "OutboundSendFailures")
 
 
-def operations_snapshot(db: DataApi, since: datetime, until: datetime) -> list[MetricPoint]:
-    """The snapshot metrics for the window [since, until) (the sweep passes the last full minute;
-    gauges are measured at `until`). One Data API call."""
+def gauges_due(until: datetime) -> bool:
+    """Whether the window ending at `until` (a whole minute) also measures the gauges."""
+    return until.minute % GAUGE_MINUTES == 0
+
+
+def operations_snapshot(db: DataApi, since: datetime, until: datetime, *, gauges: bool) -> list[MetricPoint]:
+    """The snapshot metrics for the window [since, until) (the sweep passes the last full minute), with
+    the gauges measured at `until` when `gauges`. One Data API call."""
     from helpdesk.sla import Schedule
 
     points: list[MetricPoint] = []
     support_hours = None
-    for row in db.query(sql.OPERATIONS_SNAPSHOT, {"since": since, "until": until, "limit": MAX_ASSIGNMENTS}):
+    for row in db.query(sql.OPERATIONS_SNAPSHOT, {"since": since, "until": until, "limit": MAX_ASSIGNMENTS,
+                                                  "gauges": gauges}):
         metric, team = row["metric"], row.get("team")
         by_team = ("team", team) if team is not None else None
         if metric == "in_flight":
@@ -66,7 +76,7 @@ def operations_snapshot(db: DataApi, since: datetime, until: datetime) -> list[M
             points.append(MetricPoint("TicketsResolved", "Count", row["n"]))
         elif metric == "support_hours":
             support_hours = row["schedule"]
-    if not any(p.name == "BacklogTickets" and p.dimension is None for p in points):
+    if gauges and not any(p.name == "BacklogTickets" and p.dimension is None for p in points):
         # An empty backlog still reports, so "backlog age over target" has a datapoint every minute.
         points += [MetricPoint("BacklogTickets", "Count", 0), MetricPoint("BacklogOldestAgeSeconds", "Seconds", 0.0),
                    MetricPoint("BacklogMedianAgeSeconds", "Seconds", 0.0)]

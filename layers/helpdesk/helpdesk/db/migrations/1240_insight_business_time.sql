@@ -81,21 +81,31 @@ CREATE FUNCTION insight_measured_times(p_since timestamptz, p_until timestamptz,
 RETURNS TABLE (ticket_id uuid, kind text, seconds double precision, holiday_country text)
 LANGUAGE sql STABLE PARALLEL SAFE AS $$
 WITH scope AS (
-    SELECT t.id, t.created_at, t.first_response_at, t.resolved_at, ts.document AS team_schedule
+    SELECT t.id, t.created_at, t.first_response_at, t.resolved_at, tm.schedule_id
     FROM tickets t
     LEFT JOIN teams tm ON tm.id = t.team_id
-    LEFT JOIN schedules ts ON ts.id = tm.schedule_id
     WHERE t.created_at >= p_since AND t.created_at < p_until
       AND t.status NOT IN ('spam', 'duplicate', 'merged')
       AND (p_team IS NULL OR t.team_id = p_team)
 ),
+-- Each measure and the key of its schedule (NULL: 24/7): the team's schedule id, or a hash of the
+-- clock's own copy; the documents themselves are kept once per key (schedule_docs).
 measured AS (
     SELECT s.id, k.kind, s.created_at AS started, k.ended,
-           CASE WHEN c.ticket_id IS NULL THEN s.team_schedule WHEN c.business THEN c.schedule END AS schedule
+           CASE WHEN c.ticket_id IS NULL THEN s.schedule_id::text
+                WHEN c.business AND c.schedule IS NOT NULL THEN md5(c.schedule::text) END AS schedule_key
     FROM scope s
     CROSS JOIN LATERAL (VALUES ('first_response', s.first_response_at), ('resolution', s.resolved_at)) k(kind, ended)
     LEFT JOIN sla_targets c ON c.ticket_id = s.id AND c.kind = k.kind
     WHERE k.ended IS NOT NULL
+),
+schedule_docs AS MATERIALIZED (
+    SELECT sc.id::text AS schedule_key, sc.document AS doc FROM schedules sc
+    WHERE sc.id IN (SELECT schedule_id FROM scope)
+    UNION
+    SELECT DISTINCT ON (md5(c.schedule::text)) md5(c.schedule::text), c.schedule
+    FROM sla_targets c JOIN scope s ON s.id = c.ticket_id
+    WHERE c.business AND c.schedule IS NOT NULL
 ),
 waits AS (
     SELECT a.ticket_id, a.occurred_at AS started,
@@ -105,43 +115,45 @@ waits AS (
     WHERE a.to_status = 'waiting_on_customer'
 ),
 spans AS (
-    SELECT m.id, m.kind, m.schedule, md5(m.schedule::text) AS schedule_key, m.schedule ->> 'holiday_country' AS country,
-           1 AS sign, m.started AS a, m.ended AS b
+    SELECT m.id, m.kind, m.schedule_key, 1 AS sign, m.started AS a, m.ended AS b
     FROM measured m
     UNION ALL
-    SELECT m.id, m.kind, m.schedule, md5(m.schedule::text), m.schedule ->> 'holiday_country', -1,
-           greatest(w.started, m.started), least(coalesce(w.ended, m.ended), m.ended)
+    SELECT m.id, m.kind, m.schedule_key, -1, greatest(w.started, m.started), least(coalesce(w.ended, m.ended), m.ended)
     FROM measured m JOIN waits w ON w.ticket_id = m.id
     WHERE least(coalesce(w.ended, m.ended), m.ended) > greatest(w.started, m.started)
 ),
 span_days AS (
-    SELECT sp.id, sp.kind, sp.country, sp.sign, sp.a, sp.b, sp.schedule_key, d::date AS day
-    FROM spans sp,
-         generate_series((sp.a AT TIME ZONE (sp.schedule ->> 'timezone'))::date,
-                         (sp.b AT TIME ZONE (sp.schedule ->> 'timezone'))::date, interval '1 day') d
-    WHERE sp.schedule IS NOT NULL AND sp.b > sp.a
+    SELECT sp.id, sp.kind, sp.sign, sp.a, sp.b, sp.schedule_key, d::date AS day
+    FROM spans sp
+    JOIN schedule_docs sd ON sd.schedule_key = sp.schedule_key,
+         generate_series((sp.a AT TIME ZONE (sd.doc ->> 'timezone'))::date,
+                         (sp.b AT TIME ZONE (sd.doc ->> 'timezone'))::date, interval '1 day') d
+    WHERE sp.b > sp.a
 ),
-open_intervals AS (
+-- MATERIALIZED: each (schedule, date) converted once, not once per span joined to it
+open_intervals AS MATERIALIZED (
     SELECT d.schedule_key, d.day, i.open_at, i.close_at
     FROM (SELECT DISTINCT schedule_key, day FROM span_days) d
-    JOIN (SELECT DISTINCT ON (schedule_key) schedule_key, schedule FROM spans WHERE schedule IS NOT NULL) u
-      ON u.schedule_key = d.schedule_key,
-         insight_day_intervals(u.schedule, d.day, p_holidays) i
+    JOIN schedule_docs u ON u.schedule_key = d.schedule_key,
+         insight_day_intervals(u.doc, d.day, p_holidays) i
     WHERE i.close_at > i.open_at
 ),
 span_seconds AS (
-    SELECT sd.id, sd.kind, sd.country,
+    SELECT sd.id, sd.kind, sd.schedule_key,
            sd.sign * extract(epoch FROM least(sd.b, o.close_at) - greatest(sd.a, o.open_at))::double precision AS seconds
     FROM span_days sd JOIN open_intervals o ON o.schedule_key = sd.schedule_key AND o.day = sd.day
     WHERE o.close_at > sd.a AND o.open_at < sd.b
     UNION ALL
     -- every span once more: 24/7 spans with their wall time, the others with 0 so that a ticket whose
     -- span touches no open interval is still counted (at 0 s)
-    SELECT sp.id, sp.kind, sp.country,
-           CASE WHEN sp.schedule IS NULL THEN sp.sign * greatest(extract(epoch FROM sp.b - sp.a)::double precision, 0) ELSE 0 END
+    SELECT sp.id, sp.kind, sp.schedule_key,
+           CASE WHEN sp.schedule_key IS NULL THEN sp.sign * greatest(extract(epoch FROM sp.b - sp.a)::double precision, 0) ELSE 0 END
     FROM spans sp
+),
+per_measure AS (
+    SELECT id, kind, min(schedule_key) AS schedule_key, greatest(sum(seconds), 0) AS seconds
+    FROM span_seconds GROUP BY id, kind
 )
-SELECT id, kind, greatest(sum(seconds), 0), min(country)
-FROM span_seconds
-GROUP BY id, kind
+SELECT pm.id, pm.kind, pm.seconds, sd.doc ->> 'holiday_country'
+FROM per_measure pm LEFT JOIN schedule_docs sd ON sd.schedule_key = pm.schedule_key
 $$;

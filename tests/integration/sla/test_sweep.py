@@ -167,7 +167,8 @@ def test_handler_runs_every_job_and_reports_missing_ones(db, now, monkeypatch):
                               invoked_function_arn="arn:aws:lambda:us-east-1:0:function:sweep")
     report = sweep_handler.handler({}, context)
     assert report["sla"]["breaches"] == 0 and "error" not in report["sla"]
-    assert set(report) == {"sla", "outbox_relay", "out_of_office_handover", "queue_backfill", "metrics"}
+    assert set(report) == {"sla", "outbox_relay", "out_of_office_handover", "queue_backfill", "metrics",
+                           "operations_metrics"}
     for job in ("outbox_relay", "out_of_office_handover", "queue_backfill"):
         assert isinstance(report[job], int) or "not available" in report[job]["error"] or "Error" in report[job]["error"]
     # Idle skipping: off by default; with a budget, a warm function skips until the next due instant.

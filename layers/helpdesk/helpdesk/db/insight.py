@@ -5,13 +5,125 @@ Statuses, as the state machine names them (helpdesk.tickets.states):
 - in flight: new, assigned, in_progress, waiting_on_customer, reopened (not yet resolved or closed);
 - backlog: in flight and our turn, i.e. without waiting_on_customer (the customer's turn).
 """
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TypedDict
+
+from helpdesk.db.statement import JsonValue, Statement
+
+
+class SnapshotParams(TypedDict):
+    since: datetime
+    until: datetime
+    limit: int
+    gauges: bool
+
+
+class SnapshotRow(TypedDict):
+    metric: str
+    team: str | None
+    status: str | None
+    n: int | None
+    value: float | None
+    median: float | None
+    schedule: JsonValue
+
+
+class VolumeParams(TypedDict):
+    since: datetime
+    until: datetime
+    unit: str
+    tz: str
+    team_id: str | None
+
+
+class VolumeRow(TypedDict):
+    period: str
+    breakdown: str
+    channel: str | None
+    team_id: str | None
+    team_name: str | None
+    tickets: int
+
+
+class BacklogParams(TypedDict):
+    now: datetime
+    team_id: str | None
+
+
+class BacklogRow(TypedDict):
+    grouped: int
+    team_id: str | None
+    team_name: str | None
+    in_flight: int
+    new: int
+    assigned: int
+    in_progress: int
+    reopened: int
+    waiting_on_customer: int
+    backlog: int
+    unassigned: int
+    oldest_age_seconds: float | None
+    p50_age_seconds: float | None
+    p95_age_seconds: float | None
+    older_than_1d: int
+    older_than_3d: int
+    older_than_7d: int
+
+
+class MeasuredParams(TypedDict):
+    since: datetime
+    until: datetime
+    team_id: str | None
+    holidays: JsonValue  # {holiday_country: ["YYYY-MM-DD", ...]} (helpdesk.insight.business_time)
+
+
+class AgentsRow(TypedDict):
+    agent_id: str
+    agent_name: str
+    agent_email: str
+    handled: int
+    solved: int
+    ever_solved: int
+    reopened: int
+    fr_count: int
+    fr_p50: float | None
+    fr_p95: float | None
+    fr_mean: float | None
+    res_count: int
+    res_p50: float | None
+    res_p95: float | None
+    res_mean: float | None
+    missing_countries: JsonValue
+
+
+class SlaRow(TypedDict):
+    all_teams: int
+    all_priorities: int
+    team_id: str | None
+    team_name: str | None
+    priority: str | None
+    tickets: int
+    fr_count: int
+    fr_p50: float | None
+    fr_p95: float | None
+    fr_mean: float | None
+    res_count: int
+    res_p50: float | None
+    res_p95: float | None
+    res_mean: float | None
+    clocked: int
+    breached: int
+    missing_countries: JsonValue
+
 
 # One row per metric (and team/status): counts in `n`, seconds or a capacity in `value`, a median in
 # `median`, the support address's schedule document in `schedule`. The per-minute figures cover the
 # window [:since, :until) (the sweep passes the last full minute); the gauges (in flight, backlog,
 # utilization: a scan of every ticket in flight) are measured at :until, and only when :gauges is true
 # (a one-time filter: otherwise their tables are not read).
-OPERATIONS_SNAPSHOT = """
+OPERATIONS_SNAPSHOT = Statement("""
 WITH in_flight AS (
     SELECT t.team_id, t.status, t.created_at FROM tickets t
     WHERE :gauges::boolean AND t.status IN ('new', 'assigned', 'in_progress', 'waiting_on_customer', 'reopened')
@@ -66,13 +178,13 @@ UNION ALL
 SELECT 'support_hours', NULL, NULL, NULL, NULL, NULL, s.document
 FROM teams tm JOIN schedules s ON s.id = tm.schedule_id
 WHERE tm.is_default
-"""
+""", params=SnapshotParams, row=SnapshotRow)
 
 # -- the leads' reports (helpdesk.insight.reports), one statement each --------------------------------
 # Tickets created in [:since, :until) without spam, duplicates and merged tickets (not customer
 # demand), counted per period (:unit day, week or month, in the time zone :tz) three ways: by channel,
 # by team, and in total; `breakdown` says which (grouping(), since a NULL team is a real "no team").
-REPORT_VOLUME = """
+REPORT_VOLUME = Statement("""
 SELECT to_char(t.period, 'YYYY-MM-DD') AS period,
        CASE WHEN grouping(t.channel) = 0 THEN 'channel' WHEN grouping(t.team_id) = 0 THEN 'team' ELSE 'total' END AS breakdown,
        t.channel, t.team_id::text AS team_id, min(tm.name) AS team_name, count(*)::int AS tickets
@@ -84,12 +196,12 @@ FROM (SELECT date_trunc(:unit, created_at AT TIME ZONE :tz) AS period, channel, 
 LEFT JOIN teams tm ON tm.id = t.team_id
 GROUP BY GROUPING SETS ((t.period, t.channel), (t.period, t.team_id), (t.period))
 ORDER BY t.period, 2, t.channel, team_name
-"""
+""", params=VolumeParams, row=VolumeRow)
 
 # The tickets in flight now, per team and overall (team_id NULL with grouped = 1): how many in each
 # status, the backlog (our turn: not waiting on the customer), its age (wall-clock seconds at :now:
 # oldest, p50, p95) and how many are older than a day, three days and a week.
-REPORT_BACKLOG = """
+REPORT_BACKLOG = Statement("""
 WITH open_tickets AS (
     SELECT t.team_id, t.status, t.assignee_id, extract(epoch FROM :now::timestamptz - t.created_at)::double precision AS age
     FROM tickets t
@@ -114,7 +226,7 @@ SELECT grouping(o.team_id) AS grouped, o.team_id::text AS team_id, min(tm.name) 
 FROM open_tickets o LEFT JOIN teams tm ON tm.id = o.team_id
 GROUP BY GROUPING SETS ((o.team_id), ())
 ORDER BY grouped, team_name
-"""
+""", params=BacklogParams, row=BacklogRow)
 
 # Per agent (the ticket's current assignee), tickets created in [:since, :until) without spam,
 # duplicates and merged ones: handled (assigned to them), solved (now resolved or closed), ever solved
@@ -122,7 +234,7 @@ ORDER BY grouped, team_name
 # first response and resolution in business seconds (count, p50, p95, mean) from
 # insight_measured_times (migration 1240: the SLA report's measure, set-based).
 # `missing_countries`: holiday_country codes of the schedules used that :holidays did not cover.
-REPORT_AGENTS = """
+REPORT_AGENTS = Statement("""
 WITH scope AS (
     SELECT t.id, t.assignee_id, t.status, t.reopen_count
     FROM tickets t
@@ -164,14 +276,14 @@ FROM workload w
 JOIN agents a ON a.id = w.assignee_id
 LEFT JOIN times tm ON tm.assignee_id = w.assignee_id
 ORDER BY a.name, w.assignee_id
-"""
+""", params=MeasuredParams, row=AgentsRow)
 
 # The SLA report (helpdesk.sla.reports.sla_report): per team, per team and priority, and overall
 # (grouping() says which), tickets created in [:since, :until) without spam, duplicates and merged ones:
 # how many, first response and resolution in business seconds (count, p50, p95, mean; from
 # insight_measured_times), how many had an SLA clock and how many of those had any clock breached
 # (marked by the sweep, or met after its deadline).
-REPORT_SLA = """
+REPORT_SLA = Statement("""
 WITH scope AS (
     SELECT t.id, t.team_id, t.priority,
            EXISTS (SELECT 1 FROM sla_targets c WHERE c.ticket_id = t.id) AS clocked,
@@ -210,4 +322,4 @@ SELECT grouping(p.team_id) AS all_teams, grouping(p.priority) AS all_priorities,
 FROM per_ticket p LEFT JOIN teams tm ON tm.id = p.team_id
 GROUP BY GROUPING SETS ((p.team_id), (p.team_id, p.priority), ())
 ORDER BY all_teams DESC, p.team_id, all_priorities DESC, p.priority
-"""
+""", params=MeasuredParams, row=SlaRow)

@@ -7,7 +7,7 @@ Wire format (the SNS message body, and the SQS body with raw delivery):
 
 The types below are exactly what the producers write (helpdesk/db/tickets/ and the functions of
 migration 1170 for the ticket commands, helpdesk/db/sla.py for sla.*, helpdesk/db/routing.py for
-agent.out_of_office_started). A payload model lists the fields consumers rely on; extra
+agent.out_of_office_started, helpdesk/db/tickets/tags.py for ticket.tags_changed). A payload model lists the fields consumers rely on; extra
 fields are kept (additive changes need no new version); a breaking change is a new `version`
 with its own model registered beside the old one. An unknown type or version is rejected with
 UnknownEventType naming what is known, so a producer bug is loud instead of silently dropped.
@@ -99,6 +99,17 @@ class TicketPriorityChanged(EventPayload):
     team_id: uuid.UUID | None = None
 
 
+class TicketTagsChanged(EventPayload):
+    """Written by the tag change command (helpdesk/db/ticket_tags.py): the tags after the change."""
+
+    number: int
+    tags: list[str]
+    added: list[str] = []
+    removed: list[str] = []
+    assignee_id: uuid.UUID | None = None
+    team_id: uuid.UUID | None = None
+
+
 class SlaWarning(EventPayload):
     """Written by the SLA sweep (helpdesk/db/sla.py) for one clock about to breach."""
 
@@ -155,6 +166,7 @@ PAYLOADS: dict[tuple[str, int], type[EventPayload]] = {
     ("sla.warning", 1): SlaWarning,
     ("sla.breached", 1): SlaBreached,
     ("ticket.priority_changed", 1): TicketPriorityChanged,
+    ("ticket.tags_changed", 1): TicketTagsChanged,
     ("agent.out_of_office_started", 1): AgentOutOfOfficeStarted,
 }
 EVENT_TYPES: tuple[str, ...] = tuple(sorted({t for t, _ in PAYLOADS}))

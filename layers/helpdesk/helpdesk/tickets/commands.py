@@ -26,13 +26,13 @@ from typing import Any
 
 from helpdesk import errors
 from helpdesk.clock import Clock, SystemClock
-from helpdesk.db.tickets import changes, conversation, create, followup, reads
+from helpdesk.db.tickets import changes, conversation, create, followup, reads, tags
 from helpdesk.db.client import DataApi, Row
 from helpdesk.events.publisher import DeferredPublisher, Publisher
 from helpdesk.sla import cache as sla_cache
 from helpdesk.sla.deadlines import deadline_for
 from helpdesk.tickets import states
-from helpdesk.tickets.models import TIERS, Actor, Message, NewMessage, NewTicket, Ticket, parse_ticket_ref
+from helpdesk.tickets.models import MAX_TAG, MAX_TAGS, TIERS, Actor, Message, NewMessage, NewTicket, Ticket, parse_ticket_ref
 
 log = logging.getLogger(__name__)
 MAX_PAGE = 100
@@ -355,6 +355,29 @@ class TicketCommands:
             raise errors.InvalidTransition(
                 f"the priority of a {row['current_status']} ticket cannot change; allowed in open or resolved tickets",
                 **{"from": row["current_status"], "to": row["current_status"], "allowed": []})
+        return self._finish(row)
+
+    # -- tags --------------------------------------------------------------------------------
+    def change_tags(self, ticket_ref: str | uuid.UUID, actor: Actor, *, add: list[str] | tuple[str, ...] = (),
+                    remove: list[str] | tuple[str, ...] = ()) -> CommandResult:
+        """Add and remove tags (lower-cased; at most MAX_TAGS on a ticket). 1 call, +1 follow-up when an
+        event is published. A change that changes nothing returns the ticket (one more read) and writes nothing."""
+        add = [t.strip().lower() for t in add]
+        remove = [t.strip().lower() for t in remove]
+        for tag in add + remove:
+            if not 1 <= len(tag) <= MAX_TAG:
+                raise errors.ValidationFailed(f"each tag must be 1 to {MAX_TAG} characters, got {tag!r}")
+        ticket_id = self._resolve_id(ticket_ref)
+        row = self.db.execute(ticket_tags.CHANGE_TAGS, {
+            "ticket_id": ticket_id, "add": add, "remove": remove, "max_tags": MAX_TAGS, "now": self.clock.now(),
+            "actor_type": actor.type, "actor_id": actor.id,
+        }).first()
+        _refuse_missing_or_merged(row, ticket_ref)
+        if row["ticket"] is None:
+            if len(row["wanted_tags"] or []) > MAX_TAGS:
+                raise errors.ValidationFailed(f"a ticket has at most {MAX_TAGS} tags; this change would leave "
+                                              f"{len(row['wanted_tags'])}")
+            return CommandResult(Ticket.model_validate(self.get_ticket(ticket_id).ticket))
         return self._finish(row)
 
     # -- assignment --------------------------------------------------------------------------

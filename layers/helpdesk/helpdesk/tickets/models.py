@@ -200,11 +200,12 @@ class Message(BaseModel):
 
 
 class Actor(BaseModel):
-    """Who runs a command: an agent (with role), a customer, or the system (sweep, intake)."""
+    """Who runs a command: an agent (with role), a customer, the system (sweep, intake) or a trigger."""
 
     model_config = ConfigDict(frozen=True)
 
-    type: AuthorType
+    # A trigger (helpdesk.triggers) acting on a ticket: id is the trigger's id.
+    type: Literal["customer", "agent", "system", "trigger"]
     id: UUID | None = None
     role: Literal["agent", "lead", "admin"] | None = None
 

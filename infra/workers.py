@@ -62,7 +62,8 @@ def function_specs(config: StageConfig) -> dict[str, FunctionSpec]:
                      1024, Duration.seconds(29), reserved=config.api_reserved_concurrency),
         FunctionSpec("inbound_email", "SES raw mail from S3 (via SQS) -> tickets", 1024, SQS_CONSUMER_TIMEOUT),
         FunctionSpec("outbound", "outbound.requested events -> SES mail / Slack replies", 512, SQS_CONSUMER_TIMEOUT),
-        FunctionSpec("notifier", "ticket events -> agent notifications (mail, Slack DM)", 512, SQS_CONSUMER_TIMEOUT),
+        FunctionSpec("notifier", "ticket events -> agent notifications (mail, Slack DM) and triggers", 512,
+                     SQS_CONSUMER_TIMEOUT),
         # One sweep at a time: a run that overlaps the next minute's would only contend for locks.
         FunctionSpec("sweep", "every minute: SLA warnings/breaches, auto-close, handover, outbox relay",
                      1024, Duration.seconds(55), reserved=1),

@@ -1,4 +1,5 @@
-"""Agent notifications. Triggered by the notify SQS queue (SNS ticket-events, raw or enveloped) with
+"""Agent notifications and the admin's triggers (helpdesk.triggers: they run here, after the outbox,
+never on a request). Triggered by the notify SQS queue (SNS ticket-events, raw or enveloped) with
 ReportBatchItemFailures: only the records that failed are retried, each after an exponential
 backoff set through its visibility timeout, and land in the DLQ after maxReceiveCount. Also run by
 an EventBridge schedule (every minute) to deliver notifications deferred by quiet hours. That
@@ -20,6 +21,8 @@ from helpdesk.events.schemas import parse_event
 from helpdesk.idle import IdleSkip, max_idle_seconds
 from helpdesk.notify.build import notifier_from_settings
 from helpdesk.notify.notifier import Notifier
+from helpdesk.triggers.build import engine_from_settings
+from helpdesk.triggers.engine import TriggerEngine
 
 logger = Logger(service="notifier")
 # X-Ray subsegments for every AWS SDK and HTTP call; responses stay out of traces (customer data).
@@ -36,16 +39,36 @@ def notifier() -> Notifier:
     return notifier_from_settings()
 
 
+@lru_cache(maxsize=1)
+def trigger_engine() -> TriggerEngine:
+    return engine_from_settings()
+
+
 def record_handler(record: SQSRecord) -> dict[str, Any]:
     event = parse_event(record.body)  # invalid -> exception -> retried, then DLQ (kept for inspection)
-    outcome = notifier().handle(event)
-    if outcome.sent or outcome.deferred or outcome.suppressed or outcome.rejected or outcome.already_done:
-        logger.info("notified", extra={"event_id": str(event.id), "event_type": event.type, **outcome.__dict__})
-    # After the deferral is stored (deliver_deferred says why the order matters). A failure fails the
-    # record: its redelivery finds the deferral already stored (already_done) and switches again.
-    if outcome.deferred or outcome.already_done:
-        switch_schedule(on=True)
-    return outcome.__dict__
+    # Notifications and the admin's triggers both run on the event; neither waits on the other's
+    # failure. Either failing fails the record; its redelivery repeats neither (both dedupe by event id).
+    failure: Exception | None = None
+    try:
+        outcome = notifier().handle(event)
+    except Exception as exc:  # noqa: BLE001 - re-raised after the triggers ran
+        failure, outcome = exc, None
+    try:
+        fired = trigger_engine().handle(event)
+        if fired.fired or fired.stopped or fired.refused:
+            logger.info("triggers", extra={"event_id": str(event.id), "event_type": event.type, **fired.__dict__})
+    except Exception as exc:  # noqa: BLE001
+        failure = failure or exc
+    if outcome is not None:
+        if outcome.sent or outcome.deferred or outcome.suppressed or outcome.rejected or outcome.already_done:
+            logger.info("notified", extra={"event_id": str(event.id), "event_type": event.type, **outcome.__dict__})
+        # After the deferral is stored (deliver_deferred says why the order matters). A failure fails the
+        # record: its redelivery finds the deferral already stored (already_done) and switches again.
+        if outcome.deferred or outcome.already_done:
+            switch_schedule(on=True)
+    if failure is not None:
+        raise failure
+    return outcome.__dict__ if outcome is not None else {}
 
 
 @logger.inject_lambda_context

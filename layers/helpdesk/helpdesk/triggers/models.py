@@ -313,6 +313,13 @@ def _check_size(definition_json: str) -> None:
                          f"{MAX_DEFINITION_BYTES} (split it into several triggers)")
 
 
+def _non_empty(v: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A list of at least one entry (checked after its entries, so an invalid entry is the one error)."""
+    if not v:
+        raise ValueError("must have at least one entry")
+    return v
+
+
 class TriggerDefinition(_Strict):
     """What the evaluator needs (a stored trigger, or a draft in a dry run)."""
 
@@ -320,14 +327,19 @@ class TriggerDefinition(_Strict):
     name: str = Field(min_length=1, max_length=200)
     position: int = Field(default=0, ge=-1_000_000, le=1_000_000)
     is_active: bool = True
-    events: tuple[TriggerEvent, ...] = Field(min_length=1, max_length=len(TRIGGER_EVENTS))
+    events: tuple[TriggerEvent, ...] = Field(max_length=len(TRIGGER_EVENTS))
     conditions: Conditions = Conditions()
-    actions: tuple[Action, ...] = Field(min_length=1, max_length=MAX_ACTIONS)
+    actions: tuple[Action, ...] = Field(max_length=MAX_ACTIONS)
 
-    @field_validator("events", mode="after")
+    @field_validator("events")
     @classmethod
-    def _unique_events(cls, v: tuple[str, ...]) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(v))
+    def _events(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(_non_empty(v)))
+
+    @field_validator("actions")
+    @classmethod
+    def _actions(cls, v: tuple[Any, ...]) -> tuple[Any, ...]:
+        return _non_empty(v)
 
     @model_validator(mode="after")
     def _size(self) -> "TriggerDefinition":
@@ -364,9 +376,19 @@ class TriggerUpdate(_Strict):
     description: str | None = Field(default=None, max_length=2000)
     position: int | None = Field(default=None, ge=-1_000_000, le=1_000_000)
     is_active: bool | None = None
-    events: tuple[TriggerEvent, ...] | None = Field(default=None, min_length=1, max_length=len(TRIGGER_EVENTS))
+    events: tuple[TriggerEvent, ...] | None = Field(default=None, max_length=len(TRIGGER_EVENTS))
     conditions: Conditions | None = None
-    actions: tuple[Action, ...] | None = Field(default=None, min_length=1, max_length=MAX_ACTIONS)
+    actions: tuple[Action, ...] | None = Field(default=None, max_length=MAX_ACTIONS)
+
+    @field_validator("events")
+    @classmethod
+    def _events(cls, v: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        return None if v is None else tuple(dict.fromkeys(_non_empty(v)))
+
+    @field_validator("actions")
+    @classmethod
+    def _actions(cls, v: tuple[Any, ...] | None) -> tuple[Any, ...] | None:
+        return None if v is None else _non_empty(v)
 
     @model_validator(mode="after")
     def _size(self) -> "TriggerUpdate":
@@ -388,11 +410,7 @@ def _parse(model: type[BaseModel], data: Any) -> Any:
 def describe_errors(exc: ValidationError) -> str:
     """Each problem as `path: message`, the path as the JSON has it (an action's type is not a level)."""
     parts = []
-    found = exc.errors(include_url=False)
-    for err in found:
-        if err["type"] == "too_short" and any(o["loc"][:len(err["loc"])] == err["loc"] and len(o["loc"]) > len(err["loc"])
-                                              for o in found):
-            continue  # a list whose items were all invalid: the items' errors say it
+    for err in exc.errors(include_url=False):
         loc = [str(p) for i, p in enumerate(err["loc"])
                if not (p in ACTION_TYPES and i > 0 and isinstance(err["loc"][i - 1], int))]
         parts.append(f"{'.'.join(loc) or 'body'}: {err['msg'].removeprefix('Value error, ')}")

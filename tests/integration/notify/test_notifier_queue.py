@@ -40,10 +40,16 @@ def queues(aws):
 
 
 @pytest.fixture
-def fn(monkeypatch, notifier):
+def fn(monkeypatch, notifier, db, clock):
     from functions.notifier import handler as module
+    from helpdesk.triggers.deliver import TriggerDelivery
+    from helpdesk.triggers.engine import TriggerEngine
 
     monkeypatch.setattr(module, "notifier", lambda: notifier)
+    # the function also runs the admin's triggers (none here; tests/integration/triggers has theirs)
+    engine = TriggerEngine(db, clock, TriggerDelivery(ses_client=None, clock=clock, support_domain="example.com",
+                                                      signing_keys=None, web_base_url=""))
+    monkeypatch.setattr(module, "trigger_engine", lambda: engine)
     return module
 
 

@@ -112,13 +112,14 @@ SELECT tr.id, :event_id::uuid, :ticket_id::uuid, :chain_id::uuid, :depth::int, '
        :now::timestamptz
 FROM triggers tr WHERE tr.id IN (SELECT value::uuid FROM jsonb_array_elements_text(:trigger_ids::jsonb))
 ON CONFLICT (trigger_id, event_id) DO UPDATE SET lease_until = EXCLUDED.lease_until
-    WHERE trigger_firings.state = 'acting' AND trigger_firings.lease_until < :now::timestamptz
+    WHERE trigger_firings.state = 'acting'
+      AND (trigger_firings.lease_until IS NULL OR trigger_firings.lease_until < :now::timestamptz)
 RETURNING trigger_id, progress, outcomes
 """
 
 # Settles what this worker carried out: finished firings are done (with an audit row each, whose id is
 # derived from the firing so it is written once), a firing stopped by a retryable failure keeps its
-# progress and an expired lease (the redelivery resumes it), and the events the actions wrote join the chain.
+# progress and no lease (the redelivery resumes it), and the events the actions wrote join the chain.
 SETTLE_FIRINGS = """
 WITH s AS (
     SELECT * FROM jsonb_to_recordset(:firings::jsonb)
@@ -127,7 +128,7 @@ WITH s AS (
 settled AS (
     UPDATE trigger_firings f SET
         state = s.state, progress = s.progress, outcomes = s.outcomes,
-        lease_until = CASE WHEN s.state = 'done' THEN NULL ELSE :now::timestamptz END,
+        lease_until = NULL,  -- done, or released for the redelivery to resume
         finished_at = CASE WHEN s.state = 'done' THEN :now::timestamptz END
     FROM s WHERE f.trigger_id = s.trigger_id AND f.event_id = :event_id::uuid AND f.state = 'acting'
     RETURNING f.trigger_id

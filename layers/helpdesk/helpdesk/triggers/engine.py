@@ -48,8 +48,9 @@ from helpdesk.events.schemas import Event
 from helpdesk.tickets.commands import CommandResult, TicketCommands
 from helpdesk.tickets.models import Actor
 from helpdesk.triggers import evaluate, models as m
+from helpdesk.triggers.context import Context, load_context
 from helpdesk.triggers.deliver import TriggerDelivery
-from helpdesk.triggers.store import BODY_CHARS, active_triggers
+from helpdesk.triggers.store import active_triggers
 
 log = logging.getLogger(__name__)
 
@@ -62,31 +63,6 @@ REFUSALS = (errors.ValidationFailed, errors.InvalidTransition, errors.NotFound, 
 
 class RetryLater(Exception):
     """A firing stopped on a retryable failure, or another worker holds one: the event is redelivered."""
-
-
-@dataclass
-class Context:
-    facts: evaluate.TicketFacts
-    team_address: str | None
-    chain_id: uuid.UUID | None
-    depth: int
-    done_for_event: set[str]
-    fired_in_chain: set[str]
-
-
-def load_context(db: DataApi, *, ticket_id: uuid.UUID | str | None = None, number: int | None = None,
-                 event_id: uuid.UUID | None = None, message_id: uuid.UUID | None = None) -> Context | None:
-    """The ticket as conditions see it, and the event's chain (one call). None: no such ticket."""
-    row = db.query_one(sql.EVALUATION_CONTEXT, {"ticket_id": ticket_id, "number": number, "event_id": event_id,
-                                                "message_id": message_id, "body_chars": BODY_CHARS})
-    if row is None:
-        return None
-    doc = row["ticket"]
-    return Context(
-        facts=evaluate.TicketFacts.from_doc(doc), team_address=doc.get("team_address"),
-        chain_id=uuid.UUID(str(row["chain_id"])) if row.get("chain_id") else None, depth=int(row.get("depth") or 0),
-        done_for_event={str(f["trigger_id"]) for f in row.get("event_firings") or [] if f["state"] == "done"},
-        fired_in_chain={str(t) for t in row.get("chain_triggers") or []})
 
 
 @dataclass

@@ -19,14 +19,13 @@ from helpdesk.db import triggers as sql
 from helpdesk.db.client import DataApi
 from helpdesk.tickets.models import parse_ticket_ref
 from helpdesk.triggers import evaluate
+from helpdesk.triggers.context import load_context
 from helpdesk.triggers.models import (TRIGGER_EVENTS, Trigger, TriggerDefinition, TriggerIn, TriggerUpdate,
                                       dump_definition)
 
 TTL_SECONDS = 30.0
 # One page of the active set stays well under the Data API's 1 MiB response.
 PAGE_BYTES = 800_000
-# The body text conditions look at (the start of a long message; under the 64 KB row limit at 4 bytes a character).
-BODY_CHARS = 12_000
 
 
 def trigger_id(value: Any) -> uuid.UUID:
@@ -148,8 +147,6 @@ class Triggers:
         """What would fire on `event` for this ticket now, and what each would do; changes nothing.
         From the stored active triggers (read fresh, not the engine's copy), or only `draft` when given
         (a trigger being written). Calls: 2 (the ticket, the triggers), 1 with a draft."""
-        from helpdesk.triggers.engine import load_context
-
         if event not in TRIGGER_EVENTS:
             raise errors.ValidationFailed(f"event {event!r} is unknown; allowed: {', '.join(TRIGGER_EVENTS)}")
         kind, value = ("id", ticket_ref) if isinstance(ticket_ref, uuid.UUID) else parse_ticket_ref(str(ticket_ref))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
@@ -21,8 +21,9 @@ from helpdesk.events.schemas import parse_event
 from helpdesk.idle import IdleSkip, max_idle_seconds
 from helpdesk.notify.build import notifier_from_settings
 from helpdesk.notify.notifier import Notifier
-from helpdesk.triggers.build import engine_from_settings
-from helpdesk.triggers.engine import TriggerEngine
+
+if TYPE_CHECKING:
+    from helpdesk.triggers.engine import TriggerEngine
 
 logger = Logger(service="notifier")
 # X-Ray subsegments for every AWS SDK and HTTP call; responses stay out of traces (customer data).
@@ -40,7 +41,10 @@ def notifier() -> Notifier:
 
 
 @lru_cache(maxsize=1)
-def trigger_engine() -> TriggerEngine:
+def trigger_engine() -> "TriggerEngine":
+    # Imported on the first queued event, not at cold start (the scheduled run never needs it).
+    from helpdesk.triggers.build import engine_from_settings
+
     return engine_from_settings()
 
 

@@ -84,6 +84,7 @@ def test_all_and_any():
     assert ev.unmet(conditions, facts(channel="web", tags=[]), NOW) == [
         "channel is email", "none of: priority is urgent; tags includes_any vip"]
     assert ev.unmet(m.Conditions(), facts(), NOW) == []  # no conditions: always
+    assert ev.unmet(conditions, facts(channel="web", tags=[]), NOW, explain=False) == ["unmet"]
 
 
 def trigger(name, position=0, events=("ticket_updated",), conditions=None, actions=(), **kw) -> m.TriggerIn:

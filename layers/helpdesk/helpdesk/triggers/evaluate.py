@@ -15,7 +15,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any, Iterable
 
 from helpdesk.tickets import states
@@ -45,16 +45,34 @@ class Text:
         return _fold(self.raw)
 
     @cached_property
+    def words(self) -> list[str]:
+        return _WORD.findall(self.folded)
+
+    @cached_property
+    def word_set(self) -> frozenset[str]:
+        return frozenset(self.words)
+
+    @cached_property
     def spaced(self) -> str:
-        return " " + " ".join(_WORD.findall(self.folded)) + " "
+        return " " + " ".join(self.words) + " "
 
     def has(self, phrase: str) -> bool:
-        words = _WORD.findall(_fold(phrase))
-        if not words:
+        needle, single, unspaced = _needle(phrase)
+        if not needle:
             return False
-        if _unspaced(phrase):
-            return _fold(phrase) in self.folded or " ".join(words) in self.spaced
-        return " " + " ".join(words) + " " in self.spaced
+        if unspaced:
+            return needle.strip() in self.spaced or _fold(phrase) in self.folded
+        if single:  # one word: a set lookup instead of a scan of the text
+            return needle.strip() in self.word_set
+        return needle in self.spaced
+
+
+@lru_cache(maxsize=4096)
+def _needle(phrase: str) -> tuple[str, bool, bool]:
+    """A phrase as it is searched for in Text.spaced (folded words between spaces), whether it is one
+    word, and whether it is in a script written without spaces; worked out once per phrase."""
+    words = _WORD.findall(_fold(phrase))
+    return (" " + " ".join(words) + " " if words else ""), len(words) == 1, _unspaced(phrase)
 
 
 @dataclass(frozen=True)
@@ -135,7 +153,7 @@ def holds(condition: m.Condition, facts: TicketFacts, now: datetime) -> bool:
     if spec.kind == "words":
         texts = {"subject": (facts.subject_text,), "body": (facts.body_text,),
                  "subject_or_body": (facts.subject_text, facts.body_text)}[field_]
-        found = [any(t.has(word) for t in texts) for word in value]
+        found = (any(t.has(word) for t in texts) for word in value)  # lazily: any/all stop early
         if op == "contains_any":
             return any(found)
         if op == "contains_all":
@@ -156,11 +174,17 @@ def describe(condition: m.Condition) -> str:
     return f"{condition.field} {condition.op} {shown}"
 
 
-def unmet(conditions: m.Conditions, facts: TicketFacts, now: datetime) -> list[str]:
-    """The conditions that keep the trigger from firing (empty: it fires)."""
-    failed = [describe(c) for c in conditions.all if not holds(c, facts, now)]
+def unmet(conditions: m.Conditions, facts: TicketFacts, now: datetime, *, explain: bool = True) -> list[str]:
+    """The conditions that keep the trigger from firing (empty: it fires). Without `explain`, only the
+    first one, undescribed (the engine only needs to know whether it fires)."""
+    failed: list[str] = []
+    for condition in conditions.all:
+        if not holds(condition, facts, now):
+            if not explain:
+                return ["unmet"]
+            failed.append(describe(condition))
     if conditions.any and not any(holds(c, facts, now) for c in conditions.any):
-        failed.append("none of: " + "; ".join(describe(c) for c in conditions.any))
+        failed.append("none of: " + "; ".join(describe(c) for c in conditions.any) if explain else "unmet")
     return failed
 
 
@@ -234,14 +258,15 @@ def ordered(triggers: Iterable[m.TriggerDefinition]) -> list[m.TriggerDefinition
 
 
 def plan(triggers: Iterable[m.TriggerDefinition], facts: TicketFacts, event: str, now: datetime, *,
-         skip: dict[str, str] | None = None) -> Plan:
+         skip: dict[str, str] | None = None, explain: bool = False) -> Plan:
     """Which triggers fire on `event` (a TRIGGER_EVENTS name) and what they do, in order.
-    `skip` maps trigger ids to why they may not fire (already fired for this event or in this chain)."""
+    `skip` maps trigger ids to why they may not fire (already fired for this event or in this chain);
+    `explain` lists every unmet condition of a trigger in words (the dry run), not just that one failed."""
     skip = skip or {}
     decisions: list[Decision] = []
     for trigger in ordered(t for t in triggers if t.is_active and event in t.events):
-        failed = unmet(trigger.conditions, facts, now)
-        reason = skip.get(str(trigger.id)) if trigger.id is not None else None
+        failed = unmet(trigger.conditions, facts, now, explain=explain)
+        reason = skip.get(str(trigger.id)) if skip and trigger.id is not None else None
         decision = Decision(trigger, fires=not failed and reason is None, unmet=failed, skipped=None if failed else reason)
         if decision.fires:
             for action in trigger.actions:

@@ -160,7 +160,7 @@ class Triggers:
         if context is None:
             raise errors.NotFound(f"ticket {ticket_ref} not found")
         now = self.clock.now()
-        result = evaluate.plan(candidates, context.facts, event, now)
+        result = evaluate.plan(candidates, context.facts, event, now, explain=True)
         return {
             "ticket_id": context.facts.id, "ticket_ref": f"TKT-{context.facts.number}", "event": event, "evaluated_at": now.isoformat(),
             "triggers": [{

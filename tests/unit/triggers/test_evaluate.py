@@ -107,8 +107,8 @@ def test_order_and_the_working_copy():
 def test_only_active_triggers_on_the_event_are_evaluated_and_skips_are_honoured():
     on_created = trigger("created", events=["ticket_created"], actions=[{"type": "add_tags", "value": ["a"]}])
     inactive = trigger("inactive", is_active=False, actions=[{"type": "add_tags", "value": ["b"]}])
-    done = trigger("done", actions=[{"type": "add_tags", "value": ["c"]}]).model_copy(
-        update={"id": "6f1b2f5e-3333-4c5e-9a43-5d2d7e6a0003"})
+    done = m.Trigger.model_validate({**trigger("done", actions=[{"type": "add_tags", "value": ["c"]}]).model_dump(),
+                                     "id": "6f1b2f5e-3333-4c5e-9a43-5d2d7e6a0003", "created_at": NOW, "updated_at": NOW})
     plan = ev.plan([on_created, inactive, done], facts(), "ticket_updated", NOW,
                    skip={"6f1b2f5e-3333-4c5e-9a43-5d2d7e6a0003": "fired for this event already"})
     assert [(d.trigger.name, d.fires, d.skipped) for d in plan.decisions] == [("done", False, "fired for this event already")]

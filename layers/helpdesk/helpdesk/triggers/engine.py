@@ -177,7 +177,7 @@ class TriggerEngine:
         return outcome
 
     # -- one action ---------------------------------------------------------------------------------
-    def _act(self, action: m.Action, trigger: m.TriggerDefinition, facts: evaluate.TicketFacts, context: Context,
+    def _act(self, action: m.Action, trigger: m.Trigger, facts: evaluate.TicketFacts, context: Context,
              commands: TicketCommands, event_id: uuid.UUID, index: int) -> tuple[dict[str, Any], evaluate.TicketFacts]:
         """Carry out one action; returns its outcome ({"result", "detail"}) and the facts after it."""
         actor = Actor(type="trigger", id=trigger.id)
@@ -216,7 +216,7 @@ class TriggerEngine:
                                      assignee_id=str(ticket.assignee_id) if ticket.assignee_id else None)
         return {"result": "done" if result.events else "unchanged"}, facts
 
-    def _send(self, action: m.Action, trigger: m.TriggerDefinition, facts: evaluate.TicketFacts, context: Context,
+    def _send(self, action: m.Action, trigger: m.Trigger, facts: evaluate.TicketFacts, context: Context,
               event_id: uuid.UUID, index: int) -> dict[str, Any]:
         def text(template: str) -> str:
             return evaluate.render(template, facts, trigger_name=trigger.name,

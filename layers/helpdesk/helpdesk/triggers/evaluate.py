@@ -266,7 +266,8 @@ def plan(triggers: Iterable[m.TriggerDefinition], facts: TicketFacts, event: str
     decisions: list[Decision] = []
     for trigger in ordered(t for t in triggers if t.is_active and event in t.events):
         failed = unmet(trigger.conditions, facts, now, explain=explain)
-        reason = skip.get(str(trigger.id)) if skip and trigger.id is not None else None
+        trigger_id = getattr(trigger, "id", None)  # a draft (dry run) has none
+        reason = skip.get(str(trigger_id)) if skip and trigger_id is not None else None
         decision = Decision(trigger, fires=not failed and reason is None, unmet=failed, skipped=None if failed else reason)
         if decision.fires:
             for action in trigger.actions:

@@ -104,7 +104,7 @@ def _short(value: Any) -> str:
 
 
 def _words(value: Any, where: str) -> tuple[str, ...]:
-    if not isinstance(value, list) or not value:
+    if not isinstance(value, (list, tuple)) or not value:
         raise ValueError(f"{where} must be a non-empty list of words or phrases")
     if len(value) > MAX_WORDS:
         raise ValueError(f"{where} has {len(value)} entries; at most {MAX_WORDS}")
@@ -117,7 +117,7 @@ def _words(value: Any, where: str) -> tuple[str, ...]:
 
 
 def _tags(value: Any, where: str, *, limit: int = MAX_TAGS) -> tuple[str, ...]:
-    if not isinstance(value, list) or not value:
+    if not isinstance(value, (list, tuple)) or not value:
         raise ValueError(f"{where} must be a non-empty list of tags")
     if len(value) > limit:
         raise ValueError(f"{where} has {len(value)} tags; at most {limit}")
@@ -160,7 +160,7 @@ def _condition_value(field: str, op: str, spec: FieldSpec, value: Any) -> Any:
     many = op in ("in", "not_in")
     if spec.kind == "enum":
         values = value if many else [value]
-        if many and (not isinstance(value, list) or not value):
+        if many and (not isinstance(value, (list, tuple)) or not value):
             raise ValueError(f"value of {field} {op} must be a non-empty list; allowed entries: {', '.join(spec.choices)}")
         for v in values:
             if v not in spec.choices:
@@ -168,7 +168,7 @@ def _condition_value(field: str, op: str, spec: FieldSpec, value: Any) -> Any:
         return tuple(dict.fromkeys(values)) if many else value
     if spec.kind == "ref":
         values = value if many else [value]
-        if many and (not isinstance(value, list) or not value):
+        if many and (not isinstance(value, (list, tuple)) or not value):
             raise ValueError(f"value of {field} {op} must be a non-empty list of ids (null for none)")
         out = []
         for v in values:
@@ -323,7 +323,6 @@ def _non_empty(v: tuple[Any, ...]) -> tuple[Any, ...]:
 class TriggerDefinition(_Strict):
     """What the evaluator needs (a stored trigger, or a draft in a dry run)."""
 
-    id: uuid.UUID | None = None
     name: str = Field(min_length=1, max_length=200)
     position: int = Field(default=0, ge=-1_000_000, le=1_000_000)
     is_active: bool = True

@@ -164,7 +164,7 @@ class Triggers:
         return {
             "ticket_id": context.facts.id, "ticket_ref": f"TKT-{context.facts.number}", "event": event, "evaluated_at": now.isoformat(),
             "triggers": [{
-                "id": str(d.trigger.id) if d.trigger.id else None, "name": d.trigger.name, "fires": d.fires,
+                "id": str(getattr(d.trigger, "id", None) or "") or None, "name": d.trigger.name, "fires": d.fires,
                 "unmet_conditions": d.unmet,
                 "actions": [{"action": a.action.model_dump(mode="json"), "effect": a.effect, "refused": a.refused}
                             for a in d.actions],

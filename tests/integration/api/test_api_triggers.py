@@ -149,3 +149,37 @@ def test_firings_of_a_trigger(admin, create, publisher, engine):
     assert root.get(f"/api/v1/triggers/{uuid.uuid4()}/firings").status == 404
     ticket_now = root.get(f"/api/v1/tickets/{ticket['id']}").body
     assert ticket_now["priority"] == "urgent"
+
+
+def drain(publisher, engine, limit: int = 40) -> list:
+    """Deliver every published event to the engine as the notify queue would, the triggers' own events too."""
+    delivered = []
+    while publisher.published:
+        row = publisher.published.pop(0)
+        engine.handle(Event.from_outbox_row(row))
+        delivered.append(row)
+        assert len(delivered) <= limit, "the triggers looped"
+    return delivered
+
+
+def test_triggers_that_would_loop_fire_once_each_and_redelivery_changes_nothing(admin, create, publisher, engine, db):
+    root, _ = admin
+    undo = {"events": ["ticket_updated"], "actions": [{"type": "set_priority", "value": "low"}],
+            "conditions": {"all": [{"field": "priority", "op": "is", "value": "urgent"}]}}
+    redo = {"events": ["ticket_updated"], "actions": [{"type": "set_priority", "value": "urgent"},
+                                                      {"type": "add_tags", "value": ["bounced"]}],
+            "conditions": {"all": [{"field": "priority", "op": "is", "value": "low"}]}}
+    root.post("/api/v1/triggers", {"name": "undo", **undo})
+    root.post("/api/v1/triggers", {"name": "redo", **redo})
+    ticket = create(root)
+    drain(publisher, engine)
+    assert root.post(f"/api/v1/tickets/{ticket['id']}/priority", {"priority": "urgent"}).status == 200
+    delivered = drain(publisher, engine)
+    after = root.get(f"/api/v1/tickets/{ticket['id']}").body
+    assert after["priority"] == "urgent" and after["tags"] == ["bounced"]
+    fired = db.query("SELECT data ->> 'trigger' AS name, (data ->> 'depth')::int AS depth FROM ticket_audit "
+                     "WHERE event_type = 'trigger.fired' ORDER BY id")
+    assert [(f["name"], f["depth"]) for f in fired] == [("undo", 0), ("redo", 1)]
+    for row in delivered:  # the queue delivers everything again
+        engine.handle(Event.from_outbox_row(row))
+    assert publisher.published == [] and len(db.query("SELECT 1 FROM ticket_audit WHERE event_type = 'trigger.fired'")) == 2

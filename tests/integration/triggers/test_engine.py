@@ -127,7 +127,9 @@ def test_post_to_slack(world, slack_stub):
 
 
 def test_slack_down_retries_and_resumes_after_the_actions_done(world, slack_stub, clock):
-    world.trigger(**on_created(actions=[{"type": "add_tags", "value": ["first"]},
+    # its first action makes its own condition false: the retry resumes it all the same
+    world.trigger(**on_created(conditions={"all": [{"field": "tags", "op": "includes_none", "value": ["first"]}]},
+                               actions=[{"type": "add_tags", "value": ["first"]},
                                         {"type": "post_slack", "channel": "C0ALERTS", "text": "hi"},
                                         {"type": "set_priority", "value": "high"}]))
     ticket = world.ticket()

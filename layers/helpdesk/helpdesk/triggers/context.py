@@ -20,6 +20,7 @@ class Context:
     chain_id: uuid.UUID | None
     depth: int
     done_for_event: set[str]
+    acting_for_event: set[str]  # begun for this event and not finished (a retry resumes them)
     fired_in_chain: set[str]
 
 
@@ -35,4 +36,5 @@ def load_context(db: DataApi, *, ticket_id: uuid.UUID | str | None = None, numbe
         facts=evaluate.TicketFacts.from_doc(doc), team_address=doc.get("team_address"),
         chain_id=uuid.UUID(str(row["chain_id"])) if row.get("chain_id") else None, depth=int(row.get("depth") or 0),
         done_for_event={str(f["trigger_id"]) for f in row.get("event_firings") or [] if f["state"] == "done"},
+        acting_for_event={str(f["trigger_id"]) for f in row.get("event_firings") or [] if f["state"] == "acting"},
         fired_in_chain={str(t) for t in row.get("chain_triggers") or []})

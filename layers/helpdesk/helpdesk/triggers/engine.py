@@ -114,10 +114,12 @@ class TriggerEngine:
         if context is None:
             return outcome
         chain_id = context.chain_id or event.id
-        skip = {t: "fired in this chain on this ticket already" for t in context.fired_in_chain}
+        # Fired in this chain: for this event itself only when done (a begun firing is resumed instead).
+        skip = {t: "fired in this chain on this ticket already" for t in context.fired_in_chain - context.acting_for_event}
         skip |= {t: "fired for this event already" for t in context.done_for_event}
         now = self.clock.now()
-        plan = evaluate.plan(candidates, context.facts, name, now, skip=skip)
+        plan = evaluate.plan(candidates, context.facts, name, now, skip=skip,
+                             decided=frozenset(context.acting_for_event))
         outcome.evaluated = len(plan.decisions)
         outcome.skipped = sum(1 for d in plan.decisions if d.skipped)
         firing = plan.firing

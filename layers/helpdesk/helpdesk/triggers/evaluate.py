@@ -258,15 +258,18 @@ def ordered(triggers: Iterable[m.TriggerDefinition]) -> list[m.TriggerDefinition
 
 
 def plan(triggers: Iterable[m.TriggerDefinition], facts: TicketFacts, event: str, now: datetime, *,
-         skip: dict[str, str] | None = None, explain: bool = False) -> Plan:
+         skip: dict[str, str] | None = None, decided: frozenset[str] = frozenset(), explain: bool = False) -> Plan:
     """Which triggers fire on `event` (a TRIGGER_EVENTS name) and what they do, in order.
     `skip` maps trigger ids to why they may not fire (already fired for this event or in this chain);
-    `explain` lists every unmet condition of a trigger in words (the dry run), not just that one failed."""
+    `decided` names triggers that already began firing for this event (a retry resumes them, whatever
+    their own first actions did to the conditions); `explain` lists every unmet condition of a trigger
+    in words (the dry run), not just that one failed."""
     skip = skip or {}
     decisions: list[Decision] = []
     for trigger in ordered(t for t in triggers if t.is_active and event in t.events):
-        failed = unmet(trigger.conditions, facts, now, explain=explain)
         trigger_id = getattr(trigger, "id", None)  # a draft (dry run) has none
+        resumed = trigger_id is not None and str(trigger_id) in decided
+        failed = [] if resumed else unmet(trigger.conditions, facts, now, explain=explain)
         reason = skip.get(str(trigger_id)) if skip and trigger_id is not None else None
         decision = Decision(trigger, fires=not failed and reason is None, unmet=failed, skipped=None if failed else reason)
         if decision.fires:

@@ -4,14 +4,13 @@ limit's audit row, retryable failures resumed, and the Data API calls one evalua
 from __future__ import annotations
 
 import email
-from email.utils import parseaddr
 import uuid
 from datetime import timedelta
+from email.utils import parseaddr
 
 import pytest
 
 from helpdesk.events.schemas import Event
-from helpdesk.tickets.models import Actor
 from helpdesk.triggers.engine import MAX_CHAIN_DEPTH, RetryLater
 
 from .conftest import AGENT, sent_mail

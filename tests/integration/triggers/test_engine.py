@@ -152,8 +152,9 @@ def test_a_firing_held_by_a_live_worker_is_not_taken_over(world, db, clock):
     trigger_id = world.trigger(**on_created(actions=[{"type": "add_tags", "value": ["x"]}]))
     ticket = world.ticket()
     created = Event.from_outbox_row(world.published.published.pop(0))
-    db.execute("INSERT INTO trigger_firings (trigger_id, event_id, ticket_id, chain_id, depth, state, lease_until, fired_at) "
-               "VALUES (:t::uuid, :e::uuid, :k::uuid, :e::uuid, 0, 'acting', :until::timestamptz, :now::timestamptz)",
+    db.execute("INSERT INTO trigger_firings (trigger_id, event_id, ticket_id, event_at, chain_id, depth, state, lease_until, "
+               "fired_at) VALUES (:t::uuid, :e::uuid, :k::uuid, :now::timestamptz, :e::uuid, 0, 'acting', "
+               ":until::timestamptz, :now::timestamptz)",
                {"t": trigger_id, "e": created.id, "k": ticket.id, "until": clock.now() + timedelta(seconds=30), "now": clock.now()})
     with pytest.raises(RetryLater, match="held by another worker"):
         world.engine.handle(created)
@@ -190,9 +191,36 @@ def test_two_triggers_that_undo_each_other_fire_once_each_per_chain(world):
     assert [r["data"]["depth"] for r in fired] == [0, 1]
     assert world.commands.get_ticket(ticket.id).ticket["priority"] == "urgent"
     # A new outside change is a new chain: each may fire once more.
+    world.clock.advance(timedelta(minutes=1))
     world.commands.change_priority(ticket.id, "low", AGENT)
     world.run()
     assert len(world.audit(ticket.id, "trigger.fired")) == 4
+
+
+def test_a_trigger_fires_once_for_the_events_of_one_change(world, factories, clock):
+    agent = factories.agent("eve")
+    on_update = world.trigger(name="on update", events=["ticket_updated"],
+                              actions=[{"type": "post_slack", "channel": "C0FEED", "text": "{{ticket.ref}} changed"}])
+    on_both = world.trigger(name="on reply or update", events=["customer_replied", "ticket_updated"],
+                            conditions={"all": [{"field": "status", "op": "is", "value": "in_progress"}]},
+                            actions=[{"type": "add_tags", "value": ["active"]}])
+    ticket = world.ticket()
+    world.run()
+    clock.advance(timedelta(minutes=1))
+    world.commands.assign(ticket.id, AGENT, agent_id=agent.id)  # ticket.assigned + ticket.status_changed
+    assert [r["event_type"] for r in world.published.published] == ["ticket.assigned", "ticket.status_changed"]
+    world.run()
+    fired = world.audit(ticket.id, "trigger.fired")
+    assert [r["actor_id"] for r in fired] == [str(on_update)]
+    world.commands.transition(ticket.id, "in_progress", AGENT)
+    world.commands.transition(ticket.id, "waiting_on_customer", AGENT)
+    world.run()
+    clock.advance(timedelta(minutes=1))
+    world.commands.receive_customer_message(ticket.id, {"author_type": "customer", "author_email": "carol@customer.test",
+                                                        "body": "Here it is", "channel": "email"})
+    assert {r["event_type"] for r in world.published.published} == {"ticket.replied", "ticket.status_changed"}
+    world.run()
+    assert [r["actor_id"] for r in world.audit(ticket.id, "trigger.fired")].count(str(on_both)) == 1
 
 
 def test_a_self_feeding_trigger_fires_once_per_chain(world):

@@ -62,7 +62,8 @@ ORDER BY position, name
 
 # What one evaluation needs, in one read: the ticket as conditions see it (with the text of the
 # event's message, else the latest customer message), the chain the event belongs to, and the
-# triggers that already fired for this event or in this chain on this ticket.
+# triggers that already fired for this event, in this chain on this ticket, or for another event of
+# the same change (:event_at, the instant one command wrote its events at).
 # The chain: the row a firing recorded for the events its actions wrote; when that record is missing
 # (the worker stopped between the action and the record) the event's audit row names the trigger
 # that wrote it, and that trigger's latest firing on the ticket gives the chain.
@@ -100,16 +101,19 @@ SELECT jsonb_build_object(
        (SELECT coalesce(jsonb_agg(jsonb_build_object('trigger_id', f.trigger_id, 'state', f.state)), '[]'::jsonb)
         FROM trigger_firings f WHERE f.event_id = :event_id::uuid) AS event_firings,
        (SELECT coalesce(jsonb_agg(DISTINCT f.trigger_id), '[]'::jsonb) FROM trigger_firings f
-        WHERE f.chain_id = (SELECT chain_id FROM link) AND f.ticket_id = t.id) AS chain_triggers
+        WHERE f.chain_id = (SELECT chain_id FROM link) AND f.ticket_id = t.id) AS chain_triggers,
+       -- the other events of the same change (one command writes them all at one instant)
+       (SELECT coalesce(jsonb_agg(DISTINCT f.trigger_id), '[]'::jsonb) FROM trigger_firings f
+        WHERE f.ticket_id = t.id AND f.event_at = :event_at::timestamptz AND f.event_id <> :event_id::uuid) AS change_triggers
 FROM t JOIN customers c ON c.id = t.requester_id LEFT JOIN teams tm ON tm.id = t.team_id
 """
 
 # The claim, taken for every trigger that fires before any action runs: a new row, or one whose
 # worker's lease ran out (it resumes after `progress`). A row back is this worker's to carry out.
 CLAIM_FIRINGS = """
-INSERT INTO trigger_firings (trigger_id, event_id, ticket_id, chain_id, depth, state, lease_until, fired_at)
-SELECT tr.id, :event_id::uuid, :ticket_id::uuid, :chain_id::uuid, :depth::int, 'acting', :lease_until::timestamptz,
-       :now::timestamptz
+INSERT INTO trigger_firings (trigger_id, event_id, ticket_id, event_at, chain_id, depth, state, lease_until, fired_at)
+SELECT tr.id, :event_id::uuid, :ticket_id::uuid, :event_at::timestamptz, :chain_id::uuid, :depth::int, 'acting',
+       :lease_until::timestamptz, :now::timestamptz
 FROM triggers tr WHERE tr.id IN (SELECT value::uuid FROM jsonb_array_elements_text(:trigger_ids::jsonb))
 ON CONFLICT (trigger_id, event_id) DO UPDATE SET lease_until = EXCLUDED.lease_until
     WHERE trigger_firings.state = 'acting'

@@ -14,6 +14,10 @@ For one event:
    actions wrote as links of the chain; only then are those events published (one more call marks
    them), so a trigger that runs on them always finds its chain.
 
+Once per change: the events one command writes together (an assignment's ticket.assigned and
+ticket.status_changed, a customer reply's ticket.replied and the status it resumed) share their instant;
+a trigger fires for the first of them that reaches it, not for each.
+
 Loops: an action's own events run the triggers again, one hop deeper in the chain that the first,
 outside event started. A trigger never fires twice on the same ticket within one chain, and a chain
 stops at MAX_CHAIN_DEPTH hops with an audit row (`trigger.chain_stopped`) naming the triggers that
@@ -110,12 +114,14 @@ class TriggerEngine:
         if not candidates:
             return outcome
         message_id = payload.get("message_id") if event.type in ("ticket.created", "ticket.replied") else None
-        context = load_context(self.db, ticket_id=event.ticket_id, event_id=event.id, message_id=message_id)
+        context = load_context(self.db, ticket_id=event.ticket_id, event_id=event.id, event_at=event.occurred_at,
+                               message_id=message_id)
         if context is None:
             return outcome
         chain_id = context.chain_id or event.id
         # Fired in this chain: for this event itself only when done (a begun firing is resumed instead).
         skip = {t: "fired in this chain on this ticket already" for t in context.fired_in_chain - context.acting_for_event}
+        skip |= {t: "fired for another event of the same change" for t in context.fired_for_change - context.acting_for_event}
         skip |= {t: "fired for this event already" for t in context.done_for_event}
         now = self.clock.now()
         plan = evaluate.plan(candidates, context.facts, name, now, skip=skip,
@@ -135,6 +141,7 @@ class TriggerEngine:
             return outcome
         claimed = {str(r["trigger_id"]): r for r in self.db.execute(sql.CLAIM_FIRINGS, {
             "trigger_ids": [str(d.trigger.id) for d in firing], "event_id": event.id, "ticket_id": event.ticket_id,
+            "event_at": event.occurred_at,
             "chain_id": chain_id, "depth": context.depth, "now": now, "lease_until": now + self.lease}).rows}
         buffer = _Buffer()
         commands = TicketCommands(self.db, self.clock, buffer)

@@ -21,10 +21,12 @@ CREATE INDEX triggers_order ON triggers (position, name) WHERE is_active;
 -- a crashed worker's redelivery waits out) and their outcome once done. A redelivered event finds
 -- its row and fires nothing again. chain_id is the event that started the chain of trigger
 -- actions (its own id for an event nobody's trigger caused); depth counts the hops from it.
+-- event_at is the event's occurred_at: the events one command writes share it (one change, one firing).
 CREATE TABLE trigger_firings (
     trigger_id   uuid NOT NULL REFERENCES triggers(id) ON DELETE CASCADE,
     event_id     uuid NOT NULL,
     ticket_id    uuid NOT NULL REFERENCES tickets(id),
+    event_at     timestamptz NOT NULL,
     chain_id     uuid NOT NULL,
     depth        integer NOT NULL CHECK (depth >= 0),
     state        text NOT NULL CHECK (state IN ('acting', 'done')),
@@ -37,6 +39,7 @@ CREATE TABLE trigger_firings (
 );
 CREATE INDEX trigger_firings_chain ON trigger_firings (chain_id, ticket_id);
 CREATE INDEX trigger_firings_ticket ON trigger_firings (ticket_id, trigger_id, fired_at DESC);
+CREATE INDEX trigger_firings_change ON trigger_firings (ticket_id, event_at);
 CREATE INDEX trigger_firings_finished ON trigger_firings (finished_at) WHERE state = 'done';
 
 -- The events a firing's actions wrote, with the chain they belong to: when such an event comes back

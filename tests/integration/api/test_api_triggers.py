@@ -42,7 +42,7 @@ def test_bad_definitions_are_refused_naming_the_field_and_change_nothing(admin):
     root, _ = admin
     cases = [
         ({**URGENT, "events": ["ticket_deleted"]}, "events"),
-        ({**URGENT, "conditions": {"all": [{"field": "colour", "op": "is", "value": "red"}]}}, "colour"),
+        ({**URGENT, "conditions": {"all": [{"field": "colour", "op": "is", "value": "red"}]}}, "conditions.all.0.field"),
         ({**URGENT, "conditions": {"all": [{"field": "priority", "op": "contains_any", "value": ["x"]}]}}, "op"),
         ({**URGENT, "conditions": {"all": [{"field": "priority", "op": "is", "value": "critical"}]}}, "critical"),
         ({**URGENT, "conditions": {"any": [{"field": "hours_since_created", "op": "greater_than", "value": -1}]}}, "hours"),

@@ -31,7 +31,8 @@ def test_a_full_definition_is_normalised():
     ({"events": []}, "events: must have at least one entry"),
     ({"events": ["ticket_closed"]}, "events.0: Input should be 'ticket_created'"),
     ({"actions": []}, "actions: must have at least one entry"),
-    ({"conditions": {"all": [{"field": "mood", "op": "is", "value": "x"}]}}, "conditions.all.0.field: 'mood' is not a condition field"),
+    ({"conditions": {"all": [{"field": "mood", "op": "is", "value": "x"}]}},
+     "conditions.all.0.field: Input should be 'channel', 'status', 'priority'"),
     ({"conditions": {"any": [{"field": "status", "op": "at_least", "value": "new"}]}},
      "conditions.any.0.op: op 'at_least' does not apply to field status; allowed: is, is_not, in, not_in"),
     ({"conditions": {"all": [{"field": "status", "op": "in", "value": "new"}]}}, "conditions.all.0.value: value of status in must be a non-empty list"),
@@ -57,6 +58,14 @@ def test_a_full_definition_is_normalised():
 ])
 def test_errors_name_the_field(over, message):
     assert message in refused(**over)
+
+
+def test_the_schema_lists_exactly_the_fields_and_operators_the_evaluator_knows():
+    from typing import get_args
+
+    assert set(get_args(m.ConditionField)) == set(m.FIELDS)
+    assert set(get_args(m.ConditionOp)) == {op for spec in m.FIELDS.values() for op in spec.ops}
+    assert all(f"- {name} (" in m.Condition.__doc__ for name in m.FIELDS)
 
 
 def test_a_definition_too_big_for_one_row_is_refused():

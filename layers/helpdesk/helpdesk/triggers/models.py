@@ -81,8 +81,8 @@ FIELDS: dict[str, FieldSpec] = {
     "status": FieldSpec("enum", ENUM_OPS, STATUSES, "the ticket's status"),
     "priority": FieldSpec("enum", ENUM_OPS + ("at_least", "at_most"), PRIORITIES, "the ticket's priority"),
     "tier": FieldSpec("enum", ENUM_OPS, TIERS, "the requester's support tier"),
-    "team_id": FieldSpec("ref", ENUM_OPS, (), "the ticket's team (a team id, or null for none)"),
-    "assignee_id": FieldSpec("ref", ENUM_OPS, (), "the ticket's assignee (an agent id, or null for nobody)"),
+    "team_id": FieldSpec("ref", ENUM_OPS, (), "the ticket's team"),
+    "assignee_id": FieldSpec("ref", ENUM_OPS, (), "the ticket's assignee"),
     "tags": FieldSpec("tags", TAG_OPS, (), "the ticket's tags"),
     "subject": FieldSpec("words", WORD_OPS, (), "words or phrases in the subject"),
     "body": FieldSpec("words", WORD_OPS, (), "words or phrases in the message the event is about (else the latest)"),
@@ -127,17 +127,30 @@ def _tags(value: Any, where: str, *, limit: int = MAX_TAGS) -> tuple[str, ...]:
     return tuple(dict.fromkeys(t.strip().lower() for t in value))
 
 
-class Condition(_Strict):
-    field: str
-    op: str
-    value: Any = None
+ConditionField = Literal["channel", "status", "priority", "tier", "team_id", "assignee_id", "tags", "subject", "body",
+                         "subject_or_body", "hours_since_created", "hours_since_updated", "hours_since_customer_message"]
+ConditionOp = Literal["is", "is_not", "in", "not_in", "at_least", "at_most", "includes_any", "includes_all",
+                      "includes_none", "contains_any", "contains_all", "contains_none", "greater_than", "less_than"]
+_VALUE_KINDS = {"enum": "one of: {choices} (a list of them for in / not_in)",
+                "ref": "an id, or null for none (a list of them for in / not_in)",
+                "tags": "a list of tags", "words": "a list of words or phrases (whole words, any case)",
+                "hours": "a number of hours"}
 
-    @field_validator("field")
-    @classmethod
-    def _known_field(cls, v: str) -> str:
-        if v not in FIELDS:
-            raise ValueError(f"{v!r} is not a condition field; allowed: {', '.join(FIELDS)}")
-        return v
+
+def _conditions_doc() -> str:
+    lines = ["A condition on the ticket: {field, op, value}. Per field, its operators and value:"]
+    for name, spec in FIELDS.items():
+        kind = _VALUE_KINDS[spec.kind].format(choices=", ".join(spec.choices))
+        lines.append(f"- {name} ({spec.about}): {', '.join(spec.ops)}; value: {kind}")
+    return "\n".join(lines)
+
+
+class Condition(_Strict):
+    __doc__ = _conditions_doc()
+
+    field: ConditionField
+    op: ConditionOp
+    value: Any = None
 
     @field_validator("op")
     @classmethod

@@ -43,9 +43,9 @@ def test_a_statement_declares_exactly_the_parameters_it_binds(statement):
 
 
 def test_the_ticket_statements_are_typed():
-    from helpdesk.db.tickets import changes, conversation, create, followup, reads
+    from helpdesk.db.tickets import changes, conversation, create, followup, reads, tags
 
-    for module in (changes, conversation, create, followup, reads):
+    for module in (changes, conversation, create, followup, reads, tags):
         for name, value in vars(module).items():
             if name.isupper() and isinstance(value, str):
                 assert isinstance(value, Statement), f"{module.__name__}.{name} has no parameter and row types"

@@ -2,27 +2,78 @@
 firing records that make a trigger fire at most once per event and stop chains of trigger actions."""
 from __future__ import annotations
 
-_TRIGGER_COLUMNS = """id, name, description, position, is_active, events, conditions, actions, created_by, updated_by,
-    created_at, updated_at"""
+from datetime import datetime
+from typing import Any, TypedDict
 
-LIST_TRIGGERS = f"""
-SELECT {_TRIGGER_COLUMNS} FROM triggers ORDER BY position, name
-"""
+from helpdesk.db.statement import JsonValue, Statement
 
-GET_TRIGGER = f"""
-SELECT {_TRIGGER_COLUMNS} FROM triggers WHERE id = :id::uuid
-"""
 
-INSERT_TRIGGER = f"""
+class TriggerRow(TypedDict):
+    id: str
+    name: str
+    description: str | None
+    position: int
+    is_active: bool
+    events: list[str]
+    conditions: dict[str, Any]
+    actions: list[dict[str, Any]]
+    created_by: str | None
+    updated_by: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class NoParams(TypedDict):
+    pass
+
+
+class TriggerIdParams(TypedDict):
+    id: Any
+
+
+class IdRow(TypedDict):
+    id: str
+
+
+class TriggerWriteParams(TypedDict):
+    name: str | None
+    description: str | None
+    position: int | None
+    is_active: bool | None
+    events: JsonValue
+    conditions: JsonValue
+    actions: JsonValue
+    actor_id: Any                    # the admin who made the change (created_by / updated_by)
+    now: datetime
+
+
+class TriggerUpdateParams(TriggerWriteParams):
+    id: Any
+    clear_description: bool          # description given as null: remove it
+
+LIST_TRIGGERS = Statement("""
+SELECT id, name, description, position, is_active, events, conditions, actions, created_by, updated_by,
+       created_at, updated_at
+FROM triggers ORDER BY position, name
+""", params=NoParams, row=TriggerRow)
+
+GET_TRIGGER = Statement("""
+SELECT id, name, description, position, is_active, events, conditions, actions, created_by, updated_by,
+       created_at, updated_at
+FROM triggers WHERE id = :id::uuid
+""", params=TriggerIdParams, row=TriggerRow)
+
+INSERT_TRIGGER = Statement("""
 INSERT INTO triggers (name, description, position, is_active, events, conditions, actions, created_by, updated_by,
                       created_at, updated_at)
 VALUES (:name, :description, :position::int, :is_active, :events::jsonb, :conditions::jsonb, :actions::jsonb,
         :actor_id::uuid, :actor_id::uuid, :now::timestamptz, :now::timestamptz)
-RETURNING {_TRIGGER_COLUMNS}
-"""
+RETURNING id, name, description, position, is_active, events, conditions, actions, created_by, updated_by,
+          created_at, updated_at
+""", params=TriggerWriteParams, row=TriggerRow)
 
 # Only the fields given (non-null parameters) change; description can be cleared with :clear_description.
-UPDATE_TRIGGER = f"""
+UPDATE_TRIGGER = Statement("""
 UPDATE triggers SET
     name = coalesce(:name, name),
     description = CASE WHEN :clear_description THEN NULL ELSE coalesce(:description, description) END,
@@ -34,19 +85,32 @@ UPDATE triggers SET
     updated_by = :actor_id::uuid,
     updated_at = :now::timestamptz
 WHERE id = :id::uuid
-RETURNING {_TRIGGER_COLUMNS}
-"""
+RETURNING id, name, description, position, is_active, events, conditions, actions, created_by, updated_by,
+          created_at, updated_at
+""", params=TriggerUpdateParams, row=TriggerRow)
 
-DELETE_TRIGGER = """
+DELETE_TRIGGER = Statement("""
 DELETE FROM triggers WHERE id = :id::uuid RETURNING id
-"""
+""", params=TriggerIdParams, row=IdRow)
 
 # The active triggers in evaluation order, a page at a time: as many as fit in :max_bytes of the Data
 # API's 1 MiB response (at least one; one page for any realistic set: a definition is at most 16 KB),
 # starting after (:after_position, :after_name). `remaining` counts the active triggers from the page
 # on: fewer rows than that means another page follows.
-ACTIVE_TRIGGERS_PAGE = f"""
-SELECT {_TRIGGER_COLUMNS}, remaining FROM (
+class ActivePageParams(TypedDict):
+    after_position: int | None
+    after_name: str | None
+    max_bytes: int
+
+
+class ActivePageRow(TriggerRow):
+    remaining: int
+
+
+ACTIVE_TRIGGERS_PAGE = Statement("""
+SELECT id, name, description, position, is_active, events, conditions, actions, created_by, updated_by,
+       created_at, updated_at, remaining
+FROM (
     SELECT t.*,
            sum(octet_length(t.events::text) + octet_length(t.conditions::text) + octet_length(t.actions::text)
                + octet_length(t.name) + coalesce(octet_length(t.description), 0) + 200)
@@ -58,7 +122,7 @@ SELECT {_TRIGGER_COLUMNS}, remaining FROM (
 ) page
 WHERE running_bytes <= :max_bytes::int OR n = 1
 ORDER BY position, name
-"""
+""", params=ActivePageParams, row=ActivePageRow)
 
 # What one evaluation needs, in one read: the ticket as conditions see it (with the text of the
 # event's message, else the latest customer message), the chain the event belongs to, and the
@@ -67,7 +131,25 @@ ORDER BY position, name
 # The chain: the row a firing recorded for the events its actions wrote; when that record is missing
 # (the worker stopped between the action and the record) the event's audit row names the trigger
 # that wrote it, and that trigger's latest firing on the ticket gives the chain.
-EVALUATION_CONTEXT = """
+class ContextParams(TypedDict):
+    ticket_id: Any                   # the ticket by id, or
+    number: int | None               # by number (the dry run's TKT-n)
+    event_id: Any                    # None in a dry run
+    event_at: datetime | None
+    message_id: Any                  # the message the event is about (else the latest customer message)
+    body_chars: int
+
+
+class ContextRow(TypedDict):
+    ticket: dict[str, Any]
+    chain_id: str | None
+    depth: int
+    event_firings: list[dict[str, Any]]
+    chain_triggers: list[str]
+    change_triggers: list[str]
+
+
+EVALUATION_CONTEXT = Statement("""
 WITH t AS (
     SELECT * FROM tickets
     WHERE (:ticket_id::uuid IS NOT NULL AND id = :ticket_id::uuid) OR (:number::bigint IS NOT NULL AND number = :number::bigint)
@@ -106,11 +188,28 @@ SELECT jsonb_build_object(
        (SELECT coalesce(jsonb_agg(DISTINCT f.trigger_id), '[]'::jsonb) FROM trigger_firings f
         WHERE f.ticket_id = t.id AND f.event_at = :event_at::timestamptz AND f.event_id <> :event_id::uuid) AS change_triggers
 FROM t JOIN customers c ON c.id = t.requester_id LEFT JOIN teams tm ON tm.id = t.team_id
-"""
+""", params=ContextParams, row=ContextRow)
 
 # The claim, taken for every trigger that fires before any action runs: a new row, or one whose
 # worker's lease ran out (it resumes after `progress`). A row back is this worker's to carry out.
-CLAIM_FIRINGS = """
+class ClaimParams(TypedDict):
+    trigger_ids: JsonValue
+    event_id: Any
+    ticket_id: Any
+    event_at: datetime
+    chain_id: Any
+    depth: int
+    now: datetime
+    lease_until: datetime
+
+
+class ClaimRow(TypedDict):
+    trigger_id: str
+    progress: int
+    outcomes: list[dict[str, Any]]
+
+
+CLAIM_FIRINGS = Statement("""
 INSERT INTO trigger_firings (trigger_id, event_id, ticket_id, event_at, chain_id, depth, state, lease_until, fired_at)
 SELECT tr.id, :event_id::uuid, :ticket_id::uuid, :event_at::timestamptz, :chain_id::uuid, :depth::int, 'acting',
        :lease_until::timestamptz, :now::timestamptz
@@ -119,12 +218,27 @@ ON CONFLICT (trigger_id, event_id) DO UPDATE SET lease_until = EXCLUDED.lease_un
     WHERE trigger_firings.state = 'acting'
       AND (trigger_firings.lease_until IS NULL OR trigger_firings.lease_until < :now::timestamptz)
 RETURNING trigger_id, progress, outcomes
-"""
+""", params=ClaimParams, row=ClaimRow)
 
 # Settles what this worker carried out: finished firings are done (with an audit row each, whose id is
 # derived from the firing so it is written once), a firing stopped by a retryable failure keeps its
 # progress and no lease (the redelivery resumes it), and the events the actions wrote join the chain.
-SETTLE_FIRINGS = """
+class SettleParams(TypedDict):
+    firings: JsonValue               # [{trigger_id, name, state, progress, outcomes}]
+    caused: JsonValue                # [{event_id, trigger_id}]: the events the actions wrote
+    event_id: str
+    ticket_id: Any
+    event_name: str
+    chain_id: Any
+    depth: int
+    now: datetime
+
+
+class SettleRow(TypedDict):
+    settled: int
+
+
+SETTLE_FIRINGS = Statement("""
 WITH s AS (
     SELECT * FROM jsonb_to_recordset(:firings::jsonb)
         AS s(trigger_id uuid, name text, state text, progress int, outcomes jsonb)
@@ -154,10 +268,25 @@ audit AS (
     ON CONFLICT (event_id) DO NOTHING
 )
 SELECT count(*) AS settled FROM settled
-"""
+""", params=SettleParams, row=SettleRow)
 
 # The chain reached its depth limit: the triggers that would have fired did not; written once per event.
-CHAIN_STOPPED = """
+class ChainStoppedParams(TypedDict):
+    event_id: str
+    ticket_id: Any
+    event_name: str
+    chain_id: str
+    depth: int
+    limit: int
+    triggers: JsonValue
+    now: datetime
+
+
+class ChainStoppedRow(TypedDict):
+    event_id: str
+
+
+CHAIN_STOPPED = Statement("""
 INSERT INTO ticket_audit (event_id, ticket_id, event_type, actor_type, actor_id, data, occurred_at)
 VALUES (md5('trigger.chain_stopped:' || :event_id)::uuid, :ticket_id::uuid, 'trigger.chain_stopped', 'system', NULL,
         jsonb_build_object('event_id', :event_id::text, 'event', :event_name::text, 'chain_id', :chain_id::text,
@@ -165,28 +294,64 @@ VALUES (md5('trigger.chain_stopped:' || :event_id)::uuid, :ticket_id::uuid, 'tri
         :now::timestamptz)
 ON CONFLICT (event_id) DO NOTHING
 RETURNING event_id
-"""
+""", params=ChainStoppedParams, row=ChainStoppedRow)
 
 # Who a team or agent-set mail goes to: active agents, by id or by team membership.
-MAIL_RECIPIENTS = """
+class RecipientsParams(TypedDict):
+    agent_ids: JsonValue
+    team_id: Any
+
+
+class RecipientRow(TypedDict):
+    id: str
+    email: str
+    name: str
+
+
+MAIL_RECIPIENTS = Statement("""
 SELECT a.id, a.email, a.name FROM agents a
 WHERE a.is_active
   AND (a.id IN (SELECT value::uuid FROM jsonb_array_elements_text(:agent_ids::jsonb))
        OR a.id IN (SELECT tm.agent_id FROM team_members tm WHERE tm.team_id = :team_id::uuid))
 ORDER BY a.email
-"""
+""", params=RecipientsParams, row=RecipientRow)
 
 # A trigger's recent firings, newest first (the console's history of a trigger).
-RECENT_FIRINGS = """
+class RecentFiringsParams(TypedDict):
+    trigger_id: Any
+    limit: int
+
+
+class FiringRow(TypedDict):
+    event_id: str
+    ticket_id: str
+    number: int
+    chain_id: str
+    depth: int
+    state: str
+    outcomes: list[dict[str, Any]]
+    fired_at: datetime
+    finished_at: datetime | None
+
+
+RECENT_FIRINGS = Statement("""
 SELECT f.event_id, f.ticket_id, t.number, f.chain_id, f.depth, f.state, f.outcomes, f.fired_at, f.finished_at
 FROM trigger_firings f JOIN tickets t ON t.id = f.ticket_id
 WHERE f.trigger_id = :trigger_id::uuid
 ORDER BY f.fired_at DESC LIMIT :limit::int
-"""
+""", params=RecentFiringsParams, row=FiringRow)
 
 # Forget firings and chain links older than any redelivery can be (SQS keeps messages 14 days at most).
-PRUNE = """
+class PruneParams(TypedDict):
+    before: datetime
+
+
+class PruneRow(TypedDict):
+    deleted: int
+
+
+PRUNE = Statement("""
 WITH firings AS (DELETE FROM trigger_firings WHERE state = 'done' AND finished_at < :before::timestamptz RETURNING 1),
 links AS (DELETE FROM trigger_chain_events WHERE created_at < :before::timestamptz RETURNING 1)
 SELECT (SELECT count(*) FROM firings) + (SELECT count(*) FROM links) AS deleted
-"""
+""", params=PruneParams, row=PruneRow)

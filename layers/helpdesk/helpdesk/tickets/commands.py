@@ -368,7 +368,7 @@ class TicketCommands:
             if not 1 <= len(tag) <= MAX_TAG:
                 raise errors.ValidationFailed(f"each tag must be 1 to {MAX_TAG} characters, got {tag!r}")
         ticket_id = self._resolve_id(ticket_ref)
-        row = self.db.execute(ticket_tags.CHANGE_TAGS, {
+        row = self.db.execute(tags.CHANGE_TAGS, {
             "ticket_id": ticket_id, "add": add, "remove": remove, "max_tags": MAX_TAGS, "now": self.clock.now(),
             "actor_type": actor.type, "actor_id": actor.id,
         }).first()

@@ -1,9 +1,29 @@
-"""SQL of the tag change command (TicketCommands.change_tags): one statement writes the ticket's tags,
-the audit row and the outbox event `ticket.tags_changed`, or nothing when the tags would not change.
-Tags never touch the SLA clocks (policies do not match on tags), so the statement has no SLA step."""
+"""Changing a ticket's tags (TicketCommands.change_tags): one statement writes the tags, the audit row
+and the outbox event `ticket.tags_changed`, or nothing when the tags would not change. Tags never
+touch the SLA clocks (policies do not match on tags), so there is no SLA step and no pending clock."""
 from __future__ import annotations
 
-CHANGE_TAGS = """
+from typing import Any
+
+from helpdesk.db.statement import JsonValue, Statement
+from helpdesk.db.tickets import CommandRow
+from helpdesk.db.tickets.changes import Actor
+
+
+class ChangeTagsParams(Actor):
+    ticket_id: Any
+    add: JsonValue                    # tags to add (lower case), a list
+    remove: JsonValue                 # tags to remove, a list
+    max_tags: int                     # a change that would leave more is refused (nothing written)
+
+
+class ChangeTagsRow(CommandRow):
+    current_status: str
+    merged_into_id: str | None
+    wanted_tags: list[str]            # the tags the change asked for (to name a refusal)
+
+
+CHANGE_TAGS = Statement("""
 WITH target AS (
     SELECT id, status, tags, merged_into_id FROM tickets WHERE id = :ticket_id::uuid FOR UPDATE
 ),
@@ -29,7 +49,7 @@ updated AS (
 ),
 events AS (
     SELECT gen_random_uuid() AS id, u.id AS ticket_id, 'ticket.tags_changed' AS event_type, :actor_type AS actor_type,
-           :actor_id::uuid AS actor_id,
+           :actor_id::uuid AS actor_id, NULL::text AS from_status, NULL::text AS to_status,
            jsonb_build_object(
                'number', u.number, 'tags', u.tags,
                'added', (SELECT coalesce(jsonb_agg(n.value), '[]'::jsonb) FROM jsonb_array_elements_text(u.tags) n
@@ -39,17 +59,13 @@ events AS (
                'assignee_id', u.assignee_id, 'team_id', u.team_id) AS payload
     FROM updated u
 ),
-audit_rows AS (
-    INSERT INTO ticket_audit (event_id, ticket_id, event_type, actor_type, actor_id, data, occurred_at)
-    SELECT id, ticket_id, event_type, actor_type, actor_id, payload, :now::timestamptz FROM events
-),
-outbox_rows AS (
-    INSERT INTO outbox (id, event_type, ticket_id, payload, occurred_at)
-    SELECT id, event_type, ticket_id, payload, :now::timestamptz FROM events
-    RETURNING id, event_type, schema_version, ticket_id, payload, occurred_at, seq
+written AS (
+    -- the event in the audit trail and the outbox (migration 1170); read in full by the final SELECT
+    SELECT w.event FROM write_ticket_events((SELECT jsonb_agg(to_jsonb(e)) FROM events e), :now::timestamptz) AS w(event)
 )
 SELECT tg.status AS current_status, tg.merged_into_id, (SELECT tags FROM wanted) AS wanted_tags,
-       (SELECT to_jsonb(u) - 'priority_rank' - 'old_tags' - 'search_tsv' FROM updated u) AS ticket,
-       (SELECT coalesce(jsonb_agg(to_jsonb(o) ORDER BY o.seq), '[]'::jsonb) FROM outbox_rows o) AS events
+       (SELECT to_jsonb(u) - 'priority_rank' - 'old_tags' FROM updated u) AS ticket,
+       (SELECT coalesce(jsonb_agg(w.event ORDER BY (w.event ->> 'seq')::bigint), '[]'::jsonb) FROM written w) AS events,
+       '[]'::jsonb AS pending_sla
 FROM target tg
-"""
+""", params=ChangeTagsParams, row=ChangeTagsRow)

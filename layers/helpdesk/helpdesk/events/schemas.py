@@ -7,7 +7,7 @@ Wire format (the SNS message body, and the SQS body with raw delivery):
 
 The types below are exactly what the producers write (helpdesk/db/tickets/ and the functions of
 migration 1170 for the ticket commands, helpdesk/db/sla.py for sla.*, helpdesk/db/routing.py for
-agent.out_of_office_started, helpdesk/db/tickets/tags.py for ticket.tags_changed). A payload model lists the fields consumers rely on; extra
+agent.out_of_office_started). A payload model lists the fields consumers rely on; extra
 fields are kept (additive changes need no new version); a breaking change is a new `version`
 with its own model registered beside the old one. An unknown type or version is rejected with
 UnknownEventType naming what is known, so a producer bug is loud instead of silently dropped.
@@ -100,7 +100,7 @@ class TicketPriorityChanged(EventPayload):
 
 
 class TicketTagsChanged(EventPayload):
-    """Written by the tag change command (helpdesk/db/ticket_tags.py): the tags after the change."""
+    """Written by the tag change command (helpdesk/db/tickets/tags.py): the tags after the change."""
 
     number: int
     tags: list[str]

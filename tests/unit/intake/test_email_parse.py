@@ -156,3 +156,17 @@ def test_chatwoot_bounce_delivery_status(corpora):
     assert mail.from_email == expected["from_email"]
     [status] = mail.delivery_status
     assert status["recipient"] == expected["failed_recipient"] and status["status"] == expected["status"]
+
+
+@pytest.mark.parametrize("header", [
+    b"Content-Type: text/plain; charset*",           # the standard library's parser raises IndexError
+    b"Content-Type: text/plain; name*",
+    b"Content-Type: multipart/mixed; boundary=\"BB\"; x*",
+])
+def test_a_header_the_standard_parser_crashes_on_is_kept_as_text(header):
+    raw = b"From: a@b.test\r\nMessage-ID: <m@b.test>\r\nMIME-Version: 1.0\r\n" + header + b"\r\n\r\n"
+    raw += b"--BB\r\nContent-Type: text/plain\r\n\r\nhello\r\n--BB--\r\n" if b"multipart" in header else b"hello"
+    mail = parse_email(raw)
+    kept = mail.text + "".join(a.data.decode() for a in mail.attachments)
+    assert "hello" in kept  # as the text, or as the part the broken header names
+    assert mail.defects.count("Content-Type header could not be parsed; kept as text") == 1

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from email.headerregistry import HeaderRegistry
 from email.policy import EmailPolicy
 from typing import Any
 
@@ -57,6 +58,23 @@ class CappedPolicy(EmailPolicy):
             else:
                 value = value[:MAX_HEADER_CHARS]
         return name, value
+
+
+    def header_fetch_parse(self, name: str, value: str):  # type: ignore[override]
+        # The standard library's structured header parsers crash on some hostile values (an
+        # IndexError on "Content-Type: text/plain; charset*", for one), and the parser calls them
+        # while it reads the mail: such a header is kept as plain text instead, and noted.
+        try:
+            return super().header_fetch_parse(name, value)
+        except Exception:  # noqa: BLE001 - any crash of a header parser, not only the ones known today
+            note = f"{name} header could not be parsed; kept as text"
+            if self.cut is not None and note not in self.cut:  # the parser reads a header many times
+                self.cut.append(note)
+            return _AS_TEXT(name, "".join(value.splitlines()))
+
+
+# Makes every header an unstructured (plain text) one, whatever its name.
+_AS_TEXT = HeaderRegistry(use_default_map=False)
 
 
 class MailTooComplex(ValueError):

@@ -21,6 +21,7 @@ if __package__:
     from .routes import chat, slack
     from .routes import lead_reports
     from .routes import triggers  # issue 19 item 4
+    from .routes import mail_templates, satisfaction  # lifecycle (issue 19 items 5-8)
     from .routes._shared import claims_of, services
 else:  # Lambda: this directory is the code root
     import problems  # type: ignore[no-redef]
@@ -29,6 +30,7 @@ else:  # Lambda: this directory is the code root
     from routes import chat, slack  # type: ignore[no-redef]
     from routes import lead_reports  # type: ignore[no-redef]
     from routes import triggers  # type: ignore[no-redef]
+    from routes import mail_templates, satisfaction  # type: ignore[no-redef]
     from routes._shared import claims_of, services  # type: ignore[no-redef]
 
 log = logging.getLogger(__name__)
@@ -68,7 +70,7 @@ with another body is 409.
 is filled the answer is `202 {"status": "received"}` and nothing is stored or counted.
 """
 ROUTERS = (tickets, queue, search, kb, teams, agents, customers, sla_admin, routing_rules, reports, public, portal,
-           quarantine, chat, slack, lead_reports, triggers)
+           quarantine, chat, slack, lead_reports, triggers, satisfaction, mail_templates)
 
 
 def _signed_in(app: APIGatewayRestResolver, next_middleware: Any) -> Response:

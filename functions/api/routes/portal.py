@@ -13,8 +13,10 @@ from helpdesk.auth.ratelimit import Limit, RateLimiter
 from helpdesk.tickets.commands import TicketCommands
 from helpdesk.tickets.portal import portal_message as own_message_in_full
 from helpdesk.tickets.portal import portal_view
+from helpdesk.tickets import satisfaction
 
 from ._shared import ApiModel, Doc, parse_uuid, services, settings, source_ip
+from .satisfaction import NotSolvedIn, RatingIn, not_solved_limits
 
 router = Router()
 # A customer writes a few replies an hour; a script behind one link or one address writes hundreds.
@@ -66,3 +68,26 @@ def portal_reply(token: str, body: PortalMessageIn) -> Response[Doc]:
     doc = {"ticket": f"TKT-{result.ticket.number}", "status": result.ticket.status,
            "followup_of": str(result.followup_of) if result.followup_of else None}
     return Response(201, content_types.APPLICATION_JSON, doc)
+
+
+# The solved mail's answers, from the portal (routes/satisfaction.py answers the mailed survey links).
+@router.post("/portal/<token>/rating", summary="Rate the help on the ticket's latest resolve (good / bad, optional comment)")
+def portal_rate(token: str, body: RatingIn) -> Doc:
+    svc = services()
+    ticket_id = verify_portal_token(token, settings().signing_keys, svc.clock.now())
+    return Doc(**satisfaction.rate(svc.db, svc.clock, ticket_id, body.rating, body.comment))
+
+
+@router.post("/portal/<token>/solved", summary="The customer confirms it is solved: the ticket closes")
+def portal_solved(token: str) -> Doc:
+    svc = services()
+    ticket_id = verify_portal_token(token, settings().signing_keys, svc.clock.now())
+    return Doc(**satisfaction.confirm_solved(svc.db, svc.clock, svc.publisher, ticket_id))
+
+
+@router.post("/portal/<token>/not-solved", summary="The customer says it is not solved: their message reopens the ticket")
+def portal_not_solved(token: str, body: NotSolvedIn) -> Doc:
+    svc = services()
+    ticket_id = verify_portal_token(token, settings().signing_keys, svc.clock.now())
+    RateLimiter(svc.db, svc.clock).hit(not_solved_limits(ticket_id, source_ip(router)))
+    return Doc(**satisfaction.not_solved(svc.db, svc.clock, svc.publisher, ticket_id, body.comment))

@@ -66,7 +66,8 @@ ORDER BY created_at DESC, id
 LIMIT :limit
 """
 
-# Claims the send of one public agent message and reads everything the mail needs, in one call.
+# Claims the send of one public agent message and reads everything the mail needs, in one call
+# (the team's mail templates {kind: row} and the author's signature included).
 # A row already 'sent' (or 'skipped') comes back unchanged: the caller sends nothing. A 'sending'
 # row older than the lease (a crashed attempt) or a 'failed' one is claimed again.
 CLAIM_SEND = """
@@ -80,7 +81,11 @@ WITH msg AS (
 ),
 tk AS (
     SELECT t.id, t.number, t.subject, t.channel, t.status, t.team_id, t.merged_into_id, c.email AS requester_email,
-           c.name AS requester_name, tm.email_address AS team_address, tm.name AS team_name
+           c.name AS requester_name, tm.email_address AS team_address, tm.name AS team_name,
+           (SELECT s.body_text FROM agent_signatures s WHERE s.agent_id = msg.author_agent_id) AS signature,
+           (SELECT jsonb_object_agg(mt.kind, jsonb_build_object('subject', mt.subject,
+               'body_text', mt.body_text, 'body_html', mt.body_html))
+           FROM mail_templates mt WHERE mt.team_id = t.team_id) AS templates
     FROM msg JOIN tickets t ON t.id = msg.ticket_id JOIN customers c ON c.id = t.requester_id
     LEFT JOIN teams tm ON tm.id = t.team_id
 ),
@@ -140,7 +145,9 @@ WITH msg AS (
 ),
 tk AS (
     SELECT t.id, t.number, t.subject, t.channel, t.status, t.team_id, c.email AS requester_email, c.name AS requester_name,
-           tm.email_address AS team_address, tm.name AS team_name
+           tm.email_address AS team_address, tm.name AS team_name, (SELECT jsonb_object_agg(mt.kind, jsonb_build_object('subject', mt.subject,
+               'body_text', mt.body_text, 'body_html', mt.body_html))
+           FROM mail_templates mt WHERE mt.team_id = t.team_id) AS templates
     FROM msg JOIN tickets t ON t.id = msg.ticket_id JOIN customers c ON c.id = t.requester_id
     LEFT JOIN teams tm ON tm.id = t.team_id
 ),

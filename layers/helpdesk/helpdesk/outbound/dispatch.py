@@ -2,6 +2,8 @@
 
 - `ticket.created` of an email ticket: its one acknowledgement, by mail (the email sender decides
   whether one is due: email tickets only, never to automatic mail).
+- `ticket.status_changed` to resolved: the solved mail with the satisfaction survey (email, web form
+  and API tickets; the sender checks the channel); any other status change sends nothing.
 - `outbound.requested` on a Slack ticket: posted into the ticket's Slack thread.
 - on a chat ticket: nothing to send, the widget shows the reply.
 - anything else (email, web form, API tickets): mailed to the requester.
@@ -21,6 +23,10 @@ def deliver(event: Any, *, email: Callable[[], _Sends], slack: Callable[[Any], A
     """Send `event` through its channel; returns what happened (for the log and the batch result)."""
     if event.type == "ticket.created":
         return {"kind": "acknowledgement", **email().send(event).__dict__}
+    if event.type == "ticket.status_changed":
+        if event.payload.to_status != "resolved":
+            return {"kind": "status", "action": "skipped", "reason": f"a change to {event.payload.to_status} sends nothing"}
+        return {"kind": "solved", **email().send(event).__dict__}
     channel = getattr(event.payload, "channel", None)
     if channel == "slack":
         return {"kind": "reply", "channel": "slack", "result": str(slack(event))}

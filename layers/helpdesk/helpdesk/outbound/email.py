@@ -5,6 +5,12 @@ payload {message_id, channel, number}) or a `ticket.replied` event with visibili
 agent author. Internal notes are never sent: the claim statement only accepts public agent
 messages.
 
+A `ticket.status_changed` event to `resolved` sends the solved mail (solved): the team's words, the
+portal link, the satisfaction survey's one-click "good" / "bad" links and "it's not solved"
+(helpdesk.auth.survey); claimed per event in email_notices, so each resolve mails once. Every mail's
+words come from the team's templates or the defaults (helpdesk.outbound.templates); a public reply
+carries its author's signature. Data API calls per solved mail: 2 (claim with the offer, record).
+
 Exactly-once toward the customer, as far as SES allows: the send is claimed ('sending') in the
 statement that reads the message, and marked 'sent' with the SES MessageId after SES accepted it.
 A retried event finds 'sent' and sends nothing; an attempt that died between SES and the record
@@ -28,20 +34,22 @@ from typing import Any
 from helpdesk import errors
 from helpdesk.clock import Clock, SystemClock
 from helpdesk.db import email as sql
+from helpdesk.db import satisfaction as satisfaction_sql
 from helpdesk.db.client import DataApi
 from helpdesk.outbound import files as outbound_files
+from helpdesk.outbound import templates
 from helpdesk.outbound.compose import compose_reply
-from helpdesk.outbound.html import render_html
 from helpdesk.auth.portal import portal_url, sign_portal_token
+from helpdesk.auth.survey import sign_survey_token, survey_url
 from helpdesk.outbound.tokens import reply_address
 from helpdesk.tickets.commands import read_message_text
 
 log = logging.getLogger(__name__)
-PORTAL_FOOTER = "\n\n--\nFollow this request and answer it online: {url}"
 
 
 def portal_footer(url: str) -> str:
-    return PORTAL_FOOTER.format(url=url)
+    """The default footer every mail carries (a team may write its own reply_footer template)."""
+    return templates.fill_text(templates.DEFAULTS["reply_footer"].body_text, {"portal_url": url})
 
 # Longer than one send attempt can take (the outbound function's timeout is well under a minute).
 LEASE = timedelta(minutes=2)
@@ -51,6 +59,23 @@ NO_SMTPUTF8 = ("not sent: the customer's address has a non-ASCII local part, and
                "local parts (it does not support SMTPUTF8, RFC 6531); answer through another channel")
 ACK_LIMIT = 3  # acknowledgements per customer address ...
 ACK_WINDOW = timedelta(hours=1)  # ... within this window
+
+
+@dataclass(frozen=True)
+class SendRecord:
+    """Where one mail's send state is kept: the statements that mark it sent or failed, and its key."""
+
+    sent: str
+    failed: str
+    key: dict[str, Any]
+
+
+def reply_record(message_id: uuid.UUID) -> SendRecord:  # replies and acknowledgements: email_outbound
+    return SendRecord(sql.RECORD_SENT, sql.RECORD_FAILED, {"message_id": message_id})
+
+
+def notice_record(event_id: uuid.UUID) -> SendRecord:  # the solved mail: email_notices
+    return SendRecord(satisfaction_sql.RECORD_NOTICE_SENT, satisfaction_sql.RECORD_NOTICE_FAILED, {"event_id": event_id})
 
 
 @dataclass
@@ -70,6 +95,13 @@ def _payload(event: Any) -> tuple[uuid.UUID, str, dict[str, Any]]:
     return uuid.UUID(str(eid)), str(etype), dict(payload)
 
 
+def _envelope(event: Any) -> tuple[Any, Any]:
+    """The event's ticket id and when it happened (dict events as the outbox and queues carry them)."""
+    if isinstance(event, dict):
+        return event.get("ticket_id"), event.get("occurred_at")
+    return event.ticket_id, event.occurred_at
+
+
 class OutboundEmail:
     def __init__(self, db: DataApi, ses_client: Any, settings: Any, clock: Clock | None = None, *,
                  s3_client: Any = None, max_raw_bytes: int = outbound_files.MAX_RAW_MESSAGE_BYTES) -> None:
@@ -86,6 +118,11 @@ class OutboundEmail:
             return SendOutcome("skipped", "not a public agent reply")
         if etype == "ticket.created":
             return self.acknowledge(event_id, payload)
+        if etype == "ticket.status_changed":
+            if payload.get("to") != "resolved":
+                return SendOutcome("skipped", f"a change to {payload.get('to')} sends no mail")
+            ticket_id, occurred_at = _envelope(event)
+            return self.solved(event_id, uuid.UUID(str(ticket_id)), occurred_at or self.clock.now())
         if etype not in ("outbound.requested", "ticket.replied"):
             return SendOutcome("skipped", f"{etype} is not sent by email")
         if payload.get("channel") not in (None, *EMAIL_CHANNELS):
@@ -117,7 +154,8 @@ class OutboundEmail:
         thread_ids = [i for i in row.get("thread_ids") or [] if i != claim["generated_message_id"]]
         body = message["body"] if message.get("body") is not None else read_message_text(
             self.db, message_id, "body", int(message["body_chars"]))
-        return self._deliver(message_id, ticket, claim, body, row.get("last_customer_message_id"),
+        parts = [templates.Part(body), templates.signature_part(ticket.get("signature"))]
+        return self._deliver(reply_record(message_id), ticket, claim, parts, row.get("last_customer_message_id"),
                              thread_ids, automatic=False, attachments=message.get("attachments") or [])
 
     def acknowledge(self, event_id: uuid.UUID, payload: dict[str, Any]) -> SendOutcome:
@@ -147,9 +185,52 @@ class OutboundEmail:
                 return SendOutcome("skipped", f"{ACK_LIMIT} acknowledgements already sent to this customer within {ACK_WINDOW}")
             return SendOutcome("skipped", "not a customer's email")
         inbound = row["message"].get("inbound_message_id")
-        body = (f"We received your request and opened ticket TKT-{ticket['number']}: {ticket['subject']}\n\n"
-                "Reply to this email to add information; please keep the ticket number in the subject.")
-        return self._deliver(message_id, ticket, claim, body, inbound, [inbound] if inbound else [], automatic=True)
+        template = templates.template_for("acknowledgement", ticket.get("templates"))
+        parts = [templates.part(template, self._values(ticket))]
+        return self._deliver(reply_record(message_id), ticket, claim, parts, inbound, [inbound] if inbound else [],
+                             automatic=True, subject=template.subject)
+
+    def solved(self, event_id: uuid.UUID, ticket_id: uuid.UUID, resolved_at: Any) -> SendOutcome:
+        """The one solved mail of a resolve (event_id: its ticket.status_changed event), with the survey."""
+        now = self.clock.now()
+        row = self.db.query_one(satisfaction_sql.CLAIM_SOLVED, {
+            "ticket_id": ticket_id, "event_id": event_id, "channels": list(EMAIL_CHANNELS), "now": now,
+            "lease_expired": now - LEASE, "resolved_at": resolved_at,
+            "generated_message_id": f"solved-{event_id}@{self.settings.support_domain.lower()}",
+        })
+        if row is None:
+            return SendOutcome("skipped", f"ticket {ticket_id} not found")
+        claim, previous, ticket = row.get("claim"), row.get("previous"), row["ticket"]
+        if claim is None:
+            if previous:
+                if previous["state"] == "sending":
+                    raise errors.Conflict(f"the solved mail of event {event_id} is in flight; retry after {LEASE}")
+                return SendOutcome("already_sent", "solved mail sent before", previous.get("ses_message_id"),
+                                   previous.get("generated_message_id"))
+            if ticket["status"] != "resolved":
+                return SendOutcome("skipped", f"the ticket is {ticket['status']} now, no longer resolved")
+            return SendOutcome("skipped", f"channel {ticket['channel']} is not answered by email, or no requester address")
+        token = sign_survey_token(ticket_id, event_id, self.settings.signing_keys, now)
+        base = self.settings.web_base_url
+        values = {**self._values(ticket), "agent_name": ticket.get("agent_name") or ticket.get("team_name") or "Support",
+                  "rating_good_url": survey_url(base, token, "good"), "rating_bad_url": survey_url(base, token, "bad"),
+                  "not_solved_url": survey_url(base, token, "not_solved")}
+        solved = templates.template_for("solved", ticket.get("templates"))
+        parts = [templates.part(solved, values), templates.part(templates.template_for("csat", ticket.get("templates")), values)]
+        thread_ids = [i for i in row.get("thread_ids") or [] if i != claim["generated_message_id"]]
+        return self._deliver(notice_record(event_id), ticket, claim, parts, row.get("last_customer_message_id"),
+                             thread_ids, automatic=True, subject=solved.subject)
+
+    def _portal_url(self, ticket: dict[str, Any]) -> str:
+        # Every mail to the customer carries their way back in (a fresh link renews the customer's 90 days).
+        return portal_url(self.settings.web_base_url,
+                          sign_portal_token(ticket["id"], self.settings.signing_keys, self.clock.now()))
+
+    def _values(self, ticket: dict[str, Any]) -> dict[str, str]:
+        """The placeholders every template may use (helpdesk.outbound.templates.COMMON)."""
+        return {"ticket_ref": f"TKT-{ticket['number']}", "ticket_subject": ticket["subject"],
+                "customer_name": ticket.get("requester_name") or "", "team_name": ticket.get("team_name") or "Support",
+                "portal_url": self._portal_url(ticket)}
 
     def _fetcher(self) -> Any:
         bucket = getattr(self.settings, "attachments_bucket", "")
@@ -158,49 +239,50 @@ class OutboundEmail:
             return None
         return outbound_files.S3Files(self.s3, bucket)
 
-    def _compose(self, ticket: dict[str, Any], claim: dict[str, Any], body: str, in_reply_to: str | None,
-                 references: list[str], automatic: bool, files: list[outbound_files.OutboundFile]) -> Any:
+    def _compose(self, ticket: dict[str, Any], claim: dict[str, Any], parts: list[templates.Part | None],
+                 in_reply_to: str | None, references: list[str], automatic: bool,
+                 files: list[outbound_files.OutboundFile], subject: str | None) -> Any:
         domain = self.settings.support_domain.lower()
         subject_number = int(ticket["number"])
-        # Every mail to the customer (acknowledgement, public reply) carries their way back in.
-        # (a fresh link: each mail from us renews the customer's 90 days)
-        token = sign_portal_token(ticket["id"], self.settings.signing_keys, self.clock.now())
-        body += portal_footer(portal_url(self.settings.web_base_url, token))
+        values = self._values(ticket)
+        footer = templates.part(templates.template_for("reply_footer", ticket.get("templates")), values)
+        text, body_html = templates.assemble([*parts, footer], title=f"TKT-{subject_number}")
         return compose_reply(
             from_address=ticket.get("team_address") or f"support@{domain}", from_name=ticket.get("team_name") or "Support",
             to_address=ticket["requester_email"], to_name=ticket.get("requester_name"),
             reply_to=reply_address(ticket["id"], domain, self.settings.signing_keys),
-            subject=ticket["subject"], number=subject_number, body_text=body,
-            body_html=render_html(body, title=f"TKT-{subject_number}"), message_id=claim["generated_message_id"],
+            subject=templates.fill_text(subject, values) if subject else ticket["subject"], number=subject_number,
+            body_text=text, body_html=body_html, message_id=claim["generated_message_id"],
             in_reply_to=in_reply_to, references=references, loop_value=domain, sent_at=self.clock.now(),
             automatic=automatic, attachments=files)
 
-    def _deliver(self, message_id: uuid.UUID, ticket: dict[str, Any], claim: dict[str, Any], body: str,
-                 in_reply_to: str | None, references: list[str], *, automatic: bool,
-                 attachments: list[dict[str, Any]] | None = None) -> SendOutcome:
+    def _deliver(self, record: SendRecord, ticket: dict[str, Any], claim: dict[str, Any],
+                 parts: list[templates.Part | None], in_reply_to: str | None, references: list[str], *, automatic: bool,
+                 attachments: list[dict[str, Any]] | None = None, subject: str | None = None) -> SendOutcome:
         domain = self.settings.support_domain.lower()
         from_address = ticket.get("team_address") or f"support@{domain}"
         if not str(ticket["requester_email"]).isascii():
             # Stored addresses have ASCII (IDNA) domains already; only the local part can be UTF-8.
-            self.db.execute(sql.RECORD_FAILED, {"message_id": message_id, "state": "skipped", "error": NO_SMTPUTF8})
+            self.db.execute(record.failed, {**record.key, "state": "skipped", "error": NO_SMTPUTF8})
             return SendOutcome("skipped", NO_SMTPUTF8)
         try:
             files: list[outbound_files.OutboundFile] = []
             entries = [e for e in attachments or [] if isinstance(e, dict) and e.get("s3_key")]
             if entries:
-                base = len(self._compose(ticket, claim, body, in_reply_to, references, automatic, []).as_bytes())
+                base = len(self._compose(ticket, claim, parts, in_reply_to, references, automatic, [], subject).as_bytes())
                 budget = self.max_raw_bytes - base - outbound_files.NOTE_RESERVE_BYTES
                 files, left = outbound_files.collect(entries, budget, self._fetcher())
-                body += outbound_files.left_out_note(left)
-            raw = self._compose(ticket, claim, body, in_reply_to, references, automatic, files).as_bytes()
+                # the note follows the text, above the signature
+                parts = [parts[0], templates.Part(outbound_files.left_out_note(left)), *parts[1:]]
+            raw = self._compose(ticket, claim, parts, in_reply_to, references, automatic, files, subject).as_bytes()
             kwargs: dict[str, Any] = {"Source": from_address, "Destinations": [ticket["requester_email"]],
                                       "RawMessage": {"Data": raw}}
             if self.settings.ses_configuration_set:
                 kwargs["ConfigurationSetName"] = self.settings.ses_configuration_set
             response = self.ses.send_raw_email(**kwargs)
         except Exception as exc:
-            self.db.execute(sql.RECORD_FAILED, {"message_id": message_id, "state": "failed", "error": str(exc)[:2000]})
+            self.db.execute(record.failed, {**record.key, "state": "failed", "error": str(exc)[:2000]})
             raise
         ses_id = f"{response['MessageId']}@{self.settings.region}.amazonses.com"
-        self.db.execute(sql.RECORD_SENT, {"message_id": message_id, "ses_message_id": ses_id, "now": self.clock.now()})
+        self.db.execute(record.sent, {**record.key, "ses_message_id": ses_id, "now": self.clock.now()})
         return SendOutcome("sent", "", ses_id, claim["generated_message_id"])

@@ -88,6 +88,11 @@ def _paragraphs(lines: list[str]) -> str:
 
 def render_html(text: str, *, title: str = "") -> str:
     """A complete, self-contained HTML document for the text part `text`."""
+    return html_document(render_fragment(text), title=title)
+
+
+def render_fragment(text: str) -> str:
+    """The HTML body content for plain text (what render_html wraps in a document)."""
     lines = (text or "").replace("\r\n", "\n").replace("\r", "\n").split("\n")
     footer: list[str] = []
     if SIGNATURE_SEPARATOR in lines:  # the last separator starts the footer (RFC 3676 sig convention)
@@ -96,9 +101,14 @@ def render_html(text: str, *, title: str = "") -> str:
     body = _paragraphs(lines)
     if footer:
         body += f'\n<div style="{STYLE_FOOTER}">-- <br>\n' + "<br>\n".join(_inline(f) for f in footer) + "</div>"
+    return body
+
+
+def html_document(body: str, *, title: str = "") -> str:
+    """A complete, self-contained HTML document around body content we generated or escaped."""
     head = f"<title>{html.escape(title)}</title>" if title else ""
     return ('<!DOCTYPE html>\n<html><head><meta charset="utf-8">' + head + "</head>\n"
             '<body style="font-family:sans-serif;font-size:14px;line-height:1.4">\n' + body + "\n</body></html>\n")
 
 
-__all__ = ["render_html"]
+__all__ = ["html_document", "render_fragment", "render_html"]

@@ -12,6 +12,7 @@ from typing import Any
 from helpdesk import errors
 from helpdesk.db import admin as admin_sql
 from helpdesk.tickets.commands import TicketCommands
+from helpdesk.tickets.satisfaction import RATABLE, customer_status
 
 PUBLIC_TICKET_FIELDS = ("number", "subject", "status", "priority", "created_at", "updated_at", "resolved_at", "closed_at")
 PUBLIC_MESSAGE_FIELDS = ("id", "author_type", "body", "body_truncated", "created_at", "attachments")
@@ -49,6 +50,10 @@ def portal_message(commands: TicketCommands, ticket_id: uuid.UUID, message_id: u
 def shape(ticket: dict[str, Any], messages: list[dict[str, Any]], viewer: str) -> dict[str, Any]:
     out = {k: ticket.get(k) for k in PUBLIC_TICKET_FIELDS}
     out["ref"] = f"TKT-{ticket['number']}"
+    out["status_label"] = customer_status(ticket["status"])  # the customer's words for the status
+    # the survey of the latest resolve (rate, confirm, "not solved" while resolved or closed)
+    out["satisfaction"] = ticket.get("satisfaction")
+    out["can_rate"] = ticket["status"] in RATABLE
     # Customers whose conversations were merged in: what they write later is theirs, not the viewer's.
     others = {str(m["conversation_customer_id"]) for m in messages if m.get("conversation_customer_id")} - {viewer}
 

@@ -42,7 +42,11 @@ SELECT 'ticket' AS kind, to_jsonb(t) - 'priority_rank' || jsonb_build_object(
            -- A chat's address stays unverified until the visitor enters the code mailed to it (intake.chat).
            'chat_address_verified', CASE WHEN t.channel = 'chat' THEN (
                    SELECT (m.metadata #>> '{chat,address_verified}')::boolean FROM ticket_messages m
-                   WHERE m.inbound_message_id = 'chat:' || t.channel_thread_id || ':0') END) AS doc
+                   WHERE m.inbound_message_id = 'chat:' || t.channel_thread_id || ':0') END,
+           -- the customer's rating of the latest resolve (helpdesk.tickets.satisfaction), null when never offered
+           'satisfaction', (SELECT jsonb_build_object('rating', s.rating, 'comment', s.comment, 'rated_at', s.rated_at,
+                   'offered_at', s.offered_at) FROM ticket_satisfaction s WHERE s.ticket_id = t.id
+                   ORDER BY s.offered_at DESC, s.offer_id LIMIT 1)) AS doc
 FROM t
 UNION ALL
 (SELECT 'message', message_preview(m, :preview_chars::int)

@@ -78,6 +78,9 @@ def check_template(kind: str, subject: str | None, body_text: str, body_html: st
                 raise errors.ValidationFailed(
                     f"{field}: unknown placeholder {match.group(0)!r}; the {kind} template allows "
                     + ", ".join("{{" + p + "}}" for p in allowed), field=field, allowed=list(allowed))
+        if "{{" in _ANY_BRACES.sub("", value) or "}}" in _ANY_BRACES.sub("", value):
+            raise errors.ValidationFailed(f"{field}: unknown placeholder: a '{{{{' without its '}}}}' (or the other way "
+                                          "round); write placeholders as {{name}}", field=field, allowed=list(allowed))
 
 
 def template_for(kind: str, stored: Mapping[str, Any] | None) -> Template:

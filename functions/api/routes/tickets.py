@@ -155,7 +155,7 @@ def add_message(ticket_ref: str, body: MessageIn) -> Response[Doc]:
     files: list[dict[str, Any]] = []
     if body.attachments:  # checked (signature, ticket, agent, object in S3) before anything is written
         config = settings()
-        files = reply_attachments(body.attachments, ticket_ref=parse_ticket_ref(ticket_ref), agent_id=agent_id,
+        files = reply_attachments(body.attachments, ticket_ref=parse_ticket_ref(ticket_ref), uploader_id=agent_id,
                                   keyring=config.signing_keys, now=services().clock.now(),
                                   s3_client=wiring.boto3_client("s3", config), bucket=config.attachments_bucket)
     result = _commands().add_message(ticket_ref, {

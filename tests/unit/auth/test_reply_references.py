@@ -37,7 +37,7 @@ def _reference(size: int = 100, keys: Keyring = KEYS, ticket: uuid.UUID = TICKET
 
 
 def _check(references, s3, ticket_ref=("number", 7), agent=AGENT, bucket="b", now=NOW):
-    return reply_attachments(references, ticket_ref=ticket_ref, agent_id=agent, keyring=KEYS, now=now, s3_client=s3,
+    return reply_attachments(references, ticket_ref=ticket_ref, uploader_id=agent, keyring=KEYS, now=now, s3_client=s3,
                              bucket=bucket)
 
 

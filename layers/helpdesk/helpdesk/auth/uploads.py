@@ -4,10 +4,10 @@ uploads/ with a random part, so a submission can only reference objects made thi
 
 Two callers, one grant (grant_upload):
 - the public web form names the key back (FormAttachment), as before;
-- an agent's reply names a signed *reference* (sign_reply_reference): the grant's key, file name,
-  type and size plus the ticket and agent it was granted for, signed (helpdesk.auth.signing, valid
+- an agent's reply, and a customer's portal reply, name a signed *reference* (sign_reply_reference):
+  the grant's key, file name, type and size plus the ticket and the uploader (agent or customer) it was granted for, signed (helpdesk.auth.signing, valid
   for REFERENCE_LIFETIME). The reply checks the signature and expiry, that it is this ticket's and
-  this agent's, and that the object really is in the bucket (HEAD: its real size is what is stored and mailed)."""
+  this uploader's, and that the object really is in the bucket (HEAD: its real size is what is stored and mailed)."""
 from __future__ import annotations
 
 import json
@@ -88,16 +88,16 @@ def grant_upload(s3_client: Any, bucket: str, request: UploadRequest, now: datet
 @dataclass(frozen=True)
 class ReplyTarget:
     """Who a reply upload is granted for: the ticket (by id and number, so a reply naming it either way
-    matches) and the agent."""
+    matches) and the uploader: the agent, or on the portal the ticket's customer."""
 
     ticket_id: uuid.UUID
     ticket_number: int
-    agent_id: uuid.UUID
+    uploader_id: uuid.UUID
 
 
 def sign_reply_reference(grant: dict[str, Any], request: UploadRequest, target: ReplyTarget, keyring: signing.Keyring,
                          now: datetime) -> str:
-    payload = json.dumps({"t": str(target.ticket_id), "n": target.ticket_number, "a": str(target.agent_id),
+    payload = json.dumps({"t": str(target.ticket_id), "n": target.ticket_number, "a": str(target.uploader_id),
                           "k": grant["key"], "f": request.filename, "c": request.content_type, "s": request.size},
                          separators=(",", ":"), ensure_ascii=False).encode()
     return signing.sign_token(REFERENCE_PURPOSE, payload, keyring, now, REFERENCE_LIFETIME)
@@ -130,8 +130,9 @@ def _uploaded_size(s3_client: Any, bucket: str, s3_key: str) -> int | None:
         raise
 
 
-def reply_attachments(references: list[str], *, ticket_ref: tuple[str, Any], agent_id: uuid.UUID,
-                      keyring: signing.Keyring, now: datetime, s3_client: Any, bucket: str) -> list[dict[str, Any]]:
+def reply_attachments(references: list[str], *, ticket_ref: tuple[str, Any], uploader_id: uuid.UUID,
+                      keyring: signing.Keyring, now: datetime, s3_client: Any, bucket: str,
+                      source: str = "agent_upload") -> list[dict[str, Any]]:
     """The attachment metadata of a reply from its references (POST /tickets/{ref}/attachments), or
     ValidationFailed naming every bad one (nothing is written). `ticket_ref` is parse_ticket_ref's
     answer for the ticket the reply is posted to. One S3 HEAD per reference; no database call."""
@@ -156,8 +157,8 @@ def reply_attachments(references: list[str], *, ticket_ref: tuple[str, Any], age
         if not on_ticket:
             problems.append(f"{where}: granted for another ticket (TKT-{doc.get('n')}); upload the file to this ticket")
             continue
-        if doc.get("a") != str(agent_id):
-            problems.append(f"{where}: granted to another agent; upload the file yourself")
+        if doc.get("a") != str(uploader_id):
+            problems.append(f"{where}: granted to another agent or customer; upload the file yourself")
             continue
         try:
             attachment = FormAttachment(key=doc["k"], filename=doc["f"], content_type=doc["c"], size=doc["s"])
@@ -170,7 +171,7 @@ def reply_attachments(references: list[str], *, ticket_ref: tuple[str, Any], age
         elif not 1 <= size <= attachment.size:
             problems.append(f"{where}: {attachment.filename} is {size} bytes; 1 to {attachment.size} were granted")
         else:
-            stored.append(attachment.model_copy(update={"size": size}).as_ticket_attachment("agent_upload"))
+            stored.append(attachment.model_copy(update={"size": size}).as_ticket_attachment(source))
     if problems:
         raise errors.ValidationFailed("; ".join(problems), problems=problems)
     return stored

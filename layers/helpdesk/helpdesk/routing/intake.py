@@ -96,9 +96,11 @@ def receive_customer_message(db: DataApi, clock: Clock, publisher: Publisher, ti
     return replace(result, ticket=handed.ticket or result.ticket, events=[*result.events, *handed.events])
 
 
-def receive_portal_reply(db: DataApi, clock: Clock, publisher: Publisher, ticket_id: Any, body: str) -> CommandResult:
+def receive_portal_reply(db: DataApi, clock: Clock, publisher: Publisher, ticket_id: Any, body: str,
+                         attachments: list[dict[str, Any]] | None = None) -> CommandResult:
     """A reply through the customer's portal link (the link is the credential): written as the
-    ticket's requester, through receive_customer_message like every other channel."""
+    ticket's requester, through receive_customer_message like every other channel (`attachments`: the
+    checked uploads, helpdesk.auth.uploads.reply_attachments)."""
     from helpdesk.db import admin as admin_sql
 
     requester = db.query_one(admin_sql.TICKET_REQUESTER, {"id": ticket_id})
@@ -107,5 +109,5 @@ def receive_portal_reply(db: DataApi, clock: Clock, publisher: Publisher, ticket
     return receive_customer_message(
         db, clock, publisher, ticket_id,
         {"body": body, "visibility": "public", "author_type": "customer", "author_email": requester["email"],
-         "channel": "web"},
+         "channel": "web", "attachments": attachments or []},
         Actor(type="customer", id=requester["customer_id"]))

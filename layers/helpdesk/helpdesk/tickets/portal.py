@@ -10,6 +10,7 @@ import uuid
 from typing import Any
 
 from helpdesk import errors
+from helpdesk.attachments import Attachment, parse_attachment_ref
 from helpdesk.db import admin as admin_sql
 from helpdesk.tickets.commands import TicketCommands
 from helpdesk.tickets.satisfaction import RATABLE, customer_status
@@ -64,6 +65,36 @@ def shape(ticket: dict[str, Any], messages: list[dict[str, Any]], viewer: str) -
         owner = str(m.get("conversation_customer_id") or ticket["requester_id"])
         return owner == viewer and author not in others
 
-    out["messages"] = [{k: m.get(k) for k in PUBLIC_MESSAGE_FIELDS} for m in messages
-                       if m.get("visibility") == "public" and own(m)]
+    out["messages"] = [{**{k: m.get(k) for k in PUBLIC_MESSAGE_FIELDS}, "attachments": public_attachments(m)}
+                       for m in messages if m.get("visibility") == "public" and own(m)]
     return out
+
+
+def _files(message: dict[str, Any]) -> list[Any]:
+    files = message.get("attachments")
+    return files if isinstance(files, list) else []
+
+
+def public_attachments(message: dict[str, Any]) -> list[dict[str, Any]]:
+    """What the customer sees of a message's files: name, type, size and the `ref` to download it by
+    (`<message id>.<index>`); never where it is stored."""
+    return [{"ref": f"{message['id']}.{index}", "filename": f.get("filename") or "attachment",
+             "content_type": f.get("content_type") or "application/octet-stream", "size": f.get("size")}
+            for index, f in enumerate(_files(message)) if isinstance(f, dict) and f.get("s3_key")]
+
+
+def portal_attachment(commands: TicketCommands, ticket_id: uuid.UUID, attachment_ref: str) -> Attachment:
+    """One file of a message the portal shows this customer (1 call: the view has the files' metadata).
+    NotFound for anything else, so a link never opens another customer's or an internal note's file."""
+    which = parse_attachment_ref(attachment_ref)
+    if which["message_id"] is None:
+        raise errors.ValidationFailed("attachment: expected '<message id>.<index>', as the portal lists it")
+    view, viewer = _view_and_viewer(commands, ticket_id)
+    shown = {str(m["id"]) for m in shape(view.ticket, view.messages, viewer)["messages"]}
+    message = next((m for m in view.messages if str(m["id"]) == str(which["message_id"])), None)
+    files = _files(message) if message is not None and str(message["id"]) in shown else []
+    entry = files[which["position"]] if which["position"] < len(files) else None
+    if not isinstance(entry, dict) or not entry.get("s3_key"):
+        raise errors.NotFound(f"attachment {attachment_ref} is not part of this conversation")
+    return Attachment(uuid.UUID(str(view.ticket["id"])), str(entry["s3_key"]), str(entry.get("filename") or "attachment"),
+                      str(entry.get("content_type") or "application/octet-stream"), int(entry.get("size") or 0))

@@ -4,6 +4,7 @@ import { groupedBarChart } from "../charts.js";
 import { field, h, render } from "../dom.js";
 import { formatDuration } from "../format.js";
 import { csvButton, renderOperationsReports } from "./operations.js";
+import { satisfactionReport } from "./reports-satisfaction.js";
 
 function pick(obj, names) {
   if (!obj || typeof obj !== "object") return null;
@@ -57,6 +58,8 @@ export async function renderReports(main, ctx) {
   const period = () => ({ since: new Date(`${since.value}T00:00:00Z`).toISOString(),
     until: new Date(`${until.value}T00:00:00Z`).toISOString() });
 
+  const satisfaction = satisfactionReport(ctx);
+
   async function show() {
     render(output, h("p", {}, "Loading report…"));
     let report;
@@ -105,11 +108,13 @@ export async function renderReports(main, ctx) {
           h("td", {}, r.breachRate === null || Number.isNaN(r.breachRate) ? "—" : pct(r.breachRate)))))));
   }
 
-  const showAll = () => Promise.all([show(), renderOperationsReports(operations, ctx, period())]);
+  const showAll = () => Promise.all([show(), renderOperationsReports(operations, ctx, period()),
+    satisfaction.show(period().since, period().until)]);
   const form = h("form", { class: "inline-form", onsubmit: (e) => { e.preventDefault(); showAll(); } },
     field("From", since), field("Until", until), h("button", { type: "submit", class: "primary" }, "Show report"),
     csvButton(ctx, "/reports/sla", period, "sla.csv", "Download SLA CSV"));
   render(main, h("h1", { id: "page-title" }, "Reports"), form,
-    h("section", { "aria-labelledby": "sla-title" }, h("h2", { id: "sla-title" }, "SLA"), output), operations);
+    h("section", { "aria-labelledby": "sla-title" }, h("h2", { id: "sla-title" }, "SLA"), output), operations,
+    satisfaction.element);
   await showAll();
 }

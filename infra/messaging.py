@@ -4,7 +4,8 @@ Publishers put the event type in the SNS message attribute `event_type`
 (helpdesk.events.sns.SnsPublisher); the subscriptions filter on it:
 - outbound gets `outbound.requested` (mail to customers, Slack replies) and `ticket.created`
   (the one acknowledgement of a new email ticket) and `ticket.status_changed` (the solved mail of a
-  resolve; other changes are dropped by the consumer without a database call);
+  resolve; other changes are dropped by the consumer without a database call) and
+  `customer.requests_link` (the link to all of a customer's requests, mailed to their address);
 - notify gets every event type but `outbound.requested` (agent notifications), so new event
   types reach it without an infrastructure change.
 The local stack subscribes the same way (local/aws.py QUEUES).
@@ -23,7 +24,7 @@ from constructs import Construct
 from infra.config import StageConfig
 from infra.nag import suppress
 
-OUTBOUND_EVENT_TYPES = ["outbound.requested", "ticket.created", "ticket.status_changed"]
+OUTBOUND_EVENT_TYPES = ["outbound.requested", "ticket.created", "ticket.status_changed", "customer.requests_link"]
 SEND_REQUEST_TYPES = ["outbound.requested"]  # only outbound handles these
 MAX_RECEIVES = 5  # a message failing 5 times moves to the DLQ (and raises the DLQ alarm)
 

@@ -27,8 +27,9 @@ CONFIGURATION_SET = "helpdesk"
 RAW_MAIL_PREFIX = "raw/"  # infra/mail.py RAW_PREFIX
 # Queue name -> SNS filter policy on the `event_type` message attribute (None: not subscribed).
 # Outbound sends replies (outbound.requested) and the one acknowledgement of a new email ticket
-# (ticket.created) and the solved mail (ticket.status_changed to resolved); notify hears everything but the send requests. infra/messaging.py mirrors this.
-OUTBOUND_EVENTS = ["outbound.requested", "ticket.created", "ticket.status_changed"]
+# (ticket.created), the solved mail (ticket.status_changed to resolved) and a customer's requests link
+# (customer.requests_link); notify hears everything but the send requests. infra/messaging.py mirrors this.
+OUTBOUND_EVENTS = ["outbound.requested", "ticket.created", "ticket.status_changed", "customer.requests_link"]
 QUEUES: dict[str, dict[str, Any] | None] = {
     "inbound": None,
     "notify": {"event_type": [{"anything-but": ["outbound.requested"]}]},

@@ -138,7 +138,7 @@ def test_sns_fans_out_by_event_type_like_the_local_stack(synth):
                      if s["Properties"]["Protocol"] == "sqs"]
     policies = sorted(json.dumps(s["FilterPolicy"], sort_keys=True) for s in subscriptions)
     assert policies == sorted(json.dumps(p, sort_keys=True) for p in QUEUES.values() if p is not None)
-    assert json.dumps({"event_type": ["outbound.requested", "ticket.created", "ticket.status_changed"]}) in policies
+    assert json.dumps({"event_type": ["outbound.requested", "ticket.created", "ticket.status_changed", "customer.requests_link"]}) in policies
     assert all(s["RawMessageDelivery"] is True for s in subscriptions)
 
 

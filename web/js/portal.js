@@ -2,7 +2,8 @@
 // Shows the public conversation (never internal notes: the API does not send them) with its files
 // (each opened through a short-lived download link), takes replies with files, shows the status in
 // the customer's words (the API's status_label), offers the solved mail's answers (rate, confirm,
-// "not solved": satisfaction-view.js) and refreshes itself while open.
+// "not solved": satisfaction-view.js), refreshes itself while open, and mails the customer a link to
+// all their requests (requests.html) when they ask.
 import { createApi, itemsOf } from "./api.js";
 import { loadConfig } from "./config.js";
 import { announce, field, h, render } from "./dom.js";
@@ -152,9 +153,27 @@ async function start() {
     },
   }, h("h2", {}, "Reply"), field("Your reply", body), field("Attach files (optional)", files, `Up to ${MAX_FILES} files, 10 MB each.`), send);
 
+  // The customer's other requests: listed on a page whose link goes to their address (only its owner sees it).
+  const others = h("section", { class: "other-requests", "aria-labelledby": "others-heading" },
+    h("h2", { id: "others-heading" }, "Your other requests"),
+    h("p", {}, "We can email you a link to the list of all your requests."),
+    h("button", {
+      type: "button", id: "requests-link",
+      onclick: async (event) => {
+        event.target.disabled = true;
+        try {
+          await api.post(`${path}/requests-link`);
+          announce("We emailed you a link to all your requests. It works for 7 days.");
+        } catch (err) {
+          announce(`The link was not sent: ${err.message}`, "error");
+          event.target.disabled = false;
+        }
+      },
+    }, "Email me the list of my requests"));
+
   try {
     await load();
-    render(main, summary, survey, h("h2", {}, "Conversation"), conversation, form);
+    render(main, summary, survey, h("h2", {}, "Conversation"), conversation, form, others);
     // Refresh while the page is visible (and once when it becomes visible again).
     const refresh = () => { if (document.visibilityState === "visible") load().catch(() => {}); };
     window.setInterval(refresh, REFRESH_MS);

@@ -16,7 +16,7 @@ from helpdesk.auth.portal import verify_portal_token
 from helpdesk.auth.ratelimit import Limit, RateLimiter
 from helpdesk.auth.uploads import (MAX_FORM_ATTACHMENTS, MAX_REFERENCE_CHARS, ReplyTarget, UploadRequest, grant_upload,
                                    reply_attachments, sign_reply_reference)
-from helpdesk.tickets import satisfaction
+from helpdesk.tickets import customer_requests, satisfaction
 from helpdesk.tickets.commands import TicketCommands
 from helpdesk.tickets.portal import portal_attachment, portal_view
 from helpdesk.tickets.portal import portal_message as own_message_in_full
@@ -29,6 +29,7 @@ router = Router()
 REPLIES_PER_TICKET_PER_HOUR = 20
 REPLIES_PER_IP_PER_HOUR = 60
 UPLOADS_PER_TICKET_PER_HOUR = 30  # a few files per reply; the web form allows the same per IP
+REQUESTS_LINKS_PER_TICKET_PER_HOUR = 3  # each one mails the customer: a script must not flood their mailbox
 
 
 class PortalMessageIn(ApiModel):
@@ -154,3 +155,16 @@ def portal_upload(token: str, body: UploadRequest) -> Response[Doc]:
     target = ReplyTarget(ticket_id, ticket["number"], uuid.UUID(str(ticket["requester_id"])))
     grant["reference"] = sign_reply_reference(grant, body, target, config.signing_keys, svc.clock.now())
     return Response(201, content_types.APPLICATION_JSON, grant)
+
+
+@router.post("/portal/<token>/requests-link",
+             summary="Mail the customer a link to all their requests (to their address: only its owner sees the list)",
+             responses={202: {"description": "the link will be mailed", "content": {"application/json": {"model": Doc}}},
+                        429: {"description": "too many requests (Retry-After)"}})
+def portal_requests_link(token: str) -> Response[Doc]:
+    svc = services()
+    ticket_id = verify_portal_token(token, settings().signing_keys, svc.clock.now())
+    RateLimiter(svc.db, svc.clock).hit([Limit(f"requests-link:{ticket_id}", REQUESTS_LINKS_PER_TICKET_PER_HOUR),
+                                        Limit(f"portal-ip:{source_ip(router)}", REPLIES_PER_IP_PER_HOUR)])
+    customer_requests.request_link(svc.db, svc.clock, svc.publisher, ticket_id)
+    return Response(202, content_types.APPLICATION_JSON, {"status": "mailed to the address of the request"})

@@ -1,5 +1,6 @@
 """The customer's side of a resolve (helpdesk.tickets.satisfaction): the survey page's reads and
-answers behind the solved mail's signed links, and the satisfaction report for leads.
+answers behind the solved mail's signed links, the satisfaction report for leads, and the list of
+all of a customer's requests behind the mailed requests link (helpdesk.tickets.customer_requests).
 
 The links open web/satisfaction.html (a GET changes nothing: mail scanners prefetch links); the page
 POSTs the answer here. The same answers are offered on the portal (routes/portal.py)."""
@@ -14,8 +15,9 @@ from pydantic import AwareDatetime, ConfigDict, Field
 
 from helpdesk import errors
 from helpdesk.auth.ratelimit import Limit, RateLimiter
+from helpdesk.auth.customer_link import verify_requests_token
 from helpdesk.auth.survey import verify_survey_token
-from helpdesk.tickets import satisfaction
+from helpdesk.tickets import customer_requests, satisfaction
 
 from ._shared import ApiModel, Doc, caller, services, settings, source_ip
 
@@ -89,3 +91,12 @@ def report(since: Annotated[AwareDatetime, Query()], until: Annotated[AwareDatet
     if (until - since).days > MAX_REPORT_DAYS:
         raise errors.ValidationFailed(f"the period is at most {MAX_REPORT_DAYS} days")
     return Doc(**satisfaction.satisfaction_report(services().db, since=since, until=until, team_id=team))
+
+
+@router.get("/public/customer-requests/<token>",
+            summary="All requests of the customer a mailed requests link names, each with its portal link")
+def list_customer_requests(token: str) -> Doc:
+    svc = services()
+    config = settings()
+    customer_id = verify_requests_token(token, config.signing_keys, svc.clock.now())
+    return Doc(**customer_requests.list_requests(svc.db, config.signing_keys, svc.clock, config.web_base_url, customer_id))

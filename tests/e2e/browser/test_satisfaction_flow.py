@@ -113,3 +113,35 @@ def test_not_solved_link_reopens_only_when_the_customer_presses_the_button(page,
     ticket = admin_api.call("GET", f"/tickets/{ref}")
     assert ticket["status"] == "in_progress" and ticket["messages"][0]["body"] == "The light is still red."
     assert "you can rate it once it is solved" in page.inner_text("main")
+
+
+def test_the_customers_other_requests_after_a_mailed_link(page, http, local_stack, mailed_portal_token, a11y):
+    email = f"others.{uuid.uuid4().hex[:8]}@example.org"
+    refs = []
+    for subject in ("First question", "Second question"):
+        answer = http.post("/api/v1/public/tickets", {"requester_email": email, "subject": subject, "body": "?"})
+        assert answer.status == 201, answer.body
+        refs.append(answer.json()["ref"])
+    page.goto(f"/portal.html#{mailed_portal_token(email)}")
+    page.wait_for_selector("body[data-ready]")
+    page.get_by_role("button", name="Email me the list of my requests").click()
+    page.locator("#status-line", has_text="We emailed you a link").wait_for()
+
+    deadline, link = time.monotonic() + 30, None
+    while link is None and time.monotonic() < deadline:
+        box = mailbox.Maildir(str(local_stack.maildir_path), create=False)
+        for key in list(box.keys()):
+            mail = message_from_bytes(box.get_bytes(key), policy=policy.default)
+            if email in (mail.get("To") or "") and "/requests.html#" in mail.get_body(("plain",)).get_content():
+                link = re.search(r"/requests\.html#\S+", mail.get_body(("plain",)).get_content()).group(0)
+        time.sleep(0.3)
+    assert link, f"no requests link mailed to {email}:\n{local_stack.log_tail()}"
+    page.goto(link)
+    page.wait_for_selector("body[data-ready]")
+    table = page.inner_text("#requests-table")
+    assert all(ref in table for ref in refs) and "First question" in table
+    assert "Open" in table and "assigned" not in table  # the customer's words for the status
+    _accessible(page, a11y, "requests page")
+    page.get_by_role("link", name=refs[0]).click()
+    page.wait_for_selector("body[data-ready]")
+    assert refs[0] in page.inner_text("#portal-title")

@@ -261,3 +261,36 @@ def test_report_rating_rate_and_score_by_team_and_agent(api, agent, admin, db, s
     other = lead.get("/api/v1/reports/satisfaction", query={"since": since, "until": until, "team": str(uuid.uuid4())})
     assert other.body["offered"] == 0 and other.body["rating_rate"] is None
     assert lead.get("/api/v1/reports/satisfaction", query={"since": until, "until": since}).status == 422
+
+
+def test_the_list_of_all_my_requests_is_mailed_to_the_customers_address(api, agent, db, sender, publisher, work):
+    first, _ = work()
+    second, _ = work()
+    client, _ = agent
+    # another customer's ticket never shows in the list
+    client.post("/api/v1/tickets", {"subject": "Not Carol's", "body": "b", "requester_email": "dave@customer.test"})
+    token = sign_portal_token(first["id"], get_settings().signing_keys, wiring.clock().now())
+    db.stats.calls = 0
+    asked = api.post(f"/api/v1/portal/{token}/requests-link")
+    assert asked.status == 202 and db.stats.calls == 3  # rate limit, the event, marking it published
+    assert "carol" not in str(asked.body)  # the answer shows no list: the mailbox gets it
+    [event] = [e for e in publisher.published if e["event_type"] == "customer.requests_link"]
+    assert db.query_one("SELECT published_at FROM outbox WHERE id = :id::uuid", {"id": str(event["id"])})["published_at"]
+    db.stats.calls = 0
+    assert sender.send(as_queued(event)).action == "sent" and db.stats.calls == 2
+    assert sender.send(as_queued(event)).action == "already_sent"
+    [mail] = [m for m in sent_mails() if "requests" in m["Subject"]]
+    assert mail["To"] == "Carol <carol@customer.test>"
+    link = re.search(r"/requests\.html#(\S+)", mail.get_body(("plain",)).get_content()).group(1)
+
+    db.stats.calls = 0
+    listed = api.get(f"/api/v1/public/customer-requests/{link}")
+    assert listed.status == 200 and db.stats.calls == 1
+    assert sorted(i["ref"] for i in listed.body["items"]) == sorted([f"TKT-{first['number']}", f"TKT-{second['number']}"])
+    assert {i["status_label"] for i in listed.body["items"]} == {"Solved"}
+    opened = api.get("/api/v1/portal/" + listed.body["items"][0]["portal_url"].split("#", 1)[1])
+    assert opened.status == 200 and opened.body["ref"] == listed.body["items"][0]["ref"]
+    # A portal token is not a requests link, and the request is rate-limited per ticket.
+    assert api.get(f"/api/v1/public/customer-requests/{token}").status == 403
+    answers = [api.post(f"/api/v1/portal/{token}/requests-link").status for _ in range(3)]
+    assert answers == [202, 202, 429]

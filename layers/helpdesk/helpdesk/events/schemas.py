@@ -7,7 +7,8 @@ Wire format (the SNS message body, and the SQS body with raw delivery):
 
 The types below are exactly what the producers write (helpdesk/db/tickets/ and the functions of
 migration 1170 for the ticket commands, helpdesk/db/sla.py for sla.*, helpdesk/db/routing.py for
-agent.out_of_office_started). A payload model lists the fields consumers rely on; extra
+agent.out_of_office_started, helpdesk/db/customer_requests.py for customer.requests_link). A payload
+model lists the fields consumers rely on; extra
 fields are kept (additive changes need no new version); a breaking change is a new `version`
 with its own model registered beside the old one. An unknown type or version is rejected with
 UnknownEventType naming what is known, so a producer bug is loud instead of silently dropped.
@@ -155,6 +156,14 @@ class AgentOutOfOfficeStarted(EventPayload):
     to_delegate: bool = False
 
 
+class CustomerRequestsLink(EventPayload):
+    """A customer asked, from a ticket's portal, for the link to all their requests (mailed by outbound;
+    written by helpdesk/db/customer_requests.py)."""
+
+    customer_id: uuid.UUID
+    number: int
+
+
 # (type, version) -> payload model. Add a row here when a producer starts writing a new type.
 PAYLOADS: dict[tuple[str, int], type[EventPayload]] = {
     ("ticket.created", 1): TicketCreated,
@@ -168,6 +177,7 @@ PAYLOADS: dict[tuple[str, int], type[EventPayload]] = {
     ("ticket.priority_changed", 1): TicketPriorityChanged,
     ("ticket.tags_changed", 1): TicketTagsChanged,
     ("agent.out_of_office_started", 1): AgentOutOfOfficeStarted,
+    ("customer.requests_link", 1): CustomerRequestsLink,
 }
 EVENT_TYPES: tuple[str, ...] = tuple(sorted({t for t, _ in PAYLOADS}))
 

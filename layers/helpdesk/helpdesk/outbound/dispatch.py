@@ -4,6 +4,7 @@
   whether one is due: email tickets only, never to automatic mail).
 - `ticket.status_changed` to resolved: the solved mail with the satisfaction survey (email, web form
   and API tickets; the sender checks the channel); any other status change sends nothing.
+- `customer.requests_link`: the link to all of a customer's requests, by mail to their address.
 - `outbound.requested` on a Slack ticket: posted into the ticket's Slack thread.
 - on a chat ticket: nothing to send, the widget shows the reply.
 - anything else (email, web form, API tickets): mailed to the requester.
@@ -23,6 +24,8 @@ def deliver(event: Any, *, email: Callable[[], _Sends], slack: Callable[[Any], A
     """Send `event` through its channel; returns what happened (for the log and the batch result)."""
     if event.type == "ticket.created":
         return {"kind": "acknowledgement", **email().send(event).__dict__}
+    if event.type == "customer.requests_link":
+        return {"kind": "requests_link", **email().send(event).__dict__}
     if event.type == "ticket.status_changed":
         if event.payload.to_status != "resolved":
             return {"kind": "status", "action": "skipped", "reason": f"a change to {event.payload.to_status} sends nothing"}

@@ -34,12 +34,14 @@ from typing import Any
 from helpdesk import errors
 from helpdesk.clock import Clock, SystemClock
 from helpdesk.db import email as sql
+from helpdesk.db import customer_requests as customer_requests_sql
 from helpdesk.db import satisfaction as satisfaction_sql
 from helpdesk.db.client import DataApi
 from helpdesk.outbound import files as outbound_files
 from helpdesk.outbound import templates
 from helpdesk.outbound.compose import compose_reply
 from helpdesk.auth.portal import portal_url, sign_portal_token
+from helpdesk.auth.customer_link import REQUESTS_LINK_LIFETIME, requests_url, sign_requests_token
 from helpdesk.auth.survey import sign_survey_token, survey_url
 from helpdesk.outbound.tokens import reply_address
 from helpdesk.tickets.commands import read_message_text
@@ -123,6 +125,9 @@ class OutboundEmail:
                 return SendOutcome("skipped", f"a change to {payload.get('to')} sends no mail")
             ticket_id, occurred_at = _envelope(event)
             return self.solved(event_id, uuid.UUID(str(ticket_id)), occurred_at or self.clock.now())
+        if etype == "customer.requests_link":
+            ticket_id, _ = _envelope(event)
+            return self.requests_link(event_id, uuid.UUID(str(ticket_id)), uuid.UUID(str(payload["customer_id"])))
         if etype not in ("outbound.requested", "ticket.replied"):
             return SendOutcome("skipped", f"{etype} is not sent by email")
         if payload.get("channel") not in (None, *EMAIL_CHANNELS):
@@ -220,6 +225,30 @@ class OutboundEmail:
         thread_ids = [i for i in row.get("thread_ids") or [] if i != claim["generated_message_id"]]
         return self._deliver(notice_record(event_id), ticket, claim, parts, row.get("last_customer_message_id"),
                              thread_ids, automatic=True, subject=solved.subject)
+
+    def requests_link(self, event_id: uuid.UUID, ticket_id: uuid.UUID, customer_id: uuid.UUID) -> SendOutcome:
+        """The link to all of a customer's requests, mailed to their address (they asked from a portal)."""
+        now = self.clock.now()
+        row = self.db.query_one(customer_requests_sql.CLAIM_REQUESTS_LINK, {
+            "ticket_id": ticket_id, "customer_id": customer_id, "event_id": event_id, "now": now,
+            "lease_expired": now - LEASE, "generated_message_id": f"requests-{event_id}@{self.settings.support_domain.lower()}",
+        })
+        if row is None:
+            return SendOutcome("skipped", f"ticket {ticket_id} of customer {customer_id} not found")
+        claim, previous, ticket = row.get("claim"), row.get("previous"), row["ticket"]
+        if claim is None:
+            if previous and previous["state"] == "sending":
+                raise errors.Conflict(f"the requests link of event {event_id} is in flight; retry after {LEASE}")
+            if previous:
+                return SendOutcome("already_sent", "requests link sent before", previous.get("ses_message_id"),
+                                   previous.get("generated_message_id"))
+            return SendOutcome("skipped", "the customer has no address")
+        url = requests_url(self.settings.web_base_url, sign_requests_token(customer_id, self.settings.signing_keys, now))
+        text = (f"You asked for a list of all your requests to us. Open it here (the link works for "
+                f"{REQUESTS_LINK_LIFETIME.days} days):\n{url}\n\n"
+                "If you did not ask for it, you can ignore this email: nobody else received the link.")
+        return self._deliver(notice_record(event_id), ticket, claim, [templates.Part(text)], None, [], automatic=True,
+                             subject="Your requests to {{team_name}}")
 
     def _portal_url(self, ticket: dict[str, Any]) -> str:
         # Every mail to the customer carries their way back in (a fresh link renews the customer's 90 days).

@@ -20,13 +20,14 @@ CREATE TABLE IF NOT EXISTS ticket_satisfaction (
 CREATE INDEX IF NOT EXISTS ticket_satisfaction_ticket ON ticket_satisfaction (ticket_id, offered_at DESC, seq DESC);
 CREATE INDEX IF NOT EXISTS ticket_satisfaction_offered ON ticket_satisfaction (offered_at);
 
--- Mail to the customer that no message of the conversation stands for (the "solved" mail): its send
--- state, keyed by the event that asked for it, so redelivery never sends it twice (email_outbound
--- keeps the same state for replies and acknowledgements, keyed by their message).
+-- Mail to the customer that no message of the conversation stands for (the "solved" mail, the link to
+-- all of a customer's requests): its send state, keyed by the event that asked for it, so redelivery
+-- never sends it twice (email_outbound keeps the same state for replies and acknowledgements, keyed by
+-- their message).
 CREATE TABLE IF NOT EXISTS email_notices (
     event_id             uuid PRIMARY KEY,
     ticket_id            uuid NOT NULL REFERENCES tickets(id),
-    kind                 text NOT NULL CHECK (kind IN ('solved')),
+    kind                 text NOT NULL CHECK (kind IN ('solved', 'requests_link')),
     state                text NOT NULL CHECK (state IN ('sending', 'sent', 'failed', 'skipped')),
     generated_message_id text NOT NULL UNIQUE,
     ses_message_id       text,

@@ -57,3 +57,28 @@ def test_the_acknowledgement_of_a_new_ticket_goes_by_mail_whatever_the_channel()
                                                 "message_id": str(uuid.uuid4())}}))
     outcome = dispatch.deliver(event, email=FakeEmail, slack=lambda e: sent.append("slack"))
     assert sent == ["ticket.created"] and outcome["kind"] == "acknowledgement"
+
+
+def test_only_a_resolve_among_status_changes_reaches_the_mail_sender():
+    from helpdesk.events.schemas import parse_event
+    from helpdesk.outbound import dispatch
+    from helpdesk.outbound.email import SendOutcome
+
+    sent = []
+
+    class FakeEmail:
+        def send(self, event):
+            sent.append(event.payload.to_status)
+            return SendOutcome("sent")
+
+    def change(to: str):
+        return parse_event(json.dumps({"id": str(uuid.uuid4()), "type": "ticket.status_changed", "version": 1,
+                                       "ticket_id": str(uuid.uuid4()),
+                                       "occurred_at": datetime(2026, 3, 2, tzinfo=timezone.utc).isoformat(),
+                                       "payload": {"from": "in_progress", "to": to, "number": 1}}))
+
+    outcomes = [dispatch.deliver(change(to), email=FakeEmail, slack=lambda e: sent.append("slack"))
+                for to in ("waiting_on_customer", "resolved", "closed")]
+    assert sent == ["resolved"]
+    assert [o["kind"] for o in outcomes] == ["status", "solved", "status"]
+    assert outcomes[0]["action"] == "skipped" and outcomes[1]["action"] == "sent"

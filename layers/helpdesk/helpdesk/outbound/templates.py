@@ -17,6 +17,7 @@ from typing import Any, Mapping, Sequence
 
 from helpdesk import errors
 from helpdesk.outbound.html import html_document, render_fragment, render_html
+from helpdesk.tickets.states import AUTO_CLOSE_HOURS
 
 KINDS = ("acknowledgement", "reply_footer", "solved", "csat")
 PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
@@ -47,7 +48,7 @@ DEFAULTS: dict[str, Template] = {
     "solved": Template(
         "We have solved your request {{ticket_ref}}: {{ticket_subject}}\n\n"
         "If it is not solved for you, tell us here and we will pick it up again: {{not_solved_url}}\n"
-        "(or simply reply to this email). Otherwise the request closes in 3 days."),
+        f"(or simply reply to this email). Otherwise the request closes in {AUTO_CLOSE_HOURS // 24} days."),
     "csat": Template(
         "\n\nHow would you rate the support you received?\n"
         "Good, I'm satisfied: {{rating_good_url}}\n"

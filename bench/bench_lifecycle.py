@@ -6,8 +6,9 @@ calls of one solved mail (moto SES).
 Run: .venv/bin/python bench/bench_lifecycle.py [--tickets 20000] [--repeat 30]
 
 Seeds --tickets resolved tickets (5 teams, 60 agents, a customer per 3 tickets, 2 messages each)
-with a survey offer each, 60 % rated, a third of the ratings commented, offered over the last 30
-days: the report reads them all. Targets: every customer request 1-3 calls whatever the size;
+with a survey offer each, 60 % rated, a third of the ratings commented, one offer every 2 minutes
+back from now (21,600 in the last 30 days; 150,000 reach back 208 days): the 30-day report reads
+the period's offers, the 366-day one all of them. Targets: every customer request 1-3 calls whatever the size;
 the report 1 call (plus who is calling) and well under a second at 150,000 offers a month.
 """
 from __future__ import annotations
@@ -122,6 +123,9 @@ def run(db: DataApi, repeat: int) -> None:
         "GET /public/customer-requests/{token}": lambda i: event("GET", f"/api/v1/public/customer-requests/{customer[i % n]}", None),
         "GET /reports/satisfaction (30 days)": lambda i: event("GET", "/api/v1/reports/satisfaction", admin,
                                                                 query={"since": since, "until": until}),
+        "GET /reports/satisfaction (366 days)": lambda i: event("GET", "/api/v1/reports/satisfaction", admin,
+                                                                 query={"since": (NOW - timedelta(days=365)).isoformat(),
+                                                                        "until": until}),
         "POST /portal/{token}/solved (close)": lambda i: event("POST", f"/api/v1/portal/{portal[(i + 2 * repeat) % n]}/solved", None),
     }
     call(event("GET", "/api/v1/agents/me", admin))  # warm: principal cache, imports

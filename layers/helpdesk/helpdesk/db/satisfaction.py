@@ -121,30 +121,35 @@ FROM tickets t WHERE t.id = :ticket_id::uuid
 """
 
 # The satisfaction report for offers made in [since, until), optionally one team's, in one call:
-# totals, by team, by the agent who solved, and the latest comments. Rating rate = rated / offered;
-# score = good / rated (a share, as Zendesk reports it).
+# totals, by team and by the agent who solved (one aggregation pass: GROUPING SETS), and the latest
+# comments. Rating rate = rated / offered; score = good / rated (a share, as Zendesk reports it).
 REPORT = """
-WITH s AS (
-    SELECT s.*, t.number FROM ticket_satisfaction s JOIN tickets t ON t.id = s.ticket_id
+WITH figures AS (
+    SELECT GROUPING(s.team_id) AS by_team, GROUPING(s.agent_id) AS by_agent, s.team_id, s.agent_id,
+           count(*) AS offered, count(s.rating) AS rated, count(*) FILTER (WHERE s.rating = 'good') AS good,
+           count(*) FILTER (WHERE s.rating = 'bad') AS bad, count(s.comment) AS comments
+    FROM ticket_satisfaction s
     WHERE s.offered_at >= :since::timestamptz AND s.offered_at < :until::timestamptz
       AND (:team_id::uuid IS NULL OR s.team_id = :team_id::uuid)
-),
-totals AS (
-    SELECT count(*) AS offered, count(rating) AS rated, count(*) FILTER (WHERE rating = 'good') AS good,
-           count(*) FILTER (WHERE rating = 'bad') AS bad, count(comment) AS comments
-    FROM s
+    GROUP BY GROUPING SETS ((), (s.team_id), (s.agent_id))
 )
-SELECT (SELECT to_jsonb(totals) FROM totals) AS totals,
-       (SELECT coalesce(jsonb_agg(x ORDER BY x.team_name NULLS LAST, x.team_id), '[]'::jsonb) FROM (
-            SELECT s.team_id, tm.name AS team_name, count(*) AS offered, count(s.rating) AS rated,
-                   count(*) FILTER (WHERE s.rating = 'good') AS good, count(*) FILTER (WHERE s.rating = 'bad') AS bad
-            FROM s LEFT JOIN teams tm ON tm.id = s.team_id GROUP BY s.team_id, tm.name) x) AS by_team,
-       (SELECT coalesce(jsonb_agg(x ORDER BY x.agent_name NULLS LAST, x.agent_id), '[]'::jsonb) FROM (
-            SELECT s.agent_id, a.name AS agent_name, count(*) AS offered, count(s.rating) AS rated,
-                   count(*) FILTER (WHERE s.rating = 'good') AS good, count(*) FILTER (WHERE s.rating = 'bad') AS bad
-            FROM s LEFT JOIN agents a ON a.id = s.agent_id GROUP BY s.agent_id, a.name) x) AS by_agent,
+SELECT (SELECT jsonb_build_object('offered', coalesce(sum(f.offered), 0), 'rated', coalesce(sum(f.rated), 0),
+                                  'good', coalesce(sum(f.good), 0), 'bad', coalesce(sum(f.bad), 0),
+                                  'comments', coalesce(sum(f.comments), 0))
+        FROM figures f WHERE f.by_team = 1 AND f.by_agent = 1) AS totals,
+       (SELECT coalesce(jsonb_agg(jsonb_build_object('team_id', f.team_id, 'team_name', tm.name, 'offered', f.offered,
+                                                     'rated', f.rated, 'good', f.good, 'bad', f.bad)
+                                  ORDER BY tm.name NULLS LAST, f.team_id), '[]'::jsonb)
+        FROM figures f LEFT JOIN teams tm ON tm.id = f.team_id WHERE f.by_team = 0) AS by_team,
+       (SELECT coalesce(jsonb_agg(jsonb_build_object('agent_id', f.agent_id, 'agent_name', a.name, 'offered', f.offered,
+                                                     'rated', f.rated, 'good', f.good, 'bad', f.bad)
+                                  ORDER BY a.name NULLS LAST, f.agent_id), '[]'::jsonb)
+        FROM figures f LEFT JOIN agents a ON a.id = f.agent_id WHERE f.by_agent = 0) AS by_agent,
        (SELECT coalesce(jsonb_agg(x ORDER BY x.rated_at DESC, x.offer_id), '[]'::jsonb) FROM (
-            SELECT s.offer_id, s.ticket_id, s.number, s.rating, left(s.comment, 2000) AS comment, s.rated_at,
+            SELECT s.offer_id, s.ticket_id, t.number, s.rating, left(s.comment, 2000) AS comment, s.rated_at,
                    s.team_id, s.agent_id
-            FROM s WHERE s.comment IS NOT NULL ORDER BY s.rated_at DESC, s.offer_id LIMIT :comment_limit::int) x) AS comments
+            FROM ticket_satisfaction s JOIN tickets t ON t.id = s.ticket_id
+            WHERE s.offered_at >= :since::timestamptz AND s.offered_at < :until::timestamptz
+              AND (:team_id::uuid IS NULL OR s.team_id = :team_id::uuid) AND s.comment IS NOT NULL
+            ORDER BY s.rated_at DESC, s.offer_id LIMIT :comment_limit::int) x) AS comments
 """

@@ -46,7 +46,7 @@ SELECT 'ticket' AS kind, to_jsonb(t) - 'priority_rank' || jsonb_build_object(
            -- the customer's rating of the latest resolve (helpdesk.tickets.satisfaction), null when never offered
            'satisfaction', (SELECT jsonb_build_object('rating', s.rating, 'comment', s.comment, 'rated_at', s.rated_at,
                    'offered_at', s.offered_at) FROM ticket_satisfaction s WHERE s.ticket_id = t.id
-                   ORDER BY s.offered_at DESC, s.offer_id LIMIT 1)) AS doc
+                   ORDER BY s.offered_at DESC, s.seq DESC LIMIT 1)) AS doc
 FROM t
 UNION ALL
 (SELECT 'message', message_preview(m, :preview_chars::int)

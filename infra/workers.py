@@ -31,11 +31,14 @@ from infra.data import DATABASE_NAME, Data
 from infra.mail import RAW_PREFIX, Mail
 from infra.messaging import Messaging
 from infra.nag import suppress
+from scripts.build_layer import compile_bytecode
 
 ROOT = Path(__file__).resolve().parent.parent
 FUNCTIONS_DIR = ROOT / "functions"
 STAGING_DIR = ROOT / "build" / "lambda"
-RUNTIME = lambda_.Runtime.PYTHON_3_12
+RUNTIME = lambda_.Runtime.PYTHON_3_12  # the layer's wheels and bytecode are built for it (scripts/build_layer.py)
+# Where Lambda unpacks a function's code: the paths compiled into its pycs.
+TASK_ROOT = "/var/task"
 ARCHITECTURE = lambda_.Architecture.ARM_64
 METRICS_NAMESPACE = "Helpdesk"
 SERVICE_NAME = "helpdesk"
@@ -89,14 +92,16 @@ def check_function_code(names: Iterable[str], functions_dir: Path = FUNCTIONS_DI
 
 
 def stage_function_code(name: str, functions_dir: Path = FUNCTIONS_DIR) -> Path:
-    """Copies functions/<name>/ to build/lambda/<name>/functions/<name>/ (no caches) and returns
-    the asset root, so the deployed package has the same import path as the repository."""
+    """Copies functions/<name>/ to build/lambda/<name>/functions/<name>/ (no caches of this machine's
+    Python) and byte-compiles it for the runtime, as the layer is, and returns the asset root, so the
+    deployed package has the same import path as the repository."""
     root = STAGING_DIR / name
     target = root / "functions" / name
     if root.exists():
         shutil.rmtree(root)
     shutil.copytree(functions_dir / name, target,
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "tests", ".pytest_cache"))
+    compile_bytecode(root, TASK_ROOT)
     return root
 
 

@@ -57,12 +57,16 @@ class FunctionSpec:
     # the database. SQS consumers are capped by their event source's maximum concurrency instead,
     # which does not throttle (throttling an SQS consumer only burns receive attempts).
     reserved: int | None = None
+    # SnapStart: Lambda runs the init once per published version and resumes new environments from its
+    # snapshot. Worth it where a person waits on a cold start (the API); the queue consumers and
+    # schedules are asynchronous, and their snapshots would be cached (and billed) for nothing.
+    snap_start: bool = False
 
 
 def function_specs(config: StageConfig) -> dict[str, FunctionSpec]:
     specs = [
         FunctionSpec("api", "REST API /api/v1 (agents via Cognito, public intake, portal, Slack events)",
-                     1024, Duration.seconds(29), reserved=config.api_reserved_concurrency),
+                     1024, Duration.seconds(29), reserved=config.api_reserved_concurrency, snap_start=True),
         FunctionSpec("inbound_email", "SES raw mail from S3 (via SQS) -> tickets", 1024, SQS_CONSUMER_TIMEOUT),
         FunctionSpec("outbound", "outbound.requested events -> SES mail / Slack replies", 512, SQS_CONSUMER_TIMEOUT),
         FunctionSpec("notifier", "ticket events -> agent notifications (mail, Slack DM) and triggers", 512,
@@ -133,6 +137,12 @@ class Workers(Construct):
         self.functions: dict[str, lambda_.Function] = {}
         for name, spec in specs.items():
             self.functions[name] = self._function(spec, config, common_env)
+        # What callers invoke: a SnapStart function only through a published version (its alias `live`,
+        # moved to each deploy's new version), any other function as itself.
+        self.entry_points: dict[str, lambda_.IFunction] = {
+            name: lambda_.Alias(self, f"{self.functions[name].node.id}Live", alias_name="live",
+                                version=self.functions[name].current_version) if spec.snap_start else self.functions[name]
+            for name, spec in specs.items()}
 
         fn = self.functions
         for name in fn:
@@ -278,6 +288,7 @@ class Workers(Construct):
             log_group=log_group,
             tracing=lambda_.Tracing.ACTIVE,
             reserved_concurrent_executions=spec.reserved if config.reserve_concurrency else None,
+            snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if spec.snap_start else None,
         )
         suppress(role, "AwsSolutions-IAM5",
                  "X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions (Resource '*').",

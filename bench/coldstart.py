@@ -142,6 +142,7 @@ def measure(name: str, task_root: Path, paths: list[Path], interpreter: str, *, 
 def measure_all(functions: tuple[str, ...], runs: int = RUNS, progress=print) -> tuple[list[ColdStart], str]:
     """Every function in both variants; returns the rows and what the layer ships (its bytecode stamp).
     Raises when no CPython of the runtime's version is on this machine (nothing honest to measure)."""
+    import app  # noqa: F401 - quiets jsii's Node.js warnings before infra imports aws_cdk
     from infra.workers import stage_function_code
 
     interpreter = runtime_interpreter()

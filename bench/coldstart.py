@@ -159,7 +159,9 @@ def measure_all(functions: tuple[str, ...], runs: int = RUNS, progress=print) ->
             rows.append(measure(name, task_root, paths, interpreter, variant=variant, runs=runs))
             progress(f"  {name} ({variant}): import {rows[-1].cpu_ms:.0f} ms CPU, {rows[-1].import_ms:.0f} ms wall, "
                      f"process {rows[-1].process_ms:.0f} ms")
-    return rows, f"{layer_bytecode(layer)}, measured with {interpreter}"
+    load = os.getloadavg()[0]
+    return rows, (f"{layer_bytecode(layer)}, measured with {interpreter}; load average {load:.1f} on "
+                  f"{os.cpu_count()} cores at the end")
 
 
 def section(rows: list[ColdStart], shipped: str, runs: int) -> list[str]:

@@ -331,8 +331,9 @@ def count_in_subprocess(progress: Callable[[str], None] = print) -> Counted:
 
     with tempfile.TemporaryDirectory(prefix="helpdesk-cost-") as tmp:
         out = Path(tmp) / "counted.pickle"
-        result = subprocess.run([sys.executable, "-m", "bench.lifecycle", "--pickle", str(out)], cwd=ROOT,
-                                capture_output=True, text=True)
+        # Imported, not run as __main__, so the pickled classes are bench.lifecycle's.
+        result = subprocess.run([sys.executable, "-c", f"from bench.lifecycle import main; main(['--pickle', {str(out)!r}])"],
+                                cwd=ROOT, capture_output=True, text=True)
         if result.returncode != 0:
             raise RuntimeError(f"the counted ticket life failed:\n{result.stderr[-3000:]}")
         progress("\n".join(line for line in result.stdout.splitlines() if line.startswith("  ")))

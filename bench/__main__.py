@@ -404,7 +404,8 @@ def write_results(bench: Bench, layer: str, command: str, sweeps: SweepCheck | N
         "# Benchmark results", "",
         f"- Date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC",
         f"- Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-        f"{platform.system()} {platform.release()}",
+        f"{platform.system()} {platform.release()}, load average {os.getloadavg()[0]:.1f} when written (a shared "
+        "machine: times swing with the load; calls do not)",
         f"- Command: `{command}`",
         f"- Dataset (scale {bench.scale}): {bench.shape.agents:,} agents in {bench.shape.teams} teams, "
         f"{bench.shape.tickets:,} tickets ({bench.shape.open_tickets:,} open), ~{bench.shape.messages_per_ticket} "

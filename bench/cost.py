@@ -21,8 +21,8 @@ Modeled (each stated where it is used, in ASSUMPTIONS and in the RESULTS.md sect
 from __future__ import annotations
 
 import math
+import statistics
 from dataclasses import dataclass, field
-from typing import Any
 
 from bench import prices as P
 from bench.latency import DESIGN_CALL
@@ -39,7 +39,6 @@ class Load:
     agents: int = 2000
     tickets_per_day: int = 50_000
     open_tickets: int = 150_000
-    teams: int = 50
     online_hours_per_agent_month: float = 40 * 52 / 12  # a full-time seat, connected while working
     # Polling before push (issue 20): ~130 requests a second of idle traffic at 2,000 agents.
     polling_requests_per_second: float = 130.0
@@ -141,7 +140,7 @@ def ticket_bill(counted: Counted, memory_mb: dict[str, int], db_instances: int) 
     ticket = counted.ticket_invocations()
     notifier_runs = [i for i in ticket if i.function == "notifier"]
     push_runs = len(notifier_runs)
-    push_gb_s = push_runs * (statistics_median([i.ms for i in notifier_runs]) + PUSH_CALLS_PER_BATCH * DESIGN_CALL.mean) \
+    push_gb_s = push_runs * (statistics.median([i.ms for i in notifier_runs]) + PUSH_CALLS_PER_BATCH * DESIGN_CALL.mean) \
         / 1000 * PUSH_MEMORY_MB / 1024 if push_runs else 0.0
     delivered = push_messages(counted.events) * SUBSCRIBERS_PER_MESSAGE
     re_reads = delivered * AGENT_SHARE_OF_DELIVERIES
@@ -173,11 +172,6 @@ def ticket_bill(counted: Counted, memory_mb: dict[str, int], db_instances: int) 
         sum(counted.db_ms[p] for p in PHASES) + (re_reads * counted.db_ms[VIEW_PHASE] if view else 0), db_instances),
         P.AURORA_ACU_HOUR)
     return bill
-
-
-def statistics_median(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[len(ordered) // 2]
 
 
 def fixed_month_bill(counted: Counted, memory_mb: dict[str, int], load: Load, db_min_acu: float,
@@ -304,8 +298,8 @@ def section(cost: CostModel, command: str) -> list[str]:
         lines.append(f"| {line.item} | {line.usd:,.2f} | {line.usd / load.agents:.4f} |")
     lines.append(f"| **total with push** | **{cost.per_agent_month * load.agents:,.2f}** | **{cost.per_agent_month:.4f}** |")
     polling = cost.polling_month.usd
-    lines += [f"| for comparison, polling instead (issue 20: {load.polling_requests_per_second:g} idle requests/s) | "
-              f"{polling:,.2f} more | {polling / load.agents:.4f} more |", "",
+    lines += [f"| for comparison: the idle polling push replaces (issue 20: {load.polling_requests_per_second:g} "
+              f"requests/s, each a view read) | {polling:,.2f} | {polling / load.agents:.4f} |", "",
               f"Idle requests per agent-hour: {before:.0f} polling before push, {after:.0f} with push connected "
               "(a page polls every 60 s only while disconnected).", "",
               "Hosted help desks, per agent-month (list prices as published on their pricing pages, recorded "

@@ -70,7 +70,7 @@ def _package_files() -> list[Path]:
 
 def _interpreter_candidates() -> list[str]:
     home = Path.home()
-    found = [os.environ.get(INTERPRETER_ENV, ""), shutil.which(f"python{PYTHON_VERSION}") or ""]
+    found = [shutil.which(f"python{PYTHON_VERSION}") or ""]
     found += [str(p) for p in sorted((home / ".pyenv" / "versions").glob(f"{PYTHON_VERSION}.*/bin/python{PYTHON_VERSION}"))]
     found += [str(p) for p in sorted((home / ".local" / "share" / "uv" / "python").glob(
         f"cpython-{PYTHON_VERSION}.*/bin/python{PYTHON_VERSION}"))]
@@ -82,16 +82,25 @@ def _interpreter_candidates() -> list[str]:
 def runtime_interpreter() -> str | None:
     """A CPython of the runtime's version on this machine (LAYER_PYTHON, python3.12 on PATH, pyenv,
     uv-managed), or None. A pyenv shim on PATH may name a version that is not selected: each
-    candidate is run to check what it is."""
-    for candidate in _interpreter_candidates():
-        try:
-            result = subprocess.run([candidate, "-c", "import sys, platform; print(platform.python_implementation(), "
-                                     "'%d.%d' % sys.version_info[:2])"], capture_output=True, text=True, timeout=30)
-        except (OSError, subprocess.TimeoutExpired):
-            continue
-        if result.returncode == 0 and result.stdout.split() == ["CPython", PYTHON_VERSION]:
-            return candidate
-    return None
+    candidate is run to check what it is. LAYER_PYTHON naming anything else is an error."""
+    named = os.environ.get(INTERPRETER_ENV)
+    if named:
+        what = _version_of(named)
+        if what != f"CPython {PYTHON_VERSION}":
+            raise RuntimeError(f"{INTERPRETER_ENV}={named} is {what or 'not a Python that runs'}; the layer's bytecode "
+                               f"needs CPython {PYTHON_VERSION} (the functions' runtime)")
+        return named
+    return next((c for c in _interpreter_candidates() if _version_of(c) == f"CPython {PYTHON_VERSION}"), None)
+
+
+def _version_of(interpreter: str) -> str | None:
+    """'CPython 3.12' (implementation and minor version), or None if it does not run."""
+    try:
+        result = subprocess.run([interpreter, "-c", "import sys, platform; print(platform.python_implementation(), "
+                                 "'%d.%d' % sys.version_info[:2])"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return result.stdout.strip() if result.returncode == 0 else None
 
 
 def compile_bytecode(tree: Path, deployed_at: str) -> bool:

@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test bench synth smoke clean
+.PHONY: install run test bench synth layer smoke clean
 
 $(STAMP): requirements.txt requirements-dev.txt requirements-infra.txt layers/helpdesk/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,11 @@ bench: install
 
 synth: install
 	$(PY) app.py
+
+# The Lambda layer alone (synth builds it too): arm64 wheels for CPython 3.12 and bytecode compiled by a
+# CPython 3.12 (LAYER_PYTHON names one if it is not on PATH, pyenv or uv); `make layer FORCE=1` rebuilds.
+layer: install
+	$(PY) scripts/build_layer.py $(if $(FORCE),--force)
 
 # End-to-end check of the local stack (`make run` first), or of a deployed stage: STAGE=dev make smoke
 smoke: install

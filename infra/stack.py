@@ -41,7 +41,7 @@ class HelpdeskStack(Stack):
         self.workers = Workers(self, "Workers", config=config, layer_dir=layer_dir, data=self.data,
                                messaging=self.messaging, mail=self.mail, web_base_url=self.web.url,
                                **({"functions_dir": functions_dir} if functions_dir else {}))
-        self.api = Api(self, "Api", config=config, handler=self.workers.functions["api"], web_origin=self.web.url)
+        self.api = Api(self, "Api", config=config, handler=self.workers.entry_points["api"], web_origin=self.web.url)
         # web/js/config.js reads this; it replaces the committed web/config.json (local defaults).
         self.web.deploy_site({
             "apiBase": f"{self.api.url}api/v1",

@@ -31,11 +31,14 @@ from infra.data import DATABASE_NAME, Data
 from infra.mail import RAW_PREFIX, Mail
 from infra.messaging import Messaging
 from infra.nag import suppress
+from scripts.build_layer import compile_bytecode
 
 ROOT = Path(__file__).resolve().parent.parent
 FUNCTIONS_DIR = ROOT / "functions"
 STAGING_DIR = ROOT / "build" / "lambda"
-RUNTIME = lambda_.Runtime.PYTHON_3_12
+RUNTIME = lambda_.Runtime.PYTHON_3_12  # the layer's wheels and bytecode are built for it (scripts/build_layer.py)
+# Where Lambda unpacks a function's code: the paths compiled into its pycs.
+TASK_ROOT = "/var/task"
 ARCHITECTURE = lambda_.Architecture.ARM_64
 METRICS_NAMESPACE = "Helpdesk"
 SERVICE_NAME = "helpdesk"
@@ -54,12 +57,16 @@ class FunctionSpec:
     # the database. SQS consumers are capped by their event source's maximum concurrency instead,
     # which does not throttle (throttling an SQS consumer only burns receive attempts).
     reserved: int | None = None
+    # SnapStart: Lambda runs the init once per published version and resumes new environments from its
+    # snapshot. Worth it where a person waits on a cold start (the API); the queue consumers and
+    # schedules are asynchronous, and their snapshots would be cached (and billed) for nothing.
+    snap_start: bool = False
 
 
 def function_specs(config: StageConfig) -> dict[str, FunctionSpec]:
     specs = [
         FunctionSpec("api", "REST API /api/v1 (agents via Cognito, public intake, portal, Slack events)",
-                     1024, Duration.seconds(29), reserved=config.api_reserved_concurrency),
+                     1024, Duration.seconds(29), reserved=config.api_reserved_concurrency, snap_start=True),
         FunctionSpec("inbound_email", "SES raw mail from S3 (via SQS) -> tickets", 1024, SQS_CONSUMER_TIMEOUT),
         FunctionSpec("outbound", "outbound.requested events -> SES mail / Slack replies", 512, SQS_CONSUMER_TIMEOUT),
         FunctionSpec("notifier", "ticket events -> agent notifications (mail, Slack DM) and triggers", 512,
@@ -89,14 +96,16 @@ def check_function_code(names: Iterable[str], functions_dir: Path = FUNCTIONS_DI
 
 
 def stage_function_code(name: str, functions_dir: Path = FUNCTIONS_DIR) -> Path:
-    """Copies functions/<name>/ to build/lambda/<name>/functions/<name>/ (no caches) and returns
-    the asset root, so the deployed package has the same import path as the repository."""
+    """Copies functions/<name>/ to build/lambda/<name>/functions/<name>/ (no caches of this machine's
+    Python) and byte-compiles it for the runtime, as the layer is, and returns the asset root, so the
+    deployed package has the same import path as the repository."""
     root = STAGING_DIR / name
     target = root / "functions" / name
     if root.exists():
         shutil.rmtree(root)
     shutil.copytree(functions_dir / name, target,
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "tests", ".pytest_cache"))
+    compile_bytecode(root, TASK_ROOT)
     return root
 
 
@@ -128,6 +137,12 @@ class Workers(Construct):
         self.functions: dict[str, lambda_.Function] = {}
         for name, spec in specs.items():
             self.functions[name] = self._function(spec, config, common_env)
+        # What callers invoke: a SnapStart function only through a published version (its alias `live`,
+        # moved to each deploy's new version), any other function as itself.
+        self.entry_points: dict[str, lambda_.IFunction] = {
+            name: lambda_.Alias(self, f"{self.functions[name].node.id}Live", alias_name="live",
+                                version=self.functions[name].current_version) if spec.snap_start else self.functions[name]
+            for name, spec in specs.items()}
 
         fn = self.functions
         for name in fn:
@@ -273,6 +288,7 @@ class Workers(Construct):
             log_group=log_group,
             tracing=lambda_.Tracing.ACTIVE,
             reserved_concurrent_executions=spec.reserved if config.reserve_concurrency else None,
+            snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if spec.snap_start else None,
         )
         suppress(role, "AwsSolutions-IAM5",
                  "X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions (Resource '*').",

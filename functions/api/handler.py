@@ -1,6 +1,7 @@
 """Lambda entry point of the REST API (API Gateway REST proxy events; the local stack calls it too)."""
 from __future__ import annotations
 
+import random
 from typing import Any
 
 from aws_lambda_powertools import Logger, Tracer
@@ -16,10 +17,18 @@ else:  # Lambda: this directory is the code root
     import problems  # type: ignore[no-redef]
     from app import allow_chat_origins, build_app  # type: ignore[no-redef]
 
+try:  # the Lambda runtime's SnapStart hooks (infra/workers.py turns SnapStart on for this function)
+    from snapshot_restore_py import register_after_restore
+except ImportError:  # the local stack and tests
+    def register_after_restore(hook: Any) -> None:
+        pass
+
 logger = Logger(service="api")
 # X-Ray subsegments for every AWS SDK and HTTP call; responses stay out of traces (customer data).
 tracer = Tracer(service="api")
 app = build_app()
+# Every environment resumes from one snapshot: reseed, or all would draw the same retry jitter.
+register_after_restore(random.seed)
 
 
 @tracer.capture_lambda_handler(capture_response=False)

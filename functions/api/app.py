@@ -22,6 +22,7 @@ if __package__:
     from .routes import lead_reports
     from .routes import triggers  # issue 19 item 4
     from .routes import mail_templates, satisfaction  # lifecycle (issue 19 items 5-8)
+    from .routes import workspace  # issue 18: the ticket page
     from .routes._shared import claims_of, services
 else:  # Lambda: this directory is the code root
     import problems  # type: ignore[no-redef]
@@ -31,6 +32,7 @@ else:  # Lambda: this directory is the code root
     from routes import lead_reports  # type: ignore[no-redef]
     from routes import triggers  # type: ignore[no-redef]
     from routes import mail_templates, satisfaction  # type: ignore[no-redef]
+    from routes import workspace  # type: ignore[no-redef]
     from routes._shared import claims_of, services  # type: ignore[no-redef]
 
 log = logging.getLogger(__name__)
@@ -70,7 +72,7 @@ with another body is 409.
 is filled the answer is `202 {"status": "received"}` and nothing is stored or counted.
 """
 ROUTERS = (tickets, queue, search, kb, teams, agents, customers, sla_admin, routing_rules, reports, public, portal,
-           quarantine, chat, slack, lead_reports, triggers, satisfaction, mail_templates)
+           quarantine, chat, slack, lead_reports, triggers, satisfaction, mail_templates, workspace)
 
 
 def _signed_in(app: APIGatewayRestResolver, next_middleware: Any) -> Response:

@@ -13,6 +13,7 @@ from helpdesk import errors, wiring
 from helpdesk.auth.uploads import (MAX_REFERENCE_CHARS, MAX_REPLY_ATTACHMENTS, ReplyTarget, UploadRequest, grant_upload,
                                    reply_attachments, sign_reply_reference)
 from helpdesk.tickets.commands import TicketCommands
+from helpdesk.tickets.workspace import WorkspaceCommands
 from helpdesk.tickets.models import MAX_BODY, MAX_SUBJECT, Actor, Channel, Priority, parse_ticket_ref
 from helpdesk.views import DEFAULT_PAGE, MAX_PAGE, MIN_PAGE, VIEWS, Filters, Views, conversation_page, parse_statuses
 
@@ -43,6 +44,9 @@ class MessageIn(ApiModel):
     attachments: list[Annotated[str, Field(min_length=1, max_length=MAX_REFERENCE_CHARS)]] = Field(
         default_factory=list, max_length=MAX_REPLY_ATTACHMENTS,
         description="`reference`s of files uploaded with POST /tickets/{ref}/attachments (this ticket's, your own)")
+    seen_position: Optional[int] = Field(default=None, ge=0, description="the position of the last message you saw: "
+                                         "refused (409, reason newer_messages, with them) when a newer one exists")
+    confirm_newer: bool = Field(default=False, description="send anyway although newer messages exist")
 
 
 class UploadGrantOut(ApiModel):
@@ -158,9 +162,10 @@ def add_message(ticket_ref: str, body: MessageIn) -> Response[Doc]:
         files = reply_attachments(body.attachments, ticket_ref=parse_ticket_ref(ticket_ref), uploader_id=agent_id,
                                   keyring=config.signing_keys, now=services().clock.now(),
                                   s3_client=wiring.boto3_client("s3", config), bucket=config.attachments_bucket)
-    result = _commands().add_message(ticket_ref, {
+    svc = services()
+    result = WorkspaceCommands(svc.db, svc.clock, svc.publisher).reply(ticket_ref, {
         "body": body.body, "visibility": body.visibility, "author_type": "agent", "author_agent_id": agent_id,
-        "channel": "api", "attachments": files}, actor)
+        "channel": "api", "attachments": files}, actor, seen_position=body.seen_position, confirmed=body.confirm_newer)
     message = result.message.model_dump(mode="json") if result.message else {}
     return Response(201, content_types.APPLICATION_JSON,
                     {"message": message, "ticket": ticket_json(result.ticket) if result.ticket else None})

@@ -6,7 +6,7 @@ Wire format (the SNS message body, and the SQS body with raw delivery):
      "occurred_at": "2026-03-02T15:00:00+00:00", "payload": {...}}
 
 The types below are exactly what the producers write (helpdesk/db/tickets/ and the functions of
-migration 1170 for the ticket commands, helpdesk/db/sla.py for sla.*, helpdesk/db/routing.py for
+migration 1170 for the ticket commands, helpdesk/db/macros.py for macros, helpdesk/db/sla.py for sla.*, helpdesk/db/routing.py for
 agent.out_of_office_started, helpdesk/db/customer_requests.py for customer.requests_link). A payload
 model lists the fields consumers rely on; extra
 fields are kept (additive changes need no new version); a breaking change is a new `version`
@@ -101,7 +101,8 @@ class TicketPriorityChanged(EventPayload):
 
 
 class TicketTagsChanged(EventPayload):
-    """Written by the tag change command (helpdesk/db/tickets/tags.py): the tags after the change."""
+    """Written by the tag change command (helpdesk/db/tickets/tags.py) and by macros (helpdesk/db/macros.py):
+    the tags after the change."""
 
     number: int
     tags: list[str]

@@ -186,7 +186,9 @@ class TicketCommands:
 
     # -- messages ----------------------------------------------------------------------------
     def add_message(self, ticket_ref: str | uuid.UUID, data: NewMessage | dict[str, Any], actor: Actor,
-                    *, follow_merged: bool = False) -> CommandResult:
+                    *, follow_merged: bool = False, seen_position: int | None = None) -> CommandResult:
+        """seen_position: the last message the author saw; with it, the message is refused (Conflict,
+        reason newer_messages) when the ticket has a newer one, so a reply cannot cross one unseen."""
         new = data if isinstance(data, NewMessage) else NewMessage.parse(data)
         if new.author_type == "agent" and new.author_agent_id is None:
             raise errors.ValidationFailed("an agent message needs author_agent_id")
@@ -212,6 +214,7 @@ class TicketCommands:
                 "actor_type": actor.type,
                 "actor_id": actor.id,
                 "next_reply_plan": next_reply_plan,
+                "seen_position": seen_position,
             }
             try:
                 row = self.db.execute(conversation.ADD_MESSAGE, params).first()
@@ -240,6 +243,9 @@ class TicketCommands:
                               "priority": row.get("priority"), "channel": row.get("ticket_channel"),
                               "team_id": row.get("team_id"), "requester_email": row.get("requester_email")},
                 )
+            if seen_position is not None:
+                raise errors.Conflict(f"ticket {ticket_ref} has messages newer than the one you last saw; read them first",
+                                      reason="newer_messages", ticket_id=str(ticket_id), seen_position=seen_position)
             raise errors.Conflict(f"ticket {ticket_ref} did not accept the message (status {row['current_status']})")
         raise errors.Conflict(f"ticket {ticket_ref}: merge chain too long")
 

@@ -24,6 +24,7 @@ class AddMessageParams(TypedDict):
     metadata: JsonValue
     reopen_after: datetime            # a closed ticket reopens on a customer message only after this
     next_reply_plan: JsonValue      # per policy: the next_reply deadlines at `now` (helpdesk.sla.cache)
+    seen_position: int | None         # the last message the author saw: refused when a newer one exists
     actor_type: str
     actor_id: Any
 
@@ -45,7 +46,7 @@ class AddMessageRow(CommandRow):
 ADD_MESSAGE = Statement("""
 WITH target AS (
     SELECT id, status, merged_into_id, closed_at, first_response_at, requester_id, number, subject, priority, channel, team_id,
-           assignee_id
+           assignee_id, message_count
     FROM tickets WHERE id = :ticket_id::uuid FOR UPDATE
 ),
 author AS (
@@ -69,6 +70,11 @@ decision AS (
                                 AND tg.status IN ('new', 'reopened')) AS claiming) c
     WHERE tg.status <> 'merged'
       AND NOT (:author_type = 'customer' AND tg.status = 'closed' AND tg.closed_at < :reopen_after::timestamptz)
+      -- :seen_position, the last message the agent saw: refused when a newer one exists, committed or being
+      -- committed (the locked row's message_count is fresh, the statement's snapshot of messages may not be)
+      AND NOT (:seen_position::bigint IS NOT NULL AND (
+          EXISTS (SELECT 1 FROM ticket_messages x WHERE x.ticket_id = tg.id AND x.position > :seen_position::bigint)
+          OR tg.message_count > (SELECT count(*) FROM ticket_messages x WHERE x.ticket_id = tg.id)))
 ),
 updated AS (
     UPDATE tickets t SET

@@ -11,7 +11,7 @@ export class ApiError extends Error {
 }
 
 export function createApi({ apiBase, getToken = () => null, onUnauthorized = () => {} }) {
-  async function request(method, path, { body, query, headers = {} } = {}) {
+  async function request(method, path, { body, query, headers = {}, keepalive = false } = {}) {
     let url = apiBase + path;
     if (query) {
       const params = new URLSearchParams();
@@ -21,7 +21,7 @@ export function createApi({ apiBase, getToken = () => null, onUnauthorized = () 
       const qs = params.toString();
       if (qs) url += (url.includes("?") ? "&" : "?") + qs;
     }
-    const init = { method, headers: { Accept: "application/json, application/problem+json", ...headers } };
+    const init = { method, keepalive, headers: { Accept: "application/json, application/problem+json", ...headers } };
     const token = getToken();
     if (token) init.headers.Authorization = `Bearer ${token}`;
     if (body !== undefined) {
@@ -48,6 +48,8 @@ export function createApi({ apiBase, getToken = () => null, onUnauthorized = () 
     get: (path, query) => request("GET", path, { query }),
     post: (path, body, opts = {}) => request("POST", path, { body, ...opts }),
     put: (path, body) => request("PUT", path, { body }),
+    patch: (path, body) => request("PATCH", path, { body }),
+    del: (path) => request("DELETE", path),
   };
 }
 

@@ -9,6 +9,8 @@ import { renderList } from "./views/list.js";
 import { renderTicket } from "./views/ticket.js";
 import { renderReports } from "./views/reports.js";
 import { renderDevClock } from "./views/devclock.js";
+import { renderMacros } from "./views/macros.js";
+import { plainMessage } from "./problems.js";
 import { serverClock } from "./clock.js";
 
 const main = document.getElementById("main");
@@ -21,9 +23,17 @@ const ctx = {
   teams: new Map(), // id -> team
   agents: new Map(), // id -> agent
   refreshTimer: null,
-  navigate(hash) {
-    if (window.location.hash === hash) route();
+  leaveHooks: [],
+  pendingMessage: null,
+  /** Go to `hash`; `message` (optional) is shown in the status line after the new page's clearing. */
+  navigate(hash, message = null, kind = "info") {
+    ctx.pendingMessage = message ? { message, kind } : null;
+    if (window.location.hash === hash) route(true);
     else window.location.hash = hash;
+  },
+  /** Run `fn` when the current page is left (another route, sign-out). */
+  onLeave(fn) {
+    ctx.leaveHooks.push(fn);
   },
   /** Run `fn` every refreshSeconds while the current route stays the same. */
   every(fn) {
@@ -53,7 +63,7 @@ const ctx = {
     return [];
   },
   showError(err, prefix = "") {
-    const text = err instanceof ApiError || err instanceof Error ? err.message : String(err);
+    const text = err instanceof ApiError ? plainMessage(err) : err instanceof Error ? err.message : String(err);
     announce(prefix ? `${prefix}: ${text}` : text, "error");
   },
 };
@@ -104,8 +114,27 @@ async function signedIn() {
   return true;
 }
 
+function leavePage() {
+  const hooks = ctx.leaveHooks.splice(0);
+  for (const hook of hooks) {
+    try {
+      hook();
+    } catch (err) {
+      console.warn("leaving the page failed", err);
+    }
+  }
+}
+
 async function route(navigated = false) {
   stopRefresh();
+  leavePage();
+  // The status line speaks of the page it was said on: a new page starts with it clear (or with the
+  // message that explains the navigation, e.g. where a merged ticket went).
+  if (navigated) {
+    const pending = ctx.pendingMessage;
+    ctx.pendingMessage = null;
+    announce(pending ? pending.message : "", pending ? pending.kind : "info");
+  }
   const path = decodeURIComponent(window.location.hash.replace(/^#\/?/, "")) || "view/mine";
   if (!ctx.me) {
     setSignedInChrome(false);
@@ -127,10 +156,11 @@ async function route(navigated = false) {
     else if (kind === "search") await renderList(main, ctx, { view: "search", query: arg });
     else if (kind === "ticket") await renderTicket(main, ctx, arg);
     else if (kind === "reports") await renderReports(main, ctx);
+    else if (kind === "macros") await renderMacros(main, ctx);
     else if (kind === "dev" && ctx.config.auth === "local") await renderDevClock(main, ctx);
     else render(main, h("h1", {}, "Not found"), h("p", {}, `There is no page “${path}”.`));
   } catch (err) {
-    render(main, h("h1", {}, "Something went wrong"), h("p", { class: "error" }, err.message));
+    render(main, h("h1", {}, "Something went wrong"), h("p", { class: "error" }, err instanceof ApiError ? plainMessage(err) : err.message));
     ctx.showError(err);
   }
   // The link or button that led here may be gone with the old page: keyboard and screen reader
@@ -152,14 +182,14 @@ function wireHeader() {
         announce("Queue empty: no ticket is waiting in your teams' queues.", "info");
         return;
       }
-      announce(`Claimed ${ticketRef(ticket)}: ${ticket.subject}`);
-      ctx.navigate(`#/ticket/${encodeURIComponent(ticketRef(ticket))}`);
+      ctx.navigate(`#/ticket/${encodeURIComponent(ticketRef(ticket))}`, `Claimed ${ticketRef(ticket)}: ${ticket.subject}`);
     } catch (err) {
       ctx.showError(err, "Next ticket");
     }
   });
   document.getElementById("sign-out").addEventListener("click", async () => {
     stopRefresh();
+    leavePage();
     ctx.me = null;
     await ctx.auth.signOut(ctx.config);
     announce("Signed out.");

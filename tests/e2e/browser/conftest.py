@@ -70,6 +70,7 @@ class PageProblems:
     errors: list[str] = field(default_factory=list)
     dialogs: list[str] = field(default_factory=list)
     console: list[str] = field(default_factory=list)
+    unload_prompts: int = 0  # beforeunload dialogs (the page warned before leaving)
 
 
 class Shots:
@@ -98,6 +99,10 @@ def page(browser, local_stack, artifacts_dir: Path, request: pytest.FixtureReque
         # recorded: it would mean user content ran as script.
         if dialog.type == "confirm":
             dialog.accept() if getattr(tab, "confirm_answer", False) else dialog.dismiss()
+            return
+        if dialog.type == "beforeunload":  # "leave with unsent text?": recorded, and left
+            problems.unload_prompts += 1
+            dialog.accept()
             return
         problems.dialogs.append(f"{dialog.type}: {dialog.message}")
         dialog.dismiss()

@@ -22,6 +22,7 @@ function sortMessages(messages) {
 
 export async function renderTicket(main, ctx, ref) {
   performance.mark("ticket:start");
+  delete main.dataset.ticketUsable;
   render(main, h("h1", { id: "page-title" }, `${ref}`), h("p", { class: "muted loading", "aria-busy": "true" }, `Loading ${ref}…`));
   let ticket;
   let messages = [];
@@ -138,8 +139,11 @@ export async function renderTicket(main, ctx, ref) {
     try {
       const answer = await ctx.api.get(`/tickets/${encodeURIComponent(ticket.id)}/activity`);
       activity = (answer && answer.items) || [];
+      const changed = activityVersion !== null;
       activityVersion = version;
       drawConversationNow();
+      // the ticket changed since the panel was read: its related tickets may have too (a duplicate, a merge)
+      if (changed) customer.load();
     } catch (err) {
       console.warn("activity log not loaded", err);
     }
@@ -189,7 +193,7 @@ export async function renderTicket(main, ctx, ref) {
       }
     },
   }, field("Duplicate of ticket", duplicateInput, "The ticket this one repeats, e.g. TKT-12."),
-  h("button", { type: "submit" }, "Mark duplicate"),
+  h("button", { type: "submit" }, "Confirm duplicate"),
   h("button", { type: "button", onclick: () => { duplicateForm.hidden = true; } }, "Cancel"));
   duplicateForm.open = () => {
     duplicateForm.hidden = false;
@@ -343,6 +347,7 @@ export async function renderTicket(main, ctx, ref) {
     assignToMe,
   });
   ctx.onLeave(() => {
+    delete main.dataset.ticketUsable;
     unwireKeys();
     composer.dispose();
     presenceLink.leave();

@@ -439,10 +439,10 @@ export function createComposer(ctx, page) {
   if (draft) {
     replyBody.value = draft.body;
     (draft.visibility === "internal" ? internalRadio : publicRadio).checked = true;
-    draftNote.textContent = `Draft restored (begun ${formatDateTime(draft.started_at)}).`;
   }
   drawReplyFiles();
   syncComposer();
+  if (draft) draftNote.textContent = `Draft restored (begun ${formatDateTime(draft.started_at)}).`;
   if (draft) page.presence.setActivity("replying");
 
   return {

@@ -95,11 +95,11 @@ def presence(ticket_ref: str, body: PresenceIn) -> PresenceOut:
     return PresenceOut(ticket_id=seen.ticket_id, others=seen.others, expires_in=workspace.PRESENCE_SECONDS)
 
 
-@router.delete("/tickets/<ticket_id>/presence", responses={204: {"description": "gone"}},
-               summary="I left the ticket (its id): others stop seeing me at once")
-def leave(ticket_id: uuid.UUID):
+@router.delete("/tickets/<ticket_ref>/presence", responses={204: {"description": "gone"}},
+               summary="I left the ticket: others stop seeing me at once")
+def leave(ticket_ref: str):
     actor, _ = _agent()
-    workspace.leave(services().db, ticket_id, actor.id)
+    workspace.leave(services().db, ticket_ref, actor.id)
     return Response(204, None, None)
 
 

@@ -61,5 +61,7 @@ FROM ticket t
 """, params=HeartbeatParams, row=HeartbeatRow)
 
 LEAVE = Statement("""
-DELETE FROM ticket_presence WHERE ticket_id = :ticket_id::uuid AND agent_id = :agent_id::uuid
+DELETE FROM ticket_presence p USING tickets t
+WHERE p.ticket_id = t.id AND p.agent_id = :agent_id::uuid
+  AND ((:id::uuid IS NOT NULL AND t.id = :id::uuid) OR (:number::bigint IS NOT NULL AND t.number = :number::bigint))
 """, params=LeaveParams, row=NoRow)

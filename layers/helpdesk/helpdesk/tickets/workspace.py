@@ -254,8 +254,8 @@ def heartbeat(db: Any, clock: Any, ticket_ref: str | uuid.UUID, agent_id: uuid.U
     return Presence(str(row["ticket_id"]), row["others"] or [])
 
 
-def leave(db: Any, ticket_id: uuid.UUID, agent_id: uuid.UUID) -> None:
-    db.execute(presence_sql.LEAVE, {"ticket_id": ticket_id, "agent_id": agent_id}, idempotent=True)
+def leave(db: Any, ticket_ref: str | uuid.UUID, agent_id: uuid.UUID) -> None:
+    db.execute(presence_sql.LEAVE, {**_ticket_key(ticket_ref), "agent_id": agent_id}, idempotent=True)
 
 
 def activity(db: Any, ticket_ref: str | uuid.UUID, limit: int = ACTIVITY_LIMIT) -> list[dict[str, Any]]:

@@ -235,3 +235,27 @@ def test_placeholders_are_the_same_in_python_and_sql():
     migration = Path(workspace.__file__).parents[1] / "db" / "migrations" / "1180_agent_workspace.sql"
     in_sql = set(re.findall(r"'\{\{([a-z_.]+)\}\}'", migration.read_text()))
     assert in_sql == set(workspace.PLACEHOLDERS)
+
+
+# -- assignment semantics agents expect (issue 18, item 13) --------------------------------------------
+def test_assignment_semantics_hold_through_the_api(agent, create, db):
+    client, agent_id = agent
+    ticket = create(client)
+    bare = client.post(f"/api/v1/tickets/{ticket['id']}/status", {"status": "assigned"})
+    assert bare.status == 422 and "assign" in bare.body["detail"]  # assigned needs an assignee: use assign
+    reply = client.post(f"/api/v1/tickets/{ticket['id']}/messages", {"body": "On it"})
+    assert reply.body["ticket"]["assignee_id"] == str(agent_id) and reply.body["ticket"]["status"] == "assigned"
+    client.post(f"/api/v1/tickets/{ticket['id']}/status", {"status": "in_progress"})
+    client.post(f"/api/v1/tickets/{ticket['id']}/status", {"status": "waiting_on_customer"})
+    unnamed = client.post(f"/api/v1/tickets/{ticket['id']}/status", {"status": "duplicate"})
+    assert unnamed.status == 422 and "duplicate_of is required" in unnamed.body["detail"]
+    original = create(client, subject="The first report")
+    dup = client.post(f"/api/v1/tickets/{ticket['id']}/status", {"status": "duplicate", "duplicate_of": original["ref"]})
+    assert dup.status == 200 and dup.body["status"] == "duplicate"
+    assert client.get(f"/api/v1/tickets/{ticket['id']}/customer-panel").body["related"][0]["ref"] == original["ref"]
+    # spam can be marked from any open status (here: waiting on the customer)
+    spam = create(client, subject="Buy now")
+    client.post(f"/api/v1/tickets/{spam['id']}/assign", {"agent_id": str(agent_id)})
+    client.post(f"/api/v1/tickets/{spam['id']}/status", {"status": "in_progress"})
+    client.post(f"/api/v1/tickets/{spam['id']}/status", {"status": "waiting_on_customer"})
+    assert client.post(f"/api/v1/tickets/{spam['id']}/status", {"status": "spam"}).status == 200

@@ -302,3 +302,19 @@ def test_on_a_phone_the_actions_are_at_hand(page, sign_in, workspace, make_ticke
     page.goto("/index.html#/macros")
     page.get_by_role("heading", name="New macro").wait_for()
     page.shot("macros-phone")
+
+
+def test_a_long_conversation_shows_the_latest_and_earlier_ones_on_request(page, sign_in, workspace, make_ticket,
+                                                                          admin_api):
+    ticket = make_ticket(workspace.team_id, "Long story", "Message 0")
+    _claim(admin_api, workspace, ticket)
+    for n in range(1, 55):
+        admin_api.call("POST", f"/tickets/{ticket['id']}/messages", {"body": f"Message {n}", "visibility": "internal"})
+    _open(page, sign_in, workspace, ticket)
+    assert page.locator(".conversation li.message").count() == 50
+    page.get_by_text("5 earlier message(s) are not shown").wait_for()
+    page.get_by_role("button", name="Show earlier messages").click()
+    page.locator(".message-body", has_text="Message 0").wait_for()
+    assert page.locator(".conversation li.message").count() == 55
+    bodies = page.locator(".conversation li.message .message-body").all_inner_texts()
+    assert bodies[:2] == ["Message 0", "Message 1"] and bodies[-1] == "Message 54"

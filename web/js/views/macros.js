@@ -38,7 +38,8 @@ export async function renderMacros(main, ctx) {
         h("strong", {}, m.name), " ",
         h("span", { class: "muted small" }, [m.body ? (m.visibility === "internal" ? "note" : "reply") : null, m.set_status,
           m.set_priority, ...(m.add_tags || []).map((t) => `+${t}`), ...(m.remove_tags || []).map((t) => `−${t}`),
-          m.assign_to_me ? "assign to me" : null].filter(Boolean).join(" · ")),
+          m.assign_to_me ? "assign to who applies it" : null,
+          m.assign_agent_id ? `assign to ${ctx.agentName(m.assign_agent_id)}` : null].filter(Boolean).join(" · ")),
         editable ? h("span", { class: "button-row" },
           h("button", { type: "button", class: "small", onclick: () => drawForm(m) }, `Edit ${m.name}`),
           h("button", { type: "button", class: "small", onclick: () => remove(m) }, `Delete ${m.name}`)) : null)))
@@ -72,7 +73,12 @@ export async function renderMacros(main, ctx) {
     priority.value = (macro && macro.set_priority) || "";
     const addTags = h("input", { type: "text", name: "add_tags", value: macro ? (macro.add_tags || []).join(", ") : "" });
     const removeTags = h("input", { type: "text", name: "remove_tags", value: macro ? (macro.remove_tags || []).join(", ") : "" });
-    const toMe = h("input", { type: "checkbox", name: "assign_to_me", checked: Boolean(macro && macro.assign_to_me) });
+    const assignee = h("select", { name: "assign" },
+      h("option", { value: "" }, "No assignment change"),
+      h("option", { value: "me" }, "The agent who applies it"),
+      [...ctx.agents.values()].sort((a, b) => String(a.name || a.email).localeCompare(String(b.name || b.email)))
+        .map((a) => h("option", { value: a.id }, a.name || a.email)));
+    assignee.value = macro ? (macro.assign_to_me ? "me" : macro.assign_agent_id || "") : "";
     const shared = h("input", { type: "checkbox", name: "shared", checked: Boolean(macro && macro.shared), disabled: editing || !canShare });
     const form = h("form", {
       class: "stack",
@@ -81,7 +87,8 @@ export async function renderMacros(main, ctx) {
         const doc = {
           name: name.value.trim(), body: body.value.trim() ? body.value : null, visibility: internal.checked ? "internal" : "public",
           set_status: status.value || null, set_priority: priority.value || null, add_tags: tagList(addTags.value),
-          remove_tags: tagList(removeTags.value), assign_to_me: toMe.checked,
+          remove_tags: tagList(removeTags.value), assign_to_me: assignee.value === "me",
+          assign_agent_id: assignee.value && assignee.value !== "me" ? assignee.value : null,
         };
         if (!doc.name) {
           announce("Give the macro a name.", "error");
@@ -104,7 +111,7 @@ export async function renderMacros(main, ctx) {
     h("div", { class: "choice" }, internal, h("label", { for: internal.id = `${name.id || "m"}-internal` }, "Send as an internal note (agents only)")),
     field("Set status", status), field("Set priority", priority),
     field("Add tags", addTags, "Separate tags with commas."), field("Remove tags", removeTags),
-    h("div", { class: "choice" }, toMe, h("label", { for: toMe.id = `${name.id || "m"}-me` }, "Assign the ticket to me")),
+    field("Assign the ticket to", assignee),
     canShare && !editing ? h("div", { class: "choice" }, shared, h("label", { for: shared.id = `${name.id || "m"}-shared` }, "Shared with every agent")) : null,
     h("div", { class: "button-row" },
       h("button", { type: "submit", class: "primary" }, editing ? "Save changes" : "Create macro"),

@@ -26,12 +26,15 @@ export async function renderTicket(main, ctx, ref) {
   render(main, h("h1", { id: "page-title" }, `${ref}`), h("p", { class: "muted loading", "aria-busy": "true" }, `Loading ${ref}…`));
   let ticket;
   let messages = [];
+  let older = []; // earlier messages the agent asked for (the ticket read carries the latest 50)
   let activity = [];
   let activityVersion = null;
 
   async function load() {
     ticket = await ctx.api.get(`/tickets/${encodeURIComponent(ref)}`);
-    messages = sortMessages(Array.isArray(ticket.messages) ? ticket.messages : []);
+    const latest = Array.isArray(ticket.messages) ? ticket.messages : [];
+    const ids = new Set(latest.map((m) => m.id));
+    messages = sortMessages([...older.filter((m) => !ids.has(m.id)), ...latest]);
   }
 
   try {
@@ -59,7 +62,29 @@ export async function renderTicket(main, ctx, ref) {
   const slaBox = h("ul", { class: "sla-list", "aria-label": "SLA clocks" });
   const statusBox = h("div", { class: "button-row", role: "group", "aria-labelledby": "status-legend" });
   const conversation = h("ol", { class: "conversation", "aria-label": "Conversation and activity" });
-  const earlier = h("p", { class: "muted small", hidden: true });
+  const earlierText = h("span", {});
+  const earlierButton = h("button", {
+    type: "button", class: "small",
+    onclick: async () => {
+      const first = messages.length ? Math.min(...messages.map((m) => Number(m.position) || 0)) : null;
+      earlierButton.disabled = true;
+      earlierButton.setAttribute("aria-busy", "true");
+      try {
+        const answer = await ctx.api.get(`/tickets/${encodeURIComponent(ticket.id)}/messages`, { limit: 100, cursor: first });
+        older = [...(answer.items || []), ...older];
+        const ids = new Set(messages.map((m) => m.id));
+        messages = sortMessages([...older.filter((m) => !ids.has(m.id)), ...messages]);
+        drawConversationNow();
+        announce(`${(answer.items || []).length} earlier message(s) shown.`);
+      } catch (err) {
+        announce(`Earlier messages could not be loaded: ${plainMessage(err)}`, "error");
+      } finally {
+        earlierButton.disabled = false;
+        earlierButton.removeAttribute("aria-busy");
+      }
+    },
+  }, "Show earlier messages");
+  const earlier = h("p", { class: "muted small earlier", hidden: true }, earlierText, " ", earlierButton);
   const presence = presenceLine();
   const presenceLink = joinTicket(ctx.api, ticket.id, (others, err) => presence.show(others || [], err));
   let lastStatus = null;
@@ -123,7 +148,7 @@ export async function renderTicket(main, ctx, ref) {
     drawConversation(conversation, ctx, ticket, timeline(messages, activity), customer.requester());
     const hidden = (ticket.message_count || 0) - messages.length;
     earlier.hidden = hidden <= 0;
-    earlier.textContent = hidden > 0 ? `${hidden} earlier message(s) are not shown here; the latest ${messages.length} are.` : "";
+    earlierText.textContent = hidden > 0 ? `${hidden} earlier message(s) are not shown; the latest ${messages.length} are.` : "";
   }
 
   function drawAll() {

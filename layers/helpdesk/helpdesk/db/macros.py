@@ -246,6 +246,10 @@ policy AS (
     WHERE d.new_priority <> d.old_priority
 ),
 sla_plan AS (
+    -- Not apply_sla_transition (migration 1170): a clock is updated once per statement, and here one
+    -- UPDATE must carry both the status effect (the subset of that function's rules the macro statuses
+    -- reach: meet, pause, cancel on resolve, resume) and the priority's new target (as change_priority).
+    -- A function taking both would let this and the transitions share one home (issue 21 follow-up).
     SELECT s.ticket_id, s.kind, s.state,
         CASE
             WHEN s.kind = 'first_response' AND d.first_response AND s.state IN ('running', 'paused') THEN 'meet'

@@ -181,6 +181,14 @@ function messageView(ctx, ticket, message, requester) {
       : null));
 }
 
+function nameAuthor(ctx, el, message, requester) {
+  const author = authorOf(ctx, message, requester);
+  const shown = el.querySelector(".message-head .author");
+  if (!shown || shown.textContent === author) return;
+  shown.textContent = author;
+  el.querySelector("article").setAttribute("aria-label", `Customer message from ${author}`);
+}
+
 const SLA_WORDS = { first_response: "first response", next_reply: "next reply", resolution: "resolution" };
 
 /** One activity row in words: what changed, by whom, when. */
@@ -239,11 +247,14 @@ export function drawConversation(list, ctx, ticket, rows, requester) {
     before = null;
   }
   for (const row of rows) {
-    // a customer's message names them once the requester is known (the customer panel loads after)
-    const key = row.kind === "message" && row.item.author_type === "customer" && requester ? `${row.key}:r` : row.key;
+    const key = row.key;
     let el = existing.get(key);
-    if (el) existing.delete(key);
-    else {
+    if (el) {
+      existing.delete(key);
+      // a customer's message names them once the requester is known (the customer panel loads after);
+      // renamed in place, so an expanded message stays expanded
+      if (row.kind === "message" && row.item.author_type === "customer" && requester) nameAuthor(ctx, el, row.item, requester);
+    } else {
       el = row.kind === "message" ? messageView(ctx, ticket, row.item, requester) : activityView(ctx, row.item);
       el.dataset.key = key;
     }

@@ -128,3 +128,12 @@ class TicketPageOut(ApiModel):
 class ItemsOut(ApiModel):
     items: list[Doc]
     next_cursor: str | None = None
+
+
+def audit(who: Principal, action: str, resource: str, resource_id: Any, body: Any = None) -> None:
+    """Record an admin change (helpdesk.admin.audit) with what was sent: the fields a PATCH set."""
+    from helpdesk.admin.audit import AdminAudit
+
+    data = body.model_dump(mode="json", exclude_unset=True) if isinstance(body, BaseModel) else body
+    svc = services()
+    AdminAudit(svc.db, svc.clock).record(who, action, resource, resource_id, data)  # type: ignore[arg-type]

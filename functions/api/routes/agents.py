@@ -12,9 +12,10 @@ from pydantic import AwareDatetime, ConfigDict
 
 from helpdesk import errors
 from helpdesk.admin import AgentIn, AgentPatch, Agents
+from helpdesk.auth import Principal
 from helpdesk.notify.preferences import NotificationPreferences, Preferences
 
-from ._shared import ApiModel, Doc, ItemsOut, caller, services
+from ._shared import ApiModel, Doc, ItemsOut, audit, caller, services
 
 router = Router()
 
@@ -71,8 +72,10 @@ def put_my_notifications(body: Preferences) -> Preferences:
 
 @router.post("/agents", responses={201: {"description": "created", "content": {"application/json": {"model": Doc}}}})
 def create_agent(body: AgentIn) -> Response[Doc]:
-    caller(router, "admin")
-    return Response(201, content_types.APPLICATION_JSON, _agents().create(body))
+    who = caller(router, "admin")
+    agent = _agents().create(body)
+    audit(who, "create", "agent", agent["id"], body)
+    return Response(201, content_types.APPLICATION_JSON, agent)
 
 
 @router.get("/agents")
@@ -89,25 +92,30 @@ def get_agent(agent_id: uuid.UUID) -> Doc:
 
 @router.patch("/agents/<agent_id>")
 def update_agent(agent_id: uuid.UUID, body: AgentPatch) -> Doc:
-    caller(router, "admin")
-    return Doc(**_agents().update(agent_id, body))
+    who = caller(router, "admin")
+    agent = _agents().update(agent_id, body)
+    audit(who, "update", "agent", agent_id, body)
+    return Doc(**agent)
 
 
-def _may_manage(agent_id: uuid.UUID) -> None:
+def _may_manage(agent_id: uuid.UUID) -> Principal:
     who = caller(router)
     if who.agent_id != agent_id and not who.has_role("lead"):
         raise errors.Forbidden("only a lead or admin may set another agent's out-of-office")
+    return who
 
 
 @router.put("/agents/<agent_id>/out-of-office", summary="Set out-of-office (tickets handed to the delegate)")
 def set_out_of_office(agent_id: uuid.UUID, body: OutOfOfficeIn) -> Doc:
-    _may_manage(agent_id)
+    who = _may_manage(agent_id)
     assignment(services()).set_out_of_office(agent_id, body.start, body.end, body.delegate_id)
+    audit(who, "update", "out_of_office", agent_id, body)
     return Doc(**_agents().get(agent_id))
 
 
 @router.delete("/agents/<agent_id>/out-of-office", responses={204: {"description": "cleared"}})
 def clear_out_of_office(agent_id: uuid.UUID):
-    _may_manage(agent_id)
+    who = _may_manage(agent_id)
     assignment(services()).clear_out_of_office(agent_id)
+    audit(who, "delete", "out_of_office", agent_id)
     return Response(204, None, None)

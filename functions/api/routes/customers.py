@@ -8,9 +8,10 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from helpdesk.admin import Customers
+from helpdesk.admin.customers import CustomerPatch
 from helpdesk.views import DEFAULT_PAGE, MAX_PAGE, MIN_PAGE, Filters, Views, parse_statuses
 
-from ._shared import Doc, ItemsOut, TicketPageOut, caller, services
+from ._shared import Doc, ItemsOut, TicketPageOut, audit, caller, services
 
 router = Router()
 
@@ -27,6 +28,16 @@ def find_customers(email: Annotated[Optional[str], Query(max_length=254)] = None
 def get_customer(customer_id: uuid.UUID) -> Doc:
     caller(router)
     return Doc(**Customers(services().db).get(customer_id))
+
+
+@router.patch("/customers/<customer_id>",
+              summary="Set a customer's own tier and SLA contract (null: inherit the organization's) or organization (admin)")
+def update_customer(customer_id: uuid.UUID, body: CustomerPatch) -> Doc:
+    who = caller(router, "admin")
+    svc = services()
+    customer = Customers(svc.db, svc.clock).update(customer_id, body)
+    audit(who, "update", "customer", customer_id, body)
+    return Doc(**customer)
 
 
 @router.get("/customers/<customer_id>/tickets", summary="A customer's tickets, newest activity first")

@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from helpdesk.admin import ArticleIn, ArticlePatch, KbArticles
 
-from ._shared import Doc, ItemsOut, caller, services
+from ._shared import Doc, ItemsOut, audit, caller, services
 
 router = Router()
 
@@ -22,8 +22,10 @@ def _articles() -> KbArticles:
 
 @router.post("/kb/articles", responses={201: {"description": "created", "content": {"application/json": {"model": Doc}}}})
 def create_article(body: ArticleIn) -> Response[Doc]:
-    caller(router, "lead")
-    return Response(201, content_types.APPLICATION_JSON, _articles().create(body))
+    who = caller(router, "lead")
+    article = _articles().create(body)
+    audit(who, "create", "kb_article", article["id"], {"title": body.title, "is_published": body.is_published})
+    return Response(201, content_types.APPLICATION_JSON, article)
 
 
 @router.get("/kb/articles")
@@ -42,12 +44,15 @@ def get_article(article_id: uuid.UUID) -> Doc:
 
 @router.patch("/kb/articles/<article_id>")
 def update_article(article_id: uuid.UUID, body: ArticlePatch) -> Doc:
-    caller(router, "lead")
-    return Doc(**_articles().update(article_id, body))
+    who = caller(router, "lead")
+    article = _articles().update(article_id, body)
+    audit(who, "update", "kb_article", article_id, body.model_dump(mode="json", exclude_unset=True, exclude={"body"}))
+    return Doc(**article)
 
 
 @router.delete("/kb/articles/<article_id>", responses={204: {"description": "deleted"}})
 def delete_article(article_id: uuid.UUID):
-    caller(router, "lead")
+    who = caller(router, "lead")
     _articles().delete(article_id)
+    audit(who, "delete", "kb_article", article_id)
     return Response(204, None, None)

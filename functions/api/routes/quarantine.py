@@ -20,7 +20,7 @@ from pydantic_core import to_jsonable_python
 from helpdesk import errors, wiring
 from helpdesk.tickets.commands import TicketCommands
 
-from ._shared import ApiModel, Doc, TicketOut, caller, services, settings, ticket_json
+from ._shared import ApiModel, Doc, TicketOut, audit, caller, services, settings, ticket_json
 
 router = Router()
 MAX_LIMIT = 200
@@ -67,7 +67,7 @@ def list_quarantined(reason: Annotated[Reason | None, Query(description="only th
                          "mail or one that cannot become a ticket, 503 S3 or the raw-mail/attachments bucket "
                          "unavailable (Retry-After).")
 def release(quarantine_id: uuid.UUID) -> Response[ReleaseOut]:
-    caller(router, "admin")
+    who = caller(router, "admin")
     svc = services()
     config = settings()
     email = _email_intake()
@@ -82,4 +82,5 @@ def release(quarantine_id: uuid.UUID) -> Response[ReleaseOut]:
     view = TicketCommands(svc.db, svc.clock, svc.publisher).get_ticket(outcome.ticket_id, message_limit=0)
     released = ReleaseOut(quarantine_id=quarantine_id, action=outcome.action, reason=outcome.reason,
                           ticket=TicketOut(**ticket_json(view.ticket)))
+    audit(who, "release", "quarantine", quarantine_id, {"ticket_id": str(outcome.ticket_id), "action": outcome.action})
     return Response(200, content_types.APPLICATION_JSON, released.model_dump(mode="json"))

@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from helpdesk.routing.models import Intake, RuleIn, RuleUpdate
 
-from ._shared import Doc, ItemsOut, caller, services
+from ._shared import Doc, ItemsOut, audit, caller, services
 from .sla_admin import _json
 
 router = Router()
@@ -24,8 +24,10 @@ def rules(svc):
 
 @router.post("/routing-rules", responses={201: {"description": "created", "content": {"application/json": {"model": Doc}}}})
 def create_rule(body: RuleIn) -> Response[Doc]:
-    caller(router, "admin")
-    return Response(201, content_types.APPLICATION_JSON, _json(rules(services()).create(body.model_dump(mode="json"))))
+    who = caller(router, "admin")
+    rule = _json(rules(services()).create(body.model_dump(mode="json")))
+    audit(who, "create", "routing_rule", rule["id"], body)
+    return Response(201, content_types.APPLICATION_JSON, rule)
 
 
 @router.get("/routing-rules")
@@ -48,12 +50,15 @@ def get_rule(rule_id: uuid.UUID) -> Doc:
 
 @router.patch("/routing-rules/<rule_id>", summary="Change the given fields of a rule")
 def update_rule(rule_id: uuid.UUID, body: RuleUpdate) -> Doc:
-    caller(router, "admin")
-    return Doc(**_json(rules(services()).update(rule_id, body.model_dump(mode="json", exclude_unset=True))))
+    who = caller(router, "admin")
+    rule = _json(rules(services()).update(rule_id, body.model_dump(mode="json", exclude_unset=True)))
+    audit(who, "update", "routing_rule", rule_id, body)
+    return Doc(**rule)
 
 
 @router.delete("/routing-rules/<rule_id>", responses={204: {"description": "deleted"}})
 def delete_rule(rule_id: uuid.UUID):
-    caller(router, "admin")
+    who = caller(router, "admin")
     rules(services()).delete(rule_id)
+    audit(who, "delete", "routing_rule", rule_id)
     return Response(204, None, None)

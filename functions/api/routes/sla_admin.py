@@ -13,7 +13,7 @@ from helpdesk.sla.policies import SlaPolicyIn
 from helpdesk.sla.schedule_store import ScheduleIn
 from pydantic_core import to_jsonable_python
 
-from ._shared import Doc, ItemsOut, caller, services
+from ._shared import Doc, ItemsOut, audit, caller, services
 
 router = Router()
 
@@ -37,9 +37,11 @@ def policies(svc):
 
 @router.post("/schedules", responses={201: {"description": "created", "content": {"application/json": {"model": Doc}}}})
 def create_schedule(body: ScheduleIn) -> Response[Doc]:
-    caller(router, "admin")
+    who = caller(router, "admin")
     # Passed as a dict: the module's own parse also validates the schedule document itself.
-    return Response(201, content_types.APPLICATION_JSON, _json(schedules(services()).create(body.model_dump(mode="json"))))
+    schedule = _json(schedules(services()).create(body.model_dump(mode="json")))
+    audit(who, "create", "schedule", schedule["id"], body)
+    return Response(201, content_types.APPLICATION_JSON, schedule)
 
 
 @router.get("/schedules")
@@ -56,14 +58,18 @@ def get_schedule(schedule_id: uuid.UUID) -> Doc:
 
 @router.put("/schedules/<schedule_id>")
 def update_schedule(schedule_id: uuid.UUID, body: ScheduleIn) -> Doc:
-    caller(router, "admin")
-    return Doc(**_json(schedules(services()).update(schedule_id, body.model_dump(mode="json"))))
+    who = caller(router, "admin")
+    schedule = _json(schedules(services()).update(schedule_id, body.model_dump(mode="json")))
+    audit(who, "update", "schedule", schedule_id, body)
+    return Doc(**schedule)
 
 
 @router.post("/sla-policies", responses={201: {"description": "created", "content": {"application/json": {"model": Doc}}}})
 def create_policy(body: SlaPolicyIn) -> Response[Doc]:
-    caller(router, "admin")
-    return Response(201, content_types.APPLICATION_JSON, _json(policies(services()).create(body.model_dump(mode="json"))))
+    who = caller(router, "admin")
+    policy = _json(policies(services()).create(body.model_dump(mode="json")))
+    audit(who, "create", "sla_policy", policy["id"], body)
+    return Response(201, content_types.APPLICATION_JSON, policy)
 
 
 @router.get("/sla-policies")
@@ -80,12 +86,15 @@ def get_policy(policy_id: uuid.UUID) -> Doc:
 
 @router.put("/sla-policies/<policy_id>")
 def update_policy(policy_id: uuid.UUID, body: SlaPolicyIn) -> Doc:
-    caller(router, "admin")
-    return Doc(**_json(policies(services()).update(policy_id, body.model_dump(mode="json"))))
+    who = caller(router, "admin")
+    policy = _json(policies(services()).update(policy_id, body.model_dump(mode="json")))
+    audit(who, "update", "sla_policy", policy_id, body)
+    return Doc(**policy)
 
 
 @router.delete("/sla-policies/<policy_id>", responses={204: {"description": "deleted"}})
 def delete_policy(policy_id: uuid.UUID):
-    caller(router, "admin")
+    who = caller(router, "admin")
     policies(services()).delete(policy_id)
+    audit(who, "delete", "sla_policy", policy_id)
     return Response(204, None, None)

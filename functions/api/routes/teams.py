@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from helpdesk.admin import TeamIn, TeamPatch, Teams
 from helpdesk.routing.config import invalidate as invalidate_routing
 
-from ._shared import Doc, ItemsOut, caller, services
+from ._shared import Doc, ItemsOut, audit, caller, services
 
 router = Router()
 
@@ -22,9 +22,10 @@ def _teams() -> Teams:
 
 @router.post("/teams", responses={201: {"description": "created", "content": {"application/json": {"model": Doc}}}})
 def create_team(body: TeamIn) -> Response[Doc]:
-    caller(router, "admin")
+    who = caller(router, "admin")
     team = _teams().create(body)
     invalidate_routing(services().db)
+    audit(who, "create", "team", team["id"], body)
     return Response(201, content_types.APPLICATION_JSON, team)
 
 
@@ -42,7 +43,8 @@ def get_team(team_id: uuid.UUID) -> Doc:
 
 @router.patch("/teams/<team_id>")
 def update_team(team_id: uuid.UUID, body: TeamPatch) -> Doc:
-    caller(router, "admin")
+    who = caller(router, "admin")
     team = _teams().update(team_id, body)
     invalidate_routing(services().db)
+    audit(who, "update", "team", team_id, body)
     return Doc(**team)

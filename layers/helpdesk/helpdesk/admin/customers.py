@@ -1,18 +1,31 @@
-"""Customers as agents look them up (by address or its prefix)."""
+"""Customers as agents look them up (by address or its prefix), and their own terms: a tier and an
+SLA contract (null: inherit the organization's), and the organization they belong to."""
 from __future__ import annotations
 
 import uuid
 from typing import Any
 
+from pydantic import Field
+
 from helpdesk import errors
+from helpdesk.admin._common import patch_params
+from helpdesk.clock import Clock, SystemClock
 from helpdesk.db import admin as sql
+from helpdesk.db import organizations as terms_sql
 from helpdesk.db.client import DataApi
-from helpdesk.tickets.models import display_email, normalize_email
+from helpdesk.tickets.models import Tier, _Input, display_email, normalize_email
+
+
+class CustomerPatch(_Input):
+    name: str | None = Field(default=None, max_length=200)
+    tier: Tier | None = Field(default=None, description="the customer's own tier; null: inherit the organization's")
+    sla_policy_id: uuid.UUID | None = Field(default=None, description="the customer's own SLA contract; null: inherit")
+    organization_id: uuid.UUID | None = Field(default=None, description="null: no organization")
 
 
 class Customers:
-    def __init__(self, db: DataApi) -> None:
-        self.db = db
+    def __init__(self, db: DataApi, clock: Clock | None = None) -> None:
+        self.db, self.clock = db, clock or SystemClock()
 
     def find(self, *, email: str | None = None, prefix: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
         if email is None and not prefix:
@@ -30,7 +43,20 @@ class Customers:
         return [_with_display_email(r["doc"]) for r in rows]
 
     def get(self, customer_id: uuid.UUID) -> dict[str, Any]:
-        row = self.db.query_one(sql.GET_CUSTOMER, {"id": customer_id})
+        row = self.db.query_one(terms_sql.GET_CUSTOMER_TERMS, {"id": customer_id})
+        if row is None:
+            raise errors.NotFound(f"customer {customer_id} not found")
+        return _with_display_email(row["doc"])
+
+    def update(self, customer_id: uuid.UUID, data: CustomerPatch | dict[str, Any]) -> dict[str, Any]:
+        patch = data if isinstance(data, CustomerPatch) else CustomerPatch.parse(data)
+        params = patch_params(patch, ("name", "tier", "sla_policy_id", "organization_id"))
+        try:
+            row = self.db.query_one(terms_sql.UPDATE_CUSTOMER, {**params, "id": customer_id, "now": self.clock.now()})
+        except errors.ForeignKeyViolation as exc:
+            field = "organization_id" if "organization" in str(exc.extra.get("constraint") or exc.detail) else "sla_policy_id"
+            msg = f"{field}: {params[field]} does not exist"
+            raise errors.ValidationFailed(msg, errors=[{"loc": [field], "msg": msg}]) from exc
         if row is None:
             raise errors.NotFound(f"customer {customer_id} not found")
         return _with_display_email(row["doc"])

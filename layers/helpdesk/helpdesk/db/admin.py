@@ -1,4 +1,5 @@
-"""SQL of the admin resources: teams, agents (with team memberships), customers.
+"""SQL of the admin resources: teams, agents (with team memberships), customer lookup (customers' terms and
+organizations: helpdesk/db/organizations.py).
 
 Updates are PATCH-style: `:set_<field>` says whether the caller sent the field, so an explicit null
 clears it and a missing field keeps it. Each command is one statement."""
@@ -101,18 +102,11 @@ SELECT (to_jsonb(a) - 'preferences') || jsonb_build_object('team_ids', CASE WHEN
 FROM a
 """
 
-CUSTOMER_JSON = "to_jsonb(c)"
 FIND_CUSTOMERS = """
 SELECT to_jsonb(c) AS doc FROM customers c
 WHERE (:email::text IS NULL OR c.email = :email::text)
   AND (:prefix::text IS NULL OR c.email LIKE :prefix::text || '%')
 ORDER BY c.email NULLS LAST, c.id LIMIT :limit
-"""
-GET_CUSTOMER = """
-SELECT to_jsonb(c) || jsonb_build_object(
-    'open_tickets', (SELECT count(*) FROM (SELECT 1 FROM tickets t WHERE t.requester_id = c.id
-                     AND t.status NOT IN ('closed', 'merged', 'spam', 'duplicate') LIMIT 1000) x)) AS doc
-FROM customers c WHERE c.id = :id::uuid
 """
 
 # The signed-in user's agent record (helpdesk.auth.PrincipalResolver): the agent bound to the token's sub

@@ -49,7 +49,8 @@ WITH push AS (
     -- 0200) under the team-row lock. Evaluated first (`customer` reads it) so the team lock comes
     -- before any other row lock. Without :route: the given :team_id and no push.
     SELECT r.team_id, routing_pick_agent(r.team_id, :tags::jsonb, :now::timestamptz, r.on_shift) AS agent_id
-    FROM (SELECT coalesce(:route::jsonb -> coalesce((SELECT tier FROM customers WHERE email = :requester_email), 'standard'),
+    -- The tier: the customer's, or for a new address its organization's (customer_effective_terms, migration 1200).
+    FROM (SELECT coalesce(:route::jsonb -> (SELECT tier FROM customer_effective_terms(:requester_email)),
                           jsonb_build_object('team_id', :team_id::uuid)) AS choice) ch
     CROSS JOIN LATERAL jsonb_to_record(ch.choice) AS r(team_id uuid, on_shift boolean)
 ),

@@ -1,0 +1,70 @@
+"""Organizations (customers grouped by email domain, with the tier and SLA contract their members
+inherit): agents read, admins change (each change is in the admin audit trail)."""
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Optional
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from helpdesk.admin.organizations import OrganizationIn, OrganizationPatch, Organizations
+
+from ._shared import Doc, ItemsOut, audit, caller, services
+
+router = Router()
+
+
+def _organizations() -> Organizations:
+    svc = services()
+    return Organizations(svc.db, svc.clock)
+
+
+@router.post("/organizations", summary="Create an organization (admin); customers of its domains join it",
+             responses={201: {"description": "created", "content": {"application/json": {"model": Doc}}}})
+def create_organization(body: OrganizationIn) -> Response[Doc]:
+    who = caller(router, "admin")
+    org = _organizations().create(body)
+    audit(who, "create", "organization", org["id"], body)
+    return Response(201, content_types.APPLICATION_JSON, org)
+
+
+@router.get("/organizations", summary="Organizations by name, or by name or domain beginning with q")
+def list_organizations(q: Annotated[Optional[str], Query(max_length=200)] = None,
+                       limit: Annotated[int, Query(ge=1, le=500)] = 100) -> ItemsOut:
+    caller(router)
+    return ItemsOut(items=_organizations().list(q=q, limit=limit))
+
+
+@router.get("/organizations/<org_id>")
+def get_organization(org_id: uuid.UUID) -> Doc:
+    caller(router)
+    return Doc(**_organizations().get(org_id))
+
+
+@router.patch("/organizations/<org_id>",
+              summary="Change name, domains (the list replaces the old one), tier or SLA contract (admin); "
+                      "members without their own terms follow at once")
+def update_organization(org_id: uuid.UUID, body: OrganizationPatch) -> Doc:
+    who = caller(router, "admin")
+    org = _organizations().update(org_id, body)
+    audit(who, "update", "organization", org_id, body)
+    return Doc(**org)
+
+
+@router.delete("/organizations/<org_id>", summary="Delete an organization (admin); members keep only their own terms",
+               responses={204: {"description": "deleted"}})
+def delete_organization(org_id: uuid.UUID):
+    who = caller(router, "admin")
+    released = _organizations().delete(org_id)
+    audit(who, "delete", "organization", org_id, released)
+    return Response(204, None, None)
+
+
+@router.get("/organizations/<org_id>/members", summary="An organization's customers by email (after: the last email seen)")
+def list_members(org_id: uuid.UUID, after: Annotated[Optional[str], Query(max_length=254)] = None,
+                 limit: Annotated[int, Query(ge=1, le=200)] = 50) -> ItemsOut:
+    caller(router)
+    items = _organizations().members(org_id, after=after, limit=limit)
+    return ItemsOut(items=items, next_cursor=items[-1]["email"] if len(items) == limit else None)

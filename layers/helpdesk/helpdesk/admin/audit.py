@@ -1,0 +1,46 @@
+"""The admin audit trail: every change of a setting (teams, agents, schedules, SLA policies, routing
+rules, knowledge base, Slack channels, quarantine, customers, organizations) with who made it and
+what they sent. Ticket changes have their own trail (ticket_audit, written by the ticket commands).
+
+A change is recorded by one more call after the change succeeded; a failure between the two
+leaves the change unrecorded (admin changes are rare; the ticket commands' one-call rule is kept)."""
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+from pydantic_core import to_jsonable_python
+
+from helpdesk import errors
+from helpdesk.auth import Principal
+from helpdesk.clock import Clock
+from helpdesk.db import admin_audit as sql
+from helpdesk.db.client import DataApi
+
+Action = Literal["create", "update", "delete", "release", "invite"]
+RESOURCES = ("team", "agent", "out_of_office", "schedule", "sla_policy", "routing_rule", "kb_article",
+             "slack_channel", "quarantine", "customer", "organization")
+MAX_PAGE = 200
+
+
+class AdminAudit:
+    def __init__(self, db: DataApi, clock: Clock) -> None:
+        self.db, self.clock = db, clock
+
+    def record(self, who: Principal, action: Action, resource: str, resource_id: Any, data: Any = None) -> None:
+        if resource not in RESOURCES:
+            raise ValueError(f"unknown audited resource {resource!r}")
+        self.db.execute(sql.RECORD_CHANGE, {
+            "now": self.clock.now(), "actor_id": who.agent_id, "actor_email": who.email, "actor_role": who.role,
+            "action": action, "resource": resource, "resource_id": None if resource_id is None else str(resource_id),
+            "data": json.dumps(to_jsonable_python(data if data is not None else {}))})
+
+    def list(self, *, resource: str | None = None, resource_id: str | None = None, actor_id: Any = None,
+             before: int | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        if resource is not None and resource not in RESOURCES:
+            raise errors.ValidationFailed(f"resource {resource!r} is not audited; one of {', '.join(RESOURCES)}",
+                                          errors=[{"loc": ["resource"], "msg": f"one of {', '.join(RESOURCES)}"}])
+        if not 1 <= limit <= MAX_PAGE:
+            raise errors.ValidationFailed(f"limit must be 1..{MAX_PAGE}")
+        return self.db.query(sql.LIST_CHANGES, {"resource": resource, "resource_id": resource_id, "actor_id": actor_id,
+                                                "before": before, "limit": limit})

@@ -84,3 +84,26 @@ def release(quarantine_id: uuid.UUID) -> Response[ReleaseOut]:
                           ticket=TicketOut(**ticket_json(view.ticket)))
     audit(who, "release", "quarantine", quarantine_id, {"ticket_id": str(outcome.ticket_id), "action": outcome.action})
     return Response(200, content_types.APPLICATION_JSON, released.model_dump(mode="json"))
+
+
+@router.get("/admin/quarantine/<quarantine_id>",
+            summary="Read a quarantined mail safely: headers, its text and attachment names (never its HTML) (admin)")
+def read_quarantined(quarantine_id: uuid.UUID) -> Doc:
+    caller(router, "admin")
+    from helpdesk.admin import quarantine
+
+    config = settings()
+    mail = quarantine.read(services().db, wiring.boto3_client("s3", config), quarantine_id,
+                           default_bucket=config.raw_mail_bucket or None)
+    return Doc(**to_jsonable_python(mail))
+
+
+@router.delete("/admin/quarantine/<quarantine_id>", summary="Delete a quarantined mail (admin)",
+               responses={204: {"description": "deleted"}})
+def delete_quarantined(quarantine_id: uuid.UUID):
+    who = caller(router, "admin")
+    from helpdesk.admin import quarantine
+
+    deleted = quarantine.delete(services().db, quarantine_id)
+    audit(who, "delete", "quarantine", quarantine_id, to_jsonable_python(deleted))
+    return Response(204, None, None)

@@ -4,16 +4,18 @@ those modules, which validate them (ValidationFailed -> 422)."""
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, Optional
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from helpdesk.sla.policies import SlaPolicyIn
 from helpdesk.sla.schedule_store import ScheduleIn
+from helpdesk.tickets.models import Channel, Priority, Tier
+from pydantic import ConfigDict, Field
 from pydantic_core import to_jsonable_python
 
-from ._shared import Doc, ItemsOut, audit, caller, services
+from ._shared import ApiModel, Doc, ItemsOut, audit, caller, services
 
 router = Router()
 
@@ -42,6 +44,40 @@ def create_schedule(body: ScheduleIn) -> Response[Doc]:
     schedule = _json(schedules(services()).create(body.model_dump(mode="json")))
     audit(who, "create", "schedule", schedule["id"], body)
     return Response(201, content_types.APPLICATION_JSON, schedule)
+
+
+class OpenHoursIn(ApiModel):
+    model_config = ConfigDict(extra="forbid")
+
+    document: dict[str, Any] = Field(description="a schedule document (as in ScheduleIn), saved or not")
+    days: int = Field(7, ge=1, le=31)
+
+
+class DeadlinePreviewIn(ApiModel):
+    model_config = ConfigDict(extra="forbid")
+
+    priority: Priority = "normal"
+    channel: Channel = "email"
+    tier: Tier = "standard"
+    team_id: Optional[uuid.UUID] = None
+    customer_email: Optional[str] = Field(None, max_length=254, description="a known customer's contract and tier win")
+
+
+@router.post("/schedules/open-hours", summary="A schedule's open hours over the next days, from now (a check)")
+def schedule_open_hours(body: OpenHoursIn) -> Doc:
+    caller(router)
+    from helpdesk.sla.preview import open_hours
+
+    return Doc(**open_hours(body.document, services().clock.now(), body.days))
+
+
+@router.post("/sla-policies/preview", summary="The SLA policy and deadlines a ticket created now would get")
+def sla_preview(body: DeadlinePreviewIn) -> Doc:
+    caller(router)
+    from helpdesk.sla.preview import deadline_preview
+
+    svc = services()
+    return Doc(**_json(deadline_preview(svc.db, svc.clock, **body.model_dump())))
 
 
 @router.get("/schedules")

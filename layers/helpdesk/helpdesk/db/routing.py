@@ -61,7 +61,8 @@ SELECT 'team', jsonb_build_object('id', t.id, 'name', t.name, 'assignment_mode',
 FROM teams t LEFT JOIN schedules s ON s.id = t.schedule_id
 """
 
-CUSTOMER_TIER = "SELECT tier FROM customers WHERE email = :email"
+# The tier of a (possibly new) address: its own, or its organization's (migration 1200).
+CUSTOMER_TIER = "SELECT tier FROM customer_effective_terms(:email)"
 
 # -- assignment --------------------------------------------------------------------------------
 class AssignmentActor(TypedDict):

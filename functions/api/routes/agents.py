@@ -15,7 +15,7 @@ from helpdesk.admin import AgentIn, AgentPatch, Agents
 from helpdesk.auth import Principal
 from helpdesk.notify.preferences import NotificationPreferences, Preferences
 
-from ._shared import ApiModel, Doc, ItemsOut, audit, caller, services
+from ._shared import ApiModel, Doc, ItemsOut, audit, caller, services, settings
 
 router = Router()
 
@@ -96,6 +96,21 @@ def update_agent(agent_id: uuid.UUID, body: AgentPatch) -> Doc:
     agent = _agents().update(agent_id, body)
     audit(who, "update", "agent", agent_id, body)
     return Doc(**agent)
+
+
+@router.post("/agents/<agent_id>/invite",
+             summary="Invite the agent to sign in (admin): a Cognito user mailed a temporary password in AWS; "
+                     "locally nothing is sent (the answer says via: local)")
+def invite_agent(agent_id: uuid.UUID) -> Doc:
+    who = caller(router, "admin")
+    from helpdesk import wiring
+    from helpdesk.admin.invitations import invite
+
+    config = settings()
+    cognito = wiring.boto3_client("cognito-idp", config) if config.user_pool_id else None
+    invitation = invite(cognito, config.user_pool_id, _agents().get(agent_id))
+    audit(who, "invite", "agent", agent_id, invitation)
+    return Doc(**invitation)
 
 
 def _may_manage(agent_id: uuid.UUID) -> Principal:

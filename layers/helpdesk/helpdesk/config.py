@@ -44,6 +44,9 @@ class Settings:
     # Slack: bot token and signing secret live in Secrets Manager (ARNs) or, locally, in env.
     slack_secret_arn: str = field(default_factory=lambda: _env("SLACK_SECRET_ARN"))
     slack_api_base_url: str = field(default_factory=lambda: _env("SLACK_API_BASE_URL", "https://slack.com/api/"))
+    # The agents' Cognito user pool: POST /agents/{id}/invite creates the user there (empty: no user pool,
+    # as in the local stack, whose agents sign in with local tokens).
+    user_pool_id: str = field(default_factory=lambda: _env("USER_POOL_ID"))
     # Public base URL of the web workspace / customer portal (links in mail).
     web_base_url: str = field(default_factory=lambda: _env("WEB_BASE_URL", "http://127.0.0.1:8080"))
     # Origins of customers' own sites that embed the chat widget (comma-separated, e.g.

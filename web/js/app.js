@@ -12,6 +12,7 @@ import { renderDevClock } from "./views/devclock.js";
 import { renderMacros } from "./views/macros.js";
 import { plainMessage } from "./problems.js";
 import { serverClock } from "./clock.js";
+import { adminNavEntry, renderAdmin } from "./admin/console.js";
 
 const main = document.getElementById("main");
 
@@ -79,6 +80,7 @@ function setSignedInChrome(signedIn) {
   }
   if (signedIn && ctx.me) {
     document.getElementById("whoami").textContent = `Signed in as ${ctx.me.name || ctx.me.email} (${ctx.me.role || "agent"})`;
+    adminNavEntry(ctx);
   }
 }
 
@@ -157,6 +159,7 @@ async function route(navigated = false) {
     else if (kind === "ticket") await renderTicket(main, ctx, arg);
     else if (kind === "reports") await renderReports(main, ctx);
     else if (kind === "macros") await renderMacros(main, ctx);
+    else if (kind === "admin") await renderAdmin(main, ctx, arg);
     else if (kind === "dev" && ctx.config.auth === "local") await renderDevClock(main, ctx);
     else render(main, h("h1", {}, "Not found"), h("p", {}, `There is no page “${path}”.`));
   } catch (err) {

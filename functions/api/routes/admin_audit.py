@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic_core import to_jsonable_python
 
-from helpdesk.admin.audit import MAX_PAGE, AdminAudit
+from helpdesk.admin.audit import MAX_PAGE, AdminAudit, Resource
 
 from ._shared import ItemsOut, caller, services
 
@@ -16,10 +16,9 @@ router = Router()
 
 
 @router.get("/admin/audit", summary="Changes of settings, newest first, with who made them (admin)",
-            description="Filters: resource (team, agent, out_of_office, schedule, sla_policy, routing_rule, "
-                        "kb_article, slack_channel, quarantine, customer, organization), resource_id, actor "
-                        "(an agent id). Pass next_cursor back as `before` for older changes.")
-def list_admin_audit(resource: Annotated[Optional[str], Query(max_length=40)] = None,
+            description="Filters: resource, resource_id, actor (an agent id). Pass next_cursor back as `before` "
+                        "for older changes.")
+def list_admin_audit(resource: Annotated[Optional[Resource], Query(description="only changes of this kind of setting")] = None,
                      resource_id: Annotated[Optional[str], Query(max_length=200)] = None,
                      actor: Annotated[Optional[uuid.UUID], Query()] = None,
                      before: Annotated[Optional[int], Query(ge=1)] = None,

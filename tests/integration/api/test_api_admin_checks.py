@@ -105,7 +105,7 @@ def test_every_admin_change_is_audited_with_its_author(admin, agent):
     older = root.get("/api/v1/admin/audit", query={"limit": "5", "before": page["next_cursor"]}).body["items"]
     assert len(older) == 5 and older[0]["id"] < page["items"][-1]["id"]
     bad = root.get("/api/v1/admin/audit", query={"resource": "tickets"})
-    assert bad.status == 422 and bad.body["errors"][0]["loc"] == ["resource"]
+    assert bad.status == 422 and bad.body["errors"][0]["loc"][-1] == "resource"
 
 
 def test_a_refused_change_is_not_audited(admin, agent):

@@ -7,7 +7,7 @@ leaves the change unrecorded (admin changes are rare; the ticket commands' one-c
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic_core import to_jsonable_python
 
@@ -18,8 +18,9 @@ from helpdesk.db import admin_audit as sql
 from helpdesk.db.client import DataApi
 
 Action = Literal["create", "update", "delete", "release", "invite"]
-RESOURCES = ("team", "agent", "out_of_office", "schedule", "sla_policy", "routing_rule", "kb_article",
-             "slack_channel", "quarantine", "customer", "organization")
+Resource = Literal["team", "agent", "out_of_office", "schedule", "sla_policy", "routing_rule", "kb_article",
+                   "slack_channel", "quarantine", "customer", "organization"]
+RESOURCES: tuple[str, ...] = get_args(Resource)
 MAX_PAGE = 200
 
 

@@ -258,3 +258,34 @@ def test_agents_invite_shows_a_local_token_and_kb_drafts_publish(page, sign_in):
     field(page, "#article-form", "is_published").locator("input").check()
     page.locator("#article-form button[type=submit]").click()
     page.wait_for_function(f"[...document.querySelectorAll('#article-list tr')].some(r => r.textContent.includes('{title}') && r.textContent.includes('published'))")
+
+
+def test_each_page_requests_what_the_console_benchmark_counts(page, sign_in):
+    """bench/bench_console.py counts Data API calls per page from bench/console_pages.PAGES: the pages
+    must request exactly those (the API schema once per visit)."""
+    from urllib.parse import parse_qsl, urlsplit
+
+    from bench.console_pages import ONCE_PER_VISIT, PAGES
+
+    requested: list[tuple[str, dict[str, str]]] = []
+
+    def record(request) -> None:
+        url = urlsplit(request.url)
+        if url.path.startswith("/api/v1/") and not url.path.startswith("/api/v1/dev/"):
+            requested.append((url.path.removeprefix("/api/v1"), dict(parse_qsl(url.query))))
+
+    sign_in(page, ADMIN)
+    page.wait_for_load_state("networkidle")
+    page.on("request", record)
+    seen_schema = []
+    for section, expected in PAGES.items():
+        requested.clear()
+        page.evaluate(f"window.location.hash = '#/admin/{section}'")
+        page.wait_for_selector("h1#admin-heading")
+        page.wait_for_load_state("networkidle")
+        page.wait_for_timeout(200)
+        seen_schema += [r for r in requested if r in ONCE_PER_VISIT]
+        pages_requests = [r for r in requested if r not in ONCE_PER_VISIT]
+        key = lambda r: (r[0], sorted(r[1].items()))  # noqa: E731
+        assert sorted(pages_requests, key=key) == sorted(expected, key=key), section
+    assert seen_schema == ONCE_PER_VISIT

@@ -73,7 +73,7 @@ export async function renderCustomers(root, ctx) {
 
 export async function renderOrganizations(root, ctx) {
   const schemas = await apiSchemas(ctx);
-  const { policies } = await loadTerms(ctx);
+  const policies = itemsOf(await ctx.api.get("/sla-policies"));
   const membersSlot = h("div", { class: "admin-form-slot", id: "organization-members" });
   await crudPage(root, ctx, {
     title: "Organizations", noun: "organization", label: (o) => o.name || "organization",

@@ -37,6 +37,15 @@ def list_organizations(q: Annotated[Optional[str], Query(max_length=200)] = None
     return ItemsOut(items=_organizations().list(q=q, limit=limit))
 
 
+@router.get("/organizations/suggestions",
+            summary="Domains of customers in no organization, most customers first: candidates for organizations "
+                    "(never public mail domains such as gmail.com) (admin)")
+def organization_suggestions(min_customers: Annotated[int, Query(ge=1, le=1000)] = 2,
+                             limit: Annotated[int, Query(ge=1, le=200)] = 50) -> ItemsOut:
+    caller(router, "admin")
+    return ItemsOut(items=_organizations().suggestions(min_customers=min_customers, limit=limit))
+
+
 @router.get("/organizations/<org_id>")
 def get_organization(org_id: uuid.UUID) -> Doc:
     caller(router)

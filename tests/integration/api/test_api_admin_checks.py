@@ -115,3 +115,20 @@ def test_a_refused_change_is_not_audited(admin, agent):
     assert client.post("/api/v1/teams", {"name": "Sneaky"}).status == 403
     assert root.patch(f"/api/v1/teams/{uuid.uuid4()}", {"name": "Ghost"}).status == 404
     assert root.get("/api/v1/admin/audit").body["items"] == []
+
+
+def test_deadline_preview_for_a_new_address_of_an_organization_uses_its_contract_and_tier(admin):
+    root, _ = admin
+    contract = root.post("/api/v1/sla-policies", {"name": "Contract", "position": 99,
+                                                  "targets": {"first_response": {"seconds": 600, "business": False}}}).body
+    vip = root.post("/api/v1/sla-policies", {"name": "VIP tier", "position": 1, "tier": "enterprise",
+                                             "targets": {"first_response": {"seconds": 900, "business": False}}}).body
+    root.post("/api/v1/sla-policies", {"name": "Everyone", "position": 2, "targets": {"first_response": {"seconds": 7200}}})
+    root.post("/api/v1/organizations", {"name": "Contracted", "domains": ["contracted.example"], "sla_policy_id": contract["id"]})
+    root.post("/api/v1/organizations", {"name": "Tiered", "domains": ["tiered.example"], "tier": "enterprise"})
+    by_contract = root.post("/api/v1/sla-policies/preview", {"customer_email": "new@contracted.example"}).body
+    assert by_contract["policy"]["id"] == contract["id"] and by_contract["policy"]["contract"] is True
+    by_tier = root.post("/api/v1/sla-policies/preview", {"customer_email": "new@tiered.example"}).body
+    assert by_tier["policy"]["id"] == vip["id"]
+    nobody = root.post("/api/v1/sla-policies/preview", {"customer_email": "new@elsewhere.example"}).body
+    assert nobody["policy"]["name"] == "Everyone"

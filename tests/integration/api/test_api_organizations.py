@@ -170,3 +170,19 @@ def test_agents_read_but_cannot_change_organizations_or_terms(admin, agent, crea
     w = _customer(client, "w@who.example")
     assert client.patch(f"/api/v1/customers/{w['id']}", {"tier": "premium"}).status == 403
     assert client.get("/api/v1/admin/audit").status == 403
+
+
+def test_suggestions_are_the_domains_of_customers_without_an_organization_never_public_ones(admin, agent, create):
+    root, _ = admin
+    for email in ("a@stark.example", "b@stark.example", "c@stark.example", "d@wayne.example", "e@wayne.example",
+                  "f@solo.example", "g@gmail.com", "h@gmail.com", "i@mail.yahoo.com", "j@mail.yahoo.com",
+                  "k@listed.example", "l@listed.example"):
+        create(root, requester_email=email)
+    root.post("/api/v1/organizations", {"name": "Listed", "domains": ["listed.example"]})
+    answer = root.get("/api/v1/organizations/suggestions")
+    assert answer.status == 200, answer.body
+    assert answer.body["items"] == [{"domain": "stark.example", "customers": 3}, {"domain": "wayne.example", "customers": 2}]
+    assert [s["domain"] for s in root.get("/api/v1/organizations/suggestions", query={"min_customers": "1"}).body["items"]] == [
+        "stark.example", "wayne.example", "solo.example"]
+    client, _ = agent
+    assert client.get("/api/v1/organizations/suggestions").status == 403

@@ -75,7 +75,7 @@ export async function renderOrganizations(root, ctx) {
   const schemas = await apiSchemas(ctx);
   const policies = itemsOf(await ctx.api.get("/sla-policies"));
   const membersSlot = h("div", { class: "admin-form-slot", id: "organization-members" });
-  await crudPage(root, ctx, {
+  const page = await crudPage(root, ctx, {
     title: "Organizations", noun: "organization", label: (o) => o.name || "organization",
     intro: "Customers are grouped by their email domain (subdomains too): a new customer of a listed domain joins, and members inherit the tier and SLA contract unless they have their own. Public mail domains such as gmail.com never form organizations.",
     load: async () => itemsOf(await ctx.api.get("/organizations", { limit: 500 })),
@@ -99,7 +99,7 @@ export async function renderOrganizations(root, ctx) {
     remove: (o) => remove(ctx, `/organizations/${o.id}`),
     rowActions: (o) => [h("button", { type: "button", onclick: () => members(o), "aria-label": `Members of ${o.name}` }, "Members")],
   });
-  root.append(membersSlot);
+  root.append(membersSlot, suggestions(ctx, () => page.refresh()));
 
   async function members(o) {
     const items = itemsOf(await ctx.api.get(`/organizations/${o.id}/members`, { limit: 200 }));
@@ -113,4 +113,29 @@ export async function renderOrganizations(root, ctx) {
       items.length === 200 ? h("p", { class: "muted" }, "Showing the first 200 by email.") : null);
     membersSlot.querySelector("h2").focus();
   }
+}
+
+/** Domains of customers in no organization (never public mail domains), each one click from an organization. */
+function suggestions(ctx, refresh) {
+  const out = h("div", { id: "organization-suggestions" });
+  async function show() {
+    const items = itemsOf(await ctx.api.get("/organizations/suggestions", { min_customers: 2 }));
+    render(out, adminTable("Suggested organizations", [
+      { label: "Domain", value: (s) => s.domain },
+      { label: "Customers", value: (s) => String(s.customers) },
+      { label: "Actions", value: (s) => h("button", { type: "button", "aria-label": `Create an organization for ${s.domain}`, onclick: async () => {
+        try {
+          await ctx.api.post("/organizations", { name: s.domain, domains: [s.domain] });
+          announce(`Created organization ${s.domain}: its ${s.customers} customers joined.`);
+          await refresh();
+          await show();
+        } catch (err) { ctx.showError(err, "Create organization"); }
+      } }, "Create organization") },
+    ], items.map((s) => ({ ...s, id: s.domain })), { id: "suggestion-list", empty: "No domain has two or more customers outside an organization." }));
+  }
+  return h("section", { class: "suggestions-section", "aria-labelledby": "suggestions-heading" },
+    h("h2", { id: "suggestions-heading" }, "Suggested from customers' domains"),
+    h("p", { class: "muted" }, "Company domains with customers in no organization yet (public mail domains are never suggested)."),
+    h("button", { type: "button", id: "suggest-organizations", onclick: () => show().catch((err) => ctx.showError(err, "Suggestions")) }, "Suggest organizations"),
+    out);
 }

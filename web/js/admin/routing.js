@@ -42,7 +42,7 @@ export async function renderRouting(root, ctx) {
     update: (r, body) => patch(ctx, `/routing-rules/${r.id}`, body),
     remove: (r) => remove(ctx, `/routing-rules/${r.id}`),
   });
-  const slot = h("section", { class: "card dry-run", "aria-labelledby": "dry-run-heading" });
+  const slot = h("section", { class: "dry-run", "aria-labelledby": "dry-run-heading" });
   root.append(slot);
   const result = h("div", { id: "dry-run-result", "aria-live": "polite" });
   const { form } = adminForm(ctx, {

@@ -13,7 +13,7 @@ export async function renderSla(root, ctx) {
   const [schedules, teams] = await Promise.all([ctx.api.get("/schedules").then(itemsOf), ctx.api.get("/teams").then(itemsOf)]);
   const scheduleName = (id) => (schedules.find((s) => s.id === id) || {}).name || "the ticket team's";
   const any = (v) => v || "any";
-  const previewSlot = h("section", { class: "card sla-preview", "aria-labelledby": "sla-preview-heading" });
+  const previewSlot = h("section", { class: "sla-preview", "aria-labelledby": "sla-preview-heading" });
   await crudPage(root, ctx, {
     title: "SLA policies", noun: "policy", label: (p) => p.name || "policy",
     intro: "Tried in order; the first policy whose conditions all hold gives a new ticket its targets. A customer's or organization's contract policy comes first.",

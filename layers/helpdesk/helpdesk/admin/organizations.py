@@ -131,6 +131,20 @@ class Organizations:
         self.get(org_id)  # 404 for an unknown organization rather than an empty list
         return [r["doc"] for r in self.db.query(sql.LIST_MEMBERS, {"id": org_id, "after": after, "limit": limit})]
 
+    def suggestions(self, *, min_customers: int = 2, limit: int = 50) -> list[dict[str, Any]]:
+        """Domains of customers in no organization, with how many: candidates an admin may turn into
+        organizations (public mail domains never are)."""
+        rows = self.db.query(sql.SUGGEST_ORGANIZATIONS, {"public": sorted(PUBLIC_MAIL_DOMAINS), "min_customers": min_customers,
+                                                         "limit": limit * 2})
+        out = []
+        for row in rows:
+            try:
+                check_domain(row["domain"])
+            except ValueError:
+                continue  # a public provider's subdomain, or not a domain we could list
+            out.append({"domain": row["domain"], "customers": row["customers"]})
+        return out[:limit]
+
     def _write(self, statement: str, params: dict[str, Any], domains: list[str]) -> dict[str, Any] | None:
         """Rule violations name the field they concern, so the console shows them next to it."""
         try:

@@ -163,3 +163,19 @@ WHERE d.domain IN (SELECT jsonb_array_elements_text(:domains::jsonb))
   AND (:id::uuid IS NULL OR d.organization_id <> :id::uuid)
 ORDER BY d.domain
 """
+
+# Domains that could form an organization: customers of a domain no organization lists, most first
+# (:public excludes the public mail domains; the caller drops their subdomains). Reads every customer
+# without an organization: an on-demand admin read, not part of a page load.
+SUGGEST_ORGANIZATIONS = """
+SELECT x.domain, count(*) AS customers
+FROM (SELECT lower(substring(c.email FROM '@([^@]+)$')) AS domain FROM customers c
+      WHERE c.organization_id IS NULL AND c.email IS NOT NULL) x
+WHERE x.domain IS NOT NULL
+  AND x.domain NOT IN (SELECT jsonb_array_elements_text(:public::jsonb))
+  AND x.domain NOT IN (SELECT domain FROM organization_domains)
+GROUP BY x.domain
+HAVING count(*) >= :min_customers
+ORDER BY count(*) DESC, x.domain
+LIMIT :limit
+"""

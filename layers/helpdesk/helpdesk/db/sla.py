@@ -33,8 +33,9 @@ POLICY_DELETE = "DELETE FROM sla_policies WHERE id = :id::uuid RETURNING id"
 POLICY_MATCH = """
 SELECT p.id, p.name, p.position, p.priority, p.tier, p.team_id, p.channel, p.targets, p.schedule_id, p.is_active,
        p.created_at, (p.id = c.sla_policy_id) IS TRUE AS contract
-FROM (SELECT (SELECT sla_policy_id FROM customers WHERE email = :customer_email) AS sla_policy_id,
-             coalesce((SELECT tier FROM customers WHERE email = :customer_email), :tier) AS tier) c
+FROM (SELECT (SELECT sla_policy_id FROM customer_effective_terms(:customer_email)) AS sla_policy_id,
+             coalesce((SELECT tier FROM customers WHERE email = :customer_email),
+                      (SELECT tier FROM organizations WHERE id = organization_for_email(:customer_email)), :tier) AS tier) c
 CROSS JOIN LATERAL sla_policy_match(c.sla_policy_id, c.tier, :priority, :team_id::uuid, :channel) p
 """
 

@@ -21,7 +21,7 @@ router = Router()
 def list_admin_audit(resource: Annotated[Optional[Resource], Query(description="only changes of this kind of setting")] = None,
                      resource_id: Annotated[Optional[str], Query(max_length=200)] = None,
                      actor: Annotated[Optional[uuid.UUID], Query()] = None,
-                     before: Annotated[Optional[int], Query(ge=1)] = None,
+                     before: Annotated[Optional[int], Query(ge=1, le=2**63 - 1)] = None,
                      limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50) -> ItemsOut:
     caller(router, "admin")
     svc = services()

@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from helpdesk import errors
 from helpdesk.admin.mail_templates import MailTemplates, SignatureIn, TemplateIn
 
-from ._shared import Doc, ItemsOut, caller, services
+from ._shared import Doc, ItemsOut, audit, caller, services
 
 router = Router()
 Kind = Literal["acknowledgement", "reply_footer", "solved", "csat"]
@@ -33,14 +33,17 @@ def list_templates(team_id: uuid.UUID) -> ItemsOut:
             summary="Set one of the team's mail templates (text, optional HTML and subject; {{placeholders}} checked)")
 def put_template(team_id: uuid.UUID, kind: Kind, body: TemplateIn) -> Doc:
     who = caller(router, "admin")
-    return Doc(**_templates().put(team_id, kind, body, who.agent_id))
+    template = _templates().put(team_id, kind, body, who.agent_id)
+    audit(who, "update", "mail_template", f"{team_id}/{kind}", body)
+    return Doc(**template)
 
 
 @router.delete("/teams/<team_id>/mail-templates/<kind>", summary="Back to the default template of this kind",
                responses={204: {"description": "the default applies again"}})
 def reset_template(team_id: uuid.UUID, kind: Kind) -> Response[None]:
-    caller(router, "admin")
+    who = caller(router, "admin")
     _templates().reset(team_id, kind)
+    audit(who, "delete", "mail_template", f"{team_id}/{kind}")
     return Response(204, None, None)
 
 

@@ -14,7 +14,7 @@ from pydantic import Field
 
 from helpdesk.triggers.models import TriggerDefinition, TriggerIn, TriggerUpdate
 
-from ._shared import ApiModel, Doc, ItemsOut, caller, services
+from ._shared import ApiModel, Doc, ItemsOut, audit, caller, services
 from .sla_admin import _json
 
 router = Router()
@@ -39,6 +39,7 @@ class DryRunIn(ApiModel):
 def create_trigger(body: TriggerIn) -> Response[Doc]:
     who = caller(router, "admin")
     created = triggers(services()).create(body, actor_id=who.agent_id)
+    audit(who, "create", "trigger", created.id, body)
     return Response(201, content_types.APPLICATION_JSON, _json(created.model_dump(mode="json")))
 
 
@@ -65,13 +66,16 @@ def get_trigger(trigger_id: uuid.UUID) -> Doc:
 def update_trigger(trigger_id: uuid.UUID, body: TriggerUpdate) -> Doc:
     who = caller(router, "admin")
     given: dict[str, Any] = body.model_dump(mode="json", exclude_unset=True)
-    return Doc(**triggers(services()).update(trigger_id, given, actor_id=who.agent_id).model_dump(mode="json"))
+    updated = triggers(services()).update(trigger_id, given, actor_id=who.agent_id)
+    audit(who, "update", "trigger", trigger_id, given)
+    return Doc(**updated.model_dump(mode="json"))
 
 
 @router.delete("/triggers/<trigger_id>", responses={204: {"description": "deleted"}})
 def delete_trigger(trigger_id: uuid.UUID):
-    caller(router, "admin")
+    who = caller(router, "admin")
     triggers(services()).delete(trigger_id)
+    audit(who, "delete", "trigger", trigger_id)
     return Response(204, None, None)
 
 

@@ -132,3 +132,23 @@ def test_deadline_preview_for_a_new_address_of_an_organization_uses_its_contract
     assert by_tier["policy"]["id"] == vip["id"]
     nobody = root.post("/api/v1/sla-policies/preview", {"customer_email": "new@elsewhere.example"}).body
     assert nobody["policy"]["name"] == "Everyone"
+
+
+def test_trigger_and_mail_template_changes_are_audited(admin, make_team):
+    root, root_id = admin
+    trigger = root.post("/api/v1/triggers", {"name": "Audited trigger", "events": ["ticket_created"],
+                                             "conditions": {"all": [{"field": "tier", "op": "is", "value": "enterprise"}]},
+                                             "actions": [{"type": "add_tags", "value": ["vip"]}]})
+    assert trigger.status == 201, trigger.body
+    root.patch(f"/api/v1/triggers/{trigger.body['id']}", {"position": 3})
+    root.delete(f"/api/v1/triggers/{trigger.body['id']}")
+    team = make_team("templated")
+    assert root.put(f"/api/v1/teams/{team}/mail-templates/acknowledgement",
+                    {"subject": "Got it", "body_text": "Hi {{customer_name}}"}).status == 200
+    root.delete(f"/api/v1/teams/{team}/mail-templates/acknowledgement")
+    trail = root.get("/api/v1/admin/audit").body["items"]
+    assert [(e["action"], e["resource"]) for e in reversed(trail)] == [
+        ("create", "trigger"), ("update", "trigger"), ("delete", "trigger"),
+        ("update", "mail_template"), ("delete", "mail_template")]
+    assert trail[1]["resource_id"] == f"{team}/acknowledgement" and trail[1]["data"]["subject"] == "Got it"
+    assert {e["actor_id"] for e in trail} == {str(root_id)}

@@ -1,5 +1,5 @@
 """The admin audit trail: every change of a setting (teams, agents, schedules, SLA policies, routing
-rules, knowledge base, Slack channels, quarantine, customers, organizations) with who made it and
+rules, knowledge base, Slack channels, quarantine, customers, organizations, triggers, mail templates) with who made it and
 what they sent. Ticket changes have their own trail (ticket_audit, written by the ticket commands).
 
 A change is recorded by one more call after the change succeeded; a failure between the two
@@ -19,7 +19,7 @@ from helpdesk.db.client import DataApi
 
 Action = Literal["create", "update", "delete", "release", "invite"]
 Resource = Literal["team", "agent", "out_of_office", "schedule", "sla_policy", "routing_rule", "kb_article",
-                   "slack_channel", "quarantine", "customer", "organization"]
+                   "slack_channel", "quarantine", "customer", "organization", "trigger", "mail_template"]
 RESOURCES: tuple[str, ...] = get_args(Resource)
 MAX_PAGE = 200
 

@@ -3,11 +3,12 @@ which the browser test checks against what the pages really request) replayed in
 functions.api.handler.handler on the local Data API, as a signed-in admin whose identity is cached
 (a warm process). The OpenAPI document (GET /docs?format=json) is fetched once per console visit.
 
-Run: .venv/bin/python bench/bench_console.py [--rows 200]
+Run: .venv/bin/python bench/bench_console.py [--rows 200] [--customers 100000]
 
 Seeds --rows of each setting (teams, agents, schedules, SLA policies, routing rules, KB articles,
 organizations with a domain and members, quarantined mail, admin audit rows); a page's calls must
-not grow with them.
+not grow with them. Then the organization writes that scan the customers in no organization (create
+with a domain, add a domain) and rewrite members' terms, timed with --customers such customers.
 """
 from __future__ import annotations
 
@@ -96,6 +97,43 @@ def page_calls(db: DataApi, *, signed_in_recently: bool = True) -> dict[str, int
     return out
 
 
+def organization_writes(db: DataApi, customers: int) -> list[tuple[str, int, float]]:
+    """Calls and time of the organization writes that scan customers, with `customers` customers in no
+    organization (50 of them at the new domain): create with a domain, add a domain, change the tier."""
+    import time
+
+    from functions.api.handler import handler
+
+    db.execute("INSERT INTO customers (email) SELECT 'p' || g || '@scale' || (g % 1000) || '.bench.test' "
+               "FROM generate_series(1, :n) g", {"n": customers})
+    db.execute("INSERT INTO customers (email) SELECT 'm' || g || '@joining.bench.test' FROM generate_series(1, 50) g")
+    db.execute("ANALYZE customers")
+
+    def timed(label: str, method: str, path: str, body: dict) -> tuple[str, int, float, dict]:
+        ev = {**event(path, {}), "httpMethod": method, "body": json.dumps(body), "headers": {"Content-Type": "application/json"},
+              "multiValueHeaders": {"Content-Type": ["application/json"]}}
+        db.stats.calls = 0
+        start = time.perf_counter()
+        answer = handler(ev, None)
+        elapsed = (time.perf_counter() - start) * 1000
+        if answer["statusCode"] >= 400:
+            raise RuntimeError(f"{method} {path} -> {answer['statusCode']} {answer['body'][:300]}")
+        return label, db.stats.calls, elapsed, json.loads(answer["body"])
+
+    out = []
+    label, calls, ms, org = timed("POST /organizations (domain of 50 customers)", "POST", "/organizations",
+                                  {"name": "Joining", "domains": ["joining.bench.test"], "tier": "premium"})
+    assert org["member_count"] == 50, org
+    out.append((label, calls, ms))
+    label, calls, ms, _ = timed("PATCH /organizations/{id} (tier: 50 members follow)", "PATCH", f"/organizations/{org['id']}",
+                                {"tier": "enterprise"})
+    out.append((label, calls, ms))
+    label, calls, ms, _ = timed("PATCH /organizations/{id} (add a domain)", "PATCH", f"/organizations/{org['id']}",
+                                {"domains": ["joining.bench.test", "scale7.bench.test"]})
+    out.append((label, calls, ms))
+    return out
+
+
 def wire(db: DataApi) -> None:
     clock = FixedClock(NOW)
     publisher = RecordingPublisher()
@@ -109,6 +147,7 @@ def wire(db: DataApi) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=200, help="rows of each setting to seed")
+    parser.add_argument("--customers", type=int, default=100_000, help="customers in no organization, for the organization writes")
     args = parser.parse_args()
     with scratch_database("helpdesk_bench_console") as scratch:
         db = scratch.data_api()
@@ -118,9 +157,13 @@ def main() -> None:
             db.execute(statement, {"n": args.rows})
         large = page_calls(db)
         expired = page_calls(db, signed_in_recently=False)
+        writes = organization_writes(db, args.customers)
     print(f"{'console page':<30}{'calls (empty)':>14}{f'calls ({args.rows} rows each)':>24}{'agent record expired':>22}")
     for name in large:
         print(f"{name:<30}{small[name]:>14}{large[name]:>24}{expired[name]:>22}")
+    print(f"\n{f'organization writes ({args.customers:,} customers in no organization)':<62}{'calls':>6}{'ms':>9}")
+    for label, calls, ms in writes:
+        print(f"{label:<62}{calls:>6}{ms:>9.1f}")
     print(json.dumps({"max_calls_per_page": max(v for k, v in large.items() if not k.startswith("(")),
                       "max_calls_per_page_record_expired": max(v for k, v in expired.items() if not k.startswith("("))}))
 

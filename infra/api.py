@@ -33,7 +33,7 @@ WAF_WINDOW_SECONDS = 300  # the WAF rate limits count requests per IP over this 
 
 
 class Api(Construct):
-    def __init__(self, scope: Construct, id: str, *, config: StageConfig, handler: lambda_.Function,
+    def __init__(self, scope: Construct, id: str, *, config: StageConfig, handler: lambda_.IFunction,
                  web_origin: str) -> None:
         super().__init__(scope, id)
         self.user_pool = cognito.UserPool(
@@ -59,9 +59,11 @@ class Api(Construct):
             cognito.CfnUserPoolGroup(self, f"{group.capitalize()}Group", user_pool_id=self.user_pool.user_pool_id,
                                      group_name=group, precedence=precedence,
                                      description=f"Helpdesk role '{group}' (claim cognito:groups)")
-        # Admins invite agents from the console (POST /agents/{id}/invite: helpdesk.admin.invitations).
-        handler.add_environment("USER_POOL_ID", self.user_pool.user_pool_id)
-        self.user_pool.grant(handler, "cognito-idp:AdminCreateUser", "cognito-idp:AdminAddUserToGroup")
+        # Admins invite agents from the console (POST /agents/{id}/invite: helpdesk.admin.invitations):
+        # the function behind the entry point (an alias of a SnapStart version) gets the pool and the grant.
+        function = handler.version.lambda_ if isinstance(handler, lambda_.Alias) else handler
+        function.add_environment("USER_POOL_ID", self.user_pool.user_pool_id)
+        self.user_pool.grant(function, "cognito-idp:AdminCreateUser", "cognito-idp:AdminAddUserToGroup")
         # The web app signs agents in through the hosted UI (authorization code + PKCE, web/js/auth.js)
         # and sends the ID token; the authorizer reads its claims (cognito:groups).
         self.domain_prefix = config.cognito_domain_prefix or f"helpdesk-{config.stage}-{Aws.ACCOUNT_ID}"

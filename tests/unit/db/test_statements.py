@@ -18,9 +18,9 @@ import helpdesk.db
 from helpdesk.db.statement import Statement
 
 DB_DIR = Path(helpdesk.db.__file__).parent
-# Modules that still build statements from parts. views and search assemble a WHERE clause from the
-# filters a request gives (bound parameters only); admin splices its team/agent JSON shapes.
-STILL_ASSEMBLED = {"views.py", "search.py", "admin.py"}
+# Modules that still build statements from parts: views and search assemble a WHERE clause from the
+# filters a request gives (bound parameters only).
+STILL_ASSEMBLED = {"views.py", "search.py"}
 
 
 def _modules():

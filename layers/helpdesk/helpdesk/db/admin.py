@@ -1,15 +1,13 @@
 """SQL of the admin resources: teams, agents (with team memberships), customer lookup (customers' terms and
-organizations: helpdesk/db/organizations.py).
+organizations: helpdesk/db/organizations.py). A team is shown with its members' ids and an agent with
+its teams' ids (team_member_ids, agent_team_ids: migration 1171).
 
 Updates are PATCH-style: `:set_<field>` says whether the caller sent the field, so an explicit null
 clears it and a missing field keeps it. Each command is one statement."""
 
-TEAM_JSON = """to_jsonb(t) || jsonb_build_object(
-    'member_ids', (SELECT coalesce(jsonb_agg(tm.agent_id ORDER BY tm.agent_id), '[]'::jsonb) FROM team_members tm WHERE tm.team_id = t.id))"""
-
 # One team is the default (tickets no routing rule matched go there): making a team the default
 # takes the flag from the previous one in the same statement.
-CREATE_TEAM = f"""
+CREATE_TEAM = """
 WITH previous_default AS (
     UPDATE teams SET is_default = false, updated_at = :now::timestamptz WHERE :is_default AND is_default RETURNING id
 ),
@@ -23,10 +21,10 @@ t AS (
 SELECT to_jsonb(t) || jsonb_build_object('member_ids', '[]'::jsonb) AS doc FROM t
 """
 
-LIST_TEAMS = f"SELECT {TEAM_JSON} AS doc FROM teams t ORDER BY t.name LIMIT 1000"
-GET_TEAM = f"SELECT {TEAM_JSON} AS doc FROM teams t WHERE t.id = :id::uuid"
+LIST_TEAMS = "SELECT to_jsonb(t) || jsonb_build_object('member_ids', team_member_ids(t.id)) AS doc FROM teams t ORDER BY t.name LIMIT 1000"
+GET_TEAM = "SELECT to_jsonb(t) || jsonb_build_object('member_ids', team_member_ids(t.id)) AS doc FROM teams t WHERE t.id = :id::uuid"
 
-UPDATE_TEAM = f"""
+UPDATE_TEAM = """
 WITH previous_default AS (
     UPDATE teams SET is_default = false, updated_at = :now::timestamptz
     WHERE :set_is_default AND :is_default::boolean AND is_default AND id <> :id::uuid RETURNING id
@@ -42,11 +40,8 @@ t AS (
         updated_at = :now::timestamptz
     WHERE id = :id::uuid AND (SELECT count(*) FROM previous_default) >= 0 RETURNING *
 )
-SELECT {TEAM_JSON} AS doc FROM t
+SELECT to_jsonb(t) || jsonb_build_object('member_ids', team_member_ids(t.id)) AS doc FROM t
 """
-
-AGENT_JSON = """(to_jsonb(a) - 'preferences') || jsonb_build_object(
-    'team_ids', (SELECT coalesce(jsonb_agg(tm.team_id ORDER BY tm.team_id), '[]'::jsonb) FROM team_members tm WHERE tm.agent_id = a.id))"""
 
 CREATE_AGENT = """
 WITH a AS (
@@ -64,13 +59,13 @@ SELECT (to_jsonb(a) - 'preferences') || jsonb_build_object(
 FROM a
 """
 
-LIST_AGENTS = f"""
-SELECT {AGENT_JSON} AS doc FROM agents a
+LIST_AGENTS = """
+SELECT (to_jsonb(a) - 'preferences') || jsonb_build_object('team_ids', agent_team_ids(a.id)) AS doc FROM agents a
 WHERE (:team_id::uuid IS NULL OR a.id IN (SELECT agent_id FROM team_members WHERE team_id = :team_id::uuid))
   AND (:include_inactive OR a.is_active)
 ORDER BY a.name, a.id LIMIT 2000
 """
-GET_AGENT = f"SELECT {AGENT_JSON} AS doc FROM agents a WHERE a.id = :id::uuid"
+GET_AGENT = "SELECT (to_jsonb(a) - 'preferences') || jsonb_build_object('team_ids', agent_team_ids(a.id)) AS doc FROM agents a WHERE a.id = :id::uuid"
 
 UPDATE_AGENT = """
 WITH a AS (

@@ -15,7 +15,7 @@ from helpdesk.auth.uploads import (MAX_REFERENCE_CHARS, MAX_REPLY_ATTACHMENTS, R
 from helpdesk.tickets.commands import TicketCommands
 from helpdesk.tickets.workspace import WorkspaceCommands
 from helpdesk.tickets.models import MAX_BODY, MAX_SUBJECT, Actor, Channel, Priority, parse_ticket_ref
-from helpdesk.views import DEFAULT_PAGE, MAX_PAGE, MIN_PAGE, VIEWS, Filters, Views, conversation_page, parse_statuses
+from helpdesk.views import DEFAULT_PAGE, MAX_PAGE, MIN_PAGE, VIEWS, Filters, Views, conversation_page, parse_statuses, parse_tag
 
 from ._shared import (ApiModel, Doc, ItemsOut, TicketOut, TicketPageOut, assignee_filter, caller, open_ticket, parse_uuid,
                       services, settings, ticket_json)
@@ -129,6 +129,7 @@ def list_tickets(
     assignee: Annotated[Optional[str], Query(description="me, none, or an agent id", max_length=40)] = None,
     team: Annotated[Optional[str], Query(description="a team id (queue: default the caller's teams)", max_length=40)] = None,
     priority: Annotated[Optional[Literal["low", "normal", "high", "urgent"]], Query()] = None,
+    tag: Annotated[Optional[str], Query(description="tickets carrying this tag", max_length=100)] = None,
     limit: Annotated[int, Query(ge=MIN_PAGE, le=MAX_PAGE, description=f"page size {MIN_PAGE}..{MAX_PAGE}")] = DEFAULT_PAGE,
     cursor: Annotated[Optional[str], Query(max_length=500)] = None,
 ) -> TicketPageOut:
@@ -136,7 +137,7 @@ def list_tickets(
     mode, assignee_id = assignee_filter(assignee, who)
     team_id = parse_uuid(team, "team") if team else None
     filters = Filters(statuses=parse_statuses(status), team_id=None if view == "queue" else team_id,
-                      assignee_mode=mode, assignee_id=assignee_id, priority=priority)
+                      assignee_mode=mode, assignee_id=assignee_id, priority=priority, tag=parse_tag(tag))
     svc = services()
     page = Views(svc.db, svc.clock).page(
         view, filters, me=who.agent_id, team_id=team_id if view == "queue" else None, limit=limit, cursor=cursor)

@@ -11,7 +11,8 @@ def test_search_finds_subject_and_body_ranked(agent, create):
     assert found.status == 200
     ids = [t["id"] for t in found.body["items"]]
     assert ids == [subject_hit["id"], body_hit["id"]]  # the subject match ranks higher
-    assert "<b>" in found.body["items"][1]["snippet"]
+    parts = found.body["items"][1]["snippet_parts"]
+    assert {"text": "refund", "match": True} in parts and "<b>" not in found.body["items"][1]["snippet"]
     assert found.body["items"][1]["matched_message_id"]
     # Two matches, both ranked: the candidate cap (the 500 most recent matches) was not reached.
     assert found.body["ranked_among"] == 2 and found.body["more_matches"] is False
@@ -31,6 +32,58 @@ def test_search_filters_and_bounds(agent, create):
     assert client.get("/api/v1/search").status == 422
     # Operators users type do not break the query.
     assert client.get("/api/v1/search", query={"q": '"broken invoice" -again or (&|!'}).status == 200
+
+
+def test_snippets_keep_user_markup_as_text_and_mark_only_the_words(agent, create):
+    client, _ = agent
+    hostile = '<img src=x onerror=alert(1)> refund <b>now</b> \ue000fake mark\ue001 & "quotes"'
+    ticket = create(client, subject="Hello", body=hostile)
+    hit = client.get("/api/v1/search", query={"q": "refund"}).body["items"][0]
+    assert hit["id"] == ticket["id"]
+    assert [p["text"] for p in hit["snippet_parts"] if p["match"]] == ["refund"]
+    text = "".join(p["text"] for p in hit["snippet_parts"])
+    # The user's own mark characters are gone: no part of their text can pose as one of our marks.
+    assert text == hit["snippet"] and "fake mark" in text
+    assert "\ue000" not in text and "\ue001" not in text
+
+
+def test_a_reference_opens_the_ticket(agent, create, db):
+    client, _ = agent
+    ticket = create(client, subject="Printer jam")
+    number = ticket["number"]
+    for typed in (f"TKT-{number}", f"tkt-{number}", f"#{number}", str(number), f" TKT{number} "):
+        db.stats.calls = 0
+        found = client.get("/api/v1/search", query={"q": typed}).body
+        assert found["exact"] == ticket["ref"] and [t["id"] for t in found["items"]] == [ticket["id"]], typed
+        assert db.stats.calls == 1
+    # A number that is no ticket's is searched as a word.
+    missing = client.get("/api/v1/search", query={"q": "987654"}).body
+    assert missing["exact"] is None and missing["items"] == []
+
+
+def test_requester_name_and_email_find_their_tickets_first(agent, create):
+    client, _ = agent
+    dana = create(client, subject="Login fails", body="cannot log in", requester_email="dana.diaz@acme.test",
+                  requester_name="Dana Díaz")
+    create(client, subject="Other", body="Dana from accounting says hi", requester_email="eve@other.test",
+           requester_name="Eve Stone")
+    by_name = client.get("/api/v1/search", query={"q": "díaz dana"}).body["items"]
+    assert [t["id"] for t in by_name][:1] == [dana["id"]] and by_name[0]["requester_match"] is True
+    by_email = client.get("/api/v1/search", query={"q": "Dana.Diaz@acme.test"}).body["items"]
+    assert [t["id"] for t in by_email] == [dana["id"]]
+    by_prefix = client.get("/api/v1/search", query={"q": "dana.diaz@"}).body["items"]
+    assert [t["id"] for t in by_prefix] == [dana["id"]]
+    # LIKE wildcards typed by a person are literal characters.
+    assert client.get("/api/v1/search", query={"q": "%@"}).body["items"] == []
+    assert client.get("/api/v1/search", query={"q": "dana_diaz@"}).body["items"] == []
+
+
+def test_search_filters_by_tag(agent, create):
+    client, _ = agent
+    vip = create(client, subject="Refund please", tags=["vip"])
+    create(client, subject="Refund too")
+    found = client.get("/api/v1/search", query={"q": "refund", "tag": "VIP"}).body["items"]
+    assert [t["id"] for t in found] == [vip["id"]]
 
 
 def test_search_is_one_call(agent, create, db):

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from helpdesk.tickets.commands import TicketCommands
+
 
 def test_pages_walk_everything_once_in_order(agent, bulk_tickets, db):
     client, _ = agent
@@ -79,17 +81,105 @@ def test_queue_is_priority_then_age_and_unassigned_only(api, make_team, make_age
     assert [t["subject"] for t in explicit.body["items"]] == subjects
 
 
-def test_at_risk_lists_tickets_by_nearest_deadline(agent, bulk_tickets, db, clock):
+def _clock(db, clock, ticket_id, *, due, warn, kind="first_response", state="running"):
+    db.execute("""INSERT INTO sla_targets (ticket_id, kind, target_seconds, started_at, due_at, warn_at, state, updated_at)
+                  VALUES (:t::uuid, :kind, 3600, :now::timestamptz, :due::timestamptz, :warn::timestamptz, :state,
+                          :now::timestamptz)""",
+               {"t": ticket_id, "kind": kind, "state": state, "now": clock.now(),
+                "due": clock.now() + due, "warn": clock.now() + warn})
+
+
+def test_at_risk_lists_tickets_past_their_warning_instant_most_urgent_first(agent, bulk_tickets, db, clock):
     client, _ = agent
-    bulk_tickets(3)
+    bulk_tickets(4)
     ids = [r["id"] for r in db.query("SELECT id FROM tickets ORDER BY number")]
-    for ticket_id, due in zip(ids, (timedelta(hours=1), timedelta(minutes=-5), timedelta(hours=9))):
-        db.execute("""INSERT INTO sla_targets (ticket_id, kind, target_seconds, started_at, due_at, updated_at)
-                      VALUES (:t::uuid, 'first_response', 3600, :now::timestamptz, :due::timestamptz, :now::timestamptz)""",
-                   {"t": ticket_id, "now": clock.now(), "due": clock.now() + due})
+    _clock(db, clock, ids[0], due=timedelta(minutes=20), warn=timedelta(minutes=-10))   # warned: at risk
+    _clock(db, clock, ids[1], due=timedelta(minutes=-5), warn=timedelta(minutes=-35))   # breached
+    _clock(db, clock, ids[2], due=timedelta(hours=1), warn=timedelta(minutes=30))       # due soon, not yet warned
+    _clock(db, clock, ids[3], due=timedelta(hours=9), warn=timedelta(hours=8))
     risky = client.get("/api/v1/tickets", query={"view": "at_risk"})
     assert [t["id"] for t in risky.body["items"]] == [ids[1], ids[0]]
-    assert risky.body["items"][0]["next_due_at"] is not None
+    assert risky.body["count"]["value"] == 2
+    # Each item carries the clock the chip describes, with the instants the ticket page reads.
+    chip = risky.body["items"][1]["sla"]
+    assert chip["kind"] == "first_response" and chip["state"] == "running"
+    assert chip["warn_at"] is not None and chip["due_at"] is not None
+
+
+def test_at_risk_agrees_with_the_ticket_page_clock_for_every_ticket(agent, bulk_tickets, db, clock):
+    """The view lists a ticket exactly when the ticket page shows one of its running clocks at risk
+    (warn_at passed) or breached: the issue's "At risk shows on track" cannot come back."""
+    client, _ = agent
+    bulk_tickets(6)
+    ids = [r["id"] for r in db.query("SELECT id FROM tickets ORDER BY number")]
+    offsets = [(-30, -60), (10, -5), (100, 70), (45, 15), (5, 1), (-1, -31)]  # (due, warn) in minutes
+    for ticket_id, (due, warn) in zip(ids, offsets):
+        _clock(db, clock, ticket_id, due=timedelta(minutes=due), warn=timedelta(minutes=warn))
+    listed = {t["id"] for t in client.get("/api/v1/tickets", query={"view": "at_risk"}).body["items"]}
+    for ticket_id in ids:
+        page = client.get(f"/api/v1/tickets/{ticket_id}").body
+        risky = any(c["state"] == "running" and c["warn_at"] is not None
+                    and c["warn_at"] <= clock.now().isoformat() for c in page["sla"])
+        assert (ticket_id in listed) == risky, page["sla"]
+
+
+def test_an_item_names_its_requester_latest_message_and_most_urgent_clock(agent, create, db, clock):
+    client, me = agent
+    ticket = create(client, subject="Invoice wrong", body="The <b>total</b> is off by 10", requester_name="Dana Díaz",
+                    requester_email="dana@customer.test")
+    client.post(f"/api/v1/tickets/{ticket['id']}/messages", {"body": "Looking into it", "visibility": "internal"})
+    item = next(t for t in client.get("/api/v1/tickets").body["items"] if t["id"] == ticket["id"])
+    assert item["requester"] == {"id": ticket["requester_id"], "name": "Dana Díaz", "email": "dana@customer.test"}
+    assert item["last_message"]["preview"] == "Looking into it"
+    assert item["last_message"]["author_type"] == "agent" and item["last_message"]["visibility"] == "internal"
+
+
+def test_unread_marks_follow_customer_messages_per_agent(agent, api, make_agent, create, db, clock, publisher):
+    client, me = agent
+    other_id, other_email = make_agent("bob")
+    other = api.as_claims(other_email, "agent")
+    ticket = create(client)
+
+    def unread(who) -> bool:
+        return next(t for t in who.get("/api/v1/tickets").body["items"] if t["id"] == ticket["id"])["unread"]
+
+    assert unread(client) is True and unread(other) is True
+    assert client.post(f"/api/v1/tickets/{ticket['ref']}/seen", {}).status == 204
+    assert unread(client) is False and unread(other) is True
+    clock.advance(timedelta(minutes=5))
+    TicketCommands(db, clock, publisher).receive_customer_message(
+        ticket["id"], {"body": "Any news?", "author_type": "customer", "author_email": "carol@customer.test"})
+    assert unread(client) is True
+    assert client.post("/api/v1/tickets/TKT-999999/seen", {}).status == 404
+    assert client.post("/api/v1/tickets/not-a-ref/seen", {}).status == 422
+
+
+def test_tag_filter_lists_tickets_carrying_the_tag(agent, create):
+    client, _ = agent
+    vip = create(client, subject="Hello", tags=["VIP", "billing"])
+    create(client, subject="Other", tags=["billing"])
+    answer = client.get("/api/v1/tickets", query={"tag": " vip "})
+    assert [t["id"] for t in answer.body["items"]] == [vip["id"]] and answer.body["count"]["value"] == 1
+    assert client.get("/api/v1/tickets", query={"tag": "billing"}).body["count"]["value"] == 2
+    too_long = client.get("/api/v1/tickets", query={"tag": "x" * 60})
+    assert too_long.status == 422 and "at most 50" in too_long.body["detail"]
+
+
+def test_view_counts_agree_with_each_view(agent, make_team, make_agent, bulk_tickets, db, clock, api):
+    client, me = agent
+    team = make_team("support")
+    db.execute("INSERT INTO team_members (team_id, agent_id) VALUES (:t::uuid, :a::uuid)", {"t": team, "a": me})
+    bulk_tickets(3, status="in_progress", assignee_id=me)
+    bulk_tickets(2, team_id=team)
+    bulk_tickets(4)
+    risky = db.query("SELECT id FROM tickets WHERE assignee_id IS NOT NULL ORDER BY number LIMIT 1")[0]["id"]
+    _clock(db, clock, risky, due=timedelta(minutes=5), warn=timedelta(minutes=-25))
+    counts = client.get("/api/v1/views/counts").body
+    for name, view in (("mine", "mine"), ("queue", "queue"), ("at_risk", "at_risk"), ("all", "all")):
+        assert counts[name] == client.get("/api/v1/tickets", query={"view": view}).body["count"], name
+    assert (counts["mine"]["value"], counts["queue"]["value"], counts["at_risk"]["value"], counts["all"]["value"]) \
+        == (3, 2, 1, 9)
+    assert counts["mine_unread"]["value"] == 0  # bulk tickets have no customer message
 
 
 def test_all_with_filters(agent, make_team, bulk_tickets):

@@ -12,13 +12,31 @@ from helpdesk.db.routing import QUEUE_STATUSES
 COUNT_CAP = 1000
 OPEN_STATUSES = ("assigned", "in_progress", "waiting_on_customer", "reopened")
 
-# A list item: what a row of a view shows (no message bodies: a page stays far under 1 MiB).
+# A list item: what a row of a view shows (no message bodies: a page stays far under 1 MiB). Beside the
+# ticket's own columns: the requester, the latest message (a short preview), the ticket's most urgent
+# SLA clock with every field the ticket page's chip reads (web/js/sla.js: running before paused, then
+# earliest deadline), and `unread` for the viewing agent (:viewer; null without one): a customer
+# message newer than the agent's last opening of the ticket (agent_ticket_views, migration 1190).
 ITEM_JSON = """jsonb_build_object(
     'id', t.id, 'number', t.number, 'ref', 'TKT-' || t.number, 'subject', t.subject, 'status', t.status,
     'priority', t.priority, 'channel', t.channel, 'team_id', t.team_id, 'assignee_id', t.assignee_id,
     'requester_id', t.requester_id, 'tags', t.tags, 'message_count', t.message_count,
     'created_at', t.created_at, 'updated_at', t.updated_at,
-    'next_due_at', (SELECT min(s.due_at) FROM sla_targets s WHERE s.ticket_id = t.id AND s.state = 'running'))"""
+    'next_due_at', (SELECT min(s.due_at) FROM sla_targets s WHERE s.ticket_id = t.id AND s.state = 'running'),
+    'requester', (SELECT jsonb_build_object('id', c.id, 'name', c.name, 'email', c.email)
+                  FROM customers c WHERE c.id = t.requester_id),
+    'last_message', (SELECT jsonb_build_object('at', m.created_at, 'author_type', m.author_type,
+                                               'visibility', m.visibility, 'preview', left(m.body, 160))
+                     FROM ticket_messages m WHERE m.ticket_id = t.id ORDER BY m.position DESC LIMIT 1),
+    'sla', (SELECT jsonb_build_object('kind', s.kind, 'state', s.state, 'due_at', s.due_at, 'warn_at', s.warn_at,
+                                      'warned_at', s.warned_at, 'breached_at', s.breached_at,
+                                      'remaining_seconds', s.remaining_seconds)
+            FROM sla_targets s WHERE s.ticket_id = t.id AND s.state IN ('running', 'paused')
+            ORDER BY s.state = 'running' DESC, s.due_at NULLS LAST, s.kind LIMIT 1),
+    'unread', CASE WHEN :viewer::uuid IS NULL THEN NULL
+                   ELSE t.last_customer_message_at > coalesce(
+                       (SELECT v.seen_at FROM agent_ticket_views v WHERE v.agent_id = :viewer::uuid AND v.ticket_id = t.id),
+                       '-infinity'::timestamptz) END)"""
 
 # Filters every view accepts. A statement carries only the predicates of the filters given (and the
 # keyset only on later pages): a driver that prepares a repeated statement (pgjdbc, the local Data
@@ -31,6 +49,7 @@ FILTERS: dict[str, str] = {
     "assignee_id": "t.assignee_id = :assignee_id::uuid",
     "priority": "t.priority = :priority::text",
     "requester_id": "t.requester_id = :requester_id::uuid",
+    "tag": "t.tags @> jsonb_build_array(:tag::text)",
 }
 
 
@@ -65,11 +84,15 @@ def all_tickets(filters: frozenset[str], has_cursor: bool) -> str:
                   _RECENT_ORDER, _RECENT_CURSOR)
 
 
+MINE_WHERE = "t.assignee_id = :me::uuid AND t.status IN ('assigned', 'in_progress', 'waiting_on_customer', 'reopened')"
+QUEUE_WHERE = f"t.team_id = qt.team_id AND t.assignee_id IS NULL AND t.status IN {QUEUE_STATUSES}"
+MY_TEAMS = "(SELECT tm.team_id FROM team_members tm WHERE tm.agent_id = :me::uuid)"
+
+
 # My open tickets: assigned to the caller in an open status, most recently updated first.
 @lru_cache(maxsize=None)
 def mine(filters: frozenset[str], has_cursor: bool) -> str:
-    base = "t.assignee_id = :me::uuid AND t.status IN ('assigned', 'in_progress', 'waiting_on_customer', 'reopened')"
-    return _paged("tickets t", _where(base, filters), _RECENT_KEYSET if has_cursor else None,
+    return _paged("tickets t", _where(MINE_WHERE, filters), _RECENT_KEYSET if has_cursor else None,
                   _RECENT_ORDER, _RECENT_CURSOR)
 
 
@@ -79,9 +102,8 @@ def mine(filters: frozenset[str], has_cursor: bool) -> str:
 # few per-team heads are then merged, so the cost does not grow with the queue's length.
 @lru_cache(maxsize=None)
 def queue(filters: frozenset[str], has_cursor: bool, one_team: bool) -> str:
-    teams = ("(SELECT :queue_team::uuid AS team_id)" if one_team
-             else "(SELECT tm.team_id FROM team_members tm WHERE tm.agent_id = :me::uuid)")
-    where = _where(f"t.team_id = qt.team_id AND t.assignee_id IS NULL AND t.status IN {QUEUE_STATUSES}", filters)
+    teams = "(SELECT :queue_team::uuid AS team_id)" if one_team else MY_TEAMS
+    where = _where(QUEUE_WHERE, filters)
     keyset = " AND (t.priority_rank, t.created_at, t.id) > (:c_rank::int, :c_ts::timestamptz, :c_id::uuid)" if has_cursor else ""
     return f"""
 (SELECT 'item' AS kind, {ITEM_JSON} AS doc, jsonb_build_array(t.priority_rank, t.created_at, t.id) AS cursor
@@ -97,27 +119,56 @@ SELECT 'count', jsonb_build_object('n', (SELECT count(*) FROM (
 """
 
 
-# At risk: open tickets by their earliest running SLA deadline before the horizon (breached first).
-# Walks sla_targets_running_due in deadline order and stops at :limit; a ticket with two running
-# clocks is listed once, at its earliest.
-@lru_cache(maxsize=None)
-def at_risk(filters: frozenset[str], has_cursor: bool) -> str:
-    base_from = "sla_targets s JOIN tickets t ON t.id = s.ticket_id"
-    where = _where("""s.state = 'running' AND s.due_at <= :horizon::timestamptz
+# At risk: open tickets with a running clock past its warning instant (warn_at: the instant the sweep
+# warns at and the ticket page's chip turns "At risk"; a breached clock is past it too), most urgent
+# deadline first. The range of sla_targets_running_warn (migration 1190) bounds both the page and the
+# count; a ticket with two such clocks is listed once, at its earliest running deadline.
+AT_RISK_WHERE = """s.state = 'running' AND s.warn_at <= :now::timestamptz
     AND NOT EXISTS (SELECT 1 FROM sla_targets s2 WHERE s2.ticket_id = s.ticket_id AND s2.state = 'running'
                     AND (s2.due_at, s2.kind) < (s.due_at, s.kind))
-    AND t.status NOT IN ('merged', 'spam', 'duplicate', 'closed', 'resolved')""", filters)
+    AND t.status NOT IN ('merged', 'spam', 'duplicate', 'closed', 'resolved')"""
+AT_RISK_FROM = "sla_targets s JOIN tickets t ON t.id = s.ticket_id"
+
+
+@lru_cache(maxsize=None)
+def at_risk(filters: frozenset[str], has_cursor: bool) -> str:
+    where = _where(AT_RISK_WHERE, filters)
     keyset = " AND (s.due_at, s.ticket_id) > (:c_ts::timestamptz, :c_id::uuid)" if has_cursor else ""
     return f"""
 (SELECT 'item' AS kind, {ITEM_JSON} AS doc, jsonb_build_array(s.due_at, t.id) AS cursor
- FROM {base_from}
+ FROM {AT_RISK_FROM}
  WHERE {where}{keyset}
  ORDER BY s.due_at, s.ticket_id LIMIT :limit)
 UNION ALL
 SELECT 'count', jsonb_build_object('n', (SELECT count(*) FROM (
-    SELECT 1 FROM {base_from} WHERE {where} ORDER BY s.due_at, s.ticket_id LIMIT {COUNT_CAP}) c)), NULL
+    SELECT 1 FROM {AT_RISK_FROM} WHERE {where} LIMIT {COUNT_CAP}) c)), NULL
 """
 
+
+# The navigation's count per view for the caller (each capped at COUNT_CAP like a view's own count), in
+# one call; built from the views' own predicates so a count always agrees with its list.
+VIEW_COUNTS = f"""
+SELECT (SELECT count(*) FROM (SELECT 1 FROM tickets t WHERE {MINE_WHERE} LIMIT {COUNT_CAP}) c) AS mine,
+       (SELECT count(*) FROM (SELECT 1 FROM {MY_TEAMS} qt JOIN tickets t ON {QUEUE_WHERE} LIMIT {COUNT_CAP}) c) AS queue,
+       (SELECT count(*) FROM (SELECT 1 FROM {AT_RISK_FROM} WHERE {AT_RISK_WHERE} LIMIT {COUNT_CAP}) c) AS at_risk,
+       (SELECT count(*) FROM (SELECT 1 FROM tickets t LIMIT {COUNT_CAP}) c) AS all_tickets,
+       (SELECT count(*) FROM (SELECT 1 FROM tickets t WHERE {MINE_WHERE}
+            AND t.last_customer_message_at > coalesce((SELECT v.seen_at FROM agent_ticket_views v
+                WHERE v.agent_id = :me::uuid AND v.ticket_id = t.id), '-infinity'::timestamptz) LIMIT {COUNT_CAP}) c) AS mine_unread
+"""
+
+# An agent opened a ticket (by id or number): the unread mark's instant moves forward, never back
+# (a late duplicate request cannot mark newer messages read). Returns the ticket's id; no row: no ticket.
+MARK_SEEN = """
+WITH t AS (SELECT id FROM tickets
+           WHERE (:id::uuid IS NOT NULL AND id = :id::uuid) OR (:number::bigint IS NOT NULL AND number = :number::bigint)),
+seen AS (
+    INSERT INTO agent_ticket_views (agent_id, ticket_id, seen_at)
+    SELECT :agent_id::uuid, t.id, :now::timestamptz FROM t
+    ON CONFLICT (agent_id, ticket_id) DO UPDATE SET seen_at = greatest(agent_ticket_views.seen_at, EXCLUDED.seen_at)
+)
+SELECT id FROM t
+"""
 
 # A ticket's conversation page plus the ticket's status (404/410 decided in the same call).
 MESSAGES_PAGE = """

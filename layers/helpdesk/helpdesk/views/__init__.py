@@ -1,14 +1,16 @@
 """Agent views over tickets: my open tickets, a team queue, SLA at risk, all tickets with filters.
 
 Cursor-paginated (opaque cursors carry the keyset of the last row and the view's name), page size
-bounded, counts capped at COUNT_CAP ("999+"), one Data API call per page."""
+bounded, counts capped at COUNT_CAP ("999+"), one Data API call per page. The navigation's counts of
+every view are one more call (`Views.counts`); opening a ticket records the agent's unread mark
+(`Views.mark_seen`, one call)."""
 from __future__ import annotations
 
 import base64
 import json
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Literal
 
 from helpdesk import errors
@@ -16,13 +18,12 @@ from helpdesk.clock import Clock
 from helpdesk.db import views as sql
 from helpdesk.db.client import DataApi
 from helpdesk.db.sqltext import parameter_names
-from helpdesk.tickets.models import parse_ticket_ref
+from helpdesk.tickets.models import MAX_TAG, parse_ticket_ref
 from helpdesk.tickets.states import OPEN, Status
 
 View = Literal["all", "mine", "queue", "at_risk"]
 VIEWS: tuple[str, ...] = ("all", "mine", "queue", "at_risk")
 MIN_PAGE, MAX_PAGE, DEFAULT_PAGE = 1, 100, 25
-AT_RISK_HORIZON = timedelta(hours=2)
 MAX_MESSAGE_POSITION = 2**63 - 1  # message positions (conversation cursors) are bigint: a larger one was never handed out
 STATUS_ALIASES = {"open": tuple(s.value for s in Status if s in OPEN)}
 ALL_STATUSES = tuple(s.value for s in Status)
@@ -37,6 +38,17 @@ class Filters:
     assignee_id: uuid.UUID | None = None
     priority: str | None = None
     requester_id: uuid.UUID | None = None
+    tag: str | None = None
+
+
+def parse_tag(value: str | None) -> str | None:
+    """One tag to filter by, compared as tickets store tags (lower case)."""
+    if value is None or not value.strip():
+        return None
+    tag = value.strip().lower()
+    if len(tag) > MAX_TAG:
+        raise errors.ValidationFailed(f"tag is too long: a tag has at most {MAX_TAG} characters")
+    return tag
 
 
 @dataclass
@@ -114,7 +126,8 @@ class Views:
         if view in ("mine", "queue") and me is None and not (view == "queue" and team_id):
             raise errors.Forbidden(f"view {view!r} needs a signed-in agent (no agent record for this user)")
         present = {name for name, value in (("statuses", filters.statuses), ("team_id", filters.team_id),
-                                            ("priority", filters.priority), ("requester_id", filters.requester_id))
+                                            ("priority", filters.priority), ("requester_id", filters.requester_id),
+                                            ("tag", filters.tag))
                    if value}
         if filters.assignee_mode == "none":
             present.add("unassigned")
@@ -126,6 +139,8 @@ class Views:
             "assignee_id": filters.assignee_id,
             "priority": filters.priority,
             "requester_id": filters.requester_id,
+            "tag": filters.tag,
+            "viewer": me,
             "limit": limit + 1,
         }
         has_cursor = cursor is not None
@@ -147,7 +162,7 @@ class Views:
         elif view == "queue":
             statement, params["me"], params["queue_team"] = sql.queue(chosen, has_cursor, team_id is not None), me, team_id
         else:
-            statement, params["horizon"] = sql.at_risk(chosen, has_cursor), self.clock.now() + AT_RISK_HORIZON
+            statement, params["now"] = sql.at_risk(chosen, has_cursor), self.clock.now()
         used = parameter_names(statement)  # each view variant sends only the parameters it names
         params = {name: value for name, value in params.items() if name in used}
         rows = self.db.query(statement, params)
@@ -157,7 +172,32 @@ class Views:
         if len(items) > limit:
             items = items[:limit]
             next_cursor = encode_cursor(view, items[-1]["cursor"])
-        return Page([r["doc"] for r in items], next_cursor, Count(min(n, sql.COUNT_CAP - 1), n >= sql.COUNT_CAP), view)
+        return Page([r["doc"] for r in items], next_cursor, capped_count(n), view)
+
+    def counts(self, me: uuid.UUID) -> dict[str, Count]:
+        """The caller's count of each view (mine, queue of my teams, at_risk, all) and of my unread open
+        tickets, as the views count them. One Data API call."""
+        row = self.db.query_one(sql.VIEW_COUNTS, {"me": me, "now": self.clock.now()})
+        assert row is not None
+        return {"mine": capped_count(row["mine"]), "queue": capped_count(row["queue"]),
+                "at_risk": capped_count(row["at_risk"]), "all": capped_count(row["all_tickets"]),
+                "mine_unread": capped_count(row["mine_unread"])}
+
+    def mark_seen(self, agent_id: uuid.UUID, ticket_ref: str) -> uuid.UUID:
+        """The agent opened the ticket (a UUID or TKT-n): its customer messages so far are read for them.
+        Returns the ticket's id; NotFound when there is no such ticket. One Data API call."""
+        kind, value = parse_ticket_ref(ticket_ref)
+        row = self.db.query_one(sql.MARK_SEEN, {
+            "id": value if kind == "id" else None, "number": value if kind == "number" else None,
+            "agent_id": agent_id, "now": self.clock.now()})
+        if row is None:
+            raise errors.NotFound(f"ticket {ticket_ref} not found")
+        return uuid.UUID(str(row["id"]))
+
+
+def capped_count(n: int) -> Count:
+    n = int(n)
+    return Count(min(n, sql.COUNT_CAP - 1), n >= sql.COUNT_CAP)
 
 
 def conversation_page(db: DataApi, ticket_ref: str, *, limit: int, cursor: str | None = None,

@@ -356,3 +356,18 @@ def test_heuristic_setting(db, clock, blobs, monkeypatch):
     assert EmailIntake.from_settings(db, clock, DeferredPublisher(), blobs, Settings()).heuristic is False
     monkeypatch.setenv("HELPDESK_EMAIL_HEURISTIC", "1")
     assert EmailIntake.from_settings(db, clock, DeferredPublisher(), blobs, Settings()).heuristic is True
+
+
+def test_a_routing_rule_tags_a_mail_ticket_and_skill_routing_follows(db, intake, clock, factories):
+    """The email channel's half of tests/integration/channels/test_rule_tags_every_channel.py."""
+    from helpdesk.routing.rules import RoutingRules
+
+    team = factories.team("desk", mode="push", is_default=True)
+    factories.agent("generalist", teams=[team])
+    speaker = factories.agent("speaker", teams=[team], skills=["spanish"])
+    RoutingRules(db, clock).create({"name": "spanish", "team_id": str(team), "conditions": {"keywords": ["hola"]},
+                                    "add_tags": ["spanish"]})
+    out = intake.receive(mail(subject="Pedido", body="Hola, mi pedido no ha llegado"),
+                         envelope_recipients=["support@helpdesk.test"], raw_key="inbound/es")
+    ticket = db.query_one("SELECT tags, assignee_id FROM tickets WHERE id = :t::uuid", {"t": out.ticket_id})
+    assert ticket == {"tags": ["spanish"], "assignee_id": str(speaker.id)}

@@ -61,7 +61,8 @@ def test_dry_run_first_match_then_default_team(rules, make_team, db):
     out = rules.dry_run({"channel": "email", "subject": "Invoice", "recipients": ["Billing@example.com"]})
     assert out["rule"].id == billing_rule.id and out["team_id"] == billing and out["matched_by"] == "rule"
     out = rules.dry_run({"channel": "web", "subject": "hello"})
-    assert out == {"rule": None, "team_id": default, "matched_by": "default_team", "tier": "standard"}
+    assert out == {"rule": None, "team_id": default, "matched_by": "default_team", "tier": "standard",
+                   "tags": []}
     # The tier comes from the customer when not given.
     db.execute("INSERT INTO customers (email, tier) VALUES ('big@example.com', 'enterprise')")
     db.stats.calls = 0
@@ -73,3 +74,19 @@ def test_dry_run_first_match_then_default_team(rules, make_team, db):
 
 def test_dry_run_without_any_team(rules):
     assert rules.dry_run({"channel": "chat"})["team_id"] is None
+
+
+def test_add_tags_are_cleaned_validated_and_shown_by_a_dry_run(db, clock, make_team):
+    team = make_team("es")
+    rules = RoutingRules(db, clock)
+    rule = rules.create({"name": "es", "team_id": str(team), "conditions": {"keywords": ["hola"]},
+                         "add_tags": [" Spanish ", "spanish", "VIP"]})
+    assert rule.add_tags == ["spanish", "vip"]
+    for bad in ([""], ["x" * 51], ["t"] * 21):
+        with pytest.raises(errors.ValidationFailed):
+            rules.update(rule.id, {"add_tags": bad})
+    assert rules.get(rule.id).add_tags == ["spanish", "vip"]  # nothing changed
+    assert rules.update(rule.id, {"add_tags": []}).add_tags == []
+    rules.update(rule.id, {"add_tags": ["spanish"]})
+    run = rules.dry_run({"channel": "web", "body": "Hola!", "tags": ["order"]})
+    assert run["team_id"] == team and run["tags"] == ["order", "spanish"]

@@ -31,7 +31,7 @@ def test_plan_per_tier_only_when_a_rule_looks_at_tiers():
     config = RoutingConfig((rule(10, vip.id, tiers=["enterprise", "premium"]),), {vip.id: vip, general.id: general})
     plan = route_plan(config, ticket(), MONDAY_10_NY)
     assert plan["enterprise"]["team_id"] == plan["premium"]["team_id"] == str(vip.id)
-    assert plan["standard"] == {"team_id": str(general.id), "on_shift": True, "rule_id": None}
+    assert plan["standard"] == {"team_id": str(general.id), "on_shift": True, "rule_id": None, "tags": []}
     config = RoutingConfig((rule(10, vip.id, channels=["email"]),), {vip.id: vip})
     plan = route_plan(config, ticket(), MONDAY_10_NY)
     assert plan["standard"] is plan["enterprise"] and plan["standard"]["team_id"] == str(vip.id)
@@ -42,7 +42,7 @@ def test_explicit_team_wins_and_no_team_never_pushes():
     config = RoutingConfig((rule(1, a.id),), {a.id: a, b.id: b})
     assert route_plan(config, ticket(team_id=str(b.id)), MONDAY_10_NY)["standard"]["team_id"] == str(b.id)
     empty = RoutingConfig((), {})
-    assert route_plan(empty, ticket(), MONDAY_10_NY)["premium"] == {"team_id": None, "on_shift": False, "rule_id": None}
+    assert route_plan(empty, ticket(), MONDAY_10_NY)["premium"] == {"team_id": None, "on_shift": False, "rule_id": None, "tags": []}
 
 
 def test_shift_from_the_team_schedule():

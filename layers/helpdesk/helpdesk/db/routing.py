@@ -21,19 +21,19 @@ QUEUE_STATUSES = "('new', 'reopened', 'in_progress')"
 # -- rules -------------------------------------------------------------------------------------
 
 LIST_RULES = """
-SELECT id, name, position, is_active, conditions, team_id, created_at, updated_at FROM routing_rules
+SELECT id, name, position, is_active, conditions, team_id, add_tags, created_at, updated_at FROM routing_rules
 ORDER BY position, created_at, id
 """
 
 GET_RULE = """
-SELECT id, name, position, is_active, conditions, team_id, created_at, updated_at FROM routing_rules WHERE id = :id::uuid
+SELECT id, name, position, is_active, conditions, team_id, add_tags, created_at, updated_at FROM routing_rules WHERE id = :id::uuid
 """
 
 INSERT_RULE = """
-INSERT INTO routing_rules (name, position, is_active, conditions, team_id, created_at, updated_at)
+INSERT INTO routing_rules (name, position, is_active, conditions, team_id, add_tags, created_at, updated_at)
 SELECT :name, coalesce(:position::int, (SELECT coalesce(max(position), 0) + 10 FROM routing_rules)),
-       :is_active, :conditions::jsonb, :team_id::uuid, :now::timestamptz, :now::timestamptz
-RETURNING id, name, position, is_active, conditions, team_id, created_at, updated_at
+       :is_active, :conditions::jsonb, :team_id::uuid, :add_tags::jsonb, :now::timestamptz, :now::timestamptz
+RETURNING id, name, position, is_active, conditions, team_id, add_tags, created_at, updated_at
 """
 
 UPDATE_RULE = """
@@ -43,9 +43,10 @@ UPDATE routing_rules SET
     is_active = coalesce(:is_active::boolean, is_active),
     conditions = coalesce(:conditions::jsonb, conditions),
     team_id = coalesce(:team_id::uuid, team_id),
+    add_tags = coalesce(:add_tags::jsonb, add_tags),
     updated_at = :now::timestamptz
 WHERE id = :id::uuid
-RETURNING id, name, position, is_active, conditions, team_id, created_at, updated_at
+RETURNING id, name, position, is_active, conditions, team_id, add_tags, created_at, updated_at
 """
 
 DELETE_RULE = "DELETE FROM routing_rules WHERE id = :id::uuid RETURNING id"
@@ -54,7 +55,7 @@ DELETE_RULE = "DELETE FROM routing_rules WHERE id = :id::uuid RETURNING id"
 # mode, default flag and schedule document. One row per rule/team (no row nears the 64 KB limit).
 LOAD_CONFIG = """
 SELECT 'rule' AS kind, to_jsonb(r) AS doc FROM (
-    SELECT id, name, position, is_active, conditions, team_id, created_at, updated_at FROM routing_rules WHERE is_active ORDER BY position, created_at, id) r
+    SELECT id, name, position, is_active, conditions, team_id, add_tags, created_at, updated_at FROM routing_rules WHERE is_active ORDER BY position, created_at, id) r
 UNION ALL
 SELECT 'team', jsonb_build_object('id', t.id, 'name', t.name, 'assignment_mode', t.assignment_mode,
                                   'is_default', t.is_default, 'schedule', s.document)

@@ -28,22 +28,24 @@ from helpdesk.db.client import DataApi
 from helpdesk.events.publisher import Publisher
 from helpdesk.routing.assignment import Assignment
 from helpdesk.routing.config import RoutingConfig, routing_config
-from helpdesk.routing.matching import needs_tier
+from helpdesk.routing.matching import needs_tier, tags_after
 from helpdesk.routing.models import TIERS, Intake
 from helpdesk.tickets.commands import CommandResult, TicketCommands
 from helpdesk.tickets.models import Actor, NewMessage, NewTicket
 
 
 def route_plan(config: RoutingConfig, new: NewTicket, now: Any) -> dict[str, dict[str, Any]]:
-    """{tier: {"team_id", "on_shift", "rule_id"}} for every tier (identical when no rule looks at tiers)."""
+    """{tier: {"team_id", "on_shift", "rule_id", "tags"}} for every tier (identical when no rule looks at
+    tiers). "tags" is the ticket's tags with the rule's add_tags, written by the create statement and
+    read by its push (skill routing), whichever channel the ticket came from."""
     def decide(tier: str) -> dict[str, Any]:
+        rule = None
         if new.team_id is not None:
-            rule_id, team_id = None, new.team_id
+            team_id = new.team_id
         else:
             rule, team_id = config.route(Intake.from_new_ticket(new, tier))
-            rule_id = rule.id if rule else None
         return {"team_id": str(team_id) if team_id else None, "on_shift": config.on_shift(team_id, now),
-                "rule_id": str(rule_id) if rule_id else None}
+                "rule_id": str(rule.id) if rule else None, "tags": tags_after(new.tags, rule)}
 
     if new.team_id is not None or not needs_tier(config.rules):
         same = decide("standard")

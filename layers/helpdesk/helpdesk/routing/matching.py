@@ -46,3 +46,8 @@ def first_match(rules: Sequence[Rule], intake: Intake) -> Rule | None:
 
 def needs_tier(rules: Sequence[Rule]) -> bool:
     return any(r.is_active and r.conditions.tiers for r in rules)
+
+
+def tags_after(tags: Sequence[str], rule: Rule | None) -> list[str]:
+    """A ticket's tags once its rule has added its own (order kept, no duplicates)."""
+    return list(dict.fromkeys([*tags, *(rule.add_tags if rule else ())]))

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from helpdesk.tickets.models import TIERS, Channel, NewTicket, Priority, Tier, _Input, normalize_email
+from helpdesk.tickets.models import MAX_TAG, MAX_TAGS, TIERS, Channel, NewTicket, Priority, Tier, _Input, normalize_email
 
 MAX_VALUES = 100  # per condition list
 MAX_KEYWORD = 100
@@ -64,6 +64,10 @@ class RuleConditions(_Input):
         return not (self.channels or self.recipients or self.keywords or self.tiers or self.tags or self.priorities)
 
 
+def _clean_add_tags(v: list[str] | None) -> list[str] | None:
+    return None if v is None else _clean_words(v, "tag in add_tags", MAX_TAG)
+
+
 class RuleIn(_Input):
     name: str = Field(min_length=1, max_length=MAX_RULE_NAME)
     team_id: UUID
@@ -71,6 +75,13 @@ class RuleIn(_Input):
     position: int | None = Field(default=None, ge=0, le=MAX_POSITION)
     is_active: bool = True
     conditions: RuleConditions = Field(default_factory=RuleConditions)
+    # Tags the rule adds to the tickets it routes (at intake, any channel): skill routing reads them.
+    add_tags: list[str] = Field(default_factory=list, max_length=MAX_TAGS)
+
+    @field_validator("add_tags")
+    @classmethod
+    def _add_tags(cls, v: list[str] | None) -> list[str] | None:
+        return _clean_add_tags(v)
 
     @field_validator("name")
     @classmethod
@@ -88,6 +99,12 @@ class RuleUpdate(_Input):
     position: int | None = Field(default=None, ge=0, le=MAX_POSITION)
     is_active: bool | None = None
     conditions: RuleConditions | None = None
+    add_tags: list[str] | None = Field(default=None, max_length=MAX_TAGS)
+
+    @field_validator("add_tags")
+    @classmethod
+    def _add_tags(cls, v: list[str] | None) -> list[str] | None:
+        return _clean_add_tags(v)
 
     @model_validator(mode="before")
     @classmethod
@@ -97,7 +114,7 @@ class RuleUpdate(_Input):
             if nulls:
                 raise ValueError(f"{', '.join(nulls)}: null is not allowed in an update (omit the field to keep it)")
             if not data:
-                raise ValueError("an update needs at least one of name, team_id, position, is_active, conditions")
+                raise ValueError("an update needs at least one of name, team_id, position, is_active, conditions, add_tags")
         return data
 
 
@@ -110,6 +127,7 @@ class Rule(BaseModel):
     is_active: bool
     conditions: RuleConditions
     team_id: UUID
+    add_tags: list[str] = []
     created_at: datetime | None = None
     updated_at: datetime | None = None
 

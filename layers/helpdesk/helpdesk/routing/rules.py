@@ -1,4 +1,4 @@
-"""Routing rules -> team. Ordered by position (then creation), first match wins; conditions on channel,
+"""Routing rules -> team (and tags to add: `add_tags`). Ordered by position (then creation), first match wins; conditions on channel,
 recipient address, keywords in subject or body, customer tier, tags and priority (models.RuleConditions).
 
 Default team (the design): a rule with no conditions matches everything, so a catch-all rule placed
@@ -16,6 +16,7 @@ from helpdesk.db import routing as sql
 from helpdesk.db.client import DataApi
 from helpdesk.routing import config as routing_config
 from helpdesk.routing.config import RoutingConfig
+from helpdesk.routing.matching import tags_after
 from helpdesk.routing.models import Intake, Rule, RuleIn, RuleUpdate
 
 
@@ -47,7 +48,8 @@ class RoutingRules:
         rule = data if isinstance(data, RuleIn) else RuleIn.parse(data)
         row = self._write(sql.INSERT_RULE, {
             "name": rule.name, "position": rule.position, "is_active": rule.is_active,
-            "conditions": rule.conditions.model_dump(), "team_id": rule.team_id, "now": self.clock.now(),
+            "conditions": rule.conditions.model_dump(), "team_id": rule.team_id, "add_tags": rule.add_tags,
+            "now": self.clock.now(),
         }, name=rule.name, team_id=rule.team_id)
         return Rule.model_validate(row)
 
@@ -56,7 +58,7 @@ class RoutingRules:
         row = self._write(sql.UPDATE_RULE, {
             "id": _rule_id(rule_id), "name": change.name, "position": change.position, "is_active": change.is_active,
             "conditions": change.conditions.model_dump() if change.conditions is not None else None,
-            "team_id": change.team_id, "now": self.clock.now(),
+            "team_id": change.team_id, "add_tags": change.add_tags, "now": self.clock.now(),
         }, name=change.name, team_id=change.team_id)
         if row is None:
             raise errors.NotFound(f"routing rule {rule_id} not found")
@@ -70,7 +72,8 @@ class RoutingRules:
 
     def dry_run(self, intake: Intake | dict[str, Any]) -> dict[str, Any]:
         """Which rule (and team) an intake would get, from the current rules (not the cache).
-        {"rule": Rule|None, "team_id": UUID|None, "matched_by": "rule"|"default_team"|None, "tier": str}.
+        {"rule": Rule|None, "team_id": UUID|None, "matched_by": "rule"|"default_team"|None, "tier": str,
+         "tags": the intake's tags with the rule's add_tags}.
         Calls: 1, +1 when the tier must be looked up from requester_email."""
         intake = intake if isinstance(intake, Intake) else Intake.parse(intake)
         if intake.tier is None:
@@ -82,7 +85,8 @@ class RoutingRules:
         config = RoutingConfig.load(self.db)
         rule, team_id = config.route(intake)
         return {"rule": rule, "team_id": team_id,
-                "matched_by": "rule" if rule else ("default_team" if team_id else None), "tier": intake.tier}
+                "matched_by": "rule" if rule else ("default_team" if team_id else None), "tier": intake.tier,
+                "tags": tags_after(intake.tags, rule)}
 
     def _write(self, statement: str, params: dict[str, Any], *, name: str | None, team_id: uuid.UUID | None) -> Any:
         try:

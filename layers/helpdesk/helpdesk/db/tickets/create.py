@@ -48,11 +48,13 @@ WITH push AS (
     -- requester's tier and, when that team pushes, its agent, picked by routing_pick_agent (migration
     -- 0200) under the team-row lock. Evaluated first (`customer` reads it) so the team lock comes
     -- before any other row lock. Without :route: the given :team_id and no push.
-    SELECT r.team_id, routing_pick_agent(r.team_id, :tags::jsonb, :now::timestamptz, r.on_shift) AS agent_id
+    -- The route's tags (the ticket's own plus its rule's add_tags) replace :tags when given.
+    SELECT r.team_id, coalesce(r.tags, :tags::jsonb) AS tags,
+           routing_pick_agent(r.team_id, coalesce(r.tags, :tags::jsonb), :now::timestamptz, r.on_shift) AS agent_id
     -- The tier: the customer's, or for a new address its organization's (customer_effective_terms, migration 1200).
     FROM (SELECT coalesce(:route::jsonb -> (SELECT tier FROM customer_effective_terms(:requester_email)),
                           jsonb_build_object('team_id', :team_id::uuid)) AS choice) ch
-    CROSS JOIN LATERAL jsonb_to_record(ch.choice) AS r(team_id uuid, on_shift boolean)
+    CROSS JOIN LATERAL jsonb_to_record(ch.choice) AS r(team_id uuid, on_shift boolean, tags jsonb)
 ),
 customer AS (
     INSERT INTO customers (email, name, created_at, updated_at)
@@ -69,7 +71,7 @@ ticket AS (
     INSERT INTO tickets (id, subject, priority, channel, requester_id, team_id, tags, parent_ticket_id,
                          possible_followup_of, channel_thread_id, created_at, updated_at, last_customer_message_at, message_count,
                          assignee_id, status)
-    SELECT :ticket_id::uuid, :subject, :priority, :channel, c.id, p.team_id, :tags::jsonb, :parent_ticket_id::uuid,
+    SELECT :ticket_id::uuid, :subject, :priority, :channel, c.id, p.team_id, p.tags, :parent_ticket_id::uuid,
            :possible_followup_of::uuid, :channel_thread_id, :now::timestamptz, :now::timestamptz, :now::timestamptz, 1,
            p.agent_id, CASE WHEN p.agent_id IS NULL THEN 'new' ELSE 'assigned' END
     FROM customer c, push p

@@ -1,6 +1,6 @@
 // The agent workspace: sign-in, hash routing between views, the header controls, live refresh.
 import { createApi, ApiError } from "./api.js";
-import { authProvider, storedToken, storeToken } from "./auth.js";
+import { authProvider, storedToken, storeToken, TOKEN_STORAGE_KEY } from "./auth.js";
 import { loadConfig } from "./config.js";
 import { announce, h, render } from "./dom.js";
 import { ticketRef } from "./format.js";
@@ -13,6 +13,8 @@ import { renderMacros } from "./views/macros.js";
 import { plainMessage } from "./problems.js";
 import { serverClock } from "./clock.js";
 import { adminNavEntry, renderAdmin } from "./admin/console.js";
+import { plainError } from "./errors.js";
+import { dropKeys, useKeys } from "./keys.js";
 
 const main = document.getElementById("main");
 
@@ -64,9 +66,10 @@ const ctx = {
     return [];
   },
   showError(err, prefix = "") {
-    const text = err instanceof ApiError ? plainMessage(err) : err instanceof Error ? err.message : String(err);
+    const text = err instanceof ApiError ? plainMessage(err) : plainError(err);
     announce(prefix ? `${prefix}: ${text}` : text, "error");
   },
+  refreshCounts,
 };
 
 function stopRefresh() {
@@ -137,7 +140,11 @@ async function route(navigated = false) {
     ctx.pendingMessage = null;
     announce(pending ? pending.message : "", pending ? pending.kind : "info");
   }
-  const path = decodeURIComponent(window.location.hash.replace(/^#\/?/, "")) || "view/mine";
+  dropKeys("view");
+  const raw = window.location.hash.replace(/^#\/?/, "");
+  const mark = raw.indexOf("?");
+  const path = decodeURIComponent(mark < 0 ? raw : raw.slice(0, mark)) || "view/mine";
+  const params = new URLSearchParams(mark < 0 ? "" : raw.slice(mark + 1));
   if (!ctx.me) {
     setSignedInChrome(false);
     renderSignIn(main, ctx, async () => {
@@ -153,9 +160,13 @@ async function route(navigated = false) {
   markCurrentNav(path);
   const [kind, ...rest] = path.split("/");
   const arg = rest.join("/");
+  markSeen(kind === "ticket" ? arg : null);
+  main.setAttribute("aria-busy", "true");
   try {
-    if (kind === "view") await renderList(main, ctx, { view: arg || "mine" });
-    else if (kind === "search") await renderList(main, ctx, { view: "search", query: arg });
+    if (kind === "view") {
+      refreshCounts();
+      await renderList(main, ctx, { view: arg || "mine", params });
+    } else if (kind === "search") await renderList(main, ctx, { view: "search", query: arg, params });
     else if (kind === "ticket") await renderTicket(main, ctx, arg);
     else if (kind === "reports") await renderReports(main, ctx);
     else if (kind === "macros") await renderMacros(main, ctx);
@@ -163,13 +174,77 @@ async function route(navigated = false) {
     else if (kind === "dev" && ctx.config.auth === "local") await renderDevClock(main, ctx);
     else render(main, h("h1", {}, "Not found"), h("p", {}, `There is no page “${path}”.`));
   } catch (err) {
-    render(main, h("h1", {}, "Something went wrong"), h("p", { class: "error" }, err instanceof ApiError ? plainMessage(err) : err.message));
-    ctx.showError(err);
+    render(main, h("h1", {}, "Something went wrong"), h("p", { class: "error" }, err instanceof ApiError ? plainMessage(err) : plainError(err)));
+    console.error(err);
+  } finally {
+    main.removeAttribute("aria-busy");
   }
   // The link or button that led here may be gone with the old page: keyboard and screen reader
   // users continue from the new page's content instead of the top of the document.
   const active = document.activeElement;
   if (navigated && (!active || active === document.body || !active.isConnected)) main.focus({ preventScroll: true });
+}
+
+// -- agent workspace lists (issue 18): nav counts, unread marks, status line, keys, tabs ---------
+const NAV_COUNTS = { "view/mine": "mine", "view/team": "queue", "view/at-risk": "at_risk", "view/all": "all" };
+
+/** The count of each view beside its link in the navigation (GET /views/counts: one call). */
+async function refreshCounts() {
+  if (!ctx.me) return;
+  let counts;
+  try {
+    counts = await ctx.api.get("/views/counts");
+  } catch (err) {
+    return; // the counts are a hint: the list itself reports its own problems
+  }
+  for (const link of document.querySelectorAll("#nav a[data-route]")) {
+    const name = NAV_COUNTS[link.dataset.route];
+    if (!name || !counts[name]) continue;
+    // Beside the link, not in it: the link's name stays the view's name; the count describes it.
+    let badge = link.parentElement.querySelector(".nav-count");
+    if (!badge) {
+      badge = h("span", { class: "nav-count", id: `nav-count-${name}` });
+      link.after(" ", badge);
+      link.setAttribute("aria-describedby", badge.id);
+    }
+    const unread = name === "mine" && counts.mine_unread && counts.mine_unread.value ? counts.mine_unread : null;
+    const text = unread ? `${counts[name].display} · ${unread.display} new` : counts[name].display;
+    if (badge.textContent !== text) badge.textContent = text;
+    const label = `${counts[name].display} ticket${counts[name].display === "1" ? "" : "s"}${unread ? `, ${unread.display} with new customer messages` : ""}`;
+    badge.setAttribute("title", label);
+  }
+}
+
+// Opening a ticket marks its customer messages read for me; leaving it marks what arrived while I
+// was reading it (the page refreshes its conversation). Fire and forget: a failed mark only
+// leaves the ticket bold in the list.
+let openTicket = null;
+function markSeen(ref) {
+  for (const which of new Set([openTicket, ref])) {
+    if (which) ctx.api.post(`/tickets/${encodeURIComponent(which)}/seen`, {}).catch(() => {});
+  }
+  openTicket = ref;
+}
+
+// Signing in or out in another tab does the same here (the token lives in localStorage).
+function followOtherTabs() {
+  window.addEventListener("storage", async (event) => {
+    if (event.key !== TOKEN_STORAGE_KEY) return;
+    if (!event.newValue && ctx.me) {
+      stopRefresh();
+      ctx.me = null;
+      announce("Signed out in another tab.");
+      route();
+    } else if (event.newValue && !ctx.me && (await signedIn())) {
+      route();
+    }
+  });
+}
+
+function wireKeys() {
+  useKeys("global", "Anywhere", [
+    { key: "/", label: "Search tickets", run: () => { const q = document.getElementById("search-q"); q.focus(); q.select(); } },
+  ]);
 }
 
 function wireHeader() {
@@ -216,6 +291,8 @@ async function start() {
     },
   });
   wireHeader();
+  wireKeys();
+  followOtherTabs();
   if (ctx.config.auth === "local") {
     // The dev clock exists only in the local stack.
     document.querySelector("#nav ul").append(h("li", {}, h("a", { href: "#/dev", "data-route": "dev" }, "Dev clock")));

@@ -1,17 +1,21 @@
 // Sign-in providers. config.json names one: "local" (the local stack's dev token endpoint, or a
 // pasted token) or "cognito" (the Cognito hosted UI, authorization code flow with PKCE).
-// Either way the result is a bearer token kept in sessionStorage for this tab.
+// Either way the result is a bearer token kept in localStorage, so every tab of the workspace is
+// signed in (and signing out in one tab signs out all: app.js listens for the storage event). The
+// PKCE verifier of a sign-in in progress stays in the tab that started it (sessionStorage).
 
 const TOKEN_KEY = "helpdesk.token";
 const VERIFIER_KEY = "helpdesk.pkce";
 
+export const TOKEN_STORAGE_KEY = TOKEN_KEY;
+
 export function storedToken() {
-  return sessionStorage.getItem(TOKEN_KEY);
+  return localStorage.getItem(TOKEN_KEY);
 }
 
 export function storeToken(token) {
-  if (token) sessionStorage.setItem(TOKEN_KEY, token);
-  else sessionStorage.removeItem(TOKEN_KEY);
+  if (token) localStorage.setItem(TOKEN_KEY, token);
+  else localStorage.removeItem(TOKEN_KEY);
 }
 
 /** Local stack: POST {apiBase}/dev/token {email} -> {token}. Never exists in AWS. */

@@ -69,5 +69,6 @@ export function announce(message, kind = "info") {
   const region = document.getElementById("status-line");
   if (!region) return;
   region.dataset.kind = kind;
+  region.dataset.at = String(Date.now()); // app.js clears a message older than a navigation
   region.textContent = message;
 }

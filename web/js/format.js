@@ -71,3 +71,27 @@ export function isAtRisk(ticket, now) {
     return d.level === "warning" || d.level === "breached";
   });
 }
+
+/** A Date for an API instant, or null when it is missing or not a date (never "Invalid time value"). */
+export function toDate(value) {
+  if (value === null || value === undefined || value === "") return null;
+  const date = value instanceof Date ? value : new Date(value);
+  return Number.isNaN(date.getTime()) ? null : date;
+}
+
+/** "just now", "5 min ago", "3 h ago", "yesterday", "4 days ago", then the date; future instants "in 5 min". */
+export function relativeTime(value, now) {
+  const date = toDate(value);
+  if (!date) return "";
+  const seconds = Math.round((now - date.getTime()) / 1000);
+  const ahead = seconds < 0;
+  const s = Math.abs(seconds);
+  const say = (n, unit) => (ahead ? `in ${n} ${unit}` : `${n} ${unit} ago`);
+  if (s < 45) return "just now";
+  if (s < 3600) return say(Math.max(1, Math.round(s / 60)), "min");
+  if (s < 86400) return say(Math.round(s / 3600), "h");
+  const days = Math.round(s / 86400);
+  if (days === 1) return ahead ? "tomorrow" : "yesterday";
+  if (days < 7) return say(days, "days");
+  return date.toLocaleDateString(undefined, { dateStyle: "medium" });
+}

@@ -32,7 +32,7 @@ def test_sign_in_with_a_pasted_token_and_sign_out(page, tokens):
     assert "admin" in page.inner_text("#whoami")
     page.get_by_role("button", name="Sign out").click()
     page.get_by_label("Agent email").wait_for()
-    assert page.evaluate("sessionStorage.getItem('helpdesk.token')") is None
+    assert page.evaluate("localStorage.getItem('helpdesk.token')") is None
 
 
 def test_cognito_hosted_ui_code_flow_with_pkce(page, web_config, local_stack, tokens):

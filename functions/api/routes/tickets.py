@@ -130,6 +130,8 @@ def list_tickets(
     team: Annotated[Optional[str], Query(description="a team id (queue: default the caller's teams)", max_length=40)] = None,
     priority: Annotated[Optional[Literal["low", "normal", "high", "urgent"]], Query()] = None,
     tag: Annotated[Optional[str], Query(description="tickets carrying this tag", max_length=100)] = None,
+    sort: Annotated[Literal["updated", "created", "priority"],
+                    Query(description="all and mine: updated (default), created (newest first), priority")] = "updated",
     limit: Annotated[int, Query(ge=MIN_PAGE, le=MAX_PAGE, description=f"page size {MIN_PAGE}..{MAX_PAGE}")] = DEFAULT_PAGE,
     cursor: Annotated[Optional[str], Query(max_length=500)] = None,
 ) -> TicketPageOut:
@@ -140,7 +142,7 @@ def list_tickets(
                       assignee_mode=mode, assignee_id=assignee_id, priority=priority, tag=parse_tag(tag))
     svc = services()
     page = Views(svc.db, svc.clock).page(
-        view, filters, me=who.agent_id, team_id=team_id if view == "queue" else None, limit=limit, cursor=cursor)
+        view, filters, me=who.agent_id, team_id=team_id if view == "queue" else None, limit=limit, cursor=cursor, sort=sort)
     return TicketPageOut(items=page.items, next_cursor=page.next_cursor, count=page.count.as_dict(), view=page.view)
 
 

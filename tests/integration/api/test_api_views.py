@@ -193,3 +193,32 @@ def test_all_with_filters(agent, make_team, bulk_tickets):
     assert client.get("/api/v1/tickets", query={"assignee": "none"}).body["count"]["value"] == 5
     assert client.get("/api/v1/tickets", query={"assignee": str(me), "status": "in_progress"}).body["count"]["value"] == 4
     assert client.get("/api/v1/tickets", query={"priority": "extreme"}).status == 422
+
+
+def test_all_and_mine_sort_by_creation_or_priority_and_page_in_that_order(agent, bulk_tickets, db):
+    client, me = agent
+    for priority in ("low", "urgent", "normal", "high"):
+        bulk_tickets(6, priority=priority, status="in_progress", assignee_id=me)
+    db.execute("UPDATE tickets SET created_at = updated_at - make_interval(secs => number * 7 % 13)")
+    rank = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
+    for view in ("all", "mine"):
+        for sort, key in (("created", lambda t: (t["created_at"], t["id"])),
+                          ("priority", lambda t: (-rank[t["priority"]], t["updated_at"], t["id"]))):
+            seen, cursor = [], None
+            while True:
+                page = client.get("/api/v1/tickets", query={"view": view, "sort": sort, "limit": "5"}
+                                  | ({"cursor": cursor} if cursor else {}))
+                assert page.status == 200, page.body
+                seen += page.body["items"]
+                cursor = page.body["next_cursor"]
+                if not cursor:
+                    break
+            assert len({t["id"] for t in seen}) == 24, (view, sort)
+            assert seen == sorted(seen, key=key, reverse=True), (view, sort)
+    # A cursor is bound to its order; views with their own order refuse another.
+    first = client.get("/api/v1/tickets", query={"sort": "priority", "limit": "5"}).body["next_cursor"]
+    wrong = client.get("/api/v1/tickets", query={"sort": "created", "cursor": first})
+    assert wrong.status == 422 and "cursor" in wrong.body["detail"]
+    queue = client.get("/api/v1/tickets", query={"view": "queue", "sort": "created"})
+    assert queue.status == 422 and "own order" in queue.body["detail"]
+    assert client.get("/api/v1/tickets", query={"sort": "colour"}).status == 422

@@ -15,6 +15,9 @@ BUILDERS = {
     "queue (one team)": lambda f, c: views.queue(f, c, True),
     "queue (my teams)": lambda f, c: views.queue(f, c, False),
     "at_risk": lambda f, c: views.at_risk(f, c),
+    "all (newest first)": lambda f, c: views.all_tickets(f, c, "created"),
+    "all (priority)": lambda f, c: views.all_tickets(f, c, "priority"),
+    "mine (priority)": lambda f, c: views.mine(f, c, "priority"),
 }
 
 
@@ -38,7 +41,7 @@ def test_each_filter_and_the_cursor_add_exactly_their_own_parameters(view):
                 statement = BUILDERS[view](frozenset(chosen), has_cursor)
                 expected = {p for name in chosen for p in parameters(views.FILTERS[name])}
                 if has_cursor:
-                    expected |= {"c_ts", "c_id"} | ({"c_rank"} if view.startswith("queue") else set())
+                    expected |= {"c_ts", "c_id"} | ({"c_rank"} if view.startswith("queue") or "priority" in view else set())
                 base = parameters(BUILDERS[view](frozenset(), False))
                 assert parameters(statement) - base == expected, (view, chosen, has_cursor)
 

@@ -26,7 +26,7 @@ export const VIEWS = {
 
 // Filters each list offers (the API accepts them on every view; the queue and "mine" fix some).
 const FILTERS_BY_VIEW = {
-  mine: ["tag"],
+  mine: ["tag", "sort"],
   team: ["tag"],
   "at-risk": ["tag", "team", "assignee"],
   all: ["status", "team", "assignee", "tag", "sort"],

@@ -5,6 +5,7 @@ Every view pages by keyset over its ORDER BY (id breaks ties), matching an index
 0100_api_views_search_kb.sql; the count scans at most COUNT_CAP rows ("999+" beyond that)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 
 from helpdesk.db.routing import QUEUE_STATUSES
@@ -72,16 +73,39 @@ SELECT 'count', jsonb_build_object('n', (SELECT count(*) FROM (SELECT 1 FROM {ba
 """
 
 
-_RECENT_KEYSET = "(t.updated_at, t.id) < (:c_ts::timestamptz, :c_id::uuid)"
-_RECENT_ORDER = "t.updated_at DESC, t.id DESC"
-_RECENT_CURSOR = "jsonb_build_array(t.updated_at, t.id)"
+@dataclass(frozen=True)
+class Sort:
+    """An order of the 'all' and 'mine' views with its keyset (id breaks ties) and the cursor it pages by."""
+
+    order: str
+    keyset: str
+    cursor: str
 
 
-# All tickets with filters, most recently updated first.
+# updated: most recently updated first; created: newest first; priority: most urgent first, then most
+# recently updated. Each walks an index (tickets_all_keyset, tickets_created_keyset and
+# tickets_priority_keyset of migration 1190 for 'all'; an agent's open tickets are few).
+SORTS: dict[str, Sort] = {
+    "updated": Sort("t.updated_at DESC, t.id DESC", "(t.updated_at, t.id) < (:c_ts::timestamptz, :c_id::uuid)",
+                    "jsonb_build_array(t.updated_at, t.id)"),
+    "created": Sort("t.created_at DESC, t.id DESC", "(t.created_at, t.id) < (:c_ts::timestamptz, :c_id::uuid)",
+                    "jsonb_build_array(t.created_at, t.id)"),
+    "priority": Sort("t.priority_rank, t.updated_at DESC, t.id DESC",
+                     "(t.priority_rank > :c_rank::int OR (t.priority_rank = :c_rank::int "
+                     "AND (t.updated_at, t.id) < (:c_ts::timestamptz, :c_id::uuid)))",
+                     "jsonb_build_array(t.priority_rank, t.updated_at, t.id)"),
+}
+
+
+def _sorted_page(where: str, has_cursor: bool, sort: str) -> str:
+    order = SORTS[sort]
+    return _paged("tickets t", where, order.keyset if has_cursor else None, order.order, order.cursor)
+
+
+# All tickets with filters, in the chosen order.
 @lru_cache(maxsize=None)
-def all_tickets(filters: frozenset[str], has_cursor: bool) -> str:
-    return _paged("tickets t", _where("true", filters), _RECENT_KEYSET if has_cursor else None,
-                  _RECENT_ORDER, _RECENT_CURSOR)
+def all_tickets(filters: frozenset[str], has_cursor: bool, sort: str = "updated") -> str:
+    return _sorted_page(_where("true", filters), has_cursor, sort)
 
 
 MINE_WHERE = "t.assignee_id = :me::uuid AND t.status IN ('assigned', 'in_progress', 'waiting_on_customer', 'reopened')"
@@ -89,11 +113,10 @@ QUEUE_WHERE = f"t.team_id = qt.team_id AND t.assignee_id IS NULL AND t.status IN
 MY_TEAMS = "(SELECT tm.team_id FROM team_members tm WHERE tm.agent_id = :me::uuid)"
 
 
-# My open tickets: assigned to the caller in an open status, most recently updated first.
+# My open tickets: assigned to the caller in an open status, in the chosen order.
 @lru_cache(maxsize=None)
-def mine(filters: frozenset[str], has_cursor: bool) -> str:
-    return _paged("tickets t", _where(MINE_WHERE, filters), _RECENT_KEYSET if has_cursor else None,
-                  _RECENT_ORDER, _RECENT_CURSOR)
+def mine(filters: frozenset[str], has_cursor: bool, sort: str = "updated") -> str:
+    return _sorted_page(_where(MINE_WHERE, filters), has_cursor, sort)
 
 
 # The team queue: the routing queue's tickets (unassigned new/reopened, and in_progress tickets that lost

@@ -23,6 +23,8 @@ from helpdesk.tickets.states import OPEN, Status
 
 View = Literal["all", "mine", "queue", "at_risk"]
 VIEWS: tuple[str, ...] = ("all", "mine", "queue", "at_risk")
+SORTABLE_VIEWS = ("all", "mine")  # the queue is priority then age (what "next ticket" claims); at_risk by deadline
+SORTS: tuple[str, ...] = tuple(sql.SORTS)
 MIN_PAGE, MAX_PAGE, DEFAULT_PAGE = 1, 100, 25
 MAX_MESSAGE_POSITION = 2**63 - 1  # message positions (conversation cursors) are bigint: a larger one was never handed out
 STATUS_ALIASES = {"open": tuple(s.value for s in Status if s in OPEN)}
@@ -119,9 +121,16 @@ class Views:
         self.clock = clock
 
     def page(self, view: str, filters: Filters, *, me: uuid.UUID | None, team_id: uuid.UUID | None = None,
-             limit: int = DEFAULT_PAGE, cursor: str | None = None) -> Page:
+             limit: int = DEFAULT_PAGE, cursor: str | None = None, sort: str = "updated") -> Page:
         if view not in VIEWS:
             raise errors.ValidationFailed(f"unknown view {view!r}; allowed: {', '.join(VIEWS)}")
+        if sort not in SORTS:
+            raise errors.ValidationFailed(f"unknown sort {sort!r}; allowed: {', '.join(SORTS)}")
+        if sort != "updated" and view not in SORTABLE_VIEWS:
+            raise errors.ValidationFailed(
+                f"view {view!r} has its own order; sort applies to the views {', '.join(SORTABLE_VIEWS)}")
+        # A cursor belongs to one view in one order: another order's cursor is refused, not misread.
+        cursor_scope = view if sort == "updated" else f"{view}:{sort}"
         check_page_size(limit)
         if view in ("mine", "queue") and me is None and not (view == "queue" and team_id):
             raise errors.Forbidden(f"view {view!r} needs a signed-in agent (no agent record for this user)")
@@ -145,9 +154,9 @@ class Views:
         }
         has_cursor = cursor is not None
         if has_cursor:
-            key = decode_cursor(view, cursor)
+            key = decode_cursor(cursor_scope, cursor)
             try:
-                if view == "queue":
+                if view == "queue" or sort == "priority":
                     params["c_rank"], ts, params["c_id"] = int(key[0]), key[1], uuid.UUID(str(key[2]))
                 else:
                     ts, params["c_id"] = key[0], uuid.UUID(str(key[1]))
@@ -156,9 +165,9 @@ class Views:
                 raise errors.ValidationFailed("cursor is damaged: pass next_cursor from the previous page unchanged") from None
         chosen = frozenset(present)
         if view == "all":
-            statement = sql.all_tickets(chosen, has_cursor)
+            statement = sql.all_tickets(chosen, has_cursor, sort)
         elif view == "mine":
-            statement, params["me"] = sql.mine(chosen, has_cursor), me
+            statement, params["me"] = sql.mine(chosen, has_cursor, sort), me
         elif view == "queue":
             statement, params["me"], params["queue_team"] = sql.queue(chosen, has_cursor, team_id is not None), me, team_id
         else:
@@ -171,7 +180,7 @@ class Views:
         next_cursor = None
         if len(items) > limit:
             items = items[:limit]
-            next_cursor = encode_cursor(view, items[-1]["cursor"])
+            next_cursor = encode_cursor(cursor_scope, items[-1]["cursor"])
         return Page([r["doc"] for r in items], next_cursor, capped_count(n), view)
 
     def counts(self, me: uuid.UUID) -> dict[str, Count]:

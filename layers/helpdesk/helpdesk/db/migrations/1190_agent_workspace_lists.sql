@@ -21,3 +21,7 @@ CREATE INDEX IF NOT EXISTS customers_email_prefix ON customers (email text_patte
 -- The at-risk view walks running clocks by their warning instant (the same instant the sweep warns
 -- at and the ticket page shows "At risk" from).
 CREATE INDEX IF NOT EXISTS sla_targets_running_warn ON sla_targets (warn_at, ticket_id) WHERE state = 'running';
+
+-- Sorting the all-tickets view: newest first, and most urgent then most recently updated.
+CREATE INDEX IF NOT EXISTS tickets_created_keyset ON tickets (created_at DESC, id DESC);
+CREATE INDEX IF NOT EXISTS tickets_priority_keyset ON tickets (priority_rank, updated_at DESC, id DESC);

@@ -46,7 +46,8 @@ SELECT t.id, a.id FROM (SELECT id, row_number() OVER (ORDER BY name) AS n FROM t
 JOIN (SELECT id, row_number() OVER (ORDER BY email) AS n FROM agents) a ON (a.n % 5) + 1 = t.n
 """
 CUSTOMERS = """
-INSERT INTO customers (email) SELECT 'customer' || g || '@bench.test' FROM generate_series(1, greatest(1, :n / 3)) g
+INSERT INTO customers (email, name) SELECT 'customer' || g || '@bench.test', 'Customer ' || g
+FROM generate_series(1, greatest(1, :n / 3)) g
 """
 TICKETS = """
 WITH t AS (SELECT array_agg(id ORDER BY name) AS ids FROM teams),
@@ -54,13 +55,14 @@ WITH t AS (SELECT array_agg(id ORDER BY name) AS ids FROM teams),
      c AS (SELECT array_agg(id ORDER BY email) AS ids FROM customers),
      w AS (SELECT jsonb_array_elements_text(:words::jsonb) AS word),
      words AS (SELECT array_agg(word) AS list FROM w)
-INSERT INTO tickets (id, subject, status, priority, channel, requester_id, team_id, assignee_id, created_at, updated_at)
+INSERT INTO tickets (id, subject, status, priority, channel, requester_id, team_id, assignee_id, tags, created_at, updated_at)
 SELECT gen_random_uuid(),
        'Bench ' || words.list[1 + g % 24] || ' ' || words.list[1 + (g / 24) % 24] || ' #' || g,
        CASE WHEN g % 3 = 0 THEN 'new' WHEN g % 3 = 1 THEN 'in_progress' ELSE 'waiting_on_customer' END,
        (ARRAY['low','normal','high','urgent'])[1 + g % 4], 'email',
        c.ids[1 + g % array_length(c.ids, 1)], t.ids[1 + g % 5],
        CASE WHEN g % 3 = 0 THEN NULL ELSE a.ids[1 + g % 60] END,
+       CASE WHEN g % 7 = 0 THEN '["vip"]' ELSE '[]' END::jsonb,
        :now::timestamptz - make_interval(secs => g * 7), :now::timestamptz - make_interval(secs => g * 5)
 FROM generate_series(1, :n) g, t, a, c, words
 """
@@ -72,8 +74,9 @@ SELECT id, 'customer', requester_id, 'public', 'email',
 FROM tickets
 """
 SLA = """
-INSERT INTO sla_targets (ticket_id, kind, target_seconds, state, started_at, due_at, updated_at)
-SELECT id, 'first_response', 14400, 'running', created_at, :now::timestamptz + make_interval(mins => (number % 600)::int - 60), :now::timestamptz
+INSERT INTO sla_targets (ticket_id, kind, target_seconds, state, started_at, due_at, warn_at, updated_at)
+SELECT id, 'first_response', 14400, 'running', created_at, :now::timestamptz + make_interval(mins => (number % 600)::int - 60),
+       :now::timestamptz + make_interval(mins => (number % 600)::int - 90), :now::timestamptz
 FROM tickets WHERE number % 5 = 0
 """
 KB = """
@@ -90,7 +93,8 @@ def event(method: str, path: str, email: str | None, body=None, query=None, ip: 
     hdrs = {"Content-Type": "application/json", **(headers or {})}
     ctx = {"httpMethod": method, "path": path, "stage": "prod", "requestId": str(uuid.uuid4()), "identity": {"sourceIp": ip}}
     if email:
-        ctx["authorizer"] = {"claims": {"sub": "bench", "email": email, "cognito:groups": "agent"}}
+        ctx["authorizer"] = {"claims": {"sub": f"bench:{email}", "email": email, "email_verified": "true",
+                                         "cognito:groups": "agent"}}
     return {"resource": "/{proxy+}", "path": path, "httpMethod": method, "headers": hdrs,
             "multiValueHeaders": {k: [v] for k, v in hdrs.items()}, "queryStringParameters": query,
             "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} if query else None,
@@ -162,6 +166,15 @@ def run(db: DataApi, repeat: int) -> None:
         "GET /tickets?view=at_risk": lambda i: event("GET", "/api/v1/tickets", email, query={"view": "at_risk", "limit": "50"}),
         "GET /tickets?status=open": lambda i: event("GET", "/api/v1/tickets", email, query={"status": "open", "limit": "50"}),
         "GET /search?q=": lambda i: event("GET", "/api/v1/search", email, query={"q": f"{WORDS[i % 24]} {WORDS[(i + 7) % 24]}"}),
+        "GET /tickets?tag=vip": lambda i: event("GET", "/api/v1/tickets", email, query={"tag": "vip", "limit": "50"}),
+        "GET /tickets?sort=priority": lambda i: event("GET", "/api/v1/tickets", email, query={"sort": "priority", "limit": "50"}),
+        "GET /views/counts": lambda i: event("GET", "/api/v1/views/counts", email),
+        "GET /search?q=TKT-n": lambda i: event("GET", "/api/v1/search", email, query={"q": f"TKT-{1 + i * 37}"}),
+        "GET /search?q=<requester email>": lambda i: event("GET", "/api/v1/search", email,
+                                                          query={"q": f"customer{1 + i * 11}@bench.test"}),
+        "GET /search?q=<requester name>": lambda i: event("GET", "/api/v1/search", email,
+                                                         query={"q": f"Customer {1 + i * 13}"}),
+        "POST /tickets/{id}/seen": lambda i: event("POST", f"/api/v1/tickets/{ticket_ids[i % len(ticket_ids)]}/seen", email, {}),
         "POST /kb/suggest": lambda i: event("POST", "/api/v1/kb/suggest", email,
                                             {"subject": f"my {WORDS[i % 24]} is broken", "body": f"the {WORDS[(i + 3) % 24]} too"}),
         "POST /public/tickets": lambda i: event("POST", "/api/v1/public/tickets", None, {

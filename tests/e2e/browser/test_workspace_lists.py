@@ -273,3 +273,28 @@ def test_phone_shows_a_card_list(page, sign_in, workspace, make_ticket, a11y):
     row(page, ticket["ref"]).locator(".subject-text").click()
     page.wait_for_selector(f"article.ticket[data-ticket-id='{ticket['id']}']")
     page.shot("ticket-390")
+
+
+def test_api_requests_per_list_view_refresh_and_search(page, sign_in, workspace, make_ticket, web_config):
+    """What a list costs: the page and the navigation's counts (each one Data API call on the server);
+    a search one request; opening a ticket from a list marks it read (one request)."""
+    page.route("**/config.json", lambda route: route.fulfill(json={**web_config, "refreshSeconds": 2}))
+    ticket = make_ticket(workspace.team_id, f"Counted {uuid.uuid4().hex[:6]}", "count me")
+    sign_in(page, workspace.agent_email, "#/view/team")
+    row(page, ticket["ref"]).wait_for()
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(f"{r.method} {r.url.split('/api/v1', 1)[1].split('?')[0]}")
+            if "/api/v1/" in r.url and "/dev/" not in r.url else None)
+    page.get_by_role("link", name="All tickets").click()
+    row(page, ticket["ref"]).wait_for()
+    page.wait_for_timeout(300)
+    assert sorted(requests) == ["GET /tickets", "GET /views/counts"], requests
+    requests.clear()
+    page.wait_for_timeout(2_300)  # one refresh
+    assert sorted(requests) == ["GET /tickets", "GET /views/counts"], requests
+    requests.clear()
+    page.get_by_label("Search tickets").fill("count me")
+    page.get_by_label("Search tickets").press("Enter")
+    row(page, ticket["ref"]).wait_for()
+    page.wait_for_timeout(300)
+    assert requests == ["GET /search"], requests

@@ -24,7 +24,14 @@ def row(tab, text: str):
     return tab.locator("table.tickets tbody tr", has_text=text)
 
 
-def test_list_columns_tags_unread_counts_and_the_at_risk_chip(page, sign_in, workspace, make_ticket, admin_api):
+def accessible(tab, a11y, where: str) -> None:
+    assert not a11y.unlabelled(tab), f"{where}: controls without a label: {a11y.unlabelled(tab)}"
+    assert tab.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0, f"{where}: scrolls sideways"
+    contrast = a11y.contrast(tab)
+    assert not contrast["failures"], f"{where}: text below 4.5:1: {contrast['failures'][:5]}"
+
+
+def test_list_columns_tags_unread_counts_and_the_at_risk_chip(page, sign_in, workspace, make_ticket, admin_api, a11y):
     # A 60-second first-response target (calendar time) on this team only: its warning instant is 30 s
     # after creation, so the ticket becomes "At risk" while the test runs, without moving the shared clock.
     admin_api.call("POST", "/sla-policies", {"name": f"fast {uuid.uuid4().hex[:8]}", "position": 0,
@@ -54,6 +61,7 @@ def test_list_columns_tags_unread_counts_and_the_at_risk_chip(page, sign_in, wor
     chip = line.locator(".sla-chip")
     assert chip.inner_text().startswith("On track")
     page.shot("mine-1440")
+    accessible(page, a11y, "my tickets")
 
     # A tag is a filter: the link lists only the tickets carrying it.
     line.locator(".tags .tag", has_text="vip").click()
@@ -82,6 +90,7 @@ def test_list_columns_tags_unread_counts_and_the_at_risk_chip(page, sign_in, wor
     assert level in ("warning", "breached") and word_shown in ("At risk", "Breached")
     assert page.locator("#nav-count-at_risk").inner_text() != "0"
     page.shot("at-risk-1440")
+    accessible(page, a11y, "at risk")
     row(page, risky["ref"]).locator("a.ref").click()
     first = page.locator(".sla-list li[data-kind='first_response']")
     first.wait_for()
@@ -130,7 +139,7 @@ def test_search_by_reference_requester_and_words_with_safe_highlighting(page, si
     assert not page.problems.dialogs
 
 
-def test_keys_move_open_search_and_list_themselves(page, sign_in, workspace, make_ticket):
+def test_keys_move_open_search_and_list_themselves(page, sign_in, workspace, make_ticket, a11y):
     first = make_ticket(workspace.team_id, "First in queue", "one")
     second = make_ticket(workspace.team_id, "Second in queue", "two")
     sign_in(page, workspace.agent_email, "#/view/team")
@@ -152,6 +161,7 @@ def test_keys_move_open_search_and_list_themselves(page, sign_in, workspace, mak
     for line in ("Next ticket in the list", "Previous ticket in the list", "Open the current ticket", "Search tickets"):
         assert line in text
     page.shot("keys-1440")
+    accessible(page, a11y, "key list")
     page.keyboard.press("Escape")
     assert dialog.count() == 0
     assert page.evaluate("document.activeElement.textContent") == refs[0]  # focus came back
@@ -194,7 +204,7 @@ def test_a_refresh_keeps_selection_focus_and_scroll(page, sign_in, workspace, ma
     assert abs(page.evaluate("window.scrollY") - scroll) < 80  # at most the new row's height
 
 
-def test_bulk_assign_and_status_report_each_ticket(page, sign_in, workspace, make_ticket):
+def test_bulk_assign_and_status_report_each_ticket(page, sign_in, workspace, make_ticket, a11y):
     tickets = [make_ticket(workspace.team_id, f"Bulk {n} {uuid.uuid4().hex[:4]}", "body") for n in range(3)]
     sign_in(page, workspace.agent_email, "#/view/team")
     for t in tickets:
@@ -207,6 +217,7 @@ def test_bulk_assign_and_status_report_each_ticket(page, sign_in, workspace, mak
     for t in tickets:
         assert "assigned to" in results.locator("li", has_text=t["ref"]).inner_text()
     page.shot("bulk-1440")
+    accessible(page, a11y, "bulk results")
 
     # Assigned tickets cannot go straight to Resolved: each one says so, in plain words.
     page.get_by_role("link", name="My tickets").click()

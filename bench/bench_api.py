@@ -169,6 +169,8 @@ def run(db: DataApi, repeat: int) -> None:
         "GET /tickets?tag=vip": lambda i: event("GET", "/api/v1/tickets", email, query={"tag": "vip", "limit": "50"}),
         "GET /tickets?sort=priority": lambda i: event("GET", "/api/v1/tickets", email, query={"sort": "priority", "limit": "50"}),
         "GET /views/counts": lambda i: event("GET", "/api/v1/views/counts", email),
+        "GET /tickets?view=mine&counts=true": lambda i: event("GET", "/api/v1/tickets", email,
+                                                             query={"view": "mine", "limit": "50", "counts": "true"}),
         "GET /search?q=TKT-n": lambda i: event("GET", "/api/v1/search", email, query={"q": f"TKT-{1 + i * 37}"}),
         "GET /search?q=<requester email>": lambda i: event("GET", "/api/v1/search", email,
                                                           query={"q": f"customer{1 + i * 11}@bench.test"}),

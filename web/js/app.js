@@ -69,7 +69,7 @@ const ctx = {
     const text = err instanceof ApiError ? plainMessage(err) : plainError(err);
     announce(prefix ? `${prefix}: ${text}` : text, "error");
   },
-  refreshCounts,
+  showCounts,
 };
 
 function stopRefresh() {
@@ -163,10 +163,8 @@ async function route(navigated = false) {
   markSeen(kind === "ticket" ? arg : null);
   main.setAttribute("aria-busy", "true");
   try {
-    if (kind === "view") {
-      refreshCounts();
-      await renderList(main, ctx, { view: arg || "mine", params });
-    } else if (kind === "search") await renderList(main, ctx, { view: "search", query: arg, params });
+    if (kind === "view") await renderList(main, ctx, { view: arg || "mine", params });
+    else if (kind === "search") await renderList(main, ctx, { view: "search", query: arg, params });
     else if (kind === "ticket") await renderTicket(main, ctx, arg);
     else if (kind === "reports") await renderReports(main, ctx);
     else if (kind === "macros") await renderMacros(main, ctx);
@@ -179,6 +177,8 @@ async function route(navigated = false) {
   } finally {
     main.removeAttribute("aria-busy");
   }
+  // Lists bring the counts with their page; elsewhere they are fetched once, when none are shown yet.
+  if (kind !== "view" && !countsShown) refreshCounts();
   // The link or button that led here may be gone with the old page: keyboard and screen reader
   // users continue from the new page's content instead of the top of the document.
   const active = document.activeElement;
@@ -188,15 +188,21 @@ async function route(navigated = false) {
 // -- agent workspace lists (issue 18): nav counts, unread marks, status line, keys, tabs ---------
 const NAV_COUNTS = { "view/mine": "mine", "view/team": "queue", "view/at-risk": "at_risk", "view/all": "all" };
 
+let countsShown = false;
+
 /** The count of each view beside its link in the navigation (GET /views/counts: one call). */
 async function refreshCounts() {
   if (!ctx.me) return;
-  let counts;
   try {
-    counts = await ctx.api.get("/views/counts");
+    showCounts(await ctx.api.get("/views/counts"));
   } catch (err) {
-    return; // the counts are a hint: the list itself reports its own problems
+    // The counts are a hint: the page itself reports its own problems.
   }
+}
+
+/** Draws counts ({mine, queue, at_risk, all, mine_unread}, as the API gives them) into the navigation. */
+function showCounts(counts) {
+  countsShown = true;
   for (const link of document.querySelectorAll("#nav a[data-route]")) {
     const name = NAV_COUNTS[link.dataset.route];
     if (!name || !counts[name]) continue;
@@ -269,6 +275,7 @@ function wireHeader() {
     stopRefresh();
     leavePage();
     ctx.me = null;
+    countsShown = false;
     await ctx.auth.signOut(ctx.config);
     announce("Signed out.");
     route();

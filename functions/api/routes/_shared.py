@@ -118,11 +118,20 @@ class CountOut(ApiModel):
     display: str = Field(description='"999+" when the count was capped')
 
 
+class ViewCountsOut(ApiModel):
+    mine: CountOut = Field(description="my open tickets")
+    queue: CountOut = Field(description="my teams' queues")
+    at_risk: CountOut = Field(description="open tickets with a clock past its warning instant")
+    all: CountOut = Field(description="every ticket")
+    mine_unread: CountOut = Field(description="my open tickets with a customer message I have not opened")
+
+
 class TicketPageOut(ApiModel):
     items: list[Doc]
     next_cursor: str | None
     count: CountOut
     view: str
+    view_counts: ViewCountsOut | None = Field(default=None, description="with counts=true: every view's count")
 
 
 class ItemsOut(ApiModel):

@@ -134,6 +134,7 @@ def list_tickets(
                     Query(description="all and mine: updated (default), created (newest first), priority")] = "updated",
     limit: Annotated[int, Query(ge=MIN_PAGE, le=MAX_PAGE, description=f"page size {MIN_PAGE}..{MAX_PAGE}")] = DEFAULT_PAGE,
     cursor: Annotated[Optional[str], Query(max_length=500)] = None,
+    counts: Annotated[bool, Query(description="also every view's count for the navigation (same call)")] = False,
 ) -> TicketPageOut:
     who = caller(router)
     mode, assignee_id = assignee_filter(assignee, who)
@@ -142,8 +143,11 @@ def list_tickets(
                       assignee_mode=mode, assignee_id=assignee_id, priority=priority, tag=parse_tag(tag))
     svc = services()
     page = Views(svc.db, svc.clock).page(
-        view, filters, me=who.agent_id, team_id=team_id if view == "queue" else None, limit=limit, cursor=cursor, sort=sort)
-    return TicketPageOut(items=page.items, next_cursor=page.next_cursor, count=page.count.as_dict(), view=page.view)
+        view, filters, me=who.agent_id, team_id=team_id if view == "queue" else None, limit=limit, cursor=cursor, sort=sort,
+        with_counts=counts)
+    view_counts = {name: c.as_dict() for name, c in page.view_counts.items()} if page.view_counts else None
+    return TicketPageOut(items=page.items, next_cursor=page.next_cursor, count=page.count.as_dict(), view=page.view,
+                         view_counts=view_counts)
 
 
 @router.get("/tickets/<ticket_ref>", summary="A ticket (UUID or TKT-n) with SLA clocks and latest messages")

@@ -37,6 +37,7 @@ def test_reads_are_one_call_and_writes_at_most_two(api, make_team, make_agent, c
         "at risk": calls("GET", "/api/v1/tickets", query={"view": "at_risk"}),
         "tagged": calls("GET", "/api/v1/tickets", query={"tag": "vip"}),
         "view counts": calls("GET", "/api/v1/views/counts"),
+        "view with counts": calls("GET", "/api/v1/tickets", query={"view": "mine", "counts": "true"}),
         "search": calls("GET", "/api/v1/search", query={"q": "printer"}),
         "search by ref": calls("GET", "/api/v1/search", query={"q": ticket["ref"]}),
         "search by email": calls("GET", "/api/v1/search", query={"q": "carol@customer.test"}),

@@ -180,6 +180,12 @@ def test_view_counts_agree_with_each_view(agent, make_team, make_agent, bulk_tic
     assert (counts["mine"]["value"], counts["queue"]["value"], counts["at_risk"]["value"], counts["all"]["value"]) \
         == (3, 2, 1, 9)
     assert counts["mine_unread"]["value"] == 0  # bulk tickets have no customer message
+    # The same counts ride along with any view's page, in its one call.
+    for view in ("all", "mine", "queue", "at_risk"):
+        db.stats.calls = 0
+        page = client.get("/api/v1/tickets", query={"view": view, "counts": "true", "tag": "x"})
+        assert db.stats.calls == 1 and page.body["view_counts"] == counts, view
+    assert client.get("/api/v1/tickets").body["view_counts"] is None
 
 
 def test_all_with_filters(agent, make_team, bulk_tickets):

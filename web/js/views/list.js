@@ -49,7 +49,9 @@ function filterParams(view, params) {
 async function fetchTickets(ctx, view, query, filters, cursor) {
   const data = view === "search"
     ? await ctx.api.get("/search", { q: query, ...filters })
-    : await ctx.api.get("/tickets", { view: VIEWS[view].api, cursor, limit: PAGE, ...filters });
+    // The first page brings the navigation's counts too (same call): a refresh is one request.
+    : await ctx.api.get("/tickets", { view: VIEWS[view].api, cursor, limit: PAGE, counts: cursor ? null : "true", ...filters });
+  if (data && data.view_counts && ctx.showCounts) ctx.showCounts(data.view_counts);
   return {
     items: itemsOf(data), next: data && data.next_cursor, count: data && data.count, exact: data && data.exact,
     // Search ranks only the most recently updated matches when there are very many.
@@ -358,7 +360,6 @@ export async function renderList(main, ctx, { view, query = "", params = new URL
     for (const [i, t] of tickets.entries()) if (results[i].ok) selected.delete(t.id);
     for (const b of bulkBar.querySelectorAll("button")) b.disabled = false;
     await refresh();
-    if (ctx.refreshCounts) ctx.refreshCounts();
   }
 
   function bulkControls() {
@@ -452,9 +453,6 @@ export async function renderList(main, ctx, { view, query = "", params = new URL
     heading, filterBar(), summary, problem, bulkBar, bulkResults, body, more));
   await refresh();
   if (view !== "search") {
-    ctx.every(async () => {
-      await refresh();
-      if (ctx.refreshCounts) await ctx.refreshCounts();
-    });
+    ctx.every(refresh);
   }
 }

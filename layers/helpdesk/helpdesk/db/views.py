@@ -168,17 +168,27 @@ SELECT 'count', jsonb_build_object('n', (SELECT count(*) FROM (
 """
 
 
-# The navigation's count per view for the caller (each capped at COUNT_CAP like a view's own count), in
-# one call; built from the views' own predicates so a count always agrees with its list.
-VIEW_COUNTS = f"""
-SELECT (SELECT count(*) FROM (SELECT 1 FROM tickets t WHERE {MINE_WHERE} LIMIT {COUNT_CAP}) c) AS mine,
-       (SELECT count(*) FROM (SELECT 1 FROM {MY_TEAMS} qt JOIN tickets t ON {QUEUE_WHERE} LIMIT {COUNT_CAP}) c) AS queue,
-       (SELECT count(*) FROM (SELECT 1 FROM {AT_RISK_FROM} WHERE {AT_RISK_WHERE} LIMIT {COUNT_CAP}) c) AS at_risk,
-       (SELECT count(*) FROM (SELECT 1 FROM tickets t LIMIT {COUNT_CAP}) c) AS all_tickets,
-       (SELECT count(*) FROM (SELECT 1 FROM tickets t WHERE {MINE_WHERE}
-            AND t.last_customer_message_at > coalesce((SELECT v.seen_at FROM agent_ticket_views v
-                WHERE v.agent_id = :me::uuid AND v.ticket_id = t.id), '-infinity'::timestamptz) LIMIT {COUNT_CAP}) c) AS mine_unread
-"""
+# The navigation's count per view for the caller (each capped at COUNT_CAP like a view's own count);
+# built from the views' own predicates so a count always agrees with its list. Asked alone
+# (VIEW_COUNTS) or as one more row of a view's page (with_counts): a list and the navigation's
+# counts then cost ONE call together.
+COUNTS_JSON = f"""jsonb_build_object(
+    'mine', (SELECT count(*) FROM (SELECT 1 FROM tickets t WHERE {MINE_WHERE} LIMIT {COUNT_CAP}) c),
+    'queue', (SELECT count(*) FROM (SELECT 1 FROM {MY_TEAMS} qt JOIN tickets t ON {QUEUE_WHERE} LIMIT {COUNT_CAP}) c),
+    'at_risk', (SELECT count(*) FROM (SELECT 1 FROM {AT_RISK_FROM} WHERE {AT_RISK_WHERE} LIMIT {COUNT_CAP}) c),
+    'all', (SELECT count(*) FROM (SELECT 1 FROM tickets t LIMIT {COUNT_CAP}) c),
+    'mine_unread', (SELECT count(*) FROM (SELECT 1 FROM tickets t WHERE {MINE_WHERE}
+        AND t.last_customer_message_at > coalesce((SELECT v.seen_at FROM agent_ticket_views v
+            WHERE v.agent_id = :me::uuid AND v.ticket_id = t.id), '-infinity'::timestamptz) LIMIT {COUNT_CAP}) c))"""
+
+VIEW_COUNTS = f"SELECT {COUNTS_JSON} AS counts"
+
+
+@lru_cache(maxsize=None)
+def with_counts(page_statement: str) -> str:
+    """A view's page statement plus one row of kind 'counts' (needs :me and :now)."""
+    return f"{page_statement}UNION ALL\nSELECT 'counts', {COUNTS_JSON}, NULL\n"
+
 
 # An agent opened a ticket (by id or number): the unread mark's instant moves forward, never back
 # (a late duplicate request cannot mark newer messages read). Returns the ticket's id; no row: no ticket.

@@ -73,6 +73,7 @@ class Page:
     count: Count
     view: str = "all"
     extra: dict[str, Any] = field(default_factory=dict)
+    view_counts: dict[str, Count] | None = None  # with_counts: every view's count for the navigation
 
 
 def parse_statuses(value: str | None) -> tuple[str, ...] | None:
@@ -121,7 +122,9 @@ class Views:
         self.clock = clock
 
     def page(self, view: str, filters: Filters, *, me: uuid.UUID | None, team_id: uuid.UUID | None = None,
-             limit: int = DEFAULT_PAGE, cursor: str | None = None, sort: str = "updated") -> Page:
+             limit: int = DEFAULT_PAGE, cursor: str | None = None, sort: str = "updated",
+             with_counts: bool = False) -> Page:
+        """One Data API call, also when `with_counts` adds every view's count (Views.counts) to the page."""
         if view not in VIEWS:
             raise errors.ValidationFailed(f"unknown view {view!r}; allowed: {', '.join(VIEWS)}")
         if sort not in SORTS:
@@ -132,6 +135,8 @@ class Views:
         # A cursor belongs to one view in one order: another order's cursor is refused, not misread.
         cursor_scope = view if sort == "updated" else f"{view}:{sort}"
         check_page_size(limit)
+        if with_counts and me is None:
+            raise errors.Forbidden("view counts need a signed-in agent (no agent record for this user)")
         if view in ("mine", "queue") and me is None and not (view == "queue" and team_id):
             raise errors.Forbidden(f"view {view!r} needs a signed-in agent (no agent record for this user)")
         present = {name for name, value in (("statuses", filters.statuses), ("team_id", filters.team_id),
@@ -171,7 +176,10 @@ class Views:
         elif view == "queue":
             statement, params["me"], params["queue_team"] = sql.queue(chosen, has_cursor, team_id is not None), me, team_id
         else:
-            statement, params["now"] = sql.at_risk(chosen, has_cursor), self.clock.now()
+            statement = sql.at_risk(chosen, has_cursor)
+        if with_counts:
+            statement, params["me"] = sql.with_counts(statement), me
+        params["now"] = self.clock.now()
         used = parameter_names(statement)  # each view variant sends only the parameters it names
         params = {name: value for name, value in params.items() if name in used}
         rows = self.db.query(statement, params)
@@ -181,16 +189,15 @@ class Views:
         if len(items) > limit:
             items = items[:limit]
             next_cursor = encode_cursor(cursor_scope, items[-1]["cursor"])
-        return Page([r["doc"] for r in items], next_cursor, capped_count(n), view)
+        counts = next((counts_of(r["doc"]) for r in rows if r["kind"] == "counts"), None)
+        return Page([r["doc"] for r in items], next_cursor, capped_count(n), view, view_counts=counts)
 
     def counts(self, me: uuid.UUID) -> dict[str, Count]:
         """The caller's count of each view (mine, queue of my teams, at_risk, all) and of my unread open
         tickets, as the views count them. One Data API call."""
         row = self.db.query_one(sql.VIEW_COUNTS, {"me": me, "now": self.clock.now()})
         assert row is not None
-        return {"mine": capped_count(row["mine"]), "queue": capped_count(row["queue"]),
-                "at_risk": capped_count(row["at_risk"]), "all": capped_count(row["all_tickets"]),
-                "mine_unread": capped_count(row["mine_unread"])}
+        return counts_of(row["counts"])
 
     def mark_seen(self, agent_id: uuid.UUID, ticket_ref: str) -> uuid.UUID:
         """The agent opened the ticket (a UUID or TKT-n): its customer messages so far are read for them.
@@ -202,6 +209,10 @@ class Views:
         if row is None:
             raise errors.NotFound(f"ticket {ticket_ref} not found")
         return uuid.UUID(str(row["id"]))
+
+
+def counts_of(doc: dict[str, Any]) -> dict[str, Count]:
+    return {name: capped_count(doc[name]) for name in ("mine", "queue", "at_risk", "all", "mine_unread")}
 
 
 def capped_count(n: int) -> Count:

@@ -34,6 +34,9 @@ QUEUES: dict[str, dict[str, Any] | None] = {
     "inbound": None,
     "notify": {"event_type": [{"anything-but": ["outbound.requested"]}]},
     "outbound": {"event_type": OUTBOUND_EVENTS},
+    # Live updates (functions/push): every committed change but the send request of a reply,
+    # which its ticket.replied already announced.
+    "push": {"event_type": [{"anything-but": ["outbound.requested"]}]},
 }
 # SNS -> SQS with RawMessageDelivery: the SQS body is the event JSON itself, and `event_type`
 # arrives as an SQS message attribute (infra/ must subscribe the same way).

@@ -32,9 +32,9 @@ ROOT = Path(__file__).resolve().parent.parent
 DB_NAME = "helpdesk"
 SWEEP_INTERVAL_SECONDS = 30.0
 # Queue -> the function Lambda's event source mapping would invoke.
-QUEUE_FUNCTIONS = {"inbound": "inbound_email", "notify": "notifier", "outbound": "outbound"}
+QUEUE_FUNCTIONS = {"inbound": "inbound_email", "notify": "notifier", "outbound": "outbound", "push": "push"}
 # Every function the stack runs (migrate runs as a library call at start).
-FUNCTIONS = ("api", "inbound_email", "outbound", "notifier", "sweep", "audit_export")
+FUNCTIONS = ("api", "inbound_email", "outbound", "notifier", "sweep", "audit_export", "push", "push_authorizer")
 
 
 class AlreadyRunning(RuntimeError):
@@ -126,6 +126,7 @@ class LocalStack:
         secrets_doc = self._secrets()
         self.token_key = secrets_doc["token_key"]
         self._set_environment(data_api_url, endpoint, secrets_doc["signing_key"])
+        self._start_events()
         db = DataApi.from_settings()
         applied = migrate(db)
         log.info("migrations: %s", ", ".join(applied) if applied else "up to date")
@@ -330,6 +331,16 @@ class LocalStack:
         })
         os.environ.pop("EVENTS_TOPIC_ARN", None)
 
+    def _start_events(self) -> None:
+        """The AppSync Events stand-in (local/events.py): the push function publishes to it, pages subscribe."""
+        from local.events import Authorizer, EventsStandIn
+
+        self.events = EventsStandIn(Authorizer(self.token_key, lambda event: self.functions.invoke("push_authorizer", event)),
+                                    host=self.host).start()
+        self._on_stop("events stand-in", self.events.stop)
+        os.environ.update({"PUSH_HTTP_ENDPOINT": self.events.http_url, "PUSH_REALTIME_ENDPOINT": self.events.realtime_url})
+        log.info("AppSync Events stand-in: %s (publish), %s (subscribe)", self.events.http_url, self.events.realtime_url)
+
     def _start_slack(self, moto_endpoint: str) -> None:
         """Slack keys in moto Secrets Manager (as in AWS), the Web API stand-in, .local/slack.json."""
         from local import slack
@@ -408,6 +419,8 @@ class LocalStack:
             "mail": {"received": getattr(getattr(self, "smtp_handler", None), "received", 0),
                      "delivered_to_maildir": getattr(getattr(self, "maildir", None), "delivered", 0)},
             "slack": {"posted": getattr(getattr(self, "slack_api", None), "posted", 0)},
+            "push": {"published": getattr(getattr(self, "events", None), "published", 0),
+                     "delivered": getattr(getattr(self, "events", None), "delivered", 0)},
             "sweep_runs": getattr(getattr(self, "sweep", None), "runs", 0),
             "scheduled_runs": {s.function: s.runs for s in getattr(self, "schedules", [])},
             # Events reach SNS (and so notify/outbound) only once helpdesk.events.sns exists.

@@ -25,6 +25,7 @@ if __package__:
     from .routes import workspace  # issue 18: the ticket page
     from .routes import lists  # issue 18: the lists (counts, unread marks)
     from .routes import admin_audit, organizations
+    from .routes import live
     from .routes._shared import claims_of, services
 else:  # Lambda: this directory is the code root
     import problems  # type: ignore[no-redef]
@@ -37,6 +38,7 @@ else:  # Lambda: this directory is the code root
     from routes import workspace  # type: ignore[no-redef]
     from routes import lists  # type: ignore[no-redef]
     from routes import admin_audit, organizations  # type: ignore[no-redef]
+    from routes import live  # type: ignore[no-redef]
     from routes._shared import claims_of, services  # type: ignore[no-redef]
 
 log = logging.getLogger(__name__)
@@ -77,7 +79,7 @@ is filled the answer is `202 {"status": "received"}` and nothing is stored or co
 """
 ROUTERS = (tickets, queue, search, kb, teams, agents, customers, sla_admin, routing_rules, reports, public, portal,
            quarantine, chat, slack, lead_reports, triggers, satisfaction, mail_templates, workspace, organizations,
-           admin_audit, lists)
+           admin_audit, lists, live)
 
 
 def _signed_in(app: APIGatewayRestResolver, next_middleware: Any) -> Response:

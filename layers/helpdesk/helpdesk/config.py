@@ -54,6 +54,11 @@ class Settings:
     # public chat routes only; every other route stays limited to WEB_BASE_URL.
     chat_allowed_origins: tuple[str, ...] = field(default_factory=lambda: parse_origins(_env("CHAT_ALLOWED_ORIGINS"),
                                                                                         "CHAT_ALLOWED_ORIGINS"))
+    # Push (helpdesk.push): the AppSync Event API's HTTP endpoint the push consumer publishes to
+    # (empty: nothing is pushed and clients fall back to slow polling).
+    push_http_endpoint: str = field(default_factory=lambda: _env("PUSH_HTTP_ENDPOINT"))
+    # ... and its real-time (WebSocket) endpoint, handed to browsers by GET /live.
+    push_realtime_endpoint: str = field(default_factory=lambda: _env("PUSH_REALTIME_ENDPOINT"))
     # Local stack only: a file holding the dev clock's offset in seconds (POST /api/v1/dev/clock).
     clock_offset_file: str = field(default_factory=lambda: _env("HELPDESK_CLOCK_OFFSET_FILE"))
     # Optional endpoint override for every boto3 client except rds-data (moto server locally).

@@ -72,3 +72,16 @@ def publisher(settings: Settings | None = None) -> Publisher:
     from helpdesk.events.sns import SnsPublisher  # the events package owns the SNS wire format
 
     return SnsPublisher(boto3_client("sns", settings), settings.events_topic_arn)
+
+
+def push_publisher(settings: Settings | None = None):
+    """The AppSync Events publisher, signing with this function's credentials (None: push is off)."""
+    settings = settings or get_settings()
+    if not settings.push_http_endpoint:
+        return None
+    import boto3
+
+    from helpdesk.push.appsync import AppSyncEventsPublisher
+
+    credentials = boto3.Session().get_credentials()
+    return AppSyncEventsPublisher(settings.push_http_endpoint, settings.region, credentials)

@@ -6,8 +6,12 @@ client), `agent_token(email)`; `free_port()` for tests that need one.
 """
 from __future__ import annotations
 
+import asyncio
+import base64
 import json
 import socket
+import time
+import uuid
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -141,3 +145,72 @@ def mailed_portal_token(local_stack):
         raise AssertionError(f"no acknowledgement with a portal link to {address} after {timeout} s:\n{local_stack.log_tail()}")
 
     return read
+
+
+# -- push: a minimal AppSync Events client (the protocol local/events.py serves) -----------------
+EVENTS_PROTOCOL = "aws-appsync-event-ws"
+
+
+def _events_header(token: str) -> str:
+    doc = json.dumps({"host": "local", "Authorization": token}).encode()
+    return "header-" + base64.urlsafe_b64encode(doc).rstrip(b"=").decode()
+
+
+class EventsClient:
+    """A minimal AppSync Events client: connect, subscribe, wait for data."""
+
+    def __init__(self, url: str, token: str) -> None:
+        self.url, self.token = url, token
+        self.ws = None
+        self.data: list[tuple[str, dict]] = []
+        self.replies: dict[str, dict] = {}
+
+    async def __aenter__(self) -> "EventsClient":
+        from websockets.asyncio.client import connect
+
+        self.ws = await connect(self.url, subprotocols=[EVENTS_PROTOCOL, _events_header(self.token)])
+        await self.ws.send(json.dumps({"type": "connection_init"}))
+        ack = json.loads(await self.ws.recv())
+        assert ack["type"] == "connection_ack", ack
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.ws.close()
+
+    async def _until(self, predicate, timeout: float):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                message = json.loads(await asyncio.wait_for(self.ws.recv(), deadline - time.monotonic()))
+            except asyncio.TimeoutError:
+                break
+            if message["type"] == "data":
+                self.data.append((message["id"], json.loads(message["event"])))
+            elif "id" in message:
+                self.replies[message["id"]] = message
+            found = predicate()
+            if found:
+                return found
+        return predicate()
+
+    async def subscribe(self, channel: str, token: str | None = None) -> dict:
+        sub_id = str(uuid.uuid4())
+        await self.ws.send(json.dumps({"type": "subscribe", "id": sub_id, "channel": channel,
+                                       "authorization": {"Authorization": token or self.token}}))
+        return await self._until(lambda: self.replies.get(sub_id), 5)
+
+    async def publish(self, channel: str, event: dict) -> dict:
+        pub_id = str(uuid.uuid4())
+        await self.ws.send(json.dumps({"type": "publish", "id": pub_id, "channel": channel, "events": [json.dumps(event)],
+                                       "authorization": {"Authorization": self.token}}))
+        return await self._until(lambda: self.replies.get(pub_id), 5)
+
+    async def wait_for(self, match, timeout: float = 5.0):
+        return await self._until(lambda: next((e for _, e in self.data if match(e)), None), timeout)
+
+
+
+@pytest.fixture(scope="session")
+def events_client() -> type:
+    """The EventsClient class: `async with events_client(realtime_url, token) as c: await c.subscribe(...)`."""
+    return EventsClient

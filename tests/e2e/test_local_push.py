@@ -3,73 +3,11 @@ reaches the subscribers of its channels; who may subscribe and publish where; pr
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 import time
 import uuid
 
 import pytest
-
-from websockets.asyncio.client import connect
-
-PROTOCOL = "aws-appsync-event-ws"
-
-
-def _header(token: str) -> str:
-    doc = json.dumps({"host": "local", "Authorization": token}).encode()
-    return "header-" + base64.urlsafe_b64encode(doc).rstrip(b"=").decode()
-
-
-class Client:
-    """A minimal AppSync Events client: connect, subscribe, wait for data."""
-
-    def __init__(self, url: str, token: str) -> None:
-        self.url, self.token = url, token
-        self.ws = None
-        self.data: list[tuple[str, dict]] = []
-        self.replies: dict[str, dict] = {}
-
-    async def __aenter__(self) -> "Client":
-        self.ws = await connect(self.url, subprotocols=[PROTOCOL, _header(self.token)])
-        await self.ws.send(json.dumps({"type": "connection_init"}))
-        ack = json.loads(await self.ws.recv())
-        assert ack["type"] == "connection_ack", ack
-        return self
-
-    async def __aexit__(self, *exc) -> None:
-        await self.ws.close()
-
-    async def _until(self, predicate, timeout: float):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                message = json.loads(await asyncio.wait_for(self.ws.recv(), deadline - time.monotonic()))
-            except asyncio.TimeoutError:
-                break
-            if message["type"] == "data":
-                self.data.append((message["id"], json.loads(message["event"])))
-            elif "id" in message:
-                self.replies[message["id"]] = message
-            found = predicate()
-            if found:
-                return found
-        return predicate()
-
-    async def subscribe(self, channel: str, token: str | None = None) -> dict:
-        sub_id = str(uuid.uuid4())
-        await self.ws.send(json.dumps({"type": "subscribe", "id": sub_id, "channel": channel,
-                                       "authorization": {"Authorization": token or self.token}}))
-        return await self._until(lambda: self.replies.get(sub_id), 5)
-
-    async def publish(self, channel: str, event: dict) -> dict:
-        pub_id = str(uuid.uuid4())
-        await self.ws.send(json.dumps({"type": "publish", "id": pub_id, "channel": channel, "events": [json.dumps(event)],
-                                       "authorization": {"Authorization": self.token}}))
-        return await self._until(lambda: self.replies.get(pub_id), 5)
-
-    async def wait_for(self, match, timeout: float = 5.0):
-        return await self._until(lambda: next((e for _, e in self.data if match(e)), None), timeout)
-
 
 @pytest.fixture
 def live(http, tokens, require_functions):
@@ -93,12 +31,12 @@ def test_live_names_the_realtime_endpoint_and_the_agents_own_channel(live, http,
     assert http.get("/api/v1/live").status == 401
 
 
-def test_a_reply_reaches_the_ticket_channel_after_commit(live, http, tokens):
+def test_a_reply_reaches_the_ticket_channel_after_commit(live, http, tokens, events_client: type):
     token = tokens["tara@example.com"]
     ticket = _ticket(http, token, "Push me")
 
     async def scenario():
-        async with Client(live["realtime"], tokens["tom@example.com"]) as watcher:
+        async with events_client(live["realtime"], tokens["tom@example.com"]) as watcher:
             assert (await watcher.subscribe(f"/tickets/{ticket['id']}"))["type"] == "subscribe_success"
             started = time.monotonic()
             replied = http.post(f"/api/v1/tickets/{ticket['id']}/messages", {"body": "On it.", "visibility": "public"}, token=token)
@@ -113,9 +51,9 @@ def test_a_reply_reaches_the_ticket_channel_after_commit(live, http, tokens):
     assert seconds < 1.0, f"pushed {seconds:.2f} s after the reply's request returned"
 
 
-def test_an_agent_cannot_subscribe_to_another_agents_channel(live, tokens):
+def test_an_agent_cannot_subscribe_to_another_agents_channel(live, tokens, events_client: type):
     async def scenario():
-        async with Client(live["realtime"], tokens["tom@example.com"]) as tom:
+        async with events_client(live["realtime"], tokens["tom@example.com"]) as tom:
             return await tom.subscribe(live["own_channel"])  # tara's
 
     refused = asyncio.run(scenario())
@@ -123,13 +61,13 @@ def test_an_agent_cannot_subscribe_to_another_agents_channel(live, tokens):
     assert "own /agents channel" in refused["errors"][0]["message"]
 
 
-def test_an_assignment_reaches_the_assignees_own_channel(live, http, tokens):
+def test_an_assignment_reaches_the_assignees_own_channel(live, http, tokens, events_client: type):
     tara = tokens["tara@example.com"]
     me = http.get("/api/v1/agents/me", token=tara).json()
     ticket = _ticket(http, tokens["admin@example.com"], "Assign me")
 
     async def scenario():
-        async with Client(live["realtime"], tara) as client:
+        async with events_client(live["realtime"], tara) as client:
             assert (await client.subscribe(live["own_channel"]))["type"] == "subscribe_success"
             assigned = http.post(f"/api/v1/tickets/{ticket['id']}/assign", {"agent_id": me["id"]}, token=tokens["admin@example.com"])
             assert assigned.status in (200, 201), assigned.body
@@ -139,7 +77,7 @@ def test_an_assignment_reaches_the_assignees_own_channel(live, http, tokens):
     assert event is not None and event["agent_id"] == me["id"]
 
 
-def test_a_chat_visitor_hears_their_own_session_only(live, http):
+def test_a_chat_visitor_hears_their_own_session_only(live, http, events_client: type):
     first = http.post("/api/v1/public/chat/sessions", {"name": "Vi", "message": "Hello?"}).json()
     second = http.post("/api/v1/public/chat/sessions", {"name": "Wu", "message": "Hi"}).json()
     mine = http.get(f"/api/v1/public/chat/sessions/{first['token']}/live").json()
@@ -148,7 +86,7 @@ def test_a_chat_visitor_hears_their_own_session_only(live, http):
     assert http.get("/api/v1/public/chat/sessions/not-a-token/live").status in (403, 410)
 
     async def scenario():
-        async with Client(live["realtime"], first["token"]) as visitor:
+        async with events_client(live["realtime"], first["token"]) as visitor:
             own = await visitor.subscribe(mine["channel"])
             other = await visitor.subscribe(theirs["channel"])
             agents_only = await visitor.subscribe("/teams/" + str(uuid.uuid4()))
@@ -159,13 +97,13 @@ def test_a_chat_visitor_hears_their_own_session_only(live, http):
     assert other["type"] == "subscribe_error" and agents_only["type"] == "subscribe_error"
 
 
-def test_presence_is_stamped_with_the_publishers_identity(live, http, tokens):
+def test_presence_is_stamped_with_the_publishers_identity(live, http, tokens, events_client: type):
     ticket = _ticket(http, tokens["admin@example.com"], "Who is here")
     channel = f"/tickets/{ticket['id']}"
 
     async def scenario():
-        async with Client(live["realtime"], tokens["tom@example.com"]) as tom, \
-                Client(live["realtime"], tokens["tara@example.com"]) as tara:
+        async with events_client(live["realtime"], tokens["tom@example.com"]) as tom, \
+                events_client(live["realtime"], tokens["tara@example.com"]) as tara:
             await tom.subscribe(channel)
             await tara.subscribe(channel)
             ok = await tara.publish(channel, {"kind": "presence", "state": "replying",

@@ -5,8 +5,8 @@
  *
  * data-api-base defaults to "<the script's origin>/api/v1"; data-title names the panel. Vanilla JS,
  * no build step, no dependencies. The conversation is a ticket (channel "chat"): the widget starts a
- * session (POST /public/chat/sessions), posts messages, polls GET .../messages?after=<cursor> every
- * few seconds, and ends (POST .../end: the transcript is mailed when an email was given). The session
+ * session (POST /public/chat/sessions), posts messages, reads GET .../messages?after=<cursor> when a
+ * change is pushed (polling every 60 s only while push is disconnected), and ends (POST .../end: the transcript is mailed when an email was given). The session
  * token is kept in sessionStorage so a reload continues the conversation.
  *
  * Accessibility: a labelled launcher button (aria-expanded/aria-controls), a labelled dialog region,
@@ -25,7 +25,7 @@
   var STORE = "helpdesk-chat:" + API;
   var DEFAULT_POLL_MS = 3000;
 
-  var state = { token: null, cursor: 0, timer: null, pollMs: DEFAULT_POLL_MS, ended: false, busy: false, seen: {} };
+  var state = { token: null, cursor: 0, timer: null, unsubscribe: null, pollMs: DEFAULT_POLL_MS, ended: false, busy: false, seen: {} };
 
   var CSS = [
     ".hdchat-launcher{position:fixed;right:1.25rem;bottom:1.25rem;z-index:2147483000;padding:.75rem 1.1rem;border-radius:2rem;",
@@ -178,9 +178,33 @@
       .then(function () { state.busy = false; });
   }
 
+  // New messages arrive by push (web/js/live.js beside this script: the session's own channel, its
+  // token the credential); GET .../messages re-reads them. Polling only while push is disconnected
+  // (every 60 s), or every 60 s when live updates cannot load at all.
+  var LIVE_MODULE = script && script.src ? new URL("../js/live.js", script.src).href : scriptOrigin + "/js/live.js";
+  var FALLBACK_MS = 60000;
+
   function schedule() {
+    stopLive();
+    var token = state.token;
+    Promise.all([request("GET", "/public/chat/sessions/" + encodeURIComponent(token) + "/live"), import(LIVE_MODULE)])
+      .then(function (loaded) {
+        if (state.token !== token) return;
+        var doc = loaded[0], live = loaded[1];
+        live.configureLive({ realtime: doc.realtime, getToken: function () { return state.token; },
+          fallbackSeconds: doc.fallback_poll_seconds });
+        state.unsubscribe = live.subscribe(doc.channel, function (event) { if (event.kind === "change") poll(); },
+          { fallback: poll });
+      })
+      .catch(function () {
+        if (state.token === token) state.timer = setInterval(poll, FALLBACK_MS);
+      });
+  }
+
+  function stopLive() {
     clearInterval(state.timer);
-    state.timer = setInterval(poll, state.pollMs);
+    if (state.unsubscribe) state.unsubscribe();
+    state.unsubscribe = null;
   }
 
   function enterConversation() {
@@ -192,7 +216,7 @@
   }
 
   function finish(text) {
-    clearInterval(state.timer);
+    stopLive();
     state.ended = true;
     messageForm.hidden = true;
     verifyForm.hidden = true;
@@ -202,7 +226,7 @@
   }
 
   function reset() {
-    clearInterval(state.timer);
+    stopLive();
     state.token = null; state.cursor = 0; state.ended = false; state.seen = {};
     log.textContent = "";
     messageForm.hidden = true;

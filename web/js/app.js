@@ -15,6 +15,7 @@ import { serverClock } from "./clock.js";
 import { adminNavEntry, renderAdmin } from "./admin/console.js";
 import { plainError } from "./errors.js";
 import { dropKeys, useKeys } from "./keys.js";
+import { configureLive, onConnectionChange, subscribe } from "./live.js";
 
 const main = document.getElementById("main");
 
@@ -28,6 +29,8 @@ const ctx = {
   refreshTimer: null,
   leaveHooks: [],
   pendingMessage: null,
+  live: null, // GET /live: the Event API endpoint and this agent's channels
+  following: [], // what the current page follows (stopped on navigation)
   /** Go to `hash`; `message` (optional) is shown in the status line after the new page's clearing. */
   navigate(hash, message = null, kind = "info") {
     ctx.pendingMessage = message ? { message, kind } : null;
@@ -46,6 +49,19 @@ const ctx = {
       if (document.hidden) return;
       fn().catch((err) => console.warn("refresh failed", err));
     }, seconds * 1000);
+  },
+  /** Re-read the page (`refresh`) when something changes on `channels`: by push, or by polling every
+   * 60 s only while push is disconnected (web/js/live.js). A burst of changes is one re-read. */
+  follow(channels, refresh) {
+    stopRefresh();
+    const run = coalesced(refresh);
+    ctx.following = channels.map((channel) =>
+      subscribe(channel, (event) => event.kind === "change" && run(), { fallback: refresh }));
+  },
+  /** The channels of the list views: my own, and every team's queue. */
+  viewChannels() {
+    if (!ctx.live) return [];
+    return [ctx.live.own_channel, ...[...ctx.teams.keys()].map((id) => `/teams/${id}`)];
   },
   teamName(id) {
     if (!id) return "—";
@@ -75,6 +91,30 @@ const ctx = {
 function stopRefresh() {
   if (ctx.refreshTimer) window.clearInterval(ctx.refreshTimer);
   ctx.refreshTimer = null;
+  for (const stop of ctx.following.splice(0)) stop();
+}
+
+/** `fn` at most once at a time; calls during a run make one more run after it. */
+function coalesced(fn) {
+  let running = null;
+  let again = false;
+  const run = () => {
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = fn()
+      .catch((err) => console.warn("refresh failed", err))
+      .finally(() => {
+        running = null;
+        if (again) {
+          again = false;
+          run();
+        }
+      });
+    return running;
+  };
+  return run;
 }
 
 function setSignedInChrome(signedIn) {
@@ -116,6 +156,11 @@ async function signedIn() {
     throw err;
   }
   await loadDirectory();
+  // Where live updates come from; without it pages still poll (slowly) through live.js's fallback.
+  ctx.live = await ctx.api.get("/live").catch(() => null);
+  configureLive({ realtime: ctx.live && ctx.live.realtime, getToken: storedToken,
+    self: ctx.live ? ctx.live.own_channel.split("/").pop() : null,
+    fallbackSeconds: ctx.live ? ctx.live.fallback_poll_seconds : 60 });
   return true;
 }
 
@@ -300,6 +345,8 @@ async function start() {
   wireHeader();
   wireKeys();
   followOtherTabs();
+  // Whether live updates are flowing (tests and styles read it; pages poll slowly while it is not).
+  onConnectionChange((connected) => { document.body.dataset.live = connected ? "connected" : "disconnected"; });
   if (ctx.config.auth === "local") {
     // The dev clock exists only in the local stack.
     document.querySelector("#nav ul").append(h("li", {}, h("a", { href: "#/dev", "data-route": "dev" }, "Dev clock")));

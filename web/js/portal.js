@@ -9,11 +9,11 @@ import { loadConfig } from "./config.js";
 import { announce, field, h, render } from "./dom.js";
 import { formatDateTime, ticketRef } from "./format.js";
 import { surveyPanel } from "./satisfaction-view.js";
+import { configureLive, subscribe } from "./live.js";
 
 // As the API's limits (helpdesk/auth/uploads.py): MAX_FORM_ATTACHMENTS and MAX_UPLOAD_BYTES.
 const MAX_FILES = 5;
 const MAX_FILE_BYTES = 10 * 1024 * 1024;
-const REFRESH_MS = 60_000; // new answers from support show up within a minute
 
 function portalToken() {
   const params = new URLSearchParams(window.location.search);
@@ -174,10 +174,10 @@ async function start() {
   try {
     await load();
     render(main, summary, survey, h("h2", {}, "Conversation"), conversation, form, others);
-    // Refresh while the page is visible (and once when it becomes visible again).
-    const refresh = () => { if (document.visibilityState === "visible") load().catch(() => {}); };
-    window.setInterval(refresh, REFRESH_MS);
-    document.addEventListener("visibilitychange", refresh);
+    // Our answers appear by push (the link's own channel); polling every 60 s only while disconnected.
+    const live = await api.get(`${path}/live`).catch(() => null);
+    configureLive({ realtime: live && live.realtime, getToken: () => token, fallbackSeconds: live ? live.fallback_poll_seconds : 60 });
+    if (live) subscribe(live.channel, (event) => event.kind === "change" && load().catch(() => {}), { fallback: load });
   } catch (err) {
     const code = (err.problem && err.problem.code) || "";
     const text = code === "link_expired"

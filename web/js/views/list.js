@@ -452,7 +452,5 @@ export async function renderList(main, ctx, { view, query = "", params = new URL
   render(main, h("section", { "aria-labelledby": "page-title", class: `list list-${view}` },
     heading, filterBar(), summary, problem, bulkBar, bulkResults, body, more));
   await refresh();
-  if (view !== "search") {
-    ctx.every(refresh);
-  }
+  if (view !== "search") ctx.follow(ctx.viewChannels(), refresh);
 }

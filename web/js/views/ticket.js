@@ -378,13 +378,10 @@ export async function renderTicket(main, ctx, ref) {
     presenceLink.leave();
   });
 
-  // SLA countdowns tick every second; the ticket itself reloads every few seconds.
+  // SLA countdowns tick every second; the ticket itself reloads when a change is pushed.
   const ticker = window.setInterval(() => {
     if (!document.body.contains(slaBox)) window.clearInterval(ticker);
     else drawSla();
   }, 1000);
-  ctx.every(async () => {
-    presenceLink.beat();
-    await refresh();
-  });
+  ctx.follow([`/tickets/${ticket.id}`], refresh);
 }

@@ -108,6 +108,10 @@ class StageConfig:
     reserve_concurrency: bool = False
     api_reserved_concurrency: int = 50
     queue_max_concurrency: int = 5
+    # Push (infra/push.py, docs/deploy.md "Live updates: sizing"): the push consumer's concurrency
+    # and the cap on the customers' authorizer.
+    push_max_concurrency: int = 5
+    push_authorizer_reserved_concurrency: int = 10
     # Stage throttling, a bucket per method (agent routes and each public route apart).
     api_throttle_rate: int = 50
     api_throttle_burst: int = 100
@@ -274,8 +278,13 @@ class StageConfig:
             reserve_concurrency=_as_bool("reserveConcurrency", value("reserveConcurrency", False)),
             api_reserved_concurrency=_as_int("apiReservedConcurrency", value("apiReservedConcurrency", 100 if prod else 20), 1, 1000),
             queue_max_concurrency=_as_int("queueMaxConcurrency", value("queueMaxConcurrency", 5), 2, 1000),
-            api_throttle_rate=_as_int("apiThrottleRate", value("apiThrottleRate", 50), 1, 10000),
-            api_throttle_burst=_as_int("apiThrottleBurst", value("apiThrottleBurst", 100), 1, 5000),
+            push_max_concurrency=_as_int("pushMaxConcurrency", value("pushMaxConcurrency", 5), 2, 1000),
+            push_authorizer_reserved_concurrency=_as_int("pushAuthorizerReservedConcurrency",
+                                                         value("pushAuthorizerReservedConcurrency", 10), 1, 1000),
+            # Sized for 2,000 agents with push (docs/deploy.md, "Live updates: sizing"): about 150 requests/s
+            # at the busiest, twice that allowed; dev keeps the small default.
+            api_throttle_rate=_as_int("apiThrottleRate", value("apiThrottleRate", 300 if prod else 50), 1, 10000),
+            api_throttle_burst=_as_int("apiThrottleBurst", value("apiThrottleBurst", 600 if prod else 100), 1, 5000),
             public_body_limit_kb=_as_int("publicBodyLimitKb", value("publicBodyLimitKb", 64), 1, 64),
             waf=_as_bool("waf", value("waf", True)),
             # WAF's smallest rate limit is 10 requests per window.

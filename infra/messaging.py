@@ -7,7 +7,8 @@ Publishers put the event type in the SNS message attribute `event_type`
   resolve; other changes are dropped by the consumer without a database call) and
   `customer.requests_link` (the link to all of a customer's requests, mailed to their address);
 - notify gets every event type but `outbound.requested` (agent notifications), so new event
-  types reach it without an infrastructure change.
+  types reach it without an infrastructure change;
+- push gets the same (live updates on the Event API, functions/push: infra/push.py).
 The local stack subscribes the same way (local/aws.py QUEUES).
 Subscriptions use raw message delivery: the SQS body is the event JSON the publisher sent and
 the attributes arrive as SQS message attributes (no SNS envelope to unwrap).
@@ -64,6 +65,7 @@ class Messaging(Construct):
         visibility = Duration.seconds(consumer_timeout.to_seconds() * 6)
         self.notify = QueueWithDlq(self, "Notify", visibility_timeout=visibility)
         self.outbound = QueueWithDlq(self, "Outbound", visibility_timeout=visibility)
+        self.push = QueueWithDlq(self, "Push", visibility_timeout=visibility)
 
         self.topic.add_subscription(subscriptions.SqsSubscription(
             self.notify.queue, raw_message_delivery=True,
@@ -72,6 +74,10 @@ class Messaging(Construct):
         self.topic.add_subscription(subscriptions.SqsSubscription(
             self.outbound.queue, raw_message_delivery=True,
             filter_policy={"event_type": sns.SubscriptionFilter.string_filter(allowlist=OUTBOUND_EVENT_TYPES)},
+        ))
+        self.topic.add_subscription(subscriptions.SqsSubscription(
+            self.push.queue, raw_message_delivery=True,
+            filter_policy={"event_type": sns.SubscriptionFilter.string_filter(denylist=SEND_REQUEST_TYPES)},
         ))
 
     def failure_queue(self, id: str) -> sqs.Queue:

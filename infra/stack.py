@@ -14,6 +14,7 @@ from infra.mail import Mail
 from infra.messaging import Messaging
 from infra.monitoring import Monitoring
 from infra.nag import suppress
+from infra.push import Push
 from infra.storage import access_log_bucket
 from infra.web import Web
 from infra.workers import SQS_CONSUMER_TIMEOUT, Workers
@@ -42,6 +43,10 @@ class HelpdeskStack(Stack):
                                messaging=self.messaging, mail=self.mail, web_base_url=self.web.url,
                                **({"functions_dir": functions_dir} if functions_dir else {}))
         self.api = Api(self, "Api", config=config, handler=self.workers.entry_points["api"], web_origin=self.web.url)
+        # Live updates: the push function publishes, pages subscribe where GET /live says.
+        self.push = Push(self, "Push", config=config, user_pool=self.api.user_pool,
+                         publisher=self.workers.functions["push"], authorizer=self.workers.entry_points["push_authorizer"])
+        self.workers.functions["api"].add_environment("PUSH_REALTIME_ENDPOINT", self.push.realtime_url)
         # web/js/config.js reads this; it replaces the committed web/config.json (local defaults).
         self.web.deploy_site({
             "apiBase": f"{self.api.url}api/v1",
@@ -58,7 +63,8 @@ class HelpdeskStack(Stack):
             self, "Monitoring", config=config, key=self.messaging.key, functions=self.workers.functions,
             rest_api=self.api.rest_api,
             dlqs={"inbound": self.mail.inbound.dlq, "notify": self.messaging.notify.dlq,
-                  "outbound": self.messaging.outbound.dlq, "scheduled": self.workers.scheduled_failures})
+                  "outbound": self.messaging.outbound.dlq, "push": self.messaging.push.dlq,
+                  "scheduled": self.workers.scheduled_failures})
 
         self._suppress_cdk_internals()
 
@@ -76,6 +82,7 @@ class HelpdeskStack(Stack):
             "DbName": DATABASE_NAME,
             "SlackSecretArn": self.data.slack_secret.secret_arn,
             "EventsTopicArn": self.messaging.topic.topic_arn,
+            "LiveRealtimeUrl": self.push.realtime_url,
             "DashboardName": self.monitoring.dashboard.dashboard_name,
             "AlarmTopicArn": self.monitoring.alarm_topic.topic_arn,
         }

@@ -78,6 +78,13 @@ def function_specs(config: StageConfig) -> dict[str, FunctionSpec]:
                      Duration.minutes(5), reserved=1),
         FunctionSpec("audit_export", "daily: exports ticket audit rows to the audit bucket", 1024,
                      Duration.minutes(10), reserved=1),
+        # Live updates: committed events -> Event API channels (infra/push.py); bounded by its event
+        # source's maximum concurrency like the other queue consumers.
+        FunctionSpec("push", "ticket events -> live-update signals on the AppSync Event API", 512, SQS_CONSUMER_TIMEOUT),
+        # The Event API's Lambda authorizer for customers (chat, portal). A cap, not a reservation
+        # of capacity: a flood of connects is refused (clients retry with backoff) before it costs more.
+        FunctionSpec("push_authorizer", "Event API authorizer: chat session and portal tokens -> their one channel",
+                     256, Duration.seconds(5), reserved=config.push_authorizer_reserved_concurrency),
     ]
     return {spec.name: spec for spec in specs}
 
@@ -178,7 +185,7 @@ class Workers(Construct):
 
         for name in ("api", "inbound_email", "outbound", "notifier", "sweep"):
             events_topic(name)
-        for name in ("api", "inbound_email", "outbound", "notifier"):
+        for name in ("api", "inbound_email", "outbound", "notifier", "push_authorizer"):
             signing_key(name)
         for name in ("api", "outbound", "notifier"):
             slack(name)
@@ -211,6 +218,10 @@ class Workers(Construct):
             fn[name].add_event_source(event_sources.SqsEventSource(
                 queue, batch_size=10, max_batching_window=Duration.seconds(1),
                 report_batch_item_failures=True, max_concurrency=config.queue_max_concurrency))
+        # Push: no batching window (a change must reach screens within a second); a failed batch
+        # comes back whole (a repeated signal only makes clients re-read).
+        fn["push"].add_event_source(event_sources.SqsEventSource(
+            messaging.push.queue, batch_size=10, max_concurrency=config.push_max_concurrency))
 
         # Schedules. Lambda retries a failed asynchronous run twice by default: a scheduled run is
         # not retried (the next run does the work again, and a retried audit export would overlap

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-FUNCTION_NAMES = ("api", "inbound_email", "outbound", "notifier", "sweep", "migrate", "audit_export")
+FUNCTION_NAMES = ("api", "inbound_email", "outbound", "notifier", "sweep", "migrate", "audit_export", "push", "push_authorizer")
 # prod skips copying assets into its cloud assembly (dev already checks staging): saves time only.
 PROD_CONTEXT = ["-c", "stage=prod", "-c", "supportDomain=help.example.org", "-c", "alarmEmail=ops@example.org",
                 "-c", "chatAllowedOrigins=https://shop.example.org,https://www.example.org",

@@ -42,6 +42,8 @@ EVERY_KEY = {
     "reserveConcurrency": (False, True, lambda c: c.reserve_concurrency is True),
     "apiReservedConcurrency": (50, 7, lambda c: c.api_reserved_concurrency == 7),
     "queueMaxConcurrency": (5, 3, lambda c: c.queue_max_concurrency == 3),
+    "pushMaxConcurrency": (5, 3, lambda c: c.push_max_concurrency == 3),
+    "pushAuthorizerReservedConcurrency": (10, 4, lambda c: c.push_authorizer_reserved_concurrency == 4),
     "apiThrottleRate": (50, 9, lambda c: c.api_throttle_rate == 9),
     "apiThrottleBurst": (100, 19, lambda c: c.api_throttle_burst == 19),
     "publicBodyLimitKb": (64, 16, lambda c: c.public_body_limit_kb == 16),

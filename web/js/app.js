@@ -18,6 +18,7 @@ import { dropKeys, useKeys } from "./keys.js";
 import { configureLive, onConnectionChange, subscribe } from "./live.js";
 
 const main = document.getElementById("main");
+const LIST_REREAD_SECONDS = 15;
 
 const ctx = {
   config: null,
@@ -51,17 +52,22 @@ const ctx = {
     }, seconds * 1000);
   },
   /** Re-read the page (`refresh`) when something changes on `channels`: by push, or by polling every
-   * 60 s only while push is disconnected (web/js/live.js). A burst of changes is one re-read. */
-  follow(channels, refresh) {
+   * 60 s only while push is disconnected (web/js/live.js). A burst of changes is one re-read, and
+   * re-reads are at least `minSeconds` apart (the first change shows at once). */
+  follow(channels, refresh, { minSeconds = 0 } = {}) {
     stopRefresh();
-    const run = coalesced(refresh);
+    const run = coalesced(refresh, minSeconds * 1000);
     ctx.following = channels.map((channel) =>
       subscribe(channel, (event) => event.kind === "change" && run(), { fallback: refresh }));
+    ctx.following.push(run.cancel);
   },
-  /** The channels of the list views: my own, and every team's queue. */
-  viewChannels() {
-    if (!ctx.live) return [];
-    return [ctx.live.own_channel, ...[...ctx.teams.keys()].map((id) => `/teams/${id}`)];
+  /** What a list view follows: my own channel (tickets given to or taken from me), and the queues of
+   * my teams (team queue, at risk) or of every team (all). The re-reads of a busy queue are at
+   * least LIST_REREAD_SECONDS apart (docs/deploy.md, "Live updates: sizing"). */
+  followView(view, refresh) {
+    if (!ctx.live) return ctx.follow([], refresh);
+    const teams = view === "all" ? [...ctx.teams.keys()] : view === "mine" ? [] : ctx.myTeamIds();
+    ctx.follow([ctx.live.own_channel, ...teams.map((id) => `/teams/${id}`)], refresh, { minSeconds: LIST_REREAD_SECONDS });
   },
   teamName(id) {
     if (!id) return "—";
@@ -94,25 +100,34 @@ function stopRefresh() {
   for (const stop of ctx.following.splice(0)) stop();
 }
 
-/** `fn` at most once at a time; calls during a run make one more run after it. */
-function coalesced(fn) {
-  let running = null;
-  let again = false;
+/** `fn` at most once at a time and at least `gapMs` after the last run began; calls meanwhile make
+ * one more run, as soon as it is allowed. */
+function coalesced(fn, gapMs = 0) {
+  let busy = false;
+  let pending = false;
+  let timer = null;
+  let lastStart = -Infinity;
+  const start = () => {
+    timer = null;
+    busy = true;
+    pending = false;
+    lastStart = Date.now();
+    fn().catch((err) => console.warn("refresh failed", err)).finally(() => {
+      busy = false;
+      if (pending) run();
+    });
+  };
   const run = () => {
-    if (running) {
-      again = true;
-      return running;
-    }
-    running = fn()
-      .catch((err) => console.warn("refresh failed", err))
-      .finally(() => {
-        running = null;
-        if (again) {
-          again = false;
-          run();
-        }
-      });
-    return running;
+    if (busy) pending = true;
+    if (busy || timer) return;
+    const wait = lastStart + gapMs - Date.now();
+    if (wait > 0) timer = setTimeout(start, wait);
+    else start();
+  };
+  run.cancel = () => {
+    clearTimeout(timer);
+    timer = null;
+    pending = false;
   };
   return run;
 }

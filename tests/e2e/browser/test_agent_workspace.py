@@ -144,7 +144,9 @@ def test_a_stale_status_button_adopts_the_allowed_list_from_the_422(page, sign_i
     ticket = make_ticket(workspace.team_id, "Stale page", "status changes behind the page's back")
     admin_api.call("POST", f"/tickets/{ticket['id']}/assign", {"agent_id": workspace.agent_id})
     admin_api.call("POST", f"/tickets/{ticket['id']}/status", {"status": "in_progress"})
-    # Pause the page's refresh so its buttons go stale, then move the ticket elsewhere.
+    # Keep push from reaching the page and pause its (fallback) refresh so its buttons go stale,
+    # then move the ticket elsewhere.
+    page.route_web_socket(re.compile(r"/event/realtime$"), lambda socket: None)  # never answers: no push
     sign_in(page, workspace.agent_email, f"#/ticket/{ticket['ref']}")
     page.wait_for_selector("button[data-status='waiting_on_customer']")
     page.evaluate("() => { for (let i = 1; i < 100000; i++) window.clearInterval(i); }")

@@ -1,6 +1,6 @@
 // Ticket lists: my tickets, team queue, at risk, all, and search results.
 //
-// A refresh every few seconds redraws only the rows whose ticket changed (rows are keyed by ticket
+// A refresh (when a change is pushed: ctx.followView) redraws only the rows whose ticket changed (rows are keyed by ticket
 // id), so the agent's text selection, focus, checkboxes and scroll position survive it. Rows open
 // the ticket on a click anywhere (the reference stays a real link for keyboard, middle click and
 // screen readers); j/k move, o opens, x selects, / searches, ? lists the keys (web/js/keys.js).
@@ -452,5 +452,5 @@ export async function renderList(main, ctx, { view, query = "", params = new URL
   render(main, h("section", { "aria-labelledby": "page-title", class: `list list-${view}` },
     heading, filterBar(), summary, problem, bulkBar, bulkResults, body, more));
   await refresh();
-  if (view !== "search") ctx.follow(ctx.viewChannels(), refresh);
+  if (view !== "search") ctx.followView(view, refresh);
 }

@@ -1,0 +1,87 @@
+"""Live updates in the template (infra/push.py): the Event API's auth modes and namespaces, the push
+consumer (fed by the topic, no batching window, allowed to publish), the authorizer, the sizing."""
+from __future__ import annotations
+
+import json
+
+from tests.infra.conftest import FUNCTION_NAMES  # noqa: F401 - the push functions are among them
+
+
+def only(synth, type_: str) -> dict:
+    found = list(synth.resources(type_).values())
+    assert len(found) == 1, f"expected one {type_}, found {len(found)}"
+    return found[0]["Properties"]
+
+
+def logical_id(synth, type_: str, prefix: str) -> str:
+    ids = [k for k in synth.resources(type_) if k.startswith(prefix)]
+    assert len(ids) == 1, (prefix, ids)
+    return ids[0]
+
+
+def test_the_event_api_takes_the_agents_cognito_pool_the_authorizer_and_iam(synth):
+    config = only(synth, "AWS::AppSync::Api")["EventConfig"]
+    providers = {p["AuthType"]: p for p in config["AuthProviders"]}
+    assert set(providers) == {"AMAZON_COGNITO_USER_POOLS", "AWS_LAMBDA", "AWS_IAM"}
+    pool = logical_id(synth, "AWS::Cognito::UserPool", "ApiAgents")
+    assert providers["AMAZON_COGNITO_USER_POOLS"]["CognitoConfig"]["UserPoolId"] == {"Ref": pool}  # the API's own pool
+    authorizer = logical_id(synth, "AWS::Lambda::Function", "WorkersPushAuthorizer")
+    assert providers["AWS_LAMBDA"]["LambdaAuthorizerConfig"]["AuthorizerUri"] == {"Fn::GetAtt": [authorizer, "Arn"]}
+    assert [m["AuthType"] for m in config["ConnectionAuthModes"]] == ["AMAZON_COGNITO_USER_POOLS", "AWS_LAMBDA"]
+    assert [m["AuthType"] for m in config["DefaultPublishAuthModes"]] == ["AWS_IAM"]  # never an API key
+    assert "LogConfig" not in config
+
+
+def test_each_namespace_has_its_auth_modes_and_the_agents_ones_their_handlers(synth):
+    spaces = {r["Properties"]["Name"]: r["Properties"] for r in synth.resources("AWS::AppSync::ChannelNamespace").values()}
+    assert set(spaces) == {"tickets", "teams", "agents", "chat", "portal"}
+    modes = lambda props, key: sorted(m["AuthType"] for m in props[key])  # noqa: E731
+    for name in ("tickets", "teams", "agents"):
+        assert modes(spaces[name], "SubscribeAuthModes") == ["AMAZON_COGNITO_USER_POOLS"], name
+        assert "CodeS3Location" in spaces[name] or "CodeHandlers" in spaces[name], name
+    assert modes(spaces["tickets"], "PublishAuthModes") == ["AMAZON_COGNITO_USER_POOLS", "AWS_IAM"]  # presence
+    for name in ("teams", "agents", "chat", "portal"):
+        assert modes(spaces[name], "PublishAuthModes") == ["AWS_IAM"], name
+    for name in ("chat", "portal"):
+        assert modes(spaces[name], "SubscribeAuthModes") == ["AWS_LAMBDA"], name
+        assert "CodeS3Location" not in spaces[name] and "CodeHandlers" not in spaces[name]
+
+
+def test_the_push_function_is_fed_by_the_topic_without_a_batching_window(synth):
+    push = logical_id(synth, "AWS::Lambda::Function", "WorkersPush")
+    queue = logical_id(synth, "AWS::SQS::Queue", "MessagingPushQueue")
+    mapping = next(r["Properties"] for r in synth.resources("AWS::Lambda::EventSourceMapping").values()
+                   if r["Properties"]["FunctionName"] == {"Ref": push})
+    assert mapping["EventSourceArn"] == {"Fn::GetAtt": [queue, "Arn"]}
+    assert mapping.get("MaximumBatchingWindowInSeconds", 0) == 0  # a change must show within a second
+    assert mapping["ScalingConfig"]["MaximumConcurrency"] == 5
+    subscription = next(r["Properties"] for r in synth.resources("AWS::SNS::Subscription").values()
+                        if r["Properties"]["Endpoint"] == {"Fn::GetAtt": [queue, "Arn"]})
+    assert subscription["RawMessageDelivery"] is True
+    assert subscription["FilterPolicy"] == {"event_type": [{"anything-but": ["outbound.requested"]}]}
+    env = synth.resources("AWS::Lambda::Function")[push]["Properties"]["Environment"]["Variables"]
+    assert "appsync-api" in json.dumps(env["PUSH_HTTP_ENDPOINT"]) or "HttpDns" in json.dumps(env["PUSH_HTTP_ENDPOINT"])
+
+
+def test_only_the_push_function_may_publish(synth):
+    publishers = []
+    for policy_id, policy in synth.resources("AWS::IAM::Policy").items():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            if any(a.startswith("appsync:EventPublish") or a == "appsync:*" for a in actions):
+                publishers.append(policy_id)
+    assert len(publishers) == 1 and publishers[0].startswith("WorkersPushRole"), publishers
+
+
+def test_the_api_tells_pages_the_realtime_endpoint(synth):
+    api = logical_id(synth, "AWS::Lambda::Function", "WorkersApi")
+    env = synth.resources("AWS::Lambda::Function")[api]["Properties"]["Environment"]["Variables"]
+    assert "/event/realtime" in json.dumps(env["PUSH_REALTIME_ENDPOINT"])
+    assert "LiveRealtimeUrl" in synth.template["Outputs"]
+
+
+def test_the_authorizer_is_capped_and_sees_the_signing_key(synth):
+    authorizer = logical_id(synth, "AWS::Lambda::Function", "WorkersPushAuthorizer")
+    props = synth.resources("AWS::Lambda::Function")[authorizer]["Properties"]
+    assert "HELPDESK_SIGNING_KEY_SECRET_ARN" in props["Environment"]["Variables"]
+    assert props["Timeout"] <= 5

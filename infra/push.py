@@ -31,7 +31,8 @@ from infra.config import StageConfig
 HANDLERS = Path(__file__).resolve().parent / "appsync" / "agent_channels.js"
 AGENT_NAMESPACES = ("tickets", "teams", "agents")  # helpdesk.push.channels.AGENT_NAMESPACES
 CUSTOMER_NAMESPACES = ("chat", "portal")  # helpdesk.push.channels.CUSTOMER_NAMESPACES
-AUTHORIZER_CACHE = Duration.minutes(5)  # functions/push_authorizer CACHE_SECONDS
+# Never cached: the answer depends on the channel, not on the token alone (functions/push_authorizer).
+AUTHORIZER_CACHE = Duration.seconds(0)
 
 
 class Push(Construct):

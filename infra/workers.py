@@ -218,10 +218,11 @@ class Workers(Construct):
             fn[name].add_event_source(event_sources.SqsEventSource(
                 queue, batch_size=10, max_batching_window=Duration.seconds(1),
                 report_batch_item_failures=True, max_concurrency=config.queue_max_concurrency))
-        # Push: no batching window (a change must reach screens within a second); a failed batch
-        # comes back whole (a repeated signal only makes clients re-read).
+        # Push: no batching window (a change must reach screens within a second); records it could
+        # not publish come back (a repeated signal only makes clients re-read).
         fn["push"].add_event_source(event_sources.SqsEventSource(
-            messaging.push.queue, batch_size=10, max_concurrency=config.push_max_concurrency))
+            messaging.push.queue, batch_size=10, report_batch_item_failures=True,
+            max_concurrency=config.push_max_concurrency))
 
         # Schedules. Lambda retries a failed asynchronous run twice by default: a scheduled run is
         # not retried (the next run does the work again, and a retried audit export would overlap

@@ -19,13 +19,21 @@ def logical_id(synth, type_: str, prefix: str) -> str:
     return ids[0]
 
 
+def function_id(synth, name: str) -> str:
+    """The logical id of functions/<name>."""
+    ids = [k for k, r in synth.resources("AWS::Lambda::Function").items()
+           if r["Properties"].get("Handler") == f"functions/{name}/handler.handler"]
+    assert len(ids) == 1, (name, ids)
+    return ids[0]
+
+
 def test_the_event_api_takes_the_agents_cognito_pool_the_authorizer_and_iam(synth):
     config = only(synth, "AWS::AppSync::Api")["EventConfig"]
     providers = {p["AuthType"]: p for p in config["AuthProviders"]}
     assert set(providers) == {"AMAZON_COGNITO_USER_POOLS", "AWS_LAMBDA", "AWS_IAM"}
     pool = logical_id(synth, "AWS::Cognito::UserPool", "ApiAgents")
     assert providers["AMAZON_COGNITO_USER_POOLS"]["CognitoConfig"]["UserPoolId"] == {"Ref": pool}  # the API's own pool
-    authorizer = logical_id(synth, "AWS::Lambda::Function", "WorkersPushAuthorizer")
+    authorizer = function_id(synth, "push_authorizer")
     assert providers["AWS_LAMBDA"]["LambdaAuthorizerConfig"]["AuthorizerUri"] == {"Fn::GetAtt": [authorizer, "Arn"]}
     assert [m["AuthType"] for m in config["ConnectionAuthModes"]] == ["AMAZON_COGNITO_USER_POOLS", "AWS_LAMBDA"]
     assert [m["AuthType"] for m in config["DefaultPublishAuthModes"]] == ["AWS_IAM"]  # never an API key
@@ -48,12 +56,13 @@ def test_each_namespace_has_its_auth_modes_and_the_agents_ones_their_handlers(sy
 
 
 def test_the_push_function_is_fed_by_the_topic_without_a_batching_window(synth):
-    push = logical_id(synth, "AWS::Lambda::Function", "WorkersPush")
+    push = function_id(synth, "push")
     queue = logical_id(synth, "AWS::SQS::Queue", "MessagingPushQueue")
     mapping = next(r["Properties"] for r in synth.resources("AWS::Lambda::EventSourceMapping").values()
                    if r["Properties"]["FunctionName"] == {"Ref": push})
     assert mapping["EventSourceArn"] == {"Fn::GetAtt": [queue, "Arn"]}
     assert mapping.get("MaximumBatchingWindowInSeconds", 0) == 0  # a change must show within a second
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert mapping["ScalingConfig"]["MaximumConcurrency"] == 5
     subscription = next(r["Properties"] for r in synth.resources("AWS::SNS::Subscription").values()
                         if r["Properties"]["Endpoint"] == {"Fn::GetAtt": [queue, "Arn"]})
@@ -74,14 +83,14 @@ def test_only_the_push_function_may_publish(synth):
 
 
 def test_the_api_tells_pages_the_realtime_endpoint(synth):
-    api = logical_id(synth, "AWS::Lambda::Function", "WorkersApi")
+    api = function_id(synth, "api")
     env = synth.resources("AWS::Lambda::Function")[api]["Properties"]["Environment"]["Variables"]
     assert "/event/realtime" in json.dumps(env["PUSH_REALTIME_ENDPOINT"])
     assert "LiveRealtimeUrl" in synth.template["Outputs"]
 
 
 def test_the_authorizer_is_capped_and_sees_the_signing_key(synth):
-    authorizer = logical_id(synth, "AWS::Lambda::Function", "WorkersPushAuthorizer")
+    authorizer = function_id(synth, "push_authorizer")
     props = synth.resources("AWS::Lambda::Function")[authorizer]["Properties"]
     assert "HELPDESK_SIGNING_KEY_SECRET_ARN" in props["Environment"]["Variables"]
     assert props["Timeout"] <= 5

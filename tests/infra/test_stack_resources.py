@@ -121,11 +121,11 @@ def test_attachments_accept_presigned_posts_from_the_web_origin_only(synth):
 
 def test_queues_and_topics_encrypted_with_dlqs(synth):
     queues = synth.resources("AWS::SQS::Queue")
-    assert len(queues) == 7  # inbound, notify, outbound + a DLQ each, and the scheduled runs' failure queue
+    assert len(queues) == 9  # inbound, notify, outbound, push + a DLQ each, and the scheduled runs' failure queue
     for logical_id, queue in queues.items():
         assert queue["Properties"].get("SqsManagedSseEnabled") is True, logical_id
     with_dlq = [q for q in queues.values() if "RedrivePolicy" in q["Properties"]]
-    assert len(with_dlq) == 3
+    assert len(with_dlq) == 4
     for topic_id, topic in synth.resources("AWS::SNS::Topic").items():
         assert "KmsMasterKeyId" in topic["Properties"], topic_id
     for key in synth.resources("AWS::KMS::Key").values():
@@ -144,10 +144,10 @@ def test_sns_fans_out_by_event_type_like_the_local_stack(synth):
 
 def test_queue_consumers_report_batch_item_failures(synth):
     mappings = [m["Properties"] for m in synth.resources("AWS::Lambda::EventSourceMapping").values()]
-    assert len(mappings) == 3
+    assert len(mappings) == 4
     consumers = sorted(n for n, logical in _function_logical_ids(synth).items()
                        for m in mappings if m["FunctionName"] == {"Ref": logical})
-    assert consumers == ["inbound_email", "notifier", "outbound"]
+    assert consumers == ["inbound_email", "notifier", "outbound", "push"]
     for mapping in mappings:
         assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
         assert mapping["ScalingConfig"]["MaximumConcurrency"] >= 2

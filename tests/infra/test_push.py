@@ -69,7 +69,8 @@ def test_the_push_function_is_fed_by_the_topic_without_a_batching_window(synth):
     assert subscription["RawMessageDelivery"] is True
     assert subscription["FilterPolicy"] == {"event_type": [{"anything-but": ["outbound.requested"]}]}
     env = synth.resources("AWS::Lambda::Function")[push]["Properties"]["Environment"]["Variables"]
-    assert "appsync-api" in json.dumps(env["PUSH_HTTP_ENDPOINT"]) or "HttpDns" in json.dumps(env["PUSH_HTTP_ENDPOINT"])
+    api = logical_id(synth, "AWS::AppSync::Api", "PushEventApi")
+    assert env["PUSH_HTTP_ENDPOINT"] == {"Fn::Join": ["", ["https://", {"Fn::GetAtt": [api, "Dns.Http"]}, "/event"]]}
 
 
 def test_only_the_push_function_may_publish(synth):
@@ -85,7 +86,9 @@ def test_only_the_push_function_may_publish(synth):
 def test_the_api_tells_pages_the_realtime_endpoint(synth):
     api = function_id(synth, "api")
     env = synth.resources("AWS::Lambda::Function")[api]["Properties"]["Environment"]["Variables"]
-    assert "/event/realtime" in json.dumps(env["PUSH_REALTIME_ENDPOINT"])
+    api_id = logical_id(synth, "AWS::AppSync::Api", "PushEventApi")
+    assert env["PUSH_REALTIME_ENDPOINT"] == {"Fn::Join": ["", ["wss://", {"Fn::GetAtt": [api_id, "Dns.Realtime"]},
+                                                               "/event/realtime"]]}
     assert "LiveRealtimeUrl" in synth.template["Outputs"]
 
 

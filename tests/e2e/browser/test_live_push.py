@@ -13,6 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 IDLE_WINDOW_SECONDS = 20.0
+REPLIES = 5  # replies timed commit-to-screen
 
 
 def _open_page(browser, local_stack, artifacts_dir, name: str):
@@ -76,23 +77,30 @@ def test_a_reply_appears_on_another_agents_open_ticket_within_a_second_without_p
         tab_b.wait_for_timeout(6000)
         assert b_requests.since(quiet_from) == [], f"requests while idle: {b_requests.since(quiet_from)}"
 
-        words = f"Replacement shipped {uuid.uuid4().hex[:6]}"
-        _watch_for_text(tab_b, ".conversation", words)
-        tab_a.get_by_label("Public reply (sent to the customer)").fill(words)
-        with tab_a.expect_response(lambda r: r.request.method == "POST" and r.url.endswith("/messages")) as posted:
-            tab_a.get_by_role("button", name="Send public reply").click()
-        assert posted.value.status == 201
-        committed_at = time.time() * 1000  # the reply's request returned: its statement has committed
-        tab_b.locator(".conversation", has_text=words).wait_for(timeout=3000)
-        latency_ms = tab_b.evaluate("window.__seenAt") - committed_at
+        latencies = []
+        for attempt in range(REPLIES):
+            words = f"Replacement shipped {attempt} {uuid.uuid4().hex[:6]}"
+            _watch_for_text(tab_b, ".conversation", words)
+            tab_a.get_by_label("Public reply (sent to the customer)").fill(words)
+            with tab_a.expect_response(lambda r: r.request.method == "POST" and r.url.endswith("/messages")) as posted:
+                tab_a.get_by_role("button", name="Send public reply").click()
+            assert posted.value.status == 201
+            committed_at = time.time() * 1000  # the reply's request returned: its statement has committed
+            if attempt == 0:
+                first_committed_at = committed_at
+            tab_b.locator(".conversation", has_text=words).wait_for(timeout=3000)
+            latencies.append(tab_b.evaluate("window.__seenAt") - committed_at)
+            tab_b.wait_for_timeout(300)
         tab_b.shot("reply-pushed")
-        print(f"\npush latency commit-to-screen: {latency_ms:.0f} ms")
-        assert latency_ms < 1000, f"the reply showed {latency_ms:.0f} ms after commit"
+        ordered = sorted(latencies)
+        print(f"\npush latency commit-to-screen over {REPLIES} replies: median {ordered[len(ordered) // 2]:.0f} ms, "
+              f"max {ordered[-1]:.0f} ms")
+        assert ordered[-1] < 1000, f"a reply showed {ordered[-1]:.0f} ms after commit: {latencies}"
         # What B asked: only the re-read of this ticket that the push triggered, none of it before.
         after = b_requests.since(quiet_from)
         reads = (f"/tickets/{ticket['id']}", f"/tickets/{ticket['ref']}", "/customers/")
         assert after and all(r[1] == "GET" and any(x in r[2] for x in reads) for r in after), after
-        assert min(t for t, _, _ in after) >= committed_at - 50
+        assert min(t for t, _, _ in after) >= first_committed_at - 50
         assert not tab_a.errors and not tab_b.errors
     finally:
         ctx_a.close()

@@ -157,7 +157,27 @@ def _events_header(token: str) -> str:
 
 
 class EventsClient:
-    """A minimal AppSync Events client: connect, subscribe, wait for data."""
+    """A minimal AppSync Events client: connect, subscribe, wait for data. Scenarios run with
+    EventsClient.run(coro): on a thread of their own, since Playwright's sync API may hold this one's loop."""
+
+    @staticmethod
+    def run(coro):
+        import threading
+
+        outcome: dict = {}
+
+        def target() -> None:
+            try:
+                outcome["value"] = asyncio.run(coro)
+            except BaseException as exc:  # noqa: BLE001 - re-raised in the test's thread
+                outcome["error"] = exc
+
+        thread = threading.Thread(target=target)
+        thread.start()
+        thread.join(60)
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome.get("value")
 
     def __init__(self, url: str, token: str) -> None:
         self.url, self.token = url, token

@@ -2,12 +2,11 @@
 reaches the subscribers of its channels; who may subscribe and publish where; presence."""
 from __future__ import annotations
 
-import asyncio
-import json
 import time
 import uuid
 
 import pytest
+
 
 @pytest.fixture
 def live(http, tokens, require_functions):
@@ -44,7 +43,7 @@ def test_a_reply_reaches_the_ticket_channel_after_commit(live, http, tokens, eve
             event = await watcher.wait_for(lambda e: e.get("type") == "ticket.replied", timeout=5)
             return event, time.monotonic() - started
 
-    event, seconds = asyncio.run(scenario())
+    event, seconds = events_client.run(scenario())
     assert event is not None, "no ticket.replied pushed within 5 s"
     assert event["ticket_id"] == ticket["id"] and event["visibility"] == "public"
     assert "body" not in event  # a signal, never the text: the page re-reads through the API
@@ -56,7 +55,7 @@ def test_an_agent_cannot_subscribe_to_another_agents_channel(live, tokens, event
         async with events_client(live["realtime"], tokens["tom@example.com"]) as tom:
             return await tom.subscribe(live["own_channel"])  # tara's
 
-    refused = asyncio.run(scenario())
+    refused = events_client.run(scenario())
     assert refused["type"] == "subscribe_error"
     assert "own /agents channel" in refused["errors"][0]["message"]
 
@@ -73,7 +72,7 @@ def test_an_assignment_reaches_the_assignees_own_channel(live, http, tokens, eve
             assert assigned.status in (200, 201), assigned.body
             return await client.wait_for(lambda e: e.get("type") == "ticket.assigned" and e["ticket_id"] == ticket["id"])
 
-    event = asyncio.run(scenario())
+    event = events_client.run(scenario())
     assert event is not None and event["agent_id"] == me["id"]
 
 
@@ -92,7 +91,7 @@ def test_a_chat_visitor_hears_their_own_session_only(live, http, events_client: 
             agents_only = await visitor.subscribe("/teams/" + str(uuid.uuid4()))
             return own, other, agents_only
 
-    own, other, agents_only = asyncio.run(scenario())
+    own, other, agents_only = events_client.run(scenario())
     assert own["type"] == "subscribe_success"
     assert other["type"] == "subscribe_error" and agents_only["type"] == "subscribe_error"
 
@@ -112,7 +111,7 @@ def test_presence_is_stamped_with_the_publishers_identity(live, http, tokens, ev
             seen = await tom.wait_for(lambda e: e.get("kind") == "presence")
             return ok, bad, seen
 
-    ok, bad, seen = asyncio.run(scenario())
+    ok, bad, seen = events_client.run(scenario())
     assert ok["type"] == "publish_success"
     assert bad["type"] == "publish_error"  # agents publish presence only: a forged change is refused
     assert seen["state"] == "replying" and seen["agent"]["email"] == "tara@example.com"

@@ -32,8 +32,9 @@ def _wait_for(predicate, timeout: float = 20.0, interval: float = 0.3):
 def test_health_reports_database_and_functions(health):
     assert health["status"] == "ok"
     assert health["database"] == "ok"
-    assert set(health["functions"]) == {"api", "inbound_email", "outbound", "notifier", "sweep", "audit_export"}
-    assert set(health["queues"]) == {"inbound", "notify", "outbound"}
+    assert set(health["functions"]) == {"api", "inbound_email", "outbound", "notifier", "sweep", "audit_export",
+                                        "push", "push_authorizer"}
+    assert set(health["queues"]) == {"inbound", "notify", "outbound", "push"}
     assert all({"processed", "failed", "waiting", "dead_letters"} <= set(q) for q in health["queues"].values())
 
 

@@ -142,20 +142,13 @@ def test_presence_of_a_crashed_tab_expires_by_its_ttl(browser, local_stack, arti
         sign_in(tab_a, a.agent_email, f"#/ticket/{ticket['ref']}")
         tab_a.wait_for_selector("body[data-live='connected']")
         # B announces itself once over the raw protocol, then disappears without a word.
-        import asyncio
-
         async def announce_once(url: str) -> None:
             async with events_client(url, b["token"]) as client:
                 await client.publish(f"/tickets/{ticket['id']}", {"kind": "presence", "state": "viewing"})
 
         url = local_stack_realtime(local_stack, b["token"])
         t0 = time.monotonic()
-        # Playwright's sync API owns this thread's event loop: the raw client runs on its own thread.
-        import threading
-
-        announcer = threading.Thread(target=lambda: asyncio.run(announce_once(url)))
-        announcer.start()
-        announcer.join(10)
+        events_client.run(announce_once(url))
         presence = tab_a.locator("#ticket-presence")
         presence.filter(has_text="is viewing").wait_for(timeout=3000)
         expect(presence).not_to_contain_text("is viewing", timeout=60_000)

@@ -18,6 +18,9 @@ from infra.storage import private_bucket
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 
 
+LIVE_MODULE_PATH = "/js/live.js"  # web/js/live.js (web/chat/widget.js imports it)
+
+
 class Web(Construct):
     def __init__(self, scope: Construct, id: str, *, config: StageConfig, access_logs: s3.IBucket) -> None:
         super().__init__(scope, id)
@@ -37,6 +40,14 @@ class Web(Construct):
                 cache_policy=cloudfront.CachePolicy.CACHING_OPTIMIZED,
                 response_headers_policy=cloudfront.ResponseHeadersPolicy.SECURITY_HEADERS,
             ),
+            # The chat widget, embedded on customers' sites, imports the push client module from here:
+            # a cross-origin module import needs CORS (the file is public code, like the widget).
+            additional_behaviors={LIVE_MODULE_PATH: cloudfront.BehaviorOptions(
+                origin=origins.S3BucketOrigin.with_origin_access_control(self.bucket),
+                viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+                cache_policy=cloudfront.CachePolicy.CACHING_OPTIMIZED,
+                response_headers_policy=cloudfront.ResponseHeadersPolicy.CORS_ALLOW_ALL_ORIGINS_WITH_PREFLIGHT_AND_SECURITY_HEADERS,
+            )},
             default_root_object="index.html",
             domain_names=[config.web_domain] if config.web_domain else None,
             certificate=certificate,

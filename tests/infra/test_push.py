@@ -97,3 +97,10 @@ def test_the_authorizer_is_capped_and_sees_the_signing_key(synth):
     props = synth.resources("AWS::Lambda::Function")[authorizer]["Properties"]
     assert "HELPDESK_SIGNING_KEY_SECRET_ARN" in props["Environment"]["Variables"]
     assert props["Timeout"] <= 5
+
+
+def test_the_chat_widget_may_import_the_push_client_from_a_customers_site(synth):
+    config = only(synth, "AWS::CloudFront::Distribution")["DistributionConfig"]
+    [behavior] = [b for b in config.get("CacheBehaviors", []) if b["PathPattern"] == "/js/live.js"]
+    # The managed policy "CORS-with-preflight-and-SecurityHeadersPolicy" (any origin, security headers kept).
+    assert behavior["ResponseHeadersPolicyId"] == "eaab4381-ed33-4a86-88ca-d9558dc6cd63"

@@ -40,18 +40,20 @@ def test_provisioning_twice_is_harmless_and_routes_events_by_type(moto_resources
                           web_origin="http://127.0.0.1:8080")
     assert again.queue_urls == moto_resources.queue_urls
     sns, sqs = aws.client("sns", again.endpoint), aws.client("sqs", again.endpoint)
-    assert len(sns.list_subscriptions_by_topic(TopicArn=again.topic_arn)["Subscriptions"]) == 2
+    assert len(sns.list_subscriptions_by_topic(TopicArn=again.topic_arn)["Subscriptions"]) == 3
     for event_type in ("ticket.created", "outbound.requested"):
         sns.publish(TopicArn=again.topic_arn, Message=json.dumps({"type": event_type}),
                     MessageAttributes={"event_type": {"DataType": "String", "StringValue": event_type}})
     got = {}
-    for queue in ("notify", "outbound"):
+    for queue in ("notify", "outbound", "push"):
         messages = sqs.receive_message(QueueUrl=again.queue_urls[queue], MaxNumberOfMessages=10).get("Messages", [])
         got[queue] = [json.loads(m["Body"])["type"] for m in messages]
         sqs.delete_message_batch(QueueUrl=again.queue_urls[queue],
                                  Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)])
-    # the acknowledgement of a new email ticket is sent by outbound, so it hears ticket.created too
-    assert got == {"notify": ["ticket.created"], "outbound": ["ticket.created", "outbound.requested"]}
+    # the acknowledgement of a new email ticket is sent by outbound, so it hears ticket.created too;
+    # push hears every change but the send request (its ticket.replied was pushed already)
+    assert got == {"notify": ["ticket.created"], "outbound": ["ticket.created", "outbound.requested"],
+                   "push": ["ticket.created"]}
 
 
 def test_smtp_mail_lands_in_s3_and_its_event_reaches_the_inbound_handler(moto_resources, tmp_path):

@@ -26,6 +26,18 @@ def stand_in():
     events.stop()
 
 
+def run(coro):
+    """asyncio.run on a thread of its own: in a whole-suite run Playwright's sync API holds this thread's loop."""
+    import threading
+
+    outcome = {}
+    thread = threading.Thread(target=lambda: outcome.update(value=asyncio.run(coro)))
+    thread.start()
+    thread.join(30)
+    assert "value" in outcome, "the WebSocket scenario failed (see the thread's traceback above)"
+    return outcome["value"]
+
+
 def agent_token() -> str:
     return tokens.sign(tokens.agent_claims(str(uuid.uuid4()), "tara@example.com", "agent"), KEY)
 
@@ -52,7 +64,7 @@ def test_signed_publishes_reach_the_subscribers_of_the_channel(stand_in):
     channel = ticket(uuid.uuid4())
     publisher = AppSyncEventsPublisher(stand_in.http_url, "us-east-1", Credentials("testing", "testing"))
     sent = [(channel, {"kind": "change", "n": 1}), (channel, {"kind": "change", "n": 2})]
-    got = asyncio.run(subscribe_and_wait(stand_in.realtime_url, agent_token(), channel.path, lambda: publisher.publish(sent)))
+    got = run(subscribe_and_wait(stand_in.realtime_url, agent_token(), channel.path, lambda: publisher.publish(sent)))
     assert got == [{"kind": "change", "n": 1}, {"kind": "change", "n": 2}]
 
 
@@ -89,6 +101,6 @@ def test_a_connection_without_credentials_is_refused(stand_in):
         async with connect(stand_in.realtime_url, subprotocols=["aws-appsync-event-ws"]) as ws:
             return json.loads(await ws.recv())
 
-    refused = asyncio.run(attempt())
+    refused = run(attempt())
     assert refused["type"] == "connection_error"
     assert "header- subprotocol" in refused["errors"][0]["message"]

@@ -31,11 +31,12 @@ class Web(Construct):
         # infra/config.py); the viewer minimum is then TLS 1.2.
         certificate = (acm.Certificate.from_certificate_arn(self, "Certificate", config.web_certificate_arn)
                        if config.web_domain else None)
+        site = origins.S3BucketOrigin.with_origin_access_control(self.bucket)  # one origin, one OAC, both behaviors
         self.distribution = cloudfront.Distribution(
             self, "Cdn",
             comment=f"Helpdesk web ({config.stage})",
             default_behavior=cloudfront.BehaviorOptions(
-                origin=origins.S3BucketOrigin.with_origin_access_control(self.bucket),
+                origin=site,
                 viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
                 cache_policy=cloudfront.CachePolicy.CACHING_OPTIMIZED,
                 response_headers_policy=cloudfront.ResponseHeadersPolicy.SECURITY_HEADERS,
@@ -43,7 +44,7 @@ class Web(Construct):
             # The chat widget, embedded on customers' sites, imports the push client module from here:
             # a cross-origin module import needs CORS (the file is public code, like the widget).
             additional_behaviors={LIVE_MODULE_PATH: cloudfront.BehaviorOptions(
-                origin=origins.S3BucketOrigin.with_origin_access_control(self.bucket),
+                origin=site,
                 viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
                 cache_policy=cloudfront.CachePolicy.CACHING_OPTIMIZED,
                 response_headers_policy=cloudfront.ResponseHeadersPolicy.CORS_ALLOW_ALL_ORIGINS_WITH_PREFLIGHT_AND_SECURITY_HEADERS,

@@ -117,16 +117,16 @@ def test_presence_shows_who_views_and_who_replies_and_expires_when_the_tab_close
         for tab, email in ((tab_a, a.agent_email), (tab_b, b["email"])):
             sign_in(tab, email, f"#/ticket/{ticket['ref']}")
             tab.wait_for_selector("body[data-live='connected']")
-        presence_a = tab_a.locator("#ticket-presence")
-        presence_a.filter(has_text="Live B Agent is viewing").wait_for(timeout=3000)
-        tab_b.locator("#ticket-presence").filter(has_text="is viewing").wait_for(timeout=3000)
+        b_name = b["email"].split("@")[0]  # local tokens carry no name claim (Cognito's carry the agent's name)
+        presence_a = tab_a.locator("p.presence")
+        expect(presence_a).to_contain_text(f"{b_name} is viewing this ticket", timeout=3000)
+        expect(tab_b.locator("p.presence")).to_contain_text("is viewing this ticket", timeout=3000)
         tab_b.get_by_label("Public reply (sent to the customer)").fill("Let me take this one")
-        presence_a.filter(has_text="Live B Agent is replying").wait_for(timeout=3000)
+        expect(presence_a).to_contain_text(f"{b_name} is writing a reply", timeout=3000)
         tab_a.shot("b-replying")
         # B's tab closes: A stops showing B without anyone clearing it by hand.
         ctx_b.close()
-        expect(presence_a).not_to_contain_text("Live B Agent", timeout=5000)
-        assert presence_a.get_attribute("role") == "status"
+        expect(presence_a).not_to_contain_text(b_name, timeout=5000)
     finally:
         ctx_a.close()
         ctx_b.close()  # closing twice is harmless
@@ -149,8 +149,8 @@ def test_presence_of_a_crashed_tab_expires_by_its_ttl(browser, local_stack, arti
         url = local_stack_realtime(local_stack, b["token"])
         t0 = time.monotonic()
         events_client.run(announce_once(url))
-        presence = tab_a.locator("#ticket-presence")
-        presence.filter(has_text="is viewing").wait_for(timeout=3000)
+        presence = tab_a.locator("p.presence")
+        expect(presence).to_contain_text("is viewing this ticket", timeout=3000)
         expect(presence).not_to_contain_text("is viewing", timeout=60_000)
         gone_after = time.monotonic() - t0
         assert 35 <= gone_after <= 60, f"expired after {gone_after:.0f} s (ttl 40 s, heartbeat 15 s)"

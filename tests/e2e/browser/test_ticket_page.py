@@ -168,7 +168,7 @@ def test_macros_are_managed_and_applied_in_one_step(page, sign_in, workspace, ma
 
 
 def test_drafts_survive_a_reload_and_a_newer_message_asks_before_sending(page, sign_in, workspace, make_ticket,
-                                                                          admin_api, tokens):
+                                                                          admin_api, tokens, events_client):
     ticket = make_ticket(workspace.team_id, "Refund", "I want my money back.")
     _claim(admin_api, workspace, ticket)
     _open(page, sign_in, workspace, ticket)
@@ -186,7 +186,14 @@ def test_drafts_survive_a_reload_and_a_newer_message_asks_before_sending(page, s
 
     # Another agent is writing, then answers: presence shows it, and sending asks first.
     tara = tokens["tara@example.com"]
-    admin_api.call("POST", f"/tickets/{ticket['id']}/presence", {"activity": "replying"}, token=tara)
+    # Tara's page announces itself over push (the Event API), as web/js/presence.js does when connected.
+    page.wait_for_selector("body[data-live='connected']")
+
+    async def tara_replies(url: str) -> None:
+        async with events_client(url, tara) as client:
+            await client.publish(f"/tickets/{ticket['id']}", {"kind": "presence", "state": "replying"})
+
+    events_client.run(tara_replies(admin_api.call("GET", "/live", token=tara)["realtime"]))
     page.locator(".presence", has_text="is writing a reply").wait_for(timeout=15_000)
     admin_api.call("POST", f"/tickets/{ticket['id']}/messages", {"body": "Refund already sent by Tara."}, token=tara)
     page.get_by_role("button", name="Send public reply").click()

@@ -35,12 +35,17 @@ class SesEmailSender:
         mail["Auto-Submitted"] = "auto-generated"
         mail["X-Auto-Response-Suppress"] = "All"
         mail.set_content(message["text"])
-        kwargs: dict[str, Any] = {"Source": self.from_address, "Destinations": [message["to"]],
-                                  "RawMessage": {"Data": mail.as_bytes()}}
-        if self.configuration_set:
-            kwargs["ConfigurationSetName"] = self.configuration_set
-        try:
-            return str(self.ses.send_raw_email(**kwargs)["MessageId"])
-        except Exception as exc:  # noqa: BLE001 - classified below
-            code = getattr(exc, "response", {}).get("Error", {}).get("Code", type(exc).__name__)
-            raise DeliveryError(f"SES {code}: {exc}", retryable=code not in _SES_PERMANENT) from exc
+        return send_raw_mail(self.ses, source=self.from_address, to=message["to"], data=mail.as_bytes(),
+                             configuration_set=self.configuration_set)
+
+
+def send_raw_mail(ses: Any, *, source: str, to: str, data: bytes, configuration_set: str | None) -> str:
+    """Sends one built mail with SES; its MessageId, or a DeliveryError that says whether a retry can help."""
+    kwargs: dict[str, Any] = {"Source": source, "Destinations": [to], "RawMessage": {"Data": data}}
+    if configuration_set:
+        kwargs["ConfigurationSetName"] = configuration_set
+    try:
+        return str(ses.send_raw_email(**kwargs)["MessageId"])
+    except Exception as exc:  # noqa: BLE001 - classified below
+        code = getattr(exc, "response", {}).get("Error", {}).get("Code", type(exc).__name__)
+        raise DeliveryError(f"SES {code}: {exc}", retryable=code not in _SES_PERMANENT) from exc

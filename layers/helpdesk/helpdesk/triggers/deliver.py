@@ -9,15 +9,13 @@ from typing import Any
 from helpdesk.auth.portal import portal_url, sign_portal_token
 from helpdesk.clock import Clock
 from helpdesk.delivery import DeliveryError
-from helpdesk.delivery.ses import SesEmailSender
+from helpdesk.delivery.ses import SesEmailSender, send_raw_mail
 from helpdesk.delivery.slack import SlackApi
 from helpdesk.outbound.compose import compose_reply
 from helpdesk.outbound.email import portal_footer
 from helpdesk.outbound.html import render_html
 from helpdesk.outbound.tokens import reply_address
 from helpdesk.triggers.evaluate import TicketFacts
-
-_SES_PERMANENT = {"MessageRejected", "InvalidParameterValue"}
 
 
 class TriggerDelivery:
@@ -50,15 +48,8 @@ class TriggerDelivery:
             subject=subject, number=facts.number, body_text=text, body_html=render_html(text, title=f"TKT-{facts.number}"),
             message_id=message_id, in_reply_to=None, references=[], loop_value=self.domain, sent_at=self.clock.now(),
             automatic=True)
-        kwargs: dict[str, Any] = {"Source": from_address, "Destinations": [facts.requester_email],
-                                  "RawMessage": {"Data": mail.as_bytes()}}
-        if self.configuration_set:
-            kwargs["ConfigurationSetName"] = self.configuration_set
-        try:
-            return str(self.ses.send_raw_email(**kwargs)["MessageId"])
-        except Exception as exc:  # noqa: BLE001 - classified below
-            code = getattr(exc, "response", {}).get("Error", {}).get("Code", type(exc).__name__)
-            raise DeliveryError(f"SES {code}: {exc}", retryable=code not in _SES_PERMANENT) from exc
+        return send_raw_mail(self.ses, source=from_address, to=facts.requester_email, data=mail.as_bytes(),
+                             configuration_set=self.configuration_set)
 
     def mail_agent(self, *, to: str, name: str | None, subject: str, body: str) -> str:
         return self.agent_mail.send({"to": to, "name": name, "subject": subject, "text": body})

@@ -9,9 +9,7 @@ only which rule matches and whether a team is on shift come from here.
 from __future__ import annotations
 
 import logging
-import threading
 import time
-import weakref
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -19,6 +17,7 @@ from uuid import UUID
 
 from helpdesk.db import routing as sql
 from helpdesk.db.client import DataApi
+from helpdesk.db.per_database import PerDatabase
 from helpdesk.routing.matching import first_match
 from helpdesk.routing.models import Intake, Rule
 
@@ -105,25 +104,13 @@ class RoutingConfig:
         return schedule
 
 
-_cache: "weakref.WeakKeyDictionary[DataApi, RoutingConfig]" = weakref.WeakKeyDictionary()
-_lock = threading.Lock()
+_cache: PerDatabase[RoutingConfig] = PerDatabase(RoutingConfig.load)
 
 
 def routing_config(db: DataApi, *, refresh: bool = False, max_age: float = TTL_SECONDS) -> RoutingConfig:
     """The cached config for this DataApi (one per process in Lambda), reloaded when older than max_age."""
-    with _lock:
-        cached = _cache.get(db)
-    if cached is not None and not refresh and time.monotonic() - cached.loaded_at < max_age:
-        return cached
-    config = RoutingConfig.load(db)
-    with _lock:
-        _cache[db] = config
-    return config
+    return _cache.get(db, max_age=max_age, refresh=refresh)
 
 
 def invalidate(db: DataApi | None = None) -> None:
-    with _lock:
-        if db is None:
-            _cache.clear()
-        else:
-            _cache.pop(db, None)
+    _cache.invalidate(db)

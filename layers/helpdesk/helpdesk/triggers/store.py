@@ -6,10 +6,8 @@ within that time; a change made through Triggers in this process is seen at once
 """
 from __future__ import annotations
 
-import threading
 import time
 import uuid
-import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +15,7 @@ from helpdesk import errors
 from helpdesk.clock import Clock, SystemClock
 from helpdesk.db import triggers as sql
 from helpdesk.db.client import DataApi
+from helpdesk.db.per_database import PerDatabase
 from helpdesk.tickets.models import parse_ticket_ref
 from helpdesk.triggers import evaluate
 from helpdesk.triggers.context import load_context
@@ -64,28 +63,16 @@ class ActiveTriggers:
         return [t for t in self.triggers if event in t.events]
 
 
-_cache: "weakref.WeakKeyDictionary[DataApi, ActiveTriggers]" = weakref.WeakKeyDictionary()
-_lock = threading.Lock()
+_cache: PerDatabase[ActiveTriggers] = PerDatabase(ActiveTriggers.load)
 
 
 def active_triggers(db: DataApi, *, max_age: float = TTL_SECONDS) -> ActiveTriggers:
     """The cached active set for this DataApi (one per process in Lambda), reloaded when older than max_age."""
-    with _lock:
-        cached = _cache.get(db)
-    if cached is not None and time.monotonic() - cached.loaded_at < max_age:
-        return cached
-    loaded = ActiveTriggers.load(db)
-    with _lock:
-        _cache[db] = loaded
-    return loaded
+    return _cache.get(db, max_age=max_age)
 
 
 def invalidate(db: DataApi | None = None) -> None:
-    with _lock:
-        if db is None:
-            _cache.clear()
-        else:
-            _cache.pop(db, None)
+    _cache.invalidate(db)
 
 
 # -- the admin's triggers -------------------------------------------------------------------------

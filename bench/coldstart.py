@@ -28,7 +28,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import uuid
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from time import perf_counter
 
@@ -137,6 +139,150 @@ def measure(name: str, task_root: Path, paths: list[Path], interpreter: str, *, 
             modules = report["modules"]
     return ColdStart(name, variant, statistics.median(cpus), statistics.median(imports), statistics.median(processes),
                      modules, runs)
+
+
+# The first event, as Lambda runs it: the handler imported (the Init phase), SnapStart's hooks when the
+# function has it (before the snapshot, then after the restore), then the same recorded event twice.
+# The runtime provides snapshot_restore_py; here a stand-in records the hooks and runs them in that order.
+_EVENT_PROBE = """
+import sys, time, json, types
+sys.path[:0] = {paths!r}
+hooks = {{"before": [], "after": []}}
+def _register(kind):
+    def register(func, *args, **kwargs):
+        hooks[kind].append((func, args, kwargs))
+        return func
+    return register
+sys.modules["snapshot_restore_py"] = types.SimpleNamespace(register_before_snapshot=_register("before"),
+                                                           register_after_restore=_register("after"))
+class Context:
+    function_name, memory_limit_in_mb, function_version = "helpdesk-{name}", 1024, "1"
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:helpdesk-{name}"
+    aws_request_id, log_group_name, log_stream_name = "bench", "/aws/lambda/helpdesk-{name}", "bench"
+    def get_remaining_time_in_millis(self):
+        return 29000
+event = json.loads(sys.stdin.read())
+cpu = time.process_time
+started = cpu()
+import importlib
+module = importlib.import_module("functions.{name}.handler")
+if {snap_start!r}:
+    for func, args, kwargs in reversed(hooks["before"]):
+        func(*args, **kwargs)
+initialised = cpu()
+if {snap_start!r}:
+    for func, args, kwargs in hooks["after"]:
+        func(*args, **kwargs)
+restored = cpu()
+module.handler(event, Context())
+first = cpu()
+module.handler(event, Context())
+warm = cpu()
+print(json.dumps({{"init_ms": (initialised - started) * 1000, "restore_ms": (restored - initialised) * 1000,
+                  "first_ms": (first - restored) * 1000, "warm_ms": (warm - first) * 1000}}))
+"""
+
+
+@dataclass
+class FirstEvent:
+    """CPU ms of one function's first event after a cold start, against the same event warm."""
+
+    function: str
+    snap_start: bool
+    init_ms: float  # the handler's import and init (with SnapStart: done before the snapshot, not on a cold start)
+    restore_ms: float  # SnapStart's after-restore hooks
+    first_ms: float  # the first event
+    warm_ms: float  # the same event again, warm
+    runs: int
+
+    @property
+    def cold_ms(self) -> float:
+        """What a cold start adds to the event: the init (or the restore hooks) and the first event's extra work."""
+        return (self.restore_ms if self.snap_start else self.init_ms) + max(self.first_ms - self.warm_ms, 0.0)
+
+    @property
+    def met(self) -> bool:
+        return self.cold_ms < TARGET_MS
+
+
+def replay_first_events(functions: tuple[str, ...], runs: int = RUNS, progress=print) -> list[FirstEvent]:
+    """Every function's first event, replayed in fresh processes against a local stack that just ran a
+    ticket's life (bench/lifecycle.py): the events are the ones the stack gave each function (redelivery
+    is safe by design), the environment the one it gives them, plus Lambda's and X-Ray's."""
+    import pickle
+
+    with tempfile.TemporaryDirectory(prefix="helpdesk-coldstart-") as tmp:
+        out = Path(tmp) / "first-events.pickle"
+        result = subprocess.run([sys.executable, "-c", "from bench.coldstart import _replay_main; _replay_main()",
+                                 str(out), str(runs), *functions], cwd=ROOT, capture_output=True, text=True)
+        if result.returncode != 0:
+            raise RuntimeError(f"replaying the first events failed:\n{result.stderr[-3000:]}")
+        progress("\n".join(line for line in result.stdout.splitlines() if line.startswith("  ")))
+        return pickle.loads(out.read_bytes())
+
+
+def _replay_main() -> None:
+    """In its own process (the local stack wires this process's handlers to itself)."""
+    import pickle
+
+    from bench import lifecycle
+
+    out, runs, functions = Path(sys.argv[1]), int(sys.argv[2]), tuple(sys.argv[3:])
+    rows: list[FirstEvent] = []
+
+    def replay(stack, meter) -> None:
+        from app import load_context
+        from infra.config import StageConfig
+        from infra.workers import function_specs, stage_function_code
+
+        specs = function_specs(StageConfig.from_context(load_context(["-c", "stage=prod"]).get))
+        interpreter = runtime_interpreter()
+        layer = build_layer()
+        native, sdk = host_stand_ins(layer)
+        paths = [native, layer / "python", sdk] if platform.machine() != "aarch64" else [layer / "python", sdk]
+        events = {**_events_outside_a_ticket_life(meter.first_events), **meter.first_events}
+        for name in functions:
+            task_root = stage_function_code(name)
+            env = {**{k: v for k, v in os.environ.items() if k != "POWERTOOLS_TRACE_DISABLED"},
+                   **{k: v for k, v in lambda_environment(name, task_root).items() if k.startswith(("LAMBDA_", "AWS_LAMBDA", "AWS_EXECUTION", "_HANDLER"))},
+                   # Lambda's trace header; not sampled, so nothing is sent to a daemon.
+                   "_X_AMZN_TRACE_ID": "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=0"}
+            probe = _EVENT_PROBE.format(paths=[str(task_root), *map(str, paths)], name=name,
+                                        snap_start=specs[name].snap_start)
+            samples = []
+            for _ in range(runs):
+                result = subprocess.run([interpreter, "-I", "-c", probe], input=json.dumps(events[name]),
+                                        capture_output=True, text=True, cwd=task_root, env=env)
+                if result.returncode != 0:
+                    raise RuntimeError(f"functions.{name}: the replayed event failed:\n{result.stderr[-3000:]}")
+                samples.append(json.loads(result.stdout.strip().splitlines()[-1]))
+            row = FirstEvent(name, specs[name].snap_start, runs=runs, **{
+                key: statistics.median(s[key] for s in samples) for key in ("init_ms", "restore_ms", "first_ms", "warm_ms")})
+            rows.append(row)
+            print(f"  {name} first event: cold {row.cold_ms:.0f} ms CPU (init {row.init_ms:.0f}, restore "
+                  f"{row.restore_ms:.0f}, first {row.first_ms:.0f}, warm {row.warm_ms:.0f})", flush=True)
+
+    lifecycle.count_one_ticket(progress=lambda line: None, while_up=replay)
+    out.write_bytes(pickle.dumps(rows))
+
+
+def _events_outside_a_ticket_life(seen: dict[str, dict]) -> dict[str, dict]:
+    """Events of the functions a ticket's life does not invoke: the deploy's migrate trigger, the daily
+    audit export's schedule (the sweep's, renamed), and a portal page subscribing to its ticket's channel."""
+    from helpdesk.auth.portal import sign_portal_token
+    from helpdesk.config import get_settings
+    from helpdesk.push.access import customer_channel
+
+    now = datetime.now(timezone.utc)
+    token = sign_portal_token(uuid.uuid4(), get_settings().signing_keys, now)
+    channel = customer_channel(token, get_settings().signing_keys, now).path
+    schedule = dict(seen.get("sweep") or {"detail-type": "Scheduled Event", "source": "aws.events", "detail": {}})
+    schedule["resources"] = ["arn:aws:events:us-east-1:123456789012:rule/helpdesk-audit-export"]
+    return {"migrate": {}, "audit_export": schedule, "push_authorizer": {
+        "authorizationToken": token,
+        "requestContext": {"apiId": "bench", "accountId": "123456789012", "requestId": str(uuid.uuid4()),
+                           "operation": "EVENT_SUBSCRIBE", "channelNamespaceName": "portal", "channel": channel},
+        "requestHeaders": {}}}
 
 
 def measure_all(functions: tuple[str, ...], runs: int = RUNS, progress=print) -> tuple[list[ColdStart], str]:

@@ -109,6 +109,7 @@ class Meter:
         self.counted = Counted()
         self.phase = "start-up"
         self.own_sql: set[str] = set()  # the run's own look-ups, not counted
+        self.first_events: dict[str, dict[str, Any]] = {}  # function -> the first event it was given (bench/coldstart.py)
         self._local = threading.local()
         self._lock = threading.Lock()
         self._undo: list[Callable[[], None]] = []
@@ -136,6 +137,8 @@ class Meter:
             invocation = Invocation(self.phase, name, "sqs" if records else "http" if "httpMethod" in event else "schedule",
                                     0.0, len(records) if records else 1)
             self._local.invocation = invocation
+            with self._lock:
+                self.first_events.setdefault(name, json.loads(json.dumps(event)))
             started = time.perf_counter()
             try:
                 return original_invoke(name, event)
@@ -249,8 +252,10 @@ class Run:
         raise TimeoutError(f"waited {timeout:.0f} s for {what}")
 
 
-def count_one_ticket(progress: Callable[[str], None] = print) -> Counted:
-    """Runs a ticket's life on a fresh local stack and returns what was counted."""
+def count_one_ticket(progress: Callable[[str], None] = print,
+                     while_up: Callable[[Any, Meter], None] | None = None) -> Counted:
+    """Runs a ticket's life on a fresh local stack and returns what was counted; `while_up(stack, meter)`
+    runs after it, before the stack stops (bench/coldstart.py replays the events it saw)."""
     from local.stack import LocalStack
 
     with tempfile.TemporaryDirectory(prefix="helpdesk-cost-") as tmp:
@@ -270,6 +275,8 @@ def count_one_ticket(progress: Callable[[str], None] = print) -> Counted:
             _ticket_life(run)
             meter.counted = Counted()
             _ticket_life(run)
+            if while_up is not None:
+                while_up(stack, meter)
         finally:
             meter.uninstall()
             stack.stop()

@@ -146,6 +146,30 @@ def build_app() -> APIGatewayRestResolver:
     return app
 
 
+# A request the API refuses before any database work (no identity): it takes the resolver's whole path
+# (routing, validation, the error mapping) without opening a connection.
+_PRIMING_REQUEST = {"resource": "/{proxy+}", "path": f"{PREFIX}/tickets", "httpMethod": "GET", "headers": {},
+                    "multiValueHeaders": {}, "queryStringParameters": {"view": "mine"},
+                    "multiValueQueryStringParameters": {"view": ["mine"]}, "pathParameters": None,
+                    "requestContext": {"resourcePath": "/{proxy+}", "httpMethod": "GET", "path": f"/prod{PREFIX}/tickets",
+                                       "stage": "prod", "requestId": "snapstart-priming", "identity": {}},
+                    "body": None, "isBase64Encoded": False}
+
+
+def prime(app: APIGatewayRestResolver) -> None:
+    """What the first request after a SnapStart restore would otherwise build: the SDK clients (the
+    Data API's, the publisher's), the models whose validators were deferred, the resolver's first pass.
+    Runs before the snapshot (functions/api/handler.py); it must not open a connection (a snapshot
+    must not carry one), so it makes no AWS call."""
+    from helpdesk.snapstart import build_deferred_models
+
+    services()
+    build_deferred_models()
+    answer = app.resolve(_PRIMING_REQUEST, None)
+    if answer["statusCode"] != 401:  # anything else means the request reached further than intended
+        raise RuntimeError(f"priming request answered {answer['statusCode']}: {answer.get('body')}")
+
+
 def allow_chat_origins(event: dict[str, Any], response: dict[str, Any]) -> dict[str, Any]:
     """CORS for the chat widget embedded on customers' own sites. The resolver's CORSConfig allows the
     workspace origin on every route; the public chat routes also answer the CHAT_ALLOWED_ORIGINS

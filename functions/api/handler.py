@@ -8,26 +8,24 @@ from aws_lambda_powertools import Logger, Tracer
 
 from helpdesk import errors, wiring
 from helpdesk.db.client import API_GATEWAY_SECONDS
+from helpdesk.snapstart import register_after_restore, register_before_snapshot
 
 if __package__:
     from . import body, problems
-    from .app import allow_chat_origins, build_app
+    from .app import allow_chat_origins, build_app, prime
 else:  # Lambda: this directory is the code root
     import body  # type: ignore[no-redef]
     import problems  # type: ignore[no-redef]
-    from app import allow_chat_origins, build_app  # type: ignore[no-redef]
-
-try:  # the Lambda runtime's SnapStart hooks (infra/workers.py turns SnapStart on for this function)
-    from snapshot_restore_py import register_after_restore
-except ImportError:  # the local stack and tests
-    def register_after_restore(hook: Any) -> None:
-        pass
+    from app import allow_chat_origins, build_app, prime  # type: ignore[no-redef]
 
 logger = Logger(service="api")
 # X-Ray subsegments for every AWS SDK and HTTP call; responses stay out of traces (customer data).
 tracer = Tracer(service="api")
 app = build_app()
-# Every environment resumes from one snapshot: reseed, or all would draw the same retry jitter.
+# SnapStart (infra/workers.py): the snapshot carries a primed API, so a restored environment's first
+# request costs about what a warm one does. Every environment resumes from one snapshot: reseed, or
+# all would draw the same retry jitter.
+register_before_snapshot(prime, app)
 register_after_restore(random.seed)
 
 

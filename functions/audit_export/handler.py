@@ -27,7 +27,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     settings = get_settings()
     wiring.bind_invocation(context)
     db, clock = wiring.data_api(), wiring.clock(settings)
-    run = run_export(db, wiring.boto3_client("s3", settings), settings.audit_bucket,
+    run = run_export(db, wiring.aws_client("s3", settings), settings.audit_bucket,
                      older_than=timedelta(days=int(os.environ.get("AUDIT_HOT_DAYS", "90"))), clock=clock,
                      delete_exported=os.environ.get("AUDIT_DELETE_EXPORTED", "true").lower() != "false")
     result = {"rows": run.rows, "objects": run.objects, "deleted": run.deleted, "redone": run.redone,

@@ -55,7 +55,7 @@ def intake() -> EmailIntake:
 
 @lru_cache(maxsize=1)
 def s3() -> Any:
-    return wiring.boto3_client("s3")
+    return wiring.aws_client("s3")
 
 
 def process_object(bucket: str, key: str) -> dict[str, Any]:

@@ -117,7 +117,7 @@ def switch_schedule(*, on: bool) -> None:
     name = schedule_rule()
     if not name:
         return
-    events = wiring.boto3_client("events")
+    events = wiring.aws_client("events")
     (events.enable_rule if on else events.disable_rule)(Name=name)
 
 
@@ -125,7 +125,7 @@ def back_off(records: list[dict[str, Any]], failed_ids: set[str]) -> None:
     """Failed records become visible again after 30 s, 60 s, 120 s ... instead of the fixed timeout."""
     if not failed_ids:
         return
-    sqs = wiring.boto3_client("sqs")
+    sqs = wiring.aws_client("sqs")
     for record in records:
         if record.get("messageId") not in failed_ids:
             continue

@@ -32,8 +32,8 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 @lru_cache(maxsize=1)
 def email_sender() -> OutboundEmail:
     settings = get_settings()
-    return OutboundEmail(wiring.data_api(), wiring.boto3_client("ses", settings), settings, wiring.clock(settings),
-                         s3_client=wiring.boto3_client("s3", settings))  # reads the reply's attachments
+    return OutboundEmail(wiring.data_api(), wiring.aws_client("ses", settings), settings, wiring.clock(settings),
+                         s3_client=wiring.aws_client("s3", settings))  # reads the reply's attachments
 
 
 def send_slack(event: Any) -> Any:

@@ -5,7 +5,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from helpdesk import config
+from helpdesk import aws_sdk, config
 from helpdesk.auth.signing import Keyring
 
 
@@ -30,7 +30,7 @@ def test_key_is_read_once_from_secrets_manager_by_arn(monkeypatch):
         monkeypatch.setenv("HELPDESK_SIGNING_KEY_SECRET_ARN", arn)
         assert config.get_settings().signing_keys == Keyring.single("s3cret")
         reads = []
-        monkeypatch.setattr(boto3, "client", lambda *a, **kw: reads.append(a))
+        monkeypatch.setattr(aws_sdk, "client", lambda *a, **kw: reads.append(a))
         assert config.get_settings().signing_keys == Keyring.single("s3cret")
         assert reads == []  # no Secrets Manager call per request
 
@@ -63,7 +63,7 @@ def test_a_failed_refresh_keeps_the_keyring_already_read(monkeypatch):
         def unavailable(*args, **kwargs):
             raise ConnectionError("secretsmanager unreachable")
 
-        monkeypatch.setattr(boto3, "client", unavailable)
+        monkeypatch.setattr(aws_sdk, "client", unavailable)
         clock[0] += config.SECRET_REFRESH_SECONDS
         assert config.get_settings().signing_keys == Keyring.single("s3cret")
         config._secrets.clear()  # a cold process has nothing to fall back on

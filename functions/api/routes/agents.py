@@ -107,7 +107,7 @@ def invite_agent(agent_id: uuid.UUID) -> Doc:
     from helpdesk.admin.invitations import invite
 
     config = settings()
-    cognito = wiring.boto3_client("cognito-idp", config) if config.user_pool_id else None
+    cognito = wiring.aws_client("cognito-idp", config) if config.user_pool_id else None
     invitation = invite(cognito, config.user_pool_id, _agents().get(agent_id))
     audit(who, "invite", "agent", agent_id, invitation)
     return Doc(**invitation)

@@ -76,7 +76,7 @@ def _mailer():
     from helpdesk.delivery.ses import SesEmailSender  # only for a transcript or an address's verification code
 
     cfg = settings()
-    sender = SesEmailSender(wiring.boto3_client("ses", cfg), from_address=f"Support <support@{cfg.support_domain}>",
+    sender = SesEmailSender(wiring.aws_client("ses", cfg), from_address=f"Support <support@{cfg.support_domain}>",
                             configuration_set=cfg.ses_configuration_set)
     return sender.send
 

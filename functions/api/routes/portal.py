@@ -82,7 +82,7 @@ def portal_reply(token: str, body: PortalMessageIn) -> Response[Doc]:
         customer_id = _requester(svc, ticket_id)["requester_id"]
         files = reply_attachments(body.attachments, ticket_ref=("id", ticket_id), uploader_id=uuid.UUID(str(customer_id)),
                                   keyring=config.signing_keys, now=svc.clock.now(),
-                                  s3_client=wiring.boto3_client("s3", config), bucket=config.attachments_bucket,
+                                  s3_client=wiring.aws_client("s3", config), bucket=config.attachments_bucket,
                                   source="portal_upload")
     # Through routing's intake: a reply that reopens a closed ticket is handed back to its owner or the queue.
     result = _routing_intake().receive_portal_reply(svc.db, svc.clock, svc.publisher, ticket_id, body.body, files)
@@ -126,7 +126,7 @@ def portal_download(token: str, attachment_ref: str) -> Doc:
     ticket_id = verify_portal_token(token, settings().signing_keys, svc.clock.now())
     found = portal_attachment(TicketCommands(svc.db, svc.clock, svc.publisher), ticket_id, attachment_ref)
     config = settings()
-    return Doc(**attachments.download_url(wiring.boto3_client("s3", config), config.attachments_bucket, found))
+    return Doc(**attachments.download_url(wiring.aws_client("s3", config), config.attachments_bucket, found))
 
 
 def _requester(svc, ticket_id: uuid.UUID) -> dict:
@@ -151,7 +151,7 @@ def portal_upload(token: str, body: UploadRequest) -> Response[Doc]:
                                         Limit(f"upload-ip:{source_ip(router)}", UPLOADS_PER_TICKET_PER_HOUR)])
     ticket = _requester(svc, ticket_id)
     config = settings()
-    grant = grant_upload(wiring.boto3_client("s3", config), config.attachments_bucket, body, svc.clock.now())
+    grant = grant_upload(wiring.aws_client("s3", config), config.attachments_bucket, body, svc.clock.now())
     target = ReplyTarget(ticket_id, ticket["number"], uuid.UUID(str(ticket["requester_id"])))
     grant["reference"] = sign_reply_reference(grant, body, target, config.signing_keys, svc.clock.now())
     return Response(201, content_types.APPLICATION_JSON, grant)

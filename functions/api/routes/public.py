@@ -100,5 +100,5 @@ def public_kb_suggest(body: SuggestIn) -> ItemsOut:
 def public_upload(body: UploadRequest) -> Response[Doc]:
     svc = services()
     RateLimiter(svc.db, svc.clock).hit([Limit(f"upload-ip:{source_ip(router)}", UPLOADS_PER_IP_PER_HOUR)])
-    grant = grant_upload(wiring.boto3_client("s3"), settings().attachments_bucket, body, svc.clock.now())
+    grant = grant_upload(wiring.aws_client("s3"), settings().attachments_bucket, body, svc.clock.now())
     return Response(201, content_types.APPLICATION_JSON, grant)

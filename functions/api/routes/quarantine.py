@@ -71,7 +71,7 @@ def release(quarantine_id: uuid.UUID) -> Response[ReleaseOut]:
     svc = services()
     config = settings()
     email = _email_intake()
-    s3 = wiring.boto3_client("s3", config)
+    s3 = wiring.aws_client("s3", config)
     # S3 trouble raises MailStorageUnavailable: problems.py answers 503 with Retry-After.
     intake = email.s3.s3_email_intake(svc.db, svc.clock, svc.publisher, config, s3)
     outcome = email.s3.release_from_s3(intake, s3, quarantine_id, default_bucket=config.raw_mail_bucket or None)
@@ -93,7 +93,7 @@ def read_quarantined(quarantine_id: uuid.UUID) -> Doc:
     from helpdesk.admin import quarantine
 
     config = settings()
-    mail = quarantine.read(services().db, wiring.boto3_client("s3", config), quarantine_id,
+    mail = quarantine.read(services().db, wiring.aws_client("s3", config), quarantine_id,
                            default_bucket=config.raw_mail_bucket or None)
     return Doc(**to_jsonable_python(mail))
 

@@ -168,7 +168,7 @@ def add_message(ticket_ref: str, body: MessageIn) -> Response[Doc]:
         config = settings()
         files = reply_attachments(body.attachments, ticket_ref=parse_ticket_ref(ticket_ref), uploader_id=agent_id,
                                   keyring=config.signing_keys, now=services().clock.now(),
-                                  s3_client=wiring.boto3_client("s3", config), bucket=config.attachments_bucket)
+                                  s3_client=wiring.aws_client("s3", config), bucket=config.attachments_bucket)
     svc = services()
     result = WorkspaceCommands(svc.db, svc.clock, svc.publisher).reply(ticket_ref, {
         "body": body.body, "visibility": body.visibility, "author_type": "agent", "author_agent_id": agent_id,
@@ -191,7 +191,7 @@ def reply_upload(ticket_ref: str, body: UploadRequest) -> Response[UploadGrantOu
     svc = services()
     # The ticket must exist and not be merged away (404/410 now, not after the upload).
     ticket = _commands().get_ticket(ticket_ref, include_internal=False, message_limit=0).ticket
-    grant = grant_upload(wiring.boto3_client("s3", config), config.attachments_bucket, body, svc.clock.now())
+    grant = grant_upload(wiring.aws_client("s3", config), config.attachments_bucket, body, svc.clock.now())
     target = ReplyTarget(uuid.UUID(str(ticket["id"])), int(ticket["number"]), agent_id)
     reference = sign_reply_reference(grant, body, target, config.signing_keys, svc.clock.now())
     out = UploadGrantOut(**grant, reference=reference)
@@ -239,7 +239,7 @@ def attachment_link(ticket_ref: str, attachment_id: str) -> AttachmentLinkOut:
 
     attachment = attachments.find_attachment(services().db, ticket_ref, attachment_id)
     config = settings()
-    link = attachments.download_url(wiring.boto3_client("s3", config), config.attachments_bucket, attachment)
+    link = attachments.download_url(wiring.aws_client("s3", config), config.attachments_bucket, attachment)
     return AttachmentLinkOut(**link)
 
 

@@ -146,11 +146,11 @@ def _secret_string(arn: str) -> str:
     cached = _secrets.get(arn)
     if cached is not None and now - cached[0] < SECRET_REFRESH_SECONDS:
         return cached[1]
-    import boto3
+    from helpdesk import aws_sdk
 
     region = _env("AWS_REGION", _env("AWS_DEFAULT_REGION", "us-east-1"))
     try:
-        value = boto3.client("secretsmanager", region_name=region).get_secret_value(SecretId=arn)["SecretString"]
+        value = aws_sdk.client("secretsmanager", region=region).get_secret_value(SecretId=arn)["SecretString"]
     except Exception as exc:  # noqa: BLE001 - any failure: the cached value, if there is one
         if cached is None:
             raise

@@ -53,15 +53,14 @@ def sdk_config():
                   retries={"mode": "standard", "max_attempts": 2})
 
 
-def boto3_client(service: str, settings: Settings | None = None):
-    """A boto3 client for S3/SQS/SNS/SES/Secrets Manager; AWS_ENDPOINT_URL points it at moto locally."""
-    import boto3
+def aws_client(service: str, settings: Settings | None = None):
+    """An AWS SDK client for S3/SQS/SNS/SES/Secrets Manager/Cognito (helpdesk.aws_sdk: one session per
+    process); AWS_ENDPOINT_URL points it at moto locally."""
+    from helpdesk import aws_sdk
 
     settings = settings or get_settings()
-    kwargs = {"region_name": settings.region, "config": sdk_config()}
-    if settings.aws_endpoint_url:
-        kwargs["endpoint_url"] = settings.aws_endpoint_url
-    return boto3.client(service, **kwargs)
+    return aws_sdk.client(service, region=settings.region, endpoint_url=settings.aws_endpoint_url or None,
+                          config=sdk_config())
 
 
 def publisher(settings: Settings | None = None) -> Publisher:
@@ -71,7 +70,7 @@ def publisher(settings: Settings | None = None) -> Publisher:
         return DeferredPublisher()
     from helpdesk.events.sns import SnsPublisher  # the events package owns the SNS wire format
 
-    return SnsPublisher(boto3_client("sns", settings), settings.events_topic_arn)
+    return SnsPublisher(aws_client("sns", settings), settings.events_topic_arn)
 
 
 def push_publisher(settings: Settings | None = None):
@@ -79,9 +78,7 @@ def push_publisher(settings: Settings | None = None):
     settings = settings or get_settings()
     if not settings.push_http_endpoint:
         return None
-    import boto3
-
+    from helpdesk import aws_sdk
     from helpdesk.push.appsync import AppSyncEventsPublisher
 
-    credentials = boto3.Session().get_credentials()
-    return AppSyncEventsPublisher(settings.push_http_endpoint, settings.region, credentials)
+    return AppSyncEventsPublisher(settings.push_http_endpoint, settings.region, aws_sdk.credentials())

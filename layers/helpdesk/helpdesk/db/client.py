@@ -1,4 +1,4 @@
-"""A small client over boto3's `rds-data`: typed parameters, decoded rows, domain errors, retries.
+"""A small client over the AWS SDK's `rds-data`: typed parameters, decoded rows, domain errors, retries.
 
 Every database call in the project goes through `DataApi`. Parameters are plain Python
 values; the client picks the Data API field and typeHint:
@@ -136,11 +136,12 @@ class DataApi:
         settings = settings or get_settings()
         read_timeout = settings.db_read_timeout
         if client is None:
-            import boto3
             from botocore.config import Config
 
+            from helpdesk import aws_sdk
+
             # Our own retry below decides (and knows which calls are safe to repeat); botocore's would not.
-            client = boto3.client("rds-data", region_name=settings.region, config=Config(
+            client = aws_sdk.client("rds-data", region=settings.region, config=Config(
                 retries={"total_max_attempts": 1}, connect_timeout=CONNECT_TIMEOUT_SECONDS, read_timeout=read_timeout))
         return cls(client, resource_arn=settings.cluster_arn, secret_arn=settings.secret_arn, database=settings.database,
                    read_timeout=read_timeout)

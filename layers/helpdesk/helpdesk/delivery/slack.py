@@ -91,7 +91,7 @@ class SlackSecret:
 def _secret(secret_arn: str) -> SlackSecret:
     from helpdesk import wiring
 
-    return SlackSecret(wiring.boto3_client("secretsmanager"), secret_arn)
+    return SlackSecret(wiring.aws_client("secretsmanager"), secret_arn)
 
 
 def slack_secret(settings: Any) -> SlackSecret:

@@ -13,9 +13,9 @@ def engine_from_settings(settings: Settings | None = None) -> TriggerEngine:
     clock = wiring.clock(settings)
     slack = None
     if settings.slack_secret_arn:  # without a bot token, Slack posts are refused (recorded), never retried
-        secret = SlackSecret(wiring.boto3_client("secretsmanager", settings), settings.slack_secret_arn)
+        secret = SlackSecret(wiring.aws_client("secretsmanager", settings), settings.slack_secret_arn)
         slack = SlackApi(secret.bot_token, base_url=settings.slack_api_base_url)
-    delivery = TriggerDelivery(ses_client=wiring.boto3_client("ses", settings), clock=clock,
+    delivery = TriggerDelivery(ses_client=wiring.aws_client("ses", settings), clock=clock,
                                support_domain=settings.support_domain, signing_keys=settings.signing_keys,
                                web_base_url=settings.web_base_url, configuration_set=settings.ses_configuration_set,
                                slack=slack)

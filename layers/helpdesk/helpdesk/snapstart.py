@@ -1,0 +1,37 @@
+"""Lambda SnapStart: work a function does before Lambda snapshots its initialised environment, and
+after a new environment resumes from that snapshot.
+
+The hooks come from the runtime's snapshot_restore_py (Python 3.12+); elsewhere (the local stack,
+tests, a function without SnapStart) registering one does nothing, and the hook never runs.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+try:
+    from snapshot_restore_py import register_after_restore, register_before_snapshot
+except ImportError:  # not on Lambda's Python runtime
+    def register_before_snapshot(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Callable[..., Any]:
+        return func
+
+    def register_after_restore(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Callable[..., Any]:
+        return func
+
+
+def build_deferred_models() -> int:
+    """Builds the validator of every pydantic model declared with defer_build that is not built yet
+    (a cold process builds each on first use: tens of ms on the first request that needs them).
+    Returns how many were built."""
+    from pydantic import BaseModel
+
+    built, todo, seen = 0, list(BaseModel.__subclasses__()), set()
+    while todo:
+        model = todo.pop()
+        if model in seen:
+            continue
+        seen.add(model)
+        todo.extend(model.__subclasses__())
+        if model.model_config.get("defer_build") and type(model.__pydantic_validator__).__name__ == "MockValSer":
+            model.model_rebuild(force=True)
+            built += 1
+    return built

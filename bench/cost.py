@@ -64,7 +64,7 @@ AGENT_SHARE_OF_DELIVERIES = 0.95  # deliveries that reach an agent's page (each 
 ESM_POLLERS_PER_QUEUE = 5  # Lambda's SQS event source mapping polls with 5 pollers while idle
 ESM_IDLE_RECEIVES_PER_POLLER_MINUTE = 3  # 20 s long polls
 CONSUMER_QUEUES = 4  # inbound, notify, outbound, push
-SNAPSTART_RESTORES_PER_MONTH = 3000  # new API environments a month (scale-out and recycling): assumed
+SNAPSTART_RESTORES_PER_MONTH = 3000  # new environments a month per SnapStart function (scale-out, recycling): assumed
 SNAPSTART_VERSIONS_CACHED = 1
 
 ASSUMPTIONS = (
@@ -80,8 +80,8 @@ ASSUMPTIONS = (
     "reader scales with the writer); never below the stage's minimum capacity",
     f"SQS: each message delivered to a consumer queue is one request; idle polling {ESM_POLLERS_PER_QUEUE} pollers "
     f"x {ESM_IDLE_RECEIVES_PER_POLLER_MINUTE} receives a minute x {CONSUMER_QUEUES} queues",
-    f"SnapStart (api): {SNAPSTART_VERSIONS_CACHED} version cached at 1 GB all month, {SNAPSTART_RESTORES_PER_MONTH:,} "
-    "restores a month",
+    f"SnapStart (the functions infra/workers.py gives it): {SNAPSTART_VERSIONS_CACHED} version each cached at its "
+    f"memory all month, {SNAPSTART_RESTORES_PER_MONTH:,} restores a month each",
     "raw mail in S3: its first month at S3 Standard (it stays, moving to cheaper classes after 30 and 180 days)",
     "not modeled: Aurora I/O (Aurora Standard charges $0.20 per million; most reads are cached), Aurora storage, "
     "CloudWatch logs and metrics, X-Ray, KMS, Secrets Manager, WAF, CloudFront, data transfer, Cognito (2,000 "
@@ -195,10 +195,12 @@ def fixed_month_bill(counted: Counted, memory_mb: dict[str, int], load: Load, db
     bill.add(f"Aurora floor: {db_min_acu:g} ACU x {db_instances} instance(s) beyond the load's ACU-hours",
              max(0.0, floor - load_acu_hours - sweep_acu_hours), P.AURORA_ACU_HOUR)
     bill.add("sweep: Aurora ACU-hours (database busy)", sweep_acu_hours, P.AURORA_ACU_HOUR)
-    bill.add("SnapStart cache (api, 1 GB)", SNAPSTART_VERSIONS_CACHED * memory_mb["api"] / 1024 * SECONDS_PER_MONTH,
-             P.SNAPSTART_CACHE_GB_SECOND)
-    bill.add("SnapStart restores (api, 1 GB)", SNAPSTART_RESTORES_PER_MONTH * memory_mb["api"] / 1024,
-             P.SNAPSTART_RESTORE_GB)
+    for name in snapstart_functions():
+        gb = memory_mb[name] / 1024
+        bill.add(f"SnapStart cache ({name}, {memory_mb[name]} MB)", SNAPSTART_VERSIONS_CACHED * gb * SECONDS_PER_MONTH,
+                 P.SNAPSTART_CACHE_GB_SECOND)
+        bill.add(f"SnapStart restores ({name}, {memory_mb[name]} MB)", SNAPSTART_RESTORES_PER_MONTH * gb,
+                 P.SNAPSTART_RESTORE_GB)
     bill.add("AppSync Events connection-minutes", load.agents * load.online_hours_per_agent_month * 60,
              P.APPSYNC_EVENTS_CONNECTION_MINUTE)
     return bill
@@ -243,6 +245,16 @@ def model(counted: Counted, memory_mb: dict[str, int], db_min_acu: float, db_ins
     return CostModel(ticket_bill(counted, memory_mb, db_instances),
                      fixed_month_bill(counted, memory_mb, load, db_min_acu, db_instances),
                      polling_month_bill(counted, memory_mb, load, db_instances), load, counted)
+
+
+def snapstart_functions(stage: str = "prod") -> tuple[str, ...]:
+    """The functions infra/workers.py serves with SnapStart (their snapshots are billed whatever the load)."""
+    from app import load_context
+    from infra.config import StageConfig
+    from infra.workers import function_specs
+
+    config = StageConfig.from_context(load_context(["-c", f"stage={stage}"]).get)
+    return tuple(name for name, spec in function_specs(config).items() if spec.snap_start)
 
 
 def stage_settings(stage: str = "prod") -> tuple[dict[str, int], float, int]:

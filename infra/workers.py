@@ -58,8 +58,9 @@ class FunctionSpec:
     # which does not throttle (throttling an SQS consumer only burns receive attempts).
     reserved: int | None = None
     # SnapStart: Lambda runs the init once per published version and resumes new environments from its
-    # snapshot. Worth it where a person waits on a cold start (the API); the queue consumers and
-    # schedules are asynchronous, and their snapshots would be cached (and billed) for nothing.
+    # snapshot. Worth it where a person waits on a cold start (the API; the push authorizer, on every
+    # page's connect and subscribe); the queue consumers and schedules are asynchronous, and their
+    # snapshots would be cached (and billed) for nothing. bench/coldstart.py measures both kinds.
     snap_start: bool = False
 
 
@@ -84,7 +85,7 @@ def function_specs(config: StageConfig) -> dict[str, FunctionSpec]:
         # The Event API's Lambda authorizer for customers (chat, portal). A cap, not a reservation
         # of capacity: a flood of connects is refused (clients retry with backoff) before it costs more.
         FunctionSpec("push_authorizer", "Event API authorizer: chat session and portal tokens -> their one channel",
-                     256, Duration.seconds(5), reserved=config.push_authorizer_reserved_concurrency),
+                     256, Duration.seconds(5), reserved=config.push_authorizer_reserved_concurrency, snap_start=True),
     ]
     return {spec.name: spec for spec in specs}
 

@@ -58,11 +58,15 @@ def test_staged_function_code_is_compiled_for_the_runtime(tmp_path, monkeypatch)
     assert b"/var/task/functions/api/handler.py" in pyc.read_bytes(), "tracebacks name the deployed path"
 
 
-def test_snapstart_on_the_api_only_and_api_gateway_calls_its_live_alias(synth):
+SYNCHRONOUS = {"api", "push_authorizer"}  # a person waits on their cold starts
+
+
+def test_snapstart_where_a_person_waits_and_api_gateway_calls_the_apis_live_alias(synth):
     functions = our_functions(synth)
-    assert functions["api"]["SnapStart"] == {"ApplyOn": "PublishedVersions"}
     for name, props in functions.items():
-        if name != "api":
+        if name in SYNCHRONOUS:
+            assert props["SnapStart"] == {"ApplyOn": "PublishedVersions"}, name
+        else:
             assert "SnapStart" not in props, f"{name} is asynchronous: a snapshot would be billed for nothing"
         # SnapStart supports neither EFS nor more than 512 MB of /tmp.
         assert "FileSystemConfigs" not in props
@@ -79,3 +83,13 @@ def test_snapstart_on_the_api_only_and_api_gateway_calls_its_live_alias(synth):
     assert integrations and all(alias_id in json.dumps(i["Uri"]) for i in integrations), \
         "API Gateway must invoke the alias (SnapStart serves published versions only, never $LATEST)"
     assert alias_id in json.dumps(synth.resources("AWS::Lambda::Permission")), "API Gateway may invoke the alias"
+
+
+def test_the_event_api_calls_the_push_authorizers_live_alias(synth):
+    fn_id = logical_id_of(synth, "AWS::Lambda::Function",
+                          lambda p: p.get("Handler") == "functions/push_authorizer/handler.handler")
+    alias_id = logical_id_of(synth, "AWS::Lambda::Alias", lambda p: p.get("FunctionName") == {"Ref": fn_id})
+    api = json.dumps(synth.resources("AWS::AppSync::Api"))
+    assert alias_id in api and "LambdaAuthorizerConfig" in api, \
+        "the Event API must invoke the alias (SnapStart serves published versions only, never $LATEST)"
+    assert alias_id in json.dumps(synth.resources("AWS::Lambda::Permission")), "AppSync may invoke the alias"

@@ -10,7 +10,8 @@ from bench import cost, prices
 from bench.latency import DESIGN_CALL
 from bench.lifecycle import PHASES, SWEEP_PHASE, VIEW_PHASE, Counted, Invocation
 
-MEMORY = {"api": 1024, "inbound_email": 1024, "outbound": 512, "notifier": 512, "sweep": 1024}
+MEMORY = {"api": 1024, "inbound_email": 1024, "outbound": 512, "notifier": 512, "sweep": 1024, "push": 512,
+          "push_authorizer": 256}
 
 
 def invocation(phase: str, function: str, trigger: str, ms: float, data_api: int = 0, records: int = 1, **other: int):

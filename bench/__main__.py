@@ -60,7 +60,7 @@ from local.functions import Functions, LambdaContext  # noqa: E402
 from local.httpfront import proxy_event  # noqa: E402
 from local.postgres import ensure_database, server_uri, with_database  # noqa: E402
 
-FUNCTIONS = ("api", "inbound_email", "outbound", "notifier", "sweep", "migrate", "audit_export")
+FUNCTIONS = ("api", "inbound_email", "outbound", "notifier", "sweep", "migrate", "audit_export", "push", "push_authorizer")
 # Targets from issue 11 (counts and ratios; machines differ).
 TARGET_READ_CALLS, TARGET_WRITE_CALLS = 1, 2
 TARGET_P99_MS = {"my open tickets": 10.0, "team queue": 10.0, "search": 50.0}
@@ -505,11 +505,13 @@ def main(argv: list[str] | None = None) -> None:
         bench.backend.close()
     say("cold starts of the functions as shipped (bench/coldstart.py) ...")
     cold, shipped = coldstart.measure_all(FUNCTIONS, progress=say)
+    say("each function's first event after a cold start, replayed from a local stack (bench/coldstart.py) ...")
+    first_events, floor = coldstart.replay_first_events(FUNCTIONS, progress=say), coldstart.measure_floor()
     say("one ticket's life on the local stack, counted (bench/lifecycle.py) ...")
     cost_model = cost.model(lifecycle.count_in_subprocess(progress=say), *cost.stage_settings())
     layer = layer_size()
     say(write_results(bench, layer, command, sweeps, sections=[
-        coldstart.section(cold, shipped, coldstart.RUNS), latency.section(bench.results), cost.section(cost_model, command)]))
+        coldstart.section(cold, shipped, coldstart.RUNS, first_events, floor), latency.section(bench.results), cost.section(cost_model, command)]))
 
 
 if __name__ == "__main__":

@@ -18,6 +18,13 @@ function debounce(fn, ms) {
   };
 }
 
+function snippet(article) {
+  const parts = Array.isArray(article.snippet_parts) ? article.snippet_parts : [];
+  if (!parts.length) return article.snippet ? h("p", { class: "muted small" }, article.snippet) : null;
+  // Text stays text; only the API's match flags become <mark> elements.
+  return h("p", { class: "muted small" }, parts.map((p) => (p.match ? h("mark", {}, p.text) : p.text)));
+}
+
 async function suggest(api) {
   const subject = $("contact-subject").value.trim();
   const body = $("contact-body").value.trim();
@@ -29,7 +36,7 @@ async function suggest(api) {
     const articles = itemsOf(await api.post("/public/kb/suggest", { subject, body })).slice(0, 3);
     render($("kb-list"), articles.map((a) => h("li", {},
       a.url ? h("a", { href: a.url, target: "_blank", rel: "noopener" }, a.title) : h("strong", {}, a.title),
-      a.snippet || a.summary ? h("p", { class: "muted small" }, a.snippet || a.summary) : null)));
+      snippet(a))));
     $("kb-suggestions").hidden = articles.length === 0;
   } catch (err) {
     // Suggestions are a help, never a blocker.

@@ -86,7 +86,7 @@ def create_public_ticket(body: PublicTicketIn,
     return Response(201, content_types.APPLICATION_JSON, out.model_dump())
 
 
-PUBLIC_ARTICLE_FIELDS = ("id", "title", "snippet")
+PUBLIC_ARTICLE_FIELDS = ("id", "title", "snippet", "snippet_parts")
 
 
 @router.post("/public/kb/suggest", summary="Up to 3 published articles for what the customer is typing (no login)")

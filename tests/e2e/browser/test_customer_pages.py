@@ -70,6 +70,10 @@ def test_kb_suggestions_appear_while_typing_when_articles_match(page, admin_api)
     page.get_by_label("How can we help?").fill(title)
     page.wait_for_selector("#kb-suggestions:not([hidden])", timeout=5_000)
     assert page.locator("#kb-list li").count() >= 1
+    # The snippet marks the matched words as elements, never as markup shown in the text.
+    first = page.locator("#kb-list li").first
+    assert first.locator("mark").count() >= 1
+    assert "<b>" not in first.inner_text() and "<mark" not in first.inner_text()
     page.shot("suggestions")
 
 

@@ -109,5 +109,9 @@ def test_kb_suggest_top_three(api, make_agent):
     assert got[0] == "Reset your password"
     public = api.post("/api/v1/public/kb/suggest", {"subject": "refund please", "body": ""})
     assert public.status == 200 and [a["title"] for a in public.body["items"]] == ["Refund policy"]
-    assert set(public.body["items"][0]) == {"id", "title", "snippet"}
+    assert set(public.body["items"][0]) == {"id", "title", "snippet", "snippet_parts"}
+    # Plain text with the matches flagged, never markup: customers see it on the contact form.
+    refund = public.body["items"][0]
+    assert "<b>" not in refund["snippet"] and {"text": "Refund", "match": True} in refund["snippet_parts"]
+    assert "".join(p["text"] for p in refund["snippet_parts"]) == refund["snippet"]
     assert api.post("/api/v1/public/kb/suggest", {"subject": "", "body": ""}).body["items"] == []

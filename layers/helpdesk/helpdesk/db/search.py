@@ -117,15 +117,17 @@ SELECT {ITEM_JSON} || jsonb_build_object('merged_into_id', t.merged_into_id) AS 
 FROM tickets t WHERE t.number = :number::bigint
 """
 
-# Top articles for free text: every lexeme of subject + body OR-ed into one tsquery, ranked.
-KB_SUGGEST = """
+# Top articles for free text: every lexeme of subject + body OR-ed into one tsquery, ranked; the snippet
+# marks matches like the ticket search's (never HTML: customers see it on the contact form).
+KB_SUGGEST = f"""
 WITH q AS (
     SELECT (SELECT string_agg(quote_literal(l), ' | ')
             FROM (SELECT unnest(tsvector_to_array(to_tsvector('english', left(:text, 5000)))) AS l LIMIT 200) lx
            )::tsquery AS query
 )
 SELECT jsonb_build_object('id', a.id, 'title', a.title, 'tags', a.tags,
-                          'snippet', ts_headline('english', left(a.body, 3000), q.query, 'MaxFragments=1, MaxWords=30, MinWords=10'),
+                          'snippet', ts_headline('english', translate(left(a.body, 3000), '{MARK_START}{MARK_END}', ''), q.query,
+                                                 'MaxFragments=1, MaxWords=30, MinWords=10, {_MARKS}'),
                           'rank', round(ts_rank(a.search_tsv, q.query)::numeric, 6)) AS doc
 FROM kb_articles a, q
 WHERE q.query IS NOT NULL AND a.is_published AND a.search_tsv @@ q.query

@@ -106,4 +106,4 @@ def suggest_articles(db: DataApi, subject: str, body: str, *, limit: int = SUGGE
     text = f"{subject or ''}\n{body or ''}".strip()
     if not text:
         return []
-    return [r["doc"] for r in db.query(sql.KB_SUGGEST, {"text": text, "limit": max(1, min(limit, SUGGESTIONS))})]
+    return [_with_parts(r["doc"]) for r in db.query(sql.KB_SUGGEST, {"text": text, "limit": max(1, min(limit, SUGGESTIONS))})]

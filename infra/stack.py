@@ -51,7 +51,6 @@ class HelpdeskStack(Stack):
         self.web.deploy_site({
             "apiBase": f"{self.api.url}api/v1",
             "auth": "cognito",
-            "refreshSeconds": 15,
             "cognito": {
                 "domain": self.api.hosted_ui_url,
                 "clientId": self.api.client.user_pool_client_id,

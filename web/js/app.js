@@ -27,7 +27,6 @@ const ctx = {
   me: null,
   teams: new Map(), // id -> team
   agents: new Map(), // id -> agent
-  refreshTimer: null,
   leaveHooks: [],
   pendingMessage: null,
   live: null, // GET /live: the Event API endpoint and this agent's channels
@@ -41,15 +40,6 @@ const ctx = {
   /** Run `fn` when the current page is left (another route, sign-out). */
   onLeave(fn) {
     ctx.leaveHooks.push(fn);
-  },
-  /** Run `fn` every refreshSeconds while the current route stays the same. */
-  every(fn) {
-    stopRefresh();
-    const seconds = Number(ctx.config.refreshSeconds) || 5;
-    ctx.refreshTimer = window.setInterval(() => {
-      if (document.hidden) return;
-      fn().catch((err) => console.warn("refresh failed", err));
-    }, seconds * 1000);
   },
   /** Re-read the page (`refresh`) when something changes on `channels`: by push, or by polling every
    * 60 s only while push is disconnected (web/js/live.js). A burst of changes is one re-read, and
@@ -95,8 +85,6 @@ const ctx = {
 };
 
 function stopRefresh() {
-  if (ctx.refreshTimer) window.clearInterval(ctx.refreshTimer);
-  ctx.refreshTimer = null;
   for (const stop of ctx.following.splice(0)) stop();
 }
 

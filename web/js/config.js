@@ -1,6 +1,6 @@
 // The deployment's settings live in config.json beside the pages (written by CDK in AWS,
 // committed with local defaults): where the API is and how agents sign in.
-const DEFAULTS = { apiBase: "/api/v1", auth: "local", refreshSeconds: 5, cognito: {} };
+const DEFAULTS = { apiBase: "/api/v1", auth: "local", cognito: {} };
 
 let cached = null;
 

@@ -2,8 +2,8 @@
 // box (views/ticket/composer.js), and the side panel: details, priority and tags, SLA clocks, status
 // buttons (only allowed moves), assign, merge (with a preview of the target), the customer panel.
 // One read makes it usable (GET /tickets/{ref}); the customer panel, the activity log and presence
-// follow without blocking it. Each refresh tick reads the ticket and beats presence; the activity log
-// is read again only when the ticket changed (its version).
+// follow without blocking it. A change pushed on the ticket's channel reads the ticket again; the
+// activity log is read again only when the ticket changed (its version). Presence beats on its own.
 import { serverClock } from "../clock.js";
 import { announce, field, h, render } from "../dom.js";
 import { describeSla, formatDateTime, ticketRef } from "../format.js";

@@ -21,7 +21,8 @@ from helpdesk.db.tickets import reads as ticket_reads
 from helpdesk.tickets.commands import CommandResult, TicketCommands
 from helpdesk.tickets.models import MAX_TAG, MAX_TAGS, PRIORITIES, Actor, Message, Ticket, parse_ticket_ref
 
-# How long a heartbeat counts: the page beats every refresh tick (5 s), so 30 s rides out a few misses.
+# How long an HTTP heartbeat counts (the fallback while push is disconnected): the page beats every
+# 15 s (web/js/presence.js HEARTBEAT_MS), so 30 s rides out one miss.
 PRESENCE_SECONDS = 30
 ACTIVITIES = ("viewing", "replying")
 ACTIVITY_LIMIT = 200

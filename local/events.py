@@ -81,7 +81,14 @@ class Authorizer:
     def _lambda(self, token: str, operation: str, channel: str | None, headers: Mapping[str, str] | None) -> bool:
         """Ask the push authorizer the way AppSync's AWS_LAMBDA mode does: the request shape of
         https://docs.aws.amazon.com/appsync/latest/eventapi/configure-event-api-auth.html (a connect names
-        no channel; the headers are those of the client's request)."""
+        no channel; the headers are those of the client's request). Like AppSync, a token that does not
+        match the authorizer's validation expression is refused without calling it."""
+        import re
+
+        from helpdesk.push.access import CUSTOMER_TOKEN_PATTERN
+
+        if not re.fullmatch(CUSTOMER_TOKEN_PATTERN, token):
+            return False
         namespace = channel.strip("/").split("/")[0] if channel else None
         answer = self.invoke_authorizer({
             "authorizationToken": token,

@@ -37,6 +37,9 @@ def test_the_event_api_takes_the_agents_cognito_pool_the_authorizer_and_iam(synt
     assert providers["AWS_LAMBDA"]["LambdaAuthorizerConfig"]["AuthorizerUri"] == {"Fn::GetAtt": [authorizer, "Arn"]}
     # Never cached (CDK's default is 5 minutes): the answer depends on the channel (functions/push_authorizer).
     assert providers["AWS_LAMBDA"]["LambdaAuthorizerConfig"]["AuthorizerResultTtlInSeconds"] == 0
+    # A customer's token of the wrong shape is refused before the authorizer is called.
+    from helpdesk.push.access import CUSTOMER_TOKEN_PATTERN
+    assert providers["AWS_LAMBDA"]["LambdaAuthorizerConfig"]["IdentityValidationExpression"] == CUSTOMER_TOKEN_PATTERN
     assert [m["AuthType"] for m in config["ConnectionAuthModes"]] == ["AMAZON_COGNITO_USER_POOLS", "AWS_LAMBDA"]
     assert [m["AuthType"] for m in config["DefaultPublishAuthModes"]] == ["AWS_IAM"]  # never an API key
     assert "LogConfig" not in config

@@ -96,8 +96,9 @@ def test_the_local_stand_in_asks_in_the_documented_shape():
     asked = []
     authorizer = Authorizer("token-key", lambda event: asked.append(event) or {"isAuthorized": False})
     channel = f"/chat/{uuid.uuid4()}"
-    with pytest.raises(Exception):
-        authorizer.check("a-customer-token", "SUBSCRIBE", channel, headers={"host": "events.local", "origin": "https://x"})
+    token = sign_session_token(uuid.uuid4(), keys(), datetime.now(timezone.utc))
+    with pytest.raises(Exception, match="refused"):
+        authorizer.check(token, "SUBSCRIBE", channel, headers={"host": "events.local", "origin": "https://x"})
     [event] = asked
     documented = DOCUMENTED_REQUEST
 
@@ -105,7 +106,17 @@ def test_the_local_stand_in_asks_in_the_documented_shape():
         return {k: shape(v) if isinstance(v, dict) and k != "requestHeaders" else type(v).__name__ for k, v in doc.items()}
 
     assert shape(event) == shape(documented)
-    assert event["authorizationToken"] == "a-customer-token"
+    assert event["authorizationToken"] == token
     assert event["requestContext"]["operation"] == "EVENT_SUBSCRIBE"
     assert event["requestContext"]["channel"] == channel and event["requestContext"]["channelNamespaceName"] == "chat"
     assert event["requestHeaders"] == {"host": "events.local", "origin": "https://x"}
+
+
+def test_the_local_stand_in_like_appsync_never_asks_about_a_token_of_the_wrong_shape():
+    from local.events import Authorizer
+
+    asked = []
+    authorizer = Authorizer("token-key", lambda event: asked.append(event) or {"isAuthorized": True})
+    with pytest.raises(Exception, match="refused"):
+        authorizer.check("not-a-token", "SUBSCRIBE", f"/chat/{uuid.uuid4()}")
+    assert asked == []

@@ -22,6 +22,7 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 import threading
 import uuid
 from collections import defaultdict
@@ -83,8 +84,6 @@ class Authorizer:
         https://docs.aws.amazon.com/appsync/latest/eventapi/configure-event-api-auth.html (a connect names
         no channel; the headers are those of the client's request). Like AppSync, a token that does not
         match the authorizer's validation expression is refused without calling it."""
-        import re
-
         from helpdesk.push.access import CUSTOMER_TOKEN_PATTERN
 
         if not re.fullmatch(CUSTOMER_TOKEN_PATTERN, token):

@@ -2,18 +2,21 @@
 run of one ticket's life (bench/lifecycle.py), per ticket, per 1,000 tickets and per agent-month at
 the promised load, beside the hosted help desks' per-agent prices.
 
-Counted, not assumed: Lambda invocations per function and their time here, the AWS calls each made
-(Data API, S3, SES, SNS), the calls AWS's own services make for us (SES storing the mail in S3, S3
-notifying SQS, the event source mappings receiving and deleting), the events published, the bytes
-stored, and the every-minute sweep's calls and time.
+Counted, not assumed: Lambda invocations per function and their time here (the push consumer's
+among them), the AWS calls each made (Data API, S3, SES, SNS), the calls AWS's own services make for
+us (SES storing the mail in S3, S3 notifying SQS, the event source mappings receiving and deleting),
+the events published, the bytes stored, and the every-minute sweep's calls and time. The channel
+messages the events make are computed by the push consumer's own rule (helpdesk.push.channels.deliveries)
+over the events published.
 
-Modeled (each stated where it is used, in ASSUMPTIONS and in the RESULTS.md section):
+Modeled (each stated where it is used, in assumptions() and in the RESULTS.md section):
 - Lambda time on AWS = time measured here + for each AWS call made, the mean of its latency model
   (bench/latency.py: the design's Data API model; other AWS calls AWS_CALL_MS), times the function's
   memory (infra/workers.py function_specs);
-- the push service (AppSync Events, issue 20 item 1, on another branch today): channel messages per
-  event type and subscribers per channel from its channel design; every signal an agent receives
-  makes the page re-read once through the API (a view read, counted here);
+- the push service (AppSync Events): who listens, i.e. every agent an event names has their own
+  channel open and a chat ticket's visitor their session (push_deliveries), and subscribers per channel
+  message (SUBSCRIBERS_PER_MESSAGE); every signal an agent receives makes the page re-read once
+  through the API (a view read, counted here);
 - Aurora capacity from the time PostgreSQL took to execute our statements here (counted per phase) at
   VCPU_PER_ACU and TARGET_UTILIZATION, on every instance of the stage (prod's reader scales with the
   writer), never below the stage's minimum capacity.
@@ -23,6 +26,7 @@ from __future__ import annotations
 import math
 import statistics
 from dataclasses import dataclass, field
+from typing import Any
 
 from bench import prices as P
 from bench.latency import DESIGN_CALL
@@ -52,13 +56,6 @@ class Load:
 AWS_CALL_MS = 20.0  # mean latency of an S3, SES or SNS call from Lambda in-region (assumed)
 VCPU_PER_ACU = 0.25  # an ACU is ~2 GiB of memory "with corresponding CPU"; AWS publishes no vCPU figure
 TARGET_UTILIZATION = 0.5  # Aurora Serverless v2 scales before the CPU is full
-PUSH_MEMORY_MB = 512  # the push consumer (another branch): as the notifier
-PUSH_CALLS_PER_BATCH = 1  # helpdesk.push.relay on that branch: at most one Data API call per batch
-# Channel messages per event type (the push design: /tickets/<id> every event; /teams/<id> created,
-# routed, assigned, status; /agents/<sub> assignment changes; /portal/<id> what the customer sees).
-PUSH_CHANNELS_PER_EVENT = {"ticket.created": 2, "ticket.assigned": 3, "ticket.replied": 2, "ticket.status_changed": 3,
-                           "outbound.requested": 0}
-PUSH_CHANNELS_OTHER_EVENT = 2
 SUBSCRIBERS_PER_MESSAGE = 3.0  # average listeners of a channel message: 1-2 on a ticket, ~10 on a team queue, 0-1 on the portal
 AGENT_SHARE_OF_DELIVERIES = 0.95  # deliveries that reach an agent's page (each re-reads once); the rest reach customers
 ESM_POLLERS_PER_QUEUE = 5  # Lambda's SQS event source mapping polls with 5 pollers while idle
@@ -67,26 +64,30 @@ CONSUMER_QUEUES = 4  # inbound, notify, outbound, push
 SNAPSTART_RESTORES_PER_MONTH = 3000  # new environments a month per SnapStart function (scale-out, recycling): assumed
 SNAPSTART_VERSIONS_CACHED = 1
 
-ASSUMPTIONS = (
-    f"Lambda time on AWS = time measured here + per Data API call the mean of the design's per-call model "
-    f"({DESIGN_CALL.mean:.1f} ms, bench/latency.py) + {AWS_CALL_MS:.0f} ms per S3, SES or SNS call; billed at the "
-    "function's memory (infra/workers.py)",
-    f"push (AppSync Events, issue 20 item 1): channel messages per event {PUSH_CHANNELS_PER_EVENT} (other types "
-    f"{PUSH_CHANNELS_OTHER_EVENT}), {SUBSCRIBERS_PER_MESSAGE:g} subscribers per message on average, every agent "
-    f"delivery ({AGENT_SHARE_OF_DELIVERIES:.0%}) re-reads once through the API (priced as the counted view read); "
-    f"its consumer: one invocation per notifier invocation, {PUSH_MEMORY_MB} MB, {PUSH_CALLS_PER_BATCH} Data API call",
-    f"Aurora: {VCPU_PER_ACU} vCPU per ACU at {TARGET_UTILIZATION:.0%} utilisation, busy for the time PostgreSQL took "
-    "to execute our statements here (this machine's CPU, shared and loaded: errs high), on each instance (prod: the "
-    "reader scales with the writer); never below the stage's minimum capacity",
-    f"SQS: each message delivered to a consumer queue is one request; idle polling {ESM_POLLERS_PER_QUEUE} pollers "
-    f"x {ESM_IDLE_RECEIVES_PER_POLLER_MINUTE} receives a minute x {CONSUMER_QUEUES} queues",
-    f"SnapStart (the functions infra/workers.py gives it): {SNAPSTART_VERSIONS_CACHED} version each cached at its "
-    f"memory all month, {SNAPSTART_RESTORES_PER_MONTH:,} restores a month each",
-    "raw mail in S3: its first month at S3 Standard (it stays, moving to cheaper classes after 30 and 180 days)",
-    "not modeled: Aurora I/O (Aurora Standard charges $0.20 per million; most reads are cached), Aurora storage, "
-    "CloudWatch logs and metrics, X-Ray, KMS, Secrets Manager, WAF, CloudFront, data transfer, Cognito (2,000 "
-    "monthly active users are inside its free tier), free tiers",
-)
+
+def assumptions(counted: Counted) -> tuple[str, ...]:
+    """The modeling assumptions (not measured here); RESULTS.md prints them."""
+    return (
+        f"Lambda time on AWS = time measured here + per Data API call the mean of the design's per-call model "
+        f"({DESIGN_CALL.mean:.1f} ms, bench/latency.py) + {AWS_CALL_MS:.0f} ms per S3, SES or SNS call; billed at the "
+        "function's memory (infra/workers.py)",
+        f"push (AppSync Events): channel messages per event {channels_per_event(counted)} (helpdesk.push.channels over "
+        "the events published, every agent they name listening on their own channel), "
+        f"{SUBSCRIBERS_PER_MESSAGE:g} subscribers per message on average, every agent "
+        f"delivery ({AGENT_SHARE_OF_DELIVERIES:.0%}) re-reads once through the API (priced as the counted view read); "
+        "its consumer (functions/push) is counted",
+        f"Aurora: {VCPU_PER_ACU} vCPU per ACU at {TARGET_UTILIZATION:.0%} utilisation, busy for the time PostgreSQL took "
+        "to execute our statements here (this machine's CPU, shared and loaded: errs high), on each instance (prod: the "
+        "reader scales with the writer); never below the stage's minimum capacity",
+        f"SQS: each message delivered to a consumer queue is one request; idle polling {ESM_POLLERS_PER_QUEUE} pollers "
+        f"x {ESM_IDLE_RECEIVES_PER_POLLER_MINUTE} receives a minute x {CONSUMER_QUEUES} queues",
+        f"SnapStart (the functions infra/workers.py gives it): {SNAPSTART_VERSIONS_CACHED} version each cached at its "
+        f"memory all month, {SNAPSTART_RESTORES_PER_MONTH:,} restores a month each",
+        "raw mail in S3: its first month at S3 Standard (it stays, moving to cheaper classes after 30 and 180 days)",
+        "not modeled: Aurora I/O (Aurora Standard charges $0.20 per million; most reads are cached), Aurora storage, "
+        "CloudWatch logs and metrics, X-Ray, KMS, Secrets Manager, WAF, CloudFront, data transfer, Cognito (2,000 "
+        "monthly active users are inside its free tier), free tiers",
+    )
 
 
 @dataclass
@@ -117,7 +118,7 @@ class Bill:
 
 
 def aws_ms(invocation: Invocation) -> float:
-    """An invocation's modeled duration on AWS (see ASSUMPTIONS)."""
+    """An invocation's modeled duration on AWS (see assumptions())."""
     return invocation.ms + invocation.data_api_calls * DESIGN_CALL.mean + invocation.other_aws_calls * AWS_CALL_MS
 
 
@@ -125,8 +126,32 @@ def gb_seconds(invocation: Invocation, memory_mb: dict[str, int]) -> float:
     return math.ceil(aws_ms(invocation)) / 1000 * memory_mb[invocation.function] / 1024
 
 
-def push_messages(events: list[str]) -> float:
-    return sum(PUSH_CHANNELS_PER_EVENT.get(e, PUSH_CHANNELS_OTHER_EVENT) for e in events)
+def push_deliveries(counted: Counted) -> list[list[tuple[Any, dict[str, Any]]]]:
+    """Per event published, the (channel, message) pairs the push consumer makes of it: its own rule
+    (helpdesk.push.channels.deliveries), with every agent the events name listening on their own
+    channel and the visitor of a chat ticket on its session."""
+    from helpdesk.events.schemas import parse_event
+    from helpdesk.push.channels import Recipients, agent_ids, deliveries
+
+    events = [parse_event(message) for message in counted.published]
+    agents = {a for e in events for a in agent_ids(e)}
+    chats = {str(e.ticket_id) for e in events
+             if e.type == "ticket.created" and getattr(e.payload, "channel", None) == "chat"}
+    listening = Recipients(agent_subs={a: a for a in agents}, chat_sessions={t: t for t in chats})
+    return [deliveries([e], listening) for e in events]
+
+
+def push_messages(counted: Counted) -> int:
+    """Channel messages published for the counted life's events."""
+    return sum(len(d) for d in push_deliveries(counted))
+
+
+def channels_per_event(counted: Counted) -> dict[str, float]:
+    """Channel messages per event, by event type (mean over the counted life's events of that type)."""
+    by_type: dict[str, list[int]] = {}
+    for event_type, made in zip(counted.events, push_deliveries(counted)):
+        by_type.setdefault(event_type, []).append(len(made))
+    return {t: round(statistics.mean(n), 2) for t, n in by_type.items()}
 
 
 def acu_hours(database_ms: float, db_instances: int) -> float:
@@ -138,19 +163,16 @@ def ticket_bill(counted: Counted, memory_mb: dict[str, int], db_instances: int) 
     """One ticket's life: everything counted in its phases, plus the push it causes (modeled)."""
     bill = Bill()
     ticket = counted.ticket_invocations()
-    notifier_runs = [i for i in ticket if i.function == "notifier"]
-    push_runs = len(notifier_runs)
-    push_gb_s = push_runs * (statistics.median([i.ms for i in notifier_runs]) + PUSH_CALLS_PER_BATCH * DESIGN_CALL.mean) \
-        / 1000 * PUSH_MEMORY_MB / 1024 if push_runs else 0.0
-    delivered = push_messages(counted.events) * SUBSCRIBERS_PER_MESSAGE
+    messages = push_messages(counted)
+    delivered = messages * SUBSCRIBERS_PER_MESSAGE
     re_reads = delivered * AGENT_SHARE_OF_DELIVERIES
     view = counted.view_read
     http = [i for i in ticket if i.trigger == "http"]
-    bill.add("Lambda requests", len(ticket) + push_runs + (re_reads if view else 0), P.LAMBDA_REQUEST)
-    bill.add("Lambda GB-seconds", sum(gb_seconds(i, memory_mb) for i in ticket) + push_gb_s
+    bill.add("Lambda requests", len(ticket) + (re_reads if view else 0), P.LAMBDA_REQUEST)
+    bill.add("Lambda GB-seconds", sum(gb_seconds(i, memory_mb) for i in ticket)
              + (re_reads * gb_seconds(view, memory_mb) if view else 0), P.LAMBDA_GB_SECOND)
     bill.add("API Gateway requests", len(http) + (re_reads if view else 0), P.API_GATEWAY_REST_REQUEST)
-    bill.add("Data API requests", counted.calls("rds-data", outside=False) + push_runs * PUSH_CALLS_PER_BATCH
+    bill.add("Data API requests", counted.calls("rds-data", outside=False)
              + (re_reads * view.data_api_calls if view else 0), P.DATA_API_REQUEST)
     bill.add("SES mails sent", counted.calls("ses", ("SendRawEmail", "SendEmail")), P.SES_OUTBOUND_MAIL)
     bill.add("SES mails received", counted.mails_received, P.SES_INBOUND_MAIL)
@@ -162,12 +184,9 @@ def ticket_bill(counted: Counted, memory_mb: dict[str, int], db_instances: int) 
     bill.add("S3 storage, first month (GB-month)", sum(counted.s3_bytes_stored[p] for p in PHASES) / 1e9,
              P.S3_STORAGE_GB_MONTH)
     bill.add("SNS publishes", counted.calls("sns", ("Publish", "PublishBatch")), P.SNS_PUBLISH)
-    queue_deliveries = sum(i.records for i in ticket if i.trigger == "sqs" and i.function != "inbound_email") \
-        + push_runs  # the push queue gets what the notifier's gets
-    bill.add("SQS requests", counted.calls("sqs", outside=True, inside=True) + queue_deliveries + 2 * push_runs,
-             P.SQS_REQUEST)
-    bill.add("AppSync Events operations (publish + deliver)", push_messages(counted.events) + delivered,
-             P.APPSYNC_EVENTS_OPERATION)
+    queue_deliveries = sum(i.records for i in ticket if i.trigger == "sqs" and i.function != "inbound_email")
+    bill.add("SQS requests", counted.calls("sqs", outside=True, inside=True) + queue_deliveries, P.SQS_REQUEST)
+    bill.add("AppSync Events operations (publish + deliver)", messages + delivered, P.APPSYNC_EVENTS_OPERATION)
     bill.add("Aurora ACU-hours (database busy)", acu_hours(
         sum(counted.db_ms[p] for p in PHASES) + (re_reads * counted.db_ms[VIEW_PHASE] if view else 0), db_instances),
         P.AURORA_ACU_HOUR)
@@ -320,7 +339,7 @@ def section(cost: CostModel, command: str) -> list[str]:
     for plan in P.HOSTED_PLANS:
         lines.append(f"| {plan.vendor} | {plan.plan} | {plan.usd_per_agent_month:.2f} | {plan.billing} | "
                      f"{cost.per_agent_month:.2f} | {plan.source} |")
-    lines += ["", "Assumptions (everything else is counted):", ""] + [f"- {a}" for a in ASSUMPTIONS]
+    lines += ["", "Assumptions (everything else is counted):", ""] + [f"- {a}" for a in assumptions(counted)]
     return lines
 
 

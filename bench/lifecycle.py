@@ -78,9 +78,14 @@ class Counted:
     s3_bytes_stored: Counter = field(default_factory=Counter)  # phase -> bytes written to S3
     mails_received: int = 0
     mail_bytes_received: int = 0
-    events: list[str] = field(default_factory=list)  # event types published to SNS, in order
+    published: list[str] = field(default_factory=list)  # the events published to SNS (their JSON), in order
     view_read: Invocation | None = None  # one agent view read (GET my open tickets), for re-reads on push
     db_ms: Counter = field(default_factory=Counter)  # phase -> time PostgreSQL spent executing our statements
+
+    @property
+    def events(self) -> list[str]:
+        """The types of the events published, in order."""
+        return [_event_type(m) for m in self.published]
 
     def ticket_invocations(self) -> list[Invocation]:
         return [i for i in self.invocations if i.phase in PHASES and i.trigger != "schedule"]
@@ -179,7 +184,7 @@ class Meter:
             if service == "sns" and operation in ("Publish", "PublishBatch"):
                 messages = [params.get("Message", "")] if operation == "Publish" else \
                     [e.get("Message", "") for e in params.get("PublishBatchRequestEntries", [])]
-                self.counted.events.extend(_event_type(m) for m in messages)
+                self.counted.published.extend(messages)
             if service == "s3" and operation == "PutObject":
                 self.counted.s3_bytes_stored[self.phase] += size
             if invocation is not None:

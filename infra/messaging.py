@@ -2,10 +2,11 @@
 
 Publishers put the event type in the SNS message attribute `event_type`
 (helpdesk.events.sns.SnsPublisher); the subscriptions filter on it:
-- outbound gets `outbound.requested` (mail to customers, Slack replies) and `ticket.created`
-  (the one acknowledgement of a new email ticket) and `ticket.status_changed` (the solved mail of a
-  resolve; other changes are dropped by the consumer without a database call) and
-  `customer.requests_link` (the link to all of a customer's requests, mailed to their address);
+- outbound gets only the types it acts on (helpdesk.outbound.dispatch.EVENT_TYPES, read from there):
+  `outbound.requested` (mail to customers, Slack replies), `ticket.created` (the one acknowledgement
+  of a new email ticket), `ticket.status_changed` (the solved mail of a resolve; other changes are
+  dropped by the consumer without a database call) and `customer.requests_link` (the link to all of
+  a customer's requests, mailed to their address);
 - notify gets every event type but `outbound.requested` (agent notifications), so new event
   types reach it without an infrastructure change;
 - push gets the same (live updates on the Event API, functions/push: infra/push.py).
@@ -22,10 +23,10 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from helpdesk.outbound.dispatch import EVENT_TYPES as OUTBOUND_EVENT_TYPES
 from infra.config import StageConfig
 from infra.nag import suppress
 
-OUTBOUND_EVENT_TYPES = ["outbound.requested", "ticket.created", "ticket.status_changed", "customer.requests_link"]
 SEND_REQUEST_TYPES = ["outbound.requested"]  # only outbound handles these
 MAX_RECEIVES = 5  # a message failing 5 times moves to the DLQ (and raises the DLQ alarm)
 
@@ -73,7 +74,7 @@ class Messaging(Construct):
         ))
         self.topic.add_subscription(subscriptions.SqsSubscription(
             self.outbound.queue, raw_message_delivery=True,
-            filter_policy={"event_type": sns.SubscriptionFilter.string_filter(allowlist=OUTBOUND_EVENT_TYPES)},
+            filter_policy={"event_type": sns.SubscriptionFilter.string_filter(allowlist=list(OUTBOUND_EVENT_TYPES))},
         ))
         self.topic.add_subscription(subscriptions.SqsSubscription(
             self.push.queue, raw_message_delivery=True,

@@ -26,6 +26,7 @@ from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
+from helpdesk.push.access import CUSTOMER_TOKEN_PATTERN
 from infra.config import StageConfig
 
 HANDLERS = Path(__file__).resolve().parent / "appsync" / "agent_channels.js"
@@ -51,7 +52,8 @@ class Push(Construct):
                                                 cognito_config=appsync.AppSyncCognitoConfig(user_pool=user_pool)),
                     appsync.AppSyncAuthProvider(authorization_type=lambda_mode,
                                                 lambda_authorizer_config=appsync.AppSyncLambdaAuthorizerConfig(
-                                                    handler=authorizer, results_cache_ttl=AUTHORIZER_CACHE)),
+                                                    handler=authorizer, results_cache_ttl=AUTHORIZER_CACHE,
+                                                    validation_regex=CUSTOMER_TOKEN_PATTERN)),
                     appsync.AppSyncAuthProvider(authorization_type=iam_mode),
                 ],
                 connection_auth_mode_types=[cognito_mode, lambda_mode],

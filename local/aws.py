@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from helpdesk.outbound.dispatch import EVENT_TYPES as OUTBOUND_EVENT_TYPES
+
 log = logging.getLogger("local.aws")
 
 REGION = "us-east-1"
@@ -26,14 +28,12 @@ CONFIGURATION_SET = "helpdesk"
 # Raw mail key prefix, as the SES receipt rule's S3 action writes it.
 RAW_MAIL_PREFIX = "raw/"  # infra/mail.py RAW_PREFIX
 # Queue name -> SNS filter policy on the `event_type` message attribute (None: not subscribed).
-# Outbound sends replies (outbound.requested) and the one acknowledgement of a new email ticket
-# (ticket.created), the solved mail (ticket.status_changed to resolved) and a customer's requests link
-# (customer.requests_link); notify hears everything but the send requests. infra/messaging.py mirrors this.
-OUTBOUND_EVENTS = ["outbound.requested", "ticket.created", "ticket.status_changed", "customer.requests_link"]
+# Outbound hears the types it acts on (helpdesk.outbound.dispatch.EVENT_TYPES); notify hears
+# everything but the send requests. infra/messaging.py subscribes the same way (a test compares them).
 QUEUES: dict[str, dict[str, Any] | None] = {
     "inbound": None,
     "notify": {"event_type": [{"anything-but": ["outbound.requested"]}]},
-    "outbound": {"event_type": OUTBOUND_EVENTS},
+    "outbound": {"event_type": list(OUTBOUND_EVENT_TYPES)},
     # Live updates (functions/push): every committed change but the send request of a reply,
     # which its ticket.replied already announced.
     "push": {"event_type": [{"anything-but": ["outbound.requested"]}]},

@@ -22,12 +22,13 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 import threading
 import uuid
 from collections import defaultdict
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 from local import tokens
 
@@ -78,25 +79,34 @@ class Authorizer:
         except tokens.InvalidToken:
             return None
 
-    def _lambda(self, token: str, operation: str, channel: str | None) -> bool:
+    def _lambda(self, token: str, operation: str, channel: str | None, headers: Mapping[str, str] | None) -> bool:
+        """Ask the push authorizer the way AppSync's AWS_LAMBDA mode does: the request shape of
+        https://docs.aws.amazon.com/appsync/latest/eventapi/configure-event-api-auth.html (a connect names
+        no channel; the headers are those of the client's request). Like AppSync, a token that does not
+        match the authorizer's validation expression is refused without calling it."""
+        from helpdesk.push.access import CUSTOMER_TOKEN_PATTERN
+
+        if not re.fullmatch(CUSTOMER_TOKEN_PATTERN, token):
+            return False
         namespace = channel.strip("/").split("/")[0] if channel else None
         answer = self.invoke_authorizer({
             "authorizationToken": token,
             "requestContext": {"apiId": "local", "accountId": "123456789012", "requestId": str(uuid.uuid4()),
                                "operation": f"EVENT_{operation}", "channelNamespaceName": namespace, "channel": channel},
-            "requestHeaders": {}})
-        return bool(isinstance(answer, dict) and answer.get("isAuthorized"))
+            "requestHeaders": {str(k): str(v) for k, v in (headers or {}).items()}})
+        return bool(isinstance(answer, dict) and answer.get("isAuthorized") is True)
 
-    def connect(self, token: str) -> dict[str, Any] | None:
+    def connect(self, token: str, headers: Mapping[str, str] | None = None) -> dict[str, Any] | None:
         """The agent's claims, None for a customer the authorizer admits; Unauthorized otherwise."""
         claims = self.agent_claims(token)
         if claims is not None:
             return claims
-        if token and self._lambda(token, "CONNECT", None):
+        if token and self._lambda(token, "CONNECT", None, headers):
             return None
         raise Unauthorized("the connection's Authorization is neither an agent token nor a valid customer token")
 
-    def check(self, token: str, operation: str, channel: str) -> dict[str, Any] | None:
+    def check(self, token: str, operation: str, channel: str,
+              headers: Mapping[str, str] | None = None) -> dict[str, Any] | None:
         """May the bearer of `token` SUBSCRIBE/PUBLISH `channel`? Returns the agent claims (None for a customer)."""
         from helpdesk import errors
         from helpdesk.push.access import authorize_agent
@@ -115,7 +125,7 @@ class Authorizer:
             except errors.HelpdeskError as exc:
                 raise Unauthorized(exc.detail) from None
             return claims
-        if not self._lambda(token, operation, channel):
+        if not self._lambda(token, operation, channel, headers):
             raise Unauthorized(f"the push authorizer refused {operation.lower()} on {channel}")
         return None
 
@@ -227,7 +237,8 @@ class EventsStandIn:
             return
         try:
             header = header_from_subprotocols(offered)
-            await asyncio.to_thread(self.authorizer.connect, str(header.get("Authorization") or ""))
+            request_headers = dict(ws.request.headers.items())
+            await asyncio.to_thread(self.authorizer.connect, str(header.get("Authorization") or ""), request_headers)
         except Unauthorized as exc:
             await ws.send(json.dumps({"type": "connection_error", "errors": [
                 {"errorType": "UnauthorizedException", "message": str(exc)}]}))
@@ -282,7 +293,8 @@ class EventsStandIn:
         try:
             if not sub_id:
                 raise Unauthorized("a subscribe message needs an id")
-            await asyncio.to_thread(self.authorizer.check, self._token(message, header), "SUBSCRIBE", channel)
+            await asyncio.to_thread(self.authorizer.check, self._token(message, header), "SUBSCRIBE", channel,
+                                    dict(ws.request.headers.items()))
         except Unauthorized as exc:
             await ws.send(json.dumps({"type": "subscribe_error", "id": sub_id, "errors": [
                 {"errorType": "UnauthorizedException", "message": str(exc)}]}))
@@ -300,7 +312,8 @@ class EventsStandIn:
         try:
             if not isinstance(events, list) or not 1 <= len(events) <= MAX_EVENTS_PER_PUBLISH:
                 raise errors.ValidationFailed(f"publish carries 1-{MAX_EVENTS_PER_PUBLISH} events")
-            claims = await asyncio.to_thread(self.authorizer.check, self._token(message, header), "PUBLISH", channel)
+            claims = await asyncio.to_thread(self.authorizer.check, self._token(message, header), "PUBLISH", channel,
+                                             dict(ws.request.headers.items()))
             if claims is None:
                 raise Unauthorized("customers do not publish")
             now = self.authorizer.now()

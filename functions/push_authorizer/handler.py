@@ -2,8 +2,16 @@
 session token opens only /chat/<their session>, a portal link only /portal/<its ticket>
 (helpdesk.push.access). AppSync calls it on connect and on each subscribe. Nothing is cached
 (ttlOverride 0): the answer depends on the channel, and a cache keyed by the token alone could let
-a connect's "yes" answer a subscription to another channel. A page subscribes once, so this is one
-call per page view."""
+a connect's "yes" answer a subscription to another channel. A page connects and subscribes once:
+two calls per page view.
+
+The request and answer are AppSync Events' Lambda authorization contract
+(https://docs.aws.amazon.com/appsync/latest/eventapi/configure-event-api-auth.html, "AWS_LAMBDA
+authorization"): {"authorizationToken", "requestContext": {"apiId", "accountId", "requestId",
+"operation": EVENT_CONNECT | EVENT_SUBSCRIBE | EVENT_PUBLISH, "channelNamespaceName", "channel"},
+"requestHeaders"} in; {"isAuthorized", "ttlOverride"} out (the optional "handlerContext" feeds
+namespace handlers, and the customers' namespaces have none). A connect names no channel.
+tests/unit/push/fixtures/ holds the documented example request."""
 from __future__ import annotations
 
 from typing import Any

@@ -35,9 +35,23 @@ def test_the_event_api_takes_the_agents_cognito_pool_the_authorizer_and_iam(synt
     assert providers["AMAZON_COGNITO_USER_POOLS"]["CognitoConfig"]["UserPoolId"] == {"Ref": pool}  # the API's own pool
     authorizer = function_id(synth, "push_authorizer")
     assert providers["AWS_LAMBDA"]["LambdaAuthorizerConfig"]["AuthorizerUri"] == {"Fn::GetAtt": [authorizer, "Arn"]}
+    # Never cached (CDK's default is 5 minutes): the answer depends on the channel (functions/push_authorizer).
+    assert providers["AWS_LAMBDA"]["LambdaAuthorizerConfig"]["AuthorizerResultTtlInSeconds"] == 0
+    # A customer's token of the wrong shape is refused before the authorizer is called.
+    from helpdesk.push.access import CUSTOMER_TOKEN_PATTERN
+    assert providers["AWS_LAMBDA"]["LambdaAuthorizerConfig"]["IdentityValidationExpression"] == CUSTOMER_TOKEN_PATTERN
     assert [m["AuthType"] for m in config["ConnectionAuthModes"]] == ["AMAZON_COGNITO_USER_POOLS", "AWS_LAMBDA"]
     assert [m["AuthType"] for m in config["DefaultPublishAuthModes"]] == ["AWS_IAM"]  # never an API key
     assert "LogConfig" not in config
+
+
+def test_only_this_event_api_may_invoke_the_authorizer(synth):
+    authorizer = function_id(synth, "push_authorizer")
+    api = logical_id(synth, "AWS::AppSync::Api", "PushEventApi")
+    grants = [r["Properties"] for r in synth.resources("AWS::Lambda::Permission").values()
+              if r["Properties"]["FunctionName"] == {"Fn::GetAtt": [authorizer, "Arn"]}]
+    assert grants == [{"Action": "lambda:InvokeFunction", "FunctionName": {"Fn::GetAtt": [authorizer, "Arn"]},
+                       "Principal": "appsync.amazonaws.com", "SourceArn": {"Fn::GetAtt": [api, "ApiArn"]}}]
 
 
 def test_each_namespace_has_its_auth_modes_and_the_agents_ones_their_handlers(synth):

@@ -104,3 +104,16 @@ def test_a_connection_without_credentials_is_refused(stand_in):
     refused = run(attempt())
     assert refused["type"] == "connection_error"
     assert "header- subprotocol" in refused["errors"][0]["message"]
+
+
+def test_the_stand_in_takes_an_event_of_240_kb_and_refuses_a_byte_more(stand_in):
+    from helpdesk.push.appsync import MAX_EVENT_BYTES
+
+    stand_in.authorizer.check_sigv4 = lambda *args: None
+    at_limit = json.dumps({"pad": "x" * (MAX_EVENT_BYTES - len('{"pad":""}'))}, separators=(",", ":"))
+    assert len(at_limit.encode()) == MAX_EVENT_BYTES
+    over = at_limit[:-2] + 'x"}'
+    status, _ = stand_in.http_publish("/event", {}, json.dumps({"channel": f"/tickets/{uuid.uuid4()}", "events": [at_limit]}).encode())
+    assert status == 200
+    status, answer = stand_in.http_publish("/event", {}, json.dumps({"channel": f"/tickets/{uuid.uuid4()}", "events": [over]}).encode())
+    assert status == 400 and str(MAX_EVENT_BYTES) in answer["errors"][0]["message"]

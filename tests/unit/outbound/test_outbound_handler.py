@@ -82,3 +82,31 @@ def test_only_a_resolve_among_status_changes_reaches_the_mail_sender():
     assert sent == ["resolved"]
     assert [o["kind"] for o in outcomes] == ["status", "solved", "status"]
     assert outcomes[0]["action"] == "skipped" and outcomes[1]["action"] == "sent"
+
+
+def test_outbound_acts_on_its_event_types_and_skips_every_other_unsent():
+    """dispatch.EVENT_TYPES (what the outbound queue's subscription lets through) is exactly the set
+    of types the rule acts on: any other known type reaches no sender."""
+    from types import SimpleNamespace
+
+    from helpdesk.events.schemas import EVENT_TYPES
+    from helpdesk.outbound import dispatch
+    from helpdesk.outbound.email import SendOutcome
+
+    sent = []
+
+    class FakeEmail:
+        def send(self, event):
+            sent.append(event.type)
+            return SendOutcome("sent")
+
+    acted = set()
+    for event_type in EVENT_TYPES:
+        event = SimpleNamespace(type=event_type, payload=SimpleNamespace(to_status="resolved", channel="email"))
+        outcome = dispatch.deliver(event, email=FakeEmail, slack=lambda e: sent.append("slack"))
+        if outcome["kind"] == "not_outbound":
+            assert outcome["action"] == "skipped" and event_type in outcome["reason"]
+        else:
+            acted.add(event_type)
+    assert acted == set(dispatch.EVENT_TYPES)
+    assert sorted(sent) == sorted(dispatch.EVENT_TYPES)  # nothing else reached a sender

@@ -78,3 +78,23 @@ def test_a_forged_or_expired_customer_token_is_refused():
     old = sign_session_token(session, KEYS, NOW - timedelta(days=400))
     with pytest.raises(signing.LinkRefused):
         authorize_customer(old, "SUBSCRIBE", f"/chat/{session}", KEYS, NOW)
+
+
+def test_every_customer_token_has_the_shape_appsync_checks_before_calling_the_authorizer():
+    import random
+    import re
+
+    from helpdesk.push.access import CUSTOMER_TOKEN_PATTERN
+
+    rng = random.Random(20)
+    for key_id in ("k0", "a", "2026a", "abcdefgh"):
+        keyring = signing.Keyring(current=key_id, keys={key_id: f"key-{key_id}".encode()})
+        for _ in range(50):
+            now = datetime(2026, 1, 1, tzinfo=timezone.utc) + timedelta(seconds=rng.randrange(10**9))
+            for token in (sign_session_token(uuid.uuid4(), keyring, now), sign_portal_token(uuid.uuid4(), keyring, now)):
+                assert customer_channel(token, keyring, now)  # one the authorizer admits...
+                assert re.fullmatch(CUSTOMER_TOKEN_PATTERN, token), token  # ...is never stopped before it
+    good = sign_session_token(uuid.uuid4(), signing.Keyring.single("k"), datetime.now(timezone.utc))
+    for junk in ("", "not-a-token", f"Bearer {good}", f"{good}=", good.rsplit(".", 1)[0], "eyJhbGciOi.eyJzdWIi.c2lnbmF0dXJl",
+                 good.replace(".", ".0", 1)):
+        assert not re.fullmatch(CUSTOMER_TOKEN_PATTERN, junk), junk

@@ -9,7 +9,9 @@
 - on a chat ticket: nothing to send, the widget shows the reply.
 - anything else (email, web form, API tickets): mailed to the requester.
 
-The senders are passed in, so the rule is tested without SES or Slack.
+Any other event type is not outbound's: the outbound queue's subscription lets only EVENT_TYPES
+through (infra/messaging.py and local/aws.py read it from here), and one that arrives anyway is
+skipped, never mailed. The senders are passed in, so the rule is tested without SES or Slack.
 """
 from __future__ import annotations
 
@@ -20,8 +22,15 @@ class _Sends(Protocol):
     def send(self, event: Any) -> Any: ...
 
 
+# The event types outbound acts on, in the order of the rule above.
+EVENT_TYPES = ("ticket.created", "ticket.status_changed", "customer.requests_link", "outbound.requested")
+
+
 def deliver(event: Any, *, email: Callable[[], _Sends], slack: Callable[[Any], Any]) -> dict[str, Any]:
     """Send `event` through its channel; returns what happened (for the log and the batch result)."""
+    if event.type not in EVENT_TYPES:
+        return {"kind": "not_outbound", "action": "skipped",
+                "reason": f"outbound acts on {', '.join(EVENT_TYPES)}, not {event.type}"}
     if event.type == "ticket.created":
         return {"kind": "acknowledgement", **email().send(event).__dict__}
     if event.type == "customer.requests_link":

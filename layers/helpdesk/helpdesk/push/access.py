@@ -31,6 +31,11 @@ PRESENCE_STATES = ("viewing", "replying", "left")
 # so a closed tab (or a crashed browser) disappears by itself.
 PRESENCE_HEARTBEAT_SECONDS = 15
 PRESENCE_TTL_SECONDS = 40
+# The shape of every customer token, as helpdesk.auth.signing.sign_id makes them (chat session
+# tokens, portal links): <key id>.<expires>.<16-byte id>.<16-byte MAC>, base64url. AppSync checks a
+# customer's Authorization against it before it calls the push authorizer (the authorizer's
+# identityValidationExpression, infra/push.py), so junk never costs an invocation.
+CUSTOMER_TOKEN_PATTERN = r"^[a-z0-9]{1,8}\.[1-9][0-9]{0,11}\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{22}$"
 
 
 def authorize_agent(claims: Mapping[str, Any] | None, operation: str, path: str) -> Channel:

@@ -1,7 +1,14 @@
 """Publishing to AppSync Events over HTTP: POST https://<http domain>/event with
-{"channel": "/ns/key", "events": ["<json>", ...]} (at most 5 events per request), signed with
-SigV4 for the service "appsync" by the function's IAM role. The local stand-in (local/events.py)
-serves the same request and checks the same signature."""
+{"channel": "/ns/key", "events": ["<json>", ...]}, signed with SigV4 for the service "appsync" by
+the function's IAM role. The local stand-in (local/events.py) serves the same request and checks
+the same signature.
+
+AppSync's limits, kept here: at most 5 events per publish request
+(https://docs.aws.amazon.com/appsync/latest/eventapi/publish-http.html) and at most 240 KB per event
+(https://docs.aws.amazon.com/appsync/latest/eventapi/event-api-concepts.html). A channel's events go
+in as many requests as needed; an event over the size limit is never sent (AppSync would refuse it
+on every retry, holding back the batch until the DLQ): it is logged and left out. Our signals are
+ids and states (helpdesk.push.channels), far below the limit."""
 from __future__ import annotations
 
 import json
@@ -19,6 +26,7 @@ from helpdesk.push.channels import Channel
 log = logging.getLogger(__name__)
 
 MAX_EVENTS_PER_PUBLISH = 5  # AppSync Events: a publish request carries 1-5 events
+MAX_EVENT_BYTES = 240 * 1024  # AppSync Events: one event (the JSON string) at most 240 KB
 MAX_PARALLEL = 8  # requests in flight at once: a batch's channels are published side by side
 TIMEOUT_SECONDS = 5.0
 
@@ -43,7 +51,12 @@ class AppSyncEventsPublisher:
         """Publish every (channel, message); returns how many were accepted, PublishFailed if any was not."""
         by_channel: dict[str, list[str]] = defaultdict(list)
         for channel, message in deliveries:
-            by_channel[channel.path].append(json.dumps(message, separators=(",", ":")))
+            event = json.dumps(message, separators=(",", ":"))
+            if len(event.encode()) > MAX_EVENT_BYTES:
+                log.error("push: a %d-byte message for %s is over AppSync's %d-byte event limit; not sent",
+                          len(event.encode()), channel.path, MAX_EVENT_BYTES)
+                continue
+            by_channel[channel.path].append(event)
         requests = [(path, events[i:i + MAX_EVENTS_PER_PUBLISH])
                     for path, events in by_channel.items() for i in range(0, len(events), MAX_EVENTS_PER_PUBLISH)]
         if not requests:

@@ -58,9 +58,11 @@ class FunctionSpec:
     # which does not throttle (throttling an SQS consumer only burns receive attempts).
     reserved: int | None = None
     # SnapStart: Lambda runs the init once per published version and resumes new environments from its
-    # snapshot. Worth it where a person waits on a cold start (the API; the push authorizer, on every
-    # page's connect and subscribe); the queue consumers and schedules are asynchronous, and their
-    # snapshots would be cached (and billed) for nothing. bench/coldstart.py measures both kinds.
+    # snapshot. Worth it where a person waits on a cold start: the API; the push authorizer, on every
+    # page's connect and subscribe; push, whose signals must reach open screens within a second of
+    # the commit (a cold push environment at 512 MB takes longer than that). The other consumers and
+    # schedules are asynchronous, and their snapshots would be cached (and billed) for nothing.
+    # bench/coldstart.py measures both kinds.
     snap_start: bool = False
 
 
@@ -81,7 +83,8 @@ def function_specs(config: StageConfig) -> dict[str, FunctionSpec]:
                      Duration.minutes(10), reserved=1),
         # Live updates: committed events -> Event API channels (infra/push.py); bounded by its event
         # source's maximum concurrency like the other queue consumers.
-        FunctionSpec("push", "ticket events -> live-update signals on the AppSync Event API", 512, SQS_CONSUMER_TIMEOUT),
+        FunctionSpec("push", "ticket events -> live-update signals on the AppSync Event API", 512, SQS_CONSUMER_TIMEOUT,
+                     snap_start=True),
         # The Event API's Lambda authorizer for customers (chat, portal). A cap, not a reservation
         # of capacity: a flood of connects is refused (clients retry with backoff) before it costs more.
         FunctionSpec("push_authorizer", "Event API authorizer: chat session and portal tokens -> their one channel",
@@ -221,7 +224,7 @@ class Workers(Construct):
                 report_batch_item_failures=True, max_concurrency=config.queue_max_concurrency))
         # Push: no batching window (a change must reach screens within a second); records it could
         # not publish come back (a repeated signal only makes clients re-read).
-        fn["push"].add_event_source(event_sources.SqsEventSource(
+        self.entry_points["push"].add_event_source(event_sources.SqsEventSource(
             messaging.push.queue, batch_size=10, report_batch_item_failures=True,
             max_concurrency=config.push_max_concurrency))
 

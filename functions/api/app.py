@@ -159,8 +159,9 @@ _PRIMING_REQUEST = {"resource": "/{proxy+}", "path": f"{PREFIX}/tickets", "httpM
 def prime(app: APIGatewayRestResolver) -> None:
     """What the first request after a SnapStart restore would otherwise build: the SDK clients (the
     Data API's, the publisher's), the models whose validators were deferred, the resolver's first pass.
-    Runs before the snapshot (functions/api/handler.py); it must not open a connection (a snapshot
-    must not carry one), so it makes no AWS call."""
+    Runs before the snapshot (functions/api/handler.py). It makes no call to AWS or the database (a
+    connection in a snapshot would be stale after a restore); building a client may fetch the
+    function's container credentials, which botocore refreshes when they expire."""
     from helpdesk.snapstart import build_deferred_models
 
     services()

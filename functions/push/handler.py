@@ -13,6 +13,7 @@ from helpdesk import errors, wiring
 from helpdesk.events.schemas import parse_event
 from helpdesk.push.appsync import PublishFailed
 from helpdesk.push.relay import push_events
+from helpdesk.snapstart import register_before_snapshot
 
 logger = Logger(service="push")
 tracer = Tracer(service="push")
@@ -21,6 +22,15 @@ tracer = Tracer(service="push")
 @lru_cache(maxsize=1)
 def publisher():
     return wiring.push_publisher()
+
+
+def _prime() -> None:
+    """SnapStart (infra/workers.py): the snapshot carries the SDK clients a first batch would build."""
+    wiring.data_api()
+    publisher()
+
+
+register_before_snapshot(_prime)
 
 
 @logger.inject_lambda_context

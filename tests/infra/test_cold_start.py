@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.infra.test_stack_resources import logical_id_of, our_functions
+from tests.infra.test_stack_resources import logical_id_of, names, our_functions
 
 
 def _pyc_header(path: Path) -> tuple[bytes, int]:
@@ -58,7 +58,7 @@ def test_staged_function_code_is_compiled_for_the_runtime(tmp_path, monkeypatch)
     assert b"/var/task/functions/api/handler.py" in pyc.read_bytes(), "tracebacks name the deployed path"
 
 
-SYNCHRONOUS = {"api", "push_authorizer"}  # a person waits on their cold starts
+SYNCHRONOUS = {"api", "push_authorizer", "push"}  # a person waits on their cold starts
 
 
 def test_snapstart_where_a_person_waits_and_api_gateway_calls_the_apis_live_alias(synth):
@@ -93,3 +93,12 @@ def test_the_event_api_calls_the_push_authorizers_live_alias(synth):
     assert alias_id in api and "LambdaAuthorizerConfig" in api, \
         "the Event API must invoke the alias (SnapStart serves published versions only, never $LATEST)"
     assert alias_id in json.dumps(synth.resources("AWS::Lambda::Permission")), "AppSync may invoke the alias"
+
+
+def test_the_push_queue_invokes_the_push_functions_live_alias(synth):
+    fn_id = logical_id_of(synth, "AWS::Lambda::Function", lambda p: p.get("Handler") == "functions/push/handler.handler")
+    alias_id = logical_id_of(synth, "AWS::Lambda::Alias", lambda p: p.get("FunctionName") == {"Ref": fn_id})
+    mappings = [m["Properties"] for m in synth.resources("AWS::Lambda::EventSourceMapping").values()
+                if alias_id in json.dumps(m["Properties"]["FunctionName"]) or fn_id in json.dumps(m["Properties"]["FunctionName"])]
+    assert len(mappings) == 1 and names(mappings[0]["FunctionName"], alias_id), \
+        "the push queue must invoke the alias (SnapStart serves published versions only, never $LATEST)"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from tests.infra.conftest import FUNCTION_NAMES  # noqa: F401 - the push functions are among them
+from tests.infra.test_stack_resources import entry_point_ids, names
 
 
 def only(synth, type_: str) -> dict:
@@ -33,8 +34,11 @@ def test_the_event_api_takes_the_agents_cognito_pool_the_authorizer_and_iam(synt
     assert set(providers) == {"AMAZON_COGNITO_USER_POOLS", "AWS_LAMBDA", "AWS_IAM"}
     pool = logical_id(synth, "AWS::Cognito::UserPool", "ApiAgents")
     assert providers["AMAZON_COGNITO_USER_POOLS"]["CognitoConfig"]["UserPoolId"] == {"Ref": pool}  # the API's own pool
+    # SnapStart (infra/workers.py): the Event API calls the authorizer's published version, through its alias.
     authorizer = function_id(synth, "push_authorizer")
-    assert providers["AWS_LAMBDA"]["LambdaAuthorizerConfig"]["AuthorizerUri"] == {"Fn::GetAtt": [authorizer, "Arn"]}
+    alias = [k for k, r in synth.resources("AWS::Lambda::Alias").items()
+             if r["Properties"]["FunctionName"] == {"Ref": authorizer}]
+    assert len(alias) == 1 and providers["AWS_LAMBDA"]["LambdaAuthorizerConfig"]["AuthorizerUri"] == {"Ref": alias[0]}
     # Never cached (CDK's default is 5 minutes): the answer depends on the channel (functions/push_authorizer).
     assert providers["AWS_LAMBDA"]["LambdaAuthorizerConfig"]["AuthorizerResultTtlInSeconds"] == 0
     # A customer's token of the wrong shape is refused before the authorizer is called.
@@ -46,11 +50,12 @@ def test_the_event_api_takes_the_agents_cognito_pool_the_authorizer_and_iam(synt
 
 
 def test_only_this_event_api_may_invoke_the_authorizer(synth):
-    authorizer = function_id(synth, "push_authorizer")
+    authorizer = entry_point_ids(synth)["push_authorizer"]
     api = logical_id(synth, "AWS::AppSync::Api", "PushEventApi")
     grants = [r["Properties"] for r in synth.resources("AWS::Lambda::Permission").values()
-              if r["Properties"]["FunctionName"] == {"Fn::GetAtt": [authorizer, "Arn"]}]
-    assert grants == [{"Action": "lambda:InvokeFunction", "FunctionName": {"Fn::GetAtt": [authorizer, "Arn"]},
+              if r["Properties"]["FunctionName"] in ({"Ref": authorizer},
+                                                      {"Fn::GetAtt": [function_id(synth, "push_authorizer"), "Arn"]})]
+    assert grants == [{"Action": "lambda:InvokeFunction", "FunctionName": {"Ref": authorizer},
                        "Principal": "appsync.amazonaws.com", "SourceArn": {"Fn::GetAtt": [api, "ApiArn"]}}]
 
 
@@ -70,10 +75,10 @@ def test_each_namespace_has_its_auth_modes_and_the_agents_ones_their_handlers(sy
 
 
 def test_the_push_function_is_fed_by_the_topic_without_a_batching_window(synth):
-    push = function_id(synth, "push")
+    push = entry_point_ids(synth)["push"]  # its alias: SnapStart (infra/workers.py)
     queue = logical_id(synth, "AWS::SQS::Queue", "MessagingPushQueue")
     mapping = next(r["Properties"] for r in synth.resources("AWS::Lambda::EventSourceMapping").values()
-                   if r["Properties"]["FunctionName"] == {"Ref": push})
+                   if names(r["Properties"]["FunctionName"], push))
     assert mapping["EventSourceArn"] == {"Fn::GetAtt": [queue, "Arn"]}
     assert mapping.get("MaximumBatchingWindowInSeconds", 0) == 0  # a change must show within a second
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
@@ -82,7 +87,7 @@ def test_the_push_function_is_fed_by_the_topic_without_a_batching_window(synth):
                         if r["Properties"]["Endpoint"] == {"Fn::GetAtt": [queue, "Arn"]})
     assert subscription["RawMessageDelivery"] is True
     assert subscription["FilterPolicy"] == {"event_type": [{"anything-but": ["outbound.requested"]}]}
-    env = synth.resources("AWS::Lambda::Function")[push]["Properties"]["Environment"]["Variables"]
+    env = synth.resources("AWS::Lambda::Function")[function_id(synth, "push")]["Properties"]["Environment"]["Variables"]
     api = logical_id(synth, "AWS::AppSync::Api", "PushEventApi")
     assert env["PUSH_HTTP_ENDPOINT"] == {"Fn::Join": ["", ["https://", {"Fn::GetAtt": [api, "Dns.Http"]}, "/event"]]}
 

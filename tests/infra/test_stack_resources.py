@@ -186,8 +186,8 @@ def _event(event_type: str):
 def test_queue_consumers_report_batch_item_failures(synth):
     mappings = [m["Properties"] for m in synth.resources("AWS::Lambda::EventSourceMapping").values()]
     assert len(mappings) == 4
-    consumers = sorted(n for n, logical in _function_logical_ids(synth).items()
-                       for m in mappings if m["FunctionName"] == {"Ref": logical})
+    consumers = sorted(n for n, logical in entry_point_ids(synth).items()
+                       for m in mappings if names(m["FunctionName"], logical))
     assert consumers == ["inbound_email", "notifier", "outbound", "push"]
     for mapping in mappings:
         assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
@@ -201,6 +201,20 @@ def _function_logical_ids(synth) -> dict[str, str]:
         if match:
             ids[match.group(1)] = logical_id
     return ids
+
+
+def names(function_name: dict, logical: str) -> bool:
+    """Does an event source mapping's FunctionName name `logical` (a function, or an alias: CDK
+    writes the alias's function name qualified by ':live', taken from its ARN)?"""
+    text = json.dumps(function_name)
+    return function_name == {"Ref": logical} or (f'"{logical}"' in text and ":live" in text)
+
+
+def entry_point_ids(synth) -> dict[str, str]:
+    """function name -> the logical id its callers invoke: the function, or for a SnapStart function
+    its alias `live` (SnapStart serves published versions only)."""
+    aliases = {r["Properties"]["FunctionName"]["Ref"]: k for k, r in synth.resources("AWS::Lambda::Alias").items()}
+    return {name: aliases.get(logical, logical) for name, logical in _function_logical_ids(synth).items()}
 
 
 def test_ses_inbound_rule_set_scanning_to_s3_and_activation(synth):

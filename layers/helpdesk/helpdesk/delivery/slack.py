@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import ssl
 import time
 import urllib.error
 import urllib.parse
@@ -24,6 +25,7 @@ class SlackApi:
         self.token = token
         self.base_url = base_url if base_url.endswith("/") else base_url + "/"
         self.timeout = timeout
+        self._tls = ssl.create_default_context()  # once: each one loads the system's CA certificates
 
     def call(self, method: str, payload: dict[str, Any], *, form: bool = False) -> dict[str, Any]:
         if form:  # users.info and other read methods take form arguments
@@ -35,7 +37,7 @@ class SlackApi:
         request = urllib.request.Request(self.base_url + method, data=data, method="POST", headers={
             "Content-Type": content_type, "Authorization": f"Bearer {self.token()}"})
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 - https or the local stub
+            with urllib.request.urlopen(request, timeout=self.timeout, context=self._tls) as response:  # noqa: S310 - https or the local stub
                 answer = json.loads(response.read() or b"{}")
         except urllib.error.HTTPError as exc:
             raise DeliveryError(f"Slack {method} HTTP {exc.code}", retryable=exc.code == 429 or exc.code >= 500

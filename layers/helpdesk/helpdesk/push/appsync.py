@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import ssl
 import urllib.error
 import urllib.request
 from collections import defaultdict
@@ -46,6 +47,9 @@ class AppSyncEventsPublisher:
         self.region = region
         self.credentials = credentials
         self.timeout = timeout
+        # One TLS context for every request: building one loads the system's CA certificates (~20 ms
+        # of CPU), which urlopen would otherwise do for each request.
+        self._tls = ssl.create_default_context()
 
     def publish(self, deliveries: Sequence[tuple[Channel, dict[str, Any]]]) -> int:
         """Publish every (channel, message); returns how many were accepted, PublishFailed if any was not."""
@@ -77,7 +81,7 @@ class AppSyncEventsPublisher:
         SigV4Auth(self.credentials, "appsync", self.region).add_auth(request)
         http = urllib.request.Request(self.url, data=body, method="POST", headers=dict(request.headers.items()))
         try:
-            with urllib.request.urlopen(http, timeout=self.timeout) as answer:
+            with urllib.request.urlopen(http, timeout=self.timeout, context=self._tls) as answer:
                 doc = json.loads(answer.read() or b"{}")
         except urllib.error.HTTPError as exc:
             return 0, f"HTTP {exc.code} {exc.read()[:300].decode(errors='replace')}"

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import ssl
 import time
 import urllib.error
 import urllib.parse
@@ -11,6 +10,7 @@ from functools import lru_cache
 from typing import Any, Callable
 
 from helpdesk.delivery import DeliveryError
+from helpdesk.tls import client_context
 
 # Slack errors about this recipient or message; everything else (rate limits, outages, a bad or
 # revoked token: an operator fixes it and redrives the DLQ) is retried.
@@ -25,7 +25,6 @@ class SlackApi:
         self.token = token
         self.base_url = base_url if base_url.endswith("/") else base_url + "/"
         self.timeout = timeout
-        self._tls = ssl.create_default_context()  # once: each one loads the system's CA certificates
 
     def call(self, method: str, payload: dict[str, Any], *, form: bool = False) -> dict[str, Any]:
         if form:  # users.info and other read methods take form arguments
@@ -37,7 +36,7 @@ class SlackApi:
         request = urllib.request.Request(self.base_url + method, data=data, method="POST", headers={
             "Content-Type": content_type, "Authorization": f"Bearer {self.token()}"})
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout, context=self._tls) as response:  # noqa: S310 - https or the local stub
+            with urllib.request.urlopen(request, timeout=self.timeout, context=client_context()) as response:  # noqa: S310 - https or the local stub
                 answer = json.loads(response.read() or b"{}")
         except urllib.error.HTTPError as exc:
             raise DeliveryError(f"Slack {method} HTTP {exc.code}", retryable=exc.code == 429 or exc.code >= 500

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import logging
-import ssl
 import urllib.error
 import urllib.request
 from collections import defaultdict
@@ -23,6 +22,7 @@ from typing import Any
 
 from helpdesk import errors
 from helpdesk.push.channels import Channel
+from helpdesk.tls import client_context
 
 log = logging.getLogger(__name__)
 
@@ -47,9 +47,7 @@ class AppSyncEventsPublisher:
         self.region = region
         self.credentials = credentials
         self.timeout = timeout
-        # One TLS context for every request: building one loads the system's CA certificates (~20 ms
-        # of CPU), which urlopen would otherwise do for each request.
-        self._tls = ssl.create_default_context()
+        self._tls = client_context()  # built here, not on the first publish (push's SnapStart snapshot has it)
 
     def publish(self, deliveries: Sequence[tuple[Channel, dict[str, Any]]]) -> int:
         """Publish every (channel, message); returns how many were accepted, PublishFailed if any was not."""

@@ -185,6 +185,9 @@ def test_not_solved_without_words_on_a_closed_ticket_reopens_it(api, db, sender,
     assert _status(db, ticket["id"]) in ("in_progress", "reopened", "assigned")
     assert db.query_one("SELECT body FROM ticket_messages WHERE ticket_id = :id::uuid ORDER BY position DESC LIMIT 1",
                         {"id": ticket["id"]})["body"] == "It's not solved."
+    # open again, so no longer solved nor closed: the survey page the link opens says so
+    page = api.get(f"/api/v1/public/satisfaction/{token}").body
+    assert (page["status_label"], page["resolved_at"], page["closed_at"]) == ("Open", None, None)
 
 
 def test_solved_closes_at_once_and_twice_is_harmless(api, db, sender, work):

@@ -165,6 +165,20 @@ def test_auto_reply_is_a_system_event_and_never_reopens(db, intake, clock, facto
     assert last["author_type"] == "system" and last["visibility"] == "internal"
 
 
+def test_the_customers_reply_reopening_a_closed_ticket_takes_back_its_resolution(db, intake, clock, factories):
+    first = intake.receive(mail(), envelope_recipients=[], raw_key="k")
+    cmds = TicketCommands(db, clock)
+    close(cmds, factories.agent().id, first.ticket_id)
+    clock.advance(days=2)
+    token = reply_address(first.ticket_id, DOMAIN, SIGNING_KEYS)
+    out = intake.receive(mail(message_id="<again@customer.test>", to=token, subject="Re: Printer on fire",
+                              body="It is on fire again."), envelope_recipients=[token], raw_key="k2")
+    assert out.action == "threaded" and out.ticket_id == first.ticket_id
+    ticket = cmds.get_ticket(first.ticket_id).ticket
+    assert (ticket["status"], ticket["reopen_count"]) == ("in_progress", 1)
+    assert (ticket["resolved_at"], ticket["closed_at"]) == (None, None)  # open again: neither solved nor closed
+
+
 def test_auto_reply_without_a_ticket_never_creates_one(db, intake):
     out = intake.receive(mail(headers={"Precedence": "bulk"}), envelope_recipients=[], raw_key="k")
     assert out.action == "quarantined"

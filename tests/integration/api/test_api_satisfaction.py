@@ -144,6 +144,21 @@ def test_a_link_is_bound_to_its_ticket_and_its_resolve(api, db, sender, work):
                                           "ORDER BY offered_at", {"id": first["id"]})] == ["bad", "good"]
 
 
+def test_a_resolve_undone_and_done_again_before_its_mail_went_out_mails_once(api, db, clock, sender, work):
+    """Resolved, reopened by the agent and resolved again before the outbound queue got to the first
+    resolve: only the resolve that stands is mailed and offered a survey (the queue may deliver them in
+    either order)."""
+    ticket, earlier = work()
+    clock.advance(minutes=5)
+    _, later = work(ticket, to=("in_progress", "resolved"))
+    assert sender.send(later).action == "sent"
+    skipped = sender.send(earlier)
+    assert skipped.action == "skipped" and "a later resolve" in skipped.reason
+    assert len(sent_mails()) == 1
+    offers = db.query("SELECT offer_id::text FROM ticket_satisfaction WHERE ticket_id = :id::uuid", {"id": ticket["id"]})
+    assert offers == [{"offer_id": later["id"]}]
+
+
 def test_bad_answers_are_refused_and_change_nothing(api, db, sender, work):
     ticket, event = work()
     sender.send(event)

@@ -10,10 +10,15 @@ import uuid
 from typing import Any, Iterable, NamedTuple
 
 from helpdesk.admin import Agents, Teams
+from helpdesk.auth import Principal
 from helpdesk.clock import Clock, SystemClock
 from helpdesk.db.client import DataApi
 from helpdesk.routing import config as routing_config
 from helpdesk.sla.schedule_store import Schedules
+
+
+# The admin the factories build as: their changes land in the admin audit trail like anyone's.
+FACTORY = Principal(email="factories@tests.invalid", role="admin", agent_id=None)
 
 
 class AgentRef(NamedTuple):
@@ -38,7 +43,7 @@ class Factories:
         doc = Teams(self.db, self.clock).create({
             "name": _unique(name), "assignment_mode": mode, "is_default": is_default, "email_address": email,
             "schedule_id": self.schedule(schedule) if schedule is not None else None,
-            "escalation_team_id": escalation_team_id})
+            "escalation_team_id": escalation_team_id}, by=FACTORY)
         routing_config.invalidate(self.db)  # routing reads teams through a per-process copy
         return uuid.UUID(str(doc["id"]))
 

@@ -11,6 +11,7 @@ from helpdesk.admin import Teams
 from helpdesk.events.publisher import DeferredPublisher, RecordingPublisher
 from helpdesk.routing.intake import open_ticket
 from helpdesk.routing.rules import RoutingRules
+from tests.factories import FACTORY
 
 from .conftest import new_ticket
 
@@ -78,7 +79,7 @@ def test_recipient_rule_and_explicit_team(db, clock, make_team, make_agent):
 def test_team_created_after_cache_and_unknown_team(db, clock, make_agent):
     open_ticket(db, clock, DeferredPublisher(), new_ticket())  # the cache now knows no team
     # a team created elsewhere (another process): this process's cache does not know it yet
-    team = str(Teams(db, clock).create({"name": "created elsewhere"})["id"])  # not through factories: they refresh the cache
+    team = str(Teams(db, clock).create({"name": "created elsewhere"}, by=FACTORY)["id"])  # not through factories: they refresh the cache
     agent = make_agent(teams=[team])
     db.stats.calls = 0
     t = open_ticket(db, clock, DeferredPublisher(), new_ticket(team_id=team)).ticket

@@ -23,6 +23,11 @@ def patch_params(patch: _Input, fields: tuple[str, ...]) -> dict[str, Any]:
     return params
 
 
+def sent(data: _Input) -> dict[str, Any]:
+    """What the caller sent (the fields set, as JSON): the admin audit trail's record of a change."""
+    return data.model_dump(mode="json", exclude_unset=True)
+
+
 def write(db: DataApi, statement: str, params: dict[str, Any], what: str) -> dict[str, Any] | None:
     try:
         row = db.query_one(statement, params)

@@ -17,8 +17,11 @@ t AS (
            :now::timestamptz, :now::timestamptz
     FROM (SELECT count(*) FROM previous_default) settled
     RETURNING *
-)
-SELECT to_jsonb(t) || jsonb_build_object('member_ids', '[]'::jsonb) AS doc FROM t
+),
+-- the change's admin audit row (migration 1257); read in full by the final SELECT
+audited AS (SELECT write_admin_audit(:audit::jsonb, :now::timestamptz, t.id::text) AS id FROM t)
+SELECT to_jsonb(t) || jsonb_build_object('member_ids', '[]'::jsonb) AS doc, (SELECT count(*) FROM audited) AS audited
+FROM t
 """
 
 LIST_TEAMS = "SELECT to_jsonb(t) || jsonb_build_object('member_ids', team_member_ids(t.id)) AS doc FROM teams t ORDER BY t.name LIMIT 1000"
@@ -39,8 +42,12 @@ t AS (
         is_default = CASE WHEN :set_is_default THEN :is_default::boolean ELSE is_default END,
         updated_at = :now::timestamptz
     WHERE id = :id::uuid AND (SELECT count(*) FROM previous_default) >= 0 RETURNING *
-)
-SELECT to_jsonb(t) || jsonb_build_object('member_ids', team_member_ids(t.id)) AS doc FROM t
+),
+-- the change's admin audit row (migration 1257); read in full by the final SELECT
+audited AS (SELECT write_admin_audit(:audit::jsonb, :now::timestamptz, t.id::text) AS id FROM t)
+SELECT to_jsonb(t) || jsonb_build_object('member_ids', team_member_ids(t.id)) AS doc,
+       (SELECT count(*) FROM audited) AS audited
+FROM t
 """
 
 CREATE_AGENT = """

@@ -16,12 +16,15 @@ import importlib
 import logging
 from typing import Any
 
+from helpdesk.auth import Principal
 from helpdesk.db.client import DataApi
 
 log = logging.getLogger("local.seed")
 
 SUPPORT_DOMAIN = "example.com"
 ADMIN_EMAIL = "admin@example.com"
+# Who the admin audit trail names for the settings the seed creates through the admin services.
+SEED = Principal(email="seed@local.invalid", role="admin", agent_id=None)
 
 BUSINESS_HOURS = {
     "name": "Business hours (New York)",
@@ -193,7 +196,7 @@ def _seed_routing_rules(db: DataApi, team_ids: dict[str, str], skipped: list[str
             continue
         data = {k: v for k, v in rule.items() if k != "team"} | {"team_id": team_ids[rule["team"]]}
         try:
-            rules.create(data)
+            rules.create(data, by=SEED)
             created += 1
         except Exception as exc:  # another module's input model; report, never block the stack
             skipped.append(f"routing rule {rule['name']!r}: {type(exc).__name__}: {exc}")

@@ -36,7 +36,7 @@ class Factories:
         self.clock = clock or SystemClock()
 
     def schedule(self, document: dict[str, Any], *, name: str = "hours") -> uuid.UUID:
-        return uuid.UUID(str(Schedules(self.db, self.clock).create({"name": _unique(name), "document": document})["id"]))
+        return uuid.UUID(str(Schedules(self.db, self.clock).create({"name": _unique(name), "document": document}, by=FACTORY)["id"]))
 
     def team(self, name: str = "team", *, mode: str = "push", schedule: dict[str, Any] | None = None,
              is_default: bool = False, email: str | None = None, escalation_team_id: uuid.UUID | None = None) -> uuid.UUID:

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel
+
 from helpdesk import errors
 from helpdesk.db.client import DataApi
 from helpdesk.tickets.models import _Input
@@ -23,7 +25,7 @@ def patch_params(patch: _Input, fields: tuple[str, ...]) -> dict[str, Any]:
     return params
 
 
-def sent(data: _Input) -> dict[str, Any]:
+def sent(data: BaseModel) -> dict[str, Any]:
     """What the caller sent (the fields set, as JSON): the admin audit trail's record of a change."""
     return data.model_dump(mode="json", exclude_unset=True)
 

@@ -221,7 +221,7 @@ def _seed_kb(db: DataApi, skipped: list[str]) -> int | None:
         if article["title"] in existing:
             continue
         try:
-            store.create(article)
+            store.create(article, by=SEED)
             created += 1
         except Exception as exc:  # another module's input model; report, never block the stack
             skipped.append(f"KB article {article['title']!r}: {type(exc).__name__}: {exc}")

@@ -53,9 +53,9 @@ class Factories:
         email = f"{_unique(name).lower()}@{domain}"
         agents = Agents(self.db, self.clock)
         doc = agents.create({"email": email, "name": name, "role": role, "team_ids": list(teams), "capacity": capacity,
-                             "skills": list(skills), "slack_user_id": slack})
+                             "skills": list(skills), "slack_user_id": slack}, by=FACTORY)
         agent_id = uuid.UUID(str(doc["id"]))
         if not active:
-            agents.update(agent_id, {"is_active": False})
+            agents.update(agent_id, {"is_active": False}, by=FACTORY)
         routing_config.invalidate(self.db)
         return AgentRef(agent_id, email)

@@ -72,9 +72,7 @@ def put_my_notifications(body: Preferences) -> Preferences:
 
 @router.post("/agents", responses={201: {"description": "created", "content": {"application/json": {"model": Doc}}}})
 def create_agent(body: AgentIn) -> Response[Doc]:
-    who = caller(router, "admin")
-    agent = _agents().create(body)
-    audit(who, "create", "agent", agent["id"], body)
+    agent = _agents().create(body, by=caller(router, "admin"))
     return Response(201, content_types.APPLICATION_JSON, agent)
 
 
@@ -92,9 +90,7 @@ def get_agent(agent_id: uuid.UUID) -> Doc:
 
 @router.patch("/agents/<agent_id>")
 def update_agent(agent_id: uuid.UUID, body: AgentPatch) -> Doc:
-    who = caller(router, "admin")
-    agent = _agents().update(agent_id, body)
-    audit(who, "update", "agent", agent_id, body)
+    agent = _agents().update(agent_id, body, by=caller(router, "admin"))
     return Doc(**agent)
 
 

@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from helpdesk.routing.models import Intake, RuleIn, RuleUpdate
 
-from ._shared import Doc, ItemsOut, audit, caller, services
+from ._shared import Doc, ItemsOut, caller, services
 from .sla_admin import _json
 
 router = Router()

@@ -25,9 +25,10 @@ def patch_params(patch: _Input, fields: tuple[str, ...]) -> dict[str, Any]:
     return params
 
 
-def sent(data: BaseModel) -> dict[str, Any]:
-    """What the caller sent (the fields set, as JSON): the admin audit trail's record of a change."""
-    return data.model_dump(mode="json", exclude_unset=True)
+def sent(data: BaseModel, *, leave_out: set[str] | None = None) -> dict[str, Any]:
+    """What the caller sent (the fields set, as JSON; `leave_out`: bulky fields such as an article's body):
+    the admin audit trail's record of a change."""
+    return data.model_dump(mode="json", exclude_unset=True, exclude=leave_out)
 
 
 def write(db: DataApi, statement: str, params: dict[str, Any], what: str) -> dict[str, Any] | None:

@@ -119,14 +119,12 @@ def _may_manage(agent_id: uuid.UUID) -> Principal:
 @router.put("/agents/<agent_id>/out-of-office", summary="Set out-of-office (tickets handed to the delegate)")
 def set_out_of_office(agent_id: uuid.UUID, body: OutOfOfficeIn) -> Doc:
     who = _may_manage(agent_id)
-    assignment(services()).set_out_of_office(agent_id, body.start, body.end, body.delegate_id)
-    audit(who, "update", "out_of_office", agent_id, body)
+    assignment(services()).set_out_of_office(agent_id, body.start, body.end, body.delegate_id, by=who)
     return Doc(**_agents().get(agent_id))
 
 
 @router.delete("/agents/<agent_id>/out-of-office", responses={204: {"description": "cleared"}})
 def clear_out_of_office(agent_id: uuid.UUID):
     who = _may_manage(agent_id)
-    assignment(services()).clear_out_of_office(agent_id)
-    audit(who, "delete", "out_of_office", agent_id)
+    assignment(services()).clear_out_of_office(agent_id, by=who)
     return Response(204, None, None)

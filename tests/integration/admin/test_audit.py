@@ -4,6 +4,7 @@ apart, and a refused change leaves no row."""
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any, Callable
 
 import pytest
@@ -14,6 +15,7 @@ from helpdesk.admin.audit import AdminAudit
 from helpdesk.admin.mail_templates import MailTemplates
 from helpdesk.admin.organizations import Organizations
 from helpdesk.auth import Principal
+from helpdesk.routing.assignment import Assignment
 from helpdesk.routing.rules import RoutingRules
 from helpdesk.sla.policies import SlaPolicies
 from helpdesk.sla.schedule_store import Schedules
@@ -62,6 +64,9 @@ def _every_admin_write(db, clock, factories, admin: Principal) -> list[tuple[str
     return [
         ("create", "agent", lambda: keep("agent", agents.create({"email": "new@example.com", "name": "New"}, by=admin))),
         ("update", "agent", lambda: agents.update(made["agent"]["id"], {"capacity": 3}, by=admin)),
+        ("update", "out_of_office", lambda: Assignment(db, clock).set_out_of_office(
+            made["agent"]["id"], clock.now() + timedelta(days=1), None, by=admin)),  # later: no handover now
+        ("delete", "out_of_office", lambda: Assignment(db, clock).clear_out_of_office(made["agent"]["id"], by=admin)),
         ("create", "schedule", lambda: keep("schedule", schedules.create({"name": "S", "document": HOURS}, by=admin))),
         ("update", "schedule", lambda: schedules.update(made["schedule"]["id"], {"name": "S2", "document": HOURS}, by=admin)),
         ("create", "sla_policy", lambda: keep("policy", policies.create(

@@ -4,11 +4,11 @@ what they sent. Ticket changes have their own trail (ticket_audit, written by th
 
 A change is recorded by the statement that makes it: the service takes the admin (`by`), passes
 `entry(...)` to its statement, which calls the SQL function write_admin_audit (migration 1257) from a CTE
-its final SELECT reads: one call, and a change is never left unrecorded (teams, agents, schedules, SLA
-policies, routing rules, KB articles, organizations, customers' terms, triggers, mail templates, Slack
-channels, deleting quarantined mail). What is still recorded by a call of its own after the change
-(`AdminAudit.record`, the same function): an agent's invitation (its only write is the audit row),
-out-of-office (the routing handover's statements) and releasing quarantined mail (the email intake)."""
+its final SELECT reads: one call, and a change is never left unrecorded (teams, agents, out-of-office,
+schedules, SLA policies, routing rules, KB articles, organizations, customers' terms, triggers, mail
+templates, Slack channels, deleting quarantined mail). What is still recorded by a call of its own after
+the change (`AdminAudit.record`, the same function): an agent's invitation (its only database write is
+the audit row; the change is in Cognito) and releasing quarantined mail (the email intake's statements)."""
 from __future__ import annotations
 
 from typing import Any, Literal, get_args

@@ -251,17 +251,24 @@ updated AS (
            ooo_delegate_id = (SELECT id FROM delegate), ooo_handed_over_at = NULL, updated_at = :now::timestamptz
     WHERE id = :agent_id::uuid AND (:delegate_id::uuid IS NULL OR EXISTS (SELECT 1 FROM delegate))
     RETURNING id, ooo_start, ooo_end, ooo_delegate_id
-)
+),
+-- the change's admin audit row (migration 1257); read in full by the final SELECT
+audited AS (SELECT write_admin_audit(:audit::jsonb, :now::timestamptz, u.id::text) AS id FROM updated u)
 SELECT EXISTS (SELECT 1 FROM agents WHERE id = :agent_id::uuid) AS agent_exists,
        EXISTS (SELECT 1 FROM delegate) AS delegate_ok,
-       (SELECT to_jsonb(u) FROM updated u) AS agent
+       (SELECT to_jsonb(u) FROM updated u) AS agent, (SELECT count(*) FROM audited) AS audited
 """
 
 CLEAR_OUT_OF_OFFICE = """
-UPDATE agents SET ooo_start = NULL, ooo_end = NULL, ooo_delegate_id = NULL, ooo_handed_over_at = NULL,
-       updated_at = :now::timestamptz
-WHERE id = :agent_id::uuid
-RETURNING id
+WITH cleared AS (
+    UPDATE agents SET ooo_start = NULL, ooo_end = NULL, ooo_delegate_id = NULL, ooo_handed_over_at = NULL,
+           updated_at = :now::timestamptz
+    WHERE id = :agent_id::uuid
+    RETURNING id
+),
+-- the change's admin audit row (migration 1257); read in full by the final SELECT
+audited AS (SELECT write_admin_audit(:audit::jsonb, :now::timestamptz, c.id::text) AS id FROM cleared c)
+SELECT c.id, (SELECT count(*) FROM audited) AS audited FROM cleared c
 """
 
 # Hands every open ticket held by an agent who is away now to their delegate (when the delegate is

@@ -24,7 +24,7 @@ if str(ROOT) not in sys.path:
 import aws_cdk as cdk  # noqa: E402
 from cdk_nag import AwsSolutionsChecks  # noqa: E402
 
-from infra.config import StageConfig  # noqa: E402
+from infra.config import ContextError, StageConfig  # noqa: E402
 from infra.stack import HelpdeskStack  # noqa: E402
 from scripts.build_layer import build_layer  # noqa: E402
 
@@ -49,7 +49,7 @@ def load_context(argv: Sequence[str] = (), cdk_json: Path = ROOT / "cdk.json") -
 def build_app(context: dict[str, Any] | None = None, *, outdir: str | None = None, nag: bool = True,
               layer_dir: Path | None = None, functions_dir: Path | None = None) -> tuple[cdk.App, HelpdeskStack]:
     app = cdk.App(context=context if context is not None else load_context(), outdir=outdir)
-    config = StageConfig.from_context(app.node.try_get_context)
+    config = StageConfig.from_context(app.node.get_all_context())
     env = cdk.Environment(account=config.account or os.environ.get("CDK_DEFAULT_ACCOUNT"), region=config.region)
     stack = HelpdeskStack(app, config.stack_name, config=config, env=env,
                           layer_dir=layer_dir or build_layer(), functions_dir=functions_dir)
@@ -60,7 +60,10 @@ def build_app(context: dict[str, Any] | None = None, *, outdir: str | None = Non
 
 def main(argv: Sequence[str]) -> None:
     outdir = None if os.environ.get("CDK_OUTDIR") else str(ROOT / "cdk.out")
-    app, _ = build_app(load_context(argv), outdir=outdir)
+    try:
+        app, _ = build_app(load_context(argv), outdir=outdir)
+    except ContextError as error:  # a setting to fix, not a crash: the message alone
+        raise SystemExit(f"error: {error}") from None
     app.synth()
 
 

@@ -23,6 +23,7 @@ from datetime import datetime, timedelta, timezone
 
 from scratch import scratch_database  # sets sys.path and the fake AWS environment first
 
+from helpdesk.auth import Principal  # noqa: E402
 from helpdesk.clock import FixedClock  # noqa: E402
 from helpdesk.events.publisher import RecordingPublisher  # noqa: E402
 from helpdesk.events.schemas import Event  # noqa: E402
@@ -33,6 +34,7 @@ from helpdesk.triggers.engine import TriggerEngine  # noqa: E402
 from helpdesk.triggers.store import Triggers, active_triggers  # noqa: E402
 
 NOW = datetime(2026, 3, 2, 15, 0, tzinfo=timezone.utc)
+BENCH_ADMIN = Principal(email="bench.admin@bench.test", role="admin", agent_id=None)
 RULES = 100
 FIRING = 3  # rules that fire on a ticket mentioning "outage"
 WORDS = ["refund", "invoice", "password", "login", "crash", "slow", "cancel", "upgrade", "export", "api", "billing",
@@ -101,9 +103,9 @@ def bench_engine(n: int, keep: bool) -> None:
         clock = FixedClock(NOW)
         store = Triggers(db, clock)
         for i in range(RULES - FIRING):
-            store.create(rule(i, rng))
+            store.create(rule(i, rng), by=BENCH_ADMIN)
         for i in range(FIRING):
-            store.create(firing_rule(i))
+            store.create(firing_rule(i), by=BENCH_ADMIN)
         rules = list(active_triggers(db).triggers)
         print(f"{len(rules)} active rules ({FIRING} fire on an outage ticket)")
         bench_pure(rules, max(n * 10, 1000))

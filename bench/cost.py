@@ -282,7 +282,7 @@ def stage_settings(stage: str = "prod") -> tuple[dict[str, int], float, int]:
     from infra.config import StageConfig
     from infra.workers import function_specs
 
-    config = StageConfig.from_context(load_context(["-c", f"stage={stage}"]).get)
+    config = StageConfig.from_context(load_context(["-c", f"stage={stage}"]))
     memory = {name: spec.memory_mb for name, spec in function_specs(config).items()}
     return memory, config.db_min_capacity, 2 if config.is_prod else 1
 

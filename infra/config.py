@@ -1,10 +1,12 @@
 """Stage configuration read from CDK context (cdk.json, overridden by `-c key=value`).
 
 Every value has a default per stage so that `python app.py` and `python app.py -c stage=prod`
-both synthesize without further input; bad values fail synthesis with a message naming the key.
+both synthesize without further input; bad values fail synthesis with a message naming the key, and
+so does a key that would do nothing (a removed setting, a typo): a setting is never silently ignored.
 """
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from dataclasses import dataclass
@@ -30,6 +32,67 @@ CLOUDFRONT_CERTIFICATE_REGION = "us-east-1"
 
 class ContextError(ValueError):
     """A context value is missing or malformed; the message names the key and what is allowed."""
+
+
+# Every setting StageConfig.from_context reads, top-level or under `stages.<stage>` (docs/deploy.md,
+# "Context values"); `stage` (top-level only) picks the stage. A key that is neither a setting nor
+# one of REMOVED_SETTINGS is refused, so a typo or a setting a release dropped cannot pass silently.
+SETTINGS = frozenset({
+    "region", "account", "supportDomain", "receivingAddresses", "webBaseUrl", "webDomain", "webCertificateArn",
+    "chatAllowedOrigins", "cognitoDomainPrefix", "dbMinCapacity", "dbMaxCapacity", "dbAutoPauseMinutes",
+    "dbBackupRetentionDays", "deletionProtection", "reserveConcurrency", "apiReservedConcurrency",
+    "queueMaxConcurrency", "pushMaxConcurrency", "pushAuthorizerReservedConcurrency", "apiThrottleRate",
+    "apiThrottleBurst", "publicBodyLimitKb", "waf", "wafFormLimit", "wafChatLimit", "apiGatewayCloudWatchRole",
+    "receiptRuleSetName", "sweepMaxIdleSeconds", "inboundSilenceMinutes", "reopenRateMaxPercent",
+    "quarantineRateMaxPercent", "backlogAgeTargetHours", "outboundFailuresMax", "alarmEmail", "logRetentionDays",
+    "emailUnverifiedSender", "emailBulkMail", "emailDmarcAllowlist", "emailSupportDomainCustomers",
+    "emailHeuristicThreading",
+})
+TOP_LEVEL_ONLY = frozenset({"stage", "stages"})
+
+# Settings earlier releases read, and what took their place: a team upgrading is told, not ignored.
+REMOVED_SETTINGS = {
+    "businessHoursUtc": "the inbound-mail-silent alarm now counts only the minutes support is open, from the "
+                        "default team's business hours (its schedule, set in the admin console); set its threshold "
+                        "with 'inboundSilenceMinutes'",
+    "inboundSilenceHours": "use 'inboundSilenceMinutes' (minutes without inbound mail while support is open, "
+                           "default 15)",
+    "publicThrottleRate": "the public routes are limited per client IP by WAF: 'wafFormLimit' and 'wafChatLimit' "
+                          "(requests per IP per 5 minutes); every route's shared bucket is 'apiThrottleRate' / "
+                          "'apiThrottleBurst'",
+    "publicThrottleBurst": "the public routes are limited per client IP by WAF: 'wafFormLimit' and 'wafChatLimit' "
+                           "(requests per IP per 5 minutes); every route's shared bucket is 'apiThrottleRate' / "
+                           "'apiThrottleBurst'",
+}
+
+# This app's settings are bare words; the CDK's own context (feature flags `@aws-cdk/...`, the CLI's
+# `aws:cdk:...`, lookups cached in cdk.context.json, `acknowledged-issue-numbers`) never is.
+_OWN_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+
+
+def _refuse_keys_that_do_nothing(context: Mapping[str, Any], stages: Mapping[str, Any]) -> None:
+    """Every removed or unknown key, top-level or in any stage's block, named in one error."""
+    found = [(key, key) for key in context if _OWN_KEY.match(key) and key not in SETTINGS | TOP_LEVEL_ONLY]
+    for stage, block in stages.items():
+        if isinstance(block, Mapping):
+            found += [(f"stages.{stage}.{key}", key) for key in block if key not in SETTINGS]
+    problems, unknown = [], False
+    for path, key in found:
+        if key in REMOVED_SETTINGS:
+            problems.append(f"context '{path}' was removed: {REMOVED_SETTINGS[key]}")
+            continue
+        unknown = True
+        close = difflib.get_close_matches(key, SETTINGS, n=1, cutoff=0.75)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        where = " (it is top-level only)" if key in TOP_LEVEL_ONLY else ""
+        problems.append(f"context '{path}' is not a setting{where}{hint}")
+    if not problems:
+        return
+    listed = f"the settings are: {', '.join(sorted(SETTINGS))} (docs/deploy.md, \"Context values\")" if unknown else ""
+    if len(problems) == 1:
+        raise ContextError("; ".join([problems[0], listed] if listed else problems))
+    raise ContextError("\n".join(["settings that would do nothing:", *(f"- {p}" for p in problems),
+                                  *([listed] if listed else [])]))
 
 
 def _as_int(key: str, value: Any, low: int, high: int) -> int:
@@ -169,26 +232,29 @@ class StageConfig:
         return f"{self.receiving_local_parts[0]}@{self.support_domain}"
 
     @classmethod
-    def from_context(cls, get: Any) -> "StageConfig":
-        """`get(key)` returns a context value or None (e.g. `app.node.try_get_context`).
+    def from_context(cls, context: Mapping[str, Any]) -> "StageConfig":
+        """`context`: the whole CDK context (e.g. `app.node.get_all_context()`).
 
         Precedence, for every key: `stages.<stage>.<key>`, then the top-level `<key>` (cdk.json or
         `-c key=value`: the default for every stage), then the built-in stage defaults below.
         """
-        stage = str(get("stage") or "dev")
+        stage = str(context.get("stage") or "dev")
         if not _STAGE.match(stage):
             raise ContextError(f"context 'stage' must match {_STAGE.pattern} (e.g. dev, staging, prod), got {stage!r}")
-        stages = get("stages") or {}
+        stages = context.get("stages") or {}
         if not isinstance(stages, Mapping):
             raise ContextError("context 'stages' must be an object of per-stage overrides")
+        for name, block in stages.items():
+            if block is not None and not isinstance(block, Mapping):
+                raise ContextError(f"context 'stages.{name}' must be an object of settings for stage {name!r}")
+        _refuse_keys_that_do_nothing(context, stages)
         per_stage = stages.get(stage) or {}
         prod = stage == "prod"
 
-        if not isinstance(per_stage, Mapping):
-            raise ContextError(f"context 'stages.{stage}' must be an object of settings for stage {stage!r}")
-
         def value(key: str, default: Any) -> Any:
-            for source in (per_stage.get(key), get(key)):
+            if key not in SETTINGS:  # read only what SETTINGS names, so that it is the whole list
+                raise KeyError(f"infra/config.py reads {key!r}, which SETTINGS does not list")
+            for source in (per_stage.get(key), context.get(key)):
                 if source is not None and source != "":
                     return source
             return default

@@ -16,12 +16,15 @@ import importlib
 import logging
 from typing import Any
 
+from helpdesk.auth import Principal
 from helpdesk.db.client import DataApi
 
 log = logging.getLogger("local.seed")
 
 SUPPORT_DOMAIN = "example.com"
 ADMIN_EMAIL = "admin@example.com"
+# Who the admin audit trail names for the settings the seed creates through the admin services.
+SEED = Principal(email="seed@local.invalid", role="admin", agent_id=None)
 
 BUSINESS_HOURS = {
     "name": "Business hours (New York)",
@@ -193,7 +196,7 @@ def _seed_routing_rules(db: DataApi, team_ids: dict[str, str], skipped: list[str
             continue
         data = {k: v for k, v in rule.items() if k != "team"} | {"team_id": team_ids[rule["team"]]}
         try:
-            rules.create(data)
+            rules.create(data, by=SEED)
             created += 1
         except Exception as exc:  # another module's input model; report, never block the stack
             skipped.append(f"routing rule {rule['name']!r}: {type(exc).__name__}: {exc}")
@@ -218,7 +221,7 @@ def _seed_kb(db: DataApi, skipped: list[str]) -> int | None:
         if article["title"] in existing:
             continue
         try:
-            store.create(article)
+            store.create(article, by=SEED)
             created += 1
         except Exception as exc:  # another module's input model; report, never block the stack
             skipped.append(f"KB article {article['title']!r}: {type(exc).__name__}: {exc}")
@@ -228,16 +231,17 @@ def _seed_kb(db: DataApi, skipped: list[str]) -> int | None:
 def _seed_slack_channel(db: DataApi, team_ids: dict[str, str], skipped: list[str]) -> int | None:
     """The demo Slack support channel (local.slack.DEMO_CHANNEL) connected to Technical, so
     `python -m local.slack_event "..."` opens a ticket."""
-    from datetime import datetime, timezone
-
     from local.slack import DEMO_CHANNEL, DEMO_CHANNEL_NAME
 
-    channels = _optional("helpdesk.db.channels")
-    if channels is None or not hasattr(channels, "CONNECT_SLACK_CHANNEL"):
-        skipped.append("slack channel: helpdesk.db.channels is not available yet")
+    slack = _optional("helpdesk.intake.slack")
+    if slack is None or not hasattr(slack, "connect_channel"):
+        skipped.append("slack channel: helpdesk.intake.slack is not available yet")
         return None
-    db.execute(channels.CONNECT_SLACK_CHANNEL, {"channel_id": DEMO_CHANNEL, "name": DEMO_CHANNEL_NAME,
-                                                "team_id": team_ids["Technical"], "now": datetime.now(timezone.utc)})
+    if any(c["channel_id"] == DEMO_CHANNEL for c in slack.list_channels(db)):
+        return 0  # connected on an earlier start (or by an admin): left as it is
+    from helpdesk.wiring import clock
+
+    slack.connect_channel(db, clock(), DEMO_CHANNEL, SEED, name=DEMO_CHANNEL_NAME, team_id=team_ids["Technical"])
     return 1
 
 

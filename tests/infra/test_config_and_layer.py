@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import zipfile
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from tests.infra.conftest import FUNCTION_NAMES, ROOT
 
 
 def config(**context) -> StageConfig:
-    return StageConfig.from_context(context.get)
+    return StageConfig.from_context(context)
 
 
 def test_cdk_json_context_and_cli_overrides():
@@ -21,10 +22,10 @@ def test_cdk_json_context_and_cli_overrides():
     context = app.load_context(["-c", "stage=prod", "--context=supportDomain=help.example.org"])
     assert context["stage"] == "prod" and context["supportDomain"] == "help.example.org"
     assert context["region"] == json.loads((ROOT / "cdk.json").read_text())["context"]["region"]
-    prod = StageConfig.from_context(context.get)
+    prod = StageConfig.from_context(context)
     assert prod.is_prod and prod.deletion_protection and prod.db_backup_retention_days == 14
     assert prod.db_min_capacity == 0.5 and prod.stack_name == "Helpdesk-prod"
-    dev = StageConfig.from_context(app.load_context([]).get)
+    dev = StageConfig.from_context(app.load_context([]))
     assert dev.db_min_capacity == 0 and dev.db_auto_pause_minutes == 10 and not dev.deletion_protection
 
 
@@ -52,6 +53,76 @@ def test_bad_context_is_rejected_with_the_key_named(context, message):
     with pytest.raises(ContextError) as error:
         config(**context)
     assert message in str(error.value)
+
+
+# -- a key that does nothing fails synthesis instead of being ignored -----------------------------
+
+REMOVED = {  # key -> (a value a team upgrading may still have, the key(s) the message points to)
+    "businessHoursUtc": ([13, 22], "inboundSilenceMinutes"),
+    "inboundSilenceHours": (2, "inboundSilenceMinutes"),
+    "publicThrottleRate": (5, "wafFormLimit"),
+    "publicThrottleBurst": (10, "wafFormLimit"),
+}
+
+
+@pytest.mark.parametrize("key", sorted(REMOVED))
+@pytest.mark.parametrize("where", ["top-level", "this stage", "another stage"])
+def test_a_removed_setting_is_refused_naming_what_replaced_it(key, where):
+    old, replacement = REMOVED[key]
+    context: dict = {"stage": "dev"}
+    if where == "top-level":
+        context[key], named = old, f"context '{key}'"
+    else:
+        stage = "dev" if where == "this stage" else "prod"
+        context["stages"], named = {stage: {key: old}}, f"context 'stages.{stage}.{key}'"
+    with pytest.raises(ContextError) as error:
+        config(**context)
+    message = str(error.value)
+    assert f"{named} was removed" in message and f"'{replacement}'" in message
+
+
+@pytest.mark.parametrize("context, named, suggestion", [
+    ({"supportdomain": "help.acme.com"}, "context 'supportdomain'", "'supportDomain'"),
+    ({"stages": {"prod": {"dbMaxCapacty": 8}}}, "context 'stages.prod.dbMaxCapacty'", "'dbMaxCapacity'"),
+    ({"stages": {"dev": {"stage": "prod"}}}, "context 'stages.dev.stage'", None),
+    ({"alarmMail": "ops@acme.com"}, "context 'alarmMail'", "'alarmEmail'"),
+])
+def test_an_unknown_setting_is_refused_with_the_settings_there_are(context, named, suggestion):
+    with pytest.raises(ContextError) as error:
+        config(**context)
+    message = str(error.value)
+    assert f"{named} is not a setting" in message
+    assert suggestion is None or f"did you mean {suggestion}" in message
+    assert "supportDomain, receivingAddresses" not in message  # the list is sorted, complete, once
+    assert "alarmEmail, apiGatewayCloudWatchRole, apiReservedConcurrency" in message
+
+
+def test_every_key_that_does_nothing_is_named_at_once():
+    with pytest.raises(ContextError) as error:
+        config(inboundSilenceHours=2, stages={"prod": {"businessHoursUtc": [13, 22], "wafLimit": 10}})
+    message = str(error.value)
+    for named in ("'inboundSilenceHours'", "'stages.prod.businessHoursUtc'", "'stages.prod.wafLimit'"):
+        assert named in message
+
+
+def test_context_of_the_cdk_and_other_tools_is_left_alone():
+    """Feature flags (@...), the CLI's keys (aws:cdk:...), lookups cached in cdk.context.json and
+    `cdk acknowledge` are not ours: only bare words are this app's settings."""
+    parsed = config(**{"@aws-cdk/core:enablePartitionLiterals": True, "aws:cdk:disable-asset-staging": "true",
+                       "availability-zones:account=123456789012:region=us-east-1": ["us-east-1a"],
+                       "acknowledged-issue-numbers": [32775], "stage": "prod"})
+    assert parsed.is_prod
+
+
+def test_synthesis_stops_at_a_removed_setting():
+    """`python app.py -c inboundSilenceHours=2` exits with the message, before building anything."""
+    import subprocess
+    import sys
+
+    run = subprocess.run([sys.executable, "app.py", "-c", "inboundSilenceHours=2"], cwd=ROOT, capture_output=True,
+                         text=True, timeout=300, env={**os.environ, "CDK_OUTDIR": "/nonexistent/never-written"})
+    assert run.returncode != 0
+    assert "context 'inboundSilenceHours' was removed" in run.stderr and "Traceback" not in run.stderr
 
 
 def test_missing_function_code_is_named(tmp_path):

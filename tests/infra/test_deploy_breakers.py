@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 
-from infra.config import ContextError, StageConfig
+from infra.config import REMOVED_SETTINGS, SETTINGS, ContextError, StageConfig
 from tests.infra.conftest import CERTIFICATE_ARN, FUNCTION_NAMES, ROOT
 from tests.infra.test_stack_resources import _function_logical_ids, our_functions
 
 
 def config(**context) -> StageConfig:
-    return StageConfig.from_context(context.get)
+    return StageConfig.from_context(context)
 
 
 def statements_of(document: dict[str, Any]) -> list[dict[str, Any]]:
@@ -91,6 +91,8 @@ def test_every_setting_is_covered():
              if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "value"
              and isinstance(node.args[0], ast.Constant)}
     assert asked - {"stage"} == set(EVERY_KEY)
+    # ... and SETTINGS, the keys synthesis accepts, is exactly what config.py reads (no removed key among them)
+    assert SETTINGS == asked and not SETTINGS & set(REMOVED_SETTINGS)
 
 
 def test_cdk_json_gives_dev_its_own_support_domain(dev, prod):

@@ -72,9 +72,7 @@ def put_my_notifications(body: Preferences) -> Preferences:
 
 @router.post("/agents", responses={201: {"description": "created", "content": {"application/json": {"model": Doc}}}})
 def create_agent(body: AgentIn) -> Response[Doc]:
-    who = caller(router, "admin")
-    agent = _agents().create(body)
-    audit(who, "create", "agent", agent["id"], body)
+    agent = _agents().create(body, by=caller(router, "admin"))
     return Response(201, content_types.APPLICATION_JSON, agent)
 
 
@@ -92,9 +90,7 @@ def get_agent(agent_id: uuid.UUID) -> Doc:
 
 @router.patch("/agents/<agent_id>")
 def update_agent(agent_id: uuid.UUID, body: AgentPatch) -> Doc:
-    who = caller(router, "admin")
-    agent = _agents().update(agent_id, body)
-    audit(who, "update", "agent", agent_id, body)
+    agent = _agents().update(agent_id, body, by=caller(router, "admin"))
     return Doc(**agent)
 
 
@@ -123,14 +119,12 @@ def _may_manage(agent_id: uuid.UUID) -> Principal:
 @router.put("/agents/<agent_id>/out-of-office", summary="Set out-of-office (tickets handed to the delegate)")
 def set_out_of_office(agent_id: uuid.UUID, body: OutOfOfficeIn) -> Doc:
     who = _may_manage(agent_id)
-    assignment(services()).set_out_of_office(agent_id, body.start, body.end, body.delegate_id)
-    audit(who, "update", "out_of_office", agent_id, body)
+    assignment(services()).set_out_of_office(agent_id, body.start, body.end, body.delegate_id, by=who)
     return Doc(**_agents().get(agent_id))
 
 
 @router.delete("/agents/<agent_id>/out-of-office", responses={204: {"description": "cleared"}})
 def clear_out_of_office(agent_id: uuid.UUID):
     who = _may_manage(agent_id)
-    assignment(services()).clear_out_of_office(agent_id)
-    audit(who, "delete", "out_of_office", agent_id)
+    assignment(services()).clear_out_of_office(agent_id, by=who)
     return Response(204, None, None)

@@ -11,7 +11,7 @@ from helpdesk.admin import Customers
 from helpdesk.admin.customers import CustomerPatch
 from helpdesk.views import DEFAULT_PAGE, MAX_PAGE, MIN_PAGE, Filters, Views, parse_statuses
 
-from ._shared import Doc, ItemsOut, TicketPageOut, audit, caller, services
+from ._shared import Doc, ItemsOut, TicketPageOut, caller, services
 
 router = Router()
 
@@ -33,10 +33,8 @@ def get_customer(customer_id: uuid.UUID) -> Doc:
 @router.patch("/customers/<customer_id>",
               summary="Set a customer's own tier and SLA contract (null: inherit the organization's) or organization (admin)")
 def update_customer(customer_id: uuid.UUID, body: CustomerPatch) -> Doc:
-    who = caller(router, "admin")
     svc = services()
-    customer = Customers(svc.db, svc.clock).update(customer_id, body)
-    audit(who, "update", "customer", customer_id, body)
+    customer = Customers(svc.db, svc.clock).update(customer_id, body, by=caller(router, "admin"))
     return Doc(**customer)
 
 

@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from helpdesk.admin import ArticleIn, ArticlePatch, KbArticles
 
-from ._shared import Doc, ItemsOut, audit, caller, services
+from ._shared import Doc, ItemsOut, caller, services
 
 router = Router()
 
@@ -22,9 +22,7 @@ def _articles() -> KbArticles:
 
 @router.post("/kb/articles", responses={201: {"description": "created", "content": {"application/json": {"model": Doc}}}})
 def create_article(body: ArticleIn) -> Response[Doc]:
-    who = caller(router, "lead")
-    article = _articles().create(body)
-    audit(who, "create", "kb_article", article["id"], {"title": body.title, "is_published": body.is_published})
+    article = _articles().create(body, by=caller(router, "lead"))
     return Response(201, content_types.APPLICATION_JSON, article)
 
 
@@ -44,15 +42,11 @@ def get_article(article_id: uuid.UUID) -> Doc:
 
 @router.patch("/kb/articles/<article_id>")
 def update_article(article_id: uuid.UUID, body: ArticlePatch) -> Doc:
-    who = caller(router, "lead")
-    article = _articles().update(article_id, body)
-    audit(who, "update", "kb_article", article_id, body.model_dump(mode="json", exclude_unset=True, exclude={"body"}))
+    article = _articles().update(article_id, body, by=caller(router, "lead"))
     return Doc(**article)
 
 
 @router.delete("/kb/articles/<article_id>", responses={204: {"description": "deleted"}})
 def delete_article(article_id: uuid.UUID):
-    who = caller(router, "lead")
-    _articles().delete(article_id)
-    audit(who, "delete", "kb_article", article_id)
+    _articles().delete(article_id, by=caller(router, "lead"))
     return Response(204, None, None)

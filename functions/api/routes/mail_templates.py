@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from helpdesk import errors
 from helpdesk.admin.mail_templates import MailTemplates, SignatureIn, TemplateIn
 
-from ._shared import Doc, ItemsOut, audit, caller, services
+from ._shared import Doc, ItemsOut, caller, services
 
 router = Router()
 Kind = Literal["acknowledgement", "reply_footer", "solved", "csat"]
@@ -32,18 +32,14 @@ def list_templates(team_id: uuid.UUID) -> ItemsOut:
 @router.put("/teams/<team_id>/mail-templates/<kind>",
             summary="Set one of the team's mail templates (text, optional HTML and subject; {{placeholders}} checked)")
 def put_template(team_id: uuid.UUID, kind: Kind, body: TemplateIn) -> Doc:
-    who = caller(router, "admin")
-    template = _templates().put(team_id, kind, body, who.agent_id)
-    audit(who, "update", "mail_template", f"{team_id}/{kind}", body)
+    template = _templates().put(team_id, kind, body, by=caller(router, "admin"))
     return Doc(**template)
 
 
 @router.delete("/teams/<team_id>/mail-templates/<kind>", summary="Back to the default template of this kind",
                responses={204: {"description": "the default applies again"}})
 def reset_template(team_id: uuid.UUID, kind: Kind) -> Response[None]:
-    who = caller(router, "admin")
-    _templates().reset(team_id, kind)
-    audit(who, "delete", "mail_template", f"{team_id}/{kind}")
+    _templates().reset(team_id, kind, by=caller(router, "admin"))
     return Response(204, None, None)
 
 

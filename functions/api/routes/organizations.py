@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from helpdesk.admin.organizations import OrganizationIn, OrganizationPatch, Organizations
 
-from ._shared import Doc, ItemsOut, audit, caller, services
+from ._shared import Doc, ItemsOut, caller, services
 
 router = Router()
 
@@ -24,9 +24,7 @@ def _organizations() -> Organizations:
 @router.post("/organizations", summary="Create an organization (admin); customers of its domains join it",
              responses={201: {"description": "created", "content": {"application/json": {"model": Doc}}}})
 def create_organization(body: OrganizationIn) -> Response[Doc]:
-    who = caller(router, "admin")
-    org = _organizations().create(body)
-    audit(who, "create", "organization", org["id"], body)
+    org = _organizations().create(body, by=caller(router, "admin"))
     return Response(201, content_types.APPLICATION_JSON, org)
 
 
@@ -56,18 +54,14 @@ def get_organization(org_id: uuid.UUID) -> Doc:
               summary="Change name, domains (the list replaces the old one), tier or SLA contract (admin); "
                       "members without their own terms follow at once")
 def update_organization(org_id: uuid.UUID, body: OrganizationPatch) -> Doc:
-    who = caller(router, "admin")
-    org = _organizations().update(org_id, body)
-    audit(who, "update", "organization", org_id, body)
+    org = _organizations().update(org_id, body, by=caller(router, "admin"))
     return Doc(**org)
 
 
 @router.delete("/organizations/<org_id>", summary="Delete an organization (admin); members keep only their own terms",
                responses={204: {"description": "deleted"}})
 def delete_organization(org_id: uuid.UUID):
-    who = caller(router, "admin")
-    released = _organizations().delete(org_id)
-    audit(who, "delete", "organization", org_id, released)
+    _organizations().delete(org_id, by=caller(router, "admin"))
     return Response(204, None, None)
 
 

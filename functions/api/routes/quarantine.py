@@ -101,9 +101,8 @@ def read_quarantined(quarantine_id: uuid.UUID) -> Doc:
 @router.delete("/admin/quarantine/<quarantine_id>", summary="Delete a quarantined mail (admin)",
                responses={204: {"description": "deleted"}})
 def delete_quarantined(quarantine_id: uuid.UUID):
-    who = caller(router, "admin")
     from helpdesk.admin import quarantine
 
-    deleted = quarantine.delete(services().db, quarantine_id)
-    audit(who, "delete", "quarantine", quarantine_id, to_jsonable_python(deleted))
+    svc = services()
+    quarantine.delete(svc.db, svc.clock, quarantine_id, caller(router, "admin"))
     return Response(204, None, None)

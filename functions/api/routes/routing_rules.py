@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from helpdesk.routing.models import Intake, RuleIn, RuleUpdate
 
-from ._shared import Doc, ItemsOut, audit, caller, services
+from ._shared import Doc, ItemsOut, caller, services
 from .sla_admin import _json
 
 router = Router()
@@ -24,9 +24,7 @@ def rules(svc):
 
 @router.post("/routing-rules", responses={201: {"description": "created", "content": {"application/json": {"model": Doc}}}})
 def create_rule(body: RuleIn) -> Response[Doc]:
-    who = caller(router, "admin")
-    rule = _json(rules(services()).create(body.model_dump(mode="json")))
-    audit(who, "create", "routing_rule", rule["id"], body)
+    rule = _json(rules(services()).create(body, by=caller(router, "admin")))
     return Response(201, content_types.APPLICATION_JSON, rule)
 
 
@@ -50,15 +48,12 @@ def get_rule(rule_id: uuid.UUID) -> Doc:
 
 @router.patch("/routing-rules/<rule_id>", summary="Change the given fields of a rule")
 def update_rule(rule_id: uuid.UUID, body: RuleUpdate) -> Doc:
-    who = caller(router, "admin")
-    rule = _json(rules(services()).update(rule_id, body.model_dump(mode="json", exclude_unset=True)))
-    audit(who, "update", "routing_rule", rule_id, body)
+    rule = _json(rules(services()).update(rule_id, body.model_dump(mode="json", exclude_unset=True),
+                                          by=caller(router, "admin")))
     return Doc(**rule)
 
 
 @router.delete("/routing-rules/<rule_id>", responses={204: {"description": "deleted"}})
 def delete_rule(rule_id: uuid.UUID):
-    who = caller(router, "admin")
-    rules(services()).delete(rule_id)
-    audit(who, "delete", "routing_rule", rule_id)
+    rules(services()).delete(rule_id, by=caller(router, "admin"))
     return Response(204, None, None)

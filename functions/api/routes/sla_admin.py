@@ -15,7 +15,7 @@ from helpdesk.tickets.models import Channel, Priority, Tier
 from pydantic import ConfigDict, Field
 from pydantic_core import to_jsonable_python
 
-from ._shared import ApiModel, Doc, ItemsOut, audit, caller, services
+from ._shared import ApiModel, Doc, ItemsOut, caller, services
 
 router = Router()
 
@@ -39,10 +39,9 @@ def policies(svc):
 
 @router.post("/schedules", responses={201: {"description": "created", "content": {"application/json": {"model": Doc}}}})
 def create_schedule(body: ScheduleIn) -> Response[Doc]:
-    who = caller(router, "admin")
     # Passed as a dict: the module's own parse also validates the schedule document itself.
-    schedule = _json(schedules(services()).create(body.model_dump(mode="json")))
-    audit(who, "create", "schedule", schedule["id"], body)
+    schedule = _json(schedules(services()).create(body.model_dump(mode="json", exclude_unset=True),
+                                                  by=caller(router, "admin")))
     return Response(201, content_types.APPLICATION_JSON, schedule)
 
 
@@ -94,17 +93,15 @@ def get_schedule(schedule_id: uuid.UUID) -> Doc:
 
 @router.put("/schedules/<schedule_id>")
 def update_schedule(schedule_id: uuid.UUID, body: ScheduleIn) -> Doc:
-    who = caller(router, "admin")
-    schedule = _json(schedules(services()).update(schedule_id, body.model_dump(mode="json")))
-    audit(who, "update", "schedule", schedule_id, body)
+    schedule = _json(schedules(services()).update(schedule_id, body.model_dump(mode="json", exclude_unset=True),
+                                                  by=caller(router, "admin")))
     return Doc(**schedule)
 
 
 @router.post("/sla-policies", responses={201: {"description": "created", "content": {"application/json": {"model": Doc}}}})
 def create_policy(body: SlaPolicyIn) -> Response[Doc]:
-    who = caller(router, "admin")
-    policy = _json(policies(services()).create(body.model_dump(mode="json")))
-    audit(who, "create", "sla_policy", policy["id"], body)
+    policy = _json(policies(services()).create(body.model_dump(mode="json", exclude_unset=True),
+                                               by=caller(router, "admin")))
     return Response(201, content_types.APPLICATION_JSON, policy)
 
 
@@ -122,15 +119,12 @@ def get_policy(policy_id: uuid.UUID) -> Doc:
 
 @router.put("/sla-policies/<policy_id>")
 def update_policy(policy_id: uuid.UUID, body: SlaPolicyIn) -> Doc:
-    who = caller(router, "admin")
-    policy = _json(policies(services()).update(policy_id, body.model_dump(mode="json")))
-    audit(who, "update", "sla_policy", policy_id, body)
+    policy = _json(policies(services()).update(policy_id, body.model_dump(mode="json", exclude_unset=True),
+                                               by=caller(router, "admin")))
     return Doc(**policy)
 
 
 @router.delete("/sla-policies/<policy_id>", responses={204: {"description": "deleted"}})
 def delete_policy(policy_id: uuid.UUID):
-    who = caller(router, "admin")
-    policies(services()).delete(policy_id)
-    audit(who, "delete", "sla_policy", policy_id)
+    policies(services()).delete(policy_id, by=caller(router, "admin"))
     return Response(204, None, None)

@@ -15,7 +15,7 @@ from pydantic import ConfigDict, Field
 from helpdesk import errors
 from helpdesk.auth import Unauthenticated
 
-from ._shared import ApiModel, Doc, ItemsOut, audit, caller, open_ticket, services, settings
+from ._shared import ApiModel, Doc, ItemsOut, caller, open_ticket, services, settings
 
 router = Router()
 USERS_INFO_TIMEOUT = 1.5
@@ -92,17 +92,15 @@ def list_slack_channels() -> ItemsOut:
 @router.put("/channels/slack/channels/<channel_id>",
             summary="Connect a Slack channel: its top-level messages open tickets (admin)")
 def connect_slack_channel(channel_id: str, body: SlackChannelIn) -> Doc:
-    who = caller(router, "admin")
     svc = services()
-    channel = _slack().intake.connect_channel(svc.db, svc.clock, channel_id, name=body.name, team_id=body.team_id)
-    audit(who, "update", "slack_channel", channel_id, body)
+    channel = _slack().intake.connect_channel(svc.db, svc.clock, channel_id, caller(router, "admin"), name=body.name,
+                                              team_id=body.team_id)
     return Doc(**channel)
 
 
 @router.delete("/channels/slack/channels/<channel_id>", summary="Disconnect a Slack channel (admin)",
                responses={204: {"description": "disconnected"}})
 def disconnect_slack_channel(channel_id: str):
-    who = caller(router, "admin")
-    _slack().intake.disconnect_channel(services().db, channel_id)
-    audit(who, "delete", "slack_channel", channel_id)
+    svc = services()
+    _slack().intake.disconnect_channel(svc.db, svc.clock, channel_id, caller(router, "admin"))
     return Response(204, None, None)

@@ -1,5 +1,6 @@
-"""Teams: admins create and change them; every agent can read them. A change is pushed to routing's
-per-process cache at once (other warm processes see it within routing.config.TTL_SECONDS)."""
+"""Teams: admins create and change them (each change and its admin audit row in one call); every agent can
+read them. A change is pushed to routing's per-process cache at once (other warm processes see it within
+routing.config.TTL_SECONDS)."""
 from __future__ import annotations
 
 import uuid
@@ -10,7 +11,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from helpdesk.admin import TeamIn, TeamPatch, Teams
 from helpdesk.routing.config import invalidate as invalidate_routing
 
-from ._shared import Doc, ItemsOut, audit, caller, services
+from ._shared import Doc, ItemsOut, caller, services
 
 router = Router()
 
@@ -22,10 +23,8 @@ def _teams() -> Teams:
 
 @router.post("/teams", responses={201: {"description": "created", "content": {"application/json": {"model": Doc}}}})
 def create_team(body: TeamIn) -> Response[Doc]:
-    who = caller(router, "admin")
-    team = _teams().create(body)
+    team = _teams().create(body, by=caller(router, "admin"))
     invalidate_routing(services().db)
-    audit(who, "create", "team", team["id"], body)
     return Response(201, content_types.APPLICATION_JSON, team)
 
 
@@ -43,8 +42,6 @@ def get_team(team_id: uuid.UUID) -> Doc:
 
 @router.patch("/teams/<team_id>")
 def update_team(team_id: uuid.UUID, body: TeamPatch) -> Doc:
-    who = caller(router, "admin")
-    team = _teams().update(team_id, body)
+    team = _teams().update(team_id, body, by=caller(router, "admin"))
     invalidate_routing(services().db)
-    audit(who, "update", "team", team_id, body)
     return Doc(**team)

@@ -14,7 +14,7 @@ from pydantic import Field
 
 from helpdesk.triggers.models import TriggerDefinition, TriggerIn, TriggerUpdate
 
-from ._shared import ApiModel, Doc, ItemsOut, audit, caller, services
+from ._shared import ApiModel, Doc, ItemsOut, caller, services
 from .sla_admin import _json
 
 router = Router()
@@ -37,9 +37,7 @@ class DryRunIn(ApiModel):
 @router.post("/triggers", summary="Create a trigger (events, conditions, actions)",
              responses={201: {"description": "created", "content": {"application/json": {"model": Doc}}}})
 def create_trigger(body: TriggerIn) -> Response[Doc]:
-    who = caller(router, "admin")
-    created = triggers(services()).create(body, actor_id=who.agent_id)
-    audit(who, "create", "trigger", created.id, body)
+    created = triggers(services()).create(body, by=caller(router, "admin"))
     return Response(201, content_types.APPLICATION_JSON, _json(created.model_dump(mode="json")))
 
 
@@ -64,18 +62,14 @@ def get_trigger(trigger_id: uuid.UUID) -> Doc:
 
 @router.patch("/triggers/<trigger_id>", summary="Change the given fields of a trigger")
 def update_trigger(trigger_id: uuid.UUID, body: TriggerUpdate) -> Doc:
-    who = caller(router, "admin")
     given: dict[str, Any] = body.model_dump(mode="json", exclude_unset=True)
-    updated = triggers(services()).update(trigger_id, given, actor_id=who.agent_id)
-    audit(who, "update", "trigger", trigger_id, given)
+    updated = triggers(services()).update(trigger_id, given, by=caller(router, "admin"))
     return Doc(**updated.model_dump(mode="json"))
 
 
 @router.delete("/triggers/<trigger_id>", responses={204: {"description": "deleted"}})
 def delete_trigger(trigger_id: uuid.UUID):
-    who = caller(router, "admin")
-    triggers(services()).delete(trigger_id)
-    audit(who, "delete", "trigger", trigger_id)
+    triggers(services()).delete(trigger_id, by=caller(router, "admin"))
     return Response(204, None, None)
 
 

@@ -7,6 +7,7 @@ from helpdesk.events.publisher import DeferredPublisher
 from helpdesk.sla import cache as sla_cache
 from helpdesk.sla.policies import SlaPolicies
 from helpdesk.sla.schedule_store import Schedules
+from tests.factories import FACTORY
 
 NY_HOURS = {"timezone": "America/New_York", "hours": {d: [["09:00", "17:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}}
 
@@ -64,11 +65,11 @@ def test_reads_are_one_call_and_writes_at_most_two(api, make_team, make_agent, c
 def test_create_under_a_business_hours_policy_is_one_call(api, make_team, make_agent, create, db, clock, monkeypatch):
     monkeypatch.setattr(wiring, "publisher", lambda settings=None: DeferredPublisher())  # as deployed without SNS inline
     team = make_team("hours")
-    schedule = Schedules(db, clock).create({"name": "new-york", "document": NY_HOURS})
+    schedule = Schedules(db, clock).create({"name": "new-york", "document": NY_HOURS}, by=FACTORY)
     db.execute("UPDATE teams SET schedule_id = :s::uuid, is_default = true WHERE id = :t::uuid",
                {"s": schedule["id"], "t": team})
     SlaPolicies(db, clock).create({"name": "business", "targets": {"first_response": {"seconds": 4 * 3600},
-                                                                   "resolution": {"seconds": 48 * 3600}}})
+                                                                   "resolution": {"seconds": 48 * 3600}}}, by=FACTORY)
     _, email = make_agent("creator", team_ids=(team,))
     client = api.as_claims(email)
     create(client, subject="warm")  # warm process: principal, routing copy, SLA copy (filled by this create's follow-up)

@@ -144,6 +144,21 @@ def test_a_link_is_bound_to_its_ticket_and_its_resolve(api, db, sender, work):
                                           "ORDER BY offered_at", {"id": first["id"]})] == ["bad", "good"]
 
 
+def test_a_resolve_undone_and_done_again_before_its_mail_went_out_mails_once(api, db, clock, sender, work):
+    """Resolved, reopened by the agent and resolved again before the outbound queue got to the first
+    resolve: only the resolve that stands is mailed and offered a survey (the queue may deliver them in
+    either order)."""
+    ticket, earlier = work()
+    clock.advance(minutes=5)
+    _, later = work(ticket, to=("in_progress", "resolved"))
+    assert sender.send(later).action == "sent"
+    skipped = sender.send(earlier)
+    assert skipped.action == "skipped" and "a later resolve" in skipped.reason
+    assert len(sent_mails()) == 1
+    offers = db.query("SELECT offer_id::text FROM ticket_satisfaction WHERE ticket_id = :id::uuid", {"id": ticket["id"]})
+    assert offers == [{"offer_id": later["id"]}]
+
+
 def test_bad_answers_are_refused_and_change_nothing(api, db, sender, work):
     ticket, event = work()
     sender.send(event)
@@ -185,6 +200,9 @@ def test_not_solved_without_words_on_a_closed_ticket_reopens_it(api, db, sender,
     assert _status(db, ticket["id"]) in ("in_progress", "reopened", "assigned")
     assert db.query_one("SELECT body FROM ticket_messages WHERE ticket_id = :id::uuid ORDER BY position DESC LIMIT 1",
                         {"id": ticket["id"]})["body"] == "It's not solved."
+    # open again, so no longer solved nor closed: the survey page the link opens says so
+    page = api.get(f"/api/v1/public/satisfaction/{token}").body
+    assert (page["status_label"], page["resolved_at"], page["closed_at"]) == ("Open", None, None)
 
 
 def test_solved_closes_at_once_and_twice_is_harmless(api, db, sender, work):

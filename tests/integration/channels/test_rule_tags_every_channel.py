@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from helpdesk.routing.rules import RoutingRules
+from tests.factories import FACTORY
 
 MESSAGE = "Hola, mi pedido no ha llegado"
 
@@ -17,7 +18,7 @@ def spanish_desk(db, clock, factories):
     factories.agent("generalist", teams=[team])
     speaker = factories.agent("speaker", teams=[team], skills=["spanish"])
     RoutingRules(db, clock).create({"name": "spanish", "team_id": str(team), "conditions": {"keywords": ["hola"]},
-                                    "add_tags": ["Spanish", "language"]})
+                                    "add_tags": ["Spanish", "language"]}, by=FACTORY)
     return speaker.id
 
 

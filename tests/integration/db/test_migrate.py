@@ -122,3 +122,26 @@ def test_session_schema_has_the_design_indexes(db):
     indexes = {r["i"] for r in db.query("SELECT indexname AS i FROM pg_indexes WHERE schemaname = 'public'")}
     assert {"tickets_assignee_open", "tickets_team_queue", "ticket_messages_inbound_message_id_key",
             "sla_targets_warn_due", "sla_targets_breach_due", "outbox_pending"} <= indexes
+
+
+def test_1255_takes_back_the_resolution_of_tickets_reopened_before_it(fresh_api):
+    """Before 1255 a customer's message reopening a closed ticket left its resolved_at: the migration
+    clears what such tickets kept, then holds every statement to it."""
+    before = [m for m in available() if m.version < 1255]
+    migrate(fresh_api, before)
+    fresh_api.execute("INSERT INTO customers (email) VALUES ('kim@example.com')")
+    fresh_api.execute("""
+        INSERT INTO tickets (id, subject, channel, requester_id, status, resolved_at, closed_at, created_at, updated_at)
+        SELECT gen_random_uuid(), s.subject, 'email', c.id, s.status, s.resolved_at::timestamptz, s.closed_at::timestamptz, now(), now()
+        FROM customers c, (VALUES ('reopened by mail', 'in_progress', '2026-03-02T15:00:00Z', NULL),
+                                  ('still closed', 'closed', '2026-03-02T15:00:00Z', '2026-03-05T15:00:00Z'),
+                                  ('still resolved', 'resolved', '2026-03-02T15:00:00Z', NULL),
+                                  ('reopened, not yet worked', 'reopened', '2026-03-02T15:00:00Z', '2026-03-05T15:00:00Z'))
+             s(subject, status, resolved_at, closed_at)""")
+    assert migrate(fresh_api) == [m.name for m in available() if m.version >= 1255]
+    rows = fresh_api.query("SELECT subject, resolved_at IS NOT NULL AS resolved, closed_at IS NOT NULL AS closed "
+                           "FROM tickets ORDER BY subject")
+    assert rows == [{"subject": "reopened by mail", "resolved": False, "closed": False},
+                    {"subject": "reopened, not yet worked", "resolved": False, "closed": False},
+                    {"subject": "still closed", "resolved": True, "closed": True},
+                    {"subject": "still resolved", "resolved": True, "closed": False}]

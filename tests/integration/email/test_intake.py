@@ -10,6 +10,7 @@ from helpdesk.intake.email.service import list_quarantine
 from helpdesk.outbound.tokens import reply_address
 from helpdesk.tickets.commands import TicketCommands
 from helpdesk.tickets.models import Actor
+from tests.factories import FACTORY
 
 from .conftest import DOMAIN, SES_AUTHENTICATED, SIGNING_KEYS, mail
 
@@ -40,9 +41,9 @@ def test_new_mail_under_a_business_hours_policy_is_two_calls_with_its_deadlines(
     from helpdesk.sla.schedule_store import Schedules
 
     hours = {"timezone": "America/New_York", "hours": {d: [["09:00", "17:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}}
-    schedule = Schedules(db, clock).create({"name": "new-york", "document": hours})
+    schedule = Schedules(db, clock).create({"name": "new-york", "document": hours}, by=FACTORY)
     SlaPolicies(db, clock).create({"name": "business", "schedule_id": schedule["id"], "targets": {
-        "first_response": {"seconds": 4 * 3600}, "resolution": {"seconds": 48 * 3600}}})
+        "first_response": {"seconds": 4 * 3600}, "resolution": {"seconds": 48 * 3600}}}, by=FACTORY)
     intake.receive(mail(message_id="<warm@c>", frm="warm@customer.test"), envelope_recipients=[], raw_key="w")
 
     def counted(n: int):
@@ -165,6 +166,20 @@ def test_auto_reply_is_a_system_event_and_never_reopens(db, intake, clock, facto
     assert last["author_type"] == "system" and last["visibility"] == "internal"
 
 
+def test_the_customers_reply_reopening_a_closed_ticket_takes_back_its_resolution(db, intake, clock, factories):
+    first = intake.receive(mail(), envelope_recipients=[], raw_key="k")
+    cmds = TicketCommands(db, clock)
+    close(cmds, factories.agent().id, first.ticket_id)
+    clock.advance(days=2)
+    token = reply_address(first.ticket_id, DOMAIN, SIGNING_KEYS)
+    out = intake.receive(mail(message_id="<again@customer.test>", to=token, subject="Re: Printer on fire",
+                              body="It is on fire again."), envelope_recipients=[token], raw_key="k2")
+    assert out.action == "threaded" and out.ticket_id == first.ticket_id
+    ticket = cmds.get_ticket(first.ticket_id).ticket
+    assert (ticket["status"], ticket["reopen_count"]) == ("in_progress", 1)
+    assert (ticket["resolved_at"], ticket["closed_at"]) == (None, None)  # open again: neither solved nor closed
+
+
 def test_auto_reply_without_a_ticket_never_creates_one(db, intake):
     out = intake.receive(mail(headers={"Precedence": "bulk"}), envelope_recipients=[], raw_key="k")
     assert out.action == "quarantined"
@@ -277,7 +292,7 @@ def test_routes_by_recipient_address(db, intake):
 
     team = db.query_one("INSERT INTO teams (name, email_address) VALUES ('Orders', 'orders@helpdesk.test') RETURNING id")
     RoutingRules(db).create({"name": "orders mailbox", "team_id": team["id"],
-                             "conditions": {"recipients": ["orders@helpdesk.test"]}})
+                             "conditions": {"recipients": ["orders@helpdesk.test"]}}, by=FACTORY)
     invalidate(db)
     routed = intake.receive(mail(to="orders@helpdesk.test"), envelope_recipients=["orders@helpdesk.test"], raw_key="k")
     other = intake.receive(mail(message_id="<other@c>"), envelope_recipients=["support@helpdesk.test"], raw_key="k2")
@@ -366,7 +381,7 @@ def test_a_routing_rule_tags_a_mail_ticket_and_skill_routing_follows(db, intake,
     factories.agent("generalist", teams=[team])
     speaker = factories.agent("speaker", teams=[team], skills=["spanish"])
     RoutingRules(db, clock).create({"name": "spanish", "team_id": str(team), "conditions": {"keywords": ["hola"]},
-                                    "add_tags": ["spanish"]})
+                                    "add_tags": ["spanish"]}, by=FACTORY)
     out = intake.receive(mail(subject="Pedido", body="Hola, mi pedido no ha llegado"),
                          envelope_recipients=["support@helpdesk.test"], raw_key="inbound/es")
     ticket = db.query_one("SELECT tags, assignee_id FROM tickets WHERE id = :t::uuid", {"t": out.ticket_id})

@@ -10,6 +10,7 @@ from helpdesk.events.publisher import RecordingPublisher
 from helpdesk.events.schemas import validate_outbox_row
 from helpdesk.tickets.commands import TicketCommands
 from helpdesk.tickets.models import Actor
+from tests.factories import FACTORY
 
 
 def all_outbox(db) -> list[dict]:
@@ -71,7 +72,7 @@ def test_routing_events_validate(db, clock, factories):
         cmds.create_ticket({"channel": "web", "subject": f"r{i}", "body": "b", "requester_email": "c@example.org",
                             "team_id": team})
     routing.claim_next_ticket(a1)
-    routing.set_out_of_office(a1, clock.now() - timedelta(minutes=1), clock.now() + timedelta(days=1), delegate_id=a2)
+    routing.set_out_of_office(a1, clock.now() - timedelta(minutes=1), clock.now() + timedelta(days=1), delegate_id=a2, by=FACTORY)
     rows = all_outbox(db)
     types = {r["event_type"] for r in rows}
     assert {"ticket.assigned", "agent.out_of_office_started"} <= types, types

@@ -1,12 +1,14 @@
 """Notifier: who hears what, on which channel, exactly once per (event, recipient, channel)."""
 from __future__ import annotations
 
+import threading
 import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from helpdesk.clock import FixedClock
+from helpdesk.db import notify as notify_sql
 from helpdesk.events.schemas import Event
 from helpdesk.notify.notifier import Notifier, RetryLater
 from helpdesk.notify.preferences import NotificationPreferences
@@ -259,8 +261,11 @@ def test_prune_keeps_recent_and_unfinished_deliveries(db, notifier, make_agent):
     agent = make_agent("ned")
     ticket, number = make_ticket(db, assignee=agent)
     notifier.handle(assigned(ticket, number, agent))
+    notifier.handle(customer_reply(ticket, number, agent))  # opens a coalescing window
     assert prune_deliveries(db, notifier.clock) == 0
-    assert prune_deliveries(db, FixedClock(AT + timedelta(days=91))) == 1
+    assert db.query_one("SELECT count(*) AS n FROM notification_windows")["n"] == 1
+    assert prune_deliveries(db, FixedClock(AT + timedelta(days=91))) == 2
+    assert db.query_one("SELECT count(*) AS n FROM notification_windows")["n"] == 0  # long closed: forgotten
 
 
 @pytest.mark.parametrize("due", [3, 300])
@@ -300,9 +305,7 @@ def test_a_burst_of_customer_replies_is_coalesced_into_one_notification(db, cloc
     other, other_number = make_ticket(db, assignee=agent)
 
     def reply(ticket_id, number):
-        return event("ticket.replied", ticket_id, {"message_id": str(uuid.uuid4()), "visibility": "public",
-                                                   "channel": "web", "number": number, "assignee_id": str(agent),
-                                                   "author_type": "customer"})
+        return customer_reply(ticket_id, number, agent)
 
     outcomes = [notifier.handle(reply(ticket, number)) for _ in range(30)]
     assert sum(o.sent for o in outcomes) == 2 and sum(o.coalesced for o in outcomes) == 58  # email + slack once
@@ -315,3 +318,93 @@ def test_a_burst_of_customer_replies_is_coalesced_into_one_notification(db, cloc
     # Other kinds of event are never coalesced.
     assert notifier.handle(assigned(ticket, number, agent)).sent == 2
     assert notifier.handle(assigned(ticket, number, agent, reason="rule")).sent == 2
+
+
+def customer_reply(ticket_id, number, agent) -> Event:
+    return event("ticket.replied", ticket_id, {"message_id": str(uuid.uuid4()), "visibility": "public", "channel": "web",
+                                               "number": number, "assignee_id": str(agent), "author_type": "customer"})
+
+
+class ClaimCommitsLate:
+    """One invocation's Data API whose delivery claim has run but commits only when `release` is set: what
+    two overlapping claim calls look like to the database (each statement commits when it ends)."""
+
+    def __init__(self, api) -> None:
+        self.api, self.claimed, self.release = api, threading.Event(), threading.Event()
+
+    def __getattr__(self, name):
+        return getattr(self.api, name)
+
+    def execute(self, sql, params=None, **kw):
+        if sql != notify_sql.CLAIM_DELIVERIES:
+            return self.api.execute(sql, params, **kw)
+        with self.api.transaction() as tx:
+            result = tx.execute(sql, params)
+            self.claimed.set()
+            assert self.release.wait(10)
+        return result
+
+
+def test_two_invocations_claiming_one_burst_at_once_send_it_once(db, clock, notifier, make_agent, slack_stub,
+                                                                  rds_data_client):
+    """Two notifier invocations take two customer replies to one ticket at the same moment: the second
+    claims while the first's claim is not yet committed. Sending once is the database's decision: the
+    second claim waits for the first and is coalesced."""
+    from tests.conftest import make_data_api
+
+    agent = make_agent("gus", slack="UGUS0001")
+    ticket, number = make_ticket(db, assignee=agent)
+    first_db = ClaimCommitsLate(make_data_api(rds_data_client))
+    outcomes: dict[str, object] = {}
+
+    def handle(name, api) -> None:
+        try:
+            outcomes[name] = Notifier(api, clock, notifier.senders, web_base_url=notifier.web_base_url).handle(
+                customer_reply(ticket, number, agent))
+        except BaseException as exc:  # noqa: BLE001 - reported by the test
+            outcomes[name] = exc
+
+    first = threading.Thread(target=handle, args=("first", first_db))
+    second = threading.Thread(target=handle, args=("second", make_data_api(rds_data_client)))
+    first.start()
+    assert first_db.claimed.wait(10)
+    second.start()
+    second.join(timeout=1.0)  # it ends here only if it did not wait for the first claim
+    first_db.release.set()
+    first.join(10)
+    second.join(10)
+    sent = sum(o.sent for o in outcomes.values())
+    coalesced = sum(o.coalesced for o in outcomes.values())
+    assert (sent, coalesced) == (2, 2), outcomes  # email + Slack once, the other reply's two coalesced
+    assert len(sent_mail()) == 1 and len(slack_stub.posts) == 1
+
+
+def test_invocations_racing_on_many_tickets_notify_once_per_ticket(db, clock, notifier, make_agent, slack_stub,
+                                                                   rds_data_client):
+    """Without any pause: pairs of invocations released together by a barrier, one pair per ticket."""
+    from tests.conftest import make_data_api
+
+    agent = make_agent("hal")
+    tickets = [make_ticket(db, assignee=agent) for _ in range(12)]
+    apis = [make_data_api(rds_data_client) for _ in range(2)]
+    sent = [[0] * len(tickets) for _ in apis]
+    failures: list[BaseException] = []
+    barrier = threading.Barrier(2)
+
+    def run(i: int) -> None:
+        try:
+            for k, (ticket, number) in enumerate(tickets):
+                barrier.wait(10)
+                sent[i][k] = Notifier(apis[i], clock, notifier.senders).handle(customer_reply(ticket, number, agent)).sent
+        except BaseException as exc:  # noqa: BLE001 - reported by the test
+            failures.append(exc)
+            barrier.abort()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert failures == []
+    assert [a + b for a, b in zip(*sent)] == [1] * len(tickets)  # one mail per ticket, whoever sent it
+    assert len(sent_mail()) == len(tickets)

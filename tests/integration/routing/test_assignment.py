@@ -12,6 +12,7 @@ from helpdesk.routing.assignment import Assignment
 from helpdesk.routing.config import routing_config
 from helpdesk.tickets.commands import TicketCommands
 from helpdesk.tickets.models import Actor
+from tests.factories import FACTORY
 
 
 
@@ -165,7 +166,7 @@ def test_out_of_office_hands_over_and_new_tickets_skip(db, clock, make_team, mak
         TicketCommands(db, clock).assign(t.id, Actor.system(), agent_id=away)
     TicketCommands(db, clock).transition(tickets[1].id, "in_progress", Actor(type="agent", id=away))
     start = clock.now() + timedelta(hours=1)
-    assign.set_out_of_office(away, start, start + timedelta(days=2), delegate)
+    assign.set_out_of_office(away, start, start + timedelta(days=2), delegate, by=FACTORY)
     assert assign.hand_over_due() == 0  # not yet
     clock.advance(timedelta(hours=1))
     assert assign.hand_over_due() == 3
@@ -201,13 +202,13 @@ def test_out_of_office_without_delegate_returns_tickets_to_the_queue(db, clock, 
     for t in (t1, t2):
         TicketCommands(db, clock).assign(t.id, Actor.system(), agent_id=away)
     TicketCommands(db, clock).transition(t2.id, "in_progress", Actor(type="agent", id=away))
-    assign.set_out_of_office(away, clock.now(), None)  # starts now: handed over at once
+    assign.set_out_of_office(away, clock.now(), None, by=FACTORY)  # starts now: handed over at once
     rows = {r["id"]: r for r in db.query("SELECT id, assignee_id, status FROM tickets")}
     assert rows[str(t1.id)]["assignee_id"] is None and rows[str(t1.id)]["status"] == "new"
     assert rows[str(t2.id)]["assignee_id"] is None and rows[str(t2.id)]["status"] == "in_progress"
     claimed = {assign.claim_next_ticket(other).id, assign.claim_next_ticket(other).id}
     assert claimed == {t1.id, t2.id}
-    assign.clear_out_of_office(away)
+    assign.clear_out_of_office(away, by=FACTORY)
     assert db.query_one("SELECT ooo_start FROM agents WHERE id = :a::uuid", {"a": away})["ooo_start"] is None
 
 
@@ -216,15 +217,15 @@ def test_out_of_office_validation(db, clock, make_agent):
     agent = make_agent()
     now = clock.now()
     with pytest.raises(errors.ValidationFailed, match="must be after start"):
-        assign.set_out_of_office(agent, now, now)
+        assign.set_out_of_office(agent, now, now, by=FACTORY)
     with pytest.raises(errors.ValidationFailed, match="themselves"):
-        assign.set_out_of_office(agent, now, None, agent)
+        assign.set_out_of_office(agent, now, None, agent, by=FACTORY)
     with pytest.raises(errors.ValidationFailed, match="delegate_id"):
-        assign.set_out_of_office(agent, now, None, uuid.uuid4())
+        assign.set_out_of_office(agent, now, None, uuid.uuid4(), by=FACTORY)
     with pytest.raises(errors.ValidationFailed, match="timezone-aware"):
-        assign.set_out_of_office(agent, now.replace(tzinfo=None), None)
+        assign.set_out_of_office(agent, now.replace(tzinfo=None), None, by=FACTORY)
     with pytest.raises(errors.NotFound):
-        assign.set_out_of_office(uuid.uuid4(), now, None)
+        assign.set_out_of_office(uuid.uuid4(), now, None, by=FACTORY)
     assert db.query_one("SELECT ooo_start FROM agents WHERE id = :a::uuid", {"a": agent})["ooo_start"] is None
 
 

@@ -11,6 +11,7 @@ from helpdesk.admin import Teams
 from helpdesk.events.publisher import DeferredPublisher, RecordingPublisher
 from helpdesk.routing.intake import open_ticket
 from helpdesk.routing.rules import RoutingRules
+from tests.factories import FACTORY
 
 from .conftest import new_ticket
 
@@ -18,7 +19,7 @@ from .conftest import new_ticket
 def test_rule_routes_and_push_assigns_in_one_call(db, clock, make_team, make_agent):
     billing, general = make_team("billing"), make_team("general", is_default=True)
     agent = make_agent(teams=[billing])
-    RoutingRules(db, clock).create({"name": "invoices", "team_id": str(billing), "conditions": {"keywords": ["invoice"]}})
+    RoutingRules(db, clock).create({"name": "invoices", "team_id": str(billing), "conditions": {"keywords": ["invoice"]}}, by=FACTORY)
     open_ticket(db, clock, DeferredPublisher(), new_ticket(subject="warm the cache"))
     db.stats.calls = 0
     result = open_ticket(db, clock, DeferredPublisher(), new_ticket(body="Where is my Invoice?"))
@@ -55,7 +56,7 @@ def test_calls_with_publisher_and_sla_policy_stay_at_two(db, clock, make_team, m
 
 def test_tier_rule_needs_no_lookup(db, clock, make_team, make_agent):
     vip, std = make_team("vip"), make_team("std", is_default=True)
-    RoutingRules(db, clock).create({"name": "vip", "team_id": str(vip), "conditions": {"tiers": ["enterprise"]}})
+    RoutingRules(db, clock).create({"name": "vip", "team_id": str(vip), "conditions": {"tiers": ["enterprise"]}}, by=FACTORY)
     db.execute("INSERT INTO customers (email, tier) VALUES ('big@example.com', 'enterprise')")
     open_ticket(db, clock, DeferredPublisher(), new_ticket())
     db.stats.calls = 0
@@ -68,7 +69,7 @@ def test_tier_rule_needs_no_lookup(db, clock, make_team, make_agent):
 def test_recipient_rule_and_explicit_team(db, clock, make_team, make_agent):
     orders, chosen = make_team("orders"), make_team("chosen", mode="pull")
     make_agent(teams=[chosen])
-    RoutingRules(db, clock).create({"name": "orders", "team_id": str(orders), "conditions": {"recipients": ["orders@example.com"]}})
+    RoutingRules(db, clock).create({"name": "orders", "team_id": str(orders), "conditions": {"recipients": ["orders@example.com"]}}, by=FACTORY)
     t = open_ticket(db, clock, DeferredPublisher(), new_ticket(metadata={"recipient": "Orders@example.com"})).ticket
     assert t.team_id == orders
     t = open_ticket(db, clock, DeferredPublisher(), new_ticket(team_id=str(chosen), metadata={"recipient": "orders@example.com"})).ticket
@@ -78,7 +79,7 @@ def test_recipient_rule_and_explicit_team(db, clock, make_team, make_agent):
 def test_team_created_after_cache_and_unknown_team(db, clock, make_agent):
     open_ticket(db, clock, DeferredPublisher(), new_ticket())  # the cache now knows no team
     # a team created elsewhere (another process): this process's cache does not know it yet
-    team = str(Teams(db, clock).create({"name": "created elsewhere"})["id"])  # not through factories: they refresh the cache
+    team = str(Teams(db, clock).create({"name": "created elsewhere"}, by=FACTORY)["id"])  # not through factories: they refresh the cache
     agent = make_agent(teams=[team])
     db.stats.calls = 0
     t = open_ticket(db, clock, DeferredPublisher(), new_ticket(team_id=team)).ticket

@@ -11,6 +11,7 @@ from helpdesk.events.publisher import RecordingPublisher
 from helpdesk.sla.policies import SlaPolicies
 from helpdesk.tickets.commands import TicketCommands
 from helpdesk.tickets.models import Actor
+from tests.factories import FACTORY
 
 NY_HOURS = {"timezone": "America/New_York",
             "hours": {d: [["09:00", "17:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}}
@@ -47,7 +48,7 @@ def policies(db, now):
 @pytest.fixture
 def standard_policy(policies, team):
     return policies.create({"name": "standard", "position": 100, "targets": {
-        "first_response": {"seconds": 1 * H}, "resolution": {"seconds": 8 * H}, "reopen": {"seconds": 2 * H}}})
+        "first_response": {"seconds": 1 * H}, "resolution": {"seconds": 8 * H}, "reopen": {"seconds": 2 * H}}}, by=FACTORY)
 
 
 @pytest.fixture

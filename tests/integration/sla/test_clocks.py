@@ -7,6 +7,7 @@ import pytest
 
 from helpdesk import errors
 from helpdesk.tickets.models import Actor
+from tests.factories import FACTORY
 
 UTC = timezone.utc
 H = 3600
@@ -49,12 +50,12 @@ def test_no_policy_no_clocks_and_one_call(db, open_ticket, clocks):
 
 def test_ordered_first_match_and_contract_override(db, policies, team, standard_policy, open_ticket, clocks, now):
     policies.create({"name": "urgent", "position": 10, "priority": "urgent",
-                     "targets": {"first_response": {"seconds": 900}}})
+                     "targets": {"first_response": {"seconds": 900}}}, by=FACTORY)
     policies.create({"name": "chat", "position": 20, "channel": "chat",
-                     "targets": {"first_response": {"seconds": 120, "business": False}}})
+                     "targets": {"first_response": {"seconds": 120, "business": False}}}, by=FACTORY)
     enterprise = policies.create({"name": "enterprise 24/7", "position": 500,
                                   "targets": {"first_response": {"seconds": H, "business": False},
-                                              "resolution": {"seconds": 4 * H, "business": False}}})
+                                              "resolution": {"seconds": 4 * H, "business": False}}}, by=FACTORY)
     assert clocks(open_ticket(priority="urgent").id)["first_response"]["target_seconds"] == 900
     assert clocks(open_ticket(channel="chat").id)["first_response"]["due_at"] == utc(2026, 3, 6, 22, 2)
     assert clocks(open_ticket().id)["first_response"]["policy_id"] == str(standard_policy["id"])
@@ -146,7 +147,7 @@ def test_resolution_met_on_resolve_and_reopen_gets_the_reopen_target(db, cmds, n
 def test_priority_change_recomputes_keeping_used_business_time(db, cmds, now, policies, standard_policy, open_ticket,
                                                                 clocks, agent_actor):
     policies.create({"name": "urgent", "position": 10, "priority": "urgent",
-                     "targets": {"first_response": {"seconds": 900}, "resolution": {"seconds": 4 * H}}})
+                     "targets": {"first_response": {"seconds": 900}, "resolution": {"seconds": 4 * H}}}, by=FACTORY)
     now.set(utc(2026, 3, 9, 13, 0))  # Monday 09:00 EDT
     ticket = open_ticket()
     now.set(utc(2026, 3, 9, 13, 10))
@@ -191,7 +192,7 @@ def test_spam_cancels_clocks_and_not_spam_starts_them_again(db, cmds, now, stand
 def test_next_reply_clock_starts_on_customer_message_after_first_response(db, cmds, now, policies, team, open_ticket,
                                                                           clocks, agent, agent_actor):
     policies.create({"name": "with next reply", "targets": {"first_response": {"seconds": H},
-                                                            "next_reply": {"seconds": 2 * H}}})
+                                                            "next_reply": {"seconds": 2 * H}}}, by=FACTORY)
 
     def agent_says(visibility="public"):
         cmds.add_message(ticket.id, {"body": "x", "visibility": visibility, "author_type": "agent",
@@ -232,9 +233,9 @@ def test_tokyo_customer_san_francisco_team(db, cmds, now, policies):
     from helpdesk.sla.schedule_store import Schedules
 
     sf = Schedules(db, now).create({"name": "san francisco", "document": {
-        "timezone": "America/Los_Angeles", "hours": {d: [["09:00", "17:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}}})
+        "timezone": "America/Los_Angeles", "hours": {d: [["09:00", "17:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}}}, by=FACTORY)
     team = db.query_one("INSERT INTO teams (name, schedule_id) VALUES ('sf', :s::uuid) RETURNING id", {"s": sf["id"]})["id"]
-    policies.create({"name": "4h", "targets": {"first_response": {"seconds": 4 * H}}})
+    policies.create({"name": "4h", "targets": {"first_response": {"seconds": 4 * H}}}, by=FACTORY)
     tokyo = timezone(timedelta(hours=9))
     now.set(datetime(2026, 3, 3, 9, 0, tzinfo=tokyo))  # Tuesday 09:00 in Tokyo = Monday 16:00 in San Francisco
     ticket = cmds.create_ticket({"channel": "web", "subject": "配送", "body": "help", "requester_email": "aiko@example.jp",

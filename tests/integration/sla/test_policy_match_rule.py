@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from helpdesk.sla.cache import SlaConfig
 from helpdesk.sla.policies import SlaPolicies
+from tests.factories import FACTORY
 
 PRIORITIES = ("low", "normal", "high", "urgent")
 TIERS = ("standard", "premium", "enterprise")
@@ -37,7 +38,7 @@ def test_the_prediction_picks_what_the_sql_rule_picks(db, factories, docs):
         policies.create({"name": f"{doc['name']}{'-' * i}" if any(d["name"] == doc["name"] for d in docs[:i]) else doc["name"],
                          "position": doc["position"], "priority": doc["priority"], "tier": doc["tier"],
                          "channel": doc["channel"], "team_id": team if doc["on_team"] else None,
-                         "is_active": doc["is_active"], "targets": {"first_response": {"seconds": 3600}}})
+                         "is_active": doc["is_active"], "targets": {"first_response": {"seconds": 3600}}}, by=FACTORY)
     config = SlaConfig.load(db)
     for priority, tier, channel, team_id in itertools.product(PRIORITIES, TIERS, CHANNELS, (None, team)):
         in_sql = db.query_one("SELECT id FROM sla_policy_match(NULL, :tier, :priority, :team_id::uuid, :channel)",

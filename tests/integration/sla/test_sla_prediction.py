@@ -18,6 +18,7 @@ from helpdesk.routing.intake import open_ticket as routed_open
 from helpdesk.routing.rules import RoutingRules
 from helpdesk.sla import cache as sla_cache
 from helpdesk.tickets.models import Actor
+from tests.factories import FACTORY
 
 from .conftest import FRIDAY_17, H
 
@@ -79,10 +80,10 @@ def test_tiers_calendar_targets_and_policy_schedule(db, both_paths, policies, te
     london = db.query_one("INSERT INTO schedules (name, document) VALUES ('london', :d::jsonb) RETURNING id",
                           {"d": LONDON})["id"]
     policies.create({"name": "enterprise", "position": 10, "tier": "enterprise", "schedule_id": london, "targets": {
-        "first_response": {"seconds": 1800}, "resolution": {"seconds": 4 * H, "business": False}}})
+        "first_response": {"seconds": 1800}, "resolution": {"seconds": 4 * H, "business": False}}}, by=FACTORY)
     policies.create({"name": "premium", "position": 20, "tier": "premium", "targets": {
-        "first_response": {"seconds": 2 * H, "business": False}}})
-    policies.create({"name": "everyone", "position": 30, "targets": {"resolution": {"seconds": 9 * H}}})
+        "first_response": {"seconds": 2 * H, "business": False}}}, by=FACTORY)
+    policies.create({"name": "everyone", "position": 30, "targets": {"resolution": {"seconds": 9 * H}}}, by=FACTORY)
     db.execute("INSERT INTO customers (email, tier) VALUES ('big@example.com', 'enterprise'), "
                "('mid@example.com', 'premium')")
     for email, kinds in (("big@example.com", ["first_response", "resolution"]), ("mid@example.com", ["first_response"]),
@@ -93,7 +94,7 @@ def test_tiers_calendar_targets_and_policy_schedule(db, both_paths, policies, te
 
 
 def test_contract_policy_keeps_the_follow_up_and_is_identical(db, cmds, both_paths, policies, standard_policy, team):
-    contract = policies.create({"name": "contract", "position": 500, "targets": {"first_response": {"seconds": 900}}})
+    contract = policies.create({"name": "contract", "position": 500, "targets": {"first_response": {"seconds": 900}}}, by=FACTORY)
     customer = db.query_one("INSERT INTO customers (email) VALUES ('vip@example.com') RETURNING id")["id"]
     policies.set_customer_contract(customer, contract["id"])
     reference, predicted, calls = both_paths(team_id=team, requester_email="vip@example.com")
@@ -152,11 +153,11 @@ def test_no_policy_is_one_call_and_fills_nothing(db, cmds, team):
 
 def test_a_copy_left_from_another_database_state_costs_what_a_cold_one_does(db, cmds, policies, team, now):
     """The copy is per database, not per DataApi: one left over (tests reset tables) only mismatches."""
-    policies.create({"name": "old", "targets": {"resolution": {"seconds": 3600}}})
+    policies.create({"name": "old", "targets": {"resolution": {"seconds": 3600}}}, by=FACTORY)
     cmds.create_ticket(fields_with_defaults({"team_id": team}))
     assert sla_cache.cached(db) is not None
     db.execute("UPDATE sla_policies SET is_active = false")
-    fresh = policies.create({"name": "new", "targets": {"resolution": {"seconds": 7200}}})
+    fresh = policies.create({"name": "new", "targets": {"resolution": {"seconds": 7200}}}, by=FACTORY)
     db.stats.calls = 0
     t = cmds.create_ticket(fields_with_defaults({"team_id": team})).ticket
     assert db.stats.calls == 2  # stale: pending path, its follow-up refreshed the copy
@@ -184,8 +185,8 @@ def test_routed_per_tier_teams(db, both_paths, policies, team, now, clock):
     vip = db.query_one("INSERT INTO teams (name, schedule_id, assignment_mode) VALUES ('vip', :s::uuid, 'pull') RETURNING id",
                        {"s": london})["id"]
     db.execute("UPDATE teams SET is_default = true, assignment_mode = 'pull' WHERE id = :t::uuid", {"t": team})
-    RoutingRules(db, now).create({"name": "vip", "team_id": vip, "conditions": {"tiers": ["enterprise"]}})
-    policies.create({"name": "all", "targets": {"first_response": {"seconds": H}, "resolution": {"seconds": 8 * H}}})
+    RoutingRules(db, now).create({"name": "vip", "team_id": vip, "conditions": {"tiers": ["enterprise"]}}, by=FACTORY)
+    policies.create({"name": "all", "targets": {"first_response": {"seconds": H}, "resolution": {"seconds": 8 * H}}}, by=FACTORY)
     db.execute("INSERT INTO customers (email, tier) VALUES ('big@example.com', 'enterprise')")
     for email, team_id in (("big@example.com", vip), ("small@example.com", str(team))):
         def create():
@@ -255,7 +256,7 @@ def test_random_policies_and_instants(db, cmds, policies, team, now):
                           "business": rng.choice([True, False])}
                    for kind in rng.sample(["first_response", "resolution"], rng.randint(1, 2))}
         policies.create({"name": f"p{i}", "position": i, "targets": targets,
-                         "schedule_id": london if rng.random() < 0.3 else None})
+                         "schedule_id": london if rng.random() < 0.3 else None}, by=FACTORY)
         now.set(datetime(2026, 1, 1, tzinfo=timezone.utc) + timedelta(seconds=rng.randrange(365 * 86400)))
         new = fields_with_defaults({"team_id": team, "priority": rng.choice(["low", "normal", "high", "urgent"])})
         sla_cache.invalidate(db)
@@ -275,9 +276,9 @@ def test_actor_is_irrelevant_to_prediction(both_paths, standard_policy, team, cm
 def test_next_reply_start_and_restart_are_predicted_and_identical(db, cmds, policies, team, now, agent, agent_actor):
     london = db.query_one("INSERT INTO schedules (name, document) VALUES ('london', :d::jsonb) RETURNING id",
                           {"d": LONDON})["id"]  # a second known schedule: the plan covers both
-    policies.create({"name": "nr", "targets": {"first_response": {"seconds": H}, "next_reply": {"seconds": 2 * H + 7}}})
+    policies.create({"name": "nr", "targets": {"first_response": {"seconds": H}, "next_reply": {"seconds": 2 * H + 7}}}, by=FACTORY)
     policies.create({"name": "nr calendar", "tier": "premium", "schedule_id": london,
-                     "targets": {"next_reply": {"seconds": 5400, "business": False}}})
+                     "targets": {"next_reply": {"seconds": 5400, "business": False}}}, by=FACTORY)
     ref = cmds.create_ticket(fields_with_defaults({"team_id": team})).ticket
     pred = cmds.create_ticket(fields_with_defaults({"team_id": team})).ticket
     for t in (ref, pred):
@@ -309,7 +310,7 @@ def test_next_reply_start_and_restart_are_predicted_and_identical(db, cmds, poli
 
 def test_next_reply_with_a_schedule_copy_the_cache_does_not_know_takes_the_follow_up(db, cmds, policies, team, now,
                                                                                       agent, agent_actor):
-    policies.create({"name": "nr", "targets": {"first_response": {"seconds": H}, "next_reply": {"seconds": 2 * H}}})
+    policies.create({"name": "nr", "targets": {"first_response": {"seconds": H}, "next_reply": {"seconds": 2 * H}}}, by=FACTORY)
     t = cmds.create_ticket(fields_with_defaults({"team_id": team})).ticket  # clocks copy the New York schedule
     cmds.add_message(t.id, {"body": "x", "author_type": "agent", "author_agent_id": str(agent)}, agent_actor)
     db.execute("UPDATE schedules SET document = :d::jsonb", {"d": LONDON})  # edited since: the copy is old hours
@@ -325,7 +326,7 @@ def test_next_reply_with_a_schedule_copy_the_cache_does_not_know_takes_the_follo
 
 def test_next_reply_plan_is_skipped_beyond_its_size_limit(db, policies, team, now):
     for i in range(3):
-        policies.create({"name": f"nr{i}", "position": i, "targets": {"next_reply": {"seconds": H}}})
+        policies.create({"name": f"nr{i}", "position": i, "targets": {"next_reply": {"seconds": H}}}, by=FACTORY)
     config = sla_cache.load(db)
     assert config.next_reply_plan(now.now(), max_walks=100) is not None
     assert config.next_reply_plan(now.now(), max_walks=2) is None

@@ -280,6 +280,29 @@ def test_customer_message_within_7_days_reopens(db, cmds, clock, make_agent):
         ("closed", "reopened"), ("reopened", "in_progress")]
 
 
+# Every way out of solved (a customer's message, an agent reopening; "not solved" and triggers go through
+# these commands) leaves the ticket unresolved: it no longer reports as solved, and its next resolve is
+# the one the reports, the solved mail and the sweep's auto-close count from.
+@pytest.mark.parametrize("settled", ["resolved", "closed"])
+@pytest.mark.parametrize("reopened_by", ["customer_message", "agent"])
+def test_a_reopened_ticket_is_no_longer_resolved(db, cmds, clock, make_agent, settled, reopened_by):
+    t = cmds.create_ticket(new_ticket()).ticket
+    to_status(cmds, t.id, *("assigned", "in_progress", "resolved", "closed")[:3 if settled == "resolved" else 4],
+              agent_id=make_agent())
+    clock.advance(days=1)
+    if reopened_by == "customer_message":
+        cmds.add_message(t.id, msg(body="It broke again"), CUSTOMER)
+    else:
+        to_status(cmds, t.id, "in_progress" if settled == "resolved" else "reopened")
+    row = db.query_one("SELECT status, resolved_at, closed_at FROM tickets WHERE id = :t::uuid", {"t": t.id})
+    assert row["status"] in ("in_progress", "reopened")
+    assert (row["resolved_at"], row["closed_at"]) == (None, None)
+    clock.advance(hours=5)
+    if row["status"] == "reopened":
+        to_status(cmds, t.id, "in_progress")
+    assert cmds.transition(t.id, "resolved", AGENT).ticket.resolved_at == clock.now()
+
+
 def test_customer_message_after_7_days_is_refused_by_add_message(db, cmds, clock, make_agent, snapshot):
     t = cmds.create_ticket(new_ticket()).ticket
     to_status(cmds, t.id, "assigned", "in_progress", "resolved", "closed", agent_id=make_agent())

@@ -50,6 +50,25 @@ def test_closed_to_in_progress_only_through_a_reopen(db, cmds, make_agent):
     assert (result.ticket.status, result.ticket.reopen_count) == ("in_progress", 1)
 
 
+@pytest.mark.parametrize("stale, update", [
+    ("resolved_at", "UPDATE tickets SET status = 'in_progress' WHERE id = :t::uuid"),
+    ("resolved_at", "UPDATE tickets SET status = 'reopened', reopen_count = reopen_count + 1, closed_at = NULL "
+                    "WHERE id = :t::uuid"),
+    ("closed_at", "UPDATE tickets SET status = 'reopened', reopen_count = reopen_count + 1, resolved_at = NULL "
+                  "WHERE id = :t::uuid"),
+])
+def test_a_ticket_out_of_solved_cannot_keep_its_resolution(db, cmds, make_agent, stale, update):
+    """Whichever statement moves a ticket out of resolved or closed, the database refuses to leave it
+    reporting as solved (resolved_at) or closed (closed_at)."""
+    ticket = cmds.create_ticket(new_ticket(), Actor(type="customer")).ticket
+    cmds.assign(ticket.id, AGENT, agent_id=make_agent())
+    for status in ("in_progress", "resolved") + (("closed",) if "reopened" in update else ()):
+        cmds.transition(ticket.id, status, AGENT)
+    with pytest.raises(errors.CheckViolation) as info:
+        db.execute(update, {"t": ticket.id})
+    assert stale in str(info.value)
+
+
 @pytest.mark.parametrize("src_path", [(), ("in_progress",), ("in_progress", "waiting_on_customer")])
 def test_spam_and_duplicate_from_every_open_status(db, cmds, make_agent, src_path):
     agent = make_agent()

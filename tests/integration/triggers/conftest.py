@@ -19,6 +19,7 @@ from helpdesk.tickets.models import Actor
 from helpdesk.triggers.deliver import TriggerDelivery
 from helpdesk.triggers.engine import TriggerEngine
 from helpdesk.triggers.store import Triggers, invalidate
+from tests.factories import FACTORY
 
 REGION = "us-east-1"
 DOMAIN = "example.com"
@@ -52,7 +53,7 @@ class World:
 
     def trigger(self, **doc: Any) -> uuid.UUID:
         doc.setdefault("name", f"trigger {uuid.uuid4().hex[:6]}")
-        return self.rules.create(doc).id
+        return self.rules.create(doc, by=FACTORY).id
 
     def ticket(self, **over: Any):
         data = {"channel": "email", "subject": "Printer on fire", "body": "It is really on fire.",

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel
+
 from helpdesk import errors
 from helpdesk.db.client import DataApi
 from helpdesk.tickets.models import _Input
@@ -21,6 +23,12 @@ def patch_params(patch: _Input, fields: tuple[str, ...]) -> dict[str, Any]:
         params[f"set_{f}"] = f in sent
         params[f] = [str(x) for x in value] if isinstance(value, list) and f == "team_ids" else value
     return params
+
+
+def sent(data: BaseModel, *, leave_out: set[str] | None = None) -> dict[str, Any]:
+    """What the caller sent (the fields set, as JSON; `leave_out`: bulky fields such as an article's body):
+    the admin audit trail's record of a change."""
+    return data.model_dump(mode="json", exclude_unset=True, exclude=leave_out)
 
 
 def write(db: DataApi, statement: str, params: dict[str, Any], what: str) -> dict[str, Any] | None:

@@ -7,7 +7,9 @@ from typing import Any, Literal
 from pydantic import Field, StrictBool, StrictInt, field_validator
 
 from helpdesk import errors
-from helpdesk.admin._common import patch_params, write
+from helpdesk.admin import audit
+from helpdesk.admin._common import patch_params, sent, write
+from helpdesk.auth import Principal
 from helpdesk.clock import Clock
 from helpdesk.db import admin as sql
 from helpdesk.db.client import DataApi
@@ -54,9 +56,11 @@ class Agents:
     def __init__(self, db: DataApi, clock: Clock) -> None:
         self.db, self.clock = db, clock
 
-    def create(self, data: AgentIn | dict[str, Any]) -> dict[str, Any]:
+    def create(self, data: AgentIn | dict[str, Any], by: Principal) -> dict[str, Any]:
+        """The new agent, recorded in the admin audit trail as `by`'s change in the same statement."""
         agent = data if isinstance(data, AgentIn) else AgentIn.parse(data)
-        params = {**agent.model_dump(), "team_ids": [str(t) for t in agent.team_ids], "now": self.clock.now()}
+        params = {**agent.model_dump(), "team_ids": [str(t) for t in agent.team_ids], "now": self.clock.now(),
+                  "audit": audit.entry(by, "create", "agent", sent(agent))}
         doc = write(self.db, sql.CREATE_AGENT, params, f"agent {agent.email}")
         assert doc is not None
         return doc
@@ -70,12 +74,14 @@ class Agents:
             raise errors.NotFound(f"agent {agent_id} not found")
         return row["doc"]
 
-    def update(self, agent_id: uuid.UUID, data: AgentPatch | dict[str, Any]) -> dict[str, Any]:
+    def update(self, agent_id: uuid.UUID, data: AgentPatch | dict[str, Any], by: Principal) -> dict[str, Any]:
+        """The changed agent, recorded in the admin audit trail as `by`'s change in the same statement."""
         patch = data if isinstance(data, AgentPatch) else AgentPatch.parse(data)
         params = patch_params(patch, ("name", "team_ids", "skills", "capacity", "role", "is_active", "slack_user_id"))
         if params["team_ids"] is None:
             params["team_ids"] = []
-        doc = write(self.db, sql.UPDATE_AGENT, {**params, "id": agent_id, "now": self.clock.now()}, f"agent {agent_id}")
+        doc = write(self.db, sql.UPDATE_AGENT, {**params, "id": agent_id, "now": self.clock.now(),
+                                                "audit": audit.entry(by, "update", "agent", sent(patch))}, f"agent {agent_id}")
         if doc is None:
             raise errors.NotFound(f"agent {agent_id} not found")
         return doc

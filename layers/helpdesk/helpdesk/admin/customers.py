@@ -8,7 +8,9 @@ from typing import Any
 from pydantic import Field
 
 from helpdesk import errors
-from helpdesk.admin._common import patch_params
+from helpdesk.admin import audit
+from helpdesk.admin._common import patch_params, sent
+from helpdesk.auth import Principal
 from helpdesk.clock import Clock, SystemClock
 from helpdesk.db import admin as sql
 from helpdesk.db import organizations as terms_sql
@@ -48,11 +50,13 @@ class Customers:
             raise errors.NotFound(f"customer {customer_id} not found")
         return _with_display_email(row["doc"])
 
-    def update(self, customer_id: uuid.UUID, data: CustomerPatch | dict[str, Any]) -> dict[str, Any]:
+    def update(self, customer_id: uuid.UUID, data: CustomerPatch | dict[str, Any], by: Principal) -> dict[str, Any]:
+        """The customer's new terms, recorded in the admin audit trail as `by`'s change in the same statement."""
         patch = data if isinstance(data, CustomerPatch) else CustomerPatch.parse(data)
         params = patch_params(patch, ("name", "tier", "sla_policy_id", "organization_id"))
         try:
-            row = self.db.query_one(terms_sql.UPDATE_CUSTOMER, {**params, "id": customer_id, "now": self.clock.now()})
+            row = self.db.query_one(terms_sql.UPDATE_CUSTOMER, {**params, "id": customer_id, "now": self.clock.now(),
+                                                                "audit": audit.entry(by, "update", "customer", sent(patch))})
         except errors.ForeignKeyViolation as exc:
             field = "organization_id" if "organization" in str(exc.extra.get("constraint") or exc.detail) else "sla_policy_id"
             msg = f"{field}: {params[field]} does not exist"

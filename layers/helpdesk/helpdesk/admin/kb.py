@@ -7,7 +7,9 @@ from typing import Any
 from pydantic import Field, StrictBool
 
 from helpdesk import errors
-from helpdesk.admin._common import patch_params, write
+from helpdesk.admin import audit
+from helpdesk.admin._common import patch_params, sent, write
+from helpdesk.auth import Principal
 from helpdesk.clock import Clock
 from helpdesk.db import kb as kb_sql
 from helpdesk.db.client import DataApi
@@ -32,9 +34,13 @@ class KbArticles:
     def __init__(self, db: DataApi, clock: Clock) -> None:
         self.db, self.clock = db, clock
 
-    def create(self, data: ArticleIn | dict[str, Any]) -> dict[str, Any]:
+    def create(self, data: ArticleIn | dict[str, Any], by: Principal) -> dict[str, Any]:
+        """The new article, recorded in the admin audit trail (without its body) as `by`'s change in the
+        same statement."""
         art = data if isinstance(data, ArticleIn) else ArticleIn.parse(data)
-        doc = write(self.db, kb_sql.CREATE_ARTICLE, {**art.model_dump(), "now": self.clock.now()}, "article")
+        doc = write(self.db, kb_sql.CREATE_ARTICLE, {
+            **art.model_dump(), "now": self.clock.now(),
+            "audit": audit.entry(by, "create", "kb_article", sent(art, leave_out={"body"}))}, "article")
         assert doc is not None
         return doc
 
@@ -50,14 +56,17 @@ class KbArticles:
             "after_title": after[0] if after else None, "after_id": after[1] if after else None})
         return [r["doc"] for r in rows]
 
-    def update(self, article_id: uuid.UUID, data: ArticlePatch | dict[str, Any]) -> dict[str, Any]:
+    def update(self, article_id: uuid.UUID, data: ArticlePatch | dict[str, Any], by: Principal) -> dict[str, Any]:
         patch = data if isinstance(data, ArticlePatch) else ArticlePatch.parse(data)
         params = patch_params(patch, ("title", "body", "tags", "is_published"))
-        doc = write(self.db, kb_sql.UPDATE_ARTICLE, {**params, "id": article_id, "now": self.clock.now()}, f"article {article_id}")
+        doc = write(self.db, kb_sql.UPDATE_ARTICLE, {
+            **params, "id": article_id, "now": self.clock.now(),
+            "audit": audit.entry(by, "update", "kb_article", sent(patch, leave_out={"body"}))}, f"article {article_id}")
         if doc is None:
             raise errors.NotFound(f"article {article_id} not found")
         return doc
 
-    def delete(self, article_id: uuid.UUID) -> None:
-        if self.db.query_one(kb_sql.DELETE_ARTICLE, {"id": article_id}) is None:
+    def delete(self, article_id: uuid.UUID, by: Principal) -> None:
+        if self.db.query_one(kb_sql.DELETE_ARTICLE, {"id": article_id, "now": self.clock.now(),
+                                                     "audit": audit.entry(by, "delete", "kb_article")}) is None:
             raise errors.NotFound(f"article {article_id} not found")

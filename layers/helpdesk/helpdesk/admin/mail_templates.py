@@ -10,7 +10,9 @@ from typing import Any
 from pydantic import Field
 
 from helpdesk import errors
-from helpdesk.admin._common import write
+from helpdesk.admin import audit
+from helpdesk.admin._common import sent, write
+from helpdesk.auth import Principal
 from helpdesk.clock import Clock
 from helpdesk.db import templates as sql
 from helpdesk.db.client import DataApi
@@ -49,12 +51,15 @@ class MailTemplates:
             raise errors.NotFound(f"team {team_id} not found")
         return [_shown(kind, row["templates"].get(kind)) for kind in templates.KINDS]
 
-    def put(self, team_id: uuid.UUID, kind: str, data: TemplateIn | dict[str, Any], agent_id: uuid.UUID | None) -> dict[str, Any]:
+    def put(self, team_id: uuid.UUID, kind: str, data: TemplateIn | dict[str, Any], by: Principal) -> dict[str, Any]:
+        """The team's own template of this kind (updated by `by`), recorded in the admin audit trail in the
+        same statement."""
         body = data if isinstance(data, TemplateIn) else TemplateIn.parse(data)
         templates.check_template(kind, body.subject, body.body_text, body.body_html)
         try:
-            doc = write(self.db, sql.PUT_TEMPLATE, {**body.model_dump(), "team_id": team_id, "kind": kind,
-                                                    "now": self.clock.now(), "agent_id": agent_id}, "mail template")
+            doc = write(self.db, sql.PUT_TEMPLATE, {
+                **body.model_dump(), "team_id": team_id, "kind": kind, "now": self.clock.now(), "agent_id": by.agent_id,
+                "audit": audit.entry(by, "update", "mail_template", sent(body))}, "mail template")
         except errors.ValidationFailed as exc:
             if "unknown reference" in exc.detail:
                 raise errors.NotFound(f"team {team_id} not found") from None
@@ -62,10 +67,11 @@ class MailTemplates:
         assert doc is not None
         return _shown(kind, doc)
 
-    def reset(self, team_id: uuid.UUID, kind: str) -> None:
+    def reset(self, team_id: uuid.UUID, kind: str, by: Principal) -> None:
         """Back to the default; NotFound when the team had no template of this kind."""
         templates.check_template(kind, None, "x", None)
-        if self.db.query_one(sql.DELETE_TEMPLATE, {"team_id": team_id, "kind": kind}) is None:
+        if self.db.query_one(sql.DELETE_TEMPLATE, {"team_id": team_id, "kind": kind, "now": self.clock.now(),
+                                                   "audit": audit.entry(by, "delete", "mail_template")}) is None:
             raise errors.NotFound(f"team {team_id} has no {kind} template of its own (it uses the default)")
 
     def signature(self, agent_id: uuid.UUID) -> dict[str, Any]:

@@ -9,6 +9,9 @@ import uuid
 from typing import Any
 
 from helpdesk import errors
+from helpdesk.admin import audit
+from helpdesk.auth import Principal
+from helpdesk.clock import Clock
 from helpdesk.db import quarantine as sql
 from helpdesk.db.client import DataApi
 
@@ -56,8 +59,10 @@ def read(db: DataApi, s3_client: Any, quarantine_id: uuid.UUID, *, default_bucke
     return out
 
 
-def delete(db: DataApi, quarantine_id: uuid.UUID) -> dict[str, Any]:
-    row = db.query_one(sql.DELETE_QUARANTINED, {"id": quarantine_id})
+def delete(db: DataApi, clock: Clock, quarantine_id: uuid.UUID, by: Principal) -> dict[str, Any]:
+    """The mail deleted; the admin audit trail names it (`by`'s change) in the same statement."""
+    row = db.query_one(sql.DELETE_QUARANTINED, {"id": quarantine_id, "now": clock.now(),
+                                                "audit": audit.entry(by, "delete", "quarantine")})
     if row is None:
         raise errors.NotFound(f"no quarantined mail {quarantine_id}")
     return row

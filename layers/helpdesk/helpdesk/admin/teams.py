@@ -7,7 +7,9 @@ from typing import Any, Literal
 from pydantic import Field, StrictBool, field_validator
 
 from helpdesk import errors
-from helpdesk.admin._common import patch_params, write
+from helpdesk.admin import audit
+from helpdesk.admin._common import patch_params, sent, write
+from helpdesk.auth import Principal
 from helpdesk.clock import Clock
 from helpdesk.db import admin as sql
 from helpdesk.db.client import DataApi
@@ -48,9 +50,12 @@ class Teams:
     def __init__(self, db: DataApi, clock: Clock) -> None:
         self.db, self.clock = db, clock
 
-    def create(self, data: TeamIn | dict[str, Any]) -> dict[str, Any]:
+    def create(self, data: TeamIn | dict[str, Any], by: Principal) -> dict[str, Any]:
+        """The new team, recorded in the admin audit trail as `by`'s change in the same statement."""
         team = data if isinstance(data, TeamIn) else TeamIn.parse(data)
-        doc = write(self.db, sql.CREATE_TEAM, {**team.model_dump(), "now": self.clock.now()}, f"team {team.name!r}")
+        doc = write(self.db, sql.CREATE_TEAM, {**team.model_dump(), "now": self.clock.now(),
+                                               "audit": audit.entry(by, "create", "team", sent(team))},
+                    f"team {team.name!r}")
         assert doc is not None
         return doc
 
@@ -63,10 +68,12 @@ class Teams:
             raise errors.NotFound(f"team {team_id} not found")
         return row["doc"]
 
-    def update(self, team_id: uuid.UUID, data: TeamPatch | dict[str, Any]) -> dict[str, Any]:
+    def update(self, team_id: uuid.UUID, data: TeamPatch | dict[str, Any], by: Principal) -> dict[str, Any]:
+        """The changed team, recorded in the admin audit trail as `by`'s change in the same statement."""
         patch = data if isinstance(data, TeamPatch) else TeamPatch.parse(data)
         params = patch_params(patch, ("name", "email_address", "schedule_id", "assignment_mode", "escalation_team_id", "is_default"))
-        doc = write(self.db, sql.UPDATE_TEAM, {**params, "id": team_id, "now": self.clock.now()}, f"team {team_id}")
+        doc = write(self.db, sql.UPDATE_TEAM, {**params, "id": team_id, "now": self.clock.now(),
+                                               "audit": audit.entry(by, "update", "team", sent(patch))}, f"team {team_id}")
         if doc is None:
             raise errors.NotFound(f"team {team_id} not found")
         return doc

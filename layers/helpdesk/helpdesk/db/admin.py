@@ -17,8 +17,11 @@ t AS (
            :now::timestamptz, :now::timestamptz
     FROM (SELECT count(*) FROM previous_default) settled
     RETURNING *
-)
-SELECT to_jsonb(t) || jsonb_build_object('member_ids', '[]'::jsonb) AS doc FROM t
+),
+-- the change's admin audit row (migration 1257); read in full by the final SELECT
+audited AS (SELECT write_admin_audit(:audit::jsonb, :now::timestamptz, t.id::text) AS id FROM t)
+SELECT to_jsonb(t) || jsonb_build_object('member_ids', '[]'::jsonb) AS doc, (SELECT count(*) FROM audited) AS audited
+FROM t
 """
 
 LIST_TEAMS = "SELECT to_jsonb(t) || jsonb_build_object('member_ids', team_member_ids(t.id)) AS doc FROM teams t ORDER BY t.name LIMIT 1000"
@@ -39,8 +42,12 @@ t AS (
         is_default = CASE WHEN :set_is_default THEN :is_default::boolean ELSE is_default END,
         updated_at = :now::timestamptz
     WHERE id = :id::uuid AND (SELECT count(*) FROM previous_default) >= 0 RETURNING *
-)
-SELECT to_jsonb(t) || jsonb_build_object('member_ids', team_member_ids(t.id)) AS doc FROM t
+),
+-- the change's admin audit row (migration 1257); read in full by the final SELECT
+audited AS (SELECT write_admin_audit(:audit::jsonb, :now::timestamptz, t.id::text) AS id FROM t)
+SELECT to_jsonb(t) || jsonb_build_object('member_ids', team_member_ids(t.id)) AS doc,
+       (SELECT count(*) FROM audited) AS audited
+FROM t
 """
 
 CREATE_AGENT = """
@@ -53,9 +60,12 @@ members AS (
     INSERT INTO team_members (team_id, agent_id)
     SELECT DISTINCT tid::uuid, a.id FROM a, jsonb_array_elements_text(:team_ids::jsonb) AS tid
     RETURNING team_id
-)
+),
+-- the change's admin audit row (migration 1257); read in full by the final SELECT
+audited AS (SELECT write_admin_audit(:audit::jsonb, :now::timestamptz, a.id::text) AS id FROM a)
 SELECT (to_jsonb(a) - 'preferences') || jsonb_build_object(
-    'team_ids', (SELECT coalesce(jsonb_agg(m.team_id ORDER BY m.team_id), '[]'::jsonb) FROM members m)) AS doc
+    'team_ids', (SELECT coalesce(jsonb_agg(m.team_id ORDER BY m.team_id), '[]'::jsonb) FROM members m)) AS doc,
+    (SELECT count(*) FROM audited) AS audited
 FROM a
 """
 
@@ -90,10 +100,13 @@ added AS (
     SELECT DISTINCT tid::uuid, a.id FROM a, jsonb_array_elements_text(:team_ids::jsonb) AS tid WHERE :set_team_ids
     ON CONFLICT DO NOTHING
     RETURNING team_id
-)
+),
+-- the change's admin audit row (migration 1257); read in full by the final SELECT
+audited AS (SELECT write_admin_audit(:audit::jsonb, :now::timestamptz, a.id::text) AS id FROM a)
 SELECT (to_jsonb(a) - 'preferences') || jsonb_build_object('team_ids', CASE WHEN :set_team_ids
         THEN (SELECT coalesce(jsonb_agg(DISTINCT tid::uuid), '[]'::jsonb) FROM jsonb_array_elements_text(:team_ids::jsonb) AS tid)
-        ELSE (SELECT coalesce(jsonb_agg(tm.team_id ORDER BY tm.team_id), '[]'::jsonb) FROM team_members tm WHERE tm.agent_id = a.id) END) AS doc
+        ELSE (SELECT coalesce(jsonb_agg(tm.team_id ORDER BY tm.team_id), '[]'::jsonb) FROM team_members tm WHERE tm.agent_id = a.id) END) AS doc,
+    (SELECT count(*) FROM audited) AS audited
 FROM a
 """
 

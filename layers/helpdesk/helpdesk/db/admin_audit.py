@@ -1,10 +1,7 @@
 """SQL of the admin audit trail (helpdesk.admin.audit): who changed which setting, and what they sent."""
 
-RECORD_CHANGE = """
-INSERT INTO admin_audit (occurred_at, actor_id, actor_email, actor_role, action, resource, resource_id, data)
-VALUES (:now::timestamptz, :actor_id::uuid, :actor_email, :actor_role, :action, :resource, :resource_id::text, :data::jsonb)
-RETURNING id
-"""
+# A change recorded by a call of its own, after it (the admin writes whose statement does not record it).
+RECORD_CHANGE = "SELECT write_admin_audit(:entry::jsonb, :now::timestamptz, :resource_id::text) AS id"
 
 # Newest first; :before (an id) pages back.
 LIST_CHANGES = """

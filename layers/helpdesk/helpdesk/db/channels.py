@@ -2,11 +2,17 @@
 from __future__ import annotations
 
 # -- Slack: connected channels ---------------------------------------------------------------
+# Connecting and disconnecting are admin changes: each writes its admin audit row (write_admin_audit,
+# migration 1257) from a CTE its final SELECT reads in full.
 CONNECT_SLACK_CHANNEL = """
-INSERT INTO slack_channels (channel_id, name, team_id, connected_at)
-VALUES (:channel_id, :name, :team_id::uuid, :now::timestamptz)
-ON CONFLICT (channel_id) DO UPDATE SET name = EXCLUDED.name, team_id = EXCLUDED.team_id
-RETURNING channel_id, name, team_id, connected_at
+WITH c AS (
+    INSERT INTO slack_channels (channel_id, name, team_id, connected_at)
+    VALUES (:channel_id, :name, :team_id::uuid, :now::timestamptz)
+    ON CONFLICT (channel_id) DO UPDATE SET name = EXCLUDED.name, team_id = EXCLUDED.team_id
+    RETURNING channel_id, name, team_id, connected_at
+),
+audited AS (SELECT write_admin_audit(:audit::jsonb, :now::timestamptz, c.channel_id) AS id FROM c)
+SELECT c.*, (SELECT count(*) FROM audited) AS audited FROM c
 """
 
 LIST_SLACK_CHANNELS = """
@@ -14,7 +20,9 @@ SELECT channel_id, name, team_id, connected_at FROM slack_channels ORDER BY chan
 """
 
 DISCONNECT_SLACK_CHANNEL = """
-DELETE FROM slack_channels WHERE channel_id = :channel_id RETURNING channel_id
+WITH c AS (DELETE FROM slack_channels WHERE channel_id = :channel_id RETURNING channel_id),
+audited AS (SELECT write_admin_audit(:audit::jsonb, :now::timestamptz, c.channel_id) AS id FROM c)
+SELECT c.channel_id, (SELECT count(*) FROM audited) AS audited FROM c
 """
 
 # -- Slack: request replay guard ---------------------------------------------------------------

@@ -5,8 +5,10 @@ CREATE_ARTICLE = """
 WITH a AS (
     INSERT INTO kb_articles (title, body, tags, is_published, created_at, updated_at)
     VALUES (:title, :body, :tags::jsonb, :is_published, :now::timestamptz, :now::timestamptz) RETURNING *
-)
-SELECT to_jsonb(a) - 'search_tsv' AS doc FROM a
+),
+-- the change's admin audit row (migration 1257); read in full by the final SELECT
+audited AS (SELECT write_admin_audit(:audit::jsonb, :now::timestamptz, a.id::text) AS id FROM a)
+SELECT to_jsonb(a) - 'search_tsv' AS doc, (SELECT count(*) FROM audited) AS audited FROM a
 """
 GET_ARTICLE = "SELECT to_jsonb(a) - 'search_tsv' AS doc FROM kb_articles a WHERE a.id = :id::uuid"
 # Lists show a preview, not whole bodies (a page stays under the Data API's 1 MiB).
@@ -27,7 +29,14 @@ WITH a AS (
         is_published = CASE WHEN :set_is_published THEN :is_published::boolean ELSE is_published END,
         updated_at = :now::timestamptz
     WHERE id = :id::uuid RETURNING *
-)
-SELECT to_jsonb(a) - 'search_tsv' AS doc FROM a
+),
+-- the change's admin audit row (migration 1257); read in full by the final SELECT
+audited AS (SELECT write_admin_audit(:audit::jsonb, :now::timestamptz, a.id::text) AS id FROM a)
+SELECT to_jsonb(a) - 'search_tsv' AS doc, (SELECT count(*) FROM audited) AS audited FROM a
 """
-DELETE_ARTICLE = "DELETE FROM kb_articles WHERE id = :id::uuid RETURNING id"
+DELETE_ARTICLE = """
+WITH a AS (DELETE FROM kb_articles WHERE id = :id::uuid RETURNING id),
+-- the change's admin audit row (migration 1257); read in full by the final SELECT
+audited AS (SELECT write_admin_audit(:audit::jsonb, :now::timestamptz, a.id::text) AS id FROM a)
+SELECT a.id, (SELECT count(*) FROM audited) AS audited FROM a
+"""

@@ -49,21 +49,33 @@ ORDER BY a.id
 # were handled before (sent, deferred, suppressed, rejected) or are being sent right now by
 # another worker (status 'sending' or NULL: inserted concurrently, not visible to this snapshot).
 #
-# Coalescing: a delivery that would be sent becomes 'coalesced' (never sent) when the same agent was
-# sent (or is being sent) a notification of the same type about the same ticket on the same channel
-# after :coalesce_since (NULL: this event type is never coalesced).
+# Coalescing (:coalesce_since not NULL: this event type has a window): a delivery that would be sent
+# opens the (ticket, agent, channel, event type) window, or becomes 'coalesced' (never sent) when another
+# event's notification opened it after :coalesce_since. The window is claimed by INSERT ... ON CONFLICT
+# (migration 1256), so a concurrent claim of the same window waits for this one to commit and then sees
+# it: of two invocations at the same moment, one sends. The same event claimed again (a retry) keeps
+# its window. Keys are claimed in (agent, channel) order, so two claims never wait on each other in a cycle.
 CLAIM_DELIVERIES = """
 WITH given AS (
     SELECT * FROM jsonb_to_recordset(:deliveries::jsonb)
         AS d(agent_id uuid, channel text, status text, deliver_after timestamptz, message jsonb)
 ),
+windows AS (
+    INSERT INTO notification_windows AS w (ticket_id, agent_id, channel, event_type, event_id, opened_at)
+    SELECT :ticket_id::uuid, g.agent_id, g.channel, :event_type, :event_id::uuid, :now::timestamptz
+    FROM given g
+    WHERE g.status = 'sending' AND :coalesce_since::timestamptz IS NOT NULL AND :ticket_id::uuid IS NOT NULL
+    ORDER BY g.agent_id, g.channel
+    ON CONFLICT (ticket_id, agent_id, channel, event_type) DO UPDATE SET
+        event_id = EXCLUDED.event_id,
+        opened_at = CASE WHEN w.event_id = EXCLUDED.event_id THEN w.opened_at ELSE EXCLUDED.opened_at END
+    WHERE w.opened_at <= :coalesce_since::timestamptz OR w.event_id = EXCLUDED.event_id
+    RETURNING w.agent_id, w.channel
+),
 planned AS (
     SELECT g.agent_id, g.channel, g.deliver_after, g.message,
-           CASE WHEN g.status = 'sending' AND EXISTS (
-                    SELECT 1 FROM notification_deliveries r
-                    WHERE r.ticket_id = :ticket_id::uuid AND r.agent_id = g.agent_id AND r.channel = g.channel
-                      AND r.event_type = :event_type AND r.status IN ('sending', 'sent')
-                      AND r.created_at > :coalesce_since::timestamptz AND r.event_id <> :event_id::uuid)
+           CASE WHEN g.status = 'sending' AND :coalesce_since::timestamptz IS NOT NULL AND :ticket_id::uuid IS NOT NULL
+                     AND NOT EXISTS (SELECT 1 FROM windows o WHERE o.agent_id = g.agent_id AND o.channel = g.channel)
                 THEN 'coalesced' ELSE g.status END AS status
     FROM given g
 ),
@@ -134,12 +146,15 @@ WHERE n.event_id = r.event_id AND n.agent_id = r.agent_id AND n.channel = r.chan
 """
 
 # Finished deliveries are only needed as dedupe keys while a redelivery is possible (SQS keeps a
-# message 14 days at most) and for a while of history.
+# message 14 days at most) and for a while of history; a coalescing window long closed, not at all.
 PRUNE_DELIVERIES = """
 WITH gone AS (
     DELETE FROM notification_deliveries
     WHERE created_at < :before::timestamptz AND status IN ('sent', 'suppressed', 'rejected', 'coalesced')
     RETURNING 1
+),
+closed_windows AS (
+    DELETE FROM notification_windows WHERE opened_at < :before::timestamptz
 )
 SELECT count(*) AS deleted FROM gone
 """

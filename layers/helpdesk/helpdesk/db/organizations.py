@@ -26,10 +26,12 @@ joined AS (
         WHERE reverse(substring(c.email FROM '@([^@]+)$')) = reverse(x.domain)
            OR reverse(substring(c.email FROM '@([^@]+)$')) LIKE reverse(x.domain) || '.%')
     RETURNING c.id
-)
+),
+-- the change's admin audit row (migration 1257); read in full by the final SELECT
+audited AS (SELECT write_admin_audit(:audit::jsonb, :now::timestamptz, o.id::text) AS id FROM o)
 SELECT to_jsonb(o) || jsonb_build_object(
     'domains', (SELECT coalesce(jsonb_agg(d.domain ORDER BY d.domain), '[]'::jsonb) FROM domains d),
-    'member_count', (SELECT count(*) FROM joined)) AS doc
+    'member_count', (SELECT count(*) FROM joined)) AS doc, (SELECT count(*) FROM audited) AS audited
 FROM o
 """
 
@@ -87,12 +89,14 @@ members AS (
            WHERE reverse(substring(c.email FROM '@([^@]+)$')) = reverse(x.domain)
               OR reverse(substring(c.email FROM '@([^@]+)$')) LIKE reverse(x.domain) || '.%'))
     RETURNING c.id
-)
+),
+-- the change's admin audit row (migration 1257); read in full by the final SELECT
+audited AS (SELECT write_admin_audit(:audit::jsonb, :now::timestamptz, o.id::text) AS id FROM o)
 SELECT to_jsonb(o) || jsonb_build_object(
     'domains', CASE WHEN :set_domains
         THEN (SELECT coalesce(jsonb_agg(DISTINCT x ORDER BY x), '[]'::jsonb) FROM jsonb_array_elements_text(:domains::jsonb) x)
         ELSE (SELECT coalesce(jsonb_agg(d.domain ORDER BY d.domain), '[]'::jsonb) FROM organization_domains d WHERE d.organization_id = o.id) END,
-    'member_count', (SELECT count(*) FROM members)) AS doc
+    'member_count', (SELECT count(*) FROM members)) AS doc, (SELECT count(*) FROM audited) AS audited
 FROM o
 """
 
@@ -106,8 +110,14 @@ WITH members AS (
 ),
 o AS (
     DELETE FROM organizations WHERE id = :id::uuid RETURNING id
+),
+-- the change's admin audit row (migration 1257); read in full by the final SELECT
+audited AS (
+    SELECT write_admin_audit(:audit::jsonb, :now::timestamptz, o.id::text,
+                             jsonb_build_object('id', o.id, 'members_released', (SELECT count(*) FROM members))) AS id
+    FROM o
 )
-SELECT o.id, (SELECT count(*) FROM members) AS members FROM o
+SELECT o.id, (SELECT count(*) FROM members) AS members, (SELECT count(*) FROM audited) AS audited FROM o
 """
 
 LIST_MEMBERS = """
@@ -138,11 +148,14 @@ c AS (
     FROM next n LEFT JOIN organizations o ON o.id = n.organization_id
     WHERE c.id = n.id
     RETURNING c.*
-)
+),
+-- the change's admin audit row (migration 1257); read in full by the final SELECT
+audited AS (SELECT write_admin_audit(:audit::jsonb, :now::timestamptz, c.id::text) AS id FROM c)
 SELECT to_jsonb(c) || jsonb_build_object(
     'organization', (SELECT jsonb_build_object('id', o.id, 'name', o.name, 'tier', o.tier, 'sla_policy_id', o.sla_policy_id)
                      FROM organizations o WHERE o.id = c.organization_id),
-    'tier_inherited', c.own_tier IS NULL, 'sla_policy_inherited', c.own_sla_policy_id IS NULL) AS doc
+    'tier_inherited', c.own_tier IS NULL, 'sla_policy_inherited', c.own_sla_policy_id IS NULL) AS doc,
+    (SELECT count(*) FROM audited) AS audited
 FROM c
 """
 

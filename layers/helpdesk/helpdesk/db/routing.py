@@ -30,26 +30,41 @@ SELECT id, name, position, is_active, conditions, team_id, add_tags, created_at,
 """
 
 INSERT_RULE = """
-INSERT INTO routing_rules (name, position, is_active, conditions, team_id, add_tags, created_at, updated_at)
-SELECT :name, coalesce(:position::int, (SELECT coalesce(max(position), 0) + 10 FROM routing_rules)),
-       :is_active, :conditions::jsonb, :team_id::uuid, :add_tags::jsonb, :now::timestamptz, :now::timestamptz
-RETURNING id, name, position, is_active, conditions, team_id, add_tags, created_at, updated_at
+WITH r AS (
+    INSERT INTO routing_rules (name, position, is_active, conditions, team_id, add_tags, created_at, updated_at)
+    SELECT :name, coalesce(:position::int, (SELECT coalesce(max(position), 0) + 10 FROM routing_rules)),
+           :is_active, :conditions::jsonb, :team_id::uuid, :add_tags::jsonb, :now::timestamptz, :now::timestamptz
+    RETURNING id, name, position, is_active, conditions, team_id, add_tags, created_at, updated_at
+),
+-- the change's admin audit row (migration 1257); read in full by the final SELECT
+audited AS (SELECT write_admin_audit(:audit::jsonb, :now::timestamptz, r.id::text) AS id FROM r)
+SELECT r.*, (SELECT count(*) FROM audited) AS audited FROM r
 """
 
 UPDATE_RULE = """
-UPDATE routing_rules SET
-    name = coalesce(:name::text, name),
-    position = coalesce(:position::int, position),
-    is_active = coalesce(:is_active::boolean, is_active),
-    conditions = coalesce(:conditions::jsonb, conditions),
-    team_id = coalesce(:team_id::uuid, team_id),
-    add_tags = coalesce(:add_tags::jsonb, add_tags),
-    updated_at = :now::timestamptz
-WHERE id = :id::uuid
-RETURNING id, name, position, is_active, conditions, team_id, add_tags, created_at, updated_at
+WITH r AS (
+    UPDATE routing_rules SET
+        name = coalesce(:name::text, name),
+        position = coalesce(:position::int, position),
+        is_active = coalesce(:is_active::boolean, is_active),
+        conditions = coalesce(:conditions::jsonb, conditions),
+        team_id = coalesce(:team_id::uuid, team_id),
+        add_tags = coalesce(:add_tags::jsonb, add_tags),
+        updated_at = :now::timestamptz
+    WHERE id = :id::uuid
+    RETURNING id, name, position, is_active, conditions, team_id, add_tags, created_at, updated_at
+),
+-- the change's admin audit row (migration 1257); read in full by the final SELECT
+audited AS (SELECT write_admin_audit(:audit::jsonb, :now::timestamptz, r.id::text) AS id FROM r)
+SELECT r.*, (SELECT count(*) FROM audited) AS audited FROM r
 """
 
-DELETE_RULE = "DELETE FROM routing_rules WHERE id = :id::uuid RETURNING id"
+DELETE_RULE = """
+WITH r AS (DELETE FROM routing_rules WHERE id = :id::uuid RETURNING id),
+-- the change's admin audit row (migration 1257); read in full by the final SELECT
+audited AS (SELECT write_admin_audit(:audit::jsonb, :now::timestamptz, r.id::text) AS id FROM r)
+SELECT r.id, (SELECT count(*) FROM audited) AS audited FROM r
+"""
 
 # Everything routing decides with, in one read: the active rules in order, and every team with its
 # mode, default flag and schedule document. One row per rule/team (no row nears the 64 KB limit).
@@ -236,17 +251,24 @@ updated AS (
            ooo_delegate_id = (SELECT id FROM delegate), ooo_handed_over_at = NULL, updated_at = :now::timestamptz
     WHERE id = :agent_id::uuid AND (:delegate_id::uuid IS NULL OR EXISTS (SELECT 1 FROM delegate))
     RETURNING id, ooo_start, ooo_end, ooo_delegate_id
-)
+),
+-- the change's admin audit row (migration 1257); read in full by the final SELECT
+audited AS (SELECT write_admin_audit(:audit::jsonb, :now::timestamptz, u.id::text) AS id FROM updated u)
 SELECT EXISTS (SELECT 1 FROM agents WHERE id = :agent_id::uuid) AS agent_exists,
        EXISTS (SELECT 1 FROM delegate) AS delegate_ok,
-       (SELECT to_jsonb(u) FROM updated u) AS agent
+       (SELECT to_jsonb(u) FROM updated u) AS agent, (SELECT count(*) FROM audited) AS audited
 """
 
 CLEAR_OUT_OF_OFFICE = """
-UPDATE agents SET ooo_start = NULL, ooo_end = NULL, ooo_delegate_id = NULL, ooo_handed_over_at = NULL,
-       updated_at = :now::timestamptz
-WHERE id = :agent_id::uuid
-RETURNING id
+WITH cleared AS (
+    UPDATE agents SET ooo_start = NULL, ooo_end = NULL, ooo_delegate_id = NULL, ooo_handed_over_at = NULL,
+           updated_at = :now::timestamptz
+    WHERE id = :agent_id::uuid
+    RETURNING id
+),
+-- the change's admin audit row (migration 1257); read in full by the final SELECT
+audited AS (SELECT write_admin_audit(:audit::jsonb, :now::timestamptz, c.id::text) AS id FROM cleared c)
+SELECT c.id, (SELECT count(*) FROM audited) AS audited FROM cleared c
 """
 
 # Hands every open ticket held by an agent who is away now to their delegate (when the delegate is

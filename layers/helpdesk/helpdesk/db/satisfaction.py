@@ -4,13 +4,18 @@ from __future__ import annotations
 
 # The solved mail of one resolve (its ticket.status_changed event), in one call: claims the send
 # ('sending'), makes the survey offer the mail's links name, and reads what the mail needs. Only
-# while the ticket is still resolved (a resolve undone before the mail went out sends nothing) and
+# while the ticket is still resolved by this resolve (a resolve undone before the mail went out sends
+# nothing, even when a later resolve, one after it in the audit trail, stands and sends its own) and
 # only for tickets answered by mail. A 'sent' or 'skipped' row comes back unchanged (redelivery sends
 # nothing); a 'failed' one, or a 'sending' one older than the lease (a crashed attempt), is claimed again.
 CLAIM_SOLVED = """
 WITH tk AS (
-    SELECT t.id, t.number, t.subject, t.channel, t.status, t.team_id, t.assignee_id, c.email AS requester_email,
+    SELECT t.id, t.number, t.subject, t.channel, t.status, t.resolved_at, t.team_id, t.assignee_id, c.email AS requester_email,
            c.name AS requester_name, tm.email_address AS team_address, tm.name AS team_name, a.name AS agent_name,
+           NOT EXISTS (SELECT 1 FROM ticket_audit later
+                       WHERE later.ticket_id = t.id AND later.to_status = 'resolved'
+                         AND later.id > (SELECT r.id FROM ticket_audit r WHERE r.event_id = :event_id::uuid))
+               AS resolve_stands,
            (SELECT jsonb_object_agg(mt.kind, jsonb_build_object('subject', mt.subject,
                'body_text', mt.body_text, 'body_html', mt.body_html))
            FROM mail_templates mt WHERE mt.team_id = t.team_id) AS templates
@@ -20,7 +25,7 @@ WITH tk AS (
 ),
 due AS (
     SELECT tk.* FROM tk
-    WHERE tk.status = 'resolved' AND tk.requester_email IS NOT NULL
+    WHERE tk.status = 'resolved' AND tk.resolve_stands AND tk.requester_email IS NOT NULL
       AND tk.channel IN (SELECT jsonb_array_elements_text(:channels::jsonb))
 ),
 claimed AS (

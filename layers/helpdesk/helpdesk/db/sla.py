@@ -8,18 +8,29 @@ from typing import Any, TypedDict
 from helpdesk.db.statement import Statement
 
 
+# Admin writes of policies and schedules record themselves: each writes its admin audit row
+# (write_admin_audit, migration 1257) from a CTE its final SELECT reads in full.
 POLICY_INSERT = """
-INSERT INTO sla_policies (name, position, priority, tier, team_id, channel, targets, schedule_id, is_active, created_at)
-VALUES (:name, :position, :priority, :tier, :team_id::uuid, :channel, :targets::jsonb, :schedule_id::uuid, :is_active,
-        :now::timestamptz)
-RETURNING id, name, position, priority, tier, team_id, channel, targets, schedule_id, is_active, created_at
+WITH p AS (
+    INSERT INTO sla_policies (name, position, priority, tier, team_id, channel, targets, schedule_id, is_active, created_at)
+    VALUES (:name, :position, :priority, :tier, :team_id::uuid, :channel, :targets::jsonb, :schedule_id::uuid, :is_active,
+            :now::timestamptz)
+    RETURNING id, name, position, priority, tier, team_id, channel, targets, schedule_id, is_active, created_at
+),
+audited AS (SELECT write_admin_audit(:audit::jsonb, :now::timestamptz, p.id::text) AS id FROM p)
+SELECT p.*, (SELECT count(*) FROM audited) AS audited FROM p
 """
 
 POLICY_UPDATE = """
-UPDATE sla_policies SET name = :name, position = :position, priority = :priority, tier = :tier, team_id = :team_id::uuid,
-       channel = :channel, targets = :targets::jsonb, schedule_id = :schedule_id::uuid, is_active = :is_active
-WHERE id = :id::uuid
-RETURNING id, name, position, priority, tier, team_id, channel, targets, schedule_id, is_active, created_at
+WITH p AS (
+    UPDATE sla_policies SET name = :name, position = :position, priority = :priority, tier = :tier,
+           team_id = :team_id::uuid, channel = :channel, targets = :targets::jsonb, schedule_id = :schedule_id::uuid,
+           is_active = :is_active
+    WHERE id = :id::uuid
+    RETURNING id, name, position, priority, tier, team_id, channel, targets, schedule_id, is_active, created_at
+),
+audited AS (SELECT write_admin_audit(:audit::jsonb, :now::timestamptz, p.id::text) AS id FROM p)
+SELECT p.*, (SELECT count(*) FROM audited) AS audited FROM p
 """
 
 POLICY_GET = "SELECT id, name, position, priority, tier, team_id, channel, targets, schedule_id, is_active, created_at FROM sla_policies WHERE id = :id::uuid"
@@ -27,7 +38,11 @@ POLICY_GET = "SELECT id, name, position, priority, tier, team_id, channel, targe
 # The order in which policies are tried (first match wins); a customer's contract policy comes first.
 POLICY_LIST = "SELECT id, name, position, priority, tier, team_id, channel, targets, schedule_id, is_active, created_at FROM sla_policies ORDER BY position, name"
 
-POLICY_DELETE = "DELETE FROM sla_policies WHERE id = :id::uuid RETURNING id"
+POLICY_DELETE = """
+WITH p AS (DELETE FROM sla_policies WHERE id = :id::uuid RETURNING id),
+audited AS (SELECT write_admin_audit(:audit::jsonb, :now::timestamptz, p.id::text) AS id FROM p)
+SELECT p.id, (SELECT count(*) FROM audited) AS audited FROM p
+"""
 
 # Which policy a ticket with these attributes would get (sla_policy_match, migration 1161).
 POLICY_MATCH = """
@@ -45,13 +60,22 @@ WHERE id = :customer_id::uuid RETURNING id, email, tier, sla_policy_id
 """
 
 SCHEDULE_INSERT = """
-INSERT INTO schedules (name, document, created_at, updated_at) VALUES (:name, :document::jsonb, :now::timestamptz, :now::timestamptz)
-RETURNING id, name, document, created_at, updated_at
+WITH s AS (
+    INSERT INTO schedules (name, document, created_at, updated_at)
+    VALUES (:name, :document::jsonb, :now::timestamptz, :now::timestamptz)
+    RETURNING id, name, document, created_at, updated_at
+),
+audited AS (SELECT write_admin_audit(:audit::jsonb, :now::timestamptz, s.id::text) AS id FROM s)
+SELECT s.*, (SELECT count(*) FROM audited) AS audited FROM s
 """
 
 SCHEDULE_UPDATE = """
-UPDATE schedules SET name = :name, document = :document::jsonb, updated_at = :now::timestamptz WHERE id = :id::uuid
-RETURNING id, name, document, created_at, updated_at
+WITH s AS (
+    UPDATE schedules SET name = :name, document = :document::jsonb, updated_at = :now::timestamptz WHERE id = :id::uuid
+    RETURNING id, name, document, created_at, updated_at
+),
+audited AS (SELECT write_admin_audit(:audit::jsonb, :now::timestamptz, s.id::text) AS id FROM s)
+SELECT s.*, (SELECT count(*) FROM audited) AS audited FROM s
 """
 
 SCHEDULE_GET = "SELECT id, name, document, created_at, updated_at FROM schedules WHERE id = :id::uuid"

@@ -9,15 +9,24 @@ SELECT (SELECT count(*) FROM teams WHERE id = :team_id::uuid) AS team_exists,
 """
 
 PUT_TEMPLATE = """
-INSERT INTO mail_templates (team_id, kind, subject, body_text, body_html, updated_at, updated_by)
-VALUES (:team_id::uuid, :kind::text, :subject::text, :body_text::text, :body_html::text, :now::timestamptz, :agent_id::uuid)
-ON CONFLICT (team_id, kind) DO UPDATE SET subject = EXCLUDED.subject, body_text = EXCLUDED.body_text,
-    body_html = EXCLUDED.body_html, updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by
-RETURNING to_jsonb(mail_templates) - 'team_id' AS doc
+WITH mt AS (
+    INSERT INTO mail_templates (team_id, kind, subject, body_text, body_html, updated_at, updated_by)
+    VALUES (:team_id::uuid, :kind::text, :subject::text, :body_text::text, :body_html::text, :now::timestamptz,
+            :agent_id::uuid)
+    ON CONFLICT (team_id, kind) DO UPDATE SET subject = EXCLUDED.subject, body_text = EXCLUDED.body_text,
+        body_html = EXCLUDED.body_html, updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by
+    RETURNING mail_templates.*
+),
+-- the change's admin audit row (migration 1257); read in full by the final SELECT
+audited AS (SELECT write_admin_audit(:audit::jsonb, :now::timestamptz, mt.team_id || '/' || mt.kind) AS id FROM mt)
+SELECT to_jsonb(mt) - 'team_id' AS doc, (SELECT count(*) FROM audited) AS audited FROM mt
 """
 
 DELETE_TEMPLATE = """
-DELETE FROM mail_templates WHERE team_id = :team_id::uuid AND kind = :kind::text RETURNING kind
+WITH mt AS (DELETE FROM mail_templates WHERE team_id = :team_id::uuid AND kind = :kind::text RETURNING team_id, kind),
+-- the change's admin audit row (migration 1257); read in full by the final SELECT
+audited AS (SELECT write_admin_audit(:audit::jsonb, :now::timestamptz, mt.team_id || '/' || mt.kind) AS id FROM mt)
+SELECT mt.kind, (SELECT count(*) FROM audited) AS audited FROM mt
 """
 
 GET_SIGNATURE = """

@@ -35,7 +35,12 @@ class IdRow(TypedDict):
     id: str
 
 
-class TriggerWriteParams(TypedDict):
+class AdminChangeParams(TypedDict):
+    audit: JsonValue                 # the change's admin audit entry (helpdesk.admin.audit.entry)
+    now: datetime
+
+
+class TriggerWriteParams(AdminChangeParams):
     name: str | None
     description: str | None
     position: int | None
@@ -44,12 +49,23 @@ class TriggerWriteParams(TypedDict):
     conditions: JsonValue
     actions: JsonValue
     actor_id: Any                    # the admin who made the change (created_by / updated_by)
-    now: datetime
 
 
 class TriggerUpdateParams(TriggerWriteParams):
     id: Any
     clear_description: bool          # description given as null: remove it
+
+
+class TriggerDeleteParams(TriggerIdParams, AdminChangeParams):
+    pass
+
+
+class TriggerWrittenRow(TriggerRow):
+    audited: int                     # admin audit rows written (1)
+
+
+class IdWrittenRow(IdRow):
+    audited: int
 
 LIST_TRIGGERS = Statement("""
 SELECT id, name, description, position, is_active, events, conditions, actions, created_by, updated_by,
@@ -64,34 +80,47 @@ FROM triggers WHERE id = :id::uuid
 """, params=TriggerIdParams, row=TriggerRow)
 
 INSERT_TRIGGER = Statement("""
-INSERT INTO triggers (name, description, position, is_active, events, conditions, actions, created_by, updated_by,
-                      created_at, updated_at)
-VALUES (:name, :description, :position::int, :is_active, :events::jsonb, :conditions::jsonb, :actions::jsonb,
-        :actor_id::uuid, :actor_id::uuid, :now::timestamptz, :now::timestamptz)
-RETURNING id, name, description, position, is_active, events, conditions, actions, created_by, updated_by,
-          created_at, updated_at
-""", params=TriggerWriteParams, row=TriggerRow)
+WITH t AS (
+    INSERT INTO triggers (name, description, position, is_active, events, conditions, actions, created_by, updated_by,
+                          created_at, updated_at)
+    VALUES (:name, :description, :position::int, :is_active, :events::jsonb, :conditions::jsonb, :actions::jsonb,
+            :actor_id::uuid, :actor_id::uuid, :now::timestamptz, :now::timestamptz)
+    RETURNING id, name, description, position, is_active, events, conditions, actions, created_by, updated_by,
+              created_at, updated_at
+),
+-- the change's admin audit row (migration 1257); read in full by the final SELECT
+audited AS (SELECT write_admin_audit(:audit::jsonb, :now::timestamptz, t.id::text) AS id FROM t)
+SELECT t.*, (SELECT count(*) FROM audited) AS audited FROM t
+""", params=TriggerWriteParams, row=TriggerWrittenRow)
 
 # Only the fields given (non-null parameters) change; description can be cleared with :clear_description.
 UPDATE_TRIGGER = Statement("""
-UPDATE triggers SET
-    name = coalesce(:name, name),
-    description = CASE WHEN :clear_description THEN NULL ELSE coalesce(:description, description) END,
-    position = coalesce(:position::int, position),
-    is_active = coalesce(:is_active::boolean, is_active),
-    events = coalesce(:events::jsonb, events),
-    conditions = coalesce(:conditions::jsonb, conditions),
-    actions = coalesce(:actions::jsonb, actions),
-    updated_by = :actor_id::uuid,
-    updated_at = :now::timestamptz
-WHERE id = :id::uuid
-RETURNING id, name, description, position, is_active, events, conditions, actions, created_by, updated_by,
-          created_at, updated_at
-""", params=TriggerUpdateParams, row=TriggerRow)
+WITH t AS (
+    UPDATE triggers SET
+        name = coalesce(:name, name),
+        description = CASE WHEN :clear_description THEN NULL ELSE coalesce(:description, description) END,
+        position = coalesce(:position::int, position),
+        is_active = coalesce(:is_active::boolean, is_active),
+        events = coalesce(:events::jsonb, events),
+        conditions = coalesce(:conditions::jsonb, conditions),
+        actions = coalesce(:actions::jsonb, actions),
+        updated_by = :actor_id::uuid,
+        updated_at = :now::timestamptz
+    WHERE id = :id::uuid
+    RETURNING id, name, description, position, is_active, events, conditions, actions, created_by, updated_by,
+              created_at, updated_at
+),
+-- the change's admin audit row (migration 1257); read in full by the final SELECT
+audited AS (SELECT write_admin_audit(:audit::jsonb, :now::timestamptz, t.id::text) AS id FROM t)
+SELECT t.*, (SELECT count(*) FROM audited) AS audited FROM t
+""", params=TriggerUpdateParams, row=TriggerWrittenRow)
 
 DELETE_TRIGGER = Statement("""
-DELETE FROM triggers WHERE id = :id::uuid RETURNING id
-""", params=TriggerIdParams, row=IdRow)
+WITH t AS (DELETE FROM triggers WHERE id = :id::uuid RETURNING id),
+-- the change's admin audit row (migration 1257); read in full by the final SELECT
+audited AS (SELECT write_admin_audit(:audit::jsonb, :now::timestamptz, t.id::text) AS id FROM t)
+SELECT t.id, (SELECT count(*) FROM audited) AS audited FROM t
+""", params=TriggerDeleteParams, row=IdWrittenRow)
 
 # The active triggers in evaluation order, a page at a time: as many as fit in :max_bytes of the Data
 # API's 1 MiB response (at least one; one page for any realistic set: a definition is at most 16 KB),

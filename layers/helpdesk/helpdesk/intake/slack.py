@@ -33,7 +33,8 @@ from datetime import datetime, timedelta
 from typing import Any, Callable
 
 from helpdesk import errors
-from helpdesk.auth import Unauthenticated
+from helpdesk.admin import audit
+from helpdesk.auth import Principal, Unauthenticated
 from helpdesk.clock import Clock
 from helpdesk.db import channels as sql
 from helpdesk.db.client import DataApi
@@ -225,18 +226,22 @@ def list_channels(db: DataApi) -> list[dict[str, Any]]:
     return db.query(sql.LIST_SLACK_CHANNELS)
 
 
-def connect_channel(db: DataApi, clock: Clock, channel_id: str, *, name: str | None = None,
+def connect_channel(db: DataApi, clock: Clock, channel_id: str, by: Principal, *, name: str | None = None,
                     team_id: Any = None) -> dict[str, Any]:
-    """Connect (or update) a channel; its tickets go to `team_id` when given. 1 call."""
+    """Connect (or update) a channel; its tickets go to `team_id` when given. 1 call, with the admin audit
+    row naming `by`."""
     if not (2 <= len(channel_id) <= 30 and channel_id.isalnum() and channel_id.upper() == channel_id):
         raise errors.ValidationFailed(f"channel_id {channel_id!r} is not a Slack channel id (e.g. C0123ABCD)")
     try:
-        return db.execute(sql.CONNECT_SLACK_CHANNEL, {"channel_id": channel_id, "name": name, "team_id": team_id,
-                                                      "now": clock.now()}).one()
+        given = {k: v for k, v in (("name", name), ("team_id", team_id)) if v is not None}
+        return db.execute(sql.CONNECT_SLACK_CHANNEL, {
+            "channel_id": channel_id, "name": name, "team_id": team_id, "now": clock.now(),
+            "audit": audit.entry(by, "update", "slack_channel", given)}).one()
     except errors.ForeignKeyViolation:
         raise errors.ValidationFailed(f"team_id: team {team_id} does not exist") from None
 
 
-def disconnect_channel(db: DataApi, channel_id: str) -> None:
-    if not db.query_one(sql.DISCONNECT_SLACK_CHANNEL, {"channel_id": channel_id}):
+def disconnect_channel(db: DataApi, clock: Clock, channel_id: str, by: Principal) -> None:
+    if not db.query_one(sql.DISCONNECT_SLACK_CHANNEL, {"channel_id": channel_id, "now": clock.now(),
+                                                       "audit": audit.entry(by, "delete", "slack_channel")}):
         raise errors.NotFound(f"Slack channel {channel_id} is not connected")

@@ -214,6 +214,9 @@ class OutboundEmail:
                                    previous.get("generated_message_id"))
             if ticket["status"] != "resolved":
                 return SendOutcome("skipped", f"the ticket is {ticket['status']} now, no longer resolved")
+            if not ticket["resolve_stands"]:
+                return SendOutcome("skipped", f"this resolve was undone; a later resolve ({ticket['resolved_at']}) "
+                                              "sends its own mail")
             return SendOutcome("skipped", f"channel {ticket['channel']} is not answered by email, or no requester address")
         token = sign_survey_token(ticket_id, event_id, self.settings.signing_keys, now)
         base = self.settings.web_base_url

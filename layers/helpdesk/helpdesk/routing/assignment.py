@@ -19,6 +19,8 @@ from datetime import datetime
 from typing import Any
 
 from helpdesk import errors
+from helpdesk.admin import audit
+from helpdesk.auth import Principal
 from helpdesk.clock import Clock, SystemClock
 from helpdesk.db import routing as sql
 from helpdesk.db.client import DataApi
@@ -153,10 +155,10 @@ class Assignment:
 
     # -- out of office -----------------------------------------------------------------------
     def set_out_of_office(self, agent_id: uuid.UUID | str, start: datetime, end: datetime | None,
-                          delegate_id: uuid.UUID | str | None = None) -> dict[str, Any]:
-        """Record an absence [start, end). New tickets skip the agent meanwhile; at start their open
-        tickets go to the delegate (or the team queue). When start is not in the future the handover
-        runs now (one more call)."""
+                          delegate_id: uuid.UUID | str | None = None, *, by: Principal) -> dict[str, Any]:
+        """Record an absence [start, end), with its admin audit row naming `by` (the agent or their lead).
+        New tickets skip the agent meanwhile; at start their open tickets go to the delegate (or the team
+        queue). When start is not in the future the handover runs now (one more call)."""
         agent = _uuid(agent_id, "agent_id")
         delegate = _uuid(delegate_id, "delegate_id") if delegate_id is not None else None
         _aware(start, "start")
@@ -168,8 +170,10 @@ class Assignment:
         if delegate == agent:
             raise errors.ValidationFailed("delegate_id: an agent cannot delegate to themselves")
         now = self.clock.now()
+        given = {k: v for k, v in (("start", start), ("end", end), ("delegate_id", delegate)) if v is not None}
         row = self.db.execute(sql.SET_OUT_OF_OFFICE, {
-            "agent_id": agent, "delegate_id": delegate, "start": start, "end": end, "now": now}).one()
+            "agent_id": agent, "delegate_id": delegate, "start": start, "end": end, "now": now,
+            "audit": audit.entry(by, "update", "out_of_office", given)}).one()
         if not row["agent_exists"]:
             raise errors.NotFound(f"agent {agent} not found")
         if delegate is not None and not row["delegate_ok"]:
@@ -178,9 +182,10 @@ class Assignment:
             self._hand_over(agent)
         return row["agent"]
 
-    def clear_out_of_office(self, agent_id: uuid.UUID | str) -> None:
+    def clear_out_of_office(self, agent_id: uuid.UUID | str, *, by: Principal) -> None:
         agent = _uuid(agent_id, "agent_id")
-        if self.db.query_one(sql.CLEAR_OUT_OF_OFFICE, {"agent_id": agent, "now": self.clock.now()}) is None:
+        if self.db.query_one(sql.CLEAR_OUT_OF_OFFICE, {"agent_id": agent, "now": self.clock.now(),
+                                                       "audit": audit.entry(by, "delete", "out_of_office")}) is None:
             raise errors.NotFound(f"agent {agent} not found")
 
     def hand_over_due(self, *, limit: int = HAND_OVER_PAGE, max_pages: int = HAND_OVER_MAX_PAGES) -> int:

@@ -11,6 +11,9 @@ import uuid
 from typing import Any
 
 from helpdesk import errors
+from helpdesk.admin import audit
+from helpdesk.admin._common import sent
+from helpdesk.auth import Principal
 from helpdesk.clock import Clock, SystemClock
 from helpdesk.db import routing as sql
 from helpdesk.db.client import DataApi
@@ -44,28 +47,32 @@ class RoutingRules:
             raise errors.NotFound(f"routing rule {rule_id} not found")
         return Rule.model_validate(row)
 
-    def create(self, data: RuleIn | dict[str, Any]) -> Rule:
+    def create(self, data: RuleIn | dict[str, Any], by: Principal) -> Rule:
+        """The new rule, recorded in the admin audit trail as `by`'s change in the same statement."""
         rule = data if isinstance(data, RuleIn) else RuleIn.parse(data)
         row = self._write(sql.INSERT_RULE, {
             "name": rule.name, "position": rule.position, "is_active": rule.is_active,
             "conditions": rule.conditions.model_dump(), "team_id": rule.team_id, "add_tags": rule.add_tags,
-            "now": self.clock.now(),
+            "now": self.clock.now(), "audit": audit.entry(by, "create", "routing_rule", sent(rule)),
         }, name=rule.name, team_id=rule.team_id)
         return Rule.model_validate(row)
 
-    def update(self, rule_id: uuid.UUID | str, data: RuleUpdate | dict[str, Any]) -> Rule:
+    def update(self, rule_id: uuid.UUID | str, data: RuleUpdate | dict[str, Any], by: Principal) -> Rule:
+        """The changed rule, recorded in the admin audit trail as `by`'s change in the same statement."""
         change = data if isinstance(data, RuleUpdate) else RuleUpdate.parse(data)
         row = self._write(sql.UPDATE_RULE, {
             "id": _rule_id(rule_id), "name": change.name, "position": change.position, "is_active": change.is_active,
             "conditions": change.conditions.model_dump() if change.conditions is not None else None,
             "team_id": change.team_id, "add_tags": change.add_tags, "now": self.clock.now(),
+            "audit": audit.entry(by, "update", "routing_rule", sent(change)),
         }, name=change.name, team_id=change.team_id)
         if row is None:
             raise errors.NotFound(f"routing rule {rule_id} not found")
         return Rule.model_validate(row)
 
-    def delete(self, rule_id: uuid.UUID | str) -> None:
-        row = self.db.query_one(sql.DELETE_RULE, {"id": _rule_id(rule_id)})
+    def delete(self, rule_id: uuid.UUID | str, by: Principal) -> None:
+        row = self.db.query_one(sql.DELETE_RULE, {"id": _rule_id(rule_id), "now": self.clock.now(),
+                                                  "audit": audit.entry(by, "delete", "routing_rule")})
         routing_config.invalidate(self.db)
         if row is None:
             raise errors.NotFound(f"routing rule {rule_id} not found")

@@ -13,6 +13,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from helpdesk import errors
+from helpdesk.admin import audit
+from helpdesk.admin._common import sent
+from helpdesk.auth import Principal
 from helpdesk.clock import Clock, SystemClock
 from helpdesk.db import sla as sql
 from helpdesk.db.client import DataApi, Row
@@ -91,9 +94,11 @@ class SlaPolicies:
         except errors.ForeignKeyViolation as exc:
             raise errors.ValidationFailed(f"unknown team_id or schedule_id: {exc.detail}") from None
 
-    def create(self, data: SlaPolicyIn | dict[str, Any]) -> dict[str, Any]:
+    def create(self, data: SlaPolicyIn | dict[str, Any], by: Principal) -> dict[str, Any]:
+        """The new policy, recorded in the admin audit trail as `by`'s change in the same statement."""
         new = SlaPolicyIn.parse(data)
-        row = self._write(sql.POLICY_INSERT, {**self._params(new), "now": self.clock.now()}, new.name)
+        row = self._write(sql.POLICY_INSERT, {**self._params(new), "now": self.clock.now(),
+                                              "audit": audit.entry(by, "create", "sla_policy", sent(new))}, new.name)
         assert row is not None
         return _policy(row)
 
@@ -106,17 +111,20 @@ class SlaPolicies:
             raise errors.NotFound(f"SLA policy {policy_id} not found")
         return _policy(row)
 
-    def update(self, policy_id: uuid.UUID | str, data: SlaPolicyIn | dict[str, Any]) -> dict[str, Any]:
-        """Replace a policy. Running clocks keep the targets they started with; new tickets get the new ones."""
+    def update(self, policy_id: uuid.UUID | str, data: SlaPolicyIn | dict[str, Any], by: Principal) -> dict[str, Any]:
+        """Replace a policy. Running clocks keep the targets they started with; new tickets get the new ones.
+        Recorded in the admin audit trail as `by`'s change in the same statement."""
         new = SlaPolicyIn.parse(data)
-        row = self._write(sql.POLICY_UPDATE, {**self._params(new), "id": _uuid(policy_id)}, new.name)
+        row = self._write(sql.POLICY_UPDATE, {**self._params(new), "id": _uuid(policy_id), "now": self.clock.now(),
+                                              "audit": audit.entry(by, "update", "sla_policy", sent(new))}, new.name)
         if row is None:
             raise errors.NotFound(f"SLA policy {policy_id} not found")
         return _policy(row)
 
-    def delete(self, policy_id: uuid.UUID | str) -> None:
+    def delete(self, policy_id: uuid.UUID | str, by: Principal) -> None:
         try:
-            row = self.db.query_one(sql.POLICY_DELETE, {"id": _uuid(policy_id)})
+            row = self.db.query_one(sql.POLICY_DELETE, {"id": _uuid(policy_id), "now": self.clock.now(),
+                                                        "audit": audit.entry(by, "delete", "sla_policy")})
         except errors.ForeignKeyViolation:
             raise errors.Conflict(f"SLA policy {policy_id} is in use by tickets or customer contracts; "
                                   "deactivate it instead (is_active: false)") from None

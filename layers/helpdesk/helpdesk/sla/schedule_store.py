@@ -7,6 +7,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from helpdesk import errors
+from helpdesk.admin import audit
+from helpdesk.admin._common import sent
+from helpdesk.auth import Principal
 from helpdesk.clock import Clock, SystemClock
 from helpdesk.db import sla as sql
 from helpdesk.db.client import DataApi, Row
@@ -47,11 +50,13 @@ class Schedules:
         except errors.UniqueViolation:
             raise errors.Conflict(f"a schedule named {params['name']!r} already exists") from None
 
-    def create(self, data: ScheduleIn | dict[str, Any]) -> dict[str, Any]:
+    def create(self, data: ScheduleIn | dict[str, Any], by: Principal) -> dict[str, Any]:
+        """The new schedule, recorded in the admin audit trail as `by`'s change in the same statement."""
         new = ScheduleIn.parse(data)
         # Stored canonical: what Schedule.parse reads back is exactly what was validated.
         doc = Schedule.parse(new.document).to_document()
-        row = self._write(sql.SCHEDULE_INSERT, {"name": new.name, "document": doc, "now": self.clock.now()})
+        row = self._write(sql.SCHEDULE_INSERT, {"name": new.name, "document": doc, "now": self.clock.now(),
+                                                "audit": audit.entry(by, "create", "schedule", sent(new))})
         assert row is not None
         return _schedule(row)
 
@@ -64,12 +69,14 @@ class Schedules:
             raise errors.NotFound(f"schedule {schedule_id} not found")
         return _schedule(row)
 
-    def update(self, schedule_id: uuid.UUID | str, data: ScheduleIn | dict[str, Any]) -> dict[str, Any]:
-        """Replace a schedule. Clocks already running keep the copy they started with (sla_targets.schedule)."""
+    def update(self, schedule_id: uuid.UUID | str, data: ScheduleIn | dict[str, Any], by: Principal) -> dict[str, Any]:
+        """Replace a schedule. Clocks already running keep the copy they started with (sla_targets.schedule).
+        Recorded in the admin audit trail as `by`'s change in the same statement."""
         new = ScheduleIn.parse(data)
         doc = Schedule.parse(new.document).to_document()
         row = self._write(sql.SCHEDULE_UPDATE, {"id": _uuid(schedule_id), "name": new.name, "document": doc,
-                                                "now": self.clock.now()})
+                                                "now": self.clock.now(),
+                                                "audit": audit.entry(by, "update", "schedule", sent(new))})
         if row is None:
             raise errors.NotFound(f"schedule {schedule_id} not found")
         return _schedule(row)

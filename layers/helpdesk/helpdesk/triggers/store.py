@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from helpdesk import errors
+from helpdesk.admin import audit
+from helpdesk.admin._common import sent
+from helpdesk.auth import Principal
 from helpdesk.clock import Clock, SystemClock
 from helpdesk.db import triggers as sql
 from helpdesk.db.client import DataApi
@@ -91,16 +94,18 @@ class Triggers:
             raise errors.NotFound(f"trigger {id_} not found")
         return Trigger.model_validate(row)
 
-    def create(self, data: TriggerIn | dict[str, Any], *, actor_id: uuid.UUID | None = None) -> Trigger:
+    def create(self, data: TriggerIn | dict[str, Any], by: Principal) -> Trigger:
+        """The new trigger (created by `by`), recorded in the admin audit trail in the same statement."""
         new = data if isinstance(data, TriggerIn) else TriggerIn.parse(data)
         definition = dump_definition(new)
         row = self._write(sql.INSERT_TRIGGER, {
             "name": new.name, "description": new.description, "position": new.position, "is_active": new.is_active,
-            **definition, "actor_id": actor_id, "now": self.clock.now()}, name=new.name)
+            **definition, "actor_id": by.agent_id, "now": self.clock.now(),
+            "audit": audit.entry(by, "create", "trigger", sent(new))}, name=new.name)
         return Trigger.model_validate(row)
 
-    def update(self, id_: uuid.UUID | str, data: TriggerUpdate | dict[str, Any], *,
-               actor_id: uuid.UUID | None = None) -> Trigger:
+    def update(self, id_: uuid.UUID | str, data: TriggerUpdate | dict[str, Any], by: Principal) -> Trigger:
+        """The changed trigger (updated by `by`), recorded in the admin audit trail in the same statement."""
         change = data if isinstance(data, TriggerUpdate) else TriggerUpdate.parse(data)
         given = change.model_dump(mode="json", exclude_unset=True)
         for key in ("name", "position", "is_active", "events", "conditions", "actions"):
@@ -110,14 +115,15 @@ class Triggers:
             "id": trigger_id(id_), "name": given.get("name"), "description": given.get("description"),
             "clear_description": "description" in given and given["description"] is None,
             "position": given.get("position"), "is_active": given.get("is_active"), "events": given.get("events"),
-            "conditions": given.get("conditions"), "actions": given.get("actions"), "actor_id": actor_id,
-            "now": self.clock.now()}, name=change.name)
+            "conditions": given.get("conditions"), "actions": given.get("actions"), "actor_id": by.agent_id,
+            "now": self.clock.now(), "audit": audit.entry(by, "update", "trigger", given)}, name=change.name)
         if row is None:
             raise errors.NotFound(f"trigger {id_} not found")
         return Trigger.model_validate(row)
 
-    def delete(self, id_: uuid.UUID | str) -> None:
-        row = self.db.query_one(sql.DELETE_TRIGGER, {"id": trigger_id(id_)})
+    def delete(self, id_: uuid.UUID | str, by: Principal) -> None:
+        row = self.db.query_one(sql.DELETE_TRIGGER, {"id": trigger_id(id_), "now": self.clock.now(),
+                                                     "audit": audit.entry(by, "delete", "trigger")})
         invalidate(self.db)
         if row is None:
             raise errors.NotFound(f"trigger {id_} not found")

@@ -82,7 +82,8 @@ updated AS (
         assignee_id = CASE WHEN d.claiming THEN :author_agent_id::uuid ELSE t.assignee_id END,
         reopen_count = t.reopen_count + d.reopening::int,
         closed_at = CASE WHEN d.reopening THEN NULL ELSE t.closed_at END,
-        resolved_at = CASE WHEN d.old_status = 'resolved' AND d.new_status <> 'resolved' THEN NULL ELSE t.resolved_at END,
+        -- out of resolved or closed (a resume or a reopen): no longer solved (migration 1255 holds every statement to it)
+        resolved_at = CASE WHEN d.new_status IN ('resolved', 'closed') THEN t.resolved_at END,
         first_response_at = CASE WHEN d.first_response THEN :now::timestamptz ELSE t.first_response_at END,
         last_customer_message_at = CASE WHEN :author_type = 'customer' THEN :now::timestamptz ELSE t.last_customer_message_at END,
         last_agent_message_at = CASE WHEN :author_type = 'agent' AND :visibility = 'public' THEN :now::timestamptz

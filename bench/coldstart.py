@@ -233,11 +233,10 @@ def _replay_main() -> None:
     rows: list[FirstEvent] = []
 
     def replay(stack, meter) -> None:
-        from app import load_context
-        from infra.config import StageConfig
-        from infra.workers import function_specs, stage_function_code
+        from bench.cost import stage
+        from infra.workers import stage_function_code
 
-        specs = function_specs(StageConfig.from_context(load_context(["-c", "stage=prod"]).get))
+        specs = stage("prod")[1]
         interpreter = runtime_interpreter()
         layer = build_layer()
         native, sdk = host_stand_ins(layer)

@@ -266,25 +266,25 @@ def model(counted: Counted, memory_mb: dict[str, int], db_min_acu: float, db_ins
                      polling_month_bill(counted, memory_mb, load, db_instances), load, counted)
 
 
-def snapstart_functions(stage: str = "prod") -> tuple[str, ...]:
-    """The functions infra/workers.py serves with SnapStart (their snapshots are billed whatever the load)."""
-    from app import load_context
-    from infra.config import StageConfig
-    from infra.workers import function_specs
-
-    config = StageConfig.from_context(load_context(["-c", f"stage={stage}"]).get)
-    return tuple(name for name, spec in function_specs(config).items() if spec.snap_start)
-
-
-def stage_settings(stage: str = "prod") -> tuple[dict[str, int], float, int]:
-    """(memory per function, minimum ACU, database instances) of a stage, read from infra/ (cdk.json)."""
+def stage(stage: str = "prod"):
+    """(the stage's StageConfig, its FunctionSpecs by name), read from infra/ and cdk.json."""
     from app import load_context
     from infra.config import StageConfig
     from infra.workers import function_specs
 
     config = StageConfig.from_context(load_context(["-c", f"stage={stage}"]))
-    memory = {name: spec.memory_mb for name, spec in function_specs(config).items()}
-    return memory, config.db_min_capacity, 2 if config.is_prod else 1
+    return config, function_specs(config)
+
+
+def snapstart_functions(stage_name: str = "prod") -> tuple[str, ...]:
+    """The functions infra/workers.py serves with SnapStart (their snapshots are billed whatever the load)."""
+    return tuple(name for name, spec in stage(stage_name)[1].items() if spec.snap_start)
+
+
+def stage_settings(stage_name: str = "prod") -> tuple[dict[str, int], float, int]:
+    """(memory per function, minimum ACU, database instances) of a stage, read from infra/ (cdk.json)."""
+    config, specs = stage(stage_name)
+    return {name: spec.memory_mb for name, spec in specs.items()}, config.db_min_capacity, 2 if config.is_prod else 1
 
 
 def section(cost: CostModel, command: str) -> list[str]:

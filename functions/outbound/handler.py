@@ -1,5 +1,5 @@
-"""Outbound replies. Triggered by the outbound SQS queue (SNS ticket-events filtered to
-outbound.requested and ticket.created; raw delivery or the SNS envelope) with ReportBatchItemFailures.
+"""Outbound replies. Triggered by the outbound SQS queue (SNS ticket-events filtered to the types
+helpdesk.outbound.dispatch.EVENT_TYPES names; raw delivery or the SNS envelope) with ReportBatchItemFailures.
 ticket.created of an email or web-form ticket sends its one acknowledgement (Auto-Submitted: auto-replied; like
 every mail from us it carries the portal link, which the web form no longer answers).
 

@@ -31,9 +31,11 @@ export function joinTicket(api, ticketId, onOthers) {
     usedHttp = true;
     try {
       const answer = await api.post(path, { activity });
-      if (!left) onOthers(answer.others || []);
+      // Push may have connected while the request was out: then the pushed announcements are what
+      // the page shows, and this older answer (which knows nobody who only announced by push) is not.
+      if (!left && !isConnected()) onOthers(answer.others || []);
     } catch (err) {
-      if (!left) onOthers(null, err); // unknown: the page says so instead of showing nobody
+      if (!left && !isConnected()) onOthers(null, err); // unknown: the page says so instead of showing nobody
     }
   }
 

@@ -158,6 +158,36 @@ def test_presence_of_a_crashed_tab_expires_by_its_ttl(browser, local_stack, arti
         ctx_a.close()
 
 
+def test_a_late_http_heartbeat_answer_does_not_hide_who_announced_by_push(
+        browser, local_stack, artifacts_dir, sign_in, two_agents, make_ticket, events_client):
+    """The page's first heartbeat may go out by HTTP before push connects; its answer can come back
+    after push delivered another agent's announcement, and must not wipe it (the collision warning)."""
+    a, b = two_agents
+    ticket = make_ticket(a.team_id, "Late heartbeat", "an HTTP answer that arrives after push")
+    ctx_a, tab_a = _open_page(browser, local_stack, artifacts_dir, "presence-late-http")
+    held: list[Any] = []
+    tab_a.route("**/presence", lambda route: held.append(route) if route.request.method == "POST" else route.continue_())
+    try:
+        sign_in(tab_a, a.agent_email, f"#/ticket/{ticket['ref']}")
+        tab_a.wait_for_selector("body[data-live='connected']")
+        if not held:
+            pytest.skip("the page connected before its first heartbeat: nothing went by HTTP")
+
+        async def announce(url: str) -> None:
+            async with events_client(url, b["token"]) as client:
+                await client.publish(f"/tickets/{ticket['id']}", {"kind": "presence", "state": "viewing"})
+
+        events_client.run(announce(local_stack_realtime(local_stack, b["token"])))
+        presence = tab_a.locator("p.presence")
+        expect(presence).to_contain_text("is viewing this ticket", timeout=3000)
+        for route in held:  # now the HTTP answer (nobody else known to the API) comes back
+            route.continue_()
+        tab_a.wait_for_timeout(1000)
+        expect(presence).to_contain_text("is viewing this ticket", timeout=100)
+    finally:
+        ctx_a.close()
+
+
 def local_stack_realtime(local_stack, token: str) -> str:
     import urllib.request
 

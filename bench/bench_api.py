@@ -184,27 +184,38 @@ def run(db: DataApi, repeat: int) -> None:
     }
     call(event("GET", "/api/v1/agents/me", email))  # warm: principal cache, routing config, imports
     call(endpoints["POST /tickets (create)"](10**6))
-    print(f"{'endpoint':<38}{'calls max':>10}{'calls mean':>11}{'p50 ms':>9}{'p99 ms':>9}")
+    print(endpoint_header(38))
     worst_read, worst_write = 0, 0
     for label, make in endpoints.items():
         for i in range(3):  # warm this route
             call(make(10**5 + i))
-        samples, calls = [], []
-        for i in range(repeat):
-            ev = make(i)
-            db.stats.calls = 0
-            start = time.perf_counter()
-            call(ev)
-            samples.append((time.perf_counter() - start) * 1000)
-            calls.append(db.stats.calls)
-        samples.sort()
-        p99 = samples[min(len(samples) - 1, int(round(0.99 * len(samples) + 0.5)) - 1)]
-        print(f"{label:<38}{max(calls):>10}{statistics.fmean(calls):>11.2f}{statistics.median(samples):>9.1f}{p99:>9.1f}")
+        calls = measure_endpoint(label, make, call, db, repeat, width=38)
         if label.startswith("GET"):
             worst_read = max(worst_read, max(calls))
         else:
             worst_write = max(worst_write, max(calls))
     print(f"max calls: reads {worst_read} (target 1), writes {worst_write} (target 2; public form: +1 rate-limit check)")
+
+
+def endpoint_header(width: int) -> str:
+    return f"{'endpoint':<{width}}{'calls max':>10}{'calls mean':>11}{'p50 ms':>9}{'p99 ms':>9}"
+
+
+def measure_endpoint(label: str, make, call, db: DataApi, repeat: int, *, width: int) -> list[int]:
+    """Calls `make(i)`'s event `repeat` times, printing its Data API calls (max, mean) and latency (p50,
+    p99) as a row under endpoint_header(width); returns the calls of each."""
+    samples, calls = [], []
+    for i in range(repeat):
+        ev = make(i)
+        db.stats.calls = 0
+        start = time.perf_counter()
+        call(ev)
+        samples.append((time.perf_counter() - start) * 1000)
+        calls.append(db.stats.calls)
+    samples.sort()
+    p99 = samples[min(len(samples) - 1, int(round(0.99 * len(samples) + 0.5)) - 1)]
+    print(f"{label:<{width}}{max(calls):>10}{statistics.fmean(calls):>11.2f}{statistics.median(samples):>9.1f}{p99:>9.1f}")
+    return calls
 
 
 if __name__ == "__main__":

@@ -14,13 +14,12 @@ the report 1 call (plus who is calling) and well under a second at 150,000 offer
 from __future__ import annotations
 
 import argparse
-import statistics
 import time
 from datetime import datetime, timedelta, timezone
 
 from scratch import scratch_database  # sets sys.path and the fake AWS environment first
 
-from bench_api import event  # noqa: E402
+from bench_api import endpoint_header, event, measure_endpoint  # noqa: E402
 
 from helpdesk import wiring  # noqa: E402
 from helpdesk.clock import FixedClock  # noqa: E402
@@ -129,19 +128,9 @@ def run(db: DataApi, repeat: int) -> None:
         "POST /portal/{token}/solved (close)": lambda i: event("POST", f"/api/v1/portal/{portal[(i + 2 * repeat) % n]}/solved", None),
     }
     call(event("GET", "/api/v1/agents/me", admin))  # warm: principal cache, imports
-    print(f"{'endpoint':<42}{'calls max':>10}{'calls mean':>11}{'p50 ms':>9}{'p99 ms':>9}")
+    print(endpoint_header(42))
     for label, make in endpoints.items():
-        samples, calls = [], []
-        for i in range(repeat):
-            ev = make(i)
-            db.stats.calls = 0
-            start = time.perf_counter()
-            call(ev)
-            samples.append((time.perf_counter() - start) * 1000)
-            calls.append(db.stats.calls)
-        samples.sort()
-        p99 = samples[min(len(samples) - 1, int(round(0.99 * len(samples) + 0.5)) - 1)]
-        print(f"{label:<42}{max(calls):>10}{statistics.fmean(calls):>11.2f}{statistics.median(samples):>9.1f}{p99:>9.1f}")
+        measure_endpoint(label, make, call, db, repeat, width=42)
     solved_mail_calls(db, clock, rows[-1]["ticket_id"])
 
 

@@ -98,6 +98,20 @@ def host_stand_ins(layer: Path) -> tuple[Path, Path]:
     return HOST_DIR / "native", HOST_DIR / "sdk"
 
 
+def runtime_and_path() -> tuple[str, Path, list[Path]]:
+    """(the runtime's CPython, the built layer, what Lambda puts on sys.path after the function's code:
+    the layer and the runtime's SDK, with this machine's native builds in front off arm64).
+    Raises when no CPython of the runtime's version is on this machine (nothing honest to measure)."""
+    interpreter = runtime_interpreter()
+    if interpreter is None:
+        raise RuntimeError(f"no CPython {PYTHON_VERSION} on this machine (set LAYER_PYTHON): the cold start is "
+                           "measured on the runtime's Python version")
+    layer = build_layer()
+    native, sdk = host_stand_ins(layer)
+    paths = [native, layer / "python", sdk] if platform.machine() != "aarch64" else [layer / "python", sdk]
+    return interpreter, layer, paths
+
+
 def _has_native_code(dist_info: Path) -> bool:
     record = dist_info / "RECORD"
     return record.exists() and any(line.split(",")[0].endswith(".so") for line in record.read_text().splitlines())
@@ -237,10 +251,7 @@ def _replay_main() -> None:
         from infra.workers import stage_function_code
 
         specs = stage("prod")[1]
-        interpreter = runtime_interpreter()
-        layer = build_layer()
-        native, sdk = host_stand_ins(layer)
-        paths = [native, layer / "python", sdk] if platform.machine() != "aarch64" else [layer / "python", sdk]
+        interpreter, _, paths = runtime_and_path()
         events = {**_events_outside_a_ticket_life(meter.first_events), **meter.first_events}
         for name in functions:
             task_root = stage_function_code(name)
@@ -287,14 +298,12 @@ def measure_floor(runs: int = RUNS) -> float:
     import app  # noqa: F401 - quiets jsii's Node.js warnings before infra imports aws_cdk
     from infra.workers import stage_function_code
 
-    layer = build_layer()
-    native, sdk = host_stand_ins(layer)
-    paths = [native, layer / "python", sdk] if platform.machine() != "aarch64" else [layer / "python", sdk]
+    interpreter, _, paths = runtime_and_path()
     task_root = stage_function_code("sweep")
     env = {**lambda_environment("sweep", task_root), "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench"}
     samples = []
     for _ in range(runs):
-        result = subprocess.run([runtime_interpreter(), "-I", "-c", _FLOOR_PROBE.format(paths=list(map(str, paths)))],
+        result = subprocess.run([interpreter, "-I", "-c", _FLOOR_PROBE.format(paths=list(map(str, paths)))],
                                 capture_output=True, text=True, cwd=task_root, env=env)
         if result.returncode != 0:
             raise RuntimeError(f"the floor probe failed:\n{result.stderr[-2000:]}")
@@ -327,13 +336,7 @@ def measure_all(functions: tuple[str, ...], runs: int = RUNS, progress=print) ->
     import app  # noqa: F401 - quiets jsii's Node.js warnings before infra imports aws_cdk
     from infra.workers import stage_function_code
 
-    interpreter = runtime_interpreter()
-    if interpreter is None:
-        raise RuntimeError(f"no CPython {PYTHON_VERSION} on this machine (set LAYER_PYTHON): the cold start is "
-                           "measured on the runtime's Python version")
-    layer = build_layer()
-    native, sdk = host_stand_ins(layer)
-    paths = [native, layer / "python", sdk] if platform.machine() != "aarch64" else [layer / "python", sdk]
+    interpreter, layer, paths = runtime_and_path()
     rows = []
     for name in functions:
         task_root = stage_function_code(name)

@@ -18,13 +18,12 @@ except ImportError:  # not on Lambda's Python runtime
         return func
 
 
-def build_deferred_models() -> int:
-    """Builds the validator of every pydantic model declared with defer_build that is not built yet
-    (a cold process builds each on first use: tens of ms on the first request that needs them).
-    Returns how many were built."""
+def unbuilt_deferred_models() -> list[type]:
+    """The pydantic models declared with defer_build whose validator is not built yet (a cold process
+    builds each on first use: tens of ms on the first request that needs them)."""
     from pydantic import BaseModel
 
-    built, todo, seen = 0, list(BaseModel.__subclasses__()), set()
+    found, todo, seen = [], list(BaseModel.__subclasses__()), set()
     while todo:
         model = todo.pop()
         if model in seen:
@@ -32,6 +31,13 @@ def build_deferred_models() -> int:
         seen.add(model)
         todo.extend(model.__subclasses__())
         if model.model_config.get("defer_build") and type(model.__pydantic_validator__).__name__ == "MockValSer":
-            model.model_rebuild(force=True)
-            built += 1
-    return built
+            found.append(model)
+    return found
+
+
+def build_deferred_models() -> int:
+    """Builds the validator of every unbuilt deferred model; returns how many were built."""
+    models = unbuilt_deferred_models()
+    for model in models:
+        model.model_rebuild(force=True)
+    return len(models)

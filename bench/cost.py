@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -194,10 +195,10 @@ def ticket_bill(counted: Counted, memory_mb: dict[str, int], db_instances: int) 
 
 
 def fixed_month_bill(counted: Counted, memory_mb: dict[str, int], load: Load, db_min_acu: float,
-                     db_instances: int) -> Bill:
+                     db_instances: int, snapstart: Sequence[str]) -> Bill:
     """What the deployment costs a month whatever the tickets: the every-minute sweep, idle polling, the
-    database's floor (the part of the minimum capacity the tickets' work does not already use), SnapStart,
-    and the agents' push connections."""
+    database's floor (the part of the minimum capacity the tickets' work does not already use), the
+    snapshots of the `snapstart` functions, and the agents' push connections."""
     bill = Bill()
     minutes = HOURS_PER_MONTH * 60
     sweep = counted.sweep()
@@ -214,7 +215,7 @@ def fixed_month_bill(counted: Counted, memory_mb: dict[str, int], load: Load, db
     bill.add(f"Aurora floor: {db_min_acu:g} ACU x {db_instances} instance(s) beyond the load's ACU-hours",
              max(0.0, floor - load_acu_hours - sweep_acu_hours), P.AURORA_ACU_HOUR)
     bill.add("sweep: Aurora ACU-hours (database busy)", sweep_acu_hours, P.AURORA_ACU_HOUR)
-    for name in snapstart_functions():
+    for name in snapstart:
         gb = memory_mb[name] / 1024
         bill.add(f"SnapStart cache ({name}, {memory_mb[name]} MB)", SNAPSTART_VERSIONS_CACHED * gb * SECONDS_PER_MONTH,
                  P.SNAPSTART_CACHE_GB_SECOND)
@@ -260,9 +261,9 @@ class CostModel:
 
 
 def model(counted: Counted, memory_mb: dict[str, int], db_min_acu: float, db_instances: int,
-          load: Load = Load()) -> CostModel:
+          snapstart: Sequence[str], load: Load = Load()) -> CostModel:
     return CostModel(ticket_bill(counted, memory_mb, db_instances),
-                     fixed_month_bill(counted, memory_mb, load, db_min_acu, db_instances),
+                     fixed_month_bill(counted, memory_mb, load, db_min_acu, db_instances, snapstart),
                      polling_month_bill(counted, memory_mb, load, db_instances), load, counted)
 
 
@@ -276,15 +277,12 @@ def stage(stage: str = "prod"):
     return config, function_specs(config)
 
 
-def snapstart_functions(stage_name: str = "prod") -> tuple[str, ...]:
-    """The functions infra/workers.py serves with SnapStart (their snapshots are billed whatever the load)."""
-    return tuple(name for name, spec in stage(stage_name)[1].items() if spec.snap_start)
-
-
-def stage_settings(stage_name: str = "prod") -> tuple[dict[str, int], float, int]:
-    """(memory per function, minimum ACU, database instances) of a stage, read from infra/ (cdk.json)."""
+def stage_settings(stage_name: str = "prod") -> tuple[dict[str, int], float, int, tuple[str, ...]]:
+    """(memory per function, minimum ACU, database instances, the functions with SnapStart) of a stage,
+    read from infra/ (cdk.json): model()'s arguments after the counted life."""
     config, specs = stage(stage_name)
-    return {name: spec.memory_mb for name, spec in specs.items()}, config.db_min_capacity, 2 if config.is_prod else 1
+    return ({name: spec.memory_mb for name, spec in specs.items()}, config.db_min_capacity,
+            2 if config.is_prod else 1, tuple(name for name, spec in specs.items() if spec.snap_start))
 
 
 def section(cost: CostModel, command: str) -> list[str]:
@@ -351,8 +349,7 @@ def main() -> None:
     from bench.lifecycle import count_one_ticket
 
     counted = count_one_ticket()
-    memory, min_acu, instances = stage_settings()
-    print("\n".join(section(model(counted, memory, min_acu, instances), "python -m bench.cost")))
+    print("\n".join(section(model(counted, *stage_settings()), "python -m bench.cost")))
 
 
 if __name__ == "__main__":

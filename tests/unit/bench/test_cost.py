@@ -14,6 +14,7 @@ from bench.lifecycle import PHASES, SWEEP_PHASE, VIEW_PHASE, Counted, Invocation
 
 MEMORY = {"api": 1024, "inbound_email": 1024, "outbound": 512, "notifier": 512, "push": 512, "sweep": 1024,
           "push_authorizer": 256}
+SNAPSTART = ("api", "push", "push_authorizer")
 TICKET, TEAM, AGENT, MESSAGE = (str(uuid.uuid4()) for _ in range(4))
 AT = "2026-03-02T15:00:00+00:00"
 
@@ -124,7 +125,7 @@ def test_ticket_bill_counts_what_ran_for_the_ticket():
 def test_fixed_month_runs_the_sweep_every_minute_and_keeps_the_database_floor():
     c = counted()
     load = cost.Load(tickets_per_day=10)  # almost no tickets: the minimum capacity is what is paid
-    bill = cost.fixed_month_bill(c, MEMORY, load, db_min_acu=0.5, db_instances=2)
+    bill = cost.fixed_month_bill(c, MEMORY, load, db_min_acu=0.5, db_instances=2, snapstart=SNAPSTART)
     minutes = cost.HOURS_PER_MONTH * 60
     assert quantity(bill, "sweep: Lambda requests") == minutes
     assert quantity(bill, "sweep: Data API requests") == minutes * 8
@@ -132,12 +133,12 @@ def test_fixed_month_runs_the_sweep_every_minute_and_keeps_the_database_floor():
     assert floor.quantity == pytest.approx(0.5 * 2 * cost.HOURS_PER_MONTH - quantity(
         bill, "sweep: Aurora ACU-hours (database busy)") - quantity(
         cost.ticket_bill(c, MEMORY, 2), "Aurora ACU-hours (database busy)") * load.tickets_per_month)
-    busy = cost.fixed_month_bill(c, MEMORY, cost.Load(tickets_per_day=50_000_000), 0.5, 2)
+    busy = cost.fixed_month_bill(c, MEMORY, cost.Load(tickets_per_day=50_000_000), 0.5, 2, SNAPSTART)
     assert not any(line.item.startswith("Aurora floor") for line in busy.lines), "a busy database pays no floor on top"
 
 
 def test_agent_month_is_tickets_per_agent_times_the_ticket_plus_a_share_of_the_fixed_month():
-    model = cost.model(counted(), MEMORY, 0.5, 2)
+    model = cost.model(counted(), MEMORY, 0.5, 2, SNAPSTART)
     load = model.load
     assert load.tickets_per_month / load.agents == pytest.approx(50_000 * 730 / 24 / 2000)
     assert model.per_agent_month == pytest.approx(
@@ -146,14 +147,14 @@ def test_agent_month_is_tickets_per_agent_times_the_ticket_plus_a_share_of_the_f
 
 
 def test_polling_is_priced_as_view_reads():
-    model = cost.model(counted(), MEMORY, 0.5, 2)
+    model = cost.model(counted(), MEMORY, 0.5, 2, SNAPSTART)
     polls = 130 * cost.SECONDS_PER_MONTH
     assert quantity(model.polling_month, "polling: API Gateway requests") == pytest.approx(polls)
     assert quantity(model.polling_month, "polling: Data API requests") == pytest.approx(polls)
 
 
 def test_section_has_the_hosted_comparison_and_the_assumptions():
-    text = "\n".join(cost.section(cost.model(counted(), MEMORY, 0.5, 2), "python -m bench"))
+    text = "\n".join(cost.section(cost.model(counted(), MEMORY, 0.5, 2, SNAPSTART), "python -m bench"))
     for plan in prices.HOSTED_PLANS:
         assert f"| {plan.vendor} | {plan.plan} | {plan.usd_per_agent_month:.2f} |" in text
     assert prices.PRICES_DATE in text and prices.REGION in text
